@@ -1,0 +1,123 @@
+"""Markdown renderer for the document tree (local workspace pages, docs, previews).
+
+All escaping for Markdown lives here: text from records (a release named ``*Beta* | <b>``)
+renders as literal text, never as markup. Owned regions become HTML comments carrying a
+checksum of their rendered content, as cog does, so a later run can tell a hand edit.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+from opsync.documents.model import (
+    Block,
+    BulletList,
+    Document,
+    Heading,
+    Inline,
+    Link,
+    ListItem,
+    Paragraph,
+    Region,
+    Table,
+    Text,
+    Tone,
+)
+
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])(?=\s|$)")
+_TONE_MARK = {
+    Tone.NEUTRAL: "⚪",
+    Tone.GREEN: "🟢",
+    Tone.YELLOW: "🟡",
+    Tone.RED: "🔴",
+    Tone.BLUE: "🔵",
+}
+
+
+def escape(value: str) -> str:
+    """Literal text for Markdown: markup characters escaped, whitespace runs folded to one
+    space (a newline inside a list item or table cell would break its structure)."""
+    folded = re.sub(r"\s+", " ", value)
+    return _SPECIAL.sub(r"\\\1", folded)
+
+
+def checksum(content: str) -> str:
+    """A short, stable fingerprint of a region's rendered content."""
+    digest = hashlib.sha256(content.encode("utf-8")).digest()
+    return base64.urlsafe_b64encode(digest)[:12].decode("ascii")
+
+
+def begin_marker(key: str, content: str) -> str:
+    return f"<!-- opsync:begin {key} sum={checksum(content)} -->"
+
+
+def end_marker(key: str) -> str:
+    return f"<!-- opsync:end {key} -->"
+
+
+def render_inline(node: Inline) -> str:
+    if isinstance(node, Text):
+        body = escape(node.text)
+        if not body:
+            return ""
+        if node.bold:
+            body = f"**{body}**"
+        if node.italic:
+            body = f"*{body}*"
+        return body
+    if isinstance(node, Link):
+        url = node.url.replace(" ", "%20").replace(")", "%29").replace("(", "%28")
+        return f"[{escape(node.text)}]({url})"
+    return f"{_TONE_MARK[node.tone]} **{escape(node.label)}**"
+
+
+def render_inlines(nodes: tuple[Inline, ...]) -> str:
+    """One line of inline content; a leading ``-``/``1.`` is escaped so it stays text."""
+    return _LINE_START.sub(r"\1\\\2", "".join(render_inline(n) for n in nodes).strip())
+
+
+def _render_items(items: tuple[ListItem, ...], ordered: bool, depth: int) -> list[str]:
+    lines: list[str] = []
+    for number, entry in enumerate(items, start=1):
+        bullet = f"{number}." if ordered else "-"
+        lines.append(f"{'  ' * depth}{bullet} {render_inlines(entry.inlines)}".rstrip())
+        lines.extend(_render_items(entry.children, ordered, depth + 1))
+    return lines
+
+
+def _render_table(node: Table) -> str:
+    def row(cells: list[str]) -> str:
+        return "| " + " | ".join(cells) + " |"
+
+    lines = [row([escape(h) for h in node.header]), row(["---"] * len(node.header))]
+    lines.extend(row([render_inlines(c) for c in r]) for r in node.rows)
+    return "\n".join(lines)
+
+
+def render_block(node: Block) -> str:
+    if isinstance(node, Heading):
+        return f"{'#' * node.level} {escape(node.text)}"
+    if isinstance(node, Paragraph):
+        return render_inlines(node.inlines)
+    if isinstance(node, BulletList):
+        return "\n".join(_render_items(node.items, node.ordered, 0))
+    if isinstance(node, Table):
+        return _render_table(node)
+    return render_region(node)
+
+
+def render_blocks(blocks: tuple[Block, ...]) -> str:
+    return "\n\n".join(render_block(b) for b in blocks)
+
+
+def render_region(node: Region) -> str:
+    content = render_blocks(node.children)
+    return f"{begin_marker(node.key, content)}\n{content}\n{end_marker(node.key)}"
+
+
+def render(document: Document) -> str:
+    """The whole page as Markdown, ending in one newline."""
+    return f"# {escape(document.title)}\n\n{render_blocks(document.children)}\n"

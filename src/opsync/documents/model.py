@@ -1,0 +1,135 @@
+"""The target-neutral document tree that every generated page is built as.
+
+Rules build these trees and never know a target's syntax; renderers (Markdown here, Notion
+blocks and Confluence storage later) turn them into a target's markup and own all escaping.
+``Region`` marks the parts of a page opsync owns: everything outside a region belongs to
+people and is never rewritten.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Node(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Tone(StrEnum):
+    NEUTRAL = "neutral"
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+    BLUE = "blue"
+
+
+class Text(_Node):
+    kind: Literal["text"] = "text"
+    text: str
+    bold: bool = False
+    italic: bool = False
+
+
+class Link(_Node):
+    kind: Literal["link"] = "link"
+    text: str
+    url: str
+
+
+class StatusChip(_Node):
+    """A short status label with a colour, e.g. Notion's status chip or Confluence's macro."""
+
+    kind: Literal["status"] = "status"
+    label: str
+    tone: Tone = Tone.NEUTRAL
+
+
+Inline = Annotated[Text | Link | StatusChip, Field(discriminator="kind")]
+
+
+class Heading(_Node):
+    kind: Literal["heading"] = "heading"
+    level: int = Field(ge=1, le=4)
+    text: str
+
+
+class Paragraph(_Node):
+    kind: Literal["paragraph"] = "paragraph"
+    inlines: tuple[Inline, ...]
+
+
+class ListItem(_Node):
+    inlines: tuple[Inline, ...]
+    children: tuple[ListItem, ...] = ()
+
+
+class BulletList(_Node):
+    kind: Literal["bullets"] = "bullets"
+    items: tuple[ListItem, ...]
+    ordered: bool = False
+
+
+class Table(_Node):
+    kind: Literal["table"] = "table"
+    header: tuple[str, ...]
+    rows: tuple[tuple[tuple[Inline, ...], ...], ...]
+
+
+class Region(_Node):
+    """A part of a page that opsync owns, identified by a key stable across runs."""
+
+    kind: Literal["region"] = "region"
+    key: str
+    children: tuple[Block, ...]
+
+
+Block = Annotated[Heading | Paragraph | BulletList | Table | Region, Field(discriminator="kind")]
+
+
+class Document(_Node):
+    title: str
+    children: tuple[Block, ...]
+
+
+def text(value: str, *, bold: bool = False, italic: bool = False) -> Text:
+    return Text(text=value, bold=bold, italic=italic)
+
+
+def _inlines(parts: tuple[str | Text | Link | StatusChip, ...]) -> tuple[Inline, ...]:
+    return tuple(Text(text=p) if isinstance(p, str) else p for p in parts)
+
+
+def para(*parts: str | Text | Link | StatusChip) -> Paragraph:
+    return Paragraph(inlines=_inlines(parts))
+
+
+def item(*parts: str | Text | Link | StatusChip, children: tuple[ListItem, ...] = ()) -> ListItem:
+    return ListItem(inlines=_inlines(parts), children=children)
+
+
+def bullets(*items: ListItem | str) -> BulletList:
+    return BulletList(items=tuple(item(i) if isinstance(i, str) else i for i in items))
+
+
+def heading(level: int, value: str) -> Heading:
+    return Heading(level=level, text=value)
+
+
+def cell(*parts: str | Text | Link | StatusChip) -> tuple[Inline, ...]:
+    return _inlines(parts)
+
+
+def table(header: tuple[str, ...], rows: list[tuple[tuple[Inline, ...], ...]]) -> Table:
+    return Table(header=header, rows=tuple(rows))
+
+
+def region(key: str, *children: Block) -> Region:
+    return Region(key=key, children=children)
+
+
+Region.model_rebuild()
+ListItem.model_rebuild()
+Document.model_rebuild()

@@ -1,0 +1,38 @@
+"""Shared base for every domain record: frozen, strict about unknown fields, no I/O."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Model(BaseModel):
+    """Immutable value object; connectors build these, rules only read them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Collection(StrEnum):
+    """The collections of the pack; one word each, used in config, record refs and docs."""
+
+    RELEASES = "releases"
+    BUNDLES = "bundles"
+    WEEKLY_SUBMISSIONS = "weekly_submissions"
+    WEEKLY_UPDATES = "weekly_updates"
+    ROADMAP_ITEMS = "roadmap_items"
+    ROADMAP_VIEWS = "roadmap_views"
+    DECISIONS = "decisions"
+    INSIGHTS = "insights"
+    SURVEY_ANSWERS = "survey_answers"
+    PULSE_ANSWERS = "pulse_answers"
+    PING_AUDITS = "ping_audits"
+    RITUALS = "rituals"
+    POST_LAUNCH = "post_launch"
+    DIGESTS = "digests"
+    SCORECARDS = "scorecards"
+
+
+def ref(collection: Collection, key: str) -> str:
+    """The record reference used in findings and derived fields: ``collection/key``."""
+    return f"{collection.value}/{key}"

@@ -1,0 +1,44 @@
+"""Roadmap items and the stakeholder views published from them (pack sections 3-4)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from opsync.domain.base import Model
+
+
+class RoadmapStatus(StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in progress"
+    SHIPPED = "shipped"
+    AT_RISK = "at risk"
+    DROPPED = "dropped"
+
+
+class RoadmapItem(Model):
+    key: str
+    title: str
+    product_area: str | None = None
+    start: date | None = None
+    end: date | None = None
+    status: RoadmapStatus = RoadmapStatus.PLANNED
+    stakeholder_description: str = ""
+    internal_description: str = ""
+
+
+class RoadmapViewEntry(Model):
+    """What a published view showed of one item, kept to compute the next view's changes."""
+
+    key: str
+    title: str
+    date_range: str
+    status: RoadmapStatus
+
+
+class RoadmapView(Model):
+    """A Stakeholder Roadmap View as published."""
+
+    key: str
+    published_at: datetime
+    entries: tuple[RoadmapViewEntry, ...] = ()

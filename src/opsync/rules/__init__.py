@@ -1,0 +1,47 @@
+"""Rules R1-R8 of RULES.md as pure functions of (snapshot, clock, calendar, settings).
+
+Each rule module exposes ``evaluate(ctx, earlier) -> RuleOutput``; ``earlier`` is what the
+rules before it produced, so that a page (the weekly update, the scorecard) can show other
+rules' findings without computing them twice. Order matters only for that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from opsync.rules.context import RuleContext
+from opsync.rules.output import (
+    CalendarEvent,
+    DerivedValue,
+    DocumentKind,
+    GeneratedDocument,
+    Notification,
+    RuleOutput,
+)
+
+Rule = Callable[[RuleContext, RuleOutput], RuleOutput]
+
+
+def _rules() -> tuple[Rule, ...]:
+    return ()
+
+
+def evaluate(ctx: RuleContext) -> RuleOutput:
+    """Run every rule in order and merge what they produce."""
+    out = RuleOutput()
+    for rule in _rules():
+        out = out.merge(rule(ctx, out))
+    return out
+
+
+__all__ = [
+    "CalendarEvent",
+    "DerivedValue",
+    "DocumentKind",
+    "GeneratedDocument",
+    "Notification",
+    "Rule",
+    "RuleContext",
+    "RuleOutput",
+    "evaluate",
+]

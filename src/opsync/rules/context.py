@@ -1,0 +1,38 @@
+"""The inputs every rule receives: snapshot, clock reading, calendar and settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from opsync.calendar import BusinessCalendar
+from opsync.domain.snapshot import Snapshot
+from opsync.settings import RuleFamily, Settings
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    snapshot: Snapshot
+    now: datetime
+    calendar: BusinessCalendar
+    settings: Settings = field(default_factory=Settings)
+
+    def __post_init__(self) -> None:
+        if self.now.tzinfo is None:
+            raise ValueError("RuleContext.now must be timezone-aware")
+
+    @property
+    def local_now(self) -> datetime:
+        return self.calendar.localize(self.now)
+
+    @property
+    def today(self) -> date:
+        """Today in the organisation's timezone (not UTC): the date every deadline uses."""
+        return self.calendar.local_date(self.now)
+
+    def enabled(self, family: RuleFamily, area: str | None) -> bool:
+        return self.settings.enabled(family, area, self.today)
+
+    def enabled_anywhere(self, family: RuleFamily) -> bool:
+        areas = tuple(a.key for a in self.snapshot.product_areas)
+        return self.settings.enabled_anywhere(family, areas, self.today)

@@ -1,0 +1,84 @@
+"""What rules return: findings, derived fields, generated documents, notifications, events.
+
+All of it is plain data; the engine turns it into operations on a target. Derived values
+are scalars so that every target (front matter, Notion properties, Jira fields) can hold them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from opsync.documents.model import Document
+from opsync.domain.findings import Finding
+
+DerivedValue = str | int | float | bool | date | None
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DocumentKind(StrEnum):
+    WEEKLY_UPDATE = "weekly_update"
+    ROADMAP_VIEW = "roadmap_view"
+    BUNDLE = "bundle"
+    POST_LAUNCH_DAY3 = "post_launch_day3"
+    POST_LAUNCH_DAY14 = "post_launch_day14"
+    INSIGHTS_DIGEST = "insights_digest"
+    DECISION_REVIEW = "decision_review"
+    SCORECARD = "scorecard"
+
+
+class GeneratedDocument(_Out):
+    """A page opsync generates. ``key`` is stable across runs and identifies the page in any
+    target (e.g. ``weekly-update/2026-W49``); ``record`` is the record it is about, if any."""
+
+    key: str
+    kind: DocumentKind
+    document: Document
+    record: str | None = None
+
+
+class Notification(_Out):
+    """A message to send exactly once; ``key`` is what makes it exactly once."""
+
+    key: str
+    channel: str
+    text: str
+    reason: str
+
+
+class CalendarEvent(_Out):
+    """One ritual occurrence on the cadence calendar (exported as ICS)."""
+
+    uid: str
+    summary: str
+    start: datetime
+    end: datetime
+    description: str = ""
+
+
+class RuleOutput(_Out):
+    findings: tuple[Finding, ...] = ()
+    derived: dict[str, dict[str, DerivedValue]] = Field(default_factory=dict)
+    documents: tuple[GeneratedDocument, ...] = ()
+    notifications: tuple[Notification, ...] = ()
+    events: tuple[CalendarEvent, ...] = ()
+
+    def merge(self, other: RuleOutput) -> RuleOutput:
+        derived = {k: dict(v) for k, v in self.derived.items()}
+        for record, fields in other.derived.items():
+            derived.setdefault(record, {}).update(fields)
+        return RuleOutput(
+            findings=self.findings + other.findings,
+            derived=derived,
+            documents=self.documents + other.documents,
+            notifications=self.notifications + other.notifications,
+            events=self.events + other.events,
+        )
+
+    def findings_for(self, record: str) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.record == record)

@@ -1,0 +1,120 @@
+"""Rule parameters. Every default is RULES.md's number; an organisation overrides them in
+``opsync.toml`` under ``[rules.*]`` and switches rule families on by ``[[rollout.phases]]``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RuleFamily(StrEnum):
+    """The rule families of RULES.md, named as in config and rollout phases."""
+
+    TIERS = "tiers"  # R1
+    ENABLEMENT = "enablement"  # R2
+    WEEKLY = "weekly"  # R3
+    ROADMAP = "roadmap"  # R4
+    DECISIONS = "decisions"  # R5
+    INSIGHTS = "insights"  # R6
+    POST_LAUNCH = "post_launch"  # R7
+    CADENCE = "cadence"  # R8
+
+
+class EnablementSettings(_Section):
+    handoff_bd_tier2: int = Field(5, ge=0, description="Bundle handed to Product Ops by L - N BD.")
+    handoff_bd_tier3: int = Field(10, ge=0)
+    publish_bd: int = Field(2, ge=0, description="Bundle published to stakeholders by L - N BD.")
+
+
+class WeeklySettings(_Section):
+    weekday: int = Field(4, ge=1, le=7, description="ISO weekday of the update (4 = Thursday).")
+    submission_due: time = time(14, 0)
+    publish_due: time = time(16, 0)
+    upcoming_days: int = Field(14, ge=1, description="'Upcoming launches' horizon in days.")
+    reminder_hours_before: float | None = Field(
+        None, gt=0, description="Remind PMs without a submission this long before the due time."
+    )
+
+
+class RoadmapSettings(_Section):
+    first_review: date | None = Field(None, description="Any one biweekly Roadmap Review date.")
+    interval_days: int = Field(14, ge=1)
+    publish_within_hours: int = Field(24, ge=1)
+
+
+class InsightSettings(_Section):
+    escalate_after_days: int | None = Field(
+        None, ge=1, description="Escalate untriaged High items after N days (else next review)."
+    )
+    review_weekday: int = Field(2, ge=1, le=7, description="Monthly Insights Review weekday.")
+    review_week_of_month: int = Field(1, ge=1, le=4, description="…on its Nth occurrence.")
+    top_themes: int = Field(5, ge=1)
+    quotes_per_theme: int = Field(3, ge=0)
+
+
+class PostLaunchSettings(_Section):
+    day3_days: int = Field(3, ge=1)
+    day14_days: int = Field(14, ge=1)
+    max_action_items: int = Field(3, ge=1)
+
+
+class ScorecardSettings(_Section):
+    surprise_max: float = Field(0.10, ge=0, le=1)
+    ping_reduction_min: float = Field(0.50, ge=0, le=1)
+    coverage_min: float = Field(1.0, ge=0, le=1)
+    pm_satisfaction_min: float = Field(0.70, ge=0, le=1)
+    ritual_adoption_min: float = Field(0.80, ge=0, le=1)
+
+
+class CadenceSettings(_Section):
+    quarter_start_months: tuple[int, ...] = (1, 4, 7, 10)
+    horizon_days: int = Field(90, ge=1, description="How far ahead the ritual calendar reaches.")
+
+
+class RolloutPhase(_Section):
+    """From ``starts_on``, the listed rule families apply to the listed areas (``*`` = all)."""
+
+    name: str
+    starts_on: date
+    areas: tuple[str, ...] = ("*",)
+    rules: tuple[RuleFamily | str, ...] = ("*",)
+
+
+class Settings(_Section):
+    enablement: EnablementSettings = EnablementSettings()
+    weekly: WeeklySettings = WeeklySettings()
+    roadmap: RoadmapSettings = RoadmapSettings()
+    insights: InsightSettings = InsightSettings()
+    post_launch: PostLaunchSettings = PostLaunchSettings()
+    scorecard: ScorecardSettings = ScorecardSettings()
+    cadence: CadenceSettings = CadenceSettings()
+    rollout: tuple[RolloutPhase, ...] = ()
+
+    def enabled(self, family: RuleFamily, area: str | None, today: date) -> bool:
+        """Whether ``family`` applies to ``area`` on ``today`` under the rollout phases.
+
+        With no phases configured every rule applies org-wide. A record with no area is
+        covered only by phases that name ``*`` (it cannot belong to a pilot area).
+        """
+        if not self.rollout:
+            return True
+        for phase in self.rollout:
+            if phase.starts_on > today:
+                continue
+            if "*" not in phase.rules and family not in phase.rules:
+                continue
+            if "*" in phase.areas or (area is not None and area in phase.areas):
+                return True
+        return False
+
+    def enabled_anywhere(self, family: RuleFamily, areas: tuple[str, ...], today: date) -> bool:
+        return self.enabled(family, None, today) or any(
+            self.enabled(family, a, today) for a in areas
+        )
