@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, time
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Section(BaseModel):
@@ -31,6 +31,15 @@ class EnablementSettings(_Section):
     handoff_bd_tier2: int = Field(5, ge=0, description="Bundle handed to Product Ops by L - N BD.")
     handoff_bd_tier3: int = Field(10, ge=0)
     publish_bd: int = Field(2, ge=0, description="Bundle published to stakeholders by L - N BD.")
+    announce_channel: str = Field(
+        "#support-sales", description="Slack channel told when a Tier 2/3 bundle is published."
+    )
+    announce_max_age_days: int = Field(
+        7,
+        ge=0,
+        description="Bundles published longer ago than this are not announced (a first run "
+        "over old releases must not flood the channel).",
+    )
 
 
 class WeeklySettings(_Section):
@@ -41,12 +50,16 @@ class WeeklySettings(_Section):
     reminder_hours_before: float | None = Field(
         None, gt=0, description="Remind PMs without a submission this long before the due time."
     )
+    slack_channel: str = Field("#product-updates", description="Where the update is posted.")
+    email_channel: str = Field("email:stakeholders", description="Who the update is emailed to.")
 
 
 class RoadmapSettings(_Section):
     first_review: date | None = Field(None, description="Any one biweekly Roadmap Review date.")
     interval_days: int = Field(14, ge=1)
-    publish_within_hours: int = Field(24, ge=1)
+    publish_within_hours: int = Field(
+        24, ge=1, description="View due this long after the review ends (cadence time + length)."
+    )
 
 
 class InsightSettings(_Section):
@@ -62,7 +75,11 @@ class InsightSettings(_Section):
 class PostLaunchSettings(_Section):
     day3_days: int = Field(3, ge=1)
     day14_days: int = Field(14, ge=1)
+    min_action_items: int = Field(1, ge=0, description="A Day 14 retro ends in at least N items.")
     max_action_items: int = Field(3, ge=1)
+    day3_channel: str | None = Field(
+        "#product-ops", description="Where the Day 3 check-in thread is started; None: no post."
+    )
 
 
 class ScorecardSettings(_Section):
@@ -74,8 +91,29 @@ class ScorecardSettings(_Section):
 
 
 class CadenceSettings(_Section):
+    """Where the pack's rituals sit in the day; the pack gives durations, not clock times."""
+
     quarter_start_months: tuple[int, ...] = (1, 4, 7, 10)
     horizon_days: int = Field(90, ge=1, description="How far ahead the ritual calendar reaches.")
+    roadmap_review_time: time = time(10, 0)
+    roadmap_review_minutes: int = Field(45, ge=1)
+    readiness_time: time = Field(
+        time(11, 0), description="Start of a Launch Readiness Check (recorded day or placeholder)."
+    )
+    readiness_minutes: int = Field(30, ge=1)
+    insights_review_time: time = Field(
+        time(14, 0), description="Clear of the 10:00 roadmap review."
+    )
+    insights_review_minutes: int = Field(45, ge=1)
+    planning_time: time = time(9, 0)
+    planning_minutes: int = Field(240, ge=1, description="Quarterly Planning/QBR: half a day.")
+
+    @field_validator("quarter_start_months")
+    @classmethod
+    def _months(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(not 1 <= m <= 12 for m in value):
+            raise ValueError("quarter_start_months needs one or more months between 1 and 12")
+        return tuple(sorted(set(value)))
 
 
 class RolloutPhase(_Section):
@@ -85,6 +123,16 @@ class RolloutPhase(_Section):
     starts_on: date
     areas: tuple[str, ...] = ("*",)
     rules: tuple[RuleFamily | str, ...] = ("*",)
+
+    @field_validator("rules")
+    @classmethod
+    def _known_families(cls, value: tuple[RuleFamily | str, ...]) -> tuple[RuleFamily | str, ...]:
+        """A misspelt family would silently switch nothing on; reject it instead."""
+        known = {f.value for f in RuleFamily}
+        unknown = [str(r) for r in value if r != "*" and str(r) not in known]
+        if unknown:
+            raise ValueError(f"unknown rule families {unknown}; use '*' or one of {sorted(known)}")
+        return tuple(r if r == "*" else RuleFamily(r) for r in value)
 
 
 class Settings(_Section):

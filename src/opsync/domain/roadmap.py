@@ -25,6 +25,8 @@ class RoadmapItem(Model):
     status: RoadmapStatus = RoadmapStatus.PLANNED
     stakeholder_description: str = ""
     internal_description: str = ""
+    quarter: str | None = None
+    """Target quarter such as ``2027-Q1`` while no start/end dates are known yet."""
 
 
 class RoadmapViewEntry(Model):
@@ -34,6 +36,7 @@ class RoadmapViewEntry(Model):
     title: str
     date_range: str
     status: RoadmapStatus
+    product_area: str | None = None
 
 
 class RoadmapView(Model):

@@ -23,7 +23,35 @@ Rule = Callable[[RuleContext, RuleOutput], RuleOutput]
 
 
 def _rules() -> tuple[Rule, ...]:
-    return ()
+    from opsync.rules import (
+        bundles,
+        cadence,
+        decisions,
+        digest,
+        enablement,
+        insights,
+        postlaunch,
+        roadmap,
+        scorecard,
+        tiers,
+        weekly,
+    )
+
+    # Per-record rules first, so that the weekly update and the scorecard can show their
+    # findings; the cadence calendar and the scorecard last.
+    return (
+        tiers.evaluate,
+        enablement.evaluate,
+        bundles.evaluate,
+        postlaunch.evaluate,
+        decisions.evaluate,
+        insights.evaluate,
+        digest.evaluate,
+        roadmap.evaluate,
+        weekly.evaluate,
+        cadence.evaluate,
+        scorecard.evaluate,
+    )
 
 
 def evaluate(ctx: RuleContext) -> RuleOutput:

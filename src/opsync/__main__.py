@@ -1,0 +1,5 @@
+"""``python -m opsync``."""
+
+from opsync.cli.app import main
+
+main()

@@ -1,0 +1,124 @@
+"""The library facade: everything the CLI does, as functions that return data.
+
+Nothing here prints; progress goes through a :class:`~opsync.engine.report.Reporter`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+from opsync.clock import Clock, SystemClock
+from opsync.config import Config, load_config
+from opsync.connectors.registry import factory
+from opsync.engine.report import Reporter, RunReport
+from opsync.engine.run import RunSpec, run
+from opsync.errors import ConfigError
+
+__all__ = ["init_workspace", "load_config", "plan", "report", "sync"]
+
+
+def _identity(config: Config) -> str:
+    """What decides where records live and under which keys; a change needs a migration."""
+    parts = {
+        name: {"type": c.type, **{k: str(v) for k, v in c.model_dump().items()}}
+        for name, c in sorted(config.connectors.items())
+    }
+    parts["_key_scheme"] = {"version": "1"}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _spec(config: Config) -> RunSpec:
+    _name, connector = config.wiki_connector()
+    people, areas = config.snapshot_people()
+    workspace = factory(connector.type).create(connector, people, areas)
+    return RunSpec(
+        workspace=workspace,
+        calendar=config.calendar(),
+        settings=config.settings,
+        state_dir=config.state_path.parent,
+        identity=_identity(config),
+        org_name=config.org.name,
+    )
+
+
+def _now(now: datetime | None, clock: Clock | None) -> datetime:
+    if now is not None:
+        if now.tzinfo is None:
+            raise ConfigError(
+                f"--now {now.isoformat()} has no timezone",
+                key="--now",
+                hint="give an offset, e.g. 2026-12-03T15:00:00-05:00",
+            )
+        return now
+    return (clock or SystemClock()).now()
+
+
+def plan(
+    config_path: Path,
+    *,
+    now: datetime | None = None,
+    clock: Clock | None = None,
+    force: bool = False,
+    reporter: Reporter | None = None,
+) -> RunReport:
+    """Read, apply the rules and compute the plan; write nothing (a dry run)."""
+    config = load_config(config_path)
+    return run(_spec(config), _now(now, clock), write=False, force=force, reporter=reporter)
+
+
+def sync(
+    config_path: Path,
+    *,
+    now: datetime | None = None,
+    clock: Clock | None = None,
+    force: bool = False,
+    accept_identity_change: bool = False,
+    reporter: Reporter | None = None,
+) -> RunReport:
+    """Plan and apply exactly that plan, under the run lock."""
+    config = load_config(config_path)
+    return run(
+        _spec(config),
+        _now(now, clock),
+        write=True,
+        force=force,
+        accept_identity_change=accept_identity_change,
+        reporter=reporter,
+    )
+
+
+def report(
+    config_path: Path,
+    *,
+    now: datetime | None = None,
+    clock: Clock | None = None,
+    reporter: Reporter | None = None,
+) -> RunReport:
+    """Findings and scorecard as of ``now``; the same as a plan, shown differently."""
+    return plan(config_path, now=now, clock=clock, reporter=reporter)
+
+
+def init_workspace(target: Path, *, example: str | None = None) -> Path:
+    """Create a workspace in ``target`` (an empty scaffold, or a bundled example); returns
+    the path of its config. Refuses to overwrite an existing config."""
+    config_path = target / "opsync.toml"
+    if config_path.exists():
+        raise ConfigError(
+            f"{config_path} already exists",
+            key="init",
+            hint="choose an empty folder, or edit the existing config",
+        )
+    source = resources.files("opsync") / "examples" / (example or "empty")
+    if not source.is_dir():
+        known = sorted(p.name for p in (resources.files("opsync") / "examples").iterdir())
+        raise ConfigError(
+            f"unknown example {example!r}", key="--example", hint=f"use one of: {', '.join(known)}"
+        )
+    with resources.as_file(source) as folder:
+        shutil.copytree(folder, target, dirs_exist_ok=True)
+    return config_path

@@ -1,0 +1,175 @@
+"""``opsync`` commands. Each one parses options, calls :mod:`opsync.api` and prints.
+
+Exit codes (for cron): 0 completed (findings are normal) · 1 some operations failed ·
+2 bad usage or config · 3 completed with conflicts waiting for a person · 4 another run
+holds the lock.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from opsync import api
+from opsync.cli.output import (
+    ConsoleReporter,
+    print_conflicts,
+    print_findings,
+    print_plan,
+    print_summary,
+)
+from opsync.engine.report import RunReport
+from opsync.errors import ConfigError, LockHeld, OpsyncError
+
+EXIT_CODES = """Exit codes: 0 completed (findings are normal), 1 some operations failed,
+2 bad usage or config, 3 completed with conflicts waiting for a person,
+4 another run holds the lock."""
+
+app = typer.Typer(
+    help="Run the Product Ops operating system on the tools you already use.\n\n" + EXIT_CODES,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Path of opsync.toml; relative paths in it resolve against its folder.",
+    ),
+]
+NowOpt = Annotated[
+    str | None,
+    typer.Option("--now", help="The clock, ISO-8601 with offset, for reproducible runs."),
+]
+ReportOpt = Annotated[
+    Path | None, typer.Option("--report-json", help="Write the JSON report here.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and conflicts.")]
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        err.print(f"--now: {value!r} is not an ISO-8601 date-time (e.g. 2026-12-03T15:00:00-05:00)")
+        raise typer.Exit(2) from None
+    if parsed.tzinfo is None:
+        err.print(f"--now: {value!r} has no UTC offset; add one, e.g. {value}-05:00")
+        raise typer.Exit(2)
+    return parsed
+
+
+def _finish(report: RunReport, report_json: Path | None) -> None:
+    if report_json is not None:
+        report_json.parent.mkdir(parents=True, exist_ok=True)
+        report_json.write_text(
+            json.dumps(report.to_json(), indent=2, default=str) + "\n", encoding="utf-8"
+        )
+    raise typer.Exit(report.exit_code)
+
+
+def _guard(error: OpsyncError) -> typer.Exit:
+    err.print(f"[red]error[/red]: {error}", highlight=False)
+    if isinstance(error, LockHeld):
+        return typer.Exit(4)
+    if isinstance(error, ConfigError):
+        return typer.Exit(2)
+    return typer.Exit(error.exit_code)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")],
+    example: Annotated[
+        str | None, typer.Option("--example", help="Copy a bundled example, e.g. acme.")
+    ] = None,
+) -> None:
+    """Scaffold a workspace and its opsync.toml (or copy a bundled example organisation)."""
+    try:
+        path = api.init_workspace(directory, example=example)
+    except OpsyncError as error:
+        raise _guard(error) from None
+    out.print(f"created {path}; next: opsync sync --config {path}", highlight=False)
+
+
+@app.command()
+def plan(
+    config: ConfigOpt = Path("opsync.toml"),
+    now: NowOpt = None,
+    report_json: ReportOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Dry run: show what a sync would change, grouped by collection, with reasons."""
+    reporter = ConsoleReporter(err, quiet)
+    try:
+        report = api.plan(config, now=_parse_now(now), reporter=reporter)
+    except OpsyncError as error:
+        raise _guard(error) from None
+    if not quiet:
+        print_plan(out, report)
+        print_summary(out, report)
+    _finish(report, report_json)
+
+
+@app.command()
+def sync(
+    config: ConfigOpt = Path("opsync.toml"),
+    now: NowOpt = None,
+    report_json: ReportOpt = None,
+    quiet: QuietOpt = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Regenerate owned content people edited.")
+    ] = False,
+    accept_identity_change: Annotated[
+        bool, typer.Option("--accept-identity-change", help="After moving records yourself.")
+    ] = False,
+) -> None:
+    """Apply the plan: write derived fields, generated pages and messages."""
+    reporter = ConsoleReporter(err, quiet)
+    try:
+        report = api.sync(
+            config,
+            now=_parse_now(now),
+            force=force,
+            accept_identity_change=accept_identity_change,
+            reporter=reporter,
+        )
+    except OpsyncError as error:
+        raise _guard(error) from None
+    if quiet:
+        print_conflicts(err, report)
+    else:
+        print_summary(out, report)
+        print_conflicts(out, report)
+    _finish(report, report_json)
+
+
+@app.command()
+def report(
+    config: ConfigOpt = Path("opsync.toml"),
+    now: NowOpt = None,
+    report_json: ReportOpt = None,
+) -> None:
+    """Findings and the scorecard as tables (writes nothing)."""
+    try:
+        result = api.report(config, now=_parse_now(now))
+    except OpsyncError as error:
+        raise _guard(error) from None
+    print_findings(out, result)
+    _finish(result, report_json)
+
+
+def main() -> None:
+    app()

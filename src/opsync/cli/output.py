@@ -1,0 +1,94 @@
+"""Rich rendering of plans and reports, and the progress reporter for terminals and cron."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+
+from opsync.engine.plan import Operation
+from opsync.engine.report import RunReport
+
+
+class ConsoleReporter:
+    """A progress bar on a terminal; plain lines (one per stage) when not attached to one."""
+
+    def __init__(self, console: Console, quiet: bool = False) -> None:
+        self.console = console
+        self.quiet = quiet
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def stage(self, name: str) -> None:
+        if self.quiet:
+            return
+        if name == "apply" and self.console.is_terminal:
+            self._progress = Progress(
+                TextColumn("applying"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self._progress.start()
+        elif not self.console.is_terminal:
+            self.console.print(f"opsync: {name}", highlight=False)
+
+    def progress(self, done: int, total: int, op: Operation) -> None:
+        if self._progress is not None:
+            if self._task is None:
+                self._task = self._progress.add_task("apply", total=total)
+            self._progress.update(self._task, completed=done)
+            if done == total:
+                self._progress.stop()
+                self._progress = None
+                self._task = None
+
+
+def print_plan(console: Console, report: RunReport) -> None:
+    groups = report.plan.by_collection()
+    if not groups:
+        console.print("Nothing to do: every target already matches.")
+    for collection, ops in sorted(groups.items()):
+        console.print(f"[bold]{collection}[/bold] ({len(ops)})")
+        for op in ops:
+            console.print(f"  {op.kind:<14} {op.target}  [dim]— {op.reason}[/dim]", highlight=False)
+            for name, old, new in op.changes[:12]:
+                console.print(f"      {name}: {old!r} → {new!r}", highlight=False)
+    print_conflicts(console, report)
+
+
+def print_conflicts(console: Console, report: RunReport) -> None:
+    for conflict in report.conflicts:
+        console.print(
+            f"[yellow]conflict[/yellow] {conflict.target} ({conflict.part}): {conflict.message}",
+            highlight=False,
+        )
+
+
+def print_summary(console: Console, report: RunReport) -> None:
+    verb = "applied" if report.applied else "planned"
+    count = len(report.done) if report.applied else len(report.plan.operations)
+    console.print(
+        f"{verb} {count} operation(s); {len(report.failed)} failed; "
+        f"{len(report.conflicts)} conflict(s); {len(report.findings)} finding(s)",
+        highlight=False,
+    )
+    for op, error in report.failed:
+        console.print(f"[red]failed[/red] {op.target}: {error}", highlight=False)
+
+
+def print_findings(console: Console, report: RunReport) -> None:
+    table = Table(title="Findings", show_lines=False)
+    for column in ("record", "code", "message"):
+        table.add_column(column, overflow="fold")
+    for finding in report.findings:
+        table.add_row(finding.record, finding.code, finding.message)
+    console.print(table)
+    if report.scorecard:
+        score = Table(title="Scorecard")
+        for column in report.scorecard[0]:
+            score.add_column(column, overflow="fold")
+        for row in report.scorecard:
+            score.add_row(*row.values())
+        console.print(score)

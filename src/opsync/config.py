@@ -1,0 +1,398 @@
+"""``opsync.toml``: the organisation, its rule parameters, its rollout and its tools.
+
+A config file is written by a person who runs opsync from cron and reads its errors in a
+mail at 3 a.m., so loading is strict and talkative: every problem of the file comes at
+once, in one ``ConfigError``, each with its key path in TOML notation, what was expected
+and the fix (worded by ``opsync.config_problems``). Relative paths are resolved against
+the file's folder, not the working directory, because cron's working directory is rarely
+the one the file was written in. Secrets never live in the file: a connector names an
+environment variable or a secret file instead (``token_env`` / ``token_file``).
+
+``[connectors.<name>]`` tables are validated by the model registered for their ``type``
+(``register_connector_config``, or the ``config_model`` of the connector factory published
+under the ``opsync.connectors`` entry point). Only the embedded ``local`` workspace is
+built in, and it is the connector when a file names none.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Mapping
+from datetime import date
+from functools import cache
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import holidays
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializeAsAny,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from opsync.calendar import BusinessCalendar
+from opsync.config_problems import (
+    cross_check,
+    invalid,
+    problems_from,
+    strip_secrets,
+    suggest,
+    toml_error,
+    toml_path,
+)
+from opsync.domain.people import Person, ProductArea
+from opsync.errors import ConfigError, ConfigProblem
+from opsync.settings import RolloutPhase, Settings
+
+ConnectorRole = Literal["tracker", "wiki", "pages"]
+CONNECTOR_ROLES: tuple[ConnectorRole, ...] = ("tracker", "wiki", "pages")
+ENTRY_POINT_GROUP = "opsync.connectors"
+
+
+def _under(base: Path | None, value: Path) -> Path:
+    value = value.expanduser()
+    return value if base is None or value.is_absolute() else Path(os.path.normpath(base / value))
+
+
+def _resolve(value: Path, info: ValidationInfo) -> Path:
+    return _under((info.context or {}).get("base_dir"), value)
+
+
+ResolvedPath = Annotated[Path, AfterValidator(_resolve)]  # relative to the file's folder
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+class OrgConfig(_Table):
+    """``[org]``: who the organisation is and when it works."""
+
+    name: str = Field(description="The organisation's name, shown on generated pages.")
+    timezone: str = Field(description="IANA zone; every date and deadline is local to it.")
+    holiday_country: str | None = Field(None, description="Country whose public holidays are off.")
+    holiday_subdivision: str | None = Field(None, description="State or province of the country.")
+    extra_days_off: tuple[date, ...] = Field((), description="Company days off, as TOML dates.")
+    weekend: tuple[Annotated[int, Field(ge=1, le=7)], ...] = Field(
+        (6, 7), description="ISO weekdays that are never business days (Monday = 1)."
+    )
+    people: tuple[Person, ...] = Field((), description="Everyone opsync routes work to.")
+    product_areas: tuple[ProductArea, ...] = Field((), description="Areas and their owners.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        if name not in _timezones():
+            hint = suggest(name, _timezones()) + 'use an IANA name such as "America/New_York"'
+            raise invalid(f'"{name}" is not a known timezone', hint)
+        return name
+
+    @field_validator("holiday_country")
+    @classmethod
+    def _known_country(cls, code: str | None) -> str | None:
+        supported = holidays.list_supported_countries()
+        if code is None or code.upper() in supported:
+            return code.upper() if code else None
+        hint = suggest(code, supported) + 'use an ISO 3166 code such as "US", "GB" or "DE"'
+        raise invalid(f'"{code}" is not a country the holidays package knows', hint)
+
+    @field_validator("holiday_subdivision")
+    @classmethod
+    def _known_subdivision(cls, sub: str | None, info: ValidationInfo) -> str | None:
+        if sub is None or "holiday_country" not in info.data:
+            return sub  # an invalid country is reported already
+        country = info.data["holiday_country"]
+        if country is None:
+            raise invalid("a subdivision needs a country", "set holiday_country as well")
+        try:
+            holidays.country_holidays(country, subdiv=sub)
+        except NotImplementedError:
+            known = holidays.list_supported_countries()[country]
+            hint = suggest(sub, known) + f"use one of {', '.join(known)}"
+            if not known:
+                hint = f"{country} has no subdivisions; remove holiday_subdivision"
+            raise invalid(f'"{sub}" is not a holiday subdivision of {country}', hint) from None
+        return sub
+
+    @field_validator("weekend")
+    @classmethod
+    def _some_workdays(cls, days: tuple[int, ...]) -> tuple[int, ...]:
+        if len(set(days)) >= 7:
+            raise invalid("every day is a weekend day", "keep at least one workday: [6, 7]")
+        return days
+
+
+class RolloutConfig(_Table):
+    """``[rollout]``: when each rule family starts to apply, and where."""
+
+    phases: tuple[RolloutPhase, ...] = ()
+
+
+class StateConfig(_Table):
+    """``[state]``: opsync's own SQLite store (cursors, journal, lock)."""
+
+    path: ResolvedPath = Field(Path(".opsync/state.db"), description="SQLite file of the store.")
+
+
+class ConnectorConfig(_Table):
+    """Base of every ``[connectors.<name>]`` model; a subclass narrows ``type``.
+
+    Every ``Path`` field of a subclass is resolved against the config file's folder.
+    """
+
+    type: str = Field(description="Which connector this is; decides the other keys.")
+
+
+class TokenConnectorConfig(ConnectorConfig):
+    """Base for connectors with credentials: where the token is found, never the token."""
+
+    token_env: str | None = Field(None, description="Environment variable holding the token.")
+    token_file: Path | None = Field(None, description="File holding the token.")
+
+
+class LocalConnectorConfig(ConnectorConfig):
+    """The embedded workspace: a tracker file and Markdown folders, no account needed."""
+
+    type: Literal["local"] = Field("local", description="The embedded local workspace.")
+    tracker: Path = Field(Path("tracker/releases.yaml"), description="The releases file.")
+    wiki: Path = Field(Path("wiki"), description="Folder of wiki database rows (Markdown).")
+    pages: Path = Field(Path("pages"), description="Folder generated pages are written to.")
+    outbox: Path = Field(Path("outbox"), description="Folder of sent Slack and email messages.")
+
+
+_CONNECTOR_TYPES: dict[str, type[ConnectorConfig]] = {}
+
+
+def register_connector_config(type_: str, model: type[ConnectorConfig]) -> None:
+    """Validate ``[connectors.<name>]`` tables with ``type = type_`` as ``model``.
+
+    Registering the same model twice is harmless; another model for a taken type is a bug.
+    """
+    existing = _CONNECTOR_TYPES.get(type_)
+    if existing is not None and existing is not model:
+        raise ValueError(f"connector type {type_!r} is already registered by {existing.__name__}")
+    _CONNECTOR_TYPES[type_] = model
+
+
+def connector_model(type_: str) -> type[ConnectorConfig] | None:
+    """The model for ``type_``: registered, else from an installed connector's entry point."""
+    if type_ not in _CONNECTOR_TYPES:
+        for point in entry_points(group=ENTRY_POINT_GROUP, name=type_):
+            model = getattr(point.load(), "config_model", None)
+            if not (isinstance(model, type) and issubclass(model, ConnectorConfig)):
+                raise TypeError(f"{point.value}.config_model must subclass ConnectorConfig")
+            register_connector_config(type_, model)
+    return _CONNECTOR_TYPES.get(type_)
+
+
+def connector_types() -> list[str]:
+    """Every connector type a config may name, sorted."""
+    installed = {point.name for point in entry_points(group=ENTRY_POINT_GROUP)}
+    return sorted(installed | set(_CONNECTOR_TYPES))
+
+
+register_connector_config("local", LocalConnectorConfig)
+
+
+class RolesConfig(_Table):
+    """``[roles]``: which connector serves each role (default: the only connector)."""
+
+    tracker: str | None = Field(None, description="Connector the releases are read from.")
+    wiki: str | None = Field(None, description="Connector holding the wiki databases.")
+    pages: str | None = Field(None, description="Connector generated pages are written to.")
+
+
+class Config(_Table):
+    """A whole ``opsync.toml``; build it with ``load_config``."""
+
+    org: OrgConfig
+    rules: Settings = Settings()
+    rollout: RolloutConfig = RolloutConfig()
+    state: StateConfig = StateConfig()
+    connectors: dict[str, SerializeAsAny[ConnectorConfig]] = {}
+    roles: RolesConfig = RolesConfig()
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data: Any) -> Any:
+        """Default state and connectors here, not as field defaults, so their paths resolve."""
+        if not isinstance(data, Mapping):
+            return data
+        data = {"state": {}, "connectors": {"local": {"type": "local"}}, **data}
+        connectors, roles = data["connectors"], data.get("roles", {})
+        if isinstance(connectors, Mapping) and len(connectors) == 1 and isinstance(roles, Mapping):
+            data["roles"] = dict.fromkeys(CONNECTOR_ROLES, next(iter(connectors))) | dict(roles)
+        return data
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _no_rollout_in_rules(cls, value: Any) -> Any:
+        if isinstance(value, Mapping) and value.get("rollout"):  # a dump holds an empty one
+            hint = "write each phase as a [[rollout.phases]] table"
+            raise invalid('the key "rollout" does not belong in [rules]', hint)
+        return value
+
+    @field_validator("connectors", mode="before")
+    @classmethod
+    def _typed_connectors(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        typed, problems = _validate_connectors(value, info.context)
+        if problems:
+            raise invalid("; ".join(str(p) for p in problems))
+        return typed
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> Config:
+        context = info.context or {}
+        self._base_dir = Path(context.get("base_dir") or Path.cwd())
+        if not context.get("defer_checks") and (problems := cross_check(self)):
+            raise ConfigError(problems=problems)
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder of the config file; relative paths in it were resolved against it."""
+        return self._base_dir
+
+    @property
+    def settings(self) -> Settings:
+        """The rule parameters of ``[rules]`` with the phases of ``[[rollout.phases]]``."""
+        return self.rules.model_copy(update={"rollout": self.rollout.phases})
+
+    @property
+    def state_path(self) -> Path:
+        return self.state.path
+
+    def calendar(self) -> BusinessCalendar:
+        org = self.org
+        return BusinessCalendar(
+            timezone=org.timezone,
+            country=org.holiday_country,
+            subdivision=org.holiday_subdivision,
+            extra_days_off=org.extra_days_off,
+            weekend=org.weekend,
+        )
+
+    def snapshot_people(self) -> tuple[tuple[Person, ...], tuple[ProductArea, ...]]:
+        """People and product areas for ``Snapshot(people=..., product_areas=...)``."""
+        return self.org.people, self.org.product_areas
+
+    def connector(self, role: ConnectorRole) -> tuple[str, ConnectorConfig]:
+        """The name and config of the connector that serves ``role``."""
+        name: str = getattr(self.roles, role)
+        return name, self.connectors[name]
+
+    def wiki_connector(self) -> tuple[str, ConnectorConfig]:
+        return self.connector("wiki")
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate ``path``; raises one ``ConfigError`` listing every problem found."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        hint = "create one with `opsync init`, or check the path"
+        raise ConfigError("file not found", file=path, hint=hint) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", file=path, hint="save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file: {exc.strerror}", file=path) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise toml_error(exc, text, path) from None
+    return parse_config(data, base_dir=path.resolve().parent, file=path)
+
+
+def parse_config(
+    data: Mapping[str, Any], *, base_dir: Path, file: str | os.PathLike[str] | None = None
+) -> Config:
+    """Validate a parsed TOML document whose relative paths are relative to ``base_dir``."""
+    context: dict[str, Any] = {"base_dir": base_dir, "defer_checks": True}
+    problems: list[ConfigProblem] = []
+    raw = strip_secrets(data, (), problems)
+    connector_problems: list[ConfigProblem] = []
+    if isinstance(raw.get("connectors"), Mapping):
+        raw["connectors"], connector_problems = _validate_connectors(raw["connectors"], context)
+    try:
+        config = Config.model_validate(raw, context=context)
+    except ValidationError as exc:
+        problems += problems_from(exc, Config, raw)
+    else:  # references between tables are checked once every table is valid
+        problems += cross_check(config, roles=not connector_problems)
+    problems += connector_problems
+    if problems:
+        order = {name: i for i, name in enumerate(Config.model_fields)}
+        problems.sort(key=lambda p: order.get(re.split(r"[.\[]", p.key)[0], -1))
+        raise ConfigError(problems=problems, file=file)
+    return config
+
+
+def _validate_connectors(
+    raw: Mapping[str, Any], context: Mapping[str, Any] | None
+) -> tuple[dict[str, ConnectorConfig], list[ConfigProblem]]:
+    typed: dict[str, ConnectorConfig] = {}
+    problems: list[ConfigProblem] = []
+    base = (context or {}).get("base_dir")
+    for name, entry in raw.items():
+        path = ("connectors", name)
+        if isinstance(entry, ConnectorConfig):
+            typed[name] = entry
+            continue
+        kind = entry.get("type") if isinstance(entry, Mapping) else None
+        model = connector_model(kind) if isinstance(kind, str) else None
+        if model is None:
+            known = connector_types()
+            hint = suggest(str(kind or ""), known) + f"known types: {', '.join(known)}"
+            if not isinstance(entry, Mapping):
+                problems.append(ConfigProblem(toml_path(path), "expected a table", hint))
+            else:
+                message = f'unknown connector type "{kind}"' if kind else "type is missing"
+                problems.append(ConfigProblem(toml_path((*path, "type")), message, hint))
+            continue
+        try:
+            config = model.model_validate(entry, context=context)
+        except ValidationError as exc:
+            problems += problems_from(exc, model, entry, path)
+            continue
+        paths = {k: _under(base, v) for k, v in config if isinstance(v, Path)}
+        typed[name] = config.model_copy(update=paths)
+    return typed, problems
+
+
+__all__ = [
+    "CONNECTOR_ROLES",
+    "Config",
+    "ConnectorConfig",
+    "ConnectorRole",
+    "LocalConnectorConfig",
+    "OrgConfig",
+    "RolesConfig",
+    "RolloutConfig",
+    "StateConfig",
+    "TokenConnectorConfig",
+    "connector_model",
+    "connector_types",
+    "load_config",
+    "parse_config",
+    "register_connector_config",
+]

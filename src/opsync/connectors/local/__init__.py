@@ -1,0 +1,1 @@
+"""The embedded local workspace: tracker file, wiki folder of Markdown records, pages."""

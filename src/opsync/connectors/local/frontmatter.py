@@ -1,0 +1,136 @@
+"""YAML front matter that is edited in place, never re-serialised.
+
+People own most keys of a record file and format them as they like (comments, quoting, key
+order). opsync rewrites only the lines of the keys it owns and appends keys it adds, so every
+byte people wrote survives a sync. Reading goes through PyYAML's safe loader.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+_FENCE = "---"
+_TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
+
+
+class FrontMatterError(ValueError):
+    """The file's front matter is not valid YAML or not a mapping."""
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe loader that keeps an impossible date (``2026-13-45``) as text, so the record's
+    validation names that one key instead of the whole file failing to parse."""
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    data: dict[str, Any]
+    lines: list[str]  # the front-matter lines, without fences, each with its newline
+    body: str
+
+
+def split(text: str) -> Parsed:
+    """Separate front matter from body; a file without front matter has an empty mapping."""
+    if not text.startswith(_FENCE + "\n") and not text.startswith(_FENCE + "\r\n"):
+        return Parsed({}, [], text)
+    lines = text.splitlines(keepends=True)
+    for index in range(1, len(lines)):
+        if lines[index].rstrip("\r\n") == _FENCE:
+            fm_lines = lines[1:index]
+            body = "".join(lines[index + 1 :])
+            return Parsed(_load("".join(fm_lines)), fm_lines, body)
+    raise FrontMatterError("front matter opened with '---' is never closed")
+
+
+def _load(source: str) -> dict[str, Any]:
+    try:
+        data = yaml.load(source, Loader=_Loader) if source.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 2})" if mark is not None else ""
+        raise FrontMatterError(f"front matter is not valid YAML{where}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise FrontMatterError("front matter must be a mapping of key: value lines")
+    return {str(k): v for k, v in data.items()}
+
+
+def dump_line(key: str, value: Any) -> str:
+    """One ``key: value`` line in YAML, quoted where YAML needs it."""
+    rendered = yaml.safe_dump(
+        {key: value}, default_flow_style=True, allow_unicode=True, width=1 << 30, sort_keys=False
+    ).strip()
+    # safe_dump with flow style wraps the mapping in braces: "{key: value}".
+    return rendered[1:-1] + "\n" if rendered.startswith("{") else rendered + "\n"
+
+
+def _key_spans(lines: list[str]) -> dict[str, tuple[int, int]]:
+    """Line range [start, end) of each top-level key, including its continuation lines."""
+    spans: dict[str, tuple[int, int]] = {}
+    current: str | None = None
+    start = 0
+    for index, line in enumerate(lines):
+        if current is not None and line.startswith((" ", "\t", "- ")):
+            continue  # a continuation of the current key (block scalar or list)
+        if current is not None:
+            spans[current] = (start, index)
+            current = None
+        match = _TOP_KEY.match(line)
+        if match:
+            current, start = match.group(1), index
+    if current is not None:
+        spans[current] = (start, len(lines))
+    return spans
+
+
+def set_keys(text: str, values: dict[str, Any]) -> str:
+    """Return ``text`` with the given top-level keys set; all other bytes unchanged."""
+    parsed = split(text)
+    lines = list(parsed.lines)
+    if not text.startswith(_FENCE):
+        prefix_lines: list[str] = []
+        body = text
+    else:
+        prefix_lines = lines
+        body = parsed.body
+    spans = _key_spans(prefix_lines)
+    appended: list[str] = []
+    replacements: dict[int, tuple[int, str]] = {}
+    for key, value in values.items():
+        line = dump_line(key, value)
+        if key in spans:
+            start, end = spans[key]
+            replacements[start] = (end, line)
+        else:
+            appended.append(line)
+    out: list[str] = []
+    index = 0
+    while index < len(prefix_lines):
+        if index in replacements:
+            end, line = replacements[index]
+            out.append(line)
+            index = end
+        else:
+            out.append(prefix_lines[index])
+            index += 1
+    if out and not out[-1].endswith("\n"):
+        out[-1] += "\n"
+    out.extend(appended)
+    return f"{_FENCE}\n{''.join(out)}{_FENCE}\n{body}"
+
+
+def compose(values: dict[str, Any], body: str) -> str:
+    """A new file from scratch: front matter lines in the given order, then the body."""
+    return f"{_FENCE}\n{''.join(dump_line(k, v) for k, v in values.items())}{_FENCE}\n{body}"

@@ -1,0 +1,339 @@
+"""The embedded local workspace: a tracker export file and a wiki of Markdown files.
+
+Layout (all paths from the config):
+
+- ``tracker``: releases as a YAML list or CSV, one row per release (a tracker export);
+- ``wiki/<collection>/<key>.md``: one record per file, its properties in YAML front matter;
+- ``pages/<page key>.md``: generated pages, opsync's parts between region markers;
+- ``outbox/<channel>/<message key>.md``: messages "sent" (a stand-in for Slack and email).
+
+Every file opsync creates carries its key inside it (``key`` / ``opsync_key``), so deleting
+the state store never leads to a second copy. Writes go to a temporary file then replace
+the target, so a killed run never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from opsync.connectors.base import (
+    Capabilities,
+    FileWrite,
+    Message,
+    PageState,
+    PageWrite,
+    ReadResult,
+    RecordState,
+    RecordWrite,
+    RegionState,
+    Role,
+)
+from opsync.connectors.local import frontmatter
+from opsync.connectors.local.bundles import parse_bundle
+from opsync.connectors.local.mapping import MIRRORED_FIELDS, RECORD_MODELS, to_record, to_release
+from opsync.documents import markdown
+from opsync.documents.markdown_regions import find_regions, splice
+from opsync.documents.model import Block, Document, Region
+from opsync.domain import Collection, Finding, Level, Person, ProductArea, Snapshot, ref
+
+META_FIELDS = "opsync_fields"
+META_SUM = "opsync_sum"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._/-]+")
+
+
+def owned_sum(values: dict[str, Any]) -> str:
+    """Fingerprint of the owned values of a record, stored beside them in the file."""
+    canonical = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
+    return markdown.checksum(canonical)
+
+
+def _safe(key: str) -> str:
+    parts = [_UNSAFE.sub("-", p).strip(".-") or "_" for p in key.split("/")]
+    return "/".join(parts)
+
+
+def _find_region(blocks: tuple[Block, ...], key: str) -> Region | None:
+    for block in blocks:
+        if isinstance(block, Region):
+            if block.key == key:
+                return block
+            inner = _find_region(block.children, key)
+            if inner is not None:
+                return inner
+    return None
+
+
+class LocalWorkspace:
+    name: ClassVar[str] = "local"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        roles=frozenset(Role), incremental=False, page_format="markdown"
+    )
+
+    def __init__(
+        self,
+        tracker: Path,
+        wiki: Path,
+        pages: Path,
+        outbox: Path,
+        people: tuple[Person, ...] = (),
+        product_areas: tuple[ProductArea, ...] = (),
+    ) -> None:
+        self.tracker = tracker
+        self.wiki = wiki
+        self.pages = pages
+        self.outbox = outbox
+        self.people = people
+        self.product_areas = product_areas
+        self._paths: dict[str, Path] = {}
+        self._reads = 0
+        self._writes = 0
+
+    def check(self) -> list[Finding]:
+        problems = []
+        if not self.tracker.is_file():
+            problems.append(
+                Finding(
+                    code="local.tracker-missing",
+                    record="config/connectors",
+                    level=Level.ERROR,
+                    message=f"tracker file {self.tracker} does not exist; create it or fix the path",  # noqa: E501
+                )
+            )
+        return problems
+
+    def counts(self) -> dict[str, int]:
+        return {"reads": self._reads, "writes": self._writes}
+
+    def _read_text(self, path: Path) -> str:
+        self._reads += 1
+        with path.open(encoding="utf-8", newline="") as stream:  # keep CRLF as people wrote it
+            return stream.read()
+
+    def _write_text(self, path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".opsync-", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.replace(tmp, path)
+        self._writes += 1
+
+    def _md_files(self, folder: Path) -> Iterator[Path]:
+        if folder.is_dir():
+            yield from sorted(folder.rglob("*.md"))
+
+    def _tracker_rows(self, result: ReadResult) -> dict[str, dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        source = str(self.tracker)
+        text = self._read_text(self.tracker)
+        if self.tracker.suffix.lower() == ".csv":
+            rows = [
+                {k: (v if v != "" else None) for k, v in r.items()}
+                for r in csv.DictReader(io.StringIO(text))
+            ]
+            for row in rows:
+                if row.get("launch_date_history"):
+                    row["launch_date_history"] = yaml.safe_load(row["launch_date_history"])
+        else:
+            loaded = yaml.safe_load(text) or []
+            rows = loaded.get("releases", []) if isinstance(loaded, dict) else loaded
+        by_key: dict[str, dict[str, Any]] = {}
+        for index, row in enumerate(rows):
+            key = str(row.get("key") or "").strip() if isinstance(row, dict) else ""
+            if not key:
+                result.findings.append(
+                    self._bad(
+                        f"{source}#{index + 1}", "releases", "tracker row has no `key`; add one"
+                    )
+                )
+                continue
+            if key in by_key:
+                result.findings.append(
+                    self._bad(
+                        ref(Collection.RELEASES, key),
+                        "key",
+                        f"{source}: release key {key!r} appears twice; the second row is ignored",
+                    )
+                )
+                continue
+            by_key[key] = row
+        return by_key
+
+    @staticmethod
+    def _bad(record: str, field: str, message: str) -> Finding:
+        return Finding(
+            code="record.invalid", record=record, field=field, level=Level.ERROR, message=message
+        )
+
+    def _records(
+        self, collection: Collection, result: ReadResult
+    ) -> Iterator[tuple[str, Path, dict[str, Any]]]:
+        """(key, path, front matter) of each record file of a collection; duplicates reported."""
+        seen: dict[str, Path] = {}
+        for path in self._md_files(self.wiki / collection.value):
+            try:
+                data = frontmatter.split(self._read_text(path)).data
+            except (frontmatter.FrontMatterError, UnicodeDecodeError) as exc:
+                result.findings.append(
+                    self._bad(
+                        ref(collection, path.stem), "front matter", f"{path}: {exc}; fix the file"
+                    )
+                )
+                continue
+            key = str(data.get("key") or path.stem)
+            if key in seen:
+                result.findings.append(
+                    self._bad(
+                        ref(collection, key),
+                        "key",
+                        f"{path}: key {key!r} is also used by {seen[key]}; rename one of them",
+                    )
+                )
+                continue
+            seen[key] = path
+            yield key, path, data
+
+    def _state(self, record: str, path: Path, data: dict[str, Any]) -> RecordState:
+        fields = data.get(META_FIELDS) or []
+        owned = {f: data.get(f) for f in fields if isinstance(f, str)}
+        recorded = data.get(META_SUM)
+        edited = (
+            frozenset(owned)
+            if recorded is not None and owned_sum(owned) != recorded
+            else frozenset()
+        )
+        self._paths[record] = path
+        return RecordState(ref=record, path=str(path), owned=owned, edited=edited)
+
+    def read(self) -> ReadResult:
+        self._paths.clear()
+        result = ReadResult(snapshot=Snapshot())
+        rows = self._tracker_rows(result)
+        wiki_releases: dict[str, tuple[Path, dict[str, Any]]] = {}
+        for key, path, data in self._records(Collection.RELEASES, result):
+            wiki_releases[key] = (path, data)
+            result.records[ref(Collection.RELEASES, key)] = self._state(
+                ref(Collection.RELEASES, key), path, data
+            )
+        releases = []
+        for key, row in rows.items():
+            path, data = wiki_releases.get(key, (self.wiki / "releases" / f"{_safe(key)}.md", {}))
+            release, problems = to_release(key, row, data, f"{self.tracker} / {path}")
+            result.findings.extend(problems)
+            if release is not None:
+                releases.append(release)
+        records: dict[Collection, list[Any]] = {c: [] for c in RECORD_MODELS}
+        for collection in RECORD_MODELS:
+            for key, path, data in self._records(collection, result):
+                record, problems = to_record(collection, key, data, str(path))
+                result.findings.extend(problems)
+                result.records[ref(collection, key)] = self._state(ref(collection, key), path, data)
+                if record is not None:
+                    records[collection].append(record)
+        bundles = []
+        for path in self._md_files(self.pages):
+            text = self._read_text(path)
+            try:
+                parsed = frontmatter.split(text)
+            except frontmatter.FrontMatterError as exc:
+                result.findings.append(
+                    self._bad(f"pages/{path.name}", "front matter", f"{path}: {exc}; fix the file")
+                )
+                continue
+            key = str(
+                parsed.data.get("opsync_key")
+                or path.relative_to(self.pages).with_suffix("").as_posix()
+            )
+            self._paths[f"page:{key}"] = path
+            regions = {k: RegionState(s.content, s.edited) for k, s in find_regions(text).items()}
+            result.pages[key] = PageState(key=key, path=str(path), regions=regions)
+            bundle = parse_bundle(key, parsed.body)
+            if bundle is not None:
+                bundles.append(bundle)
+        for path in sorted(self.pages.glob("*.ics")) if self.pages.is_dir() else []:
+            self._paths[f"page:{path.name}"] = path
+            result.pages[path.name] = PageState(
+                key=path.name, path=str(path), regions={}, whole=self._read_text(path)
+            )
+        for path in self._md_files(self.outbox):
+            try:
+                sent = frontmatter.split(self._read_text(path)).data.get("opsync_key")
+            except frontmatter.FrontMatterError:
+                continue
+            if sent:
+                result.sent.add(str(sent))
+        result.snapshot = Snapshot(
+            people=self.people,
+            product_areas=self.product_areas,
+            releases=tuple(releases),
+            bundles=tuple(bundles),
+            **{c.value: tuple(records[c]) for c in RECORD_MODELS},
+        )
+        return result
+
+    def render_region(self, document: Document, region: str) -> str:
+        node = _find_region(document.children, region)
+        return markdown.render_blocks(node.children) if node is not None else ""
+
+    def write_record(self, op: RecordWrite) -> None:
+        collection, _, key = op.ref.partition("/")
+        path = self._paths.get(op.ref) or self.wiki / collection / f"{_safe(key)}.md"
+        owned = dict(op.values)
+        meta = {META_FIELDS: sorted(owned), META_SUM: owned_sum(owned)}
+        if op.create and not path.exists():
+            text = frontmatter.compose({"key": key, **owned, **meta}, op.body)
+        else:
+            text = frontmatter.set_keys(self._read_text(path), {**owned, **meta})
+        self._write_text(path, text)
+        self._paths[op.ref] = path
+
+    def _page_path(self, key: str, suffix: str = ".md") -> Path:
+        return self._paths.get(f"page:{key}") or self.pages / f"{_safe(key)}{suffix}"
+
+    def write_page(self, op: PageWrite) -> None:
+        path = self._page_path(op.key)
+        if op.create or not path.exists():
+            body = markdown.render(op.document)
+            text = frontmatter.compose({"opsync_key": op.key}, body)
+        else:
+            current = self._read_text(path)
+            present = find_regions(current)
+            replacements: dict[str, str] = {}
+            appended: list[str] = []
+            for key in op.regions:
+                node = _find_region(op.document.children, key)
+                rendered = markdown.render_region(node) if node is not None else ""
+                if key in present:
+                    replacements[key] = rendered
+                elif rendered:
+                    appended.append(rendered)
+            text = splice(current, replacements, appended)
+        self._write_text(path, text)
+        self._paths[f"page:{op.key}"] = path
+
+    def write_file(self, op: FileWrite) -> None:
+        path = self._paths.get(f"page:{op.key}") or self.pages / _safe(op.key)
+        self._write_text(path, op.content)
+
+    def send(self, message: Message) -> None:
+        path = self.outbox / _safe(message.channel.lstrip("#")) / f"{_safe(message.key)}.md"
+        if path.exists():
+            return
+        self._write_text(
+            path,
+            frontmatter.compose(
+                {"opsync_key": message.key, "channel": message.channel}, message.text + "\n"
+            ),
+        )
+
+
+__all__ = ["MIRRORED_FIELDS", "LocalWorkspace"]

@@ -1,0 +1,48 @@
+"""Apply a plan: execute exactly its operations, each through the journal.
+
+Each operation is journaled ``planned`` → ``started`` → ``done`` | ``failed``. One failing
+operation is recorded and the others still run; the run then exits 1. Creates are safe to
+repeat after a crash because every created file, record and message carries its key in the
+target and the next run's read finds it (the plan then has nothing to create).
+"""
+
+from __future__ import annotations
+
+from opsync.connectors.base import FileWrite, Message, PageWrite, RecordWrite, Workspace
+from opsync.engine.plan import Operation, Plan
+from opsync.engine.report import Reporter
+from opsync.state.sqlite import StateStore
+
+
+def _execute(target: Workspace, op: Operation) -> None:
+    payload = op.payload
+    if isinstance(payload, RecordWrite):
+        target.write_record(payload)
+    elif isinstance(payload, PageWrite):
+        target.write_page(payload)
+    elif isinstance(payload, FileWrite):
+        target.write_file(payload)
+    elif isinstance(payload, Message):
+        target.send(payload)
+
+
+def apply(
+    plan: Plan, target: Workspace, store: StateStore, run_id: str, reporter: Reporter
+) -> tuple[list[Operation], list[tuple[Operation, str]]]:
+    done: list[Operation] = []
+    failed: list[tuple[Operation, str]] = []
+    for op in plan.operations:
+        store.journal(run_id, op.key, op.kind, op.target, op.reason, "planned")
+    for index, op in enumerate(plan.operations, start=1):
+        store.journal(run_id, op.key, op.kind, op.target, op.reason, "started")
+        try:
+            _execute(target, op)
+        except Exception as exc:  # one operation failing must not stop the others
+            message = f"{type(exc).__name__}: {exc}"
+            store.journal(run_id, op.key, op.kind, op.target, op.reason, "failed", message)
+            failed.append((op, message))
+        else:
+            store.journal(run_id, op.key, op.kind, op.target, op.reason, "done")
+            done.append(op)
+        reporter.progress(index, len(plan.operations), op)
+    return done, failed

@@ -1,0 +1,115 @@
+"""Desired state: what the targets should hold after this run, computed from the rules.
+
+Level-triggered: it is recomputed in full on every run from the snapshot, so a run never
+depends on what an earlier run did, only on what the targets hold now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from opsync.documents.model import Document
+from opsync.domain import Collection, Release, ref
+from opsync.rules.output import RuleOutput
+
+MIRRORED_RELEASE_FIELDS = (
+    "title",
+    "tier",
+    "launch_date",
+    "launched",
+    "product_area",
+    "pm",
+    "eng_lead",
+)
+
+
+@dataclass(frozen=True)
+class DesiredRecord:
+    collection: str
+    key: str
+    values: Mapping[str, Any]
+    create: bool = False  # create the record when the target has none (mirrored releases)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class DesiredPage:
+    key: str
+    kind: str
+    document: Document
+
+
+@dataclass(frozen=True)
+class DesiredMessage:
+    key: str
+    channel: str
+    text: str
+    reason: str
+
+
+@dataclass
+class Desired:
+    records: dict[str, DesiredRecord] = field(default_factory=dict)
+    pages: dict[str, DesiredPage] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    messages: dict[str, DesiredMessage] = field(default_factory=dict)
+
+
+def plain(value: Any) -> Any:
+    """A value as a target stores it: enums by value, tuples as lists, datetimes as ISO text."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date | str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _release_values(release: Release) -> dict[str, Any]:
+    return {name: plain(getattr(release, name)) for name in MIRRORED_RELEASE_FIELDS}
+
+
+def build(
+    releases: tuple[Release, ...],
+    output: RuleOutput,
+    files: Mapping[str, str],
+    existing: set[str],
+) -> Desired:
+    """Desired state from the rules' output; ``existing`` are the record refs the wiki holds
+    (derived fields are written only onto records that exist, except mirrored releases)."""
+    desired = Desired(files=dict(files))
+    for release in releases:
+        record = ref(Collection.RELEASES, release.key)
+        values = _release_values(release)
+        values.update({k: plain(v) for k, v in output.derived.get(record, {}).items()})
+        desired.records[record] = DesiredRecord(
+            collection=Collection.RELEASES.value,
+            key=release.key,
+            values=values,
+            create=True,
+            reason="mirrored from the tracker, with the fields the rules derive",
+        )
+    for record, fields in sorted(output.derived.items()):
+        if record in desired.records or record not in existing:
+            continue
+        collection, _, key = record.partition("/")
+        desired.records[record] = DesiredRecord(
+            collection=collection,
+            key=key,
+            values={k: plain(v) for k, v in fields.items()},
+            reason="fields derived by the rules",
+        )
+    for doc in output.documents:
+        desired.pages[doc.key] = DesiredPage(
+            key=doc.key, kind=doc.kind.value, document=doc.document
+        )
+    for note in output.notifications:
+        desired.messages[note.key] = DesiredMessage(note.key, note.channel, note.text, note.reason)
+    return desired

@@ -1,0 +1,231 @@
+"""Plan: the exact operations that make the targets match the desired state, and nothing
+more. Pure: it compares data and asks the page store only how it would render a region.
+
+The plan is frozen data, so ``opsync plan`` prints exactly what ``opsync sync`` applies.
+Every operation has a deterministic idempotency key (kind, target, content hash) and a
+reason a person can read. Owned content a person edited since opsync wrote it becomes a
+conflict, never an operation, unless the run is forced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from opsync.connectors.base import (
+    FileWrite,
+    Message,
+    PageStore,
+    PageWrite,
+    ReadResult,
+    RecordWrite,
+)
+from opsync.documents.model import Block, Document, Region
+from opsync.engine.desired import Desired
+
+Payload = RecordWrite | PageWrite | FileWrite | Message
+
+
+@dataclass(frozen=True)
+class Operation:
+    kind: str  # create_record | update_record | create_page | update_page | write_file | send
+    key: str
+    collection: str
+    target: str
+    reason: str
+    payload: Payload = field(compare=False)
+    changes: tuple[tuple[str, Any, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Conflict:
+    target: str
+    part: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    operations: tuple[Operation, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+
+    def by_collection(self) -> dict[str, list[Operation]]:
+        groups: dict[str, list[Operation]] = {}
+        for op in self.operations:
+            groups.setdefault(op.collection, []).append(op)
+        return groups
+
+
+def _digest(*parts: Any) -> str:
+    blob = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def region_keys(blocks: tuple[Block, ...]) -> list[str]:
+    keys: list[str] = []
+    for block in blocks:
+        if isinstance(block, Region):
+            keys.append(block.key)
+    return keys
+
+
+def _page_collection(key: str) -> str:
+    return "pages/" + key.split("/", 1)[0]
+
+
+def _records(
+    desired: Desired, actual: ReadResult, force: bool
+) -> tuple[list[Operation], list[Conflict]]:
+    ops: list[Operation] = []
+    conflicts: list[Conflict] = []
+    for record, want in sorted(desired.records.items()):
+        state = actual.records.get(record)
+        if state is None:
+            if want.create:
+                payload = RecordWrite(ref=record, values=want.values, create=True)
+                ops.append(
+                    Operation(
+                        kind="create_record",
+                        key=f"create_record:{record}:{_digest(dict(want.values))}",
+                        collection=want.collection,
+                        target=record,
+                        reason=f"not in the wiki yet; {want.reason}",
+                        payload=payload,
+                        changes=tuple((k, None, v) for k, v in want.values.items()),
+                    )
+                )
+            continue
+        values = dict(want.values)
+        for stale in state.owned:
+            if stale not in values and state.owned[stale] is not None:
+                values[stale] = None
+        changes = tuple(
+            (k, state.owned.get(k), v)
+            for k, v in values.items()
+            if k not in state.owned or state.owned.get(k) != v
+        )
+        if not changes:
+            continue
+        if state.edited and not force:
+            conflicts.append(
+                Conflict(
+                    target=record,
+                    part="fields " + ", ".join(sorted(state.edited)),
+                    message=(
+                        f"{state.path}: fields opsync owns were edited by hand since opsync wrote "
+                        "them; put the edit where it belongs (tracker or a person-owned field) "
+                        "and restore them, or run with --force to overwrite them"
+                    ),
+                )
+            )
+            continue
+        ops.append(
+            Operation(
+                kind="update_record",
+                key=f"update_record:{record}:{_digest(values)}",
+                collection=want.collection,
+                target=record,
+                reason=want.reason,
+                payload=RecordWrite(ref=record, values=values),
+                changes=changes,
+            )
+        )
+    return ops, conflicts
+
+
+def _pages(
+    desired: Desired, actual: ReadResult, store: PageStore, force: bool
+) -> tuple[list[Operation], list[Conflict]]:
+    ops: list[Operation] = []
+    conflicts: list[Conflict] = []
+    for key, want in sorted(desired.pages.items()):
+        state = actual.pages.get(key)
+        doc: Document = want.document
+        if state is None:
+            ops.append(
+                Operation(
+                    kind="create_page",
+                    key=f"create_page:{key}:{_digest(doc.model_dump(mode='json'))}",
+                    collection=_page_collection(key),
+                    target=key,
+                    reason=f"{want.kind.replace('_', ' ')} is due and does not exist yet",
+                    payload=PageWrite(key=key, document=doc, create=True),
+                )
+            )
+            continue
+        rewrite: list[str] = []
+        wanted = region_keys(doc.children)
+        for region in wanted:
+            content = store.render_region(doc, region)
+            have = state.regions.get(region)
+            if have is not None and have.content == content:
+                continue
+            if have is not None and have.edited and not force:
+                conflicts.append(
+                    Conflict(
+                        target=key,
+                        part=f"region {region}",
+                        message=(
+                            f"{state.path}: the opsync region `{region}` was edited by hand; move "
+                            "the text outside the region markers, or run with --force to "
+                            "regenerate it"
+                        ),
+                    )
+                )
+                continue
+            rewrite.append(region)
+        rewrite.extend(r for r, s in state.regions.items() if r not in wanted and not s.edited)
+        if rewrite:
+            ops.append(
+                Operation(
+                    kind="update_page",
+                    key=f"update_page:{key}:{_digest(rewrite, doc.model_dump(mode='json'))}",
+                    collection=_page_collection(key),
+                    target=key,
+                    reason="owned regions changed: " + ", ".join(rewrite),
+                    payload=PageWrite(key=key, document=doc, regions=tuple(rewrite)),
+                )
+            )
+    for name, content in sorted(desired.files.items()):
+        feed = actual.pages.get(name)
+        if feed is not None and feed.whole == content:
+            continue
+        ops.append(
+            Operation(
+                kind="write_file",
+                key=f"write_file:{name}:{_digest(content)}",
+                collection="pages/files",
+                target=name,
+                reason="feed content changed" if feed else "feed does not exist yet",
+                payload=FileWrite(key=name, content=content),
+            )
+        )
+    return ops, conflicts
+
+
+def _messages(desired: Desired, actual: ReadResult) -> list[Operation]:
+    return [
+        Operation(
+            kind="send",
+            key=f"send:{key}",
+            collection=f"messages/{msg.channel}",
+            target=key,
+            reason=msg.reason,
+            payload=Message(key=key, channel=msg.channel, text=msg.text),
+        )
+        for key, msg in sorted(desired.messages.items())
+        if key not in actual.sent
+    ]
+
+
+def make_plan(
+    desired: Desired, actual: ReadResult, store: PageStore, *, force: bool = False
+) -> Plan:
+    record_ops, record_conflicts = _records(desired, actual, force)
+    page_ops, page_conflicts = _pages(desired, actual, store, force)
+    return Plan(
+        operations=tuple(record_ops + page_ops + _messages(desired, actual)),
+        conflicts=tuple(record_conflicts + page_conflicts),
+    )

@@ -1,0 +1,301 @@
+"""Enablement bundle skeletons (pack section 4 template) and how complete each bundle is.
+
+Every Tier 2/3 release gets a page ``bundle/<release key>`` laid out as the pack's "Launch
+Enablement Bundle (Template)": lite (six sections, RULES.md R1) for Tier 2, all nine for
+Tier 3. The facts opsync knows (tier, target launch date, PM owner, status, deadlines) live
+in the owned region ``bundle.header`` and are kept current; the section headings and the
+template's placeholder lines are written outside any region, because they are the skeleton
+people overwrite with the bundle prose, which opsync must never touch.
+
+A section counts as complete when it holds text beyond the template's placeholder lines. The
+comparison ignores list markers, Markdown escapes, case and the placeholders' labels, so a
+section read back from any target ("- Customer segments:" in Markdown, a bare bullet in
+Notion) is judged the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from opsync.calendar import BusinessCalendar
+from opsync.documents.model import (
+    Block,
+    BulletList,
+    Document,
+    ListItem,
+    StatusChip,
+    bullets,
+    heading,
+    item,
+    para,
+    region,
+)
+from opsync.domain import (
+    FULL_SECTIONS,
+    LITE_SECTIONS,
+    BundleKind,
+    BundleState,
+    Collection,
+    EnablementBundle,
+    Finding,
+    Release,
+    Section,
+    Snapshot,
+    ref,
+)
+from opsync.rules.context import RuleContext
+from opsync.rules.dates import weekday_date
+from opsync.rules.enablement import (
+    STATUS_TONE,
+    deadlines,
+    enablement_status,
+    handoff_bd,
+)
+from opsync.rules.output import DerivedValue, DocumentKind, GeneratedDocument, RuleOutput
+from opsync.rules.tiers import pm_name, requirements
+from opsync.settings import EnablementSettings, RuleFamily
+
+HEADER_REGION = "bundle.header"
+
+
+@dataclass(frozen=True)
+class SectionTemplate:
+    """One section of the pack's template: its heading and the placeholder lines under it."""
+
+    heading: str
+    lines: tuple[str, ...]
+    """Placeholder text without list markers."""
+    style: str = "bullets"
+    """``paragraph``, ``bullets`` or ``numbered``."""
+
+
+TEMPLATES: dict[Section, SectionTemplate] = {
+    Section.WHAT_CHANGED: SectionTemplate(
+        "What changed (1 paragraph)",
+        ("[Plain-language summary of the change and why it matters.]",),
+        "paragraph",
+    ),
+    Section.WHO_IMPACTED: SectionTemplate(
+        "Who's impacted (eligibility/segments)", ("Customer segments:", "Internal teams:")
+    ),
+    # The template's "1. 2. 3." is three empty user steps.
+    Section.HOW_IT_WORKS: SectionTemplate("How it works (user steps)", ("", "", ""), "numbered"),
+    Section.FAQS: SectionTemplate("FAQs + edge cases", ("Q: A:",)),
+    Section.SUPPORT_MACROS: SectionTemplate(
+        "Support macros / troubleshooting", ("Scenario: Resolution:",)
+    ),
+    Section.SALES_TALK_TRACK: SectionTemplate(
+        "Sales talk track (if relevant)", ("Positioning:", "Key objection handling:")
+    ),
+    Section.MONITORING: SectionTemplate(
+        "Monitoring + guardrails",
+        ("Key metrics to watch:", "Alert thresholds:", "Dashboard link:"),
+    ),
+    Section.ROLLBACK: SectionTemplate(
+        "Rollback / mitigation",
+        ("Rollback procedure:", "Rollback owner:", "Decision criteria for rollback:"),
+    ),
+    Section.OWNER_ESCALATION: SectionTemplate(
+        "Owner + escalation", ("PM: [Name]", "Eng: [Name]", "Escalation: [Name/channel]")
+    ),
+}
+
+_MARKER = re.compile(r"^(?:[-*+•#>]+|\d+[.)])\s*")
+_ESCAPE = re.compile(r"\\(.)")
+_LABEL_BREAK = re.compile(r"(?<=:)\s+")
+
+
+def sections_for(kind: BundleKind) -> tuple[Section, ...]:
+    return LITE_SECTIONS if kind is BundleKind.LITE else FULL_SECTIONS
+
+
+def placeholder_lines(section: Section) -> tuple[str, ...]:
+    """The template's lines under ``section`` as Markdown shows them (``- Internal teams:``)."""
+    template = TEMPLATES[section]
+    if template.style == "paragraph":
+        return template.lines
+    if template.style == "numbered":
+        return tuple(f"{n}. {line}".rstrip() for n, line in enumerate(template.lines, start=1))
+    return tuple(f"- {line}".rstrip() for line in template.lines)
+
+
+def _normalise(line: str) -> str:
+    text = _ESCAPE.sub(r"\1", line).strip()
+    while (stripped := _MARKER.sub("", text, count=1)) != text:
+        text = stripped.strip()
+    return " ".join(text.split()).casefold()
+
+
+def section_complete(section: Section, text: str) -> bool:
+    """Whether ``text`` (what is under the section's heading) says more than the template."""
+    template = TEMPLATES[section]
+    fragments = {_normalise(template.heading), _normalise(section.value)}
+    for line in placeholder_lines(section):
+        fragments.update(_LABEL_BREAK.split(_normalise(line)))
+    fragments.discard("")
+    remainder = " ".join(_normalise(line) for line in text.splitlines())
+    for fragment in sorted(fragments, key=len, reverse=True):
+        remainder = remainder.replace(fragment, " ")
+    return re.search(r"\w", remainder) is not None
+
+
+def bundle_for(snapshot: Snapshot, release_key: str) -> EnablementBundle | None:
+    return next((b for b in snapshot.bundles if b.release_key == release_key), None)
+
+
+def incomplete_sections(release: Release, bundle: EnablementBundle) -> tuple[Section, ...]:
+    """Sections the release's tier requires that the bundle has not filled in yet."""
+    needs = requirements(release.tier)
+    if needs is None or needs.bundle is None:
+        return ()
+    return tuple(
+        s for s in sections_for(needs.bundle) if not section_complete(s, bundle.sections.get(s, ""))
+    )
+
+
+def sections_complete_label(release: Release, bundle: EnablementBundle | None) -> str | None:
+    """``4/6``: complete sections out of those the tier requires; None without a bundle."""
+    needs = requirements(release.tier)
+    if bundle is None or needs is None or needs.bundle is None:
+        return None
+    total = len(sections_for(needs.bundle))
+    return f"{total - len(incomplete_sections(release, bundle))}/{total}"
+
+
+def _section_blocks(section: Section) -> tuple[Block, ...]:
+    template = TEMPLATES[section]
+    title = heading(3, template.heading)
+    if template.style == "paragraph":
+        return (title, *(para(line) for line in template.lines))
+    if template.style == "numbered":
+        steps = tuple(ListItem(inlines=()) for _ in template.lines)
+        return (title, BulletList(items=steps, ordered=True))
+    return (title, bullets(*template.lines))
+
+
+def _header(
+    release: Release,
+    snapshot: Snapshot,
+    today: date,
+    calendar: BusinessCalendar,
+    settings: EnablementSettings,
+) -> tuple[Block, ...]:
+    tier = release.tier.label if release.tier is not None else "not set"
+    launch = weekday_date(release.launch_date) if release.launch_date else "not set"
+    status = enablement_status(release, today, calendar, settings)
+    blocks: list[Block] = [
+        heading(2, f"Release tier: {tier}"),
+        heading(2, f"Target launch date: {launch}"),
+        heading(2, f"PM owner: {pm_name(snapshot, release)}"),
+    ]
+    if status is not None:
+        chip = StatusChip(label=status.value, tone=STATUS_TONE[status])
+        blocks.append(para("Enablement status: ", chip))
+    due = deadlines(release, calendar, settings)
+    needs = requirements(release.tier)
+    if due is None or needs is None or release.tier is None:
+        blocks.append(para("Deadlines appear here once the release has a target launch date."))
+        return tuple(blocks)
+    before = f"by {weekday_date(due.readiness_due)} (before launch)"
+    rows = [
+        item(
+            "Bundle drafted and handed to Product Ops: by "
+            f"{weekday_date(due.handoff_due)} (L - {handoff_bd(release.tier, settings)} BD)"
+        ),
+        item(
+            "Bundle published to stakeholders: by "
+            f"{weekday_date(due.publish_due)} (L - {settings.publish_bd} BD)"
+        ),
+        item(f"Support and Sales readiness confirmed, go/no-go recorded: {before}"),
+    ]
+    if needs.readiness_meeting:
+        rows.append(item(f"Launch Readiness Check meeting, go/no-go with its date: {before}"))
+    if needs.training:
+        rows.append(item(f"Training session for Support/Sales: {before}"))
+    blocks.append(bullets(*rows))
+    return tuple(blocks)
+
+
+def bundle_document(
+    release: Release,
+    snapshot: Snapshot,
+    today: date,
+    calendar: BusinessCalendar,
+    settings: EnablementSettings,
+) -> Document | None:
+    """The bundle page for a Tier 2/3 release; None for other tiers."""
+    needs = requirements(release.tier)
+    if needs is None or needs.bundle is None:
+        return None
+    skeleton = tuple(b for s in sections_for(needs.bundle) for b in _section_blocks(s))
+    header = region(HEADER_REGION, *_header(release, snapshot, today, calendar, settings))
+    return Document(
+        title=f"Launch Enablement Bundle — {release.title}", children=(header, *skeleton)
+    )
+
+
+def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
+    """Generate each Tier 2/3 bundle page and measure how much of each bundle is written."""
+    settings = ctx.settings.enablement
+    documents: list[GeneratedDocument] = []
+    derived: dict[str, dict[str, DerivedValue]] = {}
+    findings: list[Finding] = []
+    for release in ctx.snapshot.releases:
+        if not ctx.enabled(RuleFamily.ENABLEMENT, release.product_area):
+            continue
+        record = ref(Collection.RELEASES, release.key)
+        bundle = bundle_for(ctx.snapshot, release.key)
+        derived[record] = {"bundle_sections_complete": sections_complete_label(release, bundle)}
+        document = bundle_document(release, ctx.snapshot, ctx.today, ctx.calendar, settings)
+        if document is None:
+            continue
+        documents.append(
+            GeneratedDocument(
+                key=f"bundle/{release.key}",
+                kind=DocumentKind.BUNDLE,
+                document=document,
+                record=record,
+            )
+        )
+        if bundle is not None:
+            findings.extend(_bundle_findings(release, bundle, record))
+    return RuleOutput(findings=tuple(findings), derived=derived, documents=tuple(documents))
+
+
+def _bundle_findings(release: Release, bundle: EnablementBundle, record: str) -> list[Finding]:
+    needs = requirements(release.tier)
+    if needs is None or needs.bundle is None:
+        return []
+    out: list[Finding] = []
+    if bundle.kind is BundleKind.LITE and needs.bundle is BundleKind.FULL:
+        extra = ", ".join(s.value for s in FULL_SECTIONS if s not in LITE_SECTIONS)
+        out.append(
+            Finding(
+                code="enablement.bundle-kind-mismatch",
+                record=record,
+                field="bundle",
+                message=(
+                    f"{release.title} is Tier 3 but its enablement bundle is the lite one. Add "
+                    f"the full bundle's other sections: {extra}."
+                ),
+            )
+        )
+    missing = incomplete_sections(release, bundle)
+    handed = release.bundle.state in (BundleState.READY_FOR_REVIEW, BundleState.PUBLISHED)
+    if missing and (handed or release.bundle.published_on is not None):
+        out.append(
+            Finding(
+                code="enablement.bundle-incomplete",
+                record=record,
+                field="bundle",
+                message=(
+                    f"{release.title}: the enablement bundle is marked "
+                    f"{release.bundle.state.value} but these sections still hold only the "
+                    f"template: {', '.join(s.value for s in missing)}. The PM should fill them "
+                    "in; the pack counts a bundle done only when every section is complete."
+                ),
+            )
+        )
+    return out

@@ -1,0 +1,303 @@
+"""R6 Monthly Insights Digest: the page Product Ops brings to the Monthly Insights Review.
+
+One digest per review, keyed by the review's month (``insights-digest/2026-12``): the review
+still ahead today, or held today. A review on a non-business day is held on the next business
+day (as on the cadence calendar); that held day is the one shown and the one windows use.
+The pack's definition of done is "top 5 themes with evidence; owner assigned; decision path
+identified", and its ritual adds that patterns spanning several areas go on to the Biweekly
+Roadmap Review.
+
+Window: themes are built from the insights received since the previous review was held, up
+to the day before this one is held (``[previous review, this review)``). Those are exactly
+the items whose "next review" is this one (see :mod:`opsync.rules.insights`), so each item is
+counted in one digest only, and the page stops changing once its review is held. Only fully
+tagged items count towards themes; the rest are reported as still needing triage. Items with
+no received date belong to no window. Escalated High items are listed whatever month they
+arrived in: the pack escalates them *to* this review until someone decides.
+
+Ranking: volume, then number of High, then Medium items, then theme name. Themes are grouped
+case-insensitively and shown with their most used spelling. A theme's owner is the PM of the
+area most of its items are tagged with (ties: area key). The digest is produced when the
+insights family is enabled for some area and the snapshot holds any insight at all, so an
+organisation that does not collect insights gets no empty page.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from opsync.documents.model import (
+    Block,
+    Document,
+    Inline,
+    ListItem,
+    bullets,
+    cell,
+    heading,
+    item,
+    para,
+    region,
+    table,
+    text,
+)
+from opsync.domain.insight import Disposition, Insight, Severity
+from opsync.domain.snapshot import Snapshot
+from opsync.rules.context import RuleContext
+from opsync.rules.insights import (
+    escalation_day,
+    held_on,
+    is_escalated,
+    missing_tags,
+    review_before,
+    review_on_or_after,
+    title,
+)
+from opsync.rules.output import DocumentKind, GeneratedDocument, RuleOutput
+from opsync.settings import RuleFamily
+
+_SEVERITY_ORDER = (Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One theme of the window with the items tagged with it."""
+
+    name: str
+    items: tuple[Insight, ...]
+
+    @property
+    def volume(self) -> int:
+        return len(self.items)
+
+    def severity_count(self, severity: Severity) -> int:
+        return sum(1 for i in self.items if i.severity is severity)
+
+    @property
+    def rank_key(self) -> tuple[int, int, int, str, str]:
+        return (
+            -self.volume,
+            -self.severity_count(Severity.HIGH),
+            -self.severity_count(Severity.MEDIUM),
+            self.name.casefold(),
+            self.name,
+        )
+
+    @property
+    def areas(self) -> list[tuple[str, int]]:
+        return _ranked(_tag(i.product_area) for i in self.items)
+
+
+def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
+    if not ctx.snapshot.insights or not ctx.enabled_anywhere(RuleFamily.INSIGHTS):
+        return RuleOutput()
+    return RuleOutput(documents=(digest(ctx),))
+
+
+def digest(ctx: RuleContext) -> GeneratedDocument:
+    settings = ctx.settings.insights
+    review = review_on_or_after(ctx.today, settings, ctx.calendar)
+    held = held_on(review, ctx.calendar)
+    start = held_on(review_before(review, settings), ctx.calendar)
+    in_scope = [
+        i
+        for i in sorted(ctx.snapshot.insights, key=lambda i: i.key)
+        if ctx.enabled(RuleFamily.INSIGHTS, _tag(i.product_area) or None)
+    ]
+    window = [i for i in in_scope if i.received_on and start <= i.received_on < held]
+    tagged = [i for i in window if not missing_tags(i)]
+    themes = sorted(_themes(tagged), key=lambda t: t.rank_key)
+    top, rest = themes[: settings.top_themes], themes[settings.top_themes :]
+    escalated = sorted(
+        (i for i in in_scope if is_escalated(i, ctx.today, settings, ctx.calendar)),
+        key=lambda i: (
+            escalation_day(i, settings, ctx.calendar) or date.min,
+            i.received_on or date.min,
+            i.key,
+        ),
+    )
+    month = f"{review.year}-{review.month:02d}"
+    summary = (
+        f"For the Monthly Insights Review on {held.isoformat()}. Covers insights received "
+        f"from {start.isoformat()} to the day before the review: {len(tagged)} tagged "
+        f"{_plural(len(tagged), 'insight')} in {len(themes)} {_plural(len(themes), 'theme')}."
+    )
+    untriaged = len(window) - len(tagged)
+    if untriaged:
+        verbs = "needs triage and is" if untriaged == 1 else "need triage and are"
+        summary += f" {untriaged} more {_plural(untriaged, 'insight')} still {verbs} not counted."
+    document = Document(
+        title=f"Monthly Insights Digest — {month}",
+        children=(
+            region("insights-summary", para(summary)),
+            region("insights-themes", *_theme_blocks(top, rest, ctx)),
+            region("insights-cross-area", *_cross_area_blocks(themes, ctx.snapshot)),
+            region("insights-escalated", *_escalated_blocks(escalated, ctx)),
+            heading(2, "Actions + owners"),
+            para("Recorded at the review: theme, action, owner, next step."),
+        ),
+    )
+    return GeneratedDocument(
+        key=f"insights-digest/{month}", kind=DocumentKind.INSIGHTS_DIGEST, document=document
+    )
+
+
+def _themes(items: list[Insight]) -> list[Theme]:
+    groups: dict[str, list[Insight]] = {}
+    for insight in items:
+        groups.setdefault(_tag(insight.theme).casefold(), []).append(insight)
+    themes = []
+    for members in groups.values():
+        spellings = Counter(_tag(i.theme) for i in members)
+        name = min(spellings, key=lambda s: (-spellings[s], s))
+        themes.append(Theme(name=name, items=tuple(members)))
+    return themes
+
+
+def _theme_blocks(top: list[Theme], rest: list[Theme], ctx: RuleContext) -> list[Block]:
+    blocks: list[Block] = [heading(2, f"Top {len(top)} {_plural(len(top), 'theme')}")]
+    if not top:
+        blocks.append(para("No tagged insights were received in this window."))
+    quotes = ctx.settings.insights.quotes_per_theme
+    for rank, theme in enumerate(top, start=1):
+        blocks.append(heading(3, f"{rank}. {theme.name}"))
+        blocks.append(bullets(*_evidence(theme, ctx.snapshot, quotes)))
+    if rest:
+        others = ", ".join(f"{t.name} ({t.volume})" for t in rest)
+        blocks.append(para(f"Other themes this month: {others}."))
+    return blocks
+
+
+def _evidence(theme: Theme, snapshot: Snapshot, quotes: int) -> list[ListItem]:
+    mix = " · ".join(
+        f"{theme.severity_count(s)} {s.value.capitalize()}"
+        for s in _SEVERITY_ORDER
+        if theme.severity_count(s)
+    )
+    areas = theme.areas
+    area_text = ", ".join(f"{_area_name(snapshot, a)} ({n})" for a, n in areas)
+    lines = [
+        item(f"Volume: {theme.volume} {_plural(theme.volume, 'insight')}"),
+        item(f"Severity mix: {mix}"),
+        item(f"Segments: {_counts(_tag(i.segment) for i in theme.items)}"),
+        item(f"Evidence: {_counts(_tag(i.evidence_type) for i in theme.items)}"),
+        item(f"Sources: {_counts(i.source.value for i in theme.items if i.source) or '—'}"),
+    ]
+    if len(areas) > 1:
+        lines.append(
+            item(
+                f"Product areas: {area_text} — ",
+                text(f"spans {len(areas)} areas, for the Roadmap Review", bold=True),
+            )
+        )
+    else:
+        lines.append(item(f"Product areas: {area_text}"))
+    lines.append(item(f"Owner: {_owner(theme, snapshot)}"))
+    lines.append(item(f"Decision path: {_decision_path(theme.items)}"))
+    chosen = _quotes(theme.items, quotes)
+    if chosen:
+        lines.append(item("Quotes:", children=tuple(chosen)))
+    return lines
+
+
+def _owner(theme: Theme, snapshot: Snapshot) -> str:
+    known = [(a, n) for a, n in theme.areas if snapshot.area(a) is not None]
+    if not known:
+        return "unassigned (no configured area)"
+    best = min(known, key=lambda an: (-an[1], an[0]))[0]
+    area = snapshot.area(best)
+    assert area is not None
+    return f"{snapshot.person_name(area.pm)} ({area.name})"
+
+
+def _decision_path(items: Iterable[Insight]) -> str:
+    counts = Counter(i.disposition for i in items)
+    parts = [f"{d.value} {counts[d]}" for d in Disposition]
+    parts.append(f"undecided {counts[None]}")
+    return " · ".join(parts)
+
+
+def _quotes(items: tuple[Insight, ...], limit: int) -> list[ListItem]:
+    """The most severe, then most recent quotes: the ones a review should hear first."""
+    with_quote = [i for i in items if i.quote.strip()]
+    with_quote.sort(key=lambda i: (i.key,))
+    with_quote.sort(key=lambda i: i.received_on or date.min, reverse=True)
+    with_quote.sort(key=lambda i: _SEVERITY_ORDER.index(i.severity) if i.severity else 3)
+    return [
+        item(
+            text(f"“{' '.join(i.quote.split())}”", italic=True),
+            f" — {_tag(i.segment)}, {i.source.value if i.source else _tag(i.evidence_type)}",
+        )
+        for i in with_quote[:limit]
+    ]
+
+
+def _cross_area_blocks(themes: list[Theme], snapshot: Snapshot) -> list[Block]:
+    blocks: list[Block] = [heading(2, "Cross-area themes for the Roadmap Review")]
+    spanning = [t for t in themes if len(t.areas) > 1]
+    if not spanning:
+        blocks.append(para("No theme this month spans more than one product area."))
+        return blocks
+    entries = [
+        item(
+            text(theme.name, bold=True),
+            f": {', '.join(_area_name(snapshot, a) for a, _ in theme.areas)}"
+            f" ({theme.volume} {_plural(theme.volume, 'insight')}); owner "
+            f"{_owner(theme, snapshot)}",
+        )
+        for theme in spanning
+    ]
+    blocks.append(bullets(*entries))
+    return blocks
+
+
+def _escalated_blocks(escalated: list[Insight], ctx: RuleContext) -> list[Block]:
+    blocks: list[Block] = [heading(2, "Escalated High-severity items")]
+    if not escalated:
+        blocks.append(para("No High-severity item is past its escalation day undecided."))
+        return blocks
+    settings = ctx.settings.insights
+    snapshot = ctx.snapshot
+    rows: list[tuple[tuple[Inline, ...], ...]] = []
+    for insight in escalated:
+        area = snapshot.area(_tag(insight.product_area) or None)
+        day = escalation_day(insight, settings, ctx.calendar)
+        rows.append(
+            (
+                cell(title(insight)),
+                cell(_tag(insight.theme) or "—"),
+                cell(_area_name(snapshot, _tag(insight.product_area)) or "—"),
+                cell(snapshot.person_name(area.pm) if area else "unassigned"),
+                cell(insight.received_on.isoformat() if insight.received_on else "—"),
+                cell(day.isoformat() if day else "—"),
+            )
+        )
+    blocks.append(
+        table(("Insight", "Theme", "Area", "Routed to", "Received", "Escalated on"), rows)
+    )
+    blocks.append(para("Each needs a disposition from its PM at this review."))
+    return blocks
+
+
+def _ranked(values: Iterable[str]) -> list[tuple[str, int]]:
+    counts = Counter(v for v in values if v)
+    return sorted(counts.items(), key=lambda vn: (-vn[1], vn[0].casefold(), vn[0]))
+
+
+def _counts(values: Iterable[str]) -> str:
+    return ", ".join(f"{v} ({n})" for v, n in _ranked(values))
+
+
+def _area_name(snapshot: Snapshot, key: str) -> str:
+    area = snapshot.area(key)
+    return area.name if area else key
+
+
+def _tag(value: object) -> str:
+    return "" if value is None else " ".join(str(value).split())
+
+
+def _plural(n: int, noun: str) -> str:
+    return noun if n == 1 else f"{noun}s"

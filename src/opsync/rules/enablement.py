@@ -1,0 +1,359 @@
+"""R2 enablement timeline for Tier 2/3 releases: deadlines, status, findings, announcement.
+
+Deadlines for a launch on day L (RULES.md R2), all re-derived from the current launch date on
+every run, so a moved date moves every deadline:
+
+- ``handoff_due`` = L - 5 BD (Tier 2) or L - 10 BD (Tier 3): bundle drafted, with Product Ops;
+- ``publish_due`` = L - 2 BD: bundle published to stakeholders;
+- ``readiness_due`` = L - 1 calendar day: "before L" means done on a date before L, so the
+  last on-time day is the day before launch whatever weekday it is (Support confirming on a
+  Sunday for a Monday launch is still before it). Support and Sales confirmation, the
+  go/no-go and, for Tier 3, the Launch Readiness Check meeting and training share it.
+
+A step done on its deadline is on time; a deadline has *passed* only from the next day on.
+Findings are raised only for steps still missing after their deadline (something a person can
+act on); a step done late is visible through the dates and the scorecard, not nagged forever.
+
+Enablement status precedence (exactly one value per release whose tier is known):
+
+1. ``not required``: Tier 1.
+2. ``launched without bundle``: launched and the bundle was never published. After launch the
+   status is final, this or ``published``; readiness steps missed at launch stay as findings.
+3. ``late``: not launched and a deadline has passed without its step.
+4. ``published``.
+5. otherwise the bundle state people recorded: ``not started``, ``drafting``, ``ready for review``.
+
+A release with no tier gets no status (``tiers.missing`` explains why) rather than a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from opsync.calendar import BusinessCalendar
+from opsync.documents.model import Tone
+from opsync.domain import BundleState, Collection, Finding, Level, Release, Snapshot, Tier, ref
+from opsync.rules.context import RuleContext
+from opsync.rules.dates import weekday_date
+from opsync.rules.output import DerivedValue, Notification, RuleOutput
+from opsync.rules.tiers import needs_enablement, pm_name, requirements, tier_label
+from opsync.settings import EnablementSettings, RuleFamily
+
+
+class EnablementStatus(StrEnum):
+    NOT_REQUIRED = "not required"
+    NOT_STARTED = "not started"
+    DRAFTING = "drafting"
+    READY_FOR_REVIEW = "ready for review"
+    PUBLISHED = "published"
+    LATE = "late"
+    LAUNCHED_WITHOUT_BUNDLE = "launched without bundle"
+
+
+STATUS_TONE: dict[EnablementStatus, Tone] = {
+    EnablementStatus.NOT_REQUIRED: Tone.NEUTRAL,
+    EnablementStatus.NOT_STARTED: Tone.NEUTRAL,
+    EnablementStatus.DRAFTING: Tone.BLUE,
+    EnablementStatus.READY_FOR_REVIEW: Tone.YELLOW,
+    EnablementStatus.PUBLISHED: Tone.GREEN,
+    EnablementStatus.LATE: Tone.RED,
+    EnablementStatus.LAUNCHED_WITHOUT_BUNDLE: Tone.RED,
+}
+
+
+class Step(StrEnum):
+    """One thing the pack asks to be done before launch; the value reads in a sentence."""
+
+    HANDOFF = "bundle handoff to Product Ops"
+    PUBLISH = "bundle publication"
+    SUPPORT = "Support readiness confirmation"
+    SALES = "Sales readiness confirmation"
+    GO_NO_GO = "go/no-go"
+    MEETING = "Launch Readiness Check meeting"
+    TRAINING = "Support/Sales training session"
+
+
+class Outcome(StrEnum):
+    PENDING = "pending"
+    ON_TIME = "on time"
+    LATE = "late"
+    MISSED = "missed"
+    DONE = "done"
+    """Done, but nobody recorded when."""
+
+
+@dataclass(frozen=True)
+class StepCheck:
+    step: Step
+    due: date
+    done: bool
+    done_on: date | None
+
+    def outcome(self, today: date) -> Outcome:
+        if self.done and self.done_on is not None:
+            return Outcome.ON_TIME if self.done_on <= self.due else Outcome.LATE
+        if self.done:
+            return Outcome.DONE
+        return Outcome.MISSED if today > self.due else Outcome.PENDING
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    launch: date
+    handoff_due: date
+    publish_due: date
+    readiness_due: date
+
+
+def handoff_bd(tier: Tier, settings: EnablementSettings) -> int:
+    return settings.handoff_bd_tier3 if tier is Tier.HIGH else settings.handoff_bd_tier2
+
+
+def deadlines(
+    release: Release, calendar: BusinessCalendar, settings: EnablementSettings
+) -> Deadlines | None:
+    """The release's enablement deadlines; None for Tier 1, no tier or no launch date."""
+    launch = release.launch_date
+    if release.tier is None or not needs_enablement(release) or launch is None:
+        return None
+    return Deadlines(
+        launch=launch,
+        handoff_due=calendar.step_back(launch, handoff_bd(release.tier, settings)),
+        publish_due=calendar.step_back(launch, settings.publish_bd),
+        readiness_due=launch - timedelta(days=1),
+    )
+
+
+def is_published(release: Release) -> bool:
+    """A recorded publication date counts even if the state was not updated to match."""
+    return release.bundle.published_on is not None or release.bundle.state is BundleState.PUBLISHED
+
+
+def _handed_off(release: Release) -> bool:
+    """Ready for review or published implies Product Ops has the bundle."""
+    bundle = release.bundle
+    reviewing = bundle.state is BundleState.READY_FOR_REVIEW
+    return bundle.handed_off_on is not None or reviewing or is_published(release)
+
+
+def _recorded(step: Step, due: date, on: date | None) -> StepCheck:
+    return StepCheck(step, due, on is not None, on)
+
+
+def steps(
+    release: Release, calendar: BusinessCalendar, settings: EnablementSettings
+) -> tuple[StepCheck, ...]:
+    """Every pre-launch step the release's tier requires, with its deadline and record."""
+    due = deadlines(release, calendar, settings)
+    needs = requirements(release.tier)
+    if due is None or needs is None:
+        return ()
+    ready = release.readiness
+    # Tier 3 decides in the Launch Readiness Check meeting, so its go/no-go needs its date.
+    go_done = ready.go_no_go is not None and (
+        not needs.readiness_meeting or ready.go_no_go_on is not None
+    )
+    checks = [
+        StepCheck(
+            Step.HANDOFF, due.handoff_due, _handed_off(release), release.bundle.handed_off_on
+        ),
+        StepCheck(
+            Step.PUBLISH, due.publish_due, is_published(release), release.bundle.published_on
+        ),
+        _recorded(Step.SUPPORT, due.readiness_due, ready.support_confirmed_on),
+        _recorded(Step.SALES, due.readiness_due, ready.sales_confirmed_on),
+        StepCheck(Step.GO_NO_GO, due.readiness_due, go_done, ready.go_no_go_on),
+    ]
+    if needs.readiness_meeting:
+        checks.append(_recorded(Step.MEETING, due.readiness_due, ready.meeting_on))
+    if needs.training:
+        checks.append(_recorded(Step.TRAINING, due.readiness_due, ready.training_on))
+    return tuple(checks)
+
+
+def enablement_status(
+    release: Release, today: date, calendar: BusinessCalendar, settings: EnablementSettings
+) -> EnablementStatus | None:
+    """The one status of the release's enablement on ``today`` (precedence in module doc)."""
+    if release.tier is None:
+        return None
+    if not needs_enablement(release):
+        return EnablementStatus.NOT_REQUIRED
+    published = is_published(release)
+    if release.has_launched(today):
+        return EnablementStatus.PUBLISHED if published else EnablementStatus.LAUNCHED_WITHOUT_BUNDLE
+    checks = steps(release, calendar, settings)
+    if any(c.outcome(today) is Outcome.MISSED for c in checks):
+        return EnablementStatus.LATE
+    if published:
+        return EnablementStatus.PUBLISHED
+    return EnablementStatus(release.bundle.state.value)
+
+
+def announcement(
+    release: Release, snapshot: Snapshot, today: date, settings: EnablementSettings
+) -> Notification | None:
+    """The Slack announcement to Support + Sales, once per release, when its bundle is out."""
+    if not needs_enablement(release) or not is_published(release):
+        return None
+    since = release.bundle.published_on or release.launch_date
+    if since is not None and (today - since).days > settings.announce_max_age_days:
+        return None
+    launch = weekday_date(release.launch_date) if release.launch_date else "not set yet"
+    return Notification(
+        key=f"bundle-published/{release.key}",
+        channel=settings.announce_channel,
+        text=(
+            f"Enablement bundle published: {release.title} ({tier_label(release.tier)}). "
+            f"Target launch date: {launch}. PM owner: {pm_name(snapshot, release)}. "
+            "Support and Sales: please read it and confirm you are ready before launch."
+        ),
+        reason="A Tier 2/3 enablement bundle was published (RULES.md R1).",
+    )
+
+
+def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
+    """Derive deadlines and status for every release; flag what is missing past its deadline."""
+    settings = ctx.settings.enablement
+    findings: list[Finding] = []
+    derived: dict[str, dict[str, DerivedValue]] = {}
+    notes: list[Notification] = []
+    for release in ctx.snapshot.releases:
+        if not ctx.enabled(RuleFamily.ENABLEMENT, release.product_area):
+            continue
+        due = deadlines(release, ctx.calendar, settings)
+        needs = requirements(release.tier)
+        status = enablement_status(release, ctx.today, ctx.calendar, settings)
+        derived[ref(Collection.RELEASES, release.key)] = {
+            "enablement_status": status.value if status else None,
+            "handoff_due": due.handoff_due if due else None,
+            "publish_due": due.publish_due if due else None,
+            "readiness_due": due.readiness_due if due else None,
+            "bundle_kind": needs.bundle.value if needs and needs.bundle else None,
+        }
+        if not needs_enablement(release):
+            continue
+        findings.extend(_findings(release, ctx, settings))
+        note = announcement(release, ctx.snapshot, ctx.today, settings)
+        if note is not None:
+            notes.append(note)
+    return RuleOutput(findings=tuple(findings), derived=derived, notifications=tuple(notes))
+
+
+def _findings(release: Release, ctx: RuleContext, settings: EnablementSettings) -> list[Finding]:
+    record = ref(Collection.RELEASES, release.key)
+    title = release.title
+    if release.launch_date is None:
+        return [
+            Finding(
+                code="enablement.launch-date-missing",
+                record=record,
+                field="launch_date",
+                message=(
+                    f"{title} is {tier_label(release.tier)} but has no target launch date, so its "
+                    "enablement deadlines cannot be set. Add the launch date."
+                ),
+            )
+        ]
+    launch = weekday_date(release.launch_date)
+    launched = release.has_launched(ctx.today)
+    checks = steps(release, ctx.calendar, settings)
+    missed = {c.step: c for c in checks if c.outcome(ctx.today) is Outcome.MISSED}
+    out: list[Finding] = []
+
+    def add(
+        code: str, message: str, level: Level = Level.WARNING, field: str | None = None
+    ) -> None:
+        out.append(Finding(code=code, record=record, message=message, level=level, field=field))
+
+    if launched and not is_published(release):
+        add(
+            "enablement.launched-without-bundle",
+            f"{title} launched on {launch} without a published enablement bundle. Publish the "
+            "bundle now so that Support and Sales stop learning about it from customers.",
+            Level.ERROR,
+            "bundle",
+        )
+    if not launched and Step.HANDOFF in missed:
+        add(
+            "enablement.handoff-late",
+            f"{title}: the enablement bundle was due with Product Ops by "
+            f"{weekday_date(missed[Step.HANDOFF].due)} for the launch on {launch} and has not "
+            "been handed off. Finish the draft and hand it over, or move the launch date.",
+            field="bundle",
+        )
+    if not launched and Step.PUBLISH in missed:
+        add(
+            "enablement.publish-late",
+            f"{title}: the enablement bundle should have been published to stakeholders by "
+            f"{weekday_date(missed[Step.PUBLISH].due)} for the launch on {launch}. Publish it "
+            "now, or move the launch date.",
+            field="bundle",
+        )
+    teams = [
+        name for step, name in ((Step.SUPPORT, "Support"), (Step.SALES, "Sales")) if step in missed
+    ]
+    if teams:
+        who = " and ".join(teams)
+        add(
+            "enablement.readiness-not-confirmed",
+            f"{title}: {who} did not confirm readiness before the launch on {launch}. Ask "
+            f"{who} whether they have what they need and record the date they confirm.",
+            field="readiness",
+        )
+    if Step.GO_NO_GO in missed:
+        undated = release.readiness.go_no_go is not None
+        add(
+            "enablement.go-no-go-missing",
+            f"{title}: the go/no-go decision was recorded without the date of the Launch "
+            "Readiness Check that made it. Add that date."
+            if undated
+            else f"{title}: no go/no-go was recorded before the launch on {launch}. The PM "
+            "should record the ship decision (go, no-go, hold or delay).",
+            field="readiness",
+        )
+    if Step.MEETING in missed:
+        add(
+            "enablement.readiness-meeting-missing",
+            f"{title} is Tier 3 and no Launch Readiness Check meeting was recorded before the "
+            f"launch on {launch}. Hold it, or record the date it was held.",
+            field="readiness",
+        )
+    if Step.TRAINING in missed:
+        add(
+            "enablement.training-missing",
+            f"{title} is Tier 3 and no training session for Support/Sales was recorded before "
+            f"the launch on {launch}. Schedule it, or record the date it was held.",
+            field="readiness",
+        )
+    moved = _moved_inside_deadline(release, checks)
+    if moved is not None:
+        add("enablement.moved-inside-deadline", moved, field="launch_date")
+    return out
+
+
+def _moved_inside_deadline(release: Release, checks: tuple[StepCheck, ...]) -> str | None:
+    """Explain the latest launch date move if it put undone steps' deadlines in the past.
+
+    Only the move that produced the current date counts: a later move that gives the team
+    enough time again clears the finding, since deadlines are re-derived from the current date.
+    """
+    moves = [m for m in release.launch_date_history if m.new == release.launch_date]
+    if not moves:
+        return None
+    move = max(moves, key=lambda m: m.changed_on)
+    if move.old == move.new:
+        return None
+    squeezed = [c for c in checks if not c.done and c.due <= move.changed_on]
+    if not squeezed:
+        return None
+    old = weekday_date(move.old) if move.old else "no date"
+    what = "; ".join(f"{c.step.value} (due {weekday_date(c.due)})" for c in squeezed)
+    return (
+        f"{release.title}: the launch date moved on {weekday_date(move.changed_on)} from {old} "
+        f"to {weekday_date(move.new) if move.new else 'no date'}, which put these deadlines at "
+        f"or before the day of the move, and they are not done: {what}. Agree with the PM and "
+        "the Head of Product whether to move the date again or shorten the enablement plan."
+    )

@@ -1,0 +1,236 @@
+"""R6 Insights pipeline: intake, routing, disposition and escalation of each item.
+
+The pack's pipeline (section 5) is intake → triage → routing → the PM's disposition, with
+unresolved High-severity items escalating to the Monthly Insights Review. Dispositions are
+the PM's call; opsync only derives where an item stands and who holds it.
+
+Derived fields on each insight:
+
+- ``triage_status``: ``needs triage`` (a taxonomy tag is missing) · ``unrouted`` (tagged,
+  but its product area has no PM in the org config) · ``routed`` (waiting on the PM's
+  disposition) · ``decided`` (the PM recorded a disposition).
+- ``routed_to`` / ``routed_on``: the PM of the item's area, and when it was routed. A
+  snapshot cannot tell when the item became fully tagged, so ``routed_on`` is the day it was
+  received, or today when that is unknown (it then moves with the run date until a received
+  date is recorded).
+- ``escalated``: a High item with no disposition by its escalation day (below).
+
+Escalation day: ``received_on + escalate_after_days`` when that setting is set; otherwise the
+day of the first Monthly Insights Review held strictly after the day received (an item
+received on a review day waits for the next one, so its PM had a whole cycle). The review is
+the Nth ISO weekday of the month from settings; like the cadence calendar, a review whose day
+is not a business day is held on the next business day, and that is the day that counts. A
+High item with no received date cannot be placed on that timeline and is never escalated.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from opsync.calendar import BusinessCalendar
+from opsync.domain.base import Collection, ref
+from opsync.domain.findings import Finding, Level
+from opsync.domain.insight import Disposition, Insight, Severity
+from opsync.rules.context import RuleContext
+from opsync.rules.output import DerivedValue, RuleOutput
+from opsync.settings import InsightSettings, RuleFamily
+
+#: The pack's minimal taxonomy, as (model property, what people call the tag).
+TAGS: tuple[tuple[str, str], ...] = (
+    ("theme", "theme"),
+    ("segment", "segment"),
+    ("severity", "severity"),
+    ("evidence_type", "evidence type"),
+    ("product_area", "product area"),
+)
+
+NEEDS_TRIAGE = "needs triage"
+UNROUTED = "unrouted"
+ROUTED = "routed"
+DECIDED = "decided"
+_TITLE_MAX = 80
+
+
+def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
+    """Triage status, routing and escalation for every insight whose area is in rollout."""
+    findings: list[Finding] = []
+    derived: dict[str, dict[str, DerivedValue]] = {}
+    for insight in sorted(ctx.snapshot.insights, key=lambda i: i.key):
+        area_key = _clean(insight.product_area)
+        if not ctx.enabled(RuleFamily.INSIGHTS, area_key):
+            continue
+        record = ref(Collection.INSIGHTS, insight.key)
+        missing = missing_tags(insight)
+        area = ctx.snapshot.area(area_key)
+        routed = not missing and area is not None
+        if missing:
+            findings.append(_needs_triage(insight, record, missing))
+        if area_key is not None and area is None:
+            findings.append(_area_unknown(insight, record, area_key))
+        if insight.disposition is Disposition.WONT_DO and not insight.disposition_rationale.strip():
+            findings.append(_wont_do_without_rationale(insight, record, ctx))
+        escalated = is_escalated(insight, ctx.today, ctx.settings.insights, ctx.calendar)
+        if escalated:
+            findings.append(_escalated(insight, record, ctx))
+        derived[record] = {
+            "triage_status": _status(insight, missing, area is not None),
+            "routed_to": area.pm if routed and area is not None else None,
+            "routed_on": (insight.received_on or ctx.today) if routed else None,
+            "escalated": escalated,
+        }
+    return RuleOutput(findings=tuple(findings), derived=derived)
+
+
+def missing_tags(insight: Insight) -> list[str]:
+    """Labels of the taxonomy tags the item lacks (blank text counts as missing)."""
+    return [label for name, label in TAGS if _clean(getattr(insight, name)) is None]
+
+
+def monthly_review(year: int, month: int, settings: InsightSettings) -> date:
+    """The nominal Monthly Insights Review of a month: its Nth configured ISO weekday.
+
+    The nominal day names the review (the digest key, the calendar event's UID); see
+    :func:`held_on` for the day it happens.
+    """
+    first = date(year, month, 1)
+    offset = (settings.review_weekday - first.isoweekday()) % 7
+    return first + timedelta(days=offset + 7 * (settings.review_week_of_month - 1))
+
+
+def held_on(nominal: date, calendar: BusinessCalendar) -> date:
+    """The review's nominal day when it is a business day, else the next business day."""
+    return calendar.step_forward(nominal - timedelta(days=1), 1)
+
+
+def review_after(day: date, settings: InsightSettings, calendar: BusinessCalendar) -> date:
+    """The nominal day of the first Monthly Insights Review held strictly after ``day``."""
+    year, month = _add_months(day.year, day.month, -1)
+    while True:
+        nominal = monthly_review(year, month, settings)
+        if held_on(nominal, calendar) > day:
+            return nominal
+        year, month = _add_months(year, month, 1)
+
+
+def review_on_or_after(day: date, settings: InsightSettings, calendar: BusinessCalendar) -> date:
+    """The review still ahead on ``day``, or held on it: the one the digest is for."""
+    return review_after(day - timedelta(days=1), settings, calendar)
+
+
+def review_before(review: date, settings: InsightSettings) -> date:
+    """The nominal Monthly Insights Review of the month before ``review``'s month."""
+    year, month = _add_months(review.year, review.month, -1)
+    return monthly_review(year, month, settings)
+
+
+def escalation_day(
+    insight: Insight, settings: InsightSettings, calendar: BusinessCalendar
+) -> date | None:
+    """The day an undecided High item escalates, or None when it cannot be placed."""
+    if insight.received_on is None:
+        return None
+    if settings.escalate_after_days is not None:
+        return insight.received_on + timedelta(days=settings.escalate_after_days)
+    return held_on(review_after(insight.received_on, settings, calendar), calendar)
+
+
+def is_escalated(
+    insight: Insight, today: date, settings: InsightSettings, calendar: BusinessCalendar
+) -> bool:
+    if insight.severity is not Severity.HIGH or insight.disposition is not None:
+        return False
+    day = escalation_day(insight, settings, calendar)
+    return day is not None and today >= day
+
+
+def title(insight: Insight) -> str:
+    """The item's summary, shortened, stands in for a title; the key when it is empty."""
+    words = " ".join(insight.summary.split())
+    if not words:
+        return insight.key
+    return words if len(words) <= _TITLE_MAX else words[: _TITLE_MAX - 1].rstrip() + "…"
+
+
+def _status(insight: Insight, missing: list[str], area_known: bool) -> str:
+    if missing:
+        return NEEDS_TRIAGE
+    if not area_known:
+        return UNROUTED
+    return DECIDED if insight.disposition is not None else ROUTED
+
+
+def _needs_triage(insight: Insight, record: str, missing: list[str]) -> Finding:
+    names = dict(TAGS)
+    fields = [name for name, label in names.items() if label in missing]
+    return Finding(
+        code="insights.needs-triage",
+        record=record,
+        field=fields[0] if len(fields) == 1 else None,
+        message=(
+            f"Insight “{title(insight)}” needs triage: Product Ops should tag its "
+            f"{', '.join(missing)} so it can be routed to the area's PM."
+        ),
+    )
+
+
+def _area_unknown(insight: Insight, record: str, area_key: str) -> Finding:
+    return Finding(
+        code="insights.area-unknown",
+        record=record,
+        field="product_area",
+        message=(
+            f"Insight “{title(insight)}” is tagged with product area “{area_key}”, which has "
+            "no PM in the org config. Retag it with a configured area, or add the area and "
+            "its PM to the config, so it can be routed."
+        ),
+    )
+
+
+def _wont_do_without_rationale(insight: Insight, record: str, ctx: RuleContext) -> Finding:
+    area = ctx.snapshot.area(_clean(insight.product_area))
+    who = ctx.snapshot.person_name(area.pm) if area else "The PM"
+    return Finding(
+        code="insights.wont-do-without-rationale",
+        record=record,
+        field="disposition_rationale",
+        message=(
+            f"Insight “{title(insight)}” is marked won't do without a rationale. "
+            f"{who} should record why, so the people who raised it get an answer."
+        ),
+    )
+
+
+def _escalated(insight: Insight, record: str, ctx: RuleContext) -> Finding:
+    settings = ctx.settings.insights
+    day = escalation_day(insight, settings, ctx.calendar)
+    area = ctx.snapshot.area(_clean(insight.product_area))
+    who = ctx.snapshot.person_name(area.pm) if area else "The area's PM"
+    if settings.escalate_after_days is not None:
+        since = f"{settings.escalate_after_days} days after it was received"
+    else:
+        since = "the Monthly Insights Review after it was received"
+    return Finding(
+        code="insights.escalated",
+        record=record,
+        field="disposition",
+        level=Level.ERROR,
+        message=(
+            f"High-severity insight “{title(insight)}” has no disposition {since} "
+            f"(due {day.isoformat() if day else '—'}) and is escalated to the Monthly Insights "
+            f"Review. {who} should record backlog, needs research, already addressed or "
+            "won't do."
+        ),
+    )
+
+
+def _clean(value: object) -> str | None:
+    """A tag's text, or None when it is unset or blank (enums pass through as their value)."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
+    index = year * 12 + month - 1 + months
+    return index // 12, index % 12 + 1

@@ -1,0 +1,249 @@
+"""R7 post-launch capture: the Day 3 check-in and the Day 14 retro of Tier 2/3 releases.
+
+Both are due a number of *calendar* days after the launch date L (RULES.md R7: L + 3 and
+L + 14), since customers do not stop using a feature at the weekend. A page appears once it
+is due (today >= due) and stays, so reruns regenerate the same page rather than removing it.
+A capture done on its due day is on time; it is overdue from the next day.
+
+Pages follow the pack's section 6 wording. Like the bundle, the facts opsync knows sit in
+the owned region ``post-launch.header``; the prompts people answer under (early issues, the
+three retro questions, the action items) are a skeleton outside any region.
+
+The Day 3 check-in is "a quick Slack thread in #product-ops": opsync starts that thread once
+(``post-launch-day3/<release key>``) while it is still useful, that is until the Day 14 retro.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from opsync.documents.model import BulletList, Document, ListItem, bullets, heading, item, region
+from opsync.domain import Collection, Finding, Release, Snapshot, ref
+from opsync.rules.context import RuleContext
+from opsync.rules.dates import weekday_date
+from opsync.rules.output import (
+    DerivedValue,
+    DocumentKind,
+    GeneratedDocument,
+    Notification,
+    RuleOutput,
+)
+from opsync.rules.tiers import needs_enablement, pm_name, requirements, tier_label
+from opsync.settings import PostLaunchSettings, RuleFamily
+
+HEADER_REGION = "post-launch.header"
+EARLY_ISSUES = ("Support ticket spike:", "Unexpected behavior:", "Customer confusion:")
+RETRO_QUESTIONS = (
+    "What went well in the launch process?",
+    "What surprised us (customers, Support, Sales)?",
+    "What should we change in the enablement process?",
+)
+
+
+@dataclass(frozen=True)
+class PostLaunchDue:
+    launch: date
+    day3_due: date
+    day14_due: date
+
+
+def due_dates(release: Release, settings: PostLaunchSettings) -> PostLaunchDue | None:
+    """Due dates of the capture; None unless the release is Tier 2/3 with a launch date."""
+    launch = release.launch_date
+    if launch is None or not needs_enablement(release):
+        return None
+    return PostLaunchDue(
+        launch=launch,
+        day3_due=launch + timedelta(days=settings.day3_days),
+        day14_due=launch + timedelta(days=settings.day14_days),
+    )
+
+
+def action_item_count(release: Release) -> int:
+    return sum(1 for entry in release.post_launch.action_items if entry.strip())
+
+
+def _facts(release: Release, snapshot: Snapshot, due: date, label: str) -> tuple[ListItem, ...]:
+    launch = weekday_date(release.launch_date) if release.launch_date else "not set"
+    return (
+        item(f"Release: {release.title}"),
+        item(f"Release tier: {tier_label(release.tier)}"),
+        item(f"Launch date: {launch}"),
+        item(f"PM owner: {pm_name(snapshot, release)}"),
+        item(f"{label} due: {weekday_date(due)}"),
+    )
+
+
+def day3_document(
+    release: Release, snapshot: Snapshot, due: PostLaunchDue, settings: PostLaunchSettings
+) -> Document:
+    where = f"a quick Slack thread in {settings.day3_channel}" if settings.day3_channel else "here"
+    header = region(
+        HEADER_REGION,
+        bullets(
+            *_facts(release, snapshot, due.day3_due, "Check-in"),
+            item(f"Format: async. PM + Support report any early issues in {where}."),
+        ),
+    )
+    return Document(
+        title=f"Day 3 check-in — {release.title}",
+        children=(header, heading(2, "Early issues"), bullets(*EARLY_ISSUES)),
+    )
+
+
+def day14_document(
+    release: Release, snapshot: Snapshot, due: PostLaunchDue, settings: PostLaunchSettings
+) -> Document:
+    needs = requirements(release.tier)
+    sync = needs is not None and needs.retro_sync
+    form = "15-min sync (Tier 3)" if sync else "async (Tier 2)"
+    low, high = settings.min_action_items, settings.max_action_items
+    header = region(
+        HEADER_REGION,
+        bullets(
+            *_facts(release, snapshot, due.day14_due, "Retro"),
+            item(f"Format: {form}."),
+            item(f"Outcome: {low}-{high} action items for Product Ops to improve the system."),
+        ),
+    )
+    questions = tuple(b for q in RETRO_QUESTIONS for b in (heading(2, q), bullets("")))
+    slots = BulletList(items=tuple(ListItem(inlines=()) for _ in range(high)), ordered=True)
+    return Document(
+        title=f"Day 14 retro — {release.title}",
+        children=(header, *questions, heading(2, f"Action items ({low}-{high})"), slots),
+    )
+
+
+def day3_thread(
+    release: Release, due: PostLaunchDue, today: date, settings: PostLaunchSettings
+) -> Notification | None:
+    """Start the Day 3 Slack thread, from its due day until the Day 14 retro, if not done."""
+    channel = settings.day3_channel
+    if channel is None or release.post_launch.day3_done_on is not None:
+        return None
+    if not due.day3_due <= today <= due.day14_due:
+        return None
+    return Notification(
+        key=f"post-launch-day3/{release.key}",
+        channel=channel,
+        text=(
+            f"Day 3 check-in for {release.title} (launched {weekday_date(due.launch)}). PM and "
+            "Support: reply in this thread with any early issues: a support ticket spike, "
+            "unexpected behavior, customer confusion."
+        ),
+        reason="Post-launch Day 3 check-in is due (RULES.md R7).",
+    )
+
+
+def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
+    """Derive due dates, generate the pages that are due, flag overdue or unfinished retros."""
+    settings = ctx.settings.post_launch
+    today = ctx.today
+    findings: list[Finding] = []
+    derived: dict[str, dict[str, DerivedValue]] = {}
+    documents: list[GeneratedDocument] = []
+    notes: list[Notification] = []
+    for release in ctx.snapshot.releases:
+        if not ctx.enabled(RuleFamily.POST_LAUNCH, release.product_area):
+            continue
+        record = ref(Collection.RELEASES, release.key)
+        due = due_dates(release, settings)
+        derived[record] = {
+            "day3_due": due.day3_due if due else None,
+            "day14_due": due.day14_due if due else None,
+        }
+        if due is None or not release.has_launched(today):
+            continue
+        if today >= due.day3_due:
+            documents.append(
+                GeneratedDocument(
+                    key=f"post-launch/{release.key}/day3",
+                    kind=DocumentKind.POST_LAUNCH_DAY3,
+                    document=day3_document(release, ctx.snapshot, due, settings),
+                    record=record,
+                )
+            )
+        if today >= due.day14_due:
+            documents.append(
+                GeneratedDocument(
+                    key=f"post-launch/{release.key}/day14",
+                    kind=DocumentKind.POST_LAUNCH_DAY14,
+                    document=day14_document(release, ctx.snapshot, due, settings),
+                    record=record,
+                )
+            )
+        note = day3_thread(release, due, today, settings)
+        if note is not None:
+            notes.append(note)
+        findings.extend(_findings(release, record, due, today, settings))
+    return RuleOutput(
+        findings=tuple(findings),
+        derived=derived,
+        documents=tuple(documents),
+        notifications=tuple(notes),
+    )
+
+
+def _findings(
+    release: Release, record: str, due: PostLaunchDue, today: date, settings: PostLaunchSettings
+) -> list[Finding]:
+    done = release.post_launch
+    title = release.title
+    out: list[Finding] = []
+    if today > due.day3_due and done.day3_done_on is None:
+        out.append(
+            Finding(
+                code="post-launch.day3-overdue",
+                record=record,
+                field="post_launch",
+                message=(
+                    f"{title}: the Day 3 check-in was due on {weekday_date(due.day3_due)} and is "
+                    "not recorded. PM and Support should report early issues (ticket spike, "
+                    "unexpected behavior, customer confusion) and record the date."
+                ),
+            )
+        )
+    if today > due.day14_due and done.day14_done_on is None:
+        out.append(
+            Finding(
+                code="post-launch.day14-overdue",
+                record=record,
+                field="post_launch",
+                message=(
+                    f"{title}: the Day 14 retro was due on {weekday_date(due.day14_due)} and is "
+                    "not recorded. Product Ops should run it with the PM and record its date and "
+                    "action items."
+                ),
+            )
+        )
+    if done.day14_done_on is None:
+        return out
+    count = action_item_count(release)
+    low, high = settings.min_action_items, settings.max_action_items
+    if count < low:
+        out.append(
+            Finding(
+                code="post-launch.too-few-action-items",
+                record=record,
+                field="action_items",
+                message=(
+                    f"{title}: the Day 14 retro is recorded with {count} action items; the pack "
+                    f"asks for {low}-{high}. Add what Product Ops should change in the "
+                    "enablement process, each as one action item."
+                ),
+            )
+        )
+    elif count > high:
+        out.append(
+            Finding(
+                code="post-launch.too-many-action-items",
+                record=record,
+                field="action_items",
+                message=(
+                    f"{title}: the Day 14 retro lists {count} action items; the pack asks for "
+                    f"{low}-{high}. Keep the {high} that matter most so that they get done."
+                ),
+            )
+        )
+    return out

@@ -1,0 +1,127 @@
+"""SQLite state store (default ``.opsync/state.db`` beside the config).
+
+The journal records each operation as planned, started, done or failed, keyed by run and
+idempotency key, so a run that died can be inspected and resumed; ``written`` keeps what
+opsync last wrote per target; ``meta`` keeps the identity fingerprint of the config. The
+database is opened only when there is something to record, so a no-op run writes no file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, clock TEXT NOT NULL,
+    finished_at TEXT, status TEXT NOT NULL DEFAULT 'running');
+CREATE TABLE IF NOT EXISTS journal (
+    run_id TEXT NOT NULL, op_key TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL,
+    reason TEXT NOT NULL, status TEXT NOT NULL, error TEXT, updated_at TEXT NOT NULL,
+    PRIMARY KEY (run_id, op_key));
+CREATE TABLE IF NOT EXISTS written (
+    target TEXT PRIMARY KEY, op_key TEXT NOT NULL, written_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cursors (
+    connector TEXT NOT NULL, collection TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (connector, collection));
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class StateStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def get_meta(self, name: str) -> str | None:
+        if not self.exists:
+            return None
+        row = self._conn().execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, name: str, value: str) -> None:
+        self._conn().execute(
+            "INSERT INTO meta(name, value) VALUES(?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
+
+    def start_run(self, run_id: str, clock: str) -> None:
+        self._conn().execute(
+            "INSERT INTO runs(run_id, started_at, clock) VALUES(?, ?, ?)", (run_id, _stamp(), clock)
+        )
+
+    def finish_run(self, run_id: str, status: str) -> None:
+        self._conn().execute(
+            "UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?",
+            (_stamp(), status, run_id),
+        )
+
+    def journal(
+        self,
+        run_id: str,
+        op_key: str,
+        kind: str,
+        target: str,
+        reason: str,
+        status: str,
+        error: str | None = None,
+    ) -> None:
+        self._conn().execute(
+            "INSERT INTO journal(run_id, op_key, kind, target, reason, status, error, updated_at) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(run_id, op_key) DO UPDATE SET "
+            "status = excluded.status, error = excluded.error, updated_at = excluded.updated_at",
+            (run_id, op_key, kind, target, reason, status, error, _stamp()),
+        )
+        if status == "done":
+            self._conn().execute(
+                "INSERT INTO written(target, op_key, written_at) VALUES(?, ?, ?) "
+                "ON CONFLICT(target) DO UPDATE SET op_key = excluded.op_key, "
+                "written_at = excluded.written_at",
+                (target, op_key, _stamp()),
+            )
+
+    def unfinished(self) -> list[tuple[str, str, str]]:
+        """(run, operation key, target) of operations a previous run started and never finished."""
+        if not self.exists:
+            return []
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT run_id, op_key, target FROM journal WHERE status IN ('planned', 'started')"
+            )
+            .fetchall()
+        )
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    def journal_rows(self, run_id: str) -> list[tuple[str, str]]:
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT op_key, status FROM journal WHERE run_id = ? ORDER BY rowid", (run_id,)
+            )
+            .fetchall()
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]

@@ -1,0 +1,227 @@
+"""The engine on the local workspace with a fixed rule output: idempotency, ownership,
+conflicts, identity in the target, the lock and bad records. The rules themselves are
+tested in tests/unit; here a stub rule output keeps each case small and explicit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from opsync.calendar import BusinessCalendar
+from opsync.connectors.local.workspace import LocalWorkspace
+from opsync.documents.model import Document, heading, para, region
+from opsync.domain import Finding, Person, ProductArea, Role
+from opsync.engine import run as run_module
+from opsync.engine.report import EXIT_CONFLICTS, EXIT_OK
+from opsync.engine.run import RunSpec, run
+from opsync.errors import ConfigError, LockHeld
+from opsync.rules.context import RuleContext
+from opsync.rules.output import DocumentKind, GeneratedDocument, Notification, RuleOutput
+from opsync.settings import Settings
+from opsync.state import RunLock
+
+NOW = datetime(2026, 12, 3, 15, 0, tzinfo=ZoneInfo("America/New_York"))
+TRACKER = """\
+- key: ACME-1
+  title: Usage alerts
+  tier: 2
+  launch_date: 2026-12-10
+  product_area: billing
+  pm: ana
+- key: ACME-2
+  title: Dark mode
+  tier: 1
+  launch_date: 2026-12-01
+  product_area: billing
+  pm: ana
+"""
+
+
+def _output(ctx: RuleContext) -> RuleOutput:
+    """A stand-in for the rules: one derived field per release, a page, a message."""
+    derived = {
+        f"releases/{r.key}": {"enablement_status": f"tier {r.tier}"} for r in ctx.snapshot.releases
+    }
+    page = Document(
+        title="Weekly Product Update",
+        children=(
+            heading(2, "Highlights"),
+            region("weekly.highlights", para(f"{len(derived)} releases")),
+        ),
+    )
+    return RuleOutput(
+        derived=derived,
+        documents=(
+            GeneratedDocument(
+                key="weekly-update/2026-W49", kind=DocumentKind.WEEKLY_UPDATE, document=page
+            ),
+        ),
+        notifications=(
+            Notification(
+                key="weekly-update/2026-W49/slack",
+                channel="#product-updates",
+                text="Out now",
+                reason="weekly",
+            ),
+        ),
+        findings=(Finding(code="stub.finding", record="releases/ACME-1", message="stub"),),
+    )
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(run_module, "evaluate", _output)
+    (tmp_path / "tracker").mkdir()
+    (tmp_path / "tracker" / "releases.yaml").write_text(TRACKER, encoding="utf-8")
+    (tmp_path / "wiki" / "releases").mkdir(parents=True)
+    return tmp_path
+
+
+def _spec(root: Path, identity: str = "v1") -> RunSpec:
+    ws = LocalWorkspace(
+        tracker=root / "tracker" / "releases.yaml",
+        wiki=root / "wiki",
+        pages=root / "pages",
+        outbox=root / "outbox",
+        people=(Person(key="ana", name="Ana Ruiz", role=Role.PM),),
+        product_areas=(ProductArea(key="billing", name="Billing", pm="ana"),),
+    )
+    return RunSpec(
+        workspace=ws,
+        calendar=BusinessCalendar("America/New_York", "US"),
+        settings=Settings(),
+        state_dir=root / ".opsync",
+        identity=identity,
+    )
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".opsync" not in p.parts
+    }
+
+
+Sync = Callable[..., object]
+
+
+def test_first_sync_creates_then_second_sync_writes_nothing(workspace: Path) -> None:
+    first = run(_spec(workspace), NOW, write=True)
+    assert first.exit_code == EXIT_OK
+    assert {op.kind for op in first.done} >= {"create_record", "create_page", "send", "write_file"}
+    snapshot = _files(workspace)
+    second = run(_spec(workspace), NOW, write=True)
+    assert second.to_json()["writes"] == 0 and second.to_json()["planned"] == 0
+    assert _files(workspace) == snapshot
+
+
+def test_a_lost_state_store_creates_no_duplicate(workspace: Path) -> None:
+    run(_spec(workspace), NOW, write=True)
+    snapshot = _files(workspace)
+    for path in sorted((workspace / ".opsync").glob("*"), reverse=True):
+        path.unlink()
+    again = run(_spec(workspace), NOW, write=True)
+    assert again.to_json()["writes"] == 0
+    assert _files(workspace) == snapshot
+
+
+def test_a_dry_run_writes_nothing_at_all(workspace: Path) -> None:
+    before = sorted(p for p in workspace.rglob("*"))
+    report = run(_spec(workspace), NOW, write=False)
+    assert report.to_json()["planned"] > 0 and report.to_json()["writes"] == 0
+    assert sorted(p for p in workspace.rglob("*")) == before
+
+
+def test_person_owned_keys_and_text_survive_byte_for_byte(workspace: Path) -> None:
+    run(_spec(workspace), NOW, write=True)
+    record = workspace / "wiki" / "releases" / "ACME-1.md"
+    text = record.read_text(encoding="utf-8")
+    human = text.replace("---\n", "---\n# PM note\nbundle_state: drafting\n", 1) + "\nMy notes.\n"
+    record.write_text(human, encoding="utf-8")
+    page = workspace / "pages" / "weekly-update" / "2026-W49.md"
+    page.write_text(
+        page.read_text(encoding="utf-8") + "\nA person's paragraph.\n", encoding="utf-8"
+    )
+    report = run(_spec(workspace), NOW, write=True)
+    assert report.conflicts == () and report.to_json()["writes"] == 0
+    assert record.read_text(encoding="utf-8") == human
+    assert page.read_text(encoding="utf-8").endswith("A person's paragraph.\n")
+
+
+def test_an_edit_inside_an_owned_region_is_a_conflict_until_forced(workspace: Path) -> None:
+    run(_spec(workspace), NOW, write=True)
+    page = workspace / "pages" / "weekly-update" / "2026-W49.md"
+    edited = page.read_text(encoding="utf-8").replace("2 releases", "2 releases (and my edit)")
+    page.write_text(edited, encoding="utf-8")
+    # a change in the tracker makes opsync want to rewrite that region
+    tracker = workspace / "tracker" / "releases.yaml"
+    tracker.write_text(TRACKER + "- key: ACME-3\n  title: New\n  tier: 1\n", encoding="utf-8")
+    report = run(_spec(workspace), NOW, write=True)
+    assert report.exit_code == EXIT_CONFLICTS
+    assert [c.part for c in report.conflicts] == ["region weekly.highlights"]
+    assert page.read_text(encoding="utf-8") == edited
+    forced = run(_spec(workspace), NOW, write=True, force=True)
+    assert forced.exit_code == EXIT_OK
+    assert "3 releases" in page.read_text(encoding="utf-8")
+    assert "my edit" not in page.read_text(encoding="utf-8")
+
+
+def test_an_owned_field_edited_by_hand_is_a_conflict(workspace: Path) -> None:
+    run(_spec(workspace), NOW, write=True)
+    record = workspace / "wiki" / "releases" / "ACME-1.md"
+    record.write_text(
+        record.read_text(encoding="utf-8").replace(
+            "launch_date: 2026-12-10", "launch_date: 2026-12-24"
+        ),
+        encoding="utf-8",
+    )
+    tracker = workspace / "tracker" / "releases.yaml"
+    tracker.write_text(
+        TRACKER.replace("title: Usage alerts", "title: Usage alerts v2"), encoding="utf-8"
+    )
+    report = run(_spec(workspace), NOW, write=True)
+    assert [c.target for c in report.conflicts] == ["releases/ACME-1"]
+    assert "2026-12-24" in record.read_text(encoding="utf-8")
+
+
+def test_an_invalid_date_is_a_finding_and_everything_else_syncs(workspace: Path) -> None:
+    (workspace / "wiki" / "releases" / "ACME-1.md").write_text(
+        "---\nkey: ACME-1\nbundle_published_on: 2026-13-45\n---\n", encoding="utf-8"
+    )
+    report = run(_spec(workspace), NOW, write=True)
+    bad = [f for f in report.findings if f.code == "record.invalid"]
+    assert len(bad) == 1
+    assert bad[0].record == "releases/ACME-1" and bad[0].field == "bundle_published_on"
+    assert "ACME-1.md" in bad[0].message and "2026-13-45" in bad[0].message
+    assert (workspace / "wiki" / "releases" / "ACME-2.md").is_file()
+    assert "enablement_status" not in (workspace / "wiki" / "releases" / "ACME-1.md").read_text()
+
+
+def test_a_second_run_while_one_holds_the_lock_fails_at_once(workspace: Path) -> None:
+    with RunLock(workspace / ".opsync" / "lock"), pytest.raises(LockHeld):
+        run(_spec(workspace), NOW, write=True)
+    assert run(_spec(workspace), NOW, write=True).exit_code == EXIT_OK
+
+
+def test_an_identity_change_is_refused_until_accepted(workspace: Path) -> None:
+    run(_spec(workspace, identity="v1"), NOW, write=True)
+    (workspace / "tracker" / "releases.yaml").write_text(
+        TRACKER + "- key: ACME-9\n  title: X\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match="changes where or under which keys"):
+        run(_spec(workspace, identity="v2"), NOW, write=True)
+    assert not (workspace / "wiki" / "releases" / "ACME-9.md").exists()
+    accepted = run(_spec(workspace, identity="v2"), NOW, write=True, accept_identity_change=True)
+    assert accepted.exit_code == EXIT_OK
+
+
+def test_release_records_mirror_the_tracker(workspace: Path) -> None:
+    run(_spec(workspace), NOW, write=True)
+    text = (workspace / "wiki" / "releases" / "ACME-1.md").read_text(encoding="utf-8")
+    assert "launch_date: 2026-12-10\n" in text and "enablement_status: tier 2\n" in text
+    assert date(2026, 12, 10).isoformat() in text

@@ -1,0 +1,118 @@
+"""The ritual calendar as an ICS feed: deterministic bytes, org TZID with a VTIMEZONE, and it
+parses back (with icalendar) to the same events at the same wall-clock times across DST."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar, Event
+
+from conftest import NY, MakeCtx, ny
+from opsync.documents.ics import PRODID, render_ics
+from opsync.domain import Readiness, Release, Tier
+from opsync.rules import cadence
+from opsync.rules.output import CalendarEvent, RuleOutput
+from opsync.settings import Settings
+
+GOLDEN = Path(__file__).parent.parent / "golden"
+TZ = "America/New_York"
+
+
+def ritual_events(make_ctx: MakeCtx) -> tuple[CalendarEvent, ...]:
+    """26 Oct 2026 - 5 Jan 2027: the DST change (1 Nov), Veterans Day, Thanksgiving, New Year."""
+    conf = Settings.model_validate(
+        {"roadmap": {"first_review": "2026-10-27"}, "cadence": {"horizon_days": 72}}
+    )
+    releases = (
+        Release(
+            key="sso",
+            title="SAML single sign-on",
+            tier=Tier.HIGH,
+            launch_date=date(2026, 12, 10),
+            pm="ben",
+            readiness=Readiness(meeting_on=date(2026, 12, 7)),
+        ),
+        Release(
+            key="inv",
+            title="Invoices v2, part 1; beta",
+            tier=Tier.MEDIUM,
+            launch_date=date(2026, 11, 12),
+            pm="ana",
+        ),
+    )
+    ctx = make_ctx(ny(2026, 10, 26, 9), conf, releases=releases)
+    return cadence.evaluate(ctx, RuleOutput()).events
+
+
+def parsed_events(data: bytes) -> list[Event]:
+    return list(Calendar.from_ical(data).walk("VEVENT"))
+
+
+def test_golden_ics(make_ctx: MakeCtx) -> None:
+    data = render_ics(ritual_events(make_ctx), TZ)
+    path = GOLDEN / "rituals.ics"
+    if os.environ.get("OPSYNC_UPDATE_GOLDEN") == "1":
+        path.write_bytes(data)
+    assert data == path.read_bytes()
+
+
+def test_feed_parses_back_to_the_same_events(make_ctx: MakeCtx) -> None:
+    events = ritual_events(make_ctx)
+    calendar = Calendar.from_ical(render_ics(events, TZ))
+    assert str(calendar["PRODID"]) == PRODID and "opsync" in PRODID
+    assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == [TZ]
+    back = {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+    assert len(back) == len(events) > 20
+    for event in events:
+        parsed = back[event.uid]
+        assert str(parsed["SUMMARY"]) == event.summary
+        assert str(parsed["DESCRIPTION"]) == event.description
+        assert parsed["DTSTART"].params["TZID"] == TZ
+        assert parsed.decoded("DTSTART") == event.start
+        assert parsed.decoded("DTEND") == event.end
+
+
+def test_dst_change_week_keeps_local_times_and_shifts_utc(make_ctx: MakeCtx) -> None:
+    back = {str(e["UID"]): e for e in parsed_events(render_ics(ritual_events(make_ctx), TZ))}
+    before = back["weekly-update-2026-W44@opsync"].decoded("DTSTART")  # Thu 29 Oct, EDT
+    after = back["weekly-update-2026-W45@opsync"].decoded("DTSTART")  # Thu 5 Nov, EST
+    assert before.astimezone(NY).time() == after.astimezone(NY).time() == time(14, 0)
+    assert before.astimezone(UTC).hour == 18 and after.astimezone(UTC).hour == 19
+    review = back["insights-review-2026-11@opsync"]  # Tue 3 Nov, the week of the change
+    assert review.decoded("DTSTART").astimezone(UTC) == datetime(2026, 11, 3, 19, tzinfo=UTC)
+
+
+def test_text_with_ics_special_characters_round_trips(make_ctx: MakeCtx) -> None:
+    back = {str(e["UID"]): e for e in parsed_events(render_ics(ritual_events(make_ctx), TZ))}
+    summary = str(back["readiness-check-inv@opsync"]["SUMMARY"])
+    assert summary == "Launch Readiness Check (to schedule): Invoices v2, part 1; beta"
+
+
+def test_dtstamp_is_derived_from_inputs_not_the_wall_clock(make_ctx: MakeCtx) -> None:
+    events = ritual_events(make_ctx)
+    assert render_ics(events, TZ) == render_ics(tuple(reversed(events)), TZ)
+    first = parsed_events(render_ics(events, TZ))[0]
+    assert first.decoded("DTSTAMP") == events[0].start.astimezone(UTC)
+    stamp = datetime(2026, 10, 26, 14, tzinfo=UTC)
+    stamps = {
+        e.decoded("DTSTAMP") for e in parsed_events(render_ics(events, TZ, generated_at=stamp))
+    }
+    assert stamps == {stamp}
+
+
+def test_empty_calendar_and_naive_times() -> None:
+    calendar = Calendar.from_ical(render_ics((), TZ))
+    assert list(calendar.walk("VEVENT")) == [] and str(calendar["VERSION"]) == "2.0"
+    naive = CalendarEvent(
+        uid="x@opsync",
+        summary="x",
+        start=datetime(2026, 12, 3, 14),
+        end=datetime(2026, 12, 3, 16),
+    )
+    with pytest.raises(ValueError, match="naive"):
+        render_ics((naive,), TZ)
+    with pytest.raises(ValueError):
+        render_ics((), TZ, generated_at=datetime(2026, 12, 3))
