@@ -33,6 +33,7 @@ class DesiredRecord:
     key: str
     values: Mapping[str, Any]
     create: bool = False  # create the record when the target has none (mirrored releases)
+    create_only: bool = False  # a publication log: written once, never updated
     reason: str = ""
 
 
@@ -67,6 +68,8 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, date | str | int | float | bool) or value is None:
         return value
     return str(value)
@@ -105,6 +108,19 @@ def build(
             key=key,
             values={k: plain(v) for k, v in fields.items()},
             reason="fields derived by the rules",
+        )
+    for seed in output.seeds:
+        record = ref(seed.collection, seed.key)
+        desired.records.setdefault(
+            record,
+            DesiredRecord(
+                collection=seed.collection.value,
+                key=seed.key,
+                values={k: plain(v) for k, v in seed.values.items()},
+                create=True,
+                create_only=True,
+                reason="publication log of a generated artifact",
+            ),
         )
     for doc in output.documents:
         desired.pages[doc.key] = DesiredPage(

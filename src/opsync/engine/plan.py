@@ -97,6 +97,8 @@ def _records(
                     )
                 )
             continue
+        if want.create_only:
+            continue
         values = dict(want.values)
         for stale in state.owned:
             if stale not in values and state.owned[stale] is not None:

@@ -11,8 +11,8 @@ Derived fields on each insight:
   disposition) · ``decided`` (the PM recorded a disposition).
 - ``routed_to`` / ``routed_on``: the PM of the item's area, and when it was routed. A
   snapshot cannot tell when the item became fully tagged, so ``routed_on`` is the day it was
-  received, or today when that is unknown (it then moves with the run date until a received
-  date is recorded).
+  received, and empty when that is unknown: a date that moved with every run would rewrite
+  the record daily and tell the PM nothing true.
 - ``escalated``: a High item with no disposition by its escalation day (below).
 
 Escalation day: ``received_on + escalate_after_days`` when that setting is set; otherwise the
@@ -75,7 +75,7 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
         derived[record] = {
             "triage_status": _status(insight, missing, area is not None),
             "routed_to": area.pm if routed and area is not None else None,
-            "routed_on": (insight.received_on or ctx.today) if routed else None,
+            "routed_on": insight.received_on if routed else None,
             "escalated": escalated,
         }
     return RuleOutput(findings=tuple(findings), derived=derived)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from opsync.documents.model import Document
+from opsync.domain.base import Collection
 from opsync.domain.findings import Finding
 
 DerivedValue = str | int | float | bool | date | None
@@ -61,12 +63,23 @@ class CalendarEvent(_Out):
     description: str = ""
 
 
+class RecordSeed(_Out):
+    """A record the rules want to exist, created once and never updated afterwards: the
+    publication log of an artifact (a weekly update, a roadmap view), which later runs read
+    back to judge lateness and to say what changed since."""
+
+    collection: Collection
+    key: str
+    values: dict[str, Any]
+
+
 class RuleOutput(_Out):
     findings: tuple[Finding, ...] = ()
     derived: dict[str, dict[str, DerivedValue]] = Field(default_factory=dict)
     documents: tuple[GeneratedDocument, ...] = ()
     notifications: tuple[Notification, ...] = ()
     events: tuple[CalendarEvent, ...] = ()
+    seeds: tuple[RecordSeed, ...] = ()
 
     def merge(self, other: RuleOutput) -> RuleOutput:
         derived = {k: dict(v) for k, v in self.derived.items()}
@@ -78,6 +91,7 @@ class RuleOutput(_Out):
             documents=self.documents + other.documents,
             notifications=self.notifications + other.notifications,
             events=self.events + other.events,
+            seeds=self.seeds + other.seeds,
         )
 
     def findings_for(self, record: str) -> tuple[Finding, ...]:

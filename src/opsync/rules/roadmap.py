@@ -60,7 +60,13 @@ from opsync.rules.dates import (
     timing,
     weekday_date,
 )
-from opsync.rules.output import DerivedValue, DocumentKind, GeneratedDocument, RuleOutput
+from opsync.rules.output import (
+    DerivedValue,
+    DocumentKind,
+    GeneratedDocument,
+    RecordSeed,
+    RuleOutput,
+)
 from opsync.settings import RuleFamily
 
 _STATUS: dict[RoadmapStatus, tuple[str, Tone]] = {
@@ -99,7 +105,12 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
         findings.extend(_item_findings(ctx, it, timing, it.key in shown))
     findings.extend(_late_findings(ctx, slot))
     page = build_document(ctx, slot)
-    return RuleOutput(findings=tuple(findings), derived=derived, documents=(page,))
+    seeds: tuple[RecordSeed, ...] = ()
+    if not any(v.key == slot.key for v in ctx.snapshot.roadmap_views):
+        record = view_record(ctx)
+        values = record.model_dump(mode="json", exclude={"key"})
+        seeds = (RecordSeed(collection=Collection.ROADMAP_VIEWS, key=record.key, values=values),)
+    return RuleOutput(findings=tuple(findings), derived=derived, documents=(page,), seeds=seeds)
 
 
 def item_timing(it: RoadmapItem) -> Timing | None:

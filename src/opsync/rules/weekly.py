@@ -50,7 +50,13 @@ from opsync.domain.release import Release, Tier
 from opsync.domain.weekly import WeeklySubmission
 from opsync.rules.context import RuleContext
 from opsync.rules.dates import WeekPlan, as_aware, clock, week_plan, weekday_date
-from opsync.rules.output import DocumentKind, GeneratedDocument, Notification, RuleOutput
+from opsync.rules.output import (
+    DocumentKind,
+    GeneratedDocument,
+    Notification,
+    RecordSeed,
+    RuleOutput,
+)
 from opsync.settings import RuleFamily
 
 #: The pack template's five bullets: (WeeklySubmission property, label).
@@ -83,10 +89,19 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     page = build_document(ctx, plan, submissions, earlier)
     notifications = list(_reminders(ctx, plan, missing))
     all_in = not missing and ctx.today >= plan.update_day
+    seeds: list[RecordSeed] = []
     if all_in or ctx.now >= plan.submission_due:
         notifications.extend(_publication(ctx, plan, page, missing))
+        if not any(u.week == plan.key for u in ctx.snapshot.weekly_updates):
+            values = {"week": plan.key, "published_at": ctx.now}
+            seeds.append(
+                RecordSeed(collection=Collection.WEEKLY_UPDATES, key=plan.key, values=values)
+            )
     return RuleOutput(
-        findings=tuple(findings), documents=(page,), notifications=tuple(notifications)
+        findings=tuple(findings),
+        documents=(page,),
+        notifications=tuple(notifications),
+        seeds=tuple(seeds),
     )
 
 

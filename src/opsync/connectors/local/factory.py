@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict
-
+from opsync.config import LocalConnectorConfig
 from opsync.connectors.local.workspace import LocalWorkspace
 from opsync.domain import Person, ProductArea
 
 
-class LocalConfig(BaseModel):
-    """``[connectors.<name>]`` with ``type = "local"``; paths relative to the config file."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    type: Literal["local"] = "local"
-    tracker: Path = Path("tracker/releases.yaml")
-    wiki: Path = Path("wiki")
-    pages: Path = Path("pages")
-    outbox: Path = Path("outbox")
-
-
 class _Factory:
     name = "local"
-    config_model = LocalConfig
+    config_model = LocalConnectorConfig
 
     def create(
-        self, config: LocalConfig, people: tuple[Person, ...], areas: tuple[ProductArea, ...]
+        self,
+        config: LocalConnectorConfig,
+        people: tuple[Person, ...],
+        areas: tuple[ProductArea, ...],
     ) -> LocalWorkspace:
         return LocalWorkspace(
             tracker=config.tracker,

@@ -1,0 +1,158 @@
+"""The issue's acceptance scenarios, through the CLI, on the bundled Acme organisation."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from support import ACME_NOW, Cli, files
+
+from opsync.rules.output import DocumentKind
+
+
+def _sync(cli: Cli, config: Path, *extra: str) -> tuple[int, dict[str, object]]:
+    result = cli("sync", "--config", str(config), "--now", ACME_NOW, "--quiet", *extra)
+    return result.exit_code, result.report
+
+
+def test_first_sync_produces_every_generated_document(cli: Cli, acme: Path) -> None:
+    code, report = _sync(cli, acme)
+    assert code == 0, report
+    pages = acme.parent / "pages"
+    made = {p.relative_to(pages).parts[0] for p in pages.rglob("*.md")}
+    assert made >= {
+        "weekly-update",
+        "roadmap-view",
+        "bundle",
+        "post-launch",
+        "insights-digest",
+        "decision-review",
+        "scorecard",
+    }
+    assert (pages / "rituals.ics").is_file()
+    kinds = {d.value for d in DocumentKind}
+    assert len(kinds) == 8
+    assert report["writes"] == report["planned"] and report["writes"] > 0
+    assert report["requests"]["local"]["writes"] == report["writes"]
+
+
+def test_second_sync_writes_nothing_and_leaves_every_byte(cli: Cli, acme: Path) -> None:
+    _sync(cli, acme)
+    before = files(acme.parent)
+    code, report = _sync(cli, acme)
+    assert (code, report["writes"], report["planned"]) == (0, 0, 0)
+    assert report["requests"]["local"]["writes"] == 0
+    assert files(acme.parent) == before
+
+
+def test_deleting_the_state_store_creates_no_duplicate(cli: Cli, acme: Path) -> None:
+    _sync(cli, acme)
+    before = files(acme.parent)
+    shutil.rmtree(acme.parent / ".opsync")
+    code, report = _sync(cli, acme)
+    assert (code, report["writes"]) == (0, 0)
+    assert files(acme.parent) == before
+
+
+def test_person_owned_edits_are_untouched_and_no_conflict(cli: Cli, acme: Path) -> None:
+    _sync(cli, acme)
+    record = next((acme.parent / "wiki" / "releases").glob("*.md"))
+    text = record.read_text(encoding="utf-8")
+    human = text.replace("---\n", "---\nmy_own_key: kept as typed   # mine\n", 1) + "\nPM notes.\n"
+    record.write_text(human, encoding="utf-8")
+    page = next((acme.parent / "pages" / "weekly-update").glob("*.md"))
+    page.write_text(
+        page.read_text(encoding="utf-8") + "\nA note from Product Ops.\n", encoding="utf-8"
+    )
+    code, report = _sync(cli, acme)
+    assert (code, report["conflicts"], report["writes"]) == (0, [], 0)
+    assert record.read_text(encoding="utf-8") == human
+    assert page.read_text(encoding="utf-8").endswith("A note from Product Ops.\n")
+
+
+def test_an_edit_inside_an_owned_region_is_a_conflict_until_forced(cli: Cli, acme: Path) -> None:
+    _sync(cli, acme)
+    page = next((acme.parent / "pages" / "scorecard").glob("*.md"))
+    original = page.read_text(encoding="utf-8")
+    marker = "<!-- opsync:end scorecard -->"
+    edited = original.replace(marker, "I changed a number here.\n" + marker, 1)
+    assert edited != original
+    page.write_text(edited, encoding="utf-8")
+    code, report = _sync(cli, acme)
+    assert code == 3
+    assert [c["target"] for c in report["conflicts"]] == [
+        page.relative_to(acme.parent / "pages").with_suffix("").as_posix()
+    ]
+    assert page.read_text(encoding="utf-8") == edited
+    code, report = _sync(cli, acme, "--force")
+    assert code == 0 and report["conflicts"] == []
+    assert page.read_text(encoding="utf-8") == original
+
+
+def test_an_invalid_date_is_a_finding_and_the_rest_syncs(cli: Cli, acme: Path) -> None:
+    decisions = sorted((acme.parent / "wiki" / "decisions").glob("*.md"))
+    bad = decisions[0]
+    text = bad.read_text(encoding="utf-8")
+    lines = [ln for ln in text.splitlines() if ln.startswith("review_date:")]
+    broken = (
+        text.replace(lines[0], "review_date: 2026-02-30")
+        if lines
+        else text.replace("---\n", "---\nreview_date: 2026-02-30\n", 1)
+    )
+    bad.write_text(broken, encoding="utf-8")
+    code, report = _sync(cli, acme)
+    assert code == 0
+    invalid = [f for f in report["findings"] if f["code"] == "record.invalid"]
+    assert len(invalid) == 1
+    assert invalid[0]["field"] == "review_date" and bad.name in invalid[0]["message"]
+    assert bad.read_text(encoding="utf-8") == broken
+    assert any((acme.parent / "pages" / "weekly-update").glob("*.md"))
+
+
+def test_a_malformed_config_exits_2_naming_the_key(cli: Cli, acme: Path) -> None:
+    acme.write_text(
+        acme.read_text(encoding="utf-8").replace("timezone", "timezon", 1), encoding="utf-8"
+    )
+    result = cli("sync", "--config", str(acme), "--now", ACME_NOW)
+    assert result.exit_code == 2
+    assert "org.timezon" in result.output and "timezone" in result.output
+
+
+def test_a_run_while_another_holds_the_lock_exits_4_at_once(cli: Cli, acme: Path) -> None:
+    lock = acme.parent / ".opsync" / "lock"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from opsync.state import RunLock\n"
+            f"with RunLock(Path({str(lock)!r})):\n    print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        result = cli("sync", "--config", str(acme), "--now", ACME_NOW)
+        assert result.exit_code == 4
+        assert "another opsync run holds" in result.output
+        assert time.monotonic() - started < 30
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    code, _ = _sync(cli, acme)
+    assert code == 0  # the killed holder's lock was released by the system
+
+
+def test_plan_shows_the_diff_and_writes_nothing(cli: Cli, acme: Path) -> None:
+    before = files(acme.parent)
+    result = cli("plan", "--config", str(acme), "--now", ACME_NOW)
+    assert result.exit_code == 0
+    assert "create_page" in result.output and "weekly-update/2026-W49" in result.output
+    assert result.report["planned"] > 0 and result.report["writes"] == 0
+    assert files(acme.parent) == before
+    assert not (acme.parent / ".opsync").exists()
