@@ -1,4 +1,5 @@
-"""Shared fixtures: a small organisation in New York with US holidays, and a context factory.
+"""Shared fixtures: a small organisation in New York with US holidays, a context factory,
+and for end-to-end tests the CLI run in-process (`cli`) and a copy of the Acme example.
 
 Tests build a Snapshot with the records they need and call ``make_ctx(snapshot, now)``;
 ``now`` is always explicit, so no test depends on the real time.
@@ -6,18 +7,25 @@ Tests build a Snapshot with the records they need and call ``make_ctx(snapshot, 
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from typer.testing import CliRunner
 
 from opsync.calendar import BusinessCalendar
+from opsync.cli.app import app
 from opsync.domain import Person, ProductArea, Role, Snapshot
 from opsync.rules.context import RuleContext
 from opsync.settings import Settings
 
 NY = ZoneInfo("America/New_York")
+EXAMPLES = Path(__file__).resolve().parents[1] / "src" / "opsync" / "examples"
 
 PEOPLE = (
     Person(key="ana", name="Ana Ruiz", role=Role.PM),
@@ -51,6 +59,15 @@ def org() -> Snapshot:
 MakeCtx = Callable[..., RuleContext]
 
 
+class CliResult:
+    """What one CLI invocation gave: exit code, printed output, the JSON report."""
+
+    def __init__(self, exit_code: int, output: str, report: dict[str, object]) -> None:
+        self.exit_code = exit_code
+        self.output = output
+        self.report: dict[str, Any] = report
+
+
 @pytest.fixture
 def make_ctx(calendar: BusinessCalendar, org: Snapshot) -> MakeCtx:
     def build(now: datetime, settings: Settings | None = None, **records: object) -> RuleContext:
@@ -60,3 +77,26 @@ def make_ctx(calendar: BusinessCalendar, org: Snapshot) -> MakeCtx:
         )
 
     return build
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Callable[..., CliResult]:
+    runner = CliRunner()
+
+    def invoke(*args: str) -> CliResult:
+        report_path = tmp_path / "report.json"
+        report_path.unlink(missing_ok=True)
+        extra = ["--report-json", str(report_path)] if args[0] in {"plan", "sync", "report"} else []
+        result = runner.invoke(app, [*args, *extra])
+        report = json.loads(report_path.read_text()) if report_path.exists() else {}
+        return CliResult(result.exit_code, result.output, report)
+
+    return invoke
+
+
+@pytest.fixture
+def acme(tmp_path: Path) -> Path:
+    """A copy of examples/acme in a temporary folder; returns its config path."""
+    target = tmp_path / "acme"
+    shutil.copytree(EXAMPLES / "acme", target)
+    return target / "opsync.toml"

@@ -1,24 +1,16 @@
-"""Helpers shared by the end-to-end tests (fixtures live in conftest.py)."""
+"""Helpers shared by the end-to-end tests (the ``cli`` and ``acme`` fixtures are in
+tests/conftest.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "opsync" / "examples"
 ACME_NOW = "2026-12-03T15:00:00-05:00"
 
-
-@dataclass
-class Result:
-    exit_code: int
-    output: str
-    report: dict[str, Any]
-
-
-Cli = Callable[..., Result]
+Cli = Callable[..., Any]
 
 
 def files(root: Path) -> dict[str, bytes]:

@@ -144,6 +144,8 @@ def test_a_run_while_another_holds_the_lock_exits_4_at_once(cli: Cli, acme: Path
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
     code, _ = _sync(cli, acme)
     assert code == 0  # the killed holder's lock was released by the system
 

@@ -176,8 +176,17 @@ def test_sections_complete_counts_required_sections(make_ctx: MakeCtx) -> None:
     )
     assert out.derived["releases/inv"] == {"bundle_sections_complete": "4/6"}
     assert out.findings == ()  # still drafting: incompleteness is expected
+    # no page yet: the skeleton this run creates is what the next run will read back
     no_bundle = evaluate(make_ctx(TODAY, releases=(FULL,)), RuleOutput())
-    assert no_bundle.derived["releases/sso"] == {"bundle_sections_complete": None}
+    assert no_bundle.derived["releases/sso"] == {"bundle_sections_complete": "0/9"}
+    assert [d.key for d in no_bundle.documents] == ["bundle/sso"]
+
+
+def test_a_past_launch_without_a_bundle_page_gets_no_skeleton(make_ctx: MakeCtx) -> None:
+    launched = FULL.model_copy(update={"launched": True})
+    out = evaluate(make_ctx(TODAY, releases=(launched,)), RuleOutput())
+    assert out.documents == ()
+    assert out.derived["releases/sso"] == {"bundle_sections_complete": None}
 
 
 def test_incomplete_bundle_marked_published_is_a_finding(make_ctx: MakeCtx) -> None:

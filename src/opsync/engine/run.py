@@ -15,7 +15,6 @@ from pathlib import Path
 from opsync.calendar import BusinessCalendar
 from opsync.connectors.base import Workspace
 from opsync.documents.ics import render_ics
-from opsync.documents.model import Table, Text
 from opsync.engine.apply import apply
 from opsync.engine.desired import build
 from opsync.engine.plan import make_plan
@@ -23,7 +22,6 @@ from opsync.engine.report import Reporter, RunReport, SilentReporter
 from opsync.errors import ConfigError
 from opsync.rules import evaluate
 from opsync.rules.context import RuleContext
-from opsync.rules.output import DocumentKind, RuleOutput
 from opsync.settings import Settings
 from opsync.state import RunLock, StateStore
 
@@ -38,37 +36,6 @@ class RunSpec:
     state_dir: Path
     identity: str  # fingerprint of what decides the identity of written records
     org_name: str = "Product Ops"
-
-
-def _scorecard_rows(output: RuleOutput) -> list[dict[str, str]]:
-    for doc in output.documents:
-        if doc.kind is not DocumentKind.SCORECARD:
-            continue
-        for block in _walk(doc.document.children):
-            if isinstance(block, Table):
-                return [
-                    {
-                        name: " ".join(
-                            i.label
-                            if not isinstance(i, Text) and hasattr(i, "label")
-                            else getattr(i, "text", "")
-                            for i in cell
-                        ).strip()
-                        for name, cell in zip(block.header, row, strict=False)
-                    }
-                    for row in block.rows
-                ]
-    return []
-
-
-def _walk(blocks: tuple[object, ...]) -> list[object]:
-    out: list[object] = []
-    for block in blocks:
-        out.append(block)
-        children = getattr(block, "children", None)
-        if isinstance(children, tuple):
-            out.extend(_walk(children))
-    return out
 
 
 def run(
@@ -119,7 +86,7 @@ def run(
                 applied=write,
                 plan=plan,
                 findings=[*actual.findings, *output.findings],
-                scorecard=_scorecard_rows(output),
+                scorecard=[row.model_dump() for row in output.scorecard],
             )
             if write and plan.operations:
                 progress.stage("apply")

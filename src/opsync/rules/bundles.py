@@ -237,7 +237,13 @@ def bundle_document(
 
 
 def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
-    """Generate each Tier 2/3 bundle page and measure how much of each bundle is written."""
+    """Generate each Tier 2/3 bundle page and measure how much of each bundle is written.
+
+    A skeleton is created only for a release that has not launched yet (a page for a past
+    launch helps nobody; R2 reports it as launched without bundle); an existing bundle page
+    keeps its owned header up to date. A bundle page about to be created counts as the
+    empty skeleton it will be, so that the run that creates it and the next run agree.
+    """
     settings = ctx.settings.enablement
     documents: list[GeneratedDocument] = []
     derived: dict[str, dict[str, DerivedValue]] = {}
@@ -247,8 +253,13 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
             continue
         record = ref(Collection.RELEASES, release.key)
         bundle = bundle_for(ctx.snapshot, release.key)
+        needs = requirements(release.tier)
+        document = None
+        if bundle is not None or not release.has_launched(ctx.today):
+            document = bundle_document(release, ctx.snapshot, ctx.today, ctx.calendar, settings)
+        if document is not None and bundle is None and needs is not None and needs.bundle:
+            bundle = EnablementBundle(key=release.key, release_key=release.key, kind=needs.bundle)
         derived[record] = {"bundle_sections_complete": sections_complete_label(release, bundle)}
-        document = bundle_document(release, ctx.snapshot, ctx.today, ctx.calendar, settings)
         if document is None:
             continue
         documents.append(
@@ -259,7 +270,7 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
                 record=record,
             )
         )
-        if bundle is not None:
+        if bundle is not None and not release.has_launched(ctx.today):
             findings.extend(_bundle_findings(release, bundle, record))
     return RuleOutput(findings=tuple(findings), derived=derived, documents=tuple(documents))
 

@@ -316,9 +316,9 @@ def _weekly_artifacts(ctx: RuleContext, findings: list[Finding]) -> list[Artifac
     return [
         Artifact("weekly updates", f"weekly update {year}-W{week:02d}", state[(year, week)] is True)
         for year, week in sorted(state)
-        # An unpublished update is due only once its day has passed.
-        if state[(year, week)] is not None
-        or date.fromisocalendar(year, week, weekly.weekday) < ctx.today
+        # A week counts once its update day has passed, published or not: counting an early
+        # publication the same day would change the scorecard between two runs of one day.
+        if date.fromisocalendar(year, week, weekly.weekday) < ctx.today
     ]
 
 

@@ -73,6 +73,16 @@ class RecordSeed(_Out):
     values: dict[str, Any]
 
 
+class ScoreRow(_Out):
+    """One scorecard metric as plain text, for reports and dashboards."""
+
+    metric: str
+    target: str
+    current: str
+    status: str
+    basis: str
+
+
 class RuleOutput(_Out):
     findings: tuple[Finding, ...] = ()
     derived: dict[str, dict[str, DerivedValue]] = Field(default_factory=dict)
@@ -80,6 +90,7 @@ class RuleOutput(_Out):
     notifications: tuple[Notification, ...] = ()
     events: tuple[CalendarEvent, ...] = ()
     seeds: tuple[RecordSeed, ...] = ()
+    scorecard: tuple[ScoreRow, ...] = ()
 
     def merge(self, other: RuleOutput) -> RuleOutput:
         derived = {k: dict(v) for k, v in self.derived.items()}
@@ -92,6 +103,7 @@ class RuleOutput(_Out):
             notifications=self.notifications + other.notifications,
             events=self.events + other.events,
             seeds=self.seeds + other.seeds,
+            scorecard=self.scorecard + other.scorecard,
         )
 
     def findings_for(self, record: str) -> tuple[Finding, ...]:

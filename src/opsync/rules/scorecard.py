@@ -38,7 +38,7 @@ from opsync.domain.findings import Finding, Level
 from opsync.domain.release import Release, Tier
 from opsync.rules.cadence import COMPONENTS, Artifact, due_artifacts, in_rollout
 from opsync.rules.context import RuleContext
-from opsync.rules.output import DocumentKind, GeneratedDocument, RuleOutput
+from opsync.rules.output import DocumentKind, GeneratedDocument, RuleOutput, ScoreRow
 from opsync.settings import RuleFamily
 
 CODE_MISSED = "scorecard.target-missed"
@@ -207,7 +207,19 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
         document=build_document(title, ctx.today, metrics),
         record=record,
     )
-    return RuleOutput(findings=tuple(findings + week_findings), documents=(document,))
+    rows = tuple(
+        ScoreRow(
+            metric=m.spec.name,
+            target=m.target_text,
+            current=m.current_text,
+            status=m.status.value,
+            basis=m.basis,
+        )
+        for m in metrics
+    )
+    return RuleOutput(
+        findings=tuple(findings + week_findings), documents=(document,), scorecard=rows
+    )
 
 
 def _missed(metric: Metric, title: str, record: str) -> Finding:

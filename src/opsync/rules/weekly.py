@@ -178,7 +178,7 @@ def _highlights(
         if a.key in subs
         for line in lines(subs[a.key].risks)
     ]
-    risks.extend(_release_risks(ctx, earlier))
+    risks.extend(_release_risks(ctx, earlier, plan.monday, horizon))
     return region(
         HIGHLIGHTS_REGION,
         heading(2, "Org-wide highlights (Product Ops)"),
@@ -222,8 +222,12 @@ def _launch(ctx: RuleContext, release: Release) -> ListItem:
     return item(_title(release), f" — {where} · {tier} · {day}")
 
 
-def _release_risks(ctx: RuleContext, earlier: RuleOutput) -> list[ListItem]:
-    """Releases other rules raised warnings or errors about, each with those messages."""
+def _release_risks(
+    ctx: RuleContext, earlier: RuleOutput, first: date, last: date
+) -> list[ListItem]:
+    """Releases launching this week or in the upcoming window that other rules raised
+    warnings or errors about, each with those messages. Past launches stay in the report:
+    a stakeholder update that repeats every old finding each week stops being read."""
     prefix = f"{Collection.RELEASES.value}/"
     messages: dict[str, list[str]] = defaultdict(list)
     for finding in earlier.findings:
@@ -234,9 +238,11 @@ def _release_risks(ctx: RuleContext, earlier: RuleOutput) -> list[ListItem]:
             messages[key].append(finding.message)
     releases = {r.key: r for r in ctx.snapshot.releases}
     found = [
-        releases[key]
+        release
         for key in messages
-        if key in releases and ctx.enabled(RuleFamily.WEEKLY, releases[key].product_area)
+        if (release := releases.get(key)) is not None
+        and ctx.enabled(RuleFamily.WEEKLY, release.product_area)
+        and (release.launch_date is None or first <= release.launch_date <= last)
     ]
     found.sort(key=lambda r: (r.launch_date or date.max, r.title, r.key))
     result: list[ListItem] = []

@@ -142,9 +142,11 @@ class LocalWorkspace:
             ]
             for row in rows:
                 if row.get("launch_date_history"):
-                    row["launch_date_history"] = yaml.safe_load(row["launch_date_history"])
+                    row["launch_date_history"] = yaml.load(
+                        row["launch_date_history"], Loader=frontmatter.SafeLoader
+                    )
         else:
-            loaded = yaml.safe_load(text) or []
+            loaded = yaml.load(text, Loader=frontmatter.SafeLoader) or []
             rows = loaded.get("releases", []) if isinstance(loaded, dict) else loaded
         by_key: dict[str, dict[str, Any]] = {}
         for index, row in enumerate(rows):
