@@ -22,7 +22,7 @@ from opsync.errors import ConfigError, LockHeld
 from opsync.rules.context import RuleContext
 from opsync.rules.output import DocumentKind, GeneratedDocument, Notification, RuleOutput
 from opsync.settings import Settings
-from opsync.state import RunLock
+from opsync.state import RunLock, StateStore
 
 NOW = datetime(2026, 12, 3, 15, 0, tzinfo=ZoneInfo("America/New_York"))
 TRACKER = """\
@@ -225,3 +225,56 @@ def test_release_records_mirror_the_tracker(workspace: Path) -> None:
     text = (workspace / "wiki" / "releases" / "ACME-1.md").read_text(encoding="utf-8")
     assert "launch_date: 2026-12-10\n" in text and "enablement_status: tier 2\n" in text
     assert date(2026, 12, 10).isoformat() in text
+
+
+def test_every_applied_operation_is_journaled_done(workspace: Path) -> None:
+    report = run(_spec(workspace), NOW, write=True)
+    store = StateStore(workspace / ".opsync" / "state.db")
+    rows = store.journal_rows()
+    store.close()
+    assert sorted(k for k, _ in rows) == sorted(op.key for op in report.done)
+    assert {status for _, status in rows} == {"done"}
+
+
+def test_operations_left_by_a_killed_run_are_marked_interrupted(workspace: Path) -> None:
+    store = StateStore(workspace / ".opsync" / "state.db")
+    store.start_run("dead", NOW.isoformat())
+    store.journal("dead", "create_page:x", "create_page", "x", "r", "planned")
+    store.journal("dead", "send:y", "send", "y", "r", "started")
+    store.close()
+    report = run(_spec(workspace), NOW, write=True)
+    assert report.interrupted == 2 and report.to_json()["interrupted_before"] == 2
+    store = StateStore(workspace / ".opsync" / "state.db")
+    statuses = dict(store.journal_rows("dead"))
+    store.close()
+    assert statuses == {"create_page:x": "interrupted", "send:y": "interrupted"}
+
+
+def test_a_plan_shows_an_identity_change_without_failing(workspace: Path) -> None:
+    run(_spec(workspace, identity="v1"), NOW, write=True)
+    (workspace / "tracker" / "releases.yaml").write_text(
+        TRACKER + "- key: ACME-9\n  title: X\n", encoding="utf-8"
+    )
+    report = run(_spec(workspace, identity="v2"), NOW, write=False)
+    assert report.identity_change is not None
+    assert report.to_json()["identity_change"] == report.identity_change
+
+
+def test_a_csv_tracker_export_reads_like_the_yaml_one(workspace: Path) -> None:
+    csv_path = workspace / "tracker" / "releases.csv"
+    csv_path.write_text(
+        "key,title,tier,launch_date,product_area,pm,launch_date_history\n"
+        'ACME-1,"Usage alerts, v2",2,2026-12-10,billing,ana,'
+        '"[{changed_on: 2026-11-20, old: 2026-12-17, new: 2026-12-10}]"\n'
+        "ACME-2,Dark mode,1,,billing,ana,\n",
+        encoding="utf-8",
+    )
+    spec = _spec(workspace)
+    assert isinstance(spec.workspace, LocalWorkspace)
+    spec.workspace.tracker = csv_path
+    result = spec.workspace.read()
+    assert result.findings == []
+    first, second = result.snapshot.releases
+    assert first.title == "Usage alerts, v2" and first.launch_date == date(2026, 12, 10)
+    assert first.launch_date_history[0].old == date(2026, 12, 17)
+    assert second.launch_date is None and second.tier == 1

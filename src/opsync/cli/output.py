@@ -56,6 +56,12 @@ def print_plan(console: Console, report: RunReport) -> None:
             for name, old, new in op.changes[:12]:
                 console.print(f"      {name}: {old!r} → {new!r}", highlight=False)
     print_conflicts(console, report)
+    if report.identity_change:
+        console.print(
+            f"[red]identity change[/red]: {report.identity_change}; `opsync sync` will refuse "
+            "it until the records are moved and `--accept-identity-change` is given",
+            highlight=False,
+        )
 
 
 def print_conflicts(console: Console, report: RunReport) -> None:

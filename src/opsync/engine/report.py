@@ -46,6 +46,8 @@ class RunReport:
     done: list[Operation] = field(default_factory=list)
     failed: list[tuple[Operation, str]] = field(default_factory=list)
     scorecard: list[dict[str, str]] = field(default_factory=list)
+    identity_change: str | None = None
+    interrupted: int = 0  # operations an earlier, killed run started and never finished
 
     @property
     def conflicts(self) -> tuple[Conflict, ...]:
@@ -95,5 +97,7 @@ class RunReport:
             ],
             "requests": self.requests,
             "scorecard": self.scorecard,
+            "identity_change": self.identity_change,
+            "interrupted_before": self.interrupted,
             "exit_code": self.exit_code,
         }

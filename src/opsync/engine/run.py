@@ -70,24 +70,31 @@ def run(
             progress.stage("plan")
             plan = make_plan(desired, actual, spec.workspace, force=force)
             known = store.get_meta("identity")
-            changed = known is not None and known != spec.identity
-            if changed and plan.operations and not accept_identity_change:
-                raise ConfigError(
+            identity_change = None
+            if known is not None and known != spec.identity and plan.operations:
+                identity_change = (
                     "this change to the config changes where or under which keys opsync's "
-                    "records live, so a sync would create them again instead of updating them",
-                    key="connectors",
-                    hint=(
-                        "move the existing records to the new place (or undo the change), then "
-                        "run `opsync sync --accept-identity-change` once"
-                    ),
+                    "records live, so a sync would create them again instead of updating them"
                 )
+                if write and not accept_identity_change:
+                    raise ConfigError(
+                        identity_change,
+                        key="connectors",
+                        hint=(
+                            "move the existing records to the new place (or undo the change), "
+                            "then run `opsync sync --accept-identity-change` once"
+                        ),
+                    )
             report = RunReport(
                 now=now.isoformat(),
                 applied=write,
                 plan=plan,
                 findings=[*actual.findings, *output.findings],
                 scorecard=[row.model_dump() for row in output.scorecard],
+                identity_change=identity_change,
             )
+            if write:
+                report.interrupted = store.close_interrupted()
             if write and plan.operations:
                 progress.stage("apply")
                 run_id = uuid.uuid4().hex

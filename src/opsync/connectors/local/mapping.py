@@ -113,7 +113,9 @@ def to_release(
     key: str, tracker_row: dict[str, Any], wiki: dict[str, Any], source: str
 ) -> tuple[Release | None, list[Finding]]:
     """A release from its tracker row plus the people-owned fields of its wiki record."""
-    data: dict[str, Any] = {k: v for k, v in tracker_row.items() if k in TRACKER_FIELDS}
+    data: dict[str, Any] = {
+        k: v for k, v in tracker_row.items() if k in TRACKER_FIELDS and v is not None
+    }
     data["key"] = key
     for flat, (group, name) in RELEASE_WIKI_FIELDS.items():
         if flat in wiki and wiki[flat] is not None:
