@@ -77,8 +77,8 @@ class PostLaunchSettings(_Section):
     day14_days: int = Field(14, ge=1)
     min_action_items: int = Field(1, ge=0, description="A Day 14 retro ends in at least N items.")
     max_action_items: int = Field(3, ge=1)
-    day3_channel: str | None = Field(
-        "#product-ops", description="Where the Day 3 check-in thread is started; None: no post."
+    day3_channel: str = Field(
+        "#product-ops", description='Where the Day 3 check-in thread is started; "" for none.'
     )
 
 

@@ -141,7 +141,7 @@ def test_day3_thread_posted_once_while_useful(make_ctx: MakeCtx) -> None:
     assert quiet.notifications == ()
     stale = evaluate(make_ctx(ny(2026, 12, 25, 9), releases=(T2,)), RuleOutput())
     assert stale.notifications == ()
-    off = Settings(post_launch=PostLaunchSettings(day3_channel=None))
+    off = Settings(post_launch=PostLaunchSettings(day3_channel=""))
     assert (
         evaluate(make_ctx(ny(2026, 12, 13, 9), off, releases=(T2,)), RuleOutput()).notifications
         == ()

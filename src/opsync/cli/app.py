@@ -18,9 +18,9 @@ from rich.console import Console
 from opsync import api
 from opsync.cli.output import (
     ConsoleReporter,
-    print_conflicts,
     print_findings,
     print_plan,
+    print_problems,
     print_summary,
 )
 from opsync.engine.report import RunReport
@@ -80,13 +80,16 @@ def _finish(report: RunReport, report_json: Path | None) -> None:
     raise typer.Exit(report.exit_code)
 
 
-def _guard(error: OpsyncError) -> typer.Exit:
+def _guard(error: OpsyncError, report_json: Path | None = None) -> typer.Exit:
+    """Print the error; also replace the JSON report, so a monitor never reads a stale one."""
     err.print(f"[red]error[/red]: {error}", highlight=False)
-    if isinstance(error, LockHeld):
-        return typer.Exit(4)
-    if isinstance(error, ConfigError):
-        return typer.Exit(2)
-    return typer.Exit(error.exit_code)
+    code = 4 if isinstance(error, LockHeld) else 2 if isinstance(error, ConfigError) else None
+    code = error.exit_code if code is None else code
+    if report_json is not None:
+        report_json.parent.mkdir(parents=True, exist_ok=True)
+        body = {"error": str(error), "kind": type(error).__name__, "exit_code": code}
+        report_json.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    return typer.Exit(code)
 
 
 @app.command()
@@ -116,8 +119,10 @@ def plan(
     try:
         report = api.plan(config, now=_parse_now(now), reporter=reporter)
     except OpsyncError as error:
-        raise _guard(error) from None
-    if not quiet:
+        raise _guard(error, report_json) from None
+    if quiet:
+        print_problems(err, report)
+    else:
         print_plan(out, report)
         print_summary(out, report)
     _finish(report, report_json)
@@ -147,12 +152,12 @@ def sync(
             reporter=reporter,
         )
     except OpsyncError as error:
-        raise _guard(error) from None
+        raise _guard(error, report_json) from None
     if quiet:
-        print_conflicts(err, report)
+        print_problems(err, report)
     else:
         print_summary(out, report)
-        print_conflicts(out, report)
+        print_problems(out, report)
     _finish(report, report_json)
 
 
@@ -166,7 +171,7 @@ def report(
     try:
         result = api.report(config, now=_parse_now(now))
     except OpsyncError as error:
-        raise _guard(error) from None
+        raise _guard(error, report_json) from None
     print_findings(out, result)
     _finish(result, report_json)
 

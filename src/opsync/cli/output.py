@@ -47,14 +47,23 @@ class ConsoleReporter:
 
 def print_plan(console: Console, report: RunReport) -> None:
     groups = report.plan.by_collection()
-    if not groups:
+    if not groups and not report.conflicts:
         console.print("Nothing to do: every target already matches.")
+    elif not groups:
+        console.print("Nothing to write; the conflicts below wait for a person.")
     for collection, ops in sorted(groups.items()):
         console.print(f"[bold]{collection}[/bold] ({len(ops)})")
         for op in ops:
             console.print(f"  {op.kind:<14} {op.target}  [dim]— {op.reason}[/dim]", highlight=False)
             for name, old, new in op.changes[:12]:
                 console.print(f"      {name}: {old!r} → {new!r}", highlight=False)
+    print_problems(console, report)
+
+
+def print_problems(console: Console, report: RunReport) -> None:
+    """What needs a person: failed operations, conflicts, an identity change."""
+    for op, error in report.failed:
+        console.print(f"[red]failed[/red] {op.target}: {error}", highlight=False)
     print_conflicts(console, report)
     if report.identity_change:
         console.print(
@@ -80,8 +89,6 @@ def print_summary(console: Console, report: RunReport) -> None:
         f"{len(report.conflicts)} conflict(s); {len(report.findings)} finding(s)",
         highlight=False,
     )
-    for op, error in report.failed:
-        console.print(f"[red]failed[/red] {op.target}: {error}", highlight=False)
 
 
 def print_findings(console: Console, report: RunReport) -> None:

@@ -120,7 +120,7 @@ def day3_thread(
 ) -> Notification | None:
     """Start the Day 3 Slack thread, from its due day until the Day 14 retro, if not done."""
     channel = settings.day3_channel
-    if channel is None or release.post_launch.day3_done_on is not None:
+    if not channel or release.post_launch.day3_done_on is not None:
         return None
     if not due.day3_due <= today <= due.day14_due:
         return None

@@ -20,8 +20,9 @@ Decisions where the pack leaves room:
   submitted, or from the submission deadline on. Notification keys carry the ISO week, so
   however often the sync runs the engine sends each once.
 - Lateness of the aggregate is judged for the current week only, from WeeklyUpdate records.
-- Cross-cutting risks list every submitted risk/ask line, then every release that earlier
-  rules raised a warning or error about (informational findings are not risks).
+- Cross-cutting risks list every submitted risk/ask line, then each release launching this
+  week or within the upcoming window (or with no launch date) that earlier rules raised a
+  warning or error about; older launches stay in the report, not in the stakeholder update.
 """
 
 from __future__ import annotations
