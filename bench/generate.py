@@ -186,7 +186,9 @@ def _write_tracker(root: Path, rows: list[dict[str, Any]], kind: str) -> None:
                 if values["launch_date_history"]:
                     values["launch_date_history"] = _history_text(values["launch_date_history"])
                 writer.writerow(
-                    "" if values[c] is None else str(values[c]).lower()
+                    ""
+                    if values[c] is None
+                    else str(values[c]).lower()
                     if isinstance(values[c], bool)
                     else str(values[c])
                     for c in TRACKER_COLUMNS
@@ -210,9 +212,7 @@ def _write_tracker(root: Path, rows: list[dict[str, Any]], kind: str) -> None:
     (root / "tracker" / "releases.yaml").write_text("\n".join(parts) + "\n", encoding="utf-8")
 
 
-def _release_records(
-    root: Path, rng: random.Random, rows: list[dict[str, Any]], now: date
-) -> int:
+def _release_records(root: Path, rng: random.Random, rows: list[dict[str, Any]], now: date) -> int:
     """People-owned fields on a third of the Tier 2/3 releases' wiki records."""
     folder = root / "wiki" / "releases"
     folder.mkdir(parents=True, exist_ok=True)
@@ -232,7 +232,9 @@ def _release_records(
             "sales_confirmed_on": early + timedelta(days=1) if rng.random() < 0.8 else None,
             "go_no_go": "go" if done else None,
             "go_no_go_on": early + timedelta(days=1) if done else None,
-            "day3_done_on": launch + timedelta(days=3) if launch + timedelta(days=3) < now else None,
+            "day3_done_on": launch + timedelta(days=3)
+            if launch + timedelta(days=3) < now
+            else None,
         }
         body = "Notes from the PM.\n"
         (folder / f"{row['key']}.md").write_text(_front_matter(values, body), encoding="utf-8")

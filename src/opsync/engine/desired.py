@@ -60,8 +60,15 @@ class Desired:
     messages: dict[str, DesiredMessage] = field(default_factory=dict)
 
 
+#: Types stored as they are; exact types, so enums (str and int subclasses) and datetimes
+#: (a date subclass) still take their conversion below.
+_AS_IS: frozenset[type] = frozenset({str, int, float, bool, date, type(None)})
+
+
 def plain(value: Any) -> Any:
     """A value as a target stores it: enums by value, tuples as lists, datetimes as ISO text."""
+    if type(value) in _AS_IS:  # most values, checked first: this runs for every field
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, tuple | list):

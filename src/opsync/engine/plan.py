@@ -100,6 +100,8 @@ def _records(
         if want.create_only:
             continue
         values = dict(want.values)
+        if values == state.owned:
+            continue  # the usual case, in one comparison
         for stale in state.owned:
             if stale not in values and state.owned[stale] is not None:
                 values[stale] = None

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache, lru_cache
 
 from opsync.calendar import BusinessCalendar
 from opsync.documents.model import (
@@ -128,21 +129,39 @@ def _normalise(line: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def section_complete(section: Section, text: str) -> bool:
-    """Whether ``text`` (what is under the section's heading) says more than the template."""
+@cache
+def _template_fragments(section: Section) -> tuple[str, ...]:
+    """The section's heading and placeholder words, longest first."""
     template = TEMPLATES[section]
     fragments = {_normalise(template.heading), _normalise(section.value)}
     for line in placeholder_lines(section):
         fragments.update(_LABEL_BREAK.split(_normalise(line)))
     fragments.discard("")
+    return tuple(sorted(fragments, key=len, reverse=True))
+
+
+@lru_cache(maxsize=4096)
+def section_complete(section: Section, text: str) -> bool:
+    """Whether ``text`` (what is under the section's heading) says more than the template.
+
+    Memoised: most bundles of a large organisation still hold the template's very text."""
     remainder = " ".join(_normalise(line) for line in text.splitlines())
-    for fragment in sorted(fragments, key=len, reverse=True):
+    for fragment in _template_fragments(section):
         remainder = remainder.replace(fragment, " ")
     return re.search(r"\w", remainder) is not None
 
 
 def bundle_for(snapshot: Snapshot, release_key: str) -> EnablementBundle | None:
     return next((b for b in snapshot.bundles if b.release_key == release_key), None)
+
+
+def bundles_by_release(snapshot: Snapshot) -> dict[str, EnablementBundle]:
+    """:func:`bundle_for` of every release at once (a release's first bundle wins), so that
+    a pass over all releases does not scan all bundles for each."""
+    index: dict[str, EnablementBundle] = {}
+    for bundle in snapshot.bundles:
+        index.setdefault(bundle.release_key, bundle)
+    return index
 
 
 def incomplete_sections(release: Release, bundle: EnablementBundle) -> tuple[Section, ...]:
@@ -164,7 +183,9 @@ def sections_complete_label(release: Release, bundle: EnablementBundle | None) -
     return f"{total - len(incomplete_sections(release, bundle))}/{total}"
 
 
+@cache
 def _section_blocks(section: Section) -> tuple[Block, ...]:
+    """One section of the skeleton; its nodes are immutable, so every page shares them."""
     template = TEMPLATES[section]
     title = heading(3, template.heading)
     if template.style == "paragraph":
@@ -229,11 +250,16 @@ def bundle_document(
     needs = requirements(release.tier)
     if needs is None or needs.bundle is None:
         return None
-    skeleton = tuple(b for s in sections_for(needs.bundle) for b in _section_blocks(s))
+    skeleton = _skeleton(needs.bundle)
     header = region(HEADER_REGION, *_header(release, snapshot, today, calendar, settings))
     return Document(
         title=f"Launch Enablement Bundle — {release.title}", children=(header, *skeleton)
     )
+
+
+@cache
+def _skeleton(kind: BundleKind) -> tuple[Block, ...]:
+    return tuple(b for s in sections_for(kind) for b in _section_blocks(s))
 
 
 def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
@@ -248,11 +274,12 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     documents: list[GeneratedDocument] = []
     derived: dict[str, dict[str, DerivedValue]] = {}
     findings: list[Finding] = []
+    bundles = bundles_by_release(ctx.snapshot)
     for release in ctx.snapshot.releases:
         if not ctx.enabled(RuleFamily.ENABLEMENT, release.product_area):
             continue
         record = ref(Collection.RELEASES, release.key)
-        bundle = bundle_for(ctx.snapshot, release.key)
+        bundle = bundles.get(release.key)
         needs = requirements(release.tier)
         document = None
         if bundle is not None or not release.has_launched(ctx.today):

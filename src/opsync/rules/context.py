@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 from opsync.calendar import BusinessCalendar
 from opsync.domain.snapshot import Snapshot
@@ -21,13 +22,15 @@ class RuleContext:
         if self.now.tzinfo is None:
             raise ValueError("RuleContext.now must be timezone-aware")
 
-    @property
+    @cached_property
     def local_now(self) -> datetime:
         return self.calendar.localize(self.now)
 
-    @property
+    @cached_property
     def today(self) -> date:
-        """Today in the organisation's timezone (not UTC): the date every deadline uses."""
+        """Today in the organisation's timezone (not UTC): the date every deadline uses.
+
+        Computed once per context (``now`` cannot change): rules ask for it per record."""
         return self.calendar.local_date(self.now)
 
     def enabled(self, family: RuleFamily, area: str | None) -> bool:

@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from opsync.calendar import BusinessCalendar
 from opsync.documents.model import Tone
@@ -118,9 +119,19 @@ def deadlines(
     launch = release.launch_date
     if release.tier is None or not needs_enablement(release) or launch is None:
         return None
+    return _deadlines(launch, release.tier, calendar, settings)
+
+
+@lru_cache(maxsize=4096)
+def _deadlines(
+    launch: date, tier: Tier, calendar: BusinessCalendar, settings: EnablementSettings
+) -> Deadlines:
+    """Deadlines depend on the launch day and tier only, and a large organisation has many
+    launches on the same few days: stepping over business days (holiday lookups) once per
+    day, not three times per release, is most of this rule's time at 100,000 releases."""
     return Deadlines(
         launch=launch,
-        handoff_due=calendar.step_back(launch, handoff_bd(release.tier, settings)),
+        handoff_due=calendar.step_back(launch, handoff_bd(tier, settings)),
         publish_due=calendar.step_back(launch, settings.publish_bd),
         readiness_due=launch - timedelta(days=1),
     )

@@ -26,6 +26,7 @@ High item with no received date cannot be placed on that timeline and is never e
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 from opsync.calendar import BusinessCalendar
 from opsync.domain.base import Collection, ref
@@ -131,7 +132,14 @@ def escalation_day(
         return None
     if settings.escalate_after_days is not None:
         return insight.received_on + timedelta(days=settings.escalate_after_days)
-    return held_on(review_after(insight.received_on, settings, calendar), calendar)
+    return _held_review_after(insight.received_on, settings, calendar)
+
+
+@lru_cache(maxsize=4096)
+def _held_review_after(day: date, settings: InsightSettings, calendar: BusinessCalendar) -> date:
+    """Memoised per day: tens of thousands of insights arrive on a few hundred days, and
+    finding the review steps over months and business days."""
+    return held_on(review_after(day, settings, calendar), calendar)
 
 
 def is_escalated(

@@ -93,10 +93,17 @@ class RuleOutput(_Out):
     scorecard: tuple[ScoreRow, ...] = ()
 
     def merge(self, other: RuleOutput) -> RuleOutput:
-        derived = {k: dict(v) for k, v in self.derived.items()}
+        """Both outputs combined; neither is changed.
+
+        Built without validation (both parts are valid already), copying only the derived
+        fields of the records ``other`` touches: the rules' outputs are merged one at a time,
+        and copying and re-checking every derived field at each step cost seconds at 100,000
+        releases.
+        """
+        derived = dict(self.derived)
         for record, fields in other.derived.items():
-            derived.setdefault(record, {}).update(fields)
-        return RuleOutput(
+            derived[record] = {**derived[record], **fields} if record in derived else dict(fields)
+        return RuleOutput.model_construct(
             findings=self.findings + other.findings,
             derived=derived,
             documents=self.documents + other.documents,

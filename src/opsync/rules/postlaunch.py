@@ -17,8 +17,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
-from opsync.documents.model import BulletList, Document, ListItem, bullets, heading, item, region
+from opsync.documents.model import (
+    Block,
+    BulletList,
+    Document,
+    ListItem,
+    bullets,
+    heading,
+    item,
+    region,
+)
 from opsync.domain import Collection, Finding, Release, Snapshot, ref
 from opsync.rules.context import RuleContext
 from opsync.rules.dates import weekday_date
@@ -86,10 +96,20 @@ def day3_document(
             item(f"Format: async. PM + Support report any early issues in {where}."),
         ),
     )
-    return Document(
-        title=f"Day 3 check-in — {release.title}",
-        children=(header, heading(2, "Early issues"), bullets(*EARLY_ISSUES)),
-    )
+    return Document(title=f"Day 3 check-in — {release.title}", children=(header, *_day3_prompts()))
+
+
+@cache
+def _day3_prompts() -> tuple[Block, ...]:
+    """The page's prompts, the same on every page; nodes are immutable, so pages share them."""
+    return (heading(2, "Early issues"), bullets(*EARLY_ISSUES))
+
+
+@cache
+def _day14_prompts(low: int, high: int) -> tuple[Block, ...]:
+    questions = tuple(b for q in RETRO_QUESTIONS for b in (heading(2, q), bullets("")))
+    slots = BulletList(items=tuple(ListItem(inlines=()) for _ in range(high)), ordered=True)
+    return (*questions, heading(2, f"Action items ({low}-{high})"), slots)
 
 
 def day14_document(
@@ -107,11 +127,8 @@ def day14_document(
             item(f"Outcome: {low}-{high} action items for Product Ops to improve the system."),
         ),
     )
-    questions = tuple(b for q in RETRO_QUESTIONS for b in (heading(2, q), bullets("")))
-    slots = BulletList(items=tuple(ListItem(inlines=()) for _ in range(high)), ordered=True)
     return Document(
-        title=f"Day 14 retro — {release.title}",
-        children=(header, *questions, heading(2, f"Action items ({low}-{high})"), slots),
+        title=f"Day 14 retro — {release.title}", children=(header, *_day14_prompts(low, high))
     )
 
 

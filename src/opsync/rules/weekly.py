@@ -152,7 +152,10 @@ def build_document(
     ctx: RuleContext, plan: WeekPlan, subs: dict[str, WeeklySubmission], earlier: RuleOutput
 ) -> GeneratedDocument:
     children: list[Block] = [_highlights(ctx, plan, subs, earlier)]
-    children.extend(_area_section(ctx, plan, a, subs.get(a.key)) for a in weekly_areas(ctx))
+    this_week = _releases_between(ctx, plan.monday, plan.sunday)  # once, not once per area
+    children.extend(
+        _area_section(ctx, plan, a, subs.get(a.key), this_week) for a in weekly_areas(ctx)
+    )
     return GeneratedDocument(
         key=plan.document_key,
         kind=DocumentKind.WEEKLY_UPDATE,
@@ -256,12 +259,16 @@ def _release_risks(
 
 
 def _area_section(
-    ctx: RuleContext, plan: WeekPlan, area: ProductArea, sub: WeeklySubmission | None
+    ctx: RuleContext,
+    plan: WeekPlan,
+    area: ProductArea,
+    sub: WeeklySubmission | None,
+    this_week: list[Release],
 ) -> Block:
     pm = ctx.snapshot.person_name(area.pm)
     shipped = [
         item(_title(r), " (Tier 1, from the release tracker)")
-        for r in _releases_between(ctx, plan.monday, plan.sunday)
+        for r in this_week
         if r.tier == Tier.LOW and r.product_area == area.key and r.has_launched(ctx.today)
     ]
     blocks: list[Block] = [heading(2, f"{area.name} — {pm}")]
