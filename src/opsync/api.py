@@ -11,9 +11,10 @@ import shutil
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from opsync.clock import Clock, SystemClock
-from opsync.config import Config, load_config
+from opsync.config import Config, ConnectorRole, load_config
 from opsync.connectors.registry import factory
 from opsync.engine.report import Reporter, RunReport
 from opsync.engine.run import RunSpec, run
@@ -24,23 +25,36 @@ __all__ = ["init_workspace", "load_config", "plan", "report", "sync"]
 
 def _identity(config: Config) -> str:
     """What decides where records live and under which keys; a change needs a migration."""
-    parts = {
-        name: {"type": c.type, **{k: str(v) for k, v in c.model_dump().items()}}
-        for name, c in sorted(config.connectors.items())
-    }
+    parts: dict[str, Any] = {name: c.identity() for name, c in sorted(config.connectors.items())}
+    parts["_roles"] = config.roles.model_dump()
     parts["_key_scheme"] = {"version": "1"}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _spec(config: Config) -> RunSpec:
-    _name, connector = config.wiki_connector()
     people, areas = config.snapshot_people()
-    workspace = factory(connector.type).create(connector, people, areas)
+    built: dict[str, Any] = {}
+
+    def connector(role: ConnectorRole) -> Any:
+        name, settings = config.connector(role)
+        if name not in built:
+            built[name] = factory(settings.type).create(settings, people, areas)
+        return built[name]
+
+    if config.roles.pages != config.roles.wiki:
+        raise ConfigError(
+            "generated pages must be written by the wiki connector",
+            key="roles.pages",
+            hint=f'set pages = "{config.roles.wiki}" under [roles]',
+        )
     return RunSpec(
-        workspace=workspace,
+        workspace=connector("wiki"),
+        tracker=connector("tracker"),
+        notifier=connector("notifier"),
+        feeds=connector("feeds"),
         calendar=config.calendar(),
         settings=config.settings,
-        state_dir=config.state_path.parent,
+        state_path=config.state_path,
         identity=_identity(config),
         org_name=config.org.name,
     )

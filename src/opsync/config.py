@@ -25,7 +25,7 @@ from datetime import date
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import holidays
 from pydantic import (
@@ -55,8 +55,8 @@ from opsync.domain.people import Person, ProductArea
 from opsync.errors import ConfigError, ConfigProblem
 from opsync.settings import RolloutPhase, Settings
 
-ConnectorRole = Literal["tracker", "wiki", "pages"]
-CONNECTOR_ROLES: tuple[ConnectorRole, ...] = ("tracker", "wiki", "pages")
+ConnectorRole = Literal["tracker", "wiki", "pages", "notifier", "feeds"]
+CONNECTOR_ROLES: tuple[ConnectorRole, ...] = ("tracker", "wiki", "pages", "notifier", "feeds")
 ENTRY_POINT_GROUP = "opsync.connectors"
 
 
@@ -158,6 +158,16 @@ class ConnectorConfig(_Table):
 
     type: str = Field(description="Which connector this is; decides the other keys.")
 
+    # Fields that do not decide where records live or under which keys (credentials,
+    # pacing, endpoints); changing them is never an identity change.
+    NOT_IDENTITY: ClassVar[frozenset[str]] = frozenset(
+        {"token_env", "token_file", "requests_per_second", "full_pass_hours", "base_url"}
+    )
+
+    def identity(self) -> dict[str, str]:
+        """The settings that decide where this connector's records live."""
+        return {k: str(v) for k, v in self.model_dump().items() if k not in self.NOT_IDENTITY}
+
 
 class TokenConnectorConfig(ConnectorConfig):
     """Base for connectors with credentials: where the token is found, never the token."""
@@ -174,6 +184,9 @@ class LocalConnectorConfig(ConnectorConfig):
     wiki: Path = Field(Path("wiki"), description="Folder of wiki database rows (Markdown).")
     pages: Path = Field(Path("pages"), description="Folder generated pages are written to.")
     outbox: Path = Field(Path("outbox"), description="Folder of sent Slack and email messages.")
+
+    # The tracker file is only read: moving it changes nothing opsync wrote.
+    NOT_IDENTITY: ClassVar[frozenset[str]] = frozenset({"tracker"})
 
 
 _CONNECTOR_TYPES: dict[str, type[ConnectorConfig]] = {}
@@ -215,7 +228,11 @@ class RolesConfig(_Table):
 
     tracker: str | None = Field(None, description="Connector the releases are read from.")
     wiki: str | None = Field(None, description="Connector holding the wiki databases.")
-    pages: str | None = Field(None, description="Connector generated pages are written to.")
+    pages: str | None = Field(
+        None, description="Connector generated pages are written to (the wiki's, for now)."
+    )
+    notifier: str | None = Field(None, description="Connector that sends messages.")
+    feeds: str | None = Field(None, description="Connector holding the ritual calendar feed.")
 
 
 class Config(_Table):
@@ -237,8 +254,19 @@ class Config(_Table):
             return data
         data = {"state": {}, "connectors": {"local": {"type": "local"}}, **data}
         connectors, roles = data["connectors"], data.get("roles", {})
-        if isinstance(connectors, Mapping) and len(connectors) == 1 and isinstance(roles, Mapping):
+        if not isinstance(connectors, Mapping) or not isinstance(roles, Mapping):
+            return data
+        if len(connectors) == 1:
             data["roles"] = dict.fromkeys(CONNECTOR_ROLES, next(iter(connectors))) | dict(roles)
+            return data
+        # Messages and the calendar feed go to the embedded workspace unless named: a Notion
+        # or Confluence wiki has no outbox or file store of its own.
+        local = [
+            n for n, c in connectors.items() if isinstance(c, Mapping) and c.get("type") == "local"
+        ]
+        fallback = local[0] if len(local) == 1 else roles.get("wiki")
+        if fallback is not None:
+            data["roles"] = {"notifier": fallback, "feeds": fallback} | dict(roles)
         return data
 
     @field_validator("rules", mode="before")

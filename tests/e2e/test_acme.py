@@ -123,7 +123,7 @@ def test_a_malformed_config_exits_2_naming_the_key(cli: Cli, acme: Path) -> None
 
 
 def test_a_run_while_another_holds_the_lock_exits_4_at_once(cli: Cli, acme: Path) -> None:
-    lock = acme.parent / ".opsync" / "lock"
+    lock = acme.parent / ".opsync" / "state.db.lock"
     holder = subprocess.Popen(
         [
             sys.executable,

@@ -94,7 +94,7 @@ def _spec(root: Path, identity: str = "v1") -> RunSpec:
         workspace=ws,
         calendar=BusinessCalendar("America/New_York", "US"),
         settings=Settings(),
-        state_dir=root / ".opsync",
+        state_path=root / ".opsync" / "state.db",
         identity=identity,
     )
 
@@ -203,7 +203,7 @@ def test_an_invalid_date_is_a_finding_and_everything_else_syncs(workspace: Path)
 
 
 def test_a_second_run_while_one_holds_the_lock_fails_at_once(workspace: Path) -> None:
-    with RunLock(workspace / ".opsync" / "lock"), pytest.raises(LockHeld):
+    with RunLock(workspace / ".opsync" / "state.db.lock"), pytest.raises(LockHeld):
         run(_spec(workspace), NOW, write=True)
     assert run(_spec(workspace), NOW, write=True).exit_code == EXIT_OK
 

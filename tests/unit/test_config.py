@@ -338,7 +338,9 @@ def test_installed_connectors_bring_their_config_model(
         return [p for p in installed if name in (None, p.name)]
 
     monkeypatch.setattr(config_module, "entry_points", entry_points)
-    monkeypatch.setattr(config_module, "_CONNECTOR_TYPES", dict(config_module._CONNECTOR_TYPES))
+    # Only the built-in type: other installed connectors must not change the suggestion.
+    builtin = {"local": config_module.LocalConnectorConfig}
+    monkeypatch.setattr(config_module, "_CONNECTOR_TYPES", builtin)
 
     path = tmp_path / "opsync.toml"
     path.write_text(HEAD + '[connectors.wiki]\ntype = "acme"\nspace = "OPS"\n', encoding="utf-8")
@@ -390,7 +392,9 @@ def test_absolute_paths_are_kept(tmp_path: Path) -> None:
 def test_minimal_config_runs_on_the_local_workspace_with_default_rules() -> None:
     config = load_config(FIXTURES / "minimal.toml")
 
-    assert config.roles == RolesConfig(tracker="local", wiki="local", pages="local")
+    assert config.roles == RolesConfig(
+        tracker="local", wiki="local", pages="local", notifier="local", feeds="local"
+    )
     name, local = config.connector("wiki")
     assert name == "local"
     assert isinstance(local, LocalConnectorConfig)
@@ -484,7 +488,13 @@ def test_full_config_round_trip() -> None:
     assert not calendar.is_business_day(date(2026, 12, 24))  # extra day off
     assert not calendar.is_business_day(date(2026, 2, 12))  # Lincoln's Birthday, NY only
     assert calendar.step_back(date(2026, 12, 28), 2) == date(2026, 12, 22)
-    assert config.roles == RolesConfig(tracker="workspace", wiki="workspace", pages="workspace")
+    assert config.roles == RolesConfig(
+        tracker="workspace",
+        wiki="workspace",
+        pages="workspace",
+        notifier="workspace",
+        feeds="workspace",
+    )
 
     dumped = config.model_dump()
     again = Config.model_validate(dumped, context={"base_dir": config.base_dir})

@@ -21,8 +21,9 @@ from opsync.domain.snapshot import Snapshot
 class Role(StrEnum):
     TRACKER = "tracker"  # reads releases (Jira, Linear, a tracker export)
     WIKI = "wiki"  # reads and writes record collections (Notion, Confluence, folders)
-    PAGES = "pages"  # writes generated pages
+    PAGES = "pages"  # writes generated pages (the wiki connector, for now)
     NOTIFIER = "notifier"  # sends messages exactly once
+    FEEDS = "feeds"  # holds files opsync owns whole, such as the ritual calendar
 
 
 @dataclass(frozen=True)
@@ -54,18 +55,27 @@ class PageState:
     key: str
     path: str
     regions: Mapping[str, RegionState]
-    whole: str | None = None  # for files opsync owns entirely (feeds)
+
+
+@dataclass
+class TrackerRead:
+    """Release rows as the tracker holds them, by release key, in the flat field names of
+    :mod:`opsync.connectors.local.mapping` (``TRACKER_FIELDS``), and rows it could not use."""
+
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
 
 
 @dataclass
 class ReadResult:
-    """Everything a read produced: the domain snapshot, the target's current state of what
+    """Everything a read produced: the domain snapshot, the targets' current state of what
     opsync owns, and findings about records that could not be read."""
 
     snapshot: Snapshot
     records: dict[str, RecordState] = field(default_factory=dict)
     pages: dict[str, PageState] = field(default_factory=dict)
     sent: set[str] = field(default_factory=set)
+    files: dict[str, str] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
 
 
@@ -116,10 +126,18 @@ class Connector(Protocol):
         ...
 
 
-class RecordSource(Protocol):
-    """Reads records (tracker and wiki collections) into a snapshot plus their owned state."""
+class TrackerSource(Protocol):
+    def read_releases(self) -> TrackerRead: ...
 
-    def read(self) -> ReadResult: ...
+
+class RecordSource(Protocol):
+    """Reads the wiki's records and pages into a snapshot plus the state of what opsync owns.
+
+    Releases are built from the tracker's rows merged with the wiki's release records; a
+    connector that is also the tracker reads its own rows when ``tracker`` is None.
+    """
+
+    def read(self, tracker: TrackerRead | None = None) -> ReadResult: ...
 
 
 class RecordSink(Protocol):
@@ -133,14 +151,26 @@ class PageStore(Protocol):
 
     def write_page(self, op: PageWrite) -> None: ...
 
+
+class FeedStore(Protocol):
+    def read_file(self, key: str) -> str | None: ...
+
     def write_file(self, op: FileWrite) -> None: ...
 
 
 class Notifier(Protocol):
+    def sent(self) -> set[str]:
+        """Keys of the messages already sent, read back from the target."""
+        ...
+
     def send(self, message: Message) -> None:
         """Send once; the message key is stored with the message in the target."""
         ...
 
 
-class Workspace(Connector, RecordSource, RecordSink, PageStore, Notifier, Protocol):
+class WikiConnector(Connector, RecordSource, RecordSink, PageStore, Protocol):
+    """The connector that holds the records and the generated pages."""
+
+
+class Workspace(WikiConnector, TrackerSource, FeedStore, Notifier, Protocol):
     """A connector that plays every role, as the embedded local workspace does."""

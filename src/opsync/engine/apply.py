@@ -8,26 +8,45 @@ target and the next run's read finds it (the plan then has nothing to create).
 
 from __future__ import annotations
 
-from opsync.connectors.base import FileWrite, Message, PageWrite, RecordWrite, Workspace
+from dataclasses import dataclass
+
+from opsync.connectors.base import (
+    FeedStore,
+    FileWrite,
+    Message,
+    Notifier,
+    PageWrite,
+    RecordWrite,
+    WikiConnector,
+)
 from opsync.engine.plan import Operation, Plan
 from opsync.engine.report import Reporter
 from opsync.state.sqlite import StateStore
 
 
-def _execute(target: Workspace, op: Operation) -> None:
+@dataclass(frozen=True)
+class Targets:
+    """Which connector each kind of operation goes to (the config's roles)."""
+
+    wiki: WikiConnector
+    notifier: Notifier
+    feeds: FeedStore
+
+
+def _execute(targets: Targets, op: Operation) -> None:
     payload = op.payload
     if isinstance(payload, RecordWrite):
-        target.write_record(payload)
+        targets.wiki.write_record(payload)
     elif isinstance(payload, PageWrite):
-        target.write_page(payload)
+        targets.wiki.write_page(payload)
     elif isinstance(payload, FileWrite):
-        target.write_file(payload)
+        targets.feeds.write_file(payload)
     elif isinstance(payload, Message):
-        target.send(payload)
+        targets.notifier.send(payload)
 
 
 def apply(
-    plan: Plan, target: Workspace, store: StateStore, run_id: str, reporter: Reporter
+    plan: Plan, targets: Targets, store: StateStore, run_id: str, reporter: Reporter
 ) -> tuple[list[Operation], list[tuple[Operation, str]]]:
     done: list[Operation] = []
     failed: list[tuple[Operation, str]] = []
@@ -36,7 +55,7 @@ def apply(
     for index, op in enumerate(plan.operations, start=1):
         store.journal(run_id, op.key, op.kind, op.target, op.reason, "started")
         try:
-            _execute(target, op)
+            _execute(targets, op)
         except Exception as exc:  # one operation failing must not stop the others
             message = f"{type(exc).__name__}: {exc}"
             store.journal(run_id, op.key, op.kind, op.target, op.reason, "failed", message)

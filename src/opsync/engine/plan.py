@@ -193,8 +193,8 @@ def _pages(
                 )
             )
     for name, content in sorted(desired.files.items()):
-        feed = actual.pages.get(name)
-        if feed is not None and feed.whole == content:
+        feed = actual.files.get(name)
+        if feed == content:
             continue
         ops.append(
             Operation(
@@ -202,7 +202,7 @@ def _pages(
                 key=f"write_file:{name}:{_digest(content)}",
                 collection="pages/files",
                 target=name,
-                reason="feed content changed" if feed else "feed does not exist yet",
+                reason="feed does not exist yet" if feed is None else "feed content changed",
                 payload=FileWrite(key=name, content=content),
             )
         )

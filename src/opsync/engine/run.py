@@ -13,11 +13,18 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from opsync.calendar import BusinessCalendar
-from opsync.connectors.base import Workspace
+from opsync.connectors.base import (
+    Connector,
+    FeedStore,
+    Notifier,
+    TrackerSource,
+    WikiConnector,
+)
 from opsync.documents.ics import render_ics
-from opsync.engine.apply import apply
+from opsync.engine.apply import Targets, apply
 from opsync.engine.desired import build
 from opsync.engine.plan import make_plan
 from opsync.engine.report import Reporter, RunReport, SilentReporter
@@ -32,12 +39,44 @@ FEED_NAME = "rituals.ics"
 
 @dataclass(frozen=True)
 class RunSpec:
-    workspace: Workspace
+    """What one run works on. ``workspace`` is the wiki connector (records and pages); the
+    other roles default to it, as with the embedded local workspace."""
+
+    workspace: WikiConnector
     calendar: BusinessCalendar
     settings: Settings
-    state_dir: Path
+    state_path: Path  # the SQLite file; the run lock sits beside it
     identity: str  # fingerprint of what decides the identity of written records
     org_name: str = "Product Ops"
+    tracker: TrackerSource | None = None
+    notifier: Notifier | None = None
+    feeds: FeedStore | None = None
+
+    def serving(self, connector: object | None, role: str) -> Any:
+        chosen = connector if connector is not None else self.workspace
+        needed = {"tracker": "read_releases", "notifier": "sent", "feeds": "read_file"}[role]
+        if not hasattr(chosen, needed):
+            raise ConfigError(
+                f"connector {getattr(chosen, 'name', '?')!r} cannot serve the {role} role",
+                key=f"roles.{role}",
+                hint="name a connector that can under [roles], e.g. a local one",
+            )
+        return chosen
+
+    def targets(self) -> Targets:
+        return Targets(
+            wiki=self.workspace,
+            notifier=self.serving(self.notifier, "notifier"),
+            feeds=self.serving(self.feeds, "feeds"),
+        )
+
+    def connectors(self) -> dict[str, Connector]:
+        """Each distinct connector once, by name, for the report's request counts."""
+        found: dict[str, Connector] = {}
+        for item in (self.workspace, self.tracker, self.notifier, self.feeds):
+            if item is not None and isinstance(item, Connector):
+                found.setdefault(item.name, item)
+        return found
 
 
 @contextmanager
@@ -70,14 +109,22 @@ def run(
 ) -> RunReport:
     """Run the pack once; with ``write=False`` nothing is written anywhere (a dry run)."""
     progress = reporter or SilentReporter()
-    store = StateStore(spec.state_dir / "state.db")
+    store = StateStore(spec.state_path)
     lock: AbstractContextManager[object] = (
-        RunLock(spec.state_dir / "lock") if write else nullcontext()
+        RunLock(spec.state_path.with_name(spec.state_path.name + ".lock"))
+        if write
+        else nullcontext()
     )
     with lock, _gc_paused():
         try:
             progress.stage("read")
-            actual = spec.workspace.read()
+            targets = spec.targets()
+            tracker: TrackerSource = spec.serving(spec.tracker, "tracker")
+            actual = spec.workspace.read(tracker.read_releases())
+            actual.sent = targets.notifier.sent()
+            feed_now = targets.feeds.read_file(FEED_NAME)
+            if feed_now is not None:
+                actual.files[FEED_NAME] = feed_now
             progress.stage("rules")
             ctx = RuleContext(actual.snapshot, now, spec.calendar, spec.settings)
             output = evaluate(ctx)
@@ -120,10 +167,10 @@ def run(
                 progress.stage("apply")
                 run_id = uuid.uuid4().hex
                 store.start_run(run_id, now.isoformat())
-                report.done, report.failed = apply(plan, spec.workspace, store, run_id, progress)
+                report.done, report.failed = apply(plan, targets, store, run_id, progress)
                 store.finish_run(run_id, "failed" if report.failed else "done")
                 store.set_meta("identity", spec.identity)
-            report.requests = {spec.workspace.name: spec.workspace.counts()}
+            report.requests = {n: c.counts() for n, c in spec.connectors().items()}
             return report
         finally:
             store.close()

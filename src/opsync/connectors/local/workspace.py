@@ -14,8 +14,6 @@ the target, so a killed run never leaves half a file.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import re
@@ -23,8 +21,6 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
-
-import yaml
 
 from opsync.connectors.base import (
     Capabilities,
@@ -37,6 +33,7 @@ from opsync.connectors.base import (
     RecordWrite,
     RegionState,
     Role,
+    TrackerRead,
 )
 from opsync.connectors.local import frontmatter
 from opsync.connectors.local.bundles import parse_bundle
@@ -47,10 +44,12 @@ from opsync.connectors.local.mapping import (
     to_record,
     to_release,
 )
+from opsync.connectors.local.tracker import parse_tracker
 from opsync.documents import markdown
 from opsync.documents.markdown_regions import find_regions, splice
 from opsync.documents.model import Block, Document, Region
 from opsync.domain import Collection, Finding, Level, Person, ProductArea, Snapshot, ref
+from opsync.errors import ConfigError
 
 META_FIELDS = "opsync_fields"
 META_SUM = "opsync_sum"
@@ -105,17 +104,16 @@ class LocalWorkspace:
         self._writes = 0
 
     def check(self) -> list[Finding]:
-        problems = []
-        if not self.tracker.is_file():
-            problems.append(
-                Finding(
-                    code="local.tracker-missing",
-                    record="config/connectors",
-                    level=Level.ERROR,
-                    message=f"tracker file {self.tracker} does not exist; create it or fix the path",  # noqa: E501
-                )
+        if self.tracker.is_file():
+            return []
+        return [
+            Finding(
+                code="local.tracker-missing",
+                record="config/connectors",
+                level=Level.ERROR,
+                message=f"tracker file {self.tracker} does not exist; create it or fix the path",
             )
-        return problems
+        ]
 
     def counts(self) -> dict[str, int]:
         return {"reads": self._reads, "writes": self._writes}
@@ -138,44 +136,17 @@ class LocalWorkspace:
             # Sorted as paths sort (part by part), by a key compared in C.
             yield from sorted(folder.rglob("*.md"), key=lambda path: path.parts)
 
-    def _tracker_rows(self, result: ReadResult) -> dict[str, dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        source = str(self.tracker)
-        text = self._read_text(self.tracker)
-        if self.tracker.suffix.lower() == ".csv":
-            rows = [
-                {k: (v if v != "" else None) for k, v in r.items()}
-                for r in csv.DictReader(io.StringIO(text))
-            ]
-            for row in rows:
-                if row.get("launch_date_history"):
-                    row["launch_date_history"] = yaml.load(
-                        row["launch_date_history"], Loader=frontmatter.SafeLoader
-                    )
-        else:
-            loaded = yaml.load(text, Loader=frontmatter.SafeLoader) or []
-            rows = loaded.get("releases", []) if isinstance(loaded, dict) else loaded
-        by_key: dict[str, dict[str, Any]] = {}
-        for index, row in enumerate(rows):
-            key = str(row.get("key") or "").strip() if isinstance(row, dict) else ""
-            if not key:
-                result.findings.append(
-                    self._bad(
-                        f"{source}#{index + 1}", "releases", "tracker row has no `key`; add one"
-                    )
-                )
-                continue
-            if key in by_key:
-                result.findings.append(
-                    self._bad(
-                        ref(Collection.RELEASES, key),
-                        "key",
-                        f"{source}: release key {key!r} appears twice; the second row is ignored",
-                    )
-                )
-                continue
-            by_key[key] = row
-        return by_key
+    def read_releases(self) -> TrackerRead:
+        """The tracker export's rows; a missing file stops the run (exit 2) rather than
+        reading as an organisation without releases (LESSONS: an unexpected empty read must
+        fail loudly)."""
+        if not self.tracker.is_file():
+            raise ConfigError(
+                f"tracker file {self.tracker} does not exist",
+                key="connectors.local.tracker",
+                hint="create the file (a YAML list or CSV of releases) or fix the path",
+            )
+        return parse_tracker(self._read_text(self.tracker), self.tracker)
 
     @staticmethod
     def _bad(record: str, field: str, message: str) -> Finding:
@@ -228,10 +199,12 @@ class LocalWorkspace:
         where = self._paths.get(key)
         return Path(where) if where is not None else None
 
-    def read(self) -> ReadResult:
+    def read(self, tracker: TrackerRead | None = None) -> ReadResult:
         self._paths.clear()
         result = ReadResult(snapshot=Snapshot())
-        rows = self._tracker_rows(result)
+        tracked = tracker if tracker is not None else self.read_releases()
+        result.findings.extend(tracked.findings)
+        rows = tracked.rows
         wiki_releases: dict[str, tuple[Path, dict[str, Any]]] = {}
         for key, path, data in self._records(Collection.RELEASES, result):
             # Only the fields a release takes from its record: holding every record's whole
@@ -275,18 +248,6 @@ class LocalWorkspace:
             bundle = parse_bundle(key, parsed.body)
             if bundle is not None:
                 bundles.append(bundle)
-        for path in sorted(self.pages.glob("*.ics")) if self.pages.is_dir() else []:
-            self._paths[f"page:{path.name}"] = str(path)
-            result.pages[path.name] = PageState(
-                key=path.name, path=str(path), regions={}, whole=self._read_text(path)
-            )
-        for path in self._md_files(self.outbox):
-            try:
-                sent = frontmatter.split(self._read_text(path)).data.get("opsync_key")
-            except frontmatter.FrontMatterError:
-                continue
-            if sent:
-                result.sent.add(str(sent))
         result.snapshot = Snapshot(
             people=self.people,
             product_areas=self.product_areas,
@@ -295,6 +256,21 @@ class LocalWorkspace:
             **{c.value: tuple(records[c]) for c in RECORD_MODELS},
         )
         return result
+
+    def sent(self) -> set[str]:
+        keys: set[str] = set()
+        for path in self._md_files(self.outbox):
+            try:
+                key = frontmatter.split(self._read_text(path)).data.get("opsync_key")
+            except frontmatter.FrontMatterError:
+                continue
+            if key:
+                keys.add(str(key))
+        return keys
+
+    def read_file(self, key: str) -> str | None:
+        path = self.pages / _safe(key)
+        return self._read_text(path) if path.is_file() else None
 
     def render_region(self, document: Document, region: str) -> str:
         node = _find_region(document.children, region)
@@ -337,7 +313,7 @@ class LocalWorkspace:
         self._paths[f"page:{op.key}"] = str(path)
 
     def write_file(self, op: FileWrite) -> None:
-        path = self._known(f"page:{op.key}") or self.pages / _safe(op.key)
+        path = self.pages / _safe(op.key)
         self._write_text(path, op.content)
 
     def send(self, message: Message) -> None:
