@@ -176,5 +176,25 @@ def report(
     _finish(result, report_json)
 
 
+emulate = typer.Typer(help="Run a loopback emulator of a vendor API, to try opsync offline.")
+app.add_typer(emulate, name="emulate")
+
+
+@emulate.command("notion")
+def emulate_notion(
+    port: Annotated[
+        int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free one).")
+    ] = 8765,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    rate: Annotated[
+        float, typer.Option("--rate", help="Requests per second before 429s; 0 for none.")
+    ] = 3.0,
+) -> None:
+    """Serve a Notion API emulator until stopped; prints its base URL, token and root page."""
+    from opsync.testing.emulators.notion import main as serve
+
+    raise typer.Exit(serve(["--host", host, "--port", str(port), "--rate", str(rate)]))
+
+
 def main() -> None:
     app()

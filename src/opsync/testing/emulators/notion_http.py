@@ -1,0 +1,285 @@
+"""The HTTP side of the emulator: routing, auth, version, limits, faults and counting.
+
+Each request first meets the faults tests queued, then the checks in the order the real
+service applies them: bearer token (401 `unauthorized`), `Notion-Version` (400
+`missing_version`), the rate limit (429 `rate_limited` with `Retry-After`), the URL (400
+`invalid_request_url`), the JSON body (400 `invalid_json`), the OpenAPI schema and the
+handler's own checks (400 `validation_error`); it is counted with the status it got.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import struct
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from opsync.testing.emulators import notion_databases as dbs
+from opsync.testing.emulators import notion_pages as pages
+from opsync.testing.emulators import notion_views as views
+from opsync.testing.emulators.notion_errors import ApiError, invalid, parse_id
+from opsync.testing.emulators.notion_faults import Faults, RateLimiter, RequestCounter
+from opsync.testing.emulators.notion_model import World
+from opsync.testing.emulators.notion_openapi import validate
+
+Json = dict[str, Any]
+API_VERSION = "2025-09-03"
+MAX_BODY_BYTES = 500 * 1000
+MISSING_VERSION = (
+    "Notion-Version header failed validation: Notion-Version header should be defined, "
+    "instead was `undefined`."
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One routed request as a handler sees it."""
+
+    world: World
+    user: str
+    params: dict[str, str]
+    query: dict[str, list[str]]
+    body: Json
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    handler: Callable[[Call], Json]
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template) + "$")
+
+
+def _routes() -> list[Route]:
+    p = "/v1/pages/{page_id}"
+    b = "/v1/blocks/{block_id}"
+    d = "/v1/databases/{database_id}"
+    s = "/v1/data_sources/{data_source_id}"
+    v = "/v1/views/{view_id}"
+    return [
+        Route("GET", "/v1/users/me", lambda c: dbs.users_me(c.world, c.user)),
+        Route("GET", "/v1/users", lambda c: dbs.list_users(c.world)),
+        Route(
+            "GET", "/v1/users/{user_id}", lambda c: dbs.retrieve_user(c.world, c.params["user_id"])
+        ),
+        Route("POST", "/v1/search", lambda c: dbs.search(c.world, c.body)),
+        Route("POST", "/v1/pages", lambda c: pages.create_page(c.world, c.user, c.body)),
+        Route(
+            "GET",
+            p,
+            lambda c: pages.retrieve_page(
+                c.world, c.params["page_id"], c.query.get("filter_properties")
+            ),
+        ),
+        Route(
+            "PATCH", p, lambda c: pages.update_page(c.world, c.user, c.params["page_id"], c.body)
+        ),
+        Route(
+            "GET",
+            p + "/properties/{property_id}",
+            lambda c: pages.property_item(
+                c.world, c.params["page_id"], c.params["property_id"], c.query
+            ),
+        ),
+        Route(
+            "GET",
+            b + "/children",
+            lambda c: pages.list_children(c.world, c.params["block_id"], c.query),
+        ),
+        Route(
+            "PATCH",
+            b + "/children",
+            lambda c: pages.append_children(c.world, c.user, c.params["block_id"], c.body),
+        ),
+        Route("GET", b, lambda c: pages.retrieve_block(c.world, c.params["block_id"])),
+        Route(
+            "PATCH", b, lambda c: pages.update_block(c.world, c.user, c.params["block_id"], c.body)
+        ),
+        Route("DELETE", b, lambda c: pages.delete_block(c.world, c.user, c.params["block_id"])),
+        Route("POST", "/v1/databases", lambda c: dbs.create_database(c.world, c.user, c.body)),
+        Route("GET", d, lambda c: dbs.retrieve_database(c.world, c.params["database_id"])),
+        Route(
+            "PATCH",
+            d,
+            lambda c: dbs.update_database(c.world, c.user, c.params["database_id"], c.body),
+        ),
+        Route(
+            "POST", "/v1/data_sources", lambda c: dbs.create_data_source(c.world, c.user, c.body)
+        ),
+        Route("GET", s, lambda c: dbs.retrieve_data_source(c.world, c.params["data_source_id"])),
+        Route(
+            "PATCH",
+            s,
+            lambda c: dbs.update_data_source(c.world, c.user, c.params["data_source_id"], c.body),
+        ),
+        Route(
+            "POST",
+            s + "/query",
+            lambda c: dbs.query_data_source(c.world, c.params["data_source_id"], c.body, c.query),
+        ),
+        Route("POST", "/v1/views", lambda c: views.create_view(c.world, c.user, c.body)),
+        Route("GET", "/v1/views", lambda c: views.list_views(c.world, c.query)),
+        Route("GET", v, lambda c: views.retrieve_view(c.world, c.params["view_id"])),
+        Route(
+            "PATCH", v, lambda c: views.update_view(c.world, c.user, c.params["view_id"], c.body)
+        ),
+        Route("DELETE", v, lambda c: views.delete_view(c.world, c.params["view_id"])),
+    ]
+
+
+ROUTES = [(route, route.pattern) for route in _routes()]
+UNMATCHED = "(unmatched)"
+
+
+def match(method: str, path: str) -> tuple[Route | None, dict[str, str]]:
+    for route, pattern in ROUTES:
+        found = pattern.match(path)
+        if found and route.method == method:
+            return route, found.groupdict()
+    return None, {}
+
+
+class App:
+    """Everything one emulator serves from; shared by all handler threads."""
+
+    def __init__(self, world: World, tokens: dict[str, str], limiter: RateLimiter) -> None:
+        self.world = world
+        self.tokens = tokens
+        self.limiter = limiter
+        self.faults = Faults()
+        self.counter = RequestCounter()
+
+    def answer(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        raw: bytes,
+    ) -> tuple[int, Json, dict[str, str]]:
+        """Status, body and extra headers for one request."""
+        route, params = match(method, path)
+        request_id = str(uuid.uuid4())
+        try:
+            user = self._authenticate(headers)
+            if not headers.get("notion-version"):
+                raise ApiError(400, "missing_version", MISSING_VERSION)
+            if headers["notion-version"] != API_VERSION:
+                raise invalid(
+                    f"The emulator speaks Notion-Version {API_VERSION} only, "
+                    f"not {headers['notion-version']}."
+                )
+            self.limiter.admit()
+            if route is None:
+                raise ApiError(400, "invalid_request_url", "Invalid request URL.")
+            body = _json_body(raw)
+            validate(method, route.template, path, query, headers, raw)
+            ids = {k: (v if k == "property_id" else parse_id(v, k)) for k, v in params.items()}
+            with self.world.lock:
+                result = route.handler(Call(self.world, user, ids, query, body))
+            return 200, {**result, "request_id": request_id}, {}
+        except ApiError as error:
+            if error.code == "object_not_found":
+                error.additional_data = {"integration_id": self.world.bot_id}
+            return error.status, error.body(request_id), error.headers
+
+    def _authenticate(self, headers: dict[str, str]) -> str:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or token not in self.tokens:
+            raise ApiError(401, "unauthorized", "API token is invalid.")
+        return self.tokens[token]
+
+
+def _json_body(raw: bytes) -> Json:
+    if len(raw) > MAX_BODY_BYTES:
+        raise invalid(f"Request body is {len(raw)} bytes, should be ≤ 500KB.")
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise ApiError(400, "invalid_json", "Error parsing JSON body.") from None
+    if not isinstance(body, dict):
+        raise invalid("body failed validation: body should be an object.")
+    return body
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], app: App) -> None:
+        super().__init__(address, Handler)
+        self.app = app
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: Server
+
+    def setup(self) -> None:
+        """Headers and body go out in two writes; without TCP_NODELAY each answer waits ~40 ms."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: tests and the CLI read counts, not access logs."""
+
+    def _serve(self) -> None:
+        app = self.server.app
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        split = urlsplit(self.path)
+        query = parse_qs(split.query, keep_blank_values=True)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        route = match(self.command, split.path)[0]
+        template = route.template if route else UNMATCHED
+        decision = app.faults.decide(self.command, split.path)
+        if decision.delay:
+            time.sleep(decision.delay)
+        if decision.reset:
+            if decision.apply_before_reset:
+                app.answer(self.command, split.path, query, headers, raw)
+            app.counter.record(self.command, template, 0)
+            self._reset()
+            return
+        if decision.error is not None:
+            error = decision.error
+            status, body, extra = error.status, error.body(str(uuid.uuid4())), error.headers
+        else:
+            status, body, extra = app.answer(self.command, split.path, query, headers, raw)
+        app.counter.record(self.command, template, status)
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in extra.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP reset and no response at all."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()

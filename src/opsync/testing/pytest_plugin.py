@@ -1,0 +1,20 @@
+"""pytest fixtures for testing against opsync's emulators (registered as a pytest11 plugin).
+
+`notion_emulator` is a fresh, running Notion emulator per test, without the rate limit so
+suites stay fast; a test about pacing turns it on with `set_rate_limit(3.0)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from opsync.testing.emulators.notion import NotionEmulator
+
+
+@pytest.fixture
+def notion_emulator() -> Iterator[NotionEmulator]:
+    """A running emulator: `.base_url`, `.token`, `.root_page_id`, `.counts`, `.faults`."""
+    with NotionEmulator(rate_limit=None) as emulator:
+        yield emulator
