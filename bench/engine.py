@@ -6,7 +6,7 @@ Usage::
                                      [--traced-max 10000] [--breakdown] [--json FILE]
 
 For each size an organisation is generated in a temporary folder (:mod:`bench.generate`),
-then each phase runs in a fresh subprocess, so that its peak RSS (``ru_maxrss``) is its own:
+then each phase runs in a fresh subprocess, so that its peak RSS (VmHWM) is its own:
 
 1. ``sync-first``: the first ``sync`` of the generated workspace (creates and edits many
    thousands of files). Its stages give the read and plan times of a fresh workspace.
@@ -46,15 +46,16 @@ from typing import Any
 
 from bench.generate import generate
 from opsync.calendar import BusinessCalendar
-from opsync.connectors.base import ReadResult
+from opsync.connectors.base import ReadResult, TrackerRead
 from opsync.connectors.local.workspace import LocalWorkspace
 from opsync.domain import Person, ProductArea
 from opsync.engine.plan import Operation
-from opsync.engine.run import RunSpec, run
+from opsync.engine.run import FEED_NAME, RunSpec, run
 from opsync.settings import RoadmapSettings, Settings
 
 NOW = "2026-12-03T15:00:00-05:00"
 PHASES = ("sync-first", "sync-noop", "plan-traced", "breakdown")
+TARGET_SIZE = 100_000
 PLAN_TARGET_S = 2.0
 PLAN_TARGET_MB = 400.0
 
@@ -80,17 +81,38 @@ class StageClock:
 
 
 class SnapshotWorkspace:
-    """The local workspace with ``read`` answered from a snapshot already in memory."""
+    """The local workspace with its reads answered from what was read before, in memory."""
 
     def __init__(self, inner: LocalWorkspace, result: ReadResult) -> None:
         self._inner = inner
         self._result = result
+        self._sent = set(result.sent)
+        self._feed = result.files.get(FEED_NAME)
 
-    def read(self) -> ReadResult:
+    def read_releases(self) -> TrackerRead:
+        return TrackerRead()  # the rows are in the snapshot already
+
+    def read(self, tracker: TrackerRead | None = None) -> ReadResult:
         return self._result
+
+    def sent(self) -> set[str]:
+        return self._sent
+
+    def read_file(self, key: str) -> str | None:
+        return self._feed if key == FEED_NAME else self._inner.read_file(key)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
+
+
+def read_all(workspace: LocalWorkspace) -> ReadResult:
+    """Everything a run reads, as :func:`opsync.engine.run.run` reads it."""
+    actual = workspace.read(workspace.read_releases())
+    actual.sent = workspace.sent()
+    feed = workspace.read_file(FEED_NAME)
+    if feed is not None:
+        actual.files[FEED_NAME] = feed
+    return actual
 
 
 def spec_for(root: Path, workspace: Any = None) -> RunSpec:
@@ -111,15 +133,27 @@ def spec_for(root: Path, workspace: Any = None) -> RunSpec:
         workspace=workspace or local,
         calendar=BusinessCalendar("America/New_York", "US", "NY"),
         settings=Settings(roadmap=RoadmapSettings(first_review=date(2026, 1, 6))),
-        state_dir=root / ".opsync",
+        state_path=root / ".opsync" / "state.db",
         identity="bench",
         org_name="Bench Org",
     )
 
 
 def _rss_mb() -> float:
-    # Linux reports ru_maxrss in KiB.
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    """Peak resident memory of this process so far, in MiB.
+
+    VmHWM (Linux) starts afresh at exec; ``ru_maxrss`` does not (it keeps the parent's size
+    at fork), so it is only the fallback elsewhere. Both count every page the process
+    touched: interpreter, libraries, the snapshot and what the plan built.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
 
 
 def _kinds(operations: tuple[Operation, ...]) -> dict[str, int]:
@@ -136,7 +170,7 @@ def _sync(root: Path, now: datetime) -> dict[str, Any]:
     report = run(spec, now, write=True, reporter=clock)
     end = time.perf_counter()
     stages = clock.spans(end)
-    counts = report.requests[spec.workspace.name]
+    counts = report.requests["local"]
     return {
         "sync_s": round(end - start, 3),
         "stages_s": stages,
@@ -157,7 +191,7 @@ def _traced(root: Path, now: datetime) -> dict[str, Any]:
     spec = spec_for(root)
     workspace = spec.workspace
     assert isinstance(workspace, LocalWorkspace)
-    actual = workspace.read()
+    actual = read_all(workspace)
     cached = spec_for(root, SnapshotWorkspace(workspace, actual))
     tracemalloc.start()
     run(cached, now, write=False)
@@ -173,15 +207,16 @@ def _breakdown(root: Path, now: datetime) -> dict[str, Any]:
     from opsync.documents.ics import render_ics
     from opsync.engine.desired import build
     from opsync.engine.plan import make_plan
-    from opsync.engine.run import FEED_NAME
     from opsync.rules import _rules
     from opsync.rules.context import RuleContext
     from opsync.rules.output import RuleOutput
 
     spec = spec_for(root)
+    workspace = spec.workspace
+    assert isinstance(workspace, LocalWorkspace)
     gc.disable()  # as run() does
     start = time.perf_counter()
-    actual = spec.workspace.read()
+    actual = read_all(workspace)
     out: dict[str, Any] = {"read": round(time.perf_counter() - start, 3)}
     ctx = RuleContext(actual.snapshot, now, spec.calendar, spec.settings)
     output = RuleOutput()
@@ -239,7 +274,9 @@ def _changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[st
 
 def _spawn(phase: str, root: Path, now: str) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.engine", "--child", phase, "--root", str(root)]
-    done = subprocess.run([*command, "--now", now], check=True, capture_output=True, text=True)
+    done = subprocess.run([*command, "--now", now], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"phase {phase} failed ({done.returncode}):\n{done.stderr[-4000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
@@ -319,7 +356,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
             ("plan s (synced workspace; fresh)", f"{noop['plan_s']}; {first['plan_s']}"),
             ("first sync s (of which apply)", f"{first['sync_s']} ({first['apply_s']})"),
             ("no-op sync s", f"{noop['sync_s']}"),
-            ("peak RSS MB, no-op sync (= read + plan)", f"{noop['rss_peak_mb']}"),
+            ("peak RSS MB, no-op sync (read + plan)", f"{noop['rss_peak_mb']}"),
             ("peak RSS MB, first sync", f"{first['rss_peak_mb']}"),
             ("tracemalloc peak MB, plan alone", f"{traced}"),
             (
@@ -334,13 +371,19 @@ def markdown(results: list[dict[str, Any]]) -> str:
                 "no-op sync: files added / removed / changed (size, mtime, hash)",
                 f"{nf['added']} / {nf['removed']} / {nf['modified']} of {nf['total']:,}",
             ),
-            (f"plan < {PLAN_TARGET_S:g} s", _met(noop["plan_s"] < PLAN_TARGET_S)),
             (
-                f"peak RSS < {PLAN_TARGET_MB:g} MB",
-                _met(noop["rss_peak_mb"] < PLAN_TARGET_MB),
+                "target: a no-op sync writes no file",
+                _met(not noop["files_written"] and not changed),
             ),
-            ("no-op sync writes no file", _met(noop["files_written"] == 0 and not changed)),
         ]
+        if r["size"] >= TARGET_SIZE:  # the plan targets are set for 100,000 releases
+            rows += [
+                (f"target: plan < {PLAN_TARGET_S:g} s", _met(noop["plan_s"] < PLAN_TARGET_S)),
+                (
+                    f"target: peak RSS of read + plan < {PLAN_TARGET_MB:g} MB",
+                    _met(noop["rss_peak_mb"] < PLAN_TARGET_MB),
+                ),
+            ]
         out.append("| measure | value |\n|---|---|")
         out.extend(f"| {name} | {value} |" for name, value in rows)
         out.append("")
