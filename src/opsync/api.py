@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -16,11 +18,12 @@ from typing import Any
 from opsync.clock import Clock, SystemClock
 from opsync.config import Config, ConnectorRole, load_config
 from opsync.connectors.registry import factory
+from opsync.domain import Finding
 from opsync.engine.report import Reporter, RunReport
 from opsync.engine.run import RunSpec, run
 from opsync.errors import ConfigError
 
-__all__ = ["init_workspace", "load_config", "plan", "report", "sync"]
+__all__ = ["bootstrap_notion", "doctor", "init_workspace", "load_config", "plan", "report", "sync"]
 
 
 def _identity(config: Config) -> str:
@@ -60,6 +63,19 @@ def _spec(config: Config) -> RunSpec:
     )
 
 
+@contextmanager
+def _session(config_path: Path) -> Iterator[RunSpec]:
+    """A run's connectors, closed afterwards (HTTP connectors hold open connections)."""
+    spec = _spec(load_config(config_path))
+    try:
+        yield spec
+    finally:
+        for connector in spec.connectors().values():
+            close = getattr(connector, "close", None)
+            if callable(close):
+                close()
+
+
 def _now(now: datetime | None, clock: Clock | None) -> datetime:
     if now is not None:
         if now.tzinfo is None:
@@ -81,8 +97,8 @@ def plan(
     reporter: Reporter | None = None,
 ) -> RunReport:
     """Read, apply the rules and compute the plan; write nothing (a dry run)."""
-    config = load_config(config_path)
-    return run(_spec(config), _now(now, clock), write=False, force=force, reporter=reporter)
+    with _session(config_path) as spec:
+        return run(spec, _now(now, clock), write=False, force=force, reporter=reporter)
 
 
 def sync(
@@ -95,15 +111,15 @@ def sync(
     reporter: Reporter | None = None,
 ) -> RunReport:
     """Plan and apply exactly that plan, under the run lock."""
-    config = load_config(config_path)
-    return run(
-        _spec(config),
-        _now(now, clock),
-        write=True,
-        force=force,
-        accept_identity_change=accept_identity_change,
-        reporter=reporter,
-    )
+    with _session(config_path) as spec:
+        return run(
+            spec,
+            _now(now, clock),
+            write=True,
+            force=force,
+            accept_identity_change=accept_identity_change,
+            reporter=reporter,
+        )
 
 
 def report(
@@ -136,3 +152,43 @@ def init_workspace(target: Path, *, example: str | None = None) -> Path:
     with resources.as_file(source) as folder:
         shutil.copytree(folder, target, dirs_exist_ok=True)
     return config_path
+
+
+def doctor(config_path: Path) -> list[Finding]:
+    """Check every configured connector (credentials, sharing, schema); each finding names
+    the problem and its fix. An empty list means ready to sync."""
+    config = load_config(config_path)
+    people, areas = config.snapshot_people()
+    findings: list[Finding] = []
+    for _name, settings in sorted(config.connectors.items()):
+        connector = factory(settings.type).create(settings, people, areas)
+        try:
+            findings.extend(connector.check())
+        finally:
+            close = getattr(connector, "close", None)
+            if callable(close):
+                close()
+    return findings
+
+
+def bootstrap_notion(config_path: Path, parent_page_id: str) -> tuple[Any, str]:
+    """Create (or find) the Notion databases and views under a page; returns what was done
+    and the config block to paste into opsync.toml."""
+    from opsync.connectors.notion.bootstrap import bootstrap
+    from opsync.connectors.notion.client import NotionApi
+    from opsync.connectors.notion.mapping import NotionConnectorConfig
+
+    config = load_config(config_path)
+    name, settings = config.wiki_connector()
+    if not isinstance(settings, NotionConnectorConfig):
+        raise ConfigError(
+            f"the wiki connector {name!r} is not a Notion connector",
+            key="roles.wiki",
+            hint='add [connectors.notion] with type = "notion" and name it under [roles]',
+        )
+    notion = NotionApi(settings, name=name)
+    try:
+        result = bootstrap(notion, parent_page_id, settings, settings.pages)
+    finally:
+        notion.close()
+    return result, result.config_block(settings, name)

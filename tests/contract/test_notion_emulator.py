@@ -151,11 +151,14 @@ def test_append_limits_children_text_and_nesting(
     assert "body.children[0].paragraph.rich_text[0].text.content.length should be ≤ `2000`" in str(
         too_long
     )
-    three = [para(children=[para(children=[para()])])]
-    nested = api_error(lambda: append(page["id"], children=three))
-    assert "body.children[0].paragraph.children[0].paragraph.children should be not present" in str(
-        nested
+    four = [para(children=[para(children=[para(children=[para()])])])]
+    nested = api_error(lambda: append(page["id"], children=four))
+    assert (
+        "body.children[0].paragraph.children[0].paragraph.children[0].paragraph.children "
+        "should be not present" in str(nested)
     )
+    three = [para(children=[para(children=[para("deepest")])])]
+    assert append(page["id"], children=three)["results"][0]["has_children"] is True
     assert len(append(page["id"], children=[para("a" * 2000)] * 100)["results"]) == 100
     two = append(page["id"], children=[para(children=[para("inner")])])["results"][0]
     assert two["has_children"] is True

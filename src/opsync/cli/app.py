@@ -176,6 +176,46 @@ def report(
     _finish(result, report_json)
 
 
+@app.command()
+def doctor(config: ConfigOpt = Path("opsync.toml")) -> None:
+    """Check credentials, sharing and schema of every connector; exit 1 on any problem."""
+    try:
+        problems = api.doctor(config)
+    except OpsyncError as error:
+        raise _guard(error) from None
+    for finding in problems:
+        out.print(f"[red]✗[/red] {finding.record}: {finding.message}", highlight=False)
+    if problems:
+        raise typer.Exit(1)
+    out.print("All connectors are ready.")
+
+
+bootstrap_app = typer.Typer(help="Create the databases and views opsync works from.")
+app.add_typer(bootstrap_app, name="bootstrap")
+
+
+@bootstrap_app.command("notion")
+def bootstrap_notion(
+    parent: Annotated[str, typer.Option("--parent", help="Id of the page to create them under.")],
+    config: ConfigOpt = Path("opsync.toml"),
+) -> None:
+    """Create (or find, on a rerun) every database and view under a Notion page, then print
+    the config block to paste into opsync.toml."""
+    try:
+        result, block = api.bootstrap_notion(config, parent)
+    except OpsyncError as error:
+        raise _guard(error) from None
+    for line in result.created:
+        out.print(f"created {line}", highlight=False)
+    for line in result.found:
+        out.print(f"found   {line}", highlight=False)
+    for line in result.problems:
+        err.print(f"[red]problem[/red] {line}", highlight=False)
+    out.print("\n# Paste into opsync.toml:\n" + block, highlight=False, markup=False)
+    if result.problems:
+        raise typer.Exit(1)
+
+
 emulate = typer.Typer(help="Run a loopback emulator of a vendor API, to try opsync offline.")
 app.add_typer(emulate, name="emulate")
 

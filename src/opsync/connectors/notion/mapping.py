@@ -141,6 +141,7 @@ class NotionConnectorConfig(TokenConnectorConfig):
     full_pass_hours: float = Field(
         24, gt=0, description="How often a full read looks for pages moved to the trash."
     )
+    pages: CollectionMapping | None = Field(None, description="Database of generated pages.")
 
     @model_validator(mode="after")
     def _known_names(self) -> NotionConnectorConfig:
@@ -158,6 +159,9 @@ class NotionConnectorConfig(TokenConnectorConfig):
             _check_unique(where, property_names(self, collection), "property")
             for field, names in entry.options.items():
                 _check_unique(f"{where}.options.{field}", names, "option")
+        for name in self.pages.properties if self.pages else ():
+            if name not in ("key", "title", "kind", "regions"):
+                raise invalid(f'pages.properties: "{name}" is not one of key, title, kind, regions')
         return self
 
 

@@ -149,7 +149,11 @@ def _block(item: Any, path: str, depth: int) -> BlockSpec:
     if nested is None:
         return BlockSpec(kind, content)
     child_path = f"{path}.{kind}.children"
-    if depth >= MAX_NESTING:
+    # "Two levels of nesting" below the appended blocks: three levels of blocks fit in one
+    # request and the fourth is refused, as real errors show (ultimate-notion#305,
+    # tryfabric/martian#15: `...children[i].X.children[j].X.children[k].X.children should be
+    # not present`).
+    if depth > MAX_NESTING:
         raise body_invalid(child_path, "should be not present", nested)
     return BlockSpec(kind, content, _blocks(nested, child_path, depth + 1))
 

@@ -1,0 +1,179 @@
+"""The Notion wiki connector: the collections as data sources, generated pages as rows of a
+``pages`` data source, all through the official notion-client (see ``client.py``).
+
+It serves the ``wiki`` and ``pages`` roles; releases come from the tracker connector and
+are merged with the people-owned fields of the release rows, as the local workspace does.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import httpx
+
+from opsync.connectors.base import (
+    Capabilities,
+    PageWrite,
+    ReadResult,
+    RecordWrite,
+    Role,
+    TrackerRead,
+)
+from opsync.connectors.notion.bootstrap import property_schema
+from opsync.connectors.notion.client import NotionApi
+from opsync.connectors.notion.mapping import (
+    CollectionMapping,
+    NotionConnectorConfig,
+    property_names,
+)
+from opsync.connectors.notion.properties import property_type
+from opsync.connectors.notion.reader import (
+    PAGES,
+    Catalog,
+    Reader,
+    owned_fields,
+    page_property_names,
+)
+from opsync.connectors.notion.writer import Writer, region_content
+from opsync.documents.model import Document
+from opsync.domain import Collection, Finding, Level, Person, ProductArea
+from opsync.errors import ConfigError, ConnectorError
+from opsync.http import RetryPolicy, TokenBucket
+
+# Property types opsync can write a field to, by the type bootstrap gives it.
+_COMPATIBLE = {
+    "select": {"select", "status", "rich_text"},
+    "rich_text": {"rich_text", "title"},
+    "url": {"url", "rich_text"},
+}
+
+
+def _problem(record: str, field: str, message: str) -> Finding:
+    return Finding(
+        code="notion.setup", record=record, field=field, level=Level.ERROR, message=message
+    )
+
+
+def needed(
+    config: NotionConnectorConfig, pages: CollectionMapping | None, where: str
+) -> list[tuple[str, str, str]]:
+    """(field, property name, type) of every property opsync writes in ``where``."""
+    if where == PAGES:
+        names = page_property_names(pages)
+        return [(f, names[f], "rich_text") for f in ("key", "regions")]
+    collection = Collection(where)
+    names = property_names(config, collection)
+    return [
+        (f, names[f], next(iter(property_schema(config, collection, f))))
+        for f in ("key", *owned_fields(collection))
+    ]
+
+
+class NotionWiki:
+    """:class:`~opsync.connectors.base.WikiConnector` over a Notion workspace.
+
+    Args:
+        config: the ``[connectors.<name>]`` table.
+        people, areas: the organisation, from the config's ``[org]``.
+        pages: where generated pages live (one row each).
+        name: the connector's name in the config, carried by errors.
+        transport, bucket, policy: passed to :class:`NotionApi` (tests, benchmarks).
+    """
+
+    name: ClassVar[str] = "notion"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        roles=frozenset({Role.WIKI, Role.PAGES}),
+        incremental=False,
+        page_format="notion",
+        requests_per_second=2.5,
+    )
+
+    def __init__(
+        self,
+        config: NotionConnectorConfig,
+        people: tuple[Person, ...] = (),
+        areas: tuple[ProductArea, ...] = (),
+        *,
+        pages: CollectionMapping | None = None,
+        name: str = "notion",
+        transport: httpx.BaseTransport | None = None,
+        bucket: TokenBucket | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self.config = config
+        self.api = NotionApi(config, name=name, transport=transport, bucket=bucket, policy=policy)
+        self.catalog = Catalog(self.api, config, pages, name)
+        self.reader = Reader(self.catalog, people, areas)
+        self.writer = Writer(self.reader, name)
+
+    def check(self) -> list[Finding]:
+        """What ``opsync doctor`` reports: whether the token works, the SDK speaks data
+        sources, every mapped data source is shared with the integration, and every property
+        opsync needs exists with a type it can use. Each finding says how to fix it."""
+        record = f"config/connectors/{self.api.name}"
+        if not hasattr(self.api.sdk, "data_sources"):
+            return [
+                _problem(
+                    record,
+                    "sdk",
+                    "the installed notion-client has no data sources "
+                    "API (Notion-Version 2025-09-03); upgrade it: pip install "
+                    "'notion-client>=3.1'",
+                )
+            ]
+        findings: list[Finding] = []
+        self.catalog.reset()
+        try:
+            self.api.call(self.api.sdk.users.me)
+        except (ConnectorError, ConfigError) as exc:
+            return [_problem(record, "token", str(exc))]
+        targets = [c.value for c in self.catalog.configured()]
+        targets += [PAGES] if self.catalog.pages is not None else []
+        for where in targets:
+            try:
+                schema = self.catalog.schema(where)
+            except (ConnectorError, ConfigError) as exc:
+                findings.append(_problem(record, where, str(exc)))
+                continue
+            for field, name, kind in needed(self.config, self.catalog.pages, where):
+                have = property_type(schema[name]) if name in schema else None
+                if have is None:
+                    message = (
+                        f'the {where} data source has no property "{name}" ({kind}) for '
+                        f"{field}; add it, run `opsync bootstrap notion`, or map {field} to "
+                        "another property in the config"
+                    )
+                elif have not in _COMPATIBLE.get(kind, {kind}):
+                    message = (
+                        f'"{name}" in the {where} data source is a {have} property; opsync '
+                        f"needs a {kind} property for {field}: change its type, or map {field} "
+                        "to another property"
+                    )
+                else:
+                    continue
+                findings.append(_problem(record, f"{where}.{field}", message))
+        return findings
+
+    def counts(self) -> dict[str, int]:
+        return self.api.counts()
+
+    def close(self) -> None:
+        self.api.close()
+
+    def read(self, tracker: TrackerRead | None = None) -> ReadResult:
+        if tracker is None:
+            raise ConfigError(
+                "the Notion connector holds no tracker; releases must come from another one",
+                key="roles.tracker",
+                hint="name a tracker connector under [roles], e.g. a local one",
+            )
+        return self.reader.read(tracker)
+
+    def render_region(self, document: Document, region: str) -> str:
+        return region_content(document, region)
+
+    def write_record(self, op: RecordWrite) -> None:
+        self.writer.write_record(op)
+
+    def write_page(self, op: PageWrite) -> None:
+        self.writer.write_page(op)

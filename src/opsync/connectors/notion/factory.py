@@ -1,0 +1,23 @@
+"""Entry point of the Notion connector (``type = "notion"``)."""
+
+from __future__ import annotations
+
+from opsync.connectors.notion.connector import NotionWiki
+from opsync.connectors.notion.mapping import NotionConnectorConfig
+from opsync.domain import Person, ProductArea
+
+
+class _Factory:
+    name = "notion"
+    config_model = NotionConnectorConfig
+
+    def create(
+        self,
+        config: NotionConnectorConfig,
+        people: tuple[Person, ...],
+        areas: tuple[ProductArea, ...],
+    ) -> NotionWiki:
+        return NotionWiki(config, people, areas, pages=config.pages)
+
+
+factory = _Factory()

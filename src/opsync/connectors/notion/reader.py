@@ -1,0 +1,347 @@
+"""Reading a Notion workspace into a snapshot, and into the state of what opsync owns there.
+
+Each collection is one data source; generated pages are rows of a ``pages`` data source
+whose bodies hold opsync's region callouts. A read queries every data source to its last
+page, reads each generated page's blocks, and remembers every row's id so that the writes
+of the same run go straight to the right page. Reading writes nothing (``opsync plan``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from opsync.connectors.base import PageState, ReadResult, RecordState, RegionState, TrackerRead
+from opsync.connectors.local.bundles import parse_bundle
+from opsync.connectors.local.mapping import (
+    MIRRORED_FIELDS,
+    RECORD_MODELS,
+    RELEASE_WIKI_FIELDS,
+    to_record,
+    to_release,
+)
+from opsync.connectors.notion.blocks import find_regions, region_hash, region_marker
+from opsync.connectors.notion.chunks import block_type, children_of
+from opsync.connectors.notion.client import NotionApi
+from opsync.connectors.notion.mapping import (
+    DERIVED_FIELDS,
+    TITLE_FIELDS,
+    CollectionMapping,
+    NotionConnectorConfig,
+    page_to_fields,
+    property_names,
+)
+from opsync.connectors.notion.properties import parse_value, plain_text
+from opsync.domain import Collection, Finding, Level, Person, ProductArea, Release, Snapshot, ref
+from opsync.errors import ConfigError
+
+PAGES = "pages"  # the data source of generated pages, beside the domain's collections
+PAGE_FIELDS = {
+    "key": "opsync key",
+    "title": "Name",
+    "kind": "Kind",
+    "regions": "opsync regions",
+}
+READ_ORDER: tuple[Collection, ...] = (Collection.RELEASES, *RECORD_MODELS)
+# Owned fields that may be unknown (None) but that a checkbox can only show as unticked:
+# an unticked box reads back as "not set", so a mirrored unknown does not look changed.
+_NULLABLE_FLAGS = frozenset(
+    name for name in MIRRORED_FIELDS if Release.model_fields[name].annotation == (bool | None)
+)
+
+
+def owned_fields(collection: Collection) -> tuple[str, ...]:
+    """The fields the engine writes on a record of ``collection``."""
+    mirrored = MIRRORED_FIELDS if collection is Collection.RELEASES else ()
+    return (*mirrored, *DERIVED_FIELDS.get(collection, ()))
+
+
+def page_property_names(mapping: CollectionMapping | None) -> dict[str, str]:
+    """Field of a generated page's row (key, title, kind, regions) → its property name."""
+    overrides = mapping.properties if mapping is not None else {}
+    return {f: overrides.get(f) or name for f, name in PAGE_FIELDS.items()}
+
+
+@dataclass
+class PageRead:
+    """A generated page as read: its row, its blocks (children attached) and stored hashes."""
+
+    id: str
+    url: str
+    title: str
+    blocks: list[dict[str, Any]]
+    stored: dict[str, str]
+
+
+@dataclass
+class Known:
+    """What a read found, for the writes of the same run: row ids by record ref and pages."""
+
+    records: dict[str, str] = field(default_factory=dict)
+    pages: dict[str, PageRead] = field(default_factory=dict)
+
+
+class Catalog:
+    """Where each collection lives: its data source resolved from the database once per run,
+    and its schema read once, when a write first needs it."""
+
+    def __init__(
+        self,
+        api: NotionApi,
+        config: NotionConnectorConfig,
+        pages: CollectionMapping | None,
+        name: str,
+    ) -> None:
+        self.api, self.config, self.pages, self.name = api, config, pages, name
+        self._sources: dict[str, str] = {}
+        self._schemas: dict[str, Mapping[str, Any]] = {}
+
+    def reset(self) -> None:
+        self._sources.clear()
+        self._schemas.clear()
+
+    def mapping(self, where: str) -> CollectionMapping | None:
+        if where == PAGES:
+            return self.pages
+        return self.config.collections.get(Collection(where))
+
+    def configured(self) -> list[Collection]:
+        return [c for c in READ_ORDER if c in self.config.collections]
+
+    def source(self, where: str) -> str:
+        """The data source id of collection ``where`` (or of the pages)."""
+        if where not in self._sources:
+            self._sources[where] = self._resolve(where)
+        return self._sources[where]
+
+    def schema(self, where: str) -> Mapping[str, Any]:
+        """The data source's properties by name."""
+        if where not in self._schemas:
+            found = self.api.call(self.api.sdk.data_sources.retrieve, self.source(where))
+            self._schemas[where] = found.get("properties") or {}
+        return self._schemas[where]
+
+    def _resolve(self, where: str) -> str:
+        key = f"connectors.{self.name}." + ("pages" if where == PAGES else f"collections.{where}")
+        entry = self.mapping(where)
+        if entry is None:
+            raise ConfigError(
+                f"no Notion database is mapped for {where}",
+                key=key,
+                hint="run `opsync bootstrap notion` and paste the block it prints",
+            )
+        if entry.data_source_id:
+            return entry.data_source_id
+        database = self.api.call(self.api.sdk.databases.retrieve, entry.database_id)
+        sources = [(str(s.get("name") or ""), str(s["id"])) for s in database.get("data_sources")]
+        chosen = [i for n, i in sources if entry.data_source_name in (None, n)]
+        if len(chosen) == 1:
+            return chosen[0]
+        names = ", ".join(f'"{n}"' for n, _ in sources) or "none"
+        wanted = f' named "{entry.data_source_name}"' if entry.data_source_name else ""
+        raise ConfigError(
+            f"the {where} database holds {len(sources)} data sources ({names}), and not "
+            f"exactly one{wanted}",
+            key=f"{key}.data_source_name",
+            hint="name the one opsync uses: data_source_name = <one of the names above>",
+        )
+
+    def rows(self, where: str) -> list[Mapping[str, Any]]:
+        """Every live page of the data source, oldest first (so the first of two pages with
+        one key is the one kept)."""
+        results = self.api.paginate(
+            self.api.sdk.data_sources.query, self.source(where), what=f"the {where} data source"
+        )
+        live = [
+            r
+            for r in results
+            if r.get("object", "page") == "page" and not (r.get("in_trash") or r.get("archived"))
+        ]
+        return sorted(live, key=lambda r: (str(r.get("created_time") or ""), str(r.get("id"))))
+
+
+def _duplicate(record: str, url: str, first: str) -> Finding:
+    return Finding(
+        code="record.invalid",
+        record=record,
+        field="key",
+        level=Level.ERROR,
+        message=(
+            f"{url} has the same opsync key as {first}; opsync keeps the older one and leaves "
+            "this one alone. Delete it, or give it another key"
+        ),
+    )
+
+
+def _lines(blocks: Sequence[Mapping[str, Any]], depth: int = 0) -> Iterator[str]:
+    """The text of blocks outside opsync's regions, as Markdown-like lines."""
+    for block in blocks:
+        if region_marker(block) is not None:
+            continue
+        kind = block_type(block)
+        text = plain_text((block.get(kind) or {}).get("rich_text"))
+        if kind.startswith("heading_") and kind[-1].isdigit():
+            yield "#" * int(kind[-1]) + " " + text
+        elif kind == "bulleted_list_item":
+            yield "  " * depth + "- " + text
+        elif kind == "numbered_list_item":
+            yield "  " * depth + "1. " + text
+        else:
+            yield text
+        yield from _lines(children_of(block), depth + 1)
+
+
+class Reader:
+    """One read of the workspace; fills ``known`` for the writes that follow."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        people: tuple[Person, ...],
+        areas: tuple[ProductArea, ...],
+    ) -> None:
+        self.catalog = catalog
+        self.api = catalog.api
+        self.config = catalog.config
+        self.people, self.areas = people, areas
+        self.known = Known()
+
+    def read(self, tracker: TrackerRead) -> ReadResult:
+        self.catalog.reset()
+        self.known = Known()
+        result = ReadResult(snapshot=Snapshot())
+        result.findings.extend(tracker.findings)
+        rows = {c: self.catalog.rows(c.value) for c in self.catalog.configured()}
+        page_keys = {str(r["id"]): k for c, found in rows.items() for k, r in self._keyed(c, found)}
+        records: dict[Collection, list[BaseModel]] = {c: [] for c in RECORD_MODELS}
+        wiki_releases: dict[str, dict[str, Any]] = {}
+        seen: dict[str, str] = {}
+        for collection, found in rows.items():
+            for key, row in self._keyed(collection, found):
+                record, url = ref(collection, key), str(row.get("url") or row["id"])
+                if record in seen:
+                    result.findings.append(_duplicate(record, url, seen[record]))
+                    continue
+                seen[record] = url
+                fields, problems = page_to_fields(row, self.config, collection, page_keys)
+                result.findings.extend(problems)
+                self.known.records[record] = str(row["id"])
+                result.records[record] = RecordState(
+                    ref=record, path=url, owned=self._owned(collection, fields, row)
+                )
+                if collection is Collection.RELEASES:
+                    wiki_releases[key] = {f: fields[f] for f in RELEASE_WIKI_FIELDS if f in fields}
+                    continue
+                model, invalid = to_record(collection, key, fields, url)
+                result.findings.extend(invalid)
+                if model is not None:
+                    records[collection].append(model)
+        releases = []
+        for key, row in tracker.rows.items():
+            release, problems = to_release(key, row, wiki_releases.get(key, {}), f"tracker / {key}")
+            result.findings.extend(problems)
+            if release is not None:
+                releases.append(release)
+        bundles = self._pages(result) if self.catalog.pages is not None else []
+        result.snapshot = Snapshot(
+            people=self.people,
+            product_areas=self.areas,
+            releases=tuple(releases),
+            bundles=tuple(bundles),
+            **{c.value: tuple(records[c]) for c in RECORD_MODELS},
+        )
+        return result
+
+    def _keyed(
+        self, collection: Collection, rows: list[Mapping[str, Any]]
+    ) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        """(key, row) of rows with a key: the opsync key, else (made by hand) the title."""
+        names = property_names(self.config, collection)
+        title = names.get(TITLE_FIELDS.get(collection, "title"), "")
+        for row in rows:
+            props = row.get("properties") or {}
+            for name in (names["key"], title):
+                value = parse_value(props[name]) if name in props else None
+                if isinstance(value, str) and value.strip():
+                    yield value.strip(), row
+                    break
+
+    def _owned(
+        self, collection: Collection, fields: Mapping[str, Any], row: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        owned = {f: fields[f] for f in owned_fields(collection) if f in fields}
+        if collection is Collection.RELEASES:
+            names = property_names(self.config, collection)
+            props = row.get("properties") or {}
+            for flag in _NULLABLE_FLAGS:
+                kind = (props.get(names[flag]) or {}).get("type")
+                if kind == "checkbox" and owned.get(flag) is False:
+                    owned[flag] = None
+        return owned
+
+    def tree(self, block_id: str, what: str, *, deep: bool) -> list[dict[str, Any]]:
+        """The blocks under ``block_id``, children attached: all of them when ``deep``, else
+        only inside opsync's region callouts."""
+        blocks = [
+            dict(b)
+            for b in self.api.paginate(self.api.sdk.blocks.children.list, block_id, what=what)
+        ]
+        for block in blocks:
+            if block.get("has_children") and (deep or region_marker(block) is not None):
+                block["children"] = self.tree(str(block["id"]), what, deep=True)
+        return blocks
+
+    def page(self, row: Mapping[str, Any], key: str) -> PageRead:
+        """A generated page's blocks and stored region hashes (bundles read whole, for the
+        text people wrote around the regions)."""
+        names = page_property_names(self.catalog.pages)
+        props = row.get("properties") or {}
+        stored_text = parse_value(props[names["regions"]]) if names["regions"] in props else ""
+        try:
+            stored = json.loads(stored_text) if isinstance(stored_text, str) and stored_text else {}
+        except ValueError:
+            stored = {}
+        title = parse_value(props[names["title"]]) if names["title"] in props else ""
+        blocks = self.tree(str(row["id"]), f"the page {key}", deep=key.startswith("bundle/"))
+        return PageRead(
+            id=str(row["id"]),
+            url=str(row.get("url") or row["id"]),
+            title=title if isinstance(title, str) else "",
+            blocks=blocks,
+            stored={str(k): str(v) for k, v in stored.items()} if isinstance(stored, dict) else {},
+        )
+
+    def _pages(self, result: ReadResult) -> list[Any]:
+        names = page_property_names(self.catalog.pages)
+        bundles = []
+        for row in self.catalog.rows(PAGES):
+            props = row.get("properties") or {}
+            key = parse_value(props[names["key"]]) if names["key"] in props else None
+            if not isinstance(key, str) or not key.strip():
+                continue  # a page people added to the data source by hand
+            key = key.strip()
+            if key in self.known.pages:
+                url = str(row.get("url") or row["id"])
+                result.findings.append(_duplicate(f"pages/{key}", url, self.known.pages[key].url))
+                continue
+            page = self.known.pages[key] = self.page(row, key)
+            result.pages[key] = PageState(key=key, path=page.url, regions=self.regions(page))
+            bundle = parse_bundle(key, "\n".join(_lines(page.blocks)))
+            if bundle is not None:
+                bundles.append(bundle)
+        return bundles
+
+    @staticmethod
+    def regions(page: PageRead) -> dict[str, RegionState]:
+        """Each region's content hash as read back; edited when it is not the hash opsync
+        stored with its last write."""
+        out: dict[str, RegionState] = {}
+        for key, callout in find_regions(page.blocks).items():
+            content = region_hash(children_of(callout))
+            stored = page.stored.get(key)
+            out[key] = RegionState(content=content, edited=stored is not None and stored != content)
+        return out

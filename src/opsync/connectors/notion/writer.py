@@ -1,0 +1,278 @@
+"""Writing the engine's operations into Notion: owned properties, and generated pages.
+
+Creates look their key up first (a data source query on the "opsync key" property): after a
+create whose answer was lost, or with the state store gone, the row found is updated instead
+of a second one made (NOTES.md 13). A page update rewrites only the blocks of a region that
+differ (``diff_children``), then stores the regions' hashes in the page's "opsync regions"
+property, so the next read can tell a person's edit from opsync's own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from opsync.connectors.base import PageWrite, RecordWrite
+from opsync.connectors.notion.blocks import (
+    BlockOp,
+    DeleteBlock,
+    UpdateBlock,
+    diff_children,
+    find_regions,
+    normalise,
+    region_hash,
+    render_blocks,
+    render_region,
+)
+from opsync.connectors.notion.chunks import Payload, children_of, plan_appends, resolve
+from opsync.connectors.notion.mapping import NotionConnectorConfig, fields_to_properties
+from opsync.connectors.notion.properties import build_value, property_type
+from opsync.connectors.notion.reader import PAGES, PageRead, Reader, page_property_names
+from opsync.documents.model import Block, Document, Region
+from opsync.domain import Collection, Finding
+from opsync.errors import ConnectorError, PermanentError
+
+# Notion-Version from which `after` became `position` (NOTES.md 1, 11).
+_POSITION_VERSION = "2026-03-11"
+
+
+def find_region(blocks: Sequence[Block], key: str) -> Region | None:
+    for block in blocks:
+        if isinstance(block, Region):
+            if block.key == key:
+                return block
+            inner = find_region(block.children, key)
+            if inner is not None:
+                return inner
+    return None
+
+
+def region_content(document: Document, key: str) -> str:
+    """The hash a region of ``document`` has once written (what the reader reads back)."""
+    node = find_region(document.children, key)
+    return region_hash(render_blocks(node.children) if node is not None else [])
+
+
+@contextmanager
+def _about(record: str) -> Iterator[None]:
+    """Name ``record`` in any connector error raised inside, also by shared lookups."""
+    try:
+        yield
+    except ConnectorError as exc:
+        exc.record = exc.record or record
+        raise
+
+
+def _kind(page_key: str) -> str:
+    return page_key.split("/", 1)[0]
+
+
+class Writer:
+    """Applies record and page writes, using what the run's read found."""
+
+    def __init__(self, reader: Reader, name: str) -> None:
+        self.reader = reader
+        self.catalog = reader.catalog
+        self.api = reader.api
+        self.config: NotionConnectorConfig = reader.config
+        self.name = name
+
+    # Records ---------------------------------------------------------------------
+
+    def lookup(self, where: str, key_property: str, key: str) -> str | None:
+        """The oldest live row of ``where`` whose key property equals ``key``."""
+        kind = property_type(self.catalog.schema(where).get(key_property) or {}) or "rich_text"
+        flt = {"property": key_property, kind: {"equals": key}}
+        found = self.api.call(
+            self.api.sdk.data_sources.query, self.catalog.source(where), filter=flt, page_size=10
+        )
+        live = [r for r in found.get("results", []) if not r.get("in_trash")]
+        live.sort(key=lambda r: (str(r.get("created_time") or ""), str(r["id"])))
+        return str(live[0]["id"]) if live else None
+
+    def _problems(self, findings: list[Finding], record: str) -> PermanentError:
+        return PermanentError(
+            "; ".join(f.message for f in findings), connector=self.name, record=record
+        )
+
+    def write_record(self, op: RecordWrite) -> None:
+        with _about(op.ref):
+            self._write_record(op)
+
+    def _write_record(self, op: RecordWrite) -> None:
+        name, _, key = op.ref.partition("/")
+        collection = Collection(name)
+        schema = self.catalog.schema(name)
+        known = self.reader.known.records
+        props, problems = fields_to_properties(
+            op.values, schema, self.config, collection, record=op.ref
+        )
+        page_id = known.get(op.ref)
+        if page_id is None:
+            keyed, missing = fields_to_properties(
+                {"key": key}, schema, self.config, collection, record=op.ref
+            )
+            if missing:
+                raise self._problems(missing, op.ref)
+            page_id = self.lookup(name, next(iter(keyed)), key)
+            if page_id is None:
+                title = next((n for n, p in schema.items() if property_type(p) == "title"), None)
+                if title is not None and title not in props and title not in keyed:
+                    keyed[title] = build_value("title", key)  # a row never goes without a name
+                created = self.api.call(
+                    self.api.sdk.pages.create,
+                    parent={"type": "data_source_id", "data_source_id": self.catalog.source(name)},
+                    properties={**props, **keyed},
+                    record=op.ref,
+                )
+                known[op.ref] = str(created["id"])
+                if problems:
+                    raise self._problems(problems, op.ref)
+                return
+            known[op.ref] = page_id
+        if props:
+            self.api.call(self.api.sdk.pages.update, page_id, properties=props, record=op.ref)
+        if problems:
+            raise self._problems(problems, op.ref)
+
+    # Pages -----------------------------------------------------------------------
+
+    def _page_properties(self, op: PageWrite, stored: Mapping[str, str]) -> dict[str, Any]:
+        names = page_property_names(self.catalog.pages)
+        schema = self.catalog.schema(PAGES)
+        values = {
+            "key": op.key,
+            "title": op.document.title,
+            "kind": _kind(op.key),
+            "regions": json.dumps(dict(sorted(stored.items())), separators=(",", ":")),
+        }
+        props: dict[str, Any] = {}
+        for field, value in values.items():
+            entry = schema.get(names[field])
+            if entry is None:
+                if field in ("key", "regions"):
+                    raise PermanentError(
+                        f'the pages data source has no property "{names[field]}"; add it (text), '
+                        "or run `opsync bootstrap notion`",
+                        connector=self.name,
+                        record=f"pages/{op.key}",
+                    )
+                continue
+            props[names[field]] = build_value(property_type(entry), value)
+        return props
+
+    def write_page(self, op: PageWrite) -> None:
+        with _about(f"pages/{op.key}"):
+            self._write_page(op)
+
+    def _write_page(self, op: PageWrite) -> None:
+        page = self.reader.known.pages.get(op.key)
+        if page is None:
+            names = page_property_names(self.catalog.pages)
+            found = self.lookup(PAGES, names["key"], op.key)
+            if found is None:
+                self._create_page(op)
+                return
+            row = self.api.call(self.api.sdk.pages.retrieve, found, record=f"pages/{op.key}")
+            page = self.reader.page(row, op.key)
+            op = PageWrite(key=op.key, document=op.document)  # rewrite every region
+        self._update_page(op, page)
+
+    def _create_page(self, op: PageWrite) -> None:
+        record = f"pages/{op.key}"
+        blocks = render_blocks(op.document.children)
+        done = {
+            r.key: region_content(op.document, r.key)
+            for r in op.document.children
+            if isinstance(r, Region)
+        }
+        parent = {"type": "data_source_id", "data_source_id": self.catalog.source(PAGES)}
+        calls = plan_appends("", blocks)
+        if len(calls) <= 1:  # one request holds it all: properties, hashes and blocks at once
+            children = calls[0].children if calls else []
+            self.api.call(
+                self.api.sdk.pages.create,
+                parent=parent,
+                properties=self._page_properties(op, done),
+                children=children,
+                record=record,
+            )
+            return
+        # The hashes go last: a page left half-written by a failure reads as unedited and is
+        # completed by the next run, instead of looking like a person's edit.
+        created = self.api.call(
+            self.api.sdk.pages.create,
+            parent=parent,
+            properties=self._page_properties(op, {}),
+            record=record,
+        )
+        page_id = str(created["id"])
+        self._append(page_id, blocks, None, record)
+        self.api.call(
+            self.api.sdk.pages.update,
+            page_id,
+            properties=self._page_properties(op, done),
+            record=record,
+        )
+
+    def _update_page(self, op: PageWrite, page: PageRead) -> None:
+        record = f"pages/{op.key}"
+        regions = op.regions or tuple(r.key for r in op.document.children if isinstance(r, Region))
+        present = find_regions(page.blocks)
+        stored = dict(page.stored)
+        for key in regions:
+            node = find_region(op.document.children, key)
+            callout = present.get(key)
+            if node is None:
+                if callout is not None:
+                    self.api.call(self.api.sdk.blocks.delete, str(callout["id"]), record=record)
+                stored.pop(key, None)
+                continue
+            if callout is None:
+                self._append(page.id, [render_region(node)], None, record)
+            else:
+                current = normalise(children_of(callout), ids=True)
+                wanted = render_blocks(node.children)
+                self._apply(diff_children(str(callout["id"]), current, wanted), record)
+            stored[key] = region_content(op.document, key)
+        self.api.call(
+            self.api.sdk.pages.update,
+            page.id,
+            properties=self._page_properties(op, stored),
+            record=record,
+        )
+        self.reader.known.pages.pop(op.key, None)  # stale now: a later write reads it again
+
+    def _apply(self, ops: list[BlockOp], record: str) -> None:
+        for op in ops:
+            if isinstance(op, UpdateBlock):
+                self.api.call(self.api.sdk.blocks.update, op.block_id, **op.body, record=record)
+            elif isinstance(op, DeleteBlock):
+                self.api.call(self.api.sdk.blocks.delete, op.block_id, record=record)
+            else:
+                self._append(op.parent_id, op.blocks, op.after, record)
+
+    def _append(self, parent: str, blocks: list[Payload], after: str | None, record: str) -> None:
+        created: list[list[str]] = []
+        for call in plan_appends(parent, blocks, after):
+            where: dict[str, Any] = {}
+            if call.after is not None:
+                anchor = resolve(call.after, created)
+                where = (
+                    {"position": {"type": "after_block", "after_block": {"id": anchor}}}
+                    if self.config.notion_version >= _POSITION_VERSION
+                    else {"after": anchor}
+                )
+            answer = self.api.call(
+                self.api.sdk.blocks.children.append,
+                resolve(call.parent, created),
+                children=call.children,
+                **where,
+                record=record,
+            )
+            created.append([str(r["id"]) for r in answer.get("results", [])])
+
+
+__all__ = ["Writer", "find_region", "region_content"]

@@ -1,0 +1,399 @@
+"""The Notion connector against the emulator, through notion-client over real HTTP: bootstrap,
+data source resolution, reading to the end, writes that find their key first, block-level
+page updates, custom names, errors and request counts."""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import tomllib
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from notion_client import Client
+
+from opsync.connectors import notion as notion_package
+from opsync.connectors.base import PageWrite, RecordWrite, TrackerRead
+from opsync.connectors.notion import client as client_module
+from opsync.connectors.notion.bootstrap import bootstrap
+from opsync.connectors.notion.client import NotionApi
+from opsync.connectors.notion.connector import NotionWiki
+from opsync.connectors.notion.mapping import CollectionMapping, NotionConnectorConfig
+from opsync.connectors.notion.properties import plain_text
+from opsync.connectors.notion.reader import PAGES
+from opsync.documents.model import Document, bullets, heading, para, region
+from opsync.domain import Collection
+from opsync.errors import AuthError, ConfigError, PermanentError
+from opsync.http import TokenBucket
+from opsync.testing import pytest_plugin
+from opsync.testing.emulators.notion import NotionEmulator
+
+notion_emulator = pytest_plugin.notion_emulator
+LOG = logging.getLogger("tests.notion_connector")
+NOW = datetime.fromisoformat("2026-12-03T15:00:00-05:00")
+PACKAGE = Path(notion_package.__file__).parent
+
+
+def fast() -> TokenBucket:
+    return TokenBucket(1000.0, 100)
+
+
+@pytest.fixture
+def env(notion_emulator: NotionEmulator, monkeypatch: pytest.MonkeyPatch) -> NotionEmulator:
+    monkeypatch.setenv("NOTION_TOKEN", notion_emulator.token)
+    monkeypatch.setenv("OPSYNC_NOTION_BASE_URL", notion_emulator.base_url)
+    return notion_emulator
+
+
+@pytest.fixture
+def sdk(env: NotionEmulator) -> Iterator[Client]:
+    """The SDK as a person (or a test) uses it, beside opsync."""
+    client = Client(auth=env.person_token, base_url=env.base_url, retry=False, logger=LOG)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def text(content: str) -> list[dict[str, Any]]:
+    return [{"type": "text", "text": {"content": content}}]
+
+
+def database(sdk: Client, parent: str, title: str, schema: dict[str, Any]) -> tuple[str, str]:
+    made = sdk.databases.create(
+        parent={"type": "page_id", "page_id": parent},
+        title=text(title),
+        initial_data_source={"properties": schema},
+    )
+    return str(made["id"]), str(sdk.databases.retrieve(made["id"])["data_sources"][0]["id"])
+
+
+def releases_only(sdk: Client, parent: str) -> tuple[NotionConnectorConfig, str]:
+    db, ds = database(
+        sdk,
+        parent,
+        "Releases",
+        {"Name": {"title": {}}, "opsync key": {"rich_text": {}}, "Tier": {"select": {}}},
+    )
+    config = NotionConnectorConfig.model_validate(
+        {"collections": {"releases": {"database_id": db, "data_source_id": ds}}}
+    )
+    return config, ds
+
+
+def test_bootstrap_creates_databases_and_views_and_a_rerun_creates_nothing(
+    env: NotionEmulator, sdk: Client
+) -> None:
+    config = NotionConnectorConfig()
+    api = NotionApi(config, bucket=fast())
+    try:
+        made = bootstrap(api, env.root_page_id, config)
+        assert made.problems == []
+        titles = {
+            b["child_database"]["title"]
+            for b in sdk.blocks.children.list(env.root_page_id)["results"]
+        }
+        assert len(titles) == 12 and {"Releases", "Insights", "opsync pages"} <= titles
+        releases = sdk.data_sources.retrieve(made.ids["releases"][1])["properties"]
+        assert releases["Name"]["type"] == "title"
+        assert releases["opsync key"]["type"] == "rich_text"
+        assert [o["name"] for o in releases["Tier"]["select"]["options"]] == [
+            "Tier 1",
+            "Tier 2",
+            "Tier 3",
+        ]
+        assert releases["Launch date"]["type"] == "date"
+        assert releases["Handoff due"]["type"] == "date"
+        assert "view Releases / Enablement board" in made.created
+        assert "view Insights / Escalated" in made.created
+        env.reset_counts()
+        again = bootstrap(api, env.root_page_id, config)
+    finally:
+        api.close()
+    assert again.created == [] and again.problems == []
+    assert env.counts.writes == 0
+    assert again.ids == made.ids
+    ids = {w: {"database_id": d, "data_source_id": s} for w, (d, s) in made.ids.items()}
+    pages = CollectionMapping.model_validate(ids.pop(PAGES))
+    wiki = NotionWiki(NotionConnectorConfig(collections=ids), pages=pages, bucket=fast())
+    try:
+        assert wiki.check() == []
+        broken = {"Handoff due": None, "Launch date": {"checkbox": {}}}
+        sdk.data_sources.update(made.ids["releases"][1], properties=broken)
+        problems = {f.field: f.message for f in wiki.check()}
+    finally:
+        wiki.close()
+    assert set(problems) == {"releases.handoff_due", "releases.launch_date"}
+    assert "no property" in problems["releases.handoff_due"]
+    assert "a checkbox property" in problems["releases.launch_date"]
+    block = tomllib.loads(made.config_block(config))
+    entry = block["connectors"]["notion"]["collections"]["releases"]
+    assert (entry["database_id"], entry["data_source_id"]) == made.ids["releases"]
+    assert block["connectors"]["notion"]["pages"]["data_source_id"] == made.ids[PAGES][1]
+
+
+def test_a_database_with_two_data_sources_must_name_one(env: NotionEmulator, sdk: Client) -> None:
+    db, _ = database(sdk, env.root_page_id, "Releases", {"opsync key": {"rich_text": {}}})
+    sdk.data_sources.create(
+        parent={"type": "database_id", "database_id": db},
+        title=text("Archive"),
+        properties={"Name": {"title": {}}},
+    )
+    config = NotionConnectorConfig.model_validate(
+        {"collections": {"releases": {"database_id": db}}}
+    )
+    wiki = NotionWiki(config, bucket=fast())
+    try:
+        with pytest.raises(ConfigError) as caught:
+            wiki.read(TrackerRead())
+    finally:
+        wiki.close()
+    assert "releases" in caught.value.key and '"Archive"' in caught.value.message
+    named = config.model_copy(
+        update={
+            "collections": {
+                Collection.RELEASES: CollectionMapping(database_id=db, data_source_name="Releases")
+            }
+        }
+    )
+    wiki = NotionWiki(named, bucket=fast())
+    try:
+        assert wiki.read(TrackerRead()).records == {}
+        assert (
+            wiki.catalog.source("releases") == sdk.databases.retrieve(db)["data_sources"][0]["id"]
+        )
+    finally:
+        wiki.close()
+
+
+def test_reads_every_page_past_100_and_a_listing_past_the_cap_fails_loudly(
+    env: NotionEmulator, sdk: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, ds = releases_only(sdk, env.root_page_id)
+    for i in range(230):
+        sdk.pages.create(
+            parent={"type": "data_source_id", "data_source_id": ds},
+            properties={"opsync key": {"rich_text": text(f"R-{i:03}")}},
+        )
+    trashed = sdk.pages.create(
+        parent={"type": "data_source_id", "data_source_id": ds},
+        properties={"opsync key": {"rich_text": text("GONE")}},
+    )
+    sdk.pages.update(trashed["id"], in_trash=True)
+    wiki = NotionWiki(config, bucket=fast())
+    env.reset_counts()
+    try:
+        records = wiki.read(TrackerRead()).records
+        assert len(records) == 230 and "releases/GONE" not in records
+        assert env.counts.of("POST", "/v1/data_sources/{data_source_id}/query") == 3
+        monkeypatch.setattr(client_module, "MAX_PAGES", 2)
+        with pytest.raises(PermanentError, match="more than 200 entries"):
+            wiki.read(TrackerRead())
+    finally:
+        wiki.close()
+
+
+class NewPropertyType(httpx.BaseTransport):
+    """Real HTTP, with every queried page given a property of a type Notion added later."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if not request.url.path.endswith("/query"):
+            return response
+        body = json.loads(response.read())
+        for page in body.get("results", []):
+            page["properties"]["Tier"] = {"id": "x", "type": "place", "place": {"lat": 1}}
+        return httpx.Response(response.status_code, json=body)
+
+
+def test_an_unknown_property_type_is_a_finding_not_a_crash(
+    env: NotionEmulator, sdk: Client
+) -> None:
+    config, ds = releases_only(sdk, env.root_page_id)
+    sdk.pages.create(
+        parent={"type": "data_source_id", "data_source_id": ds},
+        properties={"opsync key": {"rich_text": text("ACME-1")}},
+    )
+    wiki = NotionWiki(config, transport=NewPropertyType(), bucket=fast())
+    try:
+        read = wiki.read(TrackerRead(rows={"ACME-1": {"title": "One", "tier": 2}}))
+    finally:
+        wiki.close()
+    assert [f.code for f in read.findings] == ["notion.property-unreadable"]
+    assert read.findings[0].record == "releases/ACME-1"
+    assert [r.key for r in read.snapshot.releases] == ["ACME-1"]
+
+
+def test_a_create_finds_its_key_first_so_a_lost_answer_makes_no_duplicate(
+    env: NotionEmulator, sdk: Client
+) -> None:
+    config, ds = releases_only(sdk, env.root_page_id)
+    op = RecordWrite(ref="releases/ACME-7", values={"title": "Seven", "tier": 2}, create=True)
+    env.faults.reset_connection(method="POST", path="/v1/pages", apply=True)
+    wiki = NotionWiki(config, bucket=fast())
+    try:
+        with pytest.raises(Exception, match="may have run"):
+            wiki.write_record(op)
+        wiki.write_record(op)  # a retry, or the next run without its state store
+    finally:
+        wiki.close()
+    rows = sdk.data_sources.query(ds)["results"]
+    assert len(rows) == 1
+    props = rows[0]["properties"]
+    assert plain_text(props["Name"]["title"]) == "Seven"
+    assert props["Tier"]["select"]["name"] == "Tier 2"
+
+
+def document(status: str) -> Document:
+    return Document(
+        title="Weekly update",
+        children=(
+            heading(1, "Weekly update"),
+            region(
+                "summary",
+                para("Shipped this week:"),
+                bullets("Saved filters", "HubSpot GA"),
+                para(f"Status: {status}"),
+            ),
+            para("Notes people write here stay theirs."),
+        ),
+    )
+
+
+def test_a_page_update_rewrites_only_the_blocks_that_changed(
+    env: NotionEmulator, sdk: Client
+) -> None:
+    db, ds = database(
+        sdk,
+        env.root_page_id,
+        "opsync pages",
+        {
+            "Name": {"title": {}},
+            "opsync key": {"rich_text": {}},
+            "Kind": {"select": {}},
+            "opsync regions": {"rich_text": {}},
+        },
+    )
+    pages = CollectionMapping(database_id=db, data_source_id=ds)
+    wiki = NotionWiki(NotionConnectorConfig(), pages=pages, bucket=fast())
+    try:
+        wiki.write_page(
+            PageWrite(key="weekly-update/2026-W49", document=document("green"), create=True)
+        )
+        state = wiki.read(TrackerRead()).pages["weekly-update/2026-W49"]
+        assert state.regions["summary"].content == wiki.render_region(document("green"), "summary")
+        assert not state.regions["summary"].edited
+        env.reset_counts()
+        wiki.write_page(
+            PageWrite(
+                key="weekly-update/2026-W49", document=document("amber"), regions=("summary",)
+            )
+        )
+        counts = env.counts
+        read = wiki.read(TrackerRead()).pages["weekly-update/2026-W49"]
+    finally:
+        wiki.close()
+    assert counts.writes == 2  # one block updated in place, then the page's stored hashes
+    assert counts.of("PATCH", "/v1/blocks/{block_id}") == 1
+    assert counts.of("PATCH", "/v1/pages/{page_id}") == 1
+    assert read.regions["summary"].content == wiki.render_region(document("amber"), "summary")
+    assert not read.regions["summary"].edited
+    [row] = sdk.data_sources.query(ds)["results"]
+    assert row["properties"]["Kind"]["select"]["name"] == "weekly-update"
+    blocks = sdk.blocks.children.list(row["id"])["results"]
+    assert (
+        plain_text(blocks[-1]["paragraph"]["rich_text"]) == "Notes people write here stay theirs."
+    )
+
+
+def test_errors_name_the_request_and_never_the_token(
+    env: NotionEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = "0f0e0d0c-0b0a-4908-8706-050403020100"
+    config = NotionConnectorConfig.model_validate(
+        {"collections": {"releases": {"database_id": missing, "data_source_id": missing}}}
+    )
+    wiki = NotionWiki(config, bucket=fast())
+    try:
+        with pytest.raises(PermanentError) as caught:
+            wiki.write_record(RecordWrite(ref="releases/A-1", values={"title": "A"}))
+    finally:
+        wiki.close()
+    assert caught.value.request == f"GET /v1/data_sources/{missing}"
+    assert caught.value.record == "releases/A-1"
+    assert "object_not_found" in str(caught.value) and "Connections" in str(caught.value)
+    monkeypatch.setenv("NOTION_TOKEN", "ntn_" + "x" * 40)
+    wrong = NotionWiki(config, bucket=fast())
+    try:
+        with pytest.raises(AuthError) as refused:
+            wrong.write_record(RecordWrite(ref="releases/A-1", values={}))
+    finally:
+        wrong.close()
+    assert "x" * 40 not in str(refused.value) and refused.value.request
+    monkeypatch.delenv("NOTION_TOKEN")
+    with pytest.raises(ConfigError, match="NOTION_TOKEN"):
+        NotionWiki(config)
+
+
+def test_the_version_is_pinned_and_the_base_url_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"object": "user", "id": "u"})
+
+    monkeypatch.setenv("NOTION_TOKEN", "secret_token_value")
+    monkeypatch.setenv("OPSYNC_NOTION_BASE_URL", "http://127.0.0.1:9/")
+    api = NotionApi(NotionConnectorConfig(), transport=httpx.MockTransport(answer))
+    pinned = NotionApi(
+        NotionConnectorConfig(base_url="http://127.0.0.2:9"),
+        transport=httpx.MockTransport(answer),
+    )
+    try:
+        api.call(api.sdk.users.me)
+        pinned.call(pinned.sdk.users.me)
+    finally:
+        api.close()
+        pinned.close()
+    assert [str(r.url) for r in seen] == [
+        "http://127.0.0.1:9/v1/users/me",
+        "http://127.0.0.2:9/v1/users/me",
+    ]
+    assert {r.headers["Notion-Version"] for r in seen} == {"2025-09-03"}
+    assert api.counts() == {"reads": 1, "writes": 0}
+
+
+def test_the_connector_counts_what_the_emulator_counts_and_opens_the_sdk_one_way(
+    env: NotionEmulator, sdk: Client
+) -> None:
+    config, _ = releases_only(sdk, env.root_page_id)
+    wiki = NotionWiki(config, bucket=fast())
+    env.reset_counts()
+    try:
+        wiki.read(TrackerRead())
+        wiki.write_record(RecordWrite(ref="releases/A-1", values={"title": "A"}, create=True))
+        counts = wiki.counts()
+    finally:
+        wiki.close()
+    assert counts == {"reads": env.counts.reads, "writes": env.counts.writes} != {}
+    opened = []
+    for path in PACKAGE.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.With | ast.AsyncWith):
+                assert "Client" not in ast.unparse(node), path  # NOTES.md 7: bypasses pacing
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "Client":
+                opened.append(path.name)
+    assert opened == ["client.py"]

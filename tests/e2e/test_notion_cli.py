@@ -1,0 +1,63 @@
+"""The Notion path as the docs walk it, through the `opsync` command against the emulator:
+bootstrap, doctor, sync, and a second sync that writes nothing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from support import ACME_NOW, EXAMPLES, Cli
+
+from opsync.testing.emulators.notion import NotionEmulator
+
+MARK = "# Paste into opsync.toml:"
+
+
+@pytest.fixture
+def notion_acme(
+    tmp_path: Path, notion_emulator: NotionEmulator, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    monkeypatch.setenv("NOTION_TOKEN", notion_emulator.token)
+    monkeypatch.setenv("OPSYNC_NOTION_BASE_URL", notion_emulator.base_url)
+    target = tmp_path / "acme"
+    shutil.copytree(EXAMPLES / "acme", target)
+    return target / "opsync.notion.toml"
+
+
+def test_bootstrap_doctor_sync_and_a_second_sync_that_writes_nothing(
+    cli: Cli, notion_acme: Path, notion_emulator: NotionEmulator
+) -> None:
+    root = notion_emulator.root_page_id
+    made = cli("bootstrap", "notion", "--parent", root, "--config", str(notion_acme))
+    assert made.exit_code == 0, made.output
+    assert "created database" in made.output
+    block = made.output.split(MARK, 1)[1]
+    notion_acme.write_text(notion_acme.read_text(encoding="utf-8") + block, encoding="utf-8")
+
+    again = cli("bootstrap", "notion", "--parent", root, "--config", str(notion_acme))
+    assert again.exit_code == 0 and "created" not in again.output.split(MARK)[0]
+
+    checked = cli("doctor", "--config", str(notion_acme))
+    assert checked.exit_code == 0, checked.output
+
+    notion_emulator.reset_counts()
+    first = cli("sync", "--config", str(notion_acme), "--now", ACME_NOW, "--quiet")
+    assert first.exit_code == 0, first.output
+    assert first.report["writes"] > 0
+    assert first.report["requests"]["notion"]["writes"] == notion_emulator.counts.writes
+    assert first.report["requests"]["notion"]["reads"] == notion_emulator.counts.reads
+
+    notion_emulator.reset_counts()
+    second = cli("sync", "--config", str(notion_acme), "--now", ACME_NOW, "--quiet")
+    assert (second.exit_code, second.report["writes"], second.report["planned"]) == (0, 0, 0)
+    assert notion_emulator.counts.writes == 0
+
+
+def test_doctor_names_a_missing_token(
+    cli: Cli, notion_acme: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NOTION_TOKEN")
+    result = cli("doctor", "--config", str(notion_acme))
+    assert result.exit_code != 0
+    assert "NOTION_TOKEN" in result.output
