@@ -59,5 +59,6 @@ def test_doctor_names_a_missing_token(
 ) -> None:
     monkeypatch.delenv("NOTION_TOKEN")
     result = cli("doctor", "--config", str(notion_acme))
-    assert result.exit_code != 0
+    assert result.exit_code == 2
     assert "NOTION_TOKEN" in result.output
+    assert "connectors.notion.token_env" in result.output

@@ -67,13 +67,13 @@ def read_token(config: NotionConnectorConfig, name: str = "notion") -> str:
         raise ConfigError(
             f"the Notion token file {path} is empty", key=f"connectors.{name}.token_file"
         )
-    name = config.token_env or DEFAULT_TOKEN_ENV
-    token = os.environ.get(name, "").strip()
+    variable = config.token_env or DEFAULT_TOKEN_ENV
+    token = os.environ.get(variable, "").strip()
     if not token:
         raise ConfigError(
-            f"the environment variable {name} holding the Notion token is not set",
+            f"the environment variable {variable} holding the Notion token is not set",
             key=f"connectors.{name}.token_env",
-            hint=f"export {name}=<the integration's secret> (Notion → Settings → Connections)",
+            hint=f"export {variable}=<the integration's secret> (Notion → Settings → Connections)",
         )
     return token
 
