@@ -8,6 +8,7 @@ people and is never rewritten.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -128,6 +129,18 @@ def table(header: tuple[str, ...], rows: list[tuple[tuple[Inline, ...], ...]]) -
 
 def region(key: str, *children: Block) -> Region:
     return Region(key=key, children=children)
+
+
+def find_region(blocks: Sequence[Block], key: str) -> Region | None:
+    """The owned region ``key`` anywhere in ``blocks``, or None."""
+    for block in blocks:
+        if isinstance(block, Region):
+            if block.key == key:
+                return block
+            inner = find_region(block.children, key)
+            if inner is not None:
+                return inner
+    return None
 
 
 Region.model_rebuild()

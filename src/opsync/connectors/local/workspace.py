@@ -47,7 +47,7 @@ from opsync.connectors.local.mapping import (
 from opsync.connectors.local.tracker import parse_tracker
 from opsync.documents import markdown
 from opsync.documents.markdown_regions import find_regions, splice
-from opsync.documents.model import Block, Document, Region
+from opsync.documents.model import Document, find_region
 from opsync.domain import Collection, Finding, Level, Person, ProductArea, Snapshot, ref
 from opsync.errors import ConfigError
 
@@ -65,17 +65,6 @@ def owned_sum(values: dict[str, Any]) -> str:
 def _safe(key: str) -> str:
     parts = [_UNSAFE.sub("-", p).strip(".-") or "_" for p in key.split("/")]
     return "/".join(parts)
-
-
-def _find_region(blocks: tuple[Block, ...], key: str) -> Region | None:
-    for block in blocks:
-        if isinstance(block, Region):
-            if block.key == key:
-                return block
-            inner = _find_region(block.children, key)
-            if inner is not None:
-                return inner
-    return None
 
 
 class LocalWorkspace:
@@ -273,7 +262,7 @@ class LocalWorkspace:
         return self._read_text(path) if path.is_file() else None
 
     def render_region(self, document: Document, region: str) -> str:
-        node = _find_region(document.children, region)
+        node = find_region(document.children, region)
         return markdown.render_blocks(node.children) if node is not None else ""
 
     def write_record(self, op: RecordWrite) -> None:
@@ -302,7 +291,7 @@ class LocalWorkspace:
             replacements: dict[str, str] = {}
             appended: list[str] = []
             for key in op.regions:
-                node = _find_region(op.document.children, key)
+                node = find_region(op.document.children, key)
                 rendered = markdown.render_region(node) if node is not None else ""
                 if key in present:
                     replacements[key] = rendered
