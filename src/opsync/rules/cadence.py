@@ -23,10 +23,10 @@ from opsync.domain.release import Release, Tier
 from opsync.domain.ritual import RitualKind
 from opsync.rules.context import RuleContext
 from opsync.rules.output import CalendarEvent, RuleOutput
+from opsync.rules.tiers import needs_enablement
 from opsync.settings import RuleFamily
 
 CODE_WEEK_UNREADABLE = "scorecard.week-unreadable"
-_TIER23 = (Tier.MEDIUM, Tier.HIGH)
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _WEEKLY_DESCRIPTION = (
     "Owner: Product Ops. Each PM submits a 5-bullet update (wins/shipped, what's next, "
@@ -169,7 +169,7 @@ def _readiness(ctx: RuleContext) -> Iterator[CalendarEvent]:
     cadence = ctx.settings.cadence
     for release in sorted(ctx.snapshot.releases, key=lambda r: r.key):
         launch = release.launch_date
-        if release.tier not in _TIER23 or launch is None or release.launched is True:
+        if not needs_enablement(release) or launch is None or release.launched is True:
             continue
         recorded = release.readiness.meeting_on
         day = recorded if recorded is not None else ctx.calendar.step_back(launch, 1)
@@ -377,7 +377,7 @@ def _ritual_artifacts(
         if ritual.kind is not kind:
             continue
         if key is not None and kind is RitualKind.READINESS_CHECK:
-            if key in releases and releases[key].tier in _TIER23:
+            if key in releases and needs_enablement(releases[key]):
                 continue
             if not in_rollout(ctx, releases, key):
                 continue

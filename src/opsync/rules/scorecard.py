@@ -35,15 +35,15 @@ from opsync.documents.model import (
 )
 from opsync.domain.base import Collection, ref
 from opsync.domain.findings import Finding, Level
-from opsync.domain.release import Release, Tier
+from opsync.domain.release import Release
 from opsync.rules.cadence import COMPONENTS, Artifact, due_artifacts, in_rollout
 from opsync.rules.context import RuleContext
 from opsync.rules.output import DocumentKind, GeneratedDocument, RuleOutput, ScoreRow
+from opsync.rules.tiers import needs_enablement
 from opsync.settings import RuleFamily
 
 CODE_MISSED = "scorecard.target-missed"
 _GAPS_SHOWN = 5
-_TIER23 = (Tier.MEDIUM, Tier.HIGH)
 
 
 class Quarter(NamedTuple):
@@ -330,7 +330,7 @@ def _launched_tier23(ctx: RuleContext) -> list[tuple[Release, date]]:
     found = []
     for release in sorted(ctx.snapshot.releases, key=lambda r: (r.launch_date or date.max, r.key)):
         launch = release.launch_date
-        if release.tier not in _TIER23 or launch is None or launch > ctx.today:
+        if not needs_enablement(release) or launch is None or launch > ctx.today:
             continue
         if release.launched is not False and ctx.enabled(
             RuleFamily.ENABLEMENT, release.product_area
@@ -388,7 +388,7 @@ def _signoff_artifacts(ctx: RuleContext) -> list[Artifact]:
     found: list[Artifact] = []
     for release in sorted(ctx.snapshot.releases, key=lambda r: (r.launch_date or date.max, r.key)):
         launch = release.launch_date
-        if release.tier not in _TIER23 or launch is None or release.launched is False:
+        if not needs_enablement(release) or launch is None or release.launched is False:
             continue
         if not ctx.enabled(RuleFamily.ENABLEMENT, release.product_area):
             continue
