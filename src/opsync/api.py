@@ -41,7 +41,11 @@ def _spec(config: Config) -> RunSpec:
     def connector(role: ConnectorRole) -> Any:
         name, settings = config.connector(role)
         if name not in built:
-            built[name] = factory(settings.type).create(settings, people, areas)
+            extra: dict[str, Any] = {}
+            if settings.type == "notion":  # its read mirror lives beside the state database
+                state = config.state_path
+                extra["cache_path"] = state.with_name(f"{state.name}.notion-{name}.json")
+            built[name] = factory(settings.type).create(settings, people, areas, **extra)
         return built[name]
 
     if config.roles.pages != config.roles.wiki:

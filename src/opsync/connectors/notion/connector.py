@@ -7,6 +7,9 @@ are merged with the people-owned fields of the release rows, as the local worksp
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import ClassVar
 
 import httpx
@@ -26,6 +29,7 @@ from opsync.connectors.notion.mapping import (
     NotionConnectorConfig,
     property_names,
 )
+from opsync.connectors.notion.mirror import Mirror
 from opsync.connectors.notion.properties import property_type
 from opsync.connectors.notion.reader import (
     PAGES,
@@ -78,12 +82,15 @@ class NotionWiki:
         pages: where generated pages live (one row each).
         name: the connector's name in the config, carried by errors.
         transport, bucket, policy: passed to :class:`NotionApi` (tests, benchmarks).
+        cache_path: where the mirror of what was read is kept between runs, beside the
+            state database; without it every read lists every row and page.
+        clock: decides when a full pass is due (tests pass one); UTC now by default.
     """
 
     name: ClassVar[str] = "notion"
     capabilities: ClassVar[Capabilities] = Capabilities(
         roles=frozenset({Role.WIKI, Role.PAGES}),
-        incremental=False,
+        incremental=True,
         page_format="notion",
         requests_per_second=2.5,
     )
@@ -99,10 +106,14 @@ class NotionWiki:
         transport: httpx.BaseTransport | None = None,
         bucket: TokenBucket | None = None,
         policy: RetryPolicy | None = None,
+        cache_path: Path | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.config = config
         self.api = NotionApi(config, name=name, transport=transport, bucket=bucket, policy=policy)
-        self.catalog = Catalog(self.api, config, pages, name)
+        every = timedelta(hours=config.full_pass_hours)
+        mirror = Mirror(cache_path, config.notion_version, every, *([clock] if clock else []))
+        self.catalog = Catalog(self.api, config, pages, name, mirror)
         self.reader = Reader(self.catalog, people, areas)
         self.writer = Writer(self.reader, name)
 
@@ -158,7 +169,12 @@ class NotionWiki:
         return self.api.counts()
 
     def close(self) -> None:
-        self.api.close()
+        """Save what this run's writes left in the mirror, and close the connections."""
+        try:
+            if self.catalog.mirror is not None:
+                self.catalog.mirror.save()
+        finally:
+            self.api.close()
 
     def read(self, tracker: TrackerRead | None = None) -> ReadResult:
         if tracker is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from opsync.connectors.notion.connector import NotionWiki
 from opsync.connectors.notion.mapping import NotionConnectorConfig
 from opsync.domain import Person, ProductArea
@@ -16,8 +18,10 @@ class _Factory:
         config: NotionConnectorConfig,
         people: tuple[Person, ...],
         areas: tuple[ProductArea, ...],
+        *,
+        cache_path: Path | None = None,
     ) -> NotionWiki:
-        return NotionWiki(config, people, areas, pages=config.pages)
+        return NotionWiki(config, people, areas, pages=config.pages, cache_path=cache_path)
 
 
 factory = _Factory()

@@ -1,9 +1,11 @@
 """Reading a Notion workspace into a snapshot, and into the state of what opsync owns there.
 
 Each collection is one data source; generated pages are rows of a ``pages`` data source
-whose bodies hold opsync's region callouts. A read queries every data source to its last
-page, reads each generated page's blocks, and remembers every row's id so that the writes
-of the same run go straight to the right page. Reading writes nothing (``opsync plan``).
+whose bodies hold opsync's region callouts. A read queries every data source (only the rows
+edited lately when a :class:`~opsync.connectors.notion.mirror.Mirror` holds the others),
+lists the blocks of each generated page whose row moved since they were last seen, and
+remembers every row so that the writes of the same run go straight to the right page.
+Reading writes nothing in Notion (``opsync plan``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from opsync.connectors.notion.mapping import (
     page_to_fields,
     property_names,
 )
+from opsync.connectors.notion.mirror import Mirror, PageMemo, is_live
 from opsync.connectors.notion.properties import parse_value, plain_text
 from opsync.domain import Collection, Finding, Level, Person, ProductArea, Release, Snapshot, ref
 from opsync.errors import ConfigError
@@ -79,10 +82,12 @@ class PageRead:
 
 @dataclass
 class Known:
-    """What a read found, for the writes of the same run: row ids by record ref and pages."""
+    """What a read found, for the writes of the same run: row ids by record ref, pages whose
+    blocks were read, and the rows of those whose blocks were not (read when written)."""
 
     records: dict[str, str] = field(default_factory=dict)
     pages: dict[str, PageRead] = field(default_factory=dict)
+    rows: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 class Catalog:
@@ -95,8 +100,11 @@ class Catalog:
         config: NotionConnectorConfig,
         pages: CollectionMapping | None,
         name: str,
+        mirror: Mirror | None = None,
     ) -> None:
         self.api, self.config, self.pages, self.name = api, config, pages, name
+        self.mirror = mirror
+        self.full = True  # whether this run's reads list every row
         self._sources: dict[str, str] = {}
         self._schemas: dict[str, Mapping[str, Any]] = {}
 
@@ -152,15 +160,21 @@ class Catalog:
 
     def rows(self, where: str) -> list[Mapping[str, Any]]:
         """Every live page of the data source, oldest first (so the first of two pages with
-        one key is the one kept)."""
+        one key is the one kept); with a mirror, only those edited lately are queried."""
+        source = self.source(where)
+        since = self.mirror.since(source, self.full) if self.mirror is not None else None
+        extra: dict[str, Any] = {}
+        if since is not None:
+            extra["filter"] = {
+                "timestamp": "last_edited_time",
+                "last_edited_time": {"on_or_after": since},
+            }
         results = self.api.paginate(
-            self.api.sdk.data_sources.query, self.source(where), what=f"the {where} data source"
+            self.api.sdk.data_sources.query, source, what=f"the {where} data source", **extra
         )
-        live = [
-            r
-            for r in results
-            if r.get("object", "page") == "page" and not (r.get("in_trash") or r.get("archived"))
-        ]
+        if self.mirror is not None:
+            results = iter(self.mirror.rows(source, results, whole=since is None))
+        live = [r for r in results if is_live(r)]
         return sorted(live, key=lambda r: (str(r.get("created_time") or ""), str(r.get("id"))))
 
 
@@ -175,6 +189,12 @@ def _duplicate(record: str, url: str, first: str) -> Finding:
             "this one alone. Delete it, or give it another key"
         ),
     )
+
+
+def outside_text(key: str, blocks: Sequence[Mapping[str, Any]]) -> str | None:
+    """For a bundle page, the text people wrote around the regions (what its bundle is
+    parsed from); None for other pages."""
+    return "\n".join(_lines(blocks)) if key.startswith("bundle/") else None
 
 
 def _lines(blocks: Sequence[Mapping[str, Any]], depth: int = 0) -> Iterator[str]:
@@ -213,6 +233,8 @@ class Reader:
     def read(self, tracker: TrackerRead) -> ReadResult:
         self.catalog.reset()
         self.known = Known()
+        mirror = self.catalog.mirror
+        self.catalog.full = full = mirror.begin() if mirror is not None else True
         result = ReadResult(snapshot=Snapshot())
         result.findings.extend(tracker.findings)
         rows = {c: self.catalog.rows(c.value) for c in self.catalog.configured()}
@@ -247,6 +269,8 @@ class Reader:
             if release is not None:
                 releases.append(release)
         bundles = self._pages(result) if self.catalog.pages is not None else []
+        if mirror is not None:
+            mirror.finish(full, result.pages if self.catalog.pages is not None else None)
         result.snapshot = Snapshot(
             people=self.people,
             product_areas=self.areas,
@@ -317,6 +341,7 @@ class Reader:
 
     def _pages(self, result: ReadResult) -> list[Any]:
         names = page_property_names(self.catalog.pages)
+        mirror = self.catalog.mirror
         bundles = []
         for row in self.catalog.rows(PAGES):
             props = row.get("properties") or {}
@@ -324,13 +349,20 @@ class Reader:
             if not isinstance(key, str) or not key.strip():
                 continue  # a page people added to the data source by hand
             key = key.strip()
-            if key in self.known.pages:
+            if key in result.pages:
                 url = str(row.get("url") or row["id"])
-                result.findings.append(_duplicate(f"pages/{key}", url, self.known.pages[key].url))
+                result.findings.append(_duplicate(f"pages/{key}", url, result.pages[key].path))
                 continue
-            page = self.known.pages[key] = self.page(row, key)
-            result.pages[key] = PageState(key=key, path=page.url, regions=self.regions(page))
-            bundle = parse_bundle(key, "\n".join(_lines(page.blocks)))
+            memo = mirror.page(key, row) if mirror is not None else None
+            if memo is not None:
+                self.known.rows[key] = row
+            else:
+                page = self.known.pages[key] = self.page(row, key)
+                memo = PageMemo.of(row, self.regions(page), outside_text(key, page.blocks))
+                if mirror is not None:
+                    mirror.keep(key, memo)
+            result.pages[key] = PageState(key=key, path=memo.url, regions=memo.regions)
+            bundle = parse_bundle(key, memo.text) if memo.text is not None else None
             if bundle is not None:
                 bundles.append(bundle)
         return bundles

@@ -4,7 +4,9 @@ Creates look their key up first (a data source query on the "opsync key" propert
 create whose answer was lost, or with the state store gone, the row found is updated instead
 of a second one made (NOTES.md 13). A page update rewrites only the blocks of a region that
 differ (``diff_children``), then stores the regions' hashes in the page's "opsync regions"
-property, so the next read can tell a person's edit from opsync's own.
+property, so the next read can tell a person's edit from opsync's own. Each write leaves
+the row Notion answered with, and a page's regions as written, in the connector's mirror, so
+the next run does not read again what it has just written.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from opsync.connectors.base import PageWrite, RecordWrite
+from opsync.connectors.base import PageWrite, RecordWrite, RegionState
 from opsync.connectors.notion.blocks import (
     BlockOp,
     DeleteBlock,
@@ -28,8 +30,15 @@ from opsync.connectors.notion.blocks import (
 )
 from opsync.connectors.notion.chunks import Payload, children_of, plan_appends, resolve
 from opsync.connectors.notion.mapping import NotionConnectorConfig, fields_to_properties
+from opsync.connectors.notion.mirror import PageMemo
 from opsync.connectors.notion.properties import build_value, property_type
-from opsync.connectors.notion.reader import PAGES, PageRead, Reader, page_property_names
+from opsync.connectors.notion.reader import (
+    PAGES,
+    PageRead,
+    Reader,
+    outside_text,
+    page_property_names,
+)
 from opsync.documents.model import Block, Document, Region
 from opsync.domain import Collection, Finding
 from opsync.errors import ConnectorError, PermanentError
@@ -92,6 +101,19 @@ class Writer:
         live.sort(key=lambda r: (str(r.get("created_time") or ""), str(r["id"])))
         return str(live[0]["id"]) if live else None
 
+    def _remember(self, where: str, row: Mapping[str, Any]) -> None:
+        if self.catalog.mirror is not None:
+            self.catalog.mirror.remember(self.catalog.source(where), row)
+
+    def _settle(
+        self, key: str, row: Mapping[str, Any], regions: Mapping[str, RegionState], text: str | None
+    ) -> None:
+        """Keep what page ``key`` now holds, valid while its row keeps this stamp and editor."""
+        self._remember(PAGES, row)
+        if self.catalog.mirror is not None:
+            self.catalog.mirror.keep(key, PageMemo.of(row, regions, text))
+        self.reader.known.rows[key] = row
+
     def _problems(self, findings: list[Finding], record: str) -> PermanentError:
         return PermanentError(
             "; ".join(f.message for f in findings), connector=self.name, record=record
@@ -128,12 +150,14 @@ class Writer:
                     record=op.ref,
                 )
                 known[op.ref] = str(created["id"])
+                self._remember(name, created)
                 if problems:
                     raise self._problems(problems, op.ref)
                 return
             known[op.ref] = page_id
         if props:
-            self.api.call(self.api.sdk.pages.update, page_id, properties=props, record=op.ref)
+            row = self.api.call(self.api.sdk.pages.update, page_id, properties=props, record=op.ref)
+            self._remember(name, row)
         if problems:
             raise self._problems(problems, op.ref)
 
@@ -168,7 +192,10 @@ class Writer:
             self._write_page(op)
 
     def _write_page(self, op: PageWrite) -> None:
-        page = self.reader.known.pages.get(op.key)
+        known = self.reader.known
+        page = known.pages.get(op.key)
+        if page is None and op.key in known.rows:  # its blocks were not read: they are now
+            page = self.reader.page(known.rows[op.key], op.key)
         if page is None:
             names = page_property_names(self.catalog.pages)
             found = self.lookup(PAGES, names["key"], op.key)
@@ -190,15 +217,18 @@ class Writer:
         }
         parent = {"type": "data_source_id", "data_source_id": self.catalog.source(PAGES)}
         calls = plan_appends("", blocks)
+        regions = {k: RegionState(content=h, edited=False) for k, h in done.items()}
+        text = outside_text(op.key, blocks)
         if len(calls) <= 1:  # one request holds it all: properties, hashes and blocks at once
             children = calls[0].children if calls else []
-            self.api.call(
+            row = self.api.call(
                 self.api.sdk.pages.create,
                 parent=parent,
                 properties=self._page_properties(op, done),
                 children=children,
                 record=record,
             )
+            self._settle(op.key, row, regions, text)
             return
         # The hashes go last: a page left half-written by a failure reads as unedited and is
         # completed by the next run, instead of looking like a person's edit.
@@ -210,18 +240,20 @@ class Writer:
         )
         page_id = str(created["id"])
         self._append(page_id, blocks, None, record)
-        self.api.call(
+        row = self.api.call(
             self.api.sdk.pages.update,
             page_id,
             properties=self._page_properties(op, done),
             record=record,
         )
+        self._settle(op.key, row, regions, text)
 
     def _update_page(self, op: PageWrite, page: PageRead) -> None:
         record = f"pages/{op.key}"
         regions = op.regions or tuple(r.key for r in op.document.children if isinstance(r, Region))
         present = find_regions(page.blocks)
         stored = dict(page.stored)
+        states = dict(self.reader.regions(page))
         for key in regions:
             node = find_region(op.document.children, key)
             callout = present.get(key)
@@ -229,6 +261,7 @@ class Writer:
                 if callout is not None:
                     self.api.call(self.api.sdk.blocks.delete, str(callout["id"]), record=record)
                 stored.pop(key, None)
+                states.pop(key, None)
                 continue
             if callout is None:
                 self._append(page.id, [render_region(node)], None, record)
@@ -237,13 +270,15 @@ class Writer:
                 wanted = render_blocks(node.children)
                 self._apply(diff_children(str(callout["id"]), current, wanted), record)
             stored[key] = region_content(op.document, key)
-        self.api.call(
+            states[key] = RegionState(content=stored[key], edited=False)
+        row = self.api.call(
             self.api.sdk.pages.update,
             page.id,
             properties=self._page_properties(op, stored),
             record=record,
         )
         self.reader.known.pages.pop(op.key, None)  # stale now: a later write reads it again
+        self._settle(op.key, row, states, outside_text(op.key, page.blocks))
 
     def _apply(self, ops: list[BlockOp], record: str) -> None:
         for op in ops:

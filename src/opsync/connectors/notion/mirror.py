@@ -1,0 +1,236 @@
+"""What the last read of a Notion workspace saw, kept in a file so that a run reads only what
+changed (NOTES.md 9, 10).
+
+The engine needs the whole snapshot every run, so the rows read before are kept here, per
+data source, and a run queries only the rows edited on or after the newest
+``last_edited_time`` seen, less an overlap: Notion rounds those stamps down to the minute,
+so an edit later in the same minute keeps the stamp already seen, and the overlap makes
+sure it is read again. The watermark comes only from query answers (Notion's clock, never
+ours) and only moves forward; rows are merged by id, so reading one twice is harmless.
+
+A query of edited rows cannot see a row moved to the trash, so every ``full_pass`` (and
+whenever there is no mirror) every row is read again and rows no longer returned are
+dropped.
+
+A generated page's region hashes are kept with its row's ``last_edited_time`` and last
+editor: while both are unchanged its blocks are not listed again. Checking the editor
+catches a person's edit made in the same minute as opsync's own write, which keeps the stamp.
+
+The file is a cache: a lost, stale or unreadable one only costs a full read, since any row
+edited since it was saved has a stamp at or after its watermark.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from opsync.connectors.base import RegionState
+
+FORMAT = 1
+OVERLAP = timedelta(minutes=2)
+Row = Mapping[str, Any]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _when(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def edited(row: Row) -> tuple[str, str]:
+    """(last_edited_time, last editor's id) of a row, as Notion stamped them."""
+    editor = row.get("last_edited_by") or {}
+    return str(row.get("last_edited_time") or ""), str(editor.get("id") or "")
+
+
+def is_live(row: Row) -> bool:
+    return row.get("object", "page") == "page" and not (row.get("in_trash") or row.get("archived"))
+
+
+@dataclass
+class PageMemo:
+    """A generated page as last read or written: its regions' hashes, and for a bundle the
+    text around them, valid while its row's stamp and editor stay the same."""
+
+    id: str
+    url: str
+    stamp: str
+    editor: str
+    regions: dict[str, RegionState]
+    text: str | None = None
+
+    @classmethod
+    def of(cls, row: Row, regions: Mapping[str, RegionState], text: str | None) -> PageMemo:
+        stamp, editor = edited(row)
+        url = str(row.get("url") or row["id"])
+        return cls(str(row["id"]), url, stamp, editor, dict(regions), text)
+
+    def fits(self, row: Row) -> bool:
+        return bool(self.stamp) and (str(row["id"]), *edited(row)) == (
+            self.id,
+            self.stamp,
+            self.editor,
+        )
+
+    def dump(self) -> dict[str, Any]:
+        regions = {k: [r.content, r.edited] for k, r in self.regions.items()}
+        return {**self.__dict__, "regions": regions}
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any]) -> PageMemo:
+        regions = {str(k): RegionState(str(c), bool(e)) for k, (c, e) in data["regions"].items()}
+        return cls(**{**data, "regions": regions})
+
+
+@dataclass
+class _Source:
+    watermark: str = ""
+    rows: dict[str, Row] = field(default_factory=dict)
+
+    def merge(self, rows: Iterable[Row]) -> None:
+        for row in rows:
+            self.rows.pop(str(row["id"]), None)
+            if is_live(row):
+                self.rows[str(row["id"])] = row
+            stamp = str(row.get("last_edited_time") or "")
+            if stamp and (not self.watermark or _when(stamp) > _when(self.watermark)):
+                self.watermark = stamp
+
+
+class Mirror:
+    """The rows and page hashes of the last read, in ``path`` (``None``: nothing is kept and
+    every read is a full one, as for ``opsync doctor`` or a connector built by hand).
+
+    Args:
+        path: the file, beside the state database.
+        version: the Notion-Version the rows were read with; another one starts afresh.
+        full_pass: how long rows are trusted before a full read looks for trashed ones.
+        clock: when a full pass is due (only that; watermarks come from Notion's stamps).
+    """
+
+    def __init__(
+        self,
+        path: Path | None,
+        version: str,
+        full_pass: timedelta,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.path, self.version, self.full_pass, self.clock = path, version, full_pass, clock
+        self.sources: dict[str, _Source] = {}
+        self.pages: dict[str, PageMemo] = {}
+        self.full_at: datetime | None = None
+        self._saved = ""
+        self._loaded = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.path is not None
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        if self.path is None or not self.path.is_file():
+            return
+        try:
+            text = self.path.read_text(encoding="utf-8")
+            data = json.loads(text)
+            if data.get("format") != FORMAT or data.get("version") != self.version:
+                return
+            sources = {
+                str(s): _Source(str(v["watermark"]), dict(v["rows"]))
+                for s, v in data["sources"].items()
+            }
+            pages = {str(k): PageMemo.load(v) for k, v in data["pages"].items()}
+            full_at = datetime.fromisoformat(data["full_at"]) if data["full_at"] else None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return  # unreadable: a full read rebuilds it
+        self.sources, self.pages, self.full_at, self._saved = sources, pages, full_at, text
+
+    def begin(self) -> bool:
+        """Whether this run reads every row (a full pass)."""
+        self._load()
+        if not self.enabled or self.full_at is None:
+            return True
+        return self.clock() - self.full_at >= self.full_pass
+
+    def since(self, source: str, full: bool) -> str | None:
+        """The ``on_or_after`` bound of the query of ``source``; None to read every row."""
+        known = self.sources.get(source)
+        if full or not self.enabled or known is None or not known.watermark:
+            return None
+        return (_when(known.watermark) - OVERLAP).astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+    def rows(self, source: str, answer: Iterable[Row], *, whole: bool) -> list[Row]:
+        """Every live row of ``source`` once ``answer`` (a whole listing when ``whole``, else
+        the rows edited lately) is merged in. The listing is taken to its end first: rows and
+        watermark from part of one would hide the rows it did not reach."""
+        rows = list(answer)
+        if whole or source not in self.sources:
+            self.sources[source] = _Source()
+        known = self.sources[source]
+        known.merge(rows)
+        return list(known.rows.values())
+
+    def remember(self, source: str, row: Row) -> None:
+        """A row as a write left it; the watermark stays (it only follows reads)."""
+        self._load()
+        known = self.sources.get(source)
+        if known is not None and self.enabled:
+            known.rows.pop(str(row["id"]), None)
+            if is_live(row):
+                known.rows[str(row["id"])] = row
+
+    def page(self, key: str, row: Row) -> PageMemo | None:
+        """What page ``key`` held when its row last had this stamp and editor, if known."""
+        memo = self.pages.get(key)
+        return memo if memo is not None and self.enabled and memo.fits(row) else None
+
+    def keep(self, key: str, memo: PageMemo) -> None:
+        self._load()
+        self.pages[key] = memo
+
+    def finish(self, full: bool, pages: Iterable[str] | None) -> None:
+        """End of a read: forget pages no longer there, note a full pass, save."""
+        if pages is not None:
+            seen = set(pages)
+            self.pages = {k: v for k, v in self.pages.items() if k in seen}
+        if full:
+            self.full_at = self.clock()
+        self.save()
+
+    def save(self) -> None:
+        """Write the file when it changed, atomically (a reader sees the old or the new)."""
+        if self.path is None:
+            return
+        text = json.dumps(
+            {
+                "format": FORMAT,
+                "version": self.version,
+                "full_at": self.full_at.isoformat() if self.full_at else None,
+                "sources": {
+                    s: {"watermark": v.watermark, "rows": v.rows} for s, v in self.sources.items()
+                },
+                "pages": {k: v.dump() for k, v in sorted(self.pages.items())},
+            },
+            separators=(",", ":"),
+        )
+        if text == self._saved:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        scratch.write_text(text, encoding="utf-8")
+        scratch.chmod(0o600)  # rows hold people's names and what they wrote
+        os.replace(scratch, self.path)
+        self._saved = text
+
+
+__all__ = ["OVERLAP", "Mirror", "PageMemo", "edited", "is_live"]

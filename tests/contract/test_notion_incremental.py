@@ -1,0 +1,272 @@
+"""Incremental reads of the Acme example in Notion (the emulator, through the real SDK): a
+no-op sync with the mirror queries each data source once and lists no block, while edits,
+trashed rows and a lost mirror are still handled as a full read would."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from notion_client import Client
+
+from opsync.config import load_config
+from opsync.connectors.base import RecordWrite
+from opsync.connectors.local import frontmatter
+from opsync.connectors.local.mapping import RECORD_MODELS, RELEASE_WIKI_FIELDS
+from opsync.connectors.local.workspace import LocalWorkspace
+from opsync.connectors.notion.bootstrap import bootstrap
+from opsync.connectors.notion.client import NotionApi
+from opsync.connectors.notion.connector import NotionWiki
+from opsync.connectors.notion.mapping import CollectionMapping, NotionConnectorConfig
+from opsync.connectors.notion.properties import plain_text
+from opsync.connectors.notion.reader import PAGES, owned_fields
+from opsync.domain import Collection
+from opsync.engine.report import RunReport
+from opsync.engine.run import RunSpec, run
+from opsync.http import TokenBucket
+from opsync.testing.emulators.notion import NotionEmulator
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "opsync" / "examples" / "acme"
+NOW = datetime.fromisoformat("2026-12-03T15:00:00-05:00")
+QUERY = ("POST", "/v1/data_sources/{data_source_id}/query")
+CHILDREN = ("GET", "/v1/blocks/{block_id}/children")
+
+
+class Clock:
+    """A clock a test moves by hand: the emulator's stamps, or the connector's full passes."""
+
+    def __init__(self, start: datetime) -> None:
+        self.at = start
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@dataclass
+class Acme:
+    emulator: NotionEmulator
+    notion_time: Clock
+    local_time: Clock
+    spec: RunSpec
+    cache: Path
+    build: Callable[[], RunSpec]
+    person: Client
+
+    @property
+    def wiki(self) -> NotionWiki:
+        workspace = self.spec.workspace
+        assert isinstance(workspace, NotionWiki)
+        return workspace
+
+    def sync(self) -> RunReport:
+        return run(self.spec, NOW, write=True)
+
+    def restart(self) -> None:
+        """A new process: the connector closed (saving its mirror) and built again."""
+        self.wiki.close()
+        self.spec = self.build()
+
+
+def seed(wiki: NotionWiki, folder: Path) -> None:
+    for collection in (Collection.RELEASES, *RECORD_MODELS):
+        for path in sorted((folder / "wiki" / collection.value).glob("*.md")):
+            data = frontmatter.split(path.read_text(encoding="utf-8")).data
+            key = str(data.pop("key", path.stem))
+            keep = RELEASE_WIKI_FIELDS if collection is Collection.RELEASES else data
+            owned = set(owned_fields(collection))
+            values = {
+                k: v
+                for k, v in data.items()
+                if k in keep and not k.startswith("opsync") and k not in owned
+            }
+            wiki.write_record(RecordWrite(ref=f"{collection.value}/{key}", values=values))
+
+
+@pytest.fixture
+def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Acme]:
+    notion_time = Clock(datetime(2026, 12, 3, 20, 0, 10, tzinfo=UTC))
+    local_time = Clock(datetime(2026, 12, 3, 20, 0, 10, tzinfo=UTC))
+    with NotionEmulator(rate_limit=None, clock=notion_time) as emulator:
+        monkeypatch.setenv("NOTION_TOKEN", emulator.token)
+        monkeypatch.setenv("OPSYNC_NOTION_BASE_URL", emulator.base_url)
+        folder = tmp_path / "acme"
+        shutil.copytree(EXAMPLE, folder)
+        defaults = NotionConnectorConfig()
+        api = NotionApi(defaults, bucket=TokenBucket(1000.0, 100))
+        try:
+            ids = bootstrap(api, emulator.root_page_id, defaults).ids
+        finally:
+            api.close()
+        config = NotionConnectorConfig.model_validate(
+            {
+                "collections": {
+                    where: {"database_id": db, "data_source_id": ds}
+                    for where, (db, ds) in ids.items()
+                    if where != PAGES
+                },
+                "full_pass_hours": 24,
+            }
+        )
+        pages = CollectionMapping(database_id=ids[PAGES][0], data_source_id=ids[PAGES][1])
+        org = load_config(folder / "opsync.toml")
+        people, areas = org.snapshot_people()
+        state = tmp_path / "state" / "state.db"
+        state.parent.mkdir()
+        cache = state.with_name("state.db.notion-notion.json")
+        local = LocalWorkspace(
+            tracker=folder / "tracker" / "releases.yaml",
+            wiki=folder / "wiki",
+            pages=folder / "pages",
+            outbox=folder / "outbox",
+            people=people,
+            product_areas=areas,
+        )
+
+        def build() -> RunSpec:
+            wiki = NotionWiki(
+                config,
+                people,
+                areas,
+                pages=pages,
+                bucket=TokenBucket(1000.0, 100),
+                cache_path=cache,
+                clock=local_time,
+            )
+            return RunSpec(
+                workspace=wiki,
+                tracker=local,
+                notifier=local,
+                feeds=local,
+                calendar=org.calendar(),
+                settings=org.settings,
+                state_path=state,
+                identity="acme-notion",
+                org_name=org.org.name,
+            )
+
+        spec = build()
+        assert isinstance(spec.workspace, NotionWiki)
+        seed(spec.workspace, folder)
+        editor = Client(auth=emulator.person_token, base_url=emulator.base_url, retry=False)
+        acme = Acme(emulator, notion_time, local_time, spec, cache, build, editor)
+        try:
+            yield acme
+        finally:
+            acme.wiki.close()
+            editor.close()
+
+
+def keys(acme: Acme, where: str) -> Counter[str]:
+    """Live rows per opsync key, listed in full (not through the mirror)."""
+    api = acme.wiki.api
+    source = acme.wiki.catalog.source(where)
+    found: Counter[str] = Counter()
+    for row in api.paginate(api.sdk.data_sources.query, source, what=where):
+        found[plain_text(row["properties"]["opsync key"]["rich_text"])] += 1
+    return found
+
+
+def row_id(acme: Acme, where: str, key: str) -> str:
+    api = acme.wiki.api
+    flt = {"property": "opsync key", "rich_text": {"equals": key}}
+    answer = api.call(api.sdk.data_sources.query, acme.wiki.catalog.source(where), filter=flt)
+    return str(answer["results"][0]["id"])
+
+
+def first_sync(acme: Acme) -> RunReport:
+    report = acme.sync()
+    assert report.failed == [] and report.plan.operations
+    acme.restart()
+    acme.notion_time.at += timedelta(seconds=20)  # still the same minute
+    acme.emulator.reset_counts()
+    return report
+
+
+def test_a_no_op_sync_queries_each_data_source_once_and_lists_no_block(acme: Acme) -> None:
+    first_sync(acme)
+    assert acme.cache.is_file()
+    second = acme.sync()
+    assert second.plan.operations == () and second.plan.conflicts == ()
+    counts = acme.emulator.counts
+    sources = len(acme.wiki.config.collections) + 1  # and the pages
+    assert counts.of(*QUERY) <= sources and counts.of(*CHILDREN) == 0
+    assert counts.writes == 0 and counts.reads == counts.of(*QUERY)
+
+
+def test_the_mirrored_read_is_the_full_read(acme: Acme) -> None:
+    first_sync(acme)
+    releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
+    mirrored = acme.wiki.read(releases)
+    assert acme.emulator.counts.of(*CHILDREN) == 0
+    acme.restart()
+    acme.cache.unlink()
+    full = acme.wiki.read(releases)
+    assert acme.emulator.counts.of(*CHILDREN) > 0
+    assert mirrored.snapshot == full.snapshot
+    assert mirrored.records == full.records and mirrored.pages == full.pages
+
+
+def test_a_persons_edit_later_in_the_same_minute_is_seen(acme: Acme) -> None:
+    first_sync(acme)
+    releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
+    acme.wiki.read(releases)  # the watermark is now this minute's stamp
+    acme.notion_time.at += timedelta(seconds=25)  # 20:00:55: the edit keeps that stamp
+    text = [{"type": "text", "text": {"content": "Edited by a person"}}]
+    decision = row_id(acme, "decisions", "DEC-013")
+    acme.person.pages.update(decision, properties={"Context": {"rich_text": text}})
+    after = acme.wiki.read(releases)
+    found = next(d for d in after.snapshot.decisions if d.key == "DEC-013")
+    assert found.context == "Edited by a person"
+    assert acme.emulator.counts.of(*CHILDREN) == 0  # and it was an incremental read
+
+
+def test_a_persons_region_edit_in_the_minute_of_our_write_is_a_conflict(acme: Acme) -> None:
+    made = first_sync(acme)
+    key = sorted(op.target for op in made.plan.operations if op.kind == "create_page")[0]
+    page = row_id(acme, PAGES, key)
+    api = acme.wiki.api
+    callout = next(
+        b
+        for b in api.call(api.sdk.blocks.children.list, page)["results"]
+        if b["type"] == "callout" and b["has_children"]
+    )
+    inner = api.call(api.sdk.blocks.children.list, callout["id"])["results"][0]
+    kind = inner["type"]
+    text = [{"type": "text", "text": {"content": "changed by hand"}}]
+    acme.person.blocks.update(inner["id"], **{kind: {"rich_text": text}})
+    report = acme.sync()
+    assert report.plan.conflicts, "the edit kept the page's stamp; its editor changed"
+
+
+def test_a_trashed_row_goes_at_the_next_full_pass(acme: Acme) -> None:
+    first_sync(acme)
+    acme.person.pages.update(row_id(acme, "decisions", "DEC-013"), in_trash=True)
+    releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
+    assert "decisions/DEC-013" in acme.wiki.read(releases).records  # not yet: incremental
+    acme.local_time.at += timedelta(hours=25)
+    after = acme.wiki.read(releases)
+    assert "decisions/DEC-013" not in after.records
+    assert all(d.key != "DEC-013" for d in after.snapshot.decisions)
+
+
+def test_losing_the_mirror_costs_a_full_read_and_no_duplicate(acme: Acme) -> None:
+    first_sync(acme)
+    acme.cache.unlink()
+    report = acme.sync()
+    assert report.plan.operations == () and report.failed == []
+    assert acme.emulator.counts.of(*CHILDREN) > 0 and acme.emulator.counts.writes == 0
+    for where in (PAGES, "releases", "decisions"):
+        assert set(keys(acme, where).values()) == {1}, where
+
+
+def test_an_unreadable_mirror_is_read_again_in_full(acme: Acme) -> None:
+    first_sync(acme)
+    acme.cache.write_text("{not json", encoding="utf-8")
+    acme.restart()
+    report = acme.sync()
+    assert report.plan.operations == () and acme.emulator.counts.of(*CHILDREN) > 0
