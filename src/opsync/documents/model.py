@@ -143,6 +143,11 @@ def find_region(blocks: Sequence[Block], key: str) -> Region | None:
     return None
 
 
+def region_keys(blocks: Sequence[Block]) -> list[str]:
+    """Keys of the owned regions at the top level of a page, in page order."""
+    return [block.key for block in blocks if isinstance(block, Region)]
+
+
 Region.model_rebuild()
 ListItem.model_rebuild()
 Document.model_rebuild()

@@ -22,7 +22,7 @@ from opsync.connectors.base import (
     ReadResult,
     RecordWrite,
 )
-from opsync.documents.model import Block, Document, Region
+from opsync.documents.model import Document, region_keys
 from opsync.engine.desired import Desired
 
 Payload = RecordWrite | PageWrite | FileWrite | Message
@@ -61,14 +61,6 @@ class Plan:
 def _digest(*parts: Any) -> str:
     blob = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
-
-
-def region_keys(blocks: tuple[Block, ...]) -> list[str]:
-    keys: list[str] = []
-    for block in blocks:
-        if isinstance(block, Region):
-            keys.append(block.key)
-    return keys
 
 
 def _page_collection(key: str) -> str:

@@ -12,7 +12,7 @@ the next run does not read again what it has just written.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -39,23 +39,12 @@ from opsync.connectors.notion.reader import (
     outside_text,
     page_property_names,
 )
-from opsync.documents.model import Block, Document, Region
+from opsync.documents.model import Document, find_region, region_keys
 from opsync.domain import Collection, Finding
 from opsync.errors import ConnectorError, PermanentError
 
 # Notion-Version from which `after` became `position` (NOTES.md 1, 11).
 _POSITION_VERSION = "2026-03-11"
-
-
-def find_region(blocks: Sequence[Block], key: str) -> Region | None:
-    for block in blocks:
-        if isinstance(block, Region):
-            if block.key == key:
-                return block
-            inner = find_region(block.children, key)
-            if inner is not None:
-                return inner
-    return None
 
 
 def region_content(document: Document, key: str) -> str:
@@ -210,11 +199,7 @@ class Writer:
     def _create_page(self, op: PageWrite) -> None:
         record = f"pages/{op.key}"
         blocks = render_blocks(op.document.children)
-        done = {
-            r.key: region_content(op.document, r.key)
-            for r in op.document.children
-            if isinstance(r, Region)
-        }
+        done = {key: region_content(op.document, key) for key in region_keys(op.document.children)}
         parent = {"type": "data_source_id", "data_source_id": self.catalog.source(PAGES)}
         calls = plan_appends("", blocks)
         regions = {k: RegionState(content=h, edited=False) for k, h in done.items()}
@@ -250,7 +235,7 @@ class Writer:
 
     def _update_page(self, op: PageWrite, page: PageRead) -> None:
         record = f"pages/{op.key}"
-        regions = op.regions or tuple(r.key for r in op.document.children if isinstance(r, Region))
+        regions = op.regions or tuple(region_keys(op.document.children))
         present = find_regions(page.blocks)
         stored = dict(page.stored)
         states = dict(self.reader.regions(page))
