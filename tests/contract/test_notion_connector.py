@@ -123,12 +123,12 @@ def test_bootstrap_creates_databases_and_views_and_a_rerun_creates_nothing(
     wiki = NotionWiki(NotionConnectorConfig(collections=ids), pages=pages, bucket=fast())
     try:
         assert wiki.check() == []
-        broken = {"Handoff due": None, "Launch date": {"checkbox": {}}}
+        broken = {"Handoff due": None, "Launch date": {"checkbox": {}}, "opsync hashes": None}
         sdk.data_sources.update(made.ids["releases"][1], properties=broken)
         problems = {f.field: f.message for f in wiki.check()}
     finally:
         wiki.close()
-    assert set(problems) == {"releases.handoff_due", "releases.launch_date"}
+    assert set(problems) == {"releases.handoff_due", "releases.launch_date", "releases.hashes"}
     assert "no property" in problems["releases.handoff_due"]
     assert "a checkbox property" in problems["releases.launch_date"]
     block = tomllib.loads(made.config_block(config))

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from notion_client import Client
@@ -270,3 +271,70 @@ def test_an_unreadable_mirror_is_read_again_in_full(acme: Acme) -> None:
     acme.restart()
     report = acme.sync()
     assert report.plan.operations == () and acme.emulator.counts.of(*CHILDREN) > 0
+
+
+def release_row(acme: Acme, key: str) -> dict[str, Any]:
+    return dict(acme.person.pages.retrieve(row_id(acme, "releases", key)))
+
+
+def status_of(row: dict[str, Any]) -> str | None:
+    chosen = row["properties"]["Enablement status"]["select"]
+    return None if chosen is None else str(chosen["name"])
+
+
+def a_persons_status_edit(acme: Acme) -> tuple[str, str, str]:
+    """A release row whose enablement status opsync wrote, set by hand to another option:
+    (key, what opsync wrote, what the person chose)."""
+    api = acme.wiki.api
+    source = acme.wiki.catalog.source("releases")
+    for row in api.paginate(api.sdk.data_sources.query, source, what="releases"):
+        ours = status_of(row)
+        if ours is not None:
+            theirs = "late" if ours != "late" else "done"
+            acme.person.pages.update(
+                row["id"], properties={"Enablement status": {"select": {"name": theirs}}}
+            )
+            key = plain_text(row["properties"]["opsync key"]["rich_text"])
+            return key, ours, theirs
+    raise AssertionError("no release has an enablement status")
+
+
+def test_a_persons_edit_of_an_owned_property_is_a_conflict_left_alone(acme: Acme) -> None:
+    first_sync(acme)
+    key, _, theirs = a_persons_status_edit(acme)
+    report = acme.sync()
+    conflicts = {c.target: c for c in report.plan.conflicts}
+    assert f"releases/{key}" in conflicts, "the hand edit was about to be overwritten"
+    assert "enablement_status" in conflicts[f"releases/{key}"].part
+    assert all(op.target != f"releases/{key}" for op in report.plan.operations)
+    assert status_of(release_row(acme, key)) == theirs
+    acme.restart()
+    again = acme.sync()  # still a conflict on the next run: the mirror forgets nothing
+    assert f"releases/{key}" in {c.target for c in again.plan.conflicts}
+    assert status_of(release_row(acme, key)) == theirs
+
+
+def test_force_overwrites_a_hand_edit_and_later_runs_are_quiet(acme: Acme) -> None:
+    first_sync(acme)
+    key, ours, _ = a_persons_status_edit(acme)
+    forced = run(acme.spec, NOW, write=True, force=True)
+    assert forced.failed == [] and not forced.plan.conflicts
+    assert status_of(release_row(acme, key)) == ours
+    acme.restart()
+    quiet = acme.sync()
+    assert quiet.plan.conflicts == () and quiet.plan.operations == ()
+    releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
+    states = acme.wiki.read(releases).records.values()
+    assert [s.ref for s in states if s.edited] == []  # what opsync wrote reads back as its own
+
+
+def test_a_lost_state_and_mirror_still_see_the_hand_edit(acme: Acme) -> None:
+    first_sync(acme)
+    key, _, theirs = a_persons_status_edit(acme)
+    acme.cache.unlink()
+    for leftover in acme.cache.parent.glob("state.db*"):
+        leftover.unlink()
+    acme.restart()
+    report = acme.sync()
+    assert f"releases/{key}" in {c.target for c in report.plan.conflicts}
+    assert status_of(release_row(acme, key)) == theirs

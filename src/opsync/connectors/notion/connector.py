@@ -24,6 +24,7 @@ from opsync.connectors.base import (
 )
 from opsync.connectors.notion.bootstrap import property_schema
 from opsync.connectors.notion.client import NotionApi
+from opsync.connectors.notion.hashes import HASHES_FIELD
 from opsync.connectors.notion.mapping import (
     CollectionMapping,
     NotionConnectorConfig,
@@ -69,7 +70,7 @@ def needed(
     names = property_names(config, collection)
     return [
         (f, names[f], next(iter(property_schema(config, collection, f))))
-        for f in ("key", *owned_fields(collection))
+        for f in ("key", *owned_fields(collection), HASHES_FIELD)
     ]
 
 

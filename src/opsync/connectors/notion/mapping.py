@@ -25,6 +25,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from opsync.config import TokenConnectorConfig, register_connector_config
 from opsync.config_problems import invalid, suggest
 from opsync.connectors.local.mapping import RECORD_MODELS, RELEASE_WIKI_FIELDS, TRACKER_FIELDS
+from opsync.connectors.notion.hashes import HASHES_FIELD
 from opsync.connectors.notion.properties import (
     DateRange,
     FileRef,
@@ -74,6 +75,7 @@ DERIVED_FIELDS: dict[Collection, tuple[str, ...]] = {
 TITLE_FIELDS = {Collection.DECISIONS: "decision", Collection.INSIGHTS: "summary"}
 _NAMES = {
     "key": "opsync key",
+    HASHES_FIELD: "opsync hashes",
     "pm": "PM",
     "url": "URL",
     "go_no_go": "Go/no-go",
@@ -89,14 +91,15 @@ DEFAULT_OPTIONS: dict[Collection, dict[str, dict[str, str]]] = {
 
 
 def domain_fields(collection: Collection) -> tuple[str, ...]:
-    """Every field of ``collection`` a Notion property can hold, ``key`` first."""
+    """Every field of ``collection`` a Notion property can hold, ``key`` first, and the
+    hashes of what opsync last wrote (``hashes.py``) last."""
     if collection is Collection.RELEASES:
         fields: tuple[str, ...] = (*TRACKER_FIELDS, *RELEASE_WIKI_FIELDS)
     elif collection in RECORD_MODELS:
         fields = tuple(f for f in RECORD_MODELS[collection].model_fields if f != "key")
     else:  # generated pages
-        fields = ("title",)
-    return ("key", *fields, *DERIVED_FIELDS.get(collection, ()))
+        return ("key", "title")
+    return ("key", *fields, *DERIVED_FIELDS.get(collection, ()), HASHES_FIELD)
 
 
 def default_name(collection: Collection, field: str) -> str:

@@ -29,6 +29,7 @@ from opsync.connectors.local.mapping import (
 from opsync.connectors.notion.blocks import find_regions, region_hash, region_marker
 from opsync.connectors.notion.chunks import block_type, children_of
 from opsync.connectors.notion.client import NotionApi
+from opsync.connectors.notion.hashes import HASHES_FIELD, edited_fields, load_hashes
 from opsync.connectors.notion.mapping import (
     DERIVED_FIELDS,
     TITLE_FIELDS,
@@ -38,7 +39,7 @@ from opsync.connectors.notion.mapping import (
     property_names,
 )
 from opsync.connectors.notion.mirror import Mirror, PageMemo, is_live
-from opsync.connectors.notion.properties import parse_value, plain_text
+from opsync.connectors.notion.properties import parse_value, plain_text, property_type
 from opsync.domain import Collection, Finding, Level, Person, ProductArea, Release, Snapshot, ref
 from opsync.errors import ConfigError
 
@@ -82,10 +83,13 @@ class PageRead:
 
 @dataclass
 class Known:
-    """What a read found, for the writes of the same run: row ids by record ref, pages whose
-    blocks were read, and the rows of those whose blocks were not (read when written)."""
+    """What a read found, for the writes of the same run: row ids by record ref, the hashes
+    each row holds of what opsync last wrote, related page id → key, pages whose blocks were
+    read, and the rows of those whose blocks were not (read when written)."""
 
     records: dict[str, str] = field(default_factory=dict)
+    hashes: dict[str, dict[str, str]] = field(default_factory=dict)
+    page_keys: dict[str, str] = field(default_factory=dict)
     pages: dict[str, PageRead] = field(default_factory=dict)
     rows: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -239,6 +243,7 @@ class Reader:
         result.findings.extend(tracker.findings)
         rows = {c: self.catalog.rows(c.value) for c in self.catalog.configured()}
         page_keys = {str(r["id"]): k for c, found in rows.items() for k, r in self._keyed(c, found)}
+        self.known.page_keys = page_keys
         records: dict[Collection, list[BaseModel]] = {c: [] for c in RECORD_MODELS}
         wiki_releases: dict[str, dict[str, Any]] = {}
         seen: dict[str, str] = {}
@@ -252,8 +257,10 @@ class Reader:
                 fields, problems = page_to_fields(row, self.config, collection, page_keys)
                 result.findings.extend(problems)
                 self.known.records[record] = str(row["id"])
+                owned = self.owned(collection, fields, row)
+                stored = self.known.hashes[record] = load_hashes(fields.pop(HASHES_FIELD, None))
                 result.records[record] = RecordState(
-                    ref=record, path=url, owned=self._owned(collection, fields, row)
+                    ref=record, path=url, owned=owned, edited=edited_fields(owned, stored)
                 )
                 if collection is Collection.RELEASES:
                     wiki_releases[key] = {f: fields[f] for f in RELEASE_WIKI_FIELDS if f in fields}
@@ -294,15 +301,16 @@ class Reader:
                     yield value.strip(), row
                     break
 
-    def _owned(
+    def owned(
         self, collection: Collection, fields: Mapping[str, Any], row: Mapping[str, Any]
     ) -> dict[str, Any]:
+        """The owned fields of a row (or of a request body, read back as Notion stores it)."""
         owned = {f: fields[f] for f in owned_fields(collection) if f in fields}
         if collection is Collection.RELEASES:
             names = property_names(self.config, collection)
             props = row.get("properties") or {}
             for flag in _NULLABLE_FLAGS:
-                kind = (props.get(names[flag]) or {}).get("type")
+                kind = property_type(props.get(names[flag]) or {})
                 if kind == "checkbox" and owned.get(flag) is False:
                     owned[flag] = None
         return owned

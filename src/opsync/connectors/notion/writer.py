@@ -29,7 +29,13 @@ from opsync.connectors.notion.blocks import (
     render_region,
 )
 from opsync.connectors.notion.chunks import Payload, children_of, plan_appends, resolve
-from opsync.connectors.notion.mapping import NotionConnectorConfig, fields_to_properties
+from opsync.connectors.notion.hashes import HASHES_FIELD, dump_hashes, value_hash
+from opsync.connectors.notion.mapping import (
+    NotionConnectorConfig,
+    fields_to_properties,
+    page_to_fields,
+    property_names,
+)
 from opsync.connectors.notion.mirror import PageMemo
 from opsync.connectors.notion.properties import build_value, property_type
 from opsync.connectors.notion.reader import (
@@ -112,6 +118,25 @@ class Writer:
         with _about(op.ref):
             self._write_record(op)
 
+    def _with_hashes(
+        self, collection: Collection, record: str, props: dict[str, Any], schema: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """``props`` plus the row's hashes of what opsync wrote, this write's fields updated
+        (read back from the body as a read parses the row); unchanged without the property."""
+        name = property_names(self.config, collection)[HASHES_FIELD]
+        if property_type(schema.get(name) or {}) != "rich_text":
+            return props  # doctor reports it: without it, edits cannot be told apart
+        fields, _ = page_to_fields(
+            {"properties": props}, self.config, collection, self.reader.known.page_keys
+        )
+        written = self.reader.owned(collection, fields, {"properties": props})
+        before = self.reader.known.hashes.get(record, {})
+        hashes = {**before, **{f: value_hash(v) for f, v in written.items()}}
+        if not written or hashes == before:
+            return props
+        self.reader.known.hashes[record] = hashes
+        return {**props, name: build_value("rich_text", dump_hashes(hashes))}
+
     def _write_record(self, op: RecordWrite) -> None:
         name, _, key = op.ref.partition("/")
         collection = Collection(name)
@@ -120,6 +145,7 @@ class Writer:
         props, problems = fields_to_properties(
             op.values, schema, self.config, collection, record=op.ref
         )
+        props = self._with_hashes(collection, op.ref, props, schema)
         page_id = known.get(op.ref)
         if page_id is None:
             keyed, missing = fields_to_properties(
