@@ -4,10 +4,11 @@ trashed rows and a lost mirror are still handled as a full read would."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "opsync" / "examples" / 
 NOW = datetime.fromisoformat("2026-12-03T15:00:00-05:00")
 QUERY = ("POST", "/v1/data_sources/{data_source_id}/query")
 CHILDREN = ("GET", "/v1/blocks/{block_id}/children")
+DATABASE = ("GET", "/v1/databases/{database_id}")
 
 
 class Clock:
@@ -338,3 +340,44 @@ def test_a_lost_state_and_mirror_still_see_the_hand_edit(acme: Acme) -> None:
     report = acme.sync()
     assert f"releases/{key}" in {c.target for c in report.plan.conflicts}
     assert status_of(release_row(acme, key)) == theirs
+
+
+def test_an_earlier_versions_database_ids_are_migrated_not_recreated(acme: Acme) -> None:
+    """A config for the older API holds each database's id as its data source id."""
+    first_sync(acme)
+    current = acme.wiki
+    old = {
+        where: {"database_id": mapping.database_id, "data_source_id": mapping.database_id}
+        for where, mapping in current.config.collections.items()
+    }
+    config = current.config.model_copy(
+        update={
+            "collections": NotionConnectorConfig.model_validate({"collections": old}).collections
+        }
+    )
+    assert config.identity() == current.config.identity()  # no identity change to accept
+    pages = current.catalog.pages
+    assert pages is not None
+    earlier = pages.model_copy(update={"data_source_id": pages.database_id})
+    org = (current.reader.people, current.reader.areas)
+    current.close()
+
+    def migrated() -> NotionWiki:
+        fast = TokenBucket(1000.0, 100)
+        return NotionWiki(config, *org, pages=earlier, bucket=fast, cache_path=acme.cache)
+
+    acme.spec = replace(acme.spec, workspace=migrated())
+    report = acme.sync()
+    assert report.failed == [] and report.plan.operations == ()
+    assert acme.emulator.counts.writes == 0  # no page, row or database created
+    noted = {f.field for f in report.findings if f.code == "notion.id-migrated"}
+    assert noted == {f"{where}.data_source_id" for where in [*old, PAGES]}
+    resolved = json.loads(acme.cache.read_text(encoding="utf-8"))["resolved"]
+    for where, entry in old.items():
+        assert resolved[f"id:{entry['database_id']}"] == acme.wiki.catalog.source(where)
+    acme.wiki.close()
+    acme.spec = replace(acme.spec, workspace=migrated())
+    acme.emulator.reset_counts()
+    again = acme.sync()  # resolved once: no database is looked up again
+    assert again.plan.operations == () and acme.emulator.counts.of(*DATABASE) == 0
+    assert {f.field for f in again.findings if f.code == "notion.id-migrated"} == noted

@@ -26,6 +26,12 @@ from opsync.errors import AuthError, ConfigError, ConnectorError, PermanentError
 from opsync.http import Attempt, PolicyTransport, RedactingFilter, RetryPolicy, TokenBucket
 from opsync.http.redact import redact_text
 
+
+class NotFoundError(PermanentError):
+    """Notion answered 404 ``object_not_found``: the object is gone, not shared, or the id
+    names another kind of object (a database id where a data source id is expected)."""
+
+
 DEFAULT_TOKEN_ENV = "NOTION_TOKEN"
 BASE_URL_ENV = "OPSYNC_NOTION_BASE_URL"
 PAGE_SIZE = 100  # Notion's maximum (NOTES.md 4, 8)
@@ -190,6 +196,7 @@ class NotionApi:
             return TransientError(message, connector=self.name, request=request, record=record)
         if code == "object_not_found":
             message += "; share the page or database with the integration (⋯ → Connections)"
+            return NotFoundError(message, connector=self.name, request=request, record=record)
         return PermanentError(message, connector=self.name, request=request, record=record)
 
     def paginate(

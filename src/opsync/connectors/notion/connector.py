@@ -164,7 +164,7 @@ class NotionWiki:
                 else:
                     continue
                 findings.append(_problem(record, f"{where}.{field}", message))
-        return findings
+        return [*findings, *self.catalog.sources.notes]
 
     def counts(self) -> dict[str, int]:
         return self.api.counts()

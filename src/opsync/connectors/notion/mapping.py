@@ -146,6 +146,13 @@ class NotionConnectorConfig(TokenConnectorConfig):
     )
     pages: CollectionMapping | None = Field(None, description="Database of generated pages.")
 
+    def identity(self) -> dict[str, str]:
+        """Where records live: each database and names, not the data source id (found from
+        the database, or an earlier version's database id migrated by ``sources.py``)."""
+        no_source = {"collections": {"__all__": {"data_source_id"}}, "pages": {"data_source_id"}}
+        dump = self.model_dump(exclude=no_source)  # type: ignore[arg-type]
+        return {k: str(v) for k, v in dump.items() if k not in self.NOT_IDENTITY}
+
     @model_validator(mode="after")
     def _known_names(self) -> NotionConnectorConfig:
         for collection, entry in self.collections.items():

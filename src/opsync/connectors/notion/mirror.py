@@ -126,6 +126,7 @@ class Mirror:
         self.path, self.version, self.full_pass, self.clock = path, version, full_pass, clock
         self.sources: dict[str, _Source] = {}
         self.pages: dict[str, PageMemo] = {}
+        self.resolved: dict[str, str] = {}  # where a configured id led, by sources.py's key
         self.full_at: datetime | None = None
         self._saved = ""
         self._loaded = False
@@ -151,9 +152,24 @@ class Mirror:
             }
             pages = {str(k): PageMemo.load(v) for k, v in data["pages"].items()}
             full_at = datetime.fromisoformat(data["full_at"]) if data["full_at"] else None
+            resolved = {str(k): str(v) for k, v in (data.get("resolved") or {}).items()}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return  # unreadable: a full read rebuilds it
         self.sources, self.pages, self.full_at, self._saved = sources, pages, full_at, text
+        self.resolved = resolved
+
+    def resolution(self, key: str) -> str | None:
+        """The data source a configured id was resolved to before, if known."""
+        self._load()
+        return self.resolved.get(key)
+
+    def resolve(self, key: str, source: str | None) -> None:
+        """Remember (``None``: forget) where a configured id leads; saved with the rest."""
+        self._load()
+        if source is None:
+            self.resolved.pop(key, None)
+        else:
+            self.resolved[key] = source
 
     def begin(self) -> bool:
         """Whether this run reads every row (a full pass)."""
@@ -220,6 +236,7 @@ class Mirror:
                     s: {"watermark": v.watermark, "rows": v.rows} for s, v in self.sources.items()
                 },
                 "pages": {k: v.dump() for k, v in sorted(self.pages.items())},
+                "resolved": dict(sorted(self.resolved.items())),
             },
             separators=(",", ":"),
         )

@@ -40,10 +40,10 @@ from opsync.connectors.notion.mapping import (
 )
 from opsync.connectors.notion.mirror import Mirror, PageMemo, is_live
 from opsync.connectors.notion.properties import parse_value, plain_text, property_type
+from opsync.connectors.notion.sources import PAGES as PAGES
+from opsync.connectors.notion.sources import Sources
 from opsync.domain import Collection, Finding, Level, Person, ProductArea, Release, Snapshot, ref
-from opsync.errors import ConfigError
 
-PAGES = "pages"  # the data source of generated pages, beside the domain's collections
 PAGE_FIELDS = {
     "key": "opsync key",
     "title": "Name",
@@ -95,8 +95,8 @@ class Known:
 
 
 class Catalog:
-    """Where each collection lives: its data source resolved from the database once per run,
-    and its schema read once, when a write first needs it."""
+    """Where each collection lives: its data source (``sources.py``), and its schema read
+    once, when a write first needs it."""
 
     def __init__(
         self,
@@ -109,63 +109,40 @@ class Catalog:
         self.api, self.config, self.pages, self.name = api, config, pages, name
         self.mirror = mirror
         self.full = True  # whether this run's reads list every row
-        self._sources: dict[str, str] = {}
+        self.sources = Sources(api, config, pages, name, mirror)
         self._schemas: dict[str, Mapping[str, Any]] = {}
 
     def reset(self) -> None:
-        self._sources.clear()
+        self.sources.reset()
         self._schemas.clear()
 
     def mapping(self, where: str) -> CollectionMapping | None:
-        if where == PAGES:
-            return self.pages
-        return self.config.collections.get(Collection(where))
+        return self.sources.mapping(where)
 
     def configured(self) -> list[Collection]:
         return [c for c in READ_ORDER if c in self.config.collections]
 
     def source(self, where: str) -> str:
         """The data source id of collection ``where`` (or of the pages)."""
-        if where not in self._sources:
-            self._sources[where] = self._resolve(where)
-        return self._sources[where]
+        return self.sources.get(where)
 
     def schema(self, where: str) -> Mapping[str, Any]:
         """The data source's properties by name."""
         if where not in self._schemas:
-            found = self.api.call(self.api.sdk.data_sources.retrieve, self.source(where))
+            found = self.sources.using(
+                where, lambda source: self.api.call(self.api.sdk.data_sources.retrieve, source)
+            )
             self._schemas[where] = found.get("properties") or {}
         return self._schemas[where]
-
-    def _resolve(self, where: str) -> str:
-        key = f"connectors.{self.name}." + ("pages" if where == PAGES else f"collections.{where}")
-        entry = self.mapping(where)
-        if entry is None:
-            raise ConfigError(
-                f"no Notion database is mapped for {where}",
-                key=key,
-                hint="run `opsync bootstrap notion` and paste the block it prints",
-            )
-        if entry.data_source_id:
-            return entry.data_source_id
-        database = self.api.call(self.api.sdk.databases.retrieve, entry.database_id)
-        sources = [(str(s.get("name") or ""), str(s["id"])) for s in database.get("data_sources")]
-        chosen = [i for n, i in sources if entry.data_source_name in (None, n)]
-        if len(chosen) == 1:
-            return chosen[0]
-        names = ", ".join(f'"{n}"' for n, _ in sources) or "none"
-        wanted = f' named "{entry.data_source_name}"' if entry.data_source_name else ""
-        raise ConfigError(
-            f"the {where} database holds {len(sources)} data sources ({names}), and not "
-            f"exactly one{wanted}",
-            key=f"{key}.data_source_name",
-            hint="name the one opsync uses: data_source_name = <one of the names above>",
-        )
 
     def rows(self, where: str) -> list[Mapping[str, Any]]:
         """Every live page of the data source, oldest first (so the first of two pages with
         one key is the one kept); with a mirror, only those edited lately are queried."""
-        source = self.source(where)
+        results = self.sources.using(where, lambda source: self._rows(where, source))
+        live = [r for r in results if is_live(r)]
+        return sorted(live, key=lambda r: (str(r.get("created_time") or ""), str(r.get("id"))))
+
+    def _rows(self, where: str, source: str) -> list[Mapping[str, Any]]:
         since = self.mirror.since(source, self.full) if self.mirror is not None else None
         extra: dict[str, Any] = {}
         if since is not None:
@@ -177,9 +154,8 @@ class Catalog:
             self.api.sdk.data_sources.query, source, what=f"the {where} data source", **extra
         )
         if self.mirror is not None:
-            results = iter(self.mirror.rows(source, results, whole=since is None))
-        live = [r for r in results if is_live(r)]
-        return sorted(live, key=lambda r: (str(r.get("created_time") or ""), str(r.get("id"))))
+            return self.mirror.rows(source, results, whole=since is None)
+        return list(results)
 
 
 def _duplicate(record: str, url: str, first: str) -> Finding:
@@ -276,6 +252,7 @@ class Reader:
             if release is not None:
                 releases.append(release)
         bundles = self._pages(result) if self.catalog.pages is not None else []
+        result.findings.extend(self.catalog.sources.notes)
         if mirror is not None:
             mirror.finish(full, result.pages if self.catalog.pages is not None else None)
         result.snapshot = Snapshot(
