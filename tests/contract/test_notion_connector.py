@@ -397,3 +397,58 @@ def test_the_connector_counts_what_the_emulator_counts_and_opens_the_sdk_one_way
             if isinstance(node, ast.Call) and ast.unparse(node.func) == "Client":
                 opened.append(path.name)
     assert opened == ["client.py"]
+
+
+def views_of(sdk: Client, database: str) -> dict[str, dict[str, Any]]:
+    listed = sdk.views.list(database_id=database)["results"]
+    return {v["name"]: v for v in (sdk.views.retrieve(i["id"]) for i in listed)}
+
+
+def test_bootstrap_views_are_laid_out_and_an_older_bootstraps_get_their_layout(
+    env: NotionEmulator, sdk: Client
+) -> None:
+    config = NotionConnectorConfig()
+    api = NotionApi(config, bucket=fast())
+    try:
+        made = bootstrap(api, env.root_page_id, config)
+        releases_db, releases_ds = made.ids["releases"]
+        ids = {n: p["id"] for n, p in sdk.data_sources.retrieve(releases_ds)["properties"].items()}
+        views = views_of(sdk, releases_db)
+        assert views["Enablement board"]["configuration"]["group_by"] == {
+            "type": "select",
+            "property_id": ids["Enablement status"],
+        }
+        assert views["Launch calendar"]["configuration"]["date_property_id"] == ids["Launch date"]
+        soon = views["Launching in the next 14 days"]["filter"]["and"]
+        assert {"property": "Launched", "checkbox": {"equals": False}} in soon
+        assert {"property": "Launch date", "date": {"next_week": {}}} in soon[1]["or"]
+        roadmap_db, roadmap_ds = made.ids["roadmap_items"]
+        road = {n: p["id"] for n, p in sdk.data_sources.retrieve(roadmap_ds)["properties"].items()}
+        timeline = views_of(sdk, roadmap_db)["Roadmap timeline"]["configuration"]
+        assert (timeline["date_property_id"], timeline["end_date_property_id"]) == (
+            road["Start"],
+            road["End"],
+        )
+        # An older bootstrap made the board and the timeline without a layout.
+        for database, name in ((releases_db, "Enablement board"), (roadmap_db, "Roadmap timeline")):
+            old = views_of(sdk, database)[name]
+            sdk.views.delete(old["id"])
+            sdk.views.create(
+                database_id=database,
+                data_source_id=old["data_source_id"],
+                name=name,
+                type=old["type"],
+            )
+        env.reset_counts()
+        upgraded = bootstrap(api, env.root_page_id, config)
+        assert sorted(upgraded.created) == [
+            "layout of view Releases / Enablement board",
+            "layout of view Roadmap items / Roadmap timeline",
+        ]
+        assert env.counts.writes == 2
+        assert views_of(sdk, releases_db)["Enablement board"]["configuration"]["group_by"]
+        env.reset_counts()
+        again = bootstrap(api, env.root_page_id, config)
+    finally:
+        api.close()
+    assert again.created == [] and again.problems == [] and env.counts.writes == 0

@@ -258,3 +258,43 @@ def test_a_persons_block_edit_marks_the_page_as_theirs(notion_emulator: NotionEm
     assert person.users.me()["type"] == "person"
     bot.close()
     person.close()
+
+
+def test_a_views_configuration_names_properties_by_id_with_the_right_type(
+    notion_emulator: NotionEmulator,
+) -> None:
+    notion = Client(
+        auth=notion_emulator.token, base_url=notion_emulator.base_url, retry=False, logger=LOG
+    )
+    schema = {"Name": {"title": {}}, "Stage": {"select": {}}, "When": {"date": {}}}
+    database = notion.databases.create(
+        parent={"type": "page_id", "page_id": notion_emulator.root_page_id},
+        title=[],
+        initial_data_source={"properties": schema},
+    )
+    source = database["data_sources"][0]["id"]
+    ids = {n: p["id"] for n, p in notion.data_sources.retrieve(source)["properties"].items()}
+    base = {"database_id": database["id"], "data_source_id": source, "name": "V"}
+    board = {"type": "board", "group_by": {"type": "select", "property_id": ids["Stage"]}}
+    made = notion.views.create(**base, type="board", configuration=board)
+    assert made["configuration"] == board
+    calendar = {"type": "calendar", "date_property_id": ids["When"]}
+    assert notion.views.create(**base, type="calendar", configuration=calendar)["configuration"]
+    soon = {"property": "When", "date": {"next_week": {}}}
+    assert notion.views.create(**base, type="table", filter=soon)["filter"] == soon
+    for kind, bad in (
+        ("board", {"type": "board", "group_by": {"type": "select", "property_id": "nope"}}),
+        ("board", {"type": "board", "group_by": {"type": "status", "property_id": ids["Stage"]}}),
+        ("calendar", {"type": "calendar", "date_property_id": ids["Stage"]}),
+        ("calendar", {"type": "board", "date_property_id": ids["When"]}),
+        ("chart", {"type": "chart", "chart_type": "pie"}),
+    ):
+        with pytest.raises(APIResponseError) as refused:
+            notion.views.create(**base, type=kind, configuration=bad)
+        assert refused.value.status == 400, bad
+    with pytest.raises(APIResponseError) as relative:
+        notion.views.create(
+            **base, type="table", filter={"property": "When", "date": {"next_week": 14}}
+        )
+    assert relative.value.status == 400
+    notion.close()

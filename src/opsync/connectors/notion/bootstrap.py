@@ -56,10 +56,29 @@ _KEY_FIELDS = frozenset({"pm", "eng_lead", "owner", "product_area", "routed_to"}
 
 @dataclass(frozen=True)
 class ViewSpec:
+    """A view bootstrap makes; ``layout`` names the properties its type-specific
+    configuration points at (by setting: ``group_by``, ``date_property_id``, …)."""
+
     name: str
     type: str
     filter: dict[str, Any] | None = None
     sorts: list[dict[str, Any]] | None = None
+    layout: dict[str, str] = field(default_factory=dict)
+
+    def configuration(self, schema: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The ``configuration`` body, property names turned into the ids Notion wants."""
+        if not self.layout:
+            return None
+        body: dict[str, Any] = {"type": self.type}
+        for setting, name in self.layout.items():
+            prop = schema.get(name)
+            if prop is None:
+                raise LookupError(f'the data source has no property "{name}" for {setting}')
+            if setting == "group_by":
+                body[setting] = {"type": prop["type"], "property_id": prop["id"]}
+            else:
+                body[setting] = prop["id"]
+        return body
 
 
 @dataclass
@@ -182,14 +201,23 @@ def views_for(config: NotionConnectorConfig, where: str) -> list[ViewSpec]:
 
     if collection is Collection.RELEASES:
         by_launch = [{"property": names["launch_date"], "direction": "ascending"}]
+        launch = names["launch_date"]
+        soon = {
+            "and": [
+                ticked("launched", False),
+                {"or": [{"property": launch, "date": {w: {}}} for w in ("this_week", "next_week")]},
+            ]
+        }
         return [
-            ViewSpec("Enablement board", "board"),
-            ViewSpec("Launch calendar", "calendar"),
+            ViewSpec("Enablement board", "board", layout={"group_by": names["enablement_status"]}),
+            ViewSpec("Launch calendar", "calendar", layout={"date_property_id": launch}),
             ViewSpec("Upcoming launches", "table", ticked("launched", False), by_launch),
+            ViewSpec("Launching in the next 14 days", "table", soon, by_launch),
             ViewSpec("Enablement late", "table", equals("enablement_status", "late"), by_launch),
         ]
     if collection is Collection.ROADMAP_ITEMS:
-        return [ViewSpec("Roadmap timeline", "timeline")]
+        dates = {"date_property_id": names["start"], "end_date_property_id": names["end"]}
+        return [ViewSpec("Roadmap timeline", "timeline", layout=dates)]
     if collection is Collection.INSIGHTS:
         return [
             ViewSpec("Needs triage", "table", equals("triage_status", "needs triage")),
@@ -249,35 +277,55 @@ class _Run:
         self.views(where, str(database["id"]), source)
 
     def views(self, where: str, database: str, source: str) -> None:
+        """Create the missing views; give a found one of ours the layout it lacks (made by
+        an older bootstrap). Views are a convenience: a failure is reported, not raised."""
         wanted = views_for(self.config, where)
         if not wanted:
             return
         listed = self.api.paginate(self.api.sdk.views.list, database_id=database, what="views")
-        names = {
-            str(self.api.call(self.api.sdk.views.retrieve, str(v["id"])).get("name"))
-            for v in listed
-        }
+        found: dict[str, Mapping[str, Any]] = {}
+        for item in listed:
+            view = self.api.call(self.api.sdk.views.retrieve, str(item["id"]))
+            found.setdefault(str(view.get("name")), view)
         title = database_title(where)
-        for view in wanted:
-            if view.name in names:
-                self.result.found.append(f"view {title} / {view.name}")
+        schema: dict[str, Any] = {}
+        for spec in wanted:
+            have = found.get(spec.name)
+            if have is not None and (have.get("configuration") or not spec.layout):
+                self.result.found.append(f"view {title} / {spec.name}")
                 continue
-            extra: dict[str, Any] = {
-                k: v for k, v in (("filter", view.filter), ("sorts", view.sorts)) if v
-            }
             try:
+                if spec.layout and not schema:
+                    got = self.api.call(self.api.sdk.data_sources.retrieve, source)
+                    schema.update(got.get("properties") or {})
+                configuration = spec.configuration(schema)
+                if have is not None:
+                    self.api.call(
+                        self.api.sdk.views.update, str(have["id"]), configuration=configuration
+                    )
+                    self.result.created.append(f"layout of view {title} / {spec.name}")
+                    continue
+                extra: dict[str, Any] = {
+                    k: v
+                    for k, v in (
+                        ("filter", spec.filter),
+                        ("sorts", spec.sorts),
+                        ("configuration", configuration),
+                    )
+                    if v
+                }
                 self.api.call(
                     self.api.sdk.views.create,
                     database_id=database,
                     data_source_id=source,
-                    name=view.name,
-                    type=view.type,
+                    name=spec.name,
+                    type=spec.type,
                     **extra,
                 )
-            except ConnectorError as exc:  # a view is a convenience: report, go on
-                self.result.problems.append(f"view {title} / {view.name}: {exc}")
+            except (ConnectorError, LookupError) as exc:
+                self.result.problems.append(f"view {title} / {spec.name}: {exc}")
                 continue
-            self.result.created.append(f"view {title} / {view.name}")
+            self.result.created.append(f"view {title} / {spec.name}")
 
 
 def bootstrap(

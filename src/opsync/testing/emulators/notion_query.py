@@ -202,6 +202,32 @@ def _when(raw: str) -> datetime | date:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+# Relative date conditions take an empty object (database-filter reference): the day range
+# from today they keep, in days. Notion has no "next N days"; its windows are these.
+RELATIVE = {
+    "past_week": (-7, 0),
+    "past_month": (-30, 0),
+    "past_year": (-365, 0),
+    "next_week": (0, 7),
+    "next_month": (0, 30),
+    "next_year": (0, 365),
+}
+
+
+def _relative(op: str, operand: Any, when: datetime | date | None) -> bool:
+    if operand != {}:
+        raise body_invalid(f"body.filter.{op}", "should be an empty object", operand)
+    if when is None:
+        return False
+    today = datetime.now(UTC).date()
+    day = when.astimezone(UTC).date() if isinstance(when, datetime) else when
+    if op == "this_week":  # the calendar week, Sunday first as Notion shows it
+        start = today.toordinal() - (today.isoweekday() % 7)
+        return start <= day.toordinal() < start + 7
+    low, high = RELATIVE[op]
+    return low <= day.toordinal() - today.toordinal() <= high
+
+
 def _date_condition(cond: dict[str, Any], when: datetime | date | None) -> bool:
     """Date-only operands compare calendar days (in UTC); date-times compare instants."""
     if len(cond) != 1:
@@ -209,6 +235,8 @@ def _date_condition(cond: dict[str, Any], when: datetime | date | None) -> bool:
     op, operand = next(iter(cond.items()))
     if op in ("is_empty", "is_not_empty"):
         return (when is None) == (op == "is_empty")
+    if op in RELATIVE or op == "this_week":
+        return _relative(op, operand, when)
     if not isinstance(operand, str):
         raise body_invalid(f"body.filter.{op}", "should be an ISO 8601 date string", operand)
     try:

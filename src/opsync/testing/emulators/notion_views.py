@@ -4,7 +4,9 @@ The OpenAPI document predates views (SOURCES.md), so shapes follow the view refe
 and notion-sdk-js `api-endpoints/views.ts`: a view belongs to one database, is scoped to one
 of its data sources (none for a dashboard), and `create` takes exactly one of
 `database_id`, `view_id` (a widget in a dashboard) or `create_database`. Filters and sorts
-are checked against the data source schema with the query rules.
+are checked against the data source schema with the query rules, and the type-specific
+`configuration` as the working-with-views guide describes it (NOTES.md 13b): the property ids
+it names must exist, with the type its setting needs.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from opsync.testing.emulators import notion_props as props
 from opsync.testing.emulators import notion_query as q
 from opsync.testing.emulators.notion_errors import body_id, body_invalid, invalid, not_found
 from opsync.testing.emulators.notion_model import World, minute, user_ref
@@ -83,12 +86,51 @@ def _check_query(world: World, source_id: str | None, body: Json) -> None:
         q.sort_rows([row], body["sorts"], schema, lambda r: r)
 
 
-def _check_configuration(body: Json, kind: str) -> None:
+CHART_TYPES = frozenset({"column", "bar", "line", "donut", "number"})
+# Type-specific settings naming a date property (working-with-views guide, "Configuration").
+DATE_SETTINGS = {
+    "calendar": ("date_property_id",),
+    "timeline": ("date_property_id", "end_date_property_id"),
+}
+
+
+def _property(world: World, source_id: str | None, where: str, key: Any) -> Json:
+    schema = world.data_sources[source_id].properties if source_id else {}
+    found = props.find(schema, key) if isinstance(key, str) else None
+    if found is None:
+        raise body_invalid(where, "should be the id of a property of the data source", key)
+    return found
+
+
+def _check_configuration(world: World, source_id: str | None, body: Json, kind: str) -> None:
+    """The type-specific ``configuration``: its ``type`` is the view's; ``group_by`` names a
+    property by id, with that property's type; calendar and timeline dates name date
+    properties; a chart's type is one of the documented ones."""
     config = body.get("configuration")
-    if config is None:
+    if config is None:  # a board without group_by: Notion picks one (not documented otherwise)
         return
     if not isinstance(config, dict) or config.get("type", kind) != kind:
         raise body_invalid("body.configuration.type", f"should be `{kind}`", config)
+    if "group_by" in config:
+        group = config.get("group_by")
+        if not isinstance(group, dict):
+            raise body_invalid("body.configuration.group_by", "should be an object", group)
+        where = "body.configuration.group_by.property_id"
+        prop = _property(world, source_id, where, group.get("property_id"))
+        if group.get("type") != prop["type"]:
+            raise body_invalid(
+                "body.configuration.group_by.type", f"should be `{prop['type']}`", group.get("type")
+            )
+    for setting in DATE_SETTINGS.get(kind, ()):
+        if setting in config:
+            where = f"body.configuration.{setting}"
+            prop = _property(world, source_id, where, config[setting])
+            if prop["type"] not in q.DATES:
+                raise body_invalid(where, "should name a date property", config[setting])
+    if kind == "chart" and config.get("chart_type") not in CHART_TYPES:
+        raise body_invalid(
+            "body.configuration.chart_type", "should be a chart type", config.get("chart_type")
+        )
 
 
 def _view(world: World, view_id: str) -> Json:
@@ -129,7 +171,7 @@ def create_view(world: World, user: str, body: Json) -> Json:
     elif kind != "dashboard":
         raise body_invalid("body.data_source_id", "should be defined", None)
     _check_query(world, source_id, body)
-    _check_configuration(body, kind)
+    _check_configuration(world, source_id, body, kind)
     view = _store(world, user, database_id, source_id, body)
     if dashboard is not None:
         view["dashboard_view_id"] = dashboard["id"]
@@ -144,7 +186,8 @@ def update_view(world: World, user: str, view_id: str, body: Json) -> Json:
     reject_unknown(body, UPDATE_KEYS)
     view = _view(world, view_id)
     _check_query(world, view["data_source_id"], body)
-    _check_configuration(body, view["type"])
+    if "configuration" in body:
+        _check_configuration(world, view["data_source_id"], body, view["type"])
     view.update(body)
     view["last_edited_time"] = minute(world.now())
     view["last_edited_by"] = user_ref(user)
