@@ -452,3 +452,40 @@ def test_bootstrap_views_are_laid_out_and_an_older_bootstraps_get_their_layout(
     finally:
         api.close()
     assert again.created == [] and again.problems == [] and env.counts.writes == 0
+
+
+def test_a_relation_cut_short_in_the_page_object_is_read_in_full(
+    env: NotionEmulator, sdk: Client
+) -> None:
+    _, targets = database(sdk, env.root_page_id, "Targets", {"Name": {"title": {}}})
+    related = [
+        sdk.pages.create(
+            parent={"data_source_id": targets}, properties={"Name": {"title": text(f"T{i}")}}
+        )["id"]
+        for i in range(30)
+    ]
+    link = {"relation": {"data_source_id": targets, "single_property": {}}}
+    schema = {"Name": {"title": {}}, "opsync key": {"rich_text": {}}, "Linked": link}
+    db, ds = database(sdk, env.root_page_id, "Releases", schema)
+    row = sdk.pages.create(
+        parent={"data_source_id": ds},
+        properties={
+            "Name": {"title": text("R1")},
+            "opsync key": {"rich_text": text("R1")},
+            "Linked": {"relation": [{"id": i} for i in related]},
+        },
+    )
+    shown = sdk.pages.retrieve(row["id"])["properties"]["Linked"]
+    assert len(shown["relation"]) == 25 and shown["has_more"] is True  # as Notion cuts it
+    config = NotionConnectorConfig.model_validate(
+        {"collections": {"releases": {"database_id": db, "data_source_id": ds}}}
+    )
+    wiki = NotionWiki(config, bucket=fast())
+    try:
+        env.reset_counts()
+        (read,) = wiki.catalog.rows("releases")
+    finally:
+        wiki.close()
+    whole = read["properties"]["Linked"]
+    assert [r["id"] for r in whole["relation"]] == related and whole["has_more"] is False
+    assert env.counts.of("GET", "/v1/pages/{page_id}/properties/{property_id}") == 1

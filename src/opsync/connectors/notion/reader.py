@@ -51,6 +51,7 @@ PAGE_FIELDS = {
     "regions": "opsync regions",
 }
 READ_ORDER: tuple[Collection, ...] = (Collection.RELEASES, *RECORD_MODELS)
+_LISTS = frozenset({"relation", "people"})  # values a page object may cut short
 # Owned fields that may be unknown (None) but that a checkbox can only show as unticked:
 # an unticked box reads back as "not set", so a mirrored unknown does not look changed.
 _NULLABLE_FLAGS = frozenset(
@@ -150,12 +151,33 @@ class Catalog:
                 "timestamp": "last_edited_time",
                 "last_edited_time": {"on_or_after": since},
             }
-        results = self.api.paginate(
+        listing = self.api.paginate(
             self.api.sdk.data_sources.query, source, what=f"the {where} data source", **extra
         )
+        results = (self.whole(row) for row in listing)
         if self.mirror is not None:
             return self.mirror.rows(source, results, whole=since is None)
         return list(results)
+
+    def whole(self, row: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``row`` with each relation or people value Notion cut short (``has_more``: a page
+        object shows 25) read in full through the page-property endpoint (NOTES.md 4, 12)."""
+        props: Mapping[str, Any] = row.get("properties") or {}
+        cut = [n for n, p in props.items() if p.get("has_more") and p.get("type") in _LISTS]
+        if not cut:
+            return row
+        whole = dict(props)
+        for name in cut:
+            prop = props[name]
+            kind = str(prop["type"])
+            items = self.api.paginate(
+                self.api.sdk.pages.properties.retrieve,
+                str(row["id"]),
+                str(prop["id"]),
+                what=f'"{name}" of {row.get("url") or row["id"]}',
+            )
+            whole[name] = {**prop, kind: [item[kind] for item in items], "has_more": False}
+        return {**row, "properties": whole}
 
 
 def _duplicate(record: str, url: str, first: str) -> Finding:
