@@ -24,6 +24,7 @@ from reliability_results import FULL, Results
 from reliability_targets import NOW, Target, human_texts, leftovers
 
 from opsync import api
+from opsync.errors import LockHeld
 
 LAUNCHER = Path(__file__).with_name("kill_launcher.py")
 CI_POINTS = 8
@@ -91,7 +92,7 @@ def test_a_sync_killed_at_any_checkpoint_then_rerun_ends_as_a_clean_run(
     assert all(t in text for t in human_texts()), "the clean run lost a person's text"
 
     failures: list[str] = []
-    tried = held = deleted = 0
+    tried = held = deleted = recovered = 0
     for point, delete_state in trials(len(labels)):
         target.restore()
         killed = launch(target, trace, kill_at=point)
@@ -106,7 +107,12 @@ def test_a_sync_killed_at_any_checkpoint_then_rerun_ends_as_a_clean_run(
         if delete_state:
             deleted += 1
             shutil.rmtree(target.state(), ignore_errors=True)
-        code, left = rerun(target)
+        try:
+            code, left = rerun(target)
+        except LockHeld:
+            failures.append(f"{where}: the killed run's lock was not released")
+            continue
+        recovered += 1
         end = target.dump()
         problems = []
         if code != 0:
@@ -134,6 +140,9 @@ def test_a_sync_killed_at_any_checkpoint_then_rerun_ends_as_a_clean_run(
         "… of which with the state store deleted before the rerun",
         deleted,
         deleted - sum("deleted" in f for f in failures),
+    )
+    results.add(
+        "concurrency", target.name, "lock left by a killed run taken by the rerun", tried, recovered
     )
     assert not failures, "\n".join(failures)
 
