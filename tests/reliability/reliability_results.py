@@ -4,7 +4,7 @@ Each test adds rows (area, target, what was tried, how many times, how many held
 with ``OPSYNC_RELIABILITY_WRITE=1`` saves them to ``results/ci.json`` (or ``full.json``
 under ``OPSYNC_RELIABILITY_FULL=1``) and re-renders the table in docs/reliability.md;
 ``test_reliability_zz_table.py`` checks that the committed table is the committed results'
-and, after a whole CI-subset run, that those results are this run's.
+and, after a whole CI-subset run, that those results are this run's (it also saves them).
 
 Run as a script, it re-renders the doc from the committed JSON files.
 """
@@ -56,6 +56,9 @@ class Results:
             path = RESULTS / f"{self.mode}.json"
             path.write_text(json.dumps(self.as_list(), indent=1) + "\n", encoding="utf-8")
             render_doc()
+
+
+RUN = Results.start()  # this process's figures, shared by every reliability test module
 
 
 def load(mode: str) -> list[dict[str, Any]] | None:

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import reliability_fixtures
 from reliability_results import Results
 from reliability_targets import EXAMPLE, NOW
 from typer.testing import CliRunner
@@ -19,6 +20,8 @@ from opsync.cli.app import app
 CORPUS = Path(__file__).with_name("corpus")
 CONFIGS = json.loads((CORPUS / "configs" / "expected.json").read_text(encoding="utf-8"))
 RECORDS = json.loads((CORPUS / "records" / "expected.json").read_text(encoding="utf-8"))
+
+results = reliability_fixtures.results
 
 
 def _sync(config: Path, report: Path) -> tuple[int, str]:

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import reliability_fixtures
 from reliability_results import FULL, Results
 from reliability_targets import NOW, Target, human_texts, leftovers
 
@@ -29,6 +30,10 @@ from opsync.errors import LockHeld
 LAUNCHER = Path(__file__).with_name("kill_launcher.py")
 CI_POINTS = 8
 SEED = 20261203
+
+results = reliability_fixtures.results
+seeded_emulator = reliability_fixtures.seeded_emulator
+target = reliability_fixtures.target
 
 
 def launch(target: Target, trace: Path, kill_at: int = 0) -> subprocess.CompletedProcess[str]:

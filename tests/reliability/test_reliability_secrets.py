@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import reliability_fixtures
 from reliability_results import Results
 from reliability_targets import NOW, NotionTarget
 
@@ -23,6 +24,8 @@ from opsync.testing.emulators.notion import NotionEmulator
 TOKEN = "ntn_opsyncLEAKcanary7f3a9c2e1b0d4f6a8c9e"
 WRONG = "ntn_opsyncWRONGcanary0b1c2d3e4f5a6b7c8d9e"
 REPO = Path(__file__).resolve().parents[2]
+
+results = reliability_fixtures.results
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,14 @@ CI-subset run of tests/reliability) those results are this run's. Runs last in t
 
 from __future__ import annotations
 
+import reliability_fixtures
 from reliability_results import DOC, MODE, Results, load, rendered
 
+results = reliability_fixtures.results
 
-def test_the_committed_table_is_the_committed_results() -> None:
+
+def test_the_committed_table_is_the_committed_results(results: Results) -> None:
+    results.finish()  # saves and renders when asked to (OPSYNC_RELIABILITY_WRITE=1)
     text = DOC.read_text(encoding="utf-8")
     assert text == rendered(text), (
         "docs/reliability.md is stale: run `python tests/reliability/reliability_results.py`"

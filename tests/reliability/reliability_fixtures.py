@@ -1,4 +1,6 @@
-"""Fixtures of the reliability tests: the targets, the full-sweep switch, the results file.
+"""Fixtures of the reliability tests: the targets and the run's results. Each test module
+imports them by name (a conftest.py here would shadow tests/conftest.py, which unit tests
+import as ``conftest``).
 
 ``OPSYNC_RELIABILITY_FULL=1`` sweeps every kill point (CI runs a seeded subset).
 Each test adds what it tried and what held to ``results``; the figures of docs/reliability.md
@@ -11,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from reliability_results import Results
+from reliability_results import RUN, Results
 from reliability_targets import LocalTarget, NotionTarget, Target
 
 from opsync.testing.emulators.notion import NotionEmulator
@@ -19,11 +21,9 @@ from opsync.testing.emulators.notion import NotionEmulator
 TARGETS = ("local", "notion")
 
 
-@pytest.fixture(scope="session")
-def results() -> Iterator[Results]:
-    collected = Results.start()
-    yield collected
-    collected.finish()
+@pytest.fixture
+def results() -> Results:
+    return RUN
 
 
 @pytest.fixture(scope="module")
