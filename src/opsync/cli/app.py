@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from opsync import api
+from opsync.cli import logs
 from opsync.cli.output import (
     ConsoleReporter,
     print_findings,
@@ -234,6 +235,29 @@ def emulate_notion(
     from opsync.testing.emulators.notion import main as serve
 
     raise typer.Exit(serve(["--host", host, "--port", str(port), "--rate", str(rate)]))
+
+
+@app.callback()
+def _options(
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            "--log-level",
+            help="Log to stderr at this level: debug, info, warning or error (secrets masked).",
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log at debug level (as --log-level debug).")
+    ] = False,
+) -> None:
+    """Options that apply to every command (give them before the command's name)."""
+    level = "debug" if verbose else log_level
+    if level is None:
+        return
+    if level.lower() not in logs.LEVELS:
+        err.print(f"--log-level: {level!r} is not one of {', '.join(logs.LEVELS)}")
+        raise typer.Exit(2)
+    logs.configure(level)
 
 
 def main() -> None:
