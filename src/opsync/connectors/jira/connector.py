@@ -26,6 +26,9 @@ from opsync.domain import Finding, Person, ProductArea
 from opsync.http import RetryPolicy, TokenBucket
 
 
+_MIRROR_SCOPE = {"deployment", "project", "filters", "jql", "launch_date", "fields"}
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -64,9 +67,10 @@ class JiraTracker:
         self.config = config
         self.api = JiraApi(config, name=name, transport=transport, bucket=bucket, policy=policy)
         mapper = RowMapper(config, people, areas, self.api.url)
-        # A mirror made for another project, filter or mapping is not reused.
+        # A mirror made for another site, project, filter or field list is not reused.
+        scope = config.model_dump(mode="json", include=_MIRROR_SCOPE)
         identity = hashlib.sha256(
-            json.dumps([self.api.url, config.model_dump(mode="json")], sort_keys=True).encode()
+            json.dumps([self.api.url, scope], sort_keys=True).encode()
         ).hexdigest()[:16]
         self.reader = Reader(self.api, config, mapper, Mirror.load(cache_path, identity), clock)
 
