@@ -25,7 +25,6 @@ from opsync.connectors.jira.rows import RowMapper
 from opsync.domain import Finding, Person, ProductArea
 from opsync.http import RetryPolicy, TokenBucket
 
-
 _MIRROR_SCOPE = {"deployment", "project", "filters", "jql", "launch_date", "fields"}
 
 

@@ -20,8 +20,8 @@ from opsync.errors import AuthError, ConfigError, ConnectorError
 _TYPES = {
     "tier": {"option", "string", "number", "array", "component"},
     "product_area": {"option", "string", "array", "component"},
-    "pm": {"user", "array", "string"},
-    "eng_lead": {"user", "array", "string"},
+    "pm": {"user", "array", "option"},
+    "eng_lead": {"user", "array", "option"},
     "stakeholder_summary": {"string"},
     "launch_date": {"date", "datetime"},
 }
@@ -36,22 +36,24 @@ def _problem(record: str, field: str, message: str) -> Finding:
 def check(api: JiraApi, config: JiraConnectorConfig) -> list[Finding]:
     record = f"config/connectors/{api.name}"
     try:
-        info = api.get("serverInfo") or {}
+        info = api.get("serverInfo") or {}  # answered without credentials, as Jira does
+    except (ConnectorError, ConfigError) as exc:
+        return [_problem(record, "base_url", f"{exc}; check base_url and the network")]
+    kind = str(info.get("deploymentType") or "")  # absent in Atlassian's own example
+    if kind and (kind.lower() == "cloud") != api.cloud:
+        actual = "cloud" if kind.lower() == "cloud" else "datacenter"
+        return [
+            _problem(
+                record, "deployment", f'the site is Jira {actual}: set deployment = "{actual}"'
+            )
+        ]
+    try:
         api.get("myself")
     except AuthError as exc:
         return [_problem(record, "token", f"{exc}; check the email and token (or PAT) in use")]
     except (ConnectorError, ConfigError) as exc:
         return [_problem(record, "base_url", f"{exc}; check base_url and the network")]
     findings: list[Finding] = []
-    cloud = str(info.get("deploymentType", "")).lower() == "cloud"
-    if cloud != api.cloud:
-        actual = "cloud" if cloud else "datacenter"
-        findings.append(
-            _problem(
-                record, "deployment", f'the site is Jira {actual}: set deployment = "{actual}"'
-            )
-        )
-        return findings
     try:
         api.get(f"project/{config.project}")
     except ConnectorError as exc:

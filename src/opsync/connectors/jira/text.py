@@ -16,6 +16,7 @@ _BLOCKS = frozenset(
 )
 _INLINE_ATTRS = {"mention": "text", "emoji": "shortName", "status": "text", "date": "timestamp"}
 _WIKI_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\{\{(.*?)\}\}"), r"\1"),  # {{monospace}}, before {code} eats its braces
     (re.compile(r"\{(?:code|noformat)(?::[^}]*)?\}"), ""),
     (re.compile(r"\{(?:quote|panel|color)(?::[^}]*)?\}"), ""),
     (re.compile(r"^h[1-6]\.\s*", re.MULTILINE), ""),
@@ -26,7 +27,6 @@ _WIKI_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\[~([^\]]+)\]"), r"@\1"),  # user mention
     (re.compile(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])"), r"\1"),  # *bold*
     (re.compile(r"(?<![\w_])_(\S(?:.*?\S)?)_(?![\w_])"), r"\1"),  # _italic_
-    (re.compile(r"\{\{(.*?)\}\}"), r"\1"),  # {{monospace}}
     (re.compile(r"(?<!\w)\+(\S(?:.*?\S)?)\+(?!\w)"), r"\1"),  # +underline+
     (re.compile(r"\|\|?"), " "),  # table cells
 )

@@ -243,7 +243,8 @@ class App:
     ) -> tuple[int, Any, dict[str, str]]:
         route, params = match(method, path)
         try:
-            if headers.get("authorization", "") not in self.credentials:
+            anonymous = route is not None and route.template == "/serverInfo"
+            if not anonymous and headers.get("authorization", "") not in self.credentials:
                 raise JiraError(401, (NOT_AUTHENTICATED,))
             self.limiter.admit()
             version = params.pop("version", "3")
