@@ -28,6 +28,7 @@ def build() -> Iterator[Builder]:
 def test_a_correct_setup_has_no_finding(acme: JiraEmulator, build: Builder) -> None:
     assert build().check() == []
     assert acme.counts.of("POST", "/rest/api/3/jql/parse") == 1
+    assert acme.counts.total == 5  # serverInfo, myself, project, field, jql/parse
 
 
 def test_refused_credentials_are_one_finding_naming_the_fix(
