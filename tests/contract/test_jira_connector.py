@@ -165,3 +165,28 @@ def test_data_center_reads_through_v2_offset_search_with_a_pat(
         assert read.rows["ACME-101"]["description"] == "Why\nTile headers wrap"
         assert read.rows["ACME-105"]["pm"] == "raj"  # a DC user: name, no account id
         assert dc.counts.of("GET", "/rest/api/2/search") == 3
+
+
+def test_the_sdk_can_only_send_through_the_policy_adapter(
+    acme: JiraEmulator, build: Builder
+) -> None:
+    from opsync.connectors.jira.session import PolicyAdapter
+
+    sdk = build().api.sdk
+    assert sdk.retry_with_header is False and sdk.backoff_and_retry is False
+    adapters = sdk.session.adapters
+    assert {type(a) for a in adapters.values()} == {PolicyAdapter}
+    assert set(adapters) == {"http://", "https://"}
+
+
+def test_debug_logs_carry_no_credentials(
+    acme: JiraEmulator, build: Builder, caplog: pytest.LogCaptureFixture
+) -> None:
+    import base64
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    build().read_releases()
+    basic = base64.b64encode(f"{acme.email}:{acme.token}".encode()).decode()
+    assert "search/jql" in caplog.text  # the SDK and the layer did log the requests
+    assert acme.token not in caplog.text and basic not in caplog.text

@@ -12,6 +12,7 @@ import pytest
 from jira_support import Builder, FakeSleep, credentials
 
 from opsync.testing.emulators.jira import JiraEmulator
+from opsync.testing.emulators.jira_search import search
 
 SEARCH = ("GET", "/rest/api/3/search/jql")
 START = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -75,7 +76,7 @@ def test_the_cursor_is_epoch_ms_so_an_account_behind_utc_skips_nothing(
     # The naive cursor: the last run's newest `updated`, formatted in UTC without a zone.
     # Jira reads it in the account's zone (New York, 5 hours behind) and skips the edit.
     naive = f'project = "ACME" AND updated >= "{START:%Y/%m/%d %H:%M}"'
-    assert [i.key for i in acme.world.search(naive, bounded=True)] == []
+    assert [i.key for i in search(acme.world, naive, bounded=True)] == []
     read = build(clock=clock).read_releases()
     assert read.rows["ACME-110"]["title"] == "Edited twenty minutes later"
 
@@ -217,3 +218,22 @@ def test_search_pages_ask_for_named_fields_only(acme: JiraEmulator, build: Build
     build().read_releases()
     assert seen and "*all" not in ",".join(seen)
     assert parse_qs(urlsplit("?fields=" + seen[0]).query)["fields"][0].startswith("summary")
+
+
+def test_the_overlap_catches_an_edit_search_indexed_late(
+    acme: JiraEmulator, clock: Clock, build: Builder
+) -> None:
+    build(clock=clock).read_releases()
+    clock.advance(minutes=10)
+    acme.world.update_issue("ACME-120", summary="Indexed late", index_delay=timedelta(minutes=5))
+    clock.advance(minutes=1)
+    acme.world.update_issue("ACME-121", summary="Indexed at once")
+    clock.advance(minutes=1)
+    second = build(clock=clock).read_releases()
+    assert second.rows["ACME-121"]["title"] == "Indexed at once"
+    assert second.rows["ACME-120"]["title"] != "Indexed late"  # not in the index yet
+    # The cursor is now ACME-121's `updated`, a minute after ACME-120's: only the overlap
+    # brings ACME-120 back once the index has it.
+    clock.advance(minutes=10)
+    third = build(clock=clock).read_releases()
+    assert third.rows["ACME-120"]["title"] == "Indexed late"

@@ -27,6 +27,7 @@ from opsync.testing.emulators.jira_faults import Faults, JiraError, RateLimiter,
 from opsync.testing.emulators.jira_jql import JqlError
 from opsync.testing.emulators.jira_model import Json, Project, World
 from opsync.testing.emulators.jira_openapi import validate
+from opsync.testing.emulators.jira_search import parse, search
 
 REMOVED_SEARCH = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A "
@@ -145,7 +146,7 @@ def _search_jql(app: App, call: Call) -> Json:
     if app.page_cap is not None:
         size = min(size, app.page_cap)
     offset = _offset(call.arg("nextPageToken"), jql)
-    found = call.world.search(jql, bounded=True)
+    found = search(call.world, jql, bounded=True)
     page = found[offset : offset + size]
     out: Json = {"issues": [call.world.render(i, fields, call.version) for i in page]}
     if offset + size < len(found):
@@ -162,7 +163,7 @@ def _search_offset(app: App, call: Call) -> Json:
     jql = str(call.arg("jql", "") or "")
     start = int(call.arg("startAt", 0))
     size = min(int(call.arg("maxResults", 50)), app.page_cap or 1000)
-    found = call.world.search(jql, bounded=False)
+    found = search(call.world, jql, bounded=False)
     page = found[start : start + size]
     issues = [call.world.render(i, call.fields(["*navigable"]), call.version) for i in page]
     return {
@@ -178,7 +179,7 @@ def _parse(app: App, call: Call) -> Json:
     results: list[Json] = []
     for query in call.body.get("queries") or []:
         try:
-            parsed = call.world.parse(str(query))
+            parsed = parse(call.world, str(query))
         except JqlError as error:
             results.append({"query": query, "errors": [str(error)]})
             continue

@@ -9,24 +9,13 @@ a version (rename, release, new date) leaves the issues' ``updated`` alone, as i
 
 from __future__ import annotations
 
-import functools
 import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from opsync.testing.emulators.jira_jql import (
-    UNBOUNDED,
-    JqlError,
-    Parser,
-    Query,
-    Value,
-    compare,
-    parse_moment,
-)
 
 Clock = Callable[[], datetime]
 Json = dict[str, Any]
@@ -116,6 +105,7 @@ class Issue:
     created: datetime
     updated: datetime
     values: Json = field(default_factory=dict)
+    indexed_at: datetime | None = None  # when search sees the last change; None: at once
 
 
 def adf(text: str) -> Json:
@@ -205,11 +195,16 @@ class World:
             self.issues[issue.id] = issue
             return issue
 
-    def update_issue(self, key: str, **values: Any) -> Issue:
+    def update_issue(
+        self, key: str, *, index_delay: timedelta | None = None, **values: Any
+    ) -> Issue:
+        """Change an issue now; with ``index_delay`` search sees the change only that much
+        later (Cloud search is eventually consistent, NOTES.md §1)."""
         with self.lock:
             issue = self.by_key(key)
             issue.values.update(values)
             issue.updated = self.clock()
+            issue.indexed_at = issue.updated + index_delay if index_delay else None
             return issue
 
     def delete_issue(self, key: str) -> None:
@@ -291,102 +286,6 @@ class World:
         if kind == "textarea":
             return adf(raw) if rich else raw
         return raw
-
-    # ------------------------------------------------------------------ JQL
-    def parse(self, jql: str) -> Query:
-        return Parser(jql, self._resolve).parse()
-
-    def search(self, jql: str, *, bounded: bool) -> list[Issue]:
-        query = self.parse(jql)
-        if bounded and query.where is None:
-            raise JqlError(UNBOUNDED)
-        found = [i for i in self.issues.values() if query.where is None or query.where(i)]
-        for name, descending in reversed(query.order or [("key", True)]):
-            found.sort(key=functools.partial(_sort_key, name=name), reverse=descending)
-        return found
-
-    def _resolve(self, name: str, operator: str, values: list[Value]) -> Callable[[Issue], bool]:
-        lowered = name.lower()
-        if lowered in ("updated", "created", "updateddate", "createddate"):
-            attr = "updated" if lowered.startswith("updated") else "created"
-            moment = parse_moment(values[0], self.zone, self.clock().astimezone(UTC))
-            # JQL compares at minute precision.
-            cut = moment.replace(second=0, microsecond=0)
-            return lambda i: compare(
-                getattr(i, attr).replace(second=0, microsecond=0), operator, cut
-            )
-        getter = self._getter(lowered, name, values)
-        wanted = {v.text.lower() for v in values}
-        if operator in ("=", "in"):
-            return lambda i: bool(getter(i) & wanted)
-        if operator in ("!=", "not in"):
-            return lambda i: not getter(i) & wanted
-        if operator in ("is", "is not"):
-            empty = operator == "is"
-            return lambda i: (not getter(i)) == empty
-        if operator in ("~", "!~") and lowered in ("summary", "text"):
-            words = [v.text.lower().strip("*") for v in values]
-            negate = operator == "!~"
-
-            def contains(issue: Issue) -> bool:
-                summary = str(issue.values.get("summary", "")).lower()
-                return all(w in summary for w in words) != negate
-
-            return contains
-        raise JqlError(f"The operator '{operator}' is not supported by the '{name}' field.")
-
-    def _getter(self, lowered: str, name: str, values: list[Value]) -> Callable[[Issue], set[str]]:
-        texts = [v.text for v in values]
-        if lowered == "project":
-            known = {t.lower() for p in self.projects.values() for t in (p.key, p.id, p.name)}
-            _must_exist(texts, known, "project")
-            return lambda i: {i.project.key.lower(), i.project.id, i.project.name.lower()}
-        if lowered == "fixversion":
-            known = {t.lower() for v in self.versions.values() for t in (v.id, v.name)}
-            _must_exist(texts, known, "fixVersion")
-            return lambda i: {
-                t.lower()
-                for v in i.values.get("fixVersions") or []
-                if v in self.versions
-                for t in (v, self.versions[v].name)
-            }
-        if lowered == "component":
-            comps = {
-                c for p in self.projects.values() for pair in p.components.items() for c in pair
-            }
-            _must_exist(texts, {c.lower() for c in comps}, "component")
-            return lambda i: {c.lower() for c in i.values.get("components") or []}
-        simple = {"labels": "labels", "issuetype": "issuetype", "type": "issuetype",
-                  "status": "status", "summary": "summary"}  # fmt: skip
-        if lowered in simple:
-            key = simple[lowered]
-            return lambda i: {str(x).lower() for x in _listed(i.values.get(key))}
-        if lowered in ("key", "issuekey", "id"):
-            return lambda i: {i.key.lower(), i.id}
-        raise JqlError(f"Field '{name}' does not exist or you do not have permission to view it.")
-
-
-def _listed(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
-def _must_exist(values: list[str], known: set[str], name: str) -> None:
-    for value in values:
-        if value.lower() not in known:
-            raise JqlError(f"The value '{value}' does not exist for the field '{name}'.")
-
-
-def _sort_key(issue: Issue, name: str) -> Any:
-    if name in ("updated", "created"):
-        return getattr(issue, name)
-    if name in ("key", "issuekey"):
-        project, _, number = issue.key.rpartition("-")
-        return (project, int(number))
-    if name == "id":
-        return int(issue.id)
-    return str(issue.values.get(name, ""))
 
 
 def _expand_fields(wanted: list[str], every: list[str]) -> list[str]:
