@@ -190,3 +190,15 @@ def test_debug_logs_carry_no_credentials(
     basic = base64.b64encode(f"{acme.email}:{acme.token}".encode()).decode()
     assert "search/jql" in caplog.text  # the SDK and the layer did log the requests
     assert acme.token not in caplog.text and basic not in caplog.text
+
+
+def test_a_dropped_connection_on_a_read_is_retried(acme: JiraEmulator, build: Builder) -> None:
+    acme.faults.reset_connection(times=1, path="/rest/api/3/search/jql")
+    assert len(build().read_releases().rows) == 40
+    assert acme.counts.of(*SEARCH) == 2
+
+
+def test_only_the_project_is_identity(acme: JiraEmulator, build: Builder) -> None:
+    config = build().config
+    moved = config.model_copy(update={"base_url": "https://x.example", "filters": {}})
+    assert moved.identity() == config.identity() == {"type": "jira", "project": "ACME"}

@@ -11,7 +11,7 @@ as in the Notion mapping. Secrets come from the environment or a file, never the
 from __future__ import annotations
 
 import re
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -101,12 +101,10 @@ class JiraConnectorConfig(TokenConnectorConfig):
     requests_per_second: float = Field(5.0, gt=0, description="Pace of requests.")
     timeout_seconds: float = Field(30.0, gt=0, description="Per-request timeout.")
 
-    NOT_IDENTITY: ClassVar[frozenset[str]] = TokenConnectorConfig.NOT_IDENTITY | {
-        "email_env",
-        "overlap_minutes",
-        "page_size",
-        "timeout_seconds",
-    }
+    def identity(self) -> dict[str, str]:
+        """Only the project: opsync writes nothing to Jira, and release keys are its issue
+        keys, so remapping fields or filters, or moving the site, moves no record."""
+        return {"type": self.type, "project": self.project}
 
     @field_validator("project")
     @classmethod
