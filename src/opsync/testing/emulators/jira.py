@@ -109,7 +109,11 @@ class JiraEmulator:
     def start(self) -> JiraEmulator:
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._server.serve_forever, name="jira-emulator", daemon=True
+                # A short poll lets stop() return at once (the default waits up to 0.5 s).
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="jira-emulator",
+                daemon=True,
             )
             self._thread.start()
         return self
