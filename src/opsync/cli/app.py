@@ -237,6 +237,32 @@ def emulate_notion(
     raise typer.Exit(serve(["--host", host, "--port", str(port), "--rate", str(rate)]))
 
 
+@emulate.command("jira")
+def emulate_jira(
+    port: Annotated[
+        int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free one).")
+    ] = 8766,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    deployment: Annotated[
+        str, typer.Option("--deployment", help="cloud (REST v3) or datacenter (REST v2).")
+    ] = "cloud",
+    rate: Annotated[
+        float, typer.Option("--rate", help="Requests per second before 429s; 0 for none.")
+    ] = 10.0,
+    seed_example: Annotated[
+        str | None, typer.Option("--seed-example", help="Seed an example's releases: acme.")
+    ] = None,
+) -> None:
+    """Serve a Jira emulator until stopped; prints its base URL, email and API token."""
+    from opsync.testing.emulators.jira import main as serve
+
+    args = ["--host", host, "--port", str(port), "--rate", str(rate)]
+    args += ["--deployment", deployment] + (
+        ["--seed-example", seed_example] if seed_example else []
+    )
+    raise typer.Exit(serve(args))
+
+
 @app.callback()
 def _options(
     log_level: Annotated[
