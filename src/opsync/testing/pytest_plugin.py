@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from opsync.testing.emulators.confluence import ConfluenceEmulator
 from opsync.testing.emulators.notion import NotionEmulator
 
 
@@ -17,4 +18,12 @@ from opsync.testing.emulators.notion import NotionEmulator
 def notion_emulator() -> Iterator[NotionEmulator]:
     """A running emulator: `.base_url`, `.token`, `.root_page_id`, `.counts`, `.faults`."""
     with NotionEmulator(rate_limit=None) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def confluence_emulator() -> Iterator[ConfluenceEmulator]:
+    """A running Confluence emulator: `.base_url`, `.email`, `.token`, `.space`,
+    `.root_page_id`, `.counts`, `.fail(...)`, `.drop(...)`, `.edit(...)`."""
+    with ConfluenceEmulator() as emulator:
         yield emulator
