@@ -100,7 +100,8 @@ def test_region_hash_survives_confluence_rewriting_but_not_a_person_edit() -> No
 def test_splice_keeps_every_byte_outside_the_rewritten_region() -> None:
     renderer = Renderer()
     stored = Normaliser()(renderer.document(_doc("Weekly")))
-    person = '<p>caf&eacute; &nbsp;<ac:inline-comment-marker ac:ref="c1">note</ac:inline-comment-marker></p>'
+    marker = '<ac:inline-comment-marker ac:ref="c1">note</ac:inline-comment-marker>'
+    person = f"<p>caf&eacute; &nbsp;{marker}</p>"
     body = stored.replace("<p>people write here</p>", "<p>people write here</p>" + person)
     new = splice(body, {"list": "<p>NEW</p>"}, [])
     span = find_regions(body)["list"]

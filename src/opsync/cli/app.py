@@ -236,5 +236,20 @@ def emulate_notion(
     raise typer.Exit(serve(["--host", host, "--port", str(port), "--rate", str(rate)]))
 
 
+@emulate.command("confluence")
+def emulate_confluence(
+    port: Annotated[
+        int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free one).")
+    ] = 8766,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    space: Annotated[str, typer.Option("--space", help="Key of the space served.")] = "OPS",
+) -> None:
+    """Serve a Confluence emulator until stopped; prints its base URL, email, token, space
+    key and root page id."""
+    from opsync.testing.emulators.confluence import main as serve
+
+    raise typer.Exit(serve(["--host", host, "--port", str(port), "--space", space]))
+
+
 def main() -> None:
     app()

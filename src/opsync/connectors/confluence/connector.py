@@ -106,7 +106,9 @@ class ConfluenceWiki:
                 )
                 continue
             findings.extend(self._format(record, field, page.raw, page.representation))
-        if self.config.pages_parent is not None:
+        if self.config.pages_parent is not None and not any(
+            f.field == "pages_parent" for f in findings
+        ):
             for child in self.site.children(self.config.pages_parent, "the generated pages"):
                 page = self.site.page(str(child["id"]))
                 if page.key is not None:
