@@ -174,7 +174,7 @@ def test_a_429_on_the_lookup_is_never_taken_for_not_found(
     wiki: ConfluenceWiki, confluence_emulator: ConfluenceEmulator
 ) -> None:
     wiki.api.transport._policy = RetryPolicy(max_attempts=2, sleep=lambda _: None)
-    confluence_emulator.fail("GET", r"/children$", 429, times=2, Retry_After="1")
+    confluence_emulator.fail("GET", r"/child/page$", 429, times=2, Retry_After="1")
     with pytest.raises(TransientError):
         _read(wiki)
     assert confluence_emulator.counts.of("POST", "/wiki/api/v2/pages") == 0
@@ -185,8 +185,8 @@ def test_429_and_5xx_are_retried_by_the_one_policy(
 ) -> None:
     waits: list[float] = []
     wiki.api.transport._policy = RetryPolicy(sleep=waits.append)
-    confluence_emulator.fail("GET", r"/children$", 429, Retry_After="2")
-    confluence_emulator.fail("GET", r"/children$", 503)
+    confluence_emulator.fail("GET", r"/child/page$", 429, Retry_After="2")
+    confluence_emulator.fail("GET", r"/child/page$", 503)
     _read(wiki)
     assert waits[0] == 2.0 and len(waits) == 2
 

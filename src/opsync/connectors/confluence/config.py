@@ -101,7 +101,14 @@ def row_names(config: ConfluenceConnectorConfig, collection: Collection) -> dict
     """Every domain field of ``collection`` → the row header holding it."""
     entry = config.collections.get(collection)
     overrides = entry.properties if entry else {}
-    return {f: overrides.get(f) or default_name(collection, f) for f in domain_fields(collection)}
+    return {f: overrides.get(f) or _row_name(collection, f) for f in domain_fields(collection)}
+
+
+def _row_name(collection: Collection, field: str) -> str:
+    """Notion's default names, except its title column ("Name"): a table row says what
+    it holds ("Title", "Summary", "Decision")."""
+    name = default_name(collection, field)
+    return field.replace("_", " ").capitalize() if name == "Name" else name
 
 
 def option_names(

@@ -22,12 +22,13 @@ from opsync.connectors.base import (
 from opsync.connectors.confluence.client import ApiError, ConfluenceApi
 from opsync.connectors.confluence.config import ConfluenceConnectorConfig
 from opsync.connectors.confluence.pages import PageStore
+from opsync.connectors.confluence.records import RecordStore
 from opsync.connectors.confluence.site import Site
 from opsync.connectors.confluence.storage import Renderer
-from opsync.connectors.local.mapping import to_release
+from opsync.connectors.local.mapping import RECORD_MODELS, to_release
 from opsync.documents.model import Document
 from opsync.domain import Finding, Level, Person, ProductArea, Snapshot
-from opsync.errors import ConfigError, ConnectorError, PermanentError
+from opsync.errors import ConfigError, ConnectorError
 from opsync.http import RetryPolicy, TokenBucket
 
 
@@ -66,6 +67,7 @@ class ConfluenceWiki:
         self.site = Site(self.api, config.space)
         renderer = Renderer(config.jira_url, config.jira_server, config.jira_server_id)
         self.pages = PageStore(self.site, renderer, config.pages_parent, name, config.label)
+        self.records = RecordStore(self.site, config, name)
 
     def check(self) -> list[Finding]:
         """What ``opsync doctor`` reports: the credentials work, the space exists, the parent
@@ -147,16 +149,20 @@ class ConfluenceWiki:
             )
         result = ReadResult(snapshot=Snapshot())
         result.findings.extend(tracker.findings)
+        wiki_releases, records = self.records.read(result)
         releases = []
         for key, row in tracker.rows.items():
-            release, problems = to_release(key, row, {}, f"tracker / {key}")
+            release, problems = to_release(key, row, wiki_releases.get(key, {}), f"tracker / {key}")
             result.findings.extend(problems)
             if release is not None:
                 releases.append(release)
         result.pages, found = self.pages.read()
         result.findings.extend(found)
         result.snapshot = Snapshot(
-            people=self.people, product_areas=self.areas, releases=tuple(releases)
+            people=self.people,
+            product_areas=self.areas,
+            releases=tuple(releases),
+            **{c.value: tuple(records[c.value]) for c in RECORD_MODELS},
         )
         return result
 
@@ -164,12 +170,7 @@ class ConfluenceWiki:
         return self.pages.render_region(document, region)
 
     def write_record(self, op: RecordWrite) -> None:
-        raise PermanentError(
-            "records kept as Confluence pages are not supported yet; keep the records in "
-            "another wiki connector",
-            connector=self.api.name,
-            record=op.ref,
-        )
+        self.records.write_record(op)
 
     def write_page(self, op: PageWrite) -> None:
         self.pages.write_page(op)

@@ -69,8 +69,7 @@ class PageStore:
         findings: list[Finding] = []
         if self.parent is None:
             return states, findings
-        for child in self.site.children(self.parent, "the generated pages"):
-            page = self.site.page(str(child["id"]))
+        for page in self.site.listing(self.parent, "the generated pages"):
             key = page.key
             if key is None:
                 continue  # a page people put there by hand
