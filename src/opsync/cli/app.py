@@ -216,6 +216,31 @@ def bootstrap_notion(
         raise typer.Exit(1)
 
 
+@bootstrap_app.command("confluence")
+def bootstrap_confluence(
+    parent: Annotated[
+        str | None,
+        typer.Option("--parent", help="Id or URL of the page to create them under."),
+    ] = None,
+    config: ConfigOpt = Path("opsync.toml"),
+) -> None:
+    """Create (or find, on a rerun) the page of each collection and of the generated pages
+    under a Confluence page, then print the config block to paste into opsync.toml."""
+    try:
+        result, block = api.bootstrap_confluence(config, parent)
+    except OpsyncError as error:
+        raise _guard(error) from None
+    for line in result.created:
+        out.print(f"created {line}", highlight=False)
+    for line in result.found:
+        out.print(f"found   {line}", highlight=False)
+    for line in result.problems:
+        err.print(f"[red]problem[/red] {line}", highlight=False)
+    out.print("\n# Paste into opsync.toml:\n" + block, highlight=False, markup=False)
+    if result.problems:
+        raise typer.Exit(1)
+
+
 emulate = typer.Typer(help="Run a loopback emulator of a vendor API, to try opsync offline.")
 app.add_typer(emulate, name="emulate")
 

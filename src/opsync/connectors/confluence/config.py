@@ -79,6 +79,14 @@ class ConfluenceConnectorConfig(TokenConnectorConfig):
     collections: dict[Collection, ConfluenceCollection] = Field(
         default_factory=dict, description="Where each collection's record pages live."
     )
+    pages: ConfluenceCollection | None = Field(
+        None, description="Or, as `opsync bootstrap confluence` prints it, the pages parent."
+    )
+
+    @property
+    def generated_parent(self) -> str | None:
+        """The page holding the generated pages: ``pages_parent``, else ``pages.parent``."""
+        return self.pages_parent or (self.pages.parent if self.pages is not None else None)
 
     @model_validator(mode="after")
     def _known_names(self) -> ConfluenceConnectorConfig:

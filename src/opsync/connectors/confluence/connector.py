@@ -66,7 +66,7 @@ class ConfluenceWiki:
         )
         self.site = Site(self.api, config.space)
         renderer = Renderer(config.jira_url, config.jira_server, config.jira_server_id)
-        self.pages = PageStore(self.site, renderer, config.pages_parent, name, config.label)
+        self.pages = PageStore(self.site, renderer, config.generated_parent, name, config.label)
         self.records = RecordStore(self.site, config, name)
 
     def check(self) -> list[Finding]:
@@ -79,7 +79,7 @@ class ConfluenceWiki:
         except ConnectorError as exc:
             return [_problem(record, "space", str(exc))]
         findings: list[Finding] = []
-        parents = {"parent": self.config.parent, "pages_parent": self.config.pages_parent}
+        parents = {"parent": self.config.parent, "pages_parent": self.config.generated_parent}
         parents |= {
             f"collections.{c.value}.parent": e.parent for c, e in self.config.collections.items()
         }
@@ -108,11 +108,9 @@ class ConfluenceWiki:
                 )
                 continue
             findings.extend(self._format(record, field, page.raw, page.representation))
-        if self.config.pages_parent is not None and not any(
-            f.field == "pages_parent" for f in findings
-        ):
-            for child in self.site.children(self.config.pages_parent, "the generated pages"):
-                page = self.site.page(str(child["id"]))
+        generated = self.config.generated_parent
+        if generated is not None and not any(f.field == "pages_parent" for f in findings):
+            for page in self.site.listing(generated, "the generated pages"):
                 if page.key is not None:
                     findings.extend(
                         self._format(f"pages/{page.key}", "format", page.raw, page.representation)
