@@ -268,12 +268,16 @@ def emulate_confluence(
     ] = 8766,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     space: Annotated[str, typer.Option("--space", help="Key of the space served.")] = "OPS",
+    rate: Annotated[
+        float, typer.Option("--rate", help="Requests per second before 429s; 0 for none.")
+    ] = 10.0,
 ) -> None:
     """Serve a Confluence emulator until stopped; prints its base URL, email, token, space
     key and root page id."""
     from opsync.testing.emulators.confluence import main as serve
 
-    raise typer.Exit(serve(["--host", host, "--port", str(port), "--space", space]))
+    args = ["--host", host, "--port", str(port), "--space", space, "--rate", str(rate)]
+    raise typer.Exit(serve(args))
 
 
 def main() -> None:

@@ -12,13 +12,15 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import math
 import re
 import socket
 import struct
 import sys
 import threading
+import time
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -60,10 +62,37 @@ class Counts:
         return self.by_endpoint.get((method, template), 0)
 
 
+class BurstLimit:
+    """Confluence Cloud's burst limit for API-token traffic (NOTES.md §5): a token bucket
+    of ``rate`` requests a second, ``burst`` at most; over it, 429 with ``Retry-After`` in
+    whole seconds until a token is back (at least 1). ``rate=None`` admits everything."""
+
+    def __init__(
+        self, rate: float | None, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate, self.burst, self._clock = rate, max(1, burst), clock
+        self._tokens, self._at = float(self.burst), clock()
+        self._lock = threading.Lock()
+
+    def retry_after(self) -> int | None:
+        """None when the request is admitted, else the seconds to wait."""
+        with self._lock:
+            if self.rate is None:
+                return None
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return None
+            return max(1, math.ceil((1 - self._tokens) / self.rate))
+
+
 class App:
-    def __init__(self, world: World, users: dict[str, str]) -> None:
+    def __init__(self, world: World, users: dict[str, str], limit: BurstLimit) -> None:
         self.world = world
         self.users = users
+        self.limit = limit
         self.lock = threading.Lock()
         self.faults: deque[Fault] = deque()
         self.counter: Counter[tuple[str, str]] = Counter()
@@ -185,8 +214,13 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {k.lower(): v for k, v in self.headers.items()}
         fault = app.fault(self.command, urlsplit(self.path).path)
-        if fault is not None:
+        wait = app.limit.retry_after() if fault is None else None
+        if wait is not None:
+            app.count(self.command, "(429)")
+            fault = Fault(self.command, self.path, 429, (("Retry-After", str(wait)),))
+        elif fault is not None:
             app.count(self.command, "(fault)")
+        if fault is not None:
             if fault.drop:
                 self.close_connection = True
                 linger = struct.pack("ii", 1, 0)
@@ -223,11 +257,16 @@ class ConfluenceEmulator:
         space: str = "OPS",
         email: str = DEFAULT_EMAIL,
         token: str = DEFAULT_TOKEN,
+        rate_limit: float | None = None,
+        burst: int = 10,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.email, self.token, self.space = email, token, space
         self.person_email, self.person_token = "person@example.com", PERSON_TOKEN
         self.world = World(space)
-        self._app = App(self.world, {token: email, PERSON_TOKEN: self.person_email})
+        self.limit = BurstLimit(rate_limit, burst, clock)
+        users = {token: email, PERSON_TOKEN: self.person_email}
+        self._app = App(self.world, users, self.limit)
         self._server = Server((host, port), self._app)
         self._thread: threading.Thread | None = None
 
@@ -300,8 +339,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--space", default="OPS")
+    parser.add_argument("--rate", type=float, default=10.0, help="requests/s; 0: no limit")
     args = parser.parse_args(argv)
-    with ConfluenceEmulator(host=args.host, port=args.port, space=args.space) as emulator:
+    rate = args.rate if args.rate > 0 else None
+    emulator = ConfluenceEmulator(host=args.host, port=args.port, space=args.space, rate_limit=rate)
+    with emulator:
         print(f"Confluence emulator serving at {emulator.base_url}", flush=True)
         print(f"OPSYNC_CONFLUENCE_BASE_URL={emulator.base_url}", flush=True)
         print(f"CONFLUENCE_EMAIL={emulator.email}", flush=True)
