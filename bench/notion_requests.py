@@ -43,11 +43,13 @@ from typing import Any
 import yaml
 
 from bench import notion_org
+from bench.notion_tables import markdown
 from opsync.api import sync
+from opsync.connectors.notion.mapping import NotionConnectorConfig
 from opsync.connectors.notion.mirror import OVERLAP
 from opsync.engine.plan import Operation
 from opsync.testing.emulators.notion import NotionEmulator
-from opsync.testing.emulators.notion_faults import Counts, is_read
+from opsync.testing.emulators.notion_faults import Counts
 
 NOW = "2026-12-03T15:00:00-05:00"
 CRON_S = 3600.0
@@ -56,7 +58,8 @@ SHIFT_DAYS = 7
 # The count runs: the emulator limits at COUNT_LIMIT, the connector paces just under it.
 COUNT_LIMIT = 200.0
 COUNT_PACE = 190.0
-DEFAULT_PACE = 2.5  # the connector's default: what the emulator's clock is paced at
+# The connector's default pace: the emulator's clock stamps rows as if requests went out at it.
+DEFAULT_PACE = float(NotionConnectorConfig.model_fields["requests_per_second"].default)
 FULL_PASS_NOW = 1e-6  # hours: a full pass is due on the next sync
 
 
@@ -289,7 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=float, default=3.0, help="emulator limit, requests/s")
     parser.add_argument("--keep", type=Path, help="work under this folder and keep it")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--tables", type=Path, help="only print the tables of a --json file")
     args = parser.parse_args(argv)
+    if args.tables:
+        print(markdown(json.loads(args.tables.read_text(encoding="utf-8"))))
+        return 0
     base = Path(tempfile.mkdtemp(prefix="opsync-nbench-", dir=args.keep))
     info = machine()
     print(f"machine: {json.dumps(info)}", file=sys.stderr)
@@ -307,13 +314,11 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(base, ignore_errors=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
-    from bench.notion_tables import markdown
-
     print(markdown(results))
     return 0
 
 
-__all__ = ["change_one", "is_read", "main", "measure", "pace_check"]
+__all__ = ["change_one", "main", "measure", "pace_check", "prepare"]
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -8,6 +8,7 @@ from typing import Any
 PHASES = ("first", "noop-1", "noop-2", "change", "noop-full")
 PAGE = 100  # rows per query page
 TARGET_SHARE = 0.9
+FEED = "rituals.ics"  # the calendar feed, a local file: changes with any launch date
 
 
 def _met(ok: bool) -> str:
@@ -86,10 +87,11 @@ def _targets(org: dict[str, Any]) -> list[str]:
     for name, r, most in rows:
         ok = r["reads"] <= most and r["writes"] == 0 and not r["failed"]
         out.append(f"| {name} | {r['reads']} / {r['writes']} | {_met(ok)} |")
-    ops = ", ".join(f"{n} {k}" for k, n in change["operations"].items())
+    key = org["changed"]["release"]
+    touched = [line for line in change["applied"] if key not in line and FEED not in line]
     out.append(
-        f"| one change: writes only what it touches | {change['writes']} writes ({ops}) "
-        "| see below |"
+        f"| one change ({key}): writes only what it touches | {change['reads']} / "
+        f"{change['writes']} | {_met(not touched and not change['failed'])} |"
     )
     return out
 
