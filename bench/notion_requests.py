@@ -82,6 +82,11 @@ def _endpoints(counts: Counts) -> dict[str, int]:
     return {f"{m} {t}": n for (m, t), n in sorted(counts.by_endpoint.items())}
 
 
+def _applied(op: Operation) -> str:
+    fields = f" ({', '.join(str(c[0]) for c in op.changes)})" if op.changes else ""
+    return f"{op.kind} {op.target}: {op.reason}{fields}"
+
+
 def _sync(config: Path, emulator: NotionEmulator) -> dict[str, Any]:
     """One sync through :func:`opsync.api.sync`, as ``opsync sync`` runs it."""
     window = Window(lambda: emulator.counts)
@@ -100,7 +105,7 @@ def _sync(config: Path, emulator: NotionEmulator) -> dict[str, Any]:
         "endpoints": _endpoints(counts),
         "statuses": {str(k): v for k, v in sorted(counts.by_status.items())},
         "operations": done,
-        "applied": [f"{op.kind} {op.target}: {op.reason}" for op in report.done],
+        "applied": [_applied(op) for op in report.done],
         "failed": [f"{op.target}: {message}" for op, message in report.failed],
         "conflicts": len(report.plan.conflicts),
     }
