@@ -19,7 +19,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,8 @@ CONFIG = "opsync.notion.toml"
 PASTE_MARK = "# Paste into opsync.toml:"
 TOKEN_ENV = "NOTION_TOKEN"
 PERSON_TOKEN_ENV = "OPSYNC_BENCH_PERSON_TOKEN"
-# The wiki folders of a generated organisation, and the collection each one holds.
+# The wiki folders of a generated organisation that are created in Notion (each is named
+# after its collection).
 SEEDED = ("releases", "decisions", "insights", "weekly_submissions", "roadmap_items")
 
 
@@ -137,23 +139,43 @@ def set_key(config: Path, key: str, value: float) -> None:
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+@contextmanager
+def pointed_at(emulator: NotionEmulator) -> Iterator[None]:
+    """The environment a sync reads its token and API root from, set to the emulator's
+    (and the person token :func:`seed_wiki` uses), then put back as it was."""
+    wanted = {
+        TOKEN_ENV: emulator.token,
+        BASE_URL_ENV: emulator.base_url,
+        PERSON_TOKEN_ENV: emulator.person_token,
+    }
+    before = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def bootstrap(config: Path, emulator: NotionEmulator) -> None:
-    """Create the databases under the emulator's root page and paste the printed block."""
-    os.environ[TOKEN_ENV] = emulator.token
-    os.environ[BASE_URL_ENV] = emulator.base_url
+    """Create the databases under the emulator's root page and paste the printed block;
+    inside :func:`pointed_at`."""
     _, block = bootstrap_notion(config, emulator.root_page_id)
     text = config.read_text(encoding="utf-8")
     config.write_text(f"{text}\n{PASTE_MARK}\n{block}\n", encoding="utf-8")
 
 
-def seed_wiki(config: Path, wiki: Path, emulator: NotionEmulator) -> dict[str, int]:
-    """Create a row for every record file under ``wiki/<collection>/``, as a person would;
-    returns the rows created per collection. A value Notion cannot take is an error here:
-    the benchmark must not measure a workspace other than the one it describes."""
+def seed_wiki(config: Path, wiki: Path) -> dict[str, int]:
+    """Create a row for every record file under ``wiki/<collection>/``, as a person would
+    (inside :func:`pointed_at`); returns the rows created per collection. A value Notion
+    cannot take is an error here: the benchmark must not measure a workspace other than the
+    one it describes."""
     loaded = load_config(config)
     name, settings = loaded.wiki_connector()
     assert isinstance(settings, NotionConnectorConfig)
-    os.environ[PERSON_TOKEN_ENV] = emulator.person_token
     as_person = settings.model_copy(update={"token_env": PERSON_TOKEN_ENV})
     people, areas = loaded.snapshot_people()
     notion = NotionWiki(
@@ -179,7 +201,7 @@ def seed_wiki(config: Path, wiki: Path, emulator: NotionEmulator) -> dict[str, i
 
 
 def acme(base: Path) -> Path:
-    """The acme example in a fresh folder, its Notion config as shipped (pace included)."""
+    """The acme example in a fresh folder, its Notion config as shipped."""
     shutil.copytree(ACME, base / "acme")
     return base / "acme" / CONFIG
 

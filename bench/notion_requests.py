@@ -35,7 +35,8 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ import yaml
 
 from bench import notion_org
 from bench.notion_tables import markdown
-from opsync.api import sync
+from opsync.api import load_config, sync
 from opsync.connectors.notion.mapping import NotionConnectorConfig
 from opsync.connectors.notion.mirror import OVERLAP
 from opsync.engine.plan import Operation
@@ -125,7 +126,7 @@ def _sync(config: Path, emulator: NotionEmulator) -> dict[str, Any]:
 
 
 def _tracker(config: Path) -> Path:
-    loaded = notion_org.load_config(config)
+    loaded = load_config(config)
     _, local = loaded.connector("tracker")
     return config.parent / str(local.model_dump()["tracker"])
 
@@ -152,11 +153,13 @@ def change_one(tracker: Path, today: str) -> dict[str, str]:
     return {"release": str(row["key"]), "launch_date": f"{old} → {new}"}
 
 
-def prepare(
+@contextmanager
+def prepared(
     org: str, base: Path, *, pace: float, limit: float | None
-) -> tuple[Path, NotionEmulator, notion_org.PacedClock, dict[str, Any]]:
+) -> Iterator[tuple[Path, NotionEmulator, notion_org.PacedClock, dict[str, Any]]]:
     """An organisation bootstrapped (and for a generated one, seeded) into a fresh emulator
-    that limits at ``limit``, with the connector paced at ``pace``; counts at zero."""
+    that limits at ``limit``, with the connector paced at ``pace``; counts at zero. The
+    emulator is stopped, and the environment put back, on the way out."""
     today = datetime.fromisoformat(NOW)
     info: dict[str, Any] = {"org": org}
     folder = base / f"{org}-{pace:g}"
@@ -166,29 +169,25 @@ def prepare(
     else:
         config, info["generated"] = notion_org.generated(folder, int(org), today.date(), pace)
     emulator, clock = notion_org.start_emulator(today, pace=DEFAULT_PACE)
-    try:
+    with emulator, notion_org.pointed_at(emulator):
         started = time.perf_counter()
         emulator.set_rate_limit(None)  # setup is not measured
         notion_org.bootstrap(config, emulator)
         info["bootstrap"] = {"requests": emulator.counts.total}
         if org != "acme":
-            info["seeded"] = notion_org.seed_wiki(config, config.parent / "wiki", emulator)
+            info["seeded"] = notion_org.seed_wiki(config, config.parent / "wiki")
         info["setup_s"] = round(time.perf_counter() - started, 1)
         emulator.set_rate_limit(limit)  # a full bucket, as after an idle period
         clock.advance(CRON_S)
         clock.reset_counts(emulator)
-    except BaseException:
-        emulator.stop()
-        raise
-    return config, emulator, clock, info
+        yield config, emulator, clock, info
 
 
 def measure(org: str, base: Path) -> dict[str, Any]:
     """The five syncs of one organisation, the connector paced just under the emulator's
     high limit (request counts do not depend on the pace)."""
-    config, emulator, clock, result = prepare(org, base, pace=COUNT_PACE, limit=COUNT_LIMIT)
-    full_at: str | None = None
-    try:
+    with prepared(org, base, pace=COUNT_PACE, limit=COUNT_LIMIT) as (config, em, clock, result):
+        full_at: str | None = None
         for phase in PHASES:
             if phase == "change":
                 result["changed"] = change_one(_tracker(config), NOW)
@@ -196,15 +195,13 @@ def measure(org: str, base: Path) -> dict[str, Any]:
                 notion_org.set_key(config, "full_pass_hours", FULL_PASS_NOW)
             if phase != PHASES[0]:
                 clock.advance(CRON_S)
-                clock.reset_counts(emulator)
-            result[phase] = _sync(config, emulator)
+                clock.reset_counts(em)
+            result[phase] = _sync(config, em)
             result[phase]["full_pass"] = _full_at(config) != full_at
             result[phase]["next_window"] = _window(config)
             full_at = _full_at(config)
             print(f"  {org}: {phase} done ({result[phase]['sync_s']} s)", file=sys.stderr)
         result["rows"] = _rows(config)
-    finally:
-        emulator.stop()
     return result
 
 
@@ -226,7 +223,7 @@ def _full_at(config: Path) -> str | None:
 
 def _names(config: Path) -> dict[str, str]:
     """Data source id → collection name ("pages" for the generated pages' database)."""
-    _, notion = notion_org.load_config(config).wiki_connector()
+    _, notion = load_config(config).wiki_connector()
     names = {str(m.data_source_id): str(c) for c, m in getattr(notion, "collections", {}).items()}
     pages = getattr(notion, "pages", None)
     if pages is not None:
@@ -259,11 +256,8 @@ def _rows(config: Path) -> dict[str, int]:
 def pace_check(base: Path, pace: float, limit: float, org: str = "acme") -> dict[str, Any]:
     """The first sync of ``org`` with the emulator limiting at ``limit`` and the connector
     paced at ``pace``: requests a second over the write window, 429s, failed operations."""
-    config, emulator, _clock, _info = prepare(org, base, pace=pace, limit=limit)
-    try:
+    with prepared(org, base, pace=pace, limit=limit) as (config, emulator, _clock, _info):
         first = _sync(config, emulator)
-    finally:
-        emulator.stop()
     apply = first["apply"]
     return {
         "org": org,
@@ -323,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["change_one", "main", "measure", "pace_check", "prepare"]
+__all__ = ["change_one", "main", "measure", "pace_check", "prepared"]
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -7,12 +7,16 @@ the real SDK, and that the tables render.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from bench.notion_requests import PHASES, change_one, measure, pace_check
+from bench.notion_org import TOKEN_ENV
+from bench.notion_requests import PHASES, change_one, measure, pace_check, prepared
 from bench.notion_tables import markdown, query_pages
+
+from opsync.connectors.notion.client import BASE_URL_ENV
 
 TINY = "12"  # releases: 6 areas, 1 decision, 6 insights, the weekly submissions and roadmap
 
@@ -73,3 +77,13 @@ def test_the_pace_check_and_the_tables_render(tiny: dict[str, Any], tmp_path: Pa
     text = markdown({"orgs": [{**tiny, "wall_s": 0.0}], "paces": [paced]})
     assert "### 12 releases" in text and "| noop-full |" in text
     assert "Pace against a rate-limited emulator" in text
+
+
+def test_the_environment_is_put_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(BASE_URL_ENV, "https://example.invalid")
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    with prepared("acme", tmp_path, pace=100.0, limit=None) as (_, emulator, _clock, _info):
+        assert os.environ[BASE_URL_ENV] == emulator.base_url
+        assert os.environ[TOKEN_ENV] == emulator.token
+    assert os.environ[BASE_URL_ENV] == "https://example.invalid"
+    assert TOKEN_ENV not in os.environ
