@@ -2,7 +2,8 @@
 
 Nothing here is timed: the figures are the benchmark's business (docs/benchmarks.md). What
 is checked is that each scenario does what its name says, against a real emulator through
-the real SDK, and that the tables render.
+the real SDK, and that the tables render. ``bench`` is imported from the repository root,
+which is on the path when the suite runs as ``python -m pytest`` (the README's command).
 """
 
 from __future__ import annotations
