@@ -34,6 +34,8 @@ from opsync.config import (
     register_connector_config,
 )
 from opsync.config_problems import model_in, toml_value
+from opsync.connectors.confluence.config import ConfluenceCollection, ConfluenceConnectorConfig
+from opsync.connectors.jira.config import FieldMap, JiraConnectorConfig
 from opsync.domain import Person, ProductArea, Role
 from opsync.errors import (
     AuthError,
@@ -591,6 +593,10 @@ def reference_models() -> dict[str, type[BaseModel]]:
         "state": StateConfig,
         "connectors.local": LocalConnectorConfig,
         "connectors.credentials": TokenConnectorConfig,
+        "connectors.jira": JiraConnectorConfig,
+        "connectors.jira.fields": FieldMap,
+        "connectors.confluence": ConfluenceConnectorConfig,
+        "connectors.confluence.collections": ConfluenceCollection,
         "roles": RolesConfig,
     }
     return models
@@ -610,6 +616,10 @@ def type_words(annotation: Any) -> str:
         return " · ".join(f"`{m.value}`" for m in annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "table"
+    if get_origin(annotation) is dict:
+        return "table"
+    if get_origin(annotation) is list:
+        return "list of " + type_words(args[0]).replace("text", "texts")
     if get_origin(annotation) is tuple:
         item = type_words(args[0])
         return "list of " + (item if item == "text" else f"{item}s")
@@ -627,7 +637,9 @@ def bounds(metadata: list[Any]) -> str:
 def reference_table(table: str, model: type[BaseModel]) -> str:
     rows = ["| key | type | default | meaning |", "|---|---|---|---|"]
     for name, field in model.model_fields.items():
-        if field.default is PydanticUndefined:
+        if field.default_factory is not None:
+            default = "empty"
+        elif field.default is PydanticUndefined:
             default = "required"
         else:
             default = "not set" if field.default is None else f"`{toml_value(field.default)}`"

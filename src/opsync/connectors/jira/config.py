@@ -1,11 +1,14 @@
 """``[connectors.<name>]`` with ``type = "jira"``: where the releases are and how they map.
 
-A release is one Jira issue selected by the project and optional filters (an issue type,
-components, labels) or a JQL fragment. Its launch date and launched flag come from its fix
-version (release date, released) or from a date field; tier, product area, PM and eng lead
-each come from a field named by id (custom fields by id: names are not unique in Jira,
-NOTES.md §3), a component, or labels with a prefix, and option values map to domain values
-as in the Notion mapping. Secrets come from the environment or a file, never the config.
+With ``releases = "issues"`` (the default) a release is one Jira issue selected by the
+project and optional filters (an issue type, components, labels) or a JQL fragment. Its
+launch date and launched flag come from its fix version (release date, released) or from a
+date field; tier, product area, PM and eng lead each come from a field named by id (custom
+fields by id: names are not unique in Jira, NOTES.md §3), a component, or labels with a
+prefix, and option values map to domain values as in the Notion mapping. With
+``releases = "versions"`` a release is one fix version of the project instead, and those
+fields come from the issues in it or from ``version_defaults`` (see ``versions.py``).
+Secrets come from the environment or a file, never the config.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from opsync.config import TokenConnectorConfig, register_connector_config
 from opsync.config_problems import invalid
@@ -76,6 +79,17 @@ class JiraConnectorConfig(TokenConnectorConfig):
         None, description="Environment variable with the account's email (Cloud; JIRA_EMAIL)."
     )
     project: str = Field(description="Project key the releases live in, e.g. ACME.")
+    releases: Literal["issues", "versions"] = Field(
+        "issues",
+        description="issues: one issue per release; versions: one fix version per release.",
+    )
+    version_names: str | None = Field(
+        None, description='versions: only versions whose name matches this glob, e.g. "Acme *".'
+    )
+    version_defaults: dict[str, str] = Field(
+        default_factory=dict,
+        description="versions: tier, product_area, pm, eng_lead when no issue gives one.",
+    )
     filters: dict[str, list[str]] = Field(
         default_factory=dict,
         description='JQL clause → allowed values, e.g. {issuetype = ["Epic"]}; values escaped.',
@@ -103,8 +117,12 @@ class JiraConnectorConfig(TokenConnectorConfig):
 
     def identity(self) -> dict[str, str]:
         """Only the project: opsync writes nothing to Jira, and release keys are its issue
-        keys, so remapping fields or filters, or moving the site, moves no record."""
-        return {"type": self.type, "project": self.project}
+        keys, so remapping fields or filters, or moving the site, moves no record. Reading
+        releases from versions keys them by version id instead, so that mode is part of it."""
+        identity = {"type": self.type, "project": self.project}
+        if self.releases != "issues":
+            identity["releases"] = self.releases
+        return identity
 
     @field_validator("project")
     @classmethod
@@ -136,6 +154,23 @@ class JiraConnectorConfig(TokenConnectorConfig):
     @classmethod
     def _launch(cls, value: str) -> str:
         return _field_id(value)
+
+    @field_validator("version_defaults")
+    @classmethod
+    def _defaults(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if name not in MAPPED:
+                raise invalid(f'"{name}" is not a release field opsync maps', f"use {MAPPED}")
+        return value
+
+    @model_validator(mode="after")
+    def _versions_mode(self) -> JiraConnectorConfig:
+        if self.releases == "versions" and self.launch_date != "fixVersions":
+            raise invalid(
+                f'launch_date = "{self.launch_date}" does not apply when releases = "versions"',
+                "a version's release date is its launch date: remove launch_date",
+            )
+        return self
 
 
 register_connector_config("jira", JiraConnectorConfig)

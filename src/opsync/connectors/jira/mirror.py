@@ -1,7 +1,8 @@
 """What the last reads saw, kept beside the state database between runs.
 
 ``<state>.jira-<name>.json`` holds the cursor (the newest ``updated`` seen, in epoch
-milliseconds, UTC), when the last id-only full pass ran, and each issue as last read. With
+milliseconds, UTC), when the last id-only full pass ran, each issue as last read, and each
+release's launch date as last read with the moves seen so far (``history.py``). With
 it a run asks Jira only for issues updated since the cursor minus the overlap, and still
 returns every release: unchanged issues come from here. The file is a cache of Jira, never
 a source of truth: losing it costs one full read. It is written whole to a temporary file
@@ -29,6 +30,7 @@ class Mirror:
     cursor_ms: int | None = None
     full_pass_at: datetime | None = None
     issues: dict[str, dict[str, Any]] = field(default_factory=dict)  # issue id -> issue
+    dates: dict[str, dict[str, Any]] = field(default_factory=dict)  # release key -> dates
 
     @classmethod
     def load(cls, path: Path | None, identity: str) -> Mirror:
@@ -48,6 +50,7 @@ class Mirror:
                 data.get("cursor_ms"),
                 datetime.fromisoformat(stamp) if stamp else None,
                 dict(data.get("issues") or {}),
+                dict(data.get("dates") or {}),
             )
         except (OSError, ValueError, TypeError, AttributeError):
             return empty  # unreadable: read everything again
@@ -61,6 +64,7 @@ class Mirror:
             "cursor_ms": self.cursor_ms,
             "full_pass_at": self.full_pass_at.isoformat() if self.full_pass_at else None,
             "issues": self.issues,
+            "dates": self.dates,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(self.path.name + ".tmp")

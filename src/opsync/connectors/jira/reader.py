@@ -7,7 +7,8 @@ re-read every time because renaming or releasing a version does not touch its is
 minute precision and search's eventual consistency, NOTES.md §1-2). Deleted issues, moved
 issues and lost permissions never show up in such a query, so every ``full_pass_hours`` an
 id-only pass (the cheapest page size) lists what still exists: the rest is dropped, and
-ids the mirror does not hold are fetched whole.
+ids the mirror does not hold are fetched whole. The same two requests serve both modes:
+releases as issues, or as versions (``versions.py``) whose fields come from their issues.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from opsync.connectors.base import TrackerRead
 from opsync.connectors.jira import jql
 from opsync.connectors.jira.client import JiraApi
 from opsync.connectors.jira.config import JiraConnectorConfig
+from opsync.connectors.jira.history import note_moves
 from opsync.connectors.jira.mirror import Mirror
 from opsync.connectors.jira.rows import RowMapper
+from opsync.connectors.jira.versions import VersionRows
 from opsync.domain import Collection, Finding, Level, ref
 
 ID_PAGE = 1000  # an id-only page may be far larger than one with fields
@@ -78,7 +81,13 @@ class Reader:
         elif due:
             self._full_pass()
             mirror.full_pass_at = now
-        read = self._rows(versions)
+        if self.config.releases == "versions":
+            read = TrackerRead(
+                *VersionRows(self.config, self.mapper).rows(versions.values(), mirror.issues)
+            )
+        else:
+            read = self._rows(versions)
+        note_moves(mirror, read, now.date())
         mirror.save()
         return read
 

@@ -84,7 +84,7 @@ class RowMapper:
             findings.append(_finding(key, "launch_date", self.config.launch_date, str(exc)))
         for name, mapping in self.config.fields.items():
             try:
-                row.update(self._mapped(name, mapping, fields))
+                row.update(self.mapped(name, mapping, fields))
             except BadValue as exc:
                 findings.append(_finding(key, name, mapping.field, str(exc)))
         if row["title"] is None:
@@ -105,7 +105,8 @@ class RowMapper:
         # Unreleased is "not marked yet", not "not launched": the date decides then.
         return {"launch_date": when, "launched": True if version.get("released") else None}
 
-    def _mapped(self, name: str, mapping: FieldMap, fields: Json) -> Json:
+    def mapped(self, name: str, mapping: FieldMap, fields: Json) -> Json:
+        """``{name: domain value}`` read from ``fields``; :class:`BadValue` when unusable."""
         raw = fields.get(mapping.field)
         if name == "stakeholder_summary":
             return {name: plain_text(raw) or ""}
