@@ -22,8 +22,8 @@ from opsync.connectors.base import PageWrite, RecordWrite, TrackerRead
 from opsync.connectors.notion import client as client_module
 from opsync.connectors.notion.bootstrap import bootstrap
 from opsync.connectors.notion.client import NotionApi
+from opsync.connectors.notion.config import CollectionMapping, NotionConnectorConfig
 from opsync.connectors.notion.connector import NotionWiki
-from opsync.connectors.notion.mapping import CollectionMapping, NotionConnectorConfig
 from opsync.connectors.notion.properties import plain_text
 from opsync.connectors.notion.reader import PAGES
 from opsync.documents.model import Document, bullets, heading, para, region

@@ -17,18 +17,17 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, Union, get_args, get_origin
 
-from opsync.connectors.local.mapping import RECORD_MODELS, RELEASE_WIKI_FIELDS
 from opsync.connectors.notion.client import NotionApi
-from opsync.connectors.notion.mapping import (
-    TITLE_FIELDS,
+from opsync.connectors.notion.config import (
     CollectionMapping,
     NotionConnectorConfig,
-    domain_fields,
     options,
+    property_fields,
     property_names,
 )
 from opsync.connectors.notion.reader import PAGES, READ_ORDER, page_property_names
-from opsync.domain import Collection, Release
+from opsync.connectors.records import TITLE_FIELDS, field_annotation
+from opsync.domain import Collection
 from opsync.errors import ConnectorError
 
 PAGES_TITLE = "opsync pages"
@@ -128,16 +127,11 @@ def database_title(where: str) -> str:
 
 
 def _annotation(collection: Collection, name: str) -> Any:
-    model: Any = Release if collection is Collection.RELEASES else RECORD_MODELS.get(collection)
-    if collection is Collection.RELEASES and name in RELEASE_WIKI_FIELDS:
-        group, name = RELEASE_WIKI_FIELDS[name]
-        model = Release.model_fields[group].annotation
-    info = getattr(model, "model_fields", {}).get(name)
-    if info is None:
-        return None
-    args = [a for a in get_args(info.annotation) if a is not type(None)]
-    optional = get_origin(info.annotation) in (Union, types.UnionType)
-    return args[0] if optional and len(args) == 1 else info.annotation
+    """A field's type, without the ``| None`` of an optional one."""
+    annotation = field_annotation(collection, name)
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    optional = get_origin(annotation) in (Union, types.UnionType)
+    return args[0] if optional and len(args) == 1 else annotation
 
 
 def property_schema(
@@ -182,7 +176,7 @@ def schema_for(
         return {names[f]: {kind: {}} for f, kind in kinds.items()}
     collection = Collection(where)
     names = property_names(config, collection)
-    return {names[f]: property_schema(config, collection, f) for f in domain_fields(collection)}
+    return {names[f]: property_schema(config, collection, f) for f in property_fields(collection)}
 
 
 def views_for(config: NotionConnectorConfig, where: str) -> list[ViewSpec]:

@@ -11,14 +11,9 @@ import pytest
 from pydantic import ValidationError
 
 from opsync.config import connector_model, parse_config
-from opsync.connectors.local.mapping import to_record, to_release
-from opsync.connectors.notion.mapping import (
-    NotionConnectorConfig,
-    domain_fields,
-    fields_to_properties,
-    page_to_fields,
-    property_names,
-)
+from opsync.connectors.notion.config import NotionConnectorConfig, property_names
+from opsync.connectors.notion.page_fields import fields_to_properties, page_to_fields
+from opsync.connectors.records import domain_fields, to_record, to_release
 from opsync.domain import Collection, Level, Tier
 from opsync.errors import ConfigError
 
