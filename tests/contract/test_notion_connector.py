@@ -421,7 +421,8 @@ def test_bootstrap_views_are_laid_out_and_an_older_bootstraps_get_their_layout(
         assert views["Launch calendar"]["configuration"]["date_property_id"] == ids["Launch date"]
         soon = views["Launching in the next 14 days"]["filter"]["and"]
         assert {"property": "Launched", "checkbox": {"equals": False}} in soon
-        assert {"property": "Launch date", "date": {"next_week": {}}} in soon[1]["or"]
+        days = {"property": "Days to launch", "formula": {"number": {"less_than": 14}}}
+        assert days in soon  # test_notion_launch_window.py shows what it keeps
         roadmap_db, roadmap_ds = made.ids["roadmap_items"]
         road = {n: p["id"] for n, p in sdk.data_sources.retrieve(roadmap_ds)["properties"].items()}
         timeline = views_of(sdk, roadmap_db)["Roadmap timeline"]["configuration"]

@@ -143,6 +143,25 @@ def test_default_names() -> None:
         assert len(set(names.values())) == len(names), collection
 
 
+def test_the_days_to_launch_formula_is_renamable_and_never_read() -> None:
+    config = NotionConnectorConfig.model_validate(
+        {
+            "collections": {
+                "releases": {"database_id": "0" * 32, "properties": {"days_to_launch": "T-minus"}}
+            }
+        }
+    )
+    assert property_names(config, Collection.RELEASES)["days_to_launch"] == "T-minus"
+    assert property_names(NotionConnectorConfig(), Collection.RELEASES)["days_to_launch"] == (
+        "Days to launch"
+    )
+    formula = {"id": "f", "type": "formula", "formula": {"type": "number", "number": 12}}
+    key = {"id": "k", "type": "rich_text", "rich_text": [{"type": "text", "plain_text": "A-1"}]}
+    page = {"id": "p", "properties": {"T-minus": formula, "opsync key": key}}
+    fields, problems = page_to_fields(page, config, Collection.RELEASES)
+    assert fields == {"key": "A-1"} and problems == []
+
+
 def test_default_tier_options() -> None:
     body, _ = fields_to_properties(
         {"tier": 3}, {"Tier": {"type": "select"}}, NotionConnectorConfig(), Collection.RELEASES

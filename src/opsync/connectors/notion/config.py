@@ -40,14 +40,19 @@ def _notion_id(value: str) -> str:
 
 NotionId = Annotated[str, AfterValidator(_notion_id)]
 
+# A formula property views filter on, which opsync never reads or writes: Notion's date
+# filters have no "next N days", a number a formula computes from the launch date does.
+DAYS_TO_LAUNCH_FIELD = "days_to_launch"
+VIEW_FIELDS: dict[Collection, tuple[str, ...]] = {Collection.RELEASES: (DAYS_TO_LAUNCH_FIELD,)}
+
 
 def property_fields(collection: Collection) -> tuple[str, ...]:
-    """Every field of ``collection`` a Notion property can hold: the record's fields and,
-    last, the hashes of what opsync last wrote (``hashes.py``)."""
+    """Every field of ``collection`` a Notion property can hold: the record's fields, the
+    hashes of what opsync last wrote (``hashes.py``), and the formulas its views need."""
     fields = domain_fields(collection)
     if collection is not Collection.RELEASES and collection not in RECORD_MODELS:
         return fields  # generated pages: opsync owns them whole, there is no edit to tell
-    return (*fields, HASHES_FIELD)
+    return (*fields, HASHES_FIELD, *VIEW_FIELDS.get(collection, ()))
 
 
 def default_property_name(collection: Collection, field: str) -> str:

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from opsync.connectors.notion.config import (
+    VIEW_FIELDS,
     NotionConnectorConfig,
     default_property_name,
     options,
@@ -134,11 +135,13 @@ def page_to_fields(
 ) -> tuple[dict[str, Any], list[Finding]]:
     """The flat dict of domain field → value for a page of ``collection``, and findings.
 
-    Properties the page lacks are left out (``doctor`` reports them once); ``page_keys``
-    turns related page ids into opsync keys.
+    Properties the page lacks are left out (``doctor`` reports them once), and so are the
+    formulas only views use; ``page_keys`` turns related page ids into opsync keys.
     """
     reader = _Reader(config, collection, page_keys or {})
     names = property_names(config, collection)
+    for field in VIEW_FIELDS.get(collection, ()):
+        del names[field]
     props: Mapping[str, Any] = page.get("properties", {})
     parsed = {field: parse_value(props[name]) for field, name in names.items() if name in props}
     key = parsed.get("key")
