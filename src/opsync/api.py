@@ -45,6 +45,10 @@ def _spec(config: Config) -> RunSpec:
             if settings.type == "notion":  # its read mirror lives beside the state database
                 state = config.state_path
                 extra["cache_path"] = state.with_name(f"{state.name}.notion-{name}.json")
+            if settings.type == "jira":  # its read cursor lives beside the state database
+                state = config.state_path
+                extra["cache_path"] = state.with_name(f"{state.name}.jira-{name}.json")
+                extra["name"] = name
             built[name] = factory(settings.type).create(settings, people, areas, **extra)
         return built[name]
 

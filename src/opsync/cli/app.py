@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from opsync import api
+from opsync.cli import logs
 from opsync.cli.output import (
     ConsoleReporter,
     print_findings,
@@ -234,6 +235,55 @@ def emulate_notion(
     from opsync.testing.emulators.notion import main as serve
 
     raise typer.Exit(serve(["--host", host, "--port", str(port), "--rate", str(rate)]))
+
+
+@emulate.command("jira")
+def emulate_jira(
+    port: Annotated[
+        int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free one).")
+    ] = 8766,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    deployment: Annotated[
+        str, typer.Option("--deployment", help="cloud (REST v3) or datacenter (REST v2).")
+    ] = "cloud",
+    rate: Annotated[
+        float, typer.Option("--rate", help="Requests per second before 429s; 0 for none.")
+    ] = 10.0,
+    seed_example: Annotated[
+        str | None, typer.Option("--seed-example", help="Seed an example's releases: acme.")
+    ] = None,
+) -> None:
+    """Serve a Jira emulator until stopped; prints its base URL, email and API token."""
+    from opsync.testing.emulators.jira import main as serve
+
+    args = ["--host", host, "--port", str(port), "--rate", str(rate)]
+    args += ["--deployment", deployment] + (
+        ["--seed-example", seed_example] if seed_example else []
+    )
+    raise typer.Exit(serve(args))
+
+
+@app.callback()
+def _options(
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            "--log-level",
+            help="Log to stderr at this level: debug, info, warning or error (secrets masked).",
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log at debug level (as --log-level debug).")
+    ] = False,
+) -> None:
+    """Options that apply to every command (give them before the command's name)."""
+    level = "debug" if verbose else log_level
+    if level is None:
+        return
+    if level.lower() not in logs.LEVELS:
+        err.print(f"--log-level: {level!r} is not one of {', '.join(logs.LEVELS)}")
+        raise typer.Exit(2)
+    logs.configure(level)
 
 
 def main() -> None:

@@ -132,7 +132,11 @@ def _records(
 
 
 def _pages(
-    desired: Desired, actual: ReadResult, store: PageStore, force: bool
+    desired: Desired,
+    actual: ReadResult,
+    store: PageStore,
+    force: bool,
+    unfinished: frozenset[str] = frozenset(),
 ) -> tuple[list[Operation], list[Conflict]]:
     ops: list[Operation] = []
     conflicts: list[Conflict] = []
@@ -157,8 +161,16 @@ def _pages(
             content = store.render_region(doc, region)
             have = state.regions.get(region)
             if have is not None and have.content == content:
+                # Exactly what opsync renders, but not what it recorded writing: a write
+                # killed after its content and before its fingerprint. Record it again, or
+                # the next change would look like a person's edit.
+                if have.edited:
+                    rewrite.append(region)
                 continue
-            if have is not None and have.edited and not force:
+            # A page whose last write opsync started and never finished may hold that write
+            # half done (Notion regions are several requests): finishing it is not
+            # overwriting a person.
+            if have is not None and have.edited and not force and key not in unfinished:
                 conflicts.append(
                     Conflict(
                         target=key,
@@ -217,10 +229,17 @@ def _messages(desired: Desired, actual: ReadResult) -> list[Operation]:
 
 
 def make_plan(
-    desired: Desired, actual: ReadResult, store: PageStore, *, force: bool = False
+    desired: Desired,
+    actual: ReadResult,
+    store: PageStore,
+    *,
+    force: bool = False,
+    unfinished: frozenset[str] = frozenset(),
 ) -> Plan:
+    """``unfinished``: pages whose last write was interrupted or failed part-way (from the
+    journal); their regions are rewritten even where they read as edited."""
     record_ops, record_conflicts = _records(desired, actual, force)
-    page_ops, page_conflicts = _pages(desired, actual, store, force)
+    page_ops, page_conflicts = _pages(desired, actual, store, force, unfinished)
     return Plan(
         operations=tuple(record_ops + page_ops + _messages(desired, actual)),
         conflicts=tuple(record_conflicts + page_conflicts),

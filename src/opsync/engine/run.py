@@ -136,7 +136,8 @@ def run(
                 actual.snapshot.releases, output, {FEED_NAME: feed.decode("utf-8")}, existing
             )
             progress.stage("plan")
-            plan = make_plan(desired, actual, spec.workspace, force=force)
+            unfinished = store.unfinished("update_page")
+            plan = make_plan(desired, actual, spec.workspace, force=force, unfinished=unfinished)
             known = store.get_meta("identity")
             identity_change = None
             if known is not None and known != spec.identity and plan.operations:

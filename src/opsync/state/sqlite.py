@@ -123,6 +123,24 @@ class StateStore:
         )
         return int(cursor.rowcount)
 
+    def unfinished(self, kind: str) -> frozenset[str]:
+        """Targets of ``kind`` operations that a run started and did not finish (killed,
+        or failed part-way), with no successful write to the same target since."""
+        if not self.exists:
+            return frozenset()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT DISTINCT j.target FROM journal j WHERE j.kind = ? "
+                "AND j.status IN ('started', 'interrupted', 'failed') AND NOT EXISTS ("
+                "SELECT 1 FROM journal d WHERE d.target = j.target AND d.status = 'done' "
+                "AND d.rowid > j.rowid)",
+                (kind,),
+            )
+            .fetchall()
+        )
+        return frozenset(str(r[0]) for r in rows)
+
     def journal_rows(self, run_id: str | None = None) -> list[tuple[str, str]]:
         """(operation key, status) of one run, or of every run, in the order recorded."""
         if not self.exists:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from opsync.testing.emulators.jira import JiraEmulator
 from opsync.testing.emulators.notion import NotionEmulator
 
 
@@ -17,4 +18,12 @@ from opsync.testing.emulators.notion import NotionEmulator
 def notion_emulator() -> Iterator[NotionEmulator]:
     """A running emulator: `.base_url`, `.token`, `.root_page_id`, `.counts`, `.faults`."""
     with NotionEmulator(rate_limit=None) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def jira_emulator() -> Iterator[JiraEmulator]:
+    """A running Jira Cloud emulator without a rate limit: `.base_url`, `.email`, `.token`,
+    `.world` (projects, versions, issues), `.counts`, `.faults`."""
+    with JiraEmulator(rate_limit=None) as emulator:
         yield emulator

@@ -42,7 +42,7 @@ class SafeLoader(_Base):  # type: ignore[misc, valid-type]  # a class chosen at 
         return super().construct_object(node, deep)
 
 
-class _Loader(SafeLoader):
+class TolerantLoader(SafeLoader):
     """Safe loader that keeps an impossible date (``2026-13-45``) as text, so the record's
     validation names that one key instead of the whole file failing to parse."""
 
@@ -53,7 +53,9 @@ class _Loader(SafeLoader):
             return self.construct_scalar(node)
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+TolerantLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", TolerantLoader.construct_yaml_timestamp
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def split(text: str) -> Parsed:
 
 def _load(source: str) -> dict[str, Any]:
     try:
-        data = yaml.load(source, Loader=_Loader) if source.strip() else {}
+        data = yaml.load(source, Loader=TolerantLoader) if source.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""

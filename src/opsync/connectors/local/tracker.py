@@ -17,6 +17,7 @@ import yaml
 from opsync.connectors.base import TrackerRead
 from opsync.connectors.local import frontmatter
 from opsync.domain import Collection, Finding, Level, ref
+from opsync.errors import ConfigError
 
 
 def _bad(record: str, field: str, message: str) -> Finding:
@@ -37,7 +38,14 @@ def _rows(text: str, path: Path) -> list[Any]:
                     row["launch_date_history"], Loader=frontmatter.SafeLoader
                 )
         return rows
-    loaded = yaml.load(text, Loader=frontmatter.SafeLoader) or []
+    try:
+        loaded = yaml.load(text, Loader=frontmatter.TolerantLoader) or []
+    except yaml.YAMLError as exc:
+        raise ConfigError(
+            f"the tracker export {path} is not valid YAML: {exc}",
+            key="connectors.local.tracker",
+            hint="fix the file at the line shown (the tracker's export; opsync never writes it)",
+        ) from None
     found = loaded.get("releases", []) if isinstance(loaded, dict) else loaded
     return list(found) if isinstance(found, list) else []
 

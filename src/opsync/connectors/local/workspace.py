@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -113,9 +112,12 @@ class LocalWorkspace:
         return path.read_bytes().decode("utf-8")
 
     def _write_text(self, path: Path, text: str) -> None:
+        """Write beside the target, then replace it. The temporary file's name is fixed per
+        target: a run killed before the replace leaves it, and the rerun, which has the same
+        write to do, overwrites and moves it (the run lock rules out a second writer)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".opsync-", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+        tmp = path.with_name(f".opsync-{path.name}.tmp")
+        with open(tmp, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
         os.replace(tmp, path)
         self._writes += 1

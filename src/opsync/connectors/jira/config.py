@@ -1,0 +1,141 @@
+"""``[connectors.<name>]`` with ``type = "jira"``: where the releases are and how they map.
+
+A release is one Jira issue selected by the project and optional filters (an issue type,
+components, labels) or a JQL fragment. Its launch date and launched flag come from its fix
+version (release date, released) or from a date field; tier, product area, PM and eng lead
+each come from a field named by id (custom fields by id: names are not unique in Jira,
+NOTES.md §3), a component, or labels with a prefix, and option values map to domain values
+as in the Notion mapping. Secrets come from the environment or a file, never the config.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from opsync.config import TokenConnectorConfig, register_connector_config
+from opsync.config_problems import invalid
+
+DEFAULT_EMAIL_ENV = "JIRA_EMAIL"
+DEFAULT_TOKEN_ENV = "JIRA_API_TOKEN"
+BASE_URL_ENV = "OPSYNC_JIRA_BASE_URL"
+MAPPED = ("tier", "product_area", "pm", "eng_lead", "stakeholder_summary")
+# JQL clause names opsync puts filters on: a system field or cf[N]; never free text.
+_CLAUSE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9_]*|cf\[\d+\])$")
+_FIELD_ID = re.compile(r"^(?:[a-z][A-Za-z]*|customfield_\d+)$")
+_PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{1,9}$")
+
+
+def _field_id(value: str) -> str:
+    if not _FIELD_ID.match(value):
+        raise invalid(
+            f'"{value}" is not a Jira field id',
+            "use the id, e.g. customfield_10050 or components (names are not unique; "
+            "`opsync doctor` lists the ids)",
+        )
+    return value
+
+
+class FieldMap(BaseModel):
+    """Where one release field is read from on the issue.
+
+    ``field`` is a field id (``customfield_10050``, ``components``, ``labels``,
+    ``assignee``, ``duedate``...). For ``labels``, ``prefix`` picks the label (``area-``
+    turns ``area-billing`` into ``billing``). ``values`` maps Jira's option, component,
+    label or user (account id, user name or email) to the domain value (tier 1/2/3, area
+    key, person key); unmapped values are matched by domain key or name, case-insensitively.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    field: str = Field(description="Jira field id (custom fields by id, never by name).")
+    prefix: str | None = Field(None, description="For labels: the prefix that marks the value.")
+    values: dict[str, str] = Field(
+        default_factory=dict, description="Jira value → domain value, where they differ."
+    )
+
+    @field_validator("field")
+    @classmethod
+    def _check_field(cls, value: str) -> str:
+        return _field_id(value)
+
+
+class JiraConnectorConfig(TokenConnectorConfig):
+    """``[connectors.<name>]`` with ``type = "jira"``."""
+
+    type: Literal["jira"] = Field("jira", description="Jira Cloud or Data Center.")
+    deployment: Literal["cloud", "datacenter"] = Field(
+        "cloud", description="cloud: REST v3, email + API token; datacenter: REST v2, PAT."
+    )
+    base_url: str = Field(
+        "", description="Site URL (https://acme.atlassian.net); OPSYNC_JIRA_BASE_URL overrides."
+    )
+    email_env: str | None = Field(
+        None, description="Environment variable with the account's email (Cloud; JIRA_EMAIL)."
+    )
+    project: str = Field(description="Project key the releases live in, e.g. ACME.")
+    filters: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='JQL clause → allowed values, e.g. {issuetype = ["Epic"]}; values escaped.',
+    )
+    jql: str | None = Field(None, description="Extra JQL restriction, ANDed in as written.")
+    launch_date: str = Field(
+        "fixVersions", description="fixVersions (the version's release date) or a date field id."
+    )
+    fields: dict[str, FieldMap] = Field(
+        default_factory=dict,
+        description="tier, product_area, pm, eng_lead, stakeholder_summary → where they are.",
+    )
+    people: dict[str, str] = Field(
+        default_factory=dict, description="Person key → Jira account id (Cloud) or user name."
+    )
+    overlap_minutes: int = Field(
+        10, ge=1, description="Re-read issues updated this long before the cursor."
+    )
+    full_pass_hours: float = Field(
+        24.0, gt=0, description="How often an id-only pass looks for deleted issues."
+    )
+    page_size: int = Field(100, ge=1, le=5000, description="Issues asked for per search page.")
+    requests_per_second: float = Field(5.0, gt=0, description="Pace of requests.")
+    timeout_seconds: float = Field(30.0, gt=0, description="Per-request timeout.")
+
+    def identity(self) -> dict[str, str]:
+        """Only the project: opsync writes nothing to Jira, and release keys are its issue
+        keys, so remapping fields or filters, or moving the site, moves no record."""
+        return {"type": self.type, "project": self.project}
+
+    @field_validator("project")
+    @classmethod
+    def _project_key(cls, value: str) -> str:
+        if not _PROJECT_KEY.match(value):
+            raise invalid(f'"{value}" is not a Jira project key', "use the key, e.g. ACME")
+        return value
+
+    @field_validator("filters")
+    @classmethod
+    def _clauses(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for clause in value:
+            if not _CLAUSE.match(clause):
+                raise invalid(
+                    f'"{clause}" is not a JQL field name',
+                    "use e.g. issuetype, component, cf[10050]",
+                )
+        return value
+
+    @field_validator("fields")
+    @classmethod
+    def _known(cls, value: dict[str, FieldMap]) -> dict[str, FieldMap]:
+        for name in value:
+            if name not in MAPPED:
+                raise invalid(f'"{name}" is not a release field opsync maps', f"use {MAPPED}")
+        return value
+
+    @field_validator("launch_date")
+    @classmethod
+    def _launch(cls, value: str) -> str:
+        return _field_id(value)
+
+
+register_connector_config("jira", JiraConnectorConfig)

@@ -1,0 +1,116 @@
+"""``opsync doctor`` for Jira: each problem found names its fix.
+
+Checked in the order a person fixes them: the site answers as the configured deployment,
+the credentials work (``/myself``), the project is visible, every mapped field id exists
+(``/field``: ids, as names are not unique) with a type opsync can read, and the JQL the
+connector sends parses (``/jql/parse``, which validates without running the search).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opsync.connectors.jira import jql
+from opsync.connectors.jira.client import JiraApi
+from opsync.connectors.jira.config import JiraConnectorConfig
+from opsync.domain import Finding, Level
+from opsync.errors import AuthError, ConfigError, ConnectorError
+
+# Release field -> the Jira schema types it can be read from.
+_TYPES = {
+    "tier": {"option", "string", "number", "array", "component"},
+    "product_area": {"option", "string", "array", "component"},
+    "pm": {"user", "array", "option"},
+    "eng_lead": {"user", "array", "option"},
+    "stakeholder_summary": {"string"},
+    "launch_date": {"date", "datetime"},
+}
+
+
+def _problem(record: str, field: str, message: str) -> Finding:
+    return Finding(
+        code="jira.setup", record=record, field=field, level=Level.ERROR, message=message
+    )
+
+
+def check(api: JiraApi, config: JiraConnectorConfig) -> list[Finding]:
+    record = f"config/connectors/{api.name}"
+    try:
+        info = api.get("serverInfo") or {}  # answered without credentials, as Jira does
+    except (ConnectorError, ConfigError) as exc:
+        return [_problem(record, "base_url", f"{exc}; check base_url and the network")]
+    kind = str(info.get("deploymentType") or "")  # absent in Atlassian's own example
+    if kind and (kind.lower() == "cloud") != api.cloud:
+        actual = "cloud" if kind.lower() == "cloud" else "datacenter"
+        return [
+            _problem(
+                record, "deployment", f'the site is Jira {actual}: set deployment = "{actual}"'
+            )
+        ]
+    try:
+        api.get("myself")
+    except AuthError as exc:
+        return [_problem(record, "token", f"{exc}; check the email and token (or PAT) in use")]
+    except (ConnectorError, ConfigError) as exc:
+        return [_problem(record, "base_url", f"{exc}; check base_url and the network")]
+    findings: list[Finding] = []
+    try:
+        api.get(f"project/{config.project}")
+    except ConnectorError as exc:
+        findings.append(
+            _problem(
+                record,
+                "project",
+                f"project {config.project} cannot be read ({exc}); check the key, and that "
+                "the account has Browse projects permission on it",
+            )
+        )
+    findings += _fields(api, config, record)
+    query = jql.updated_since(jql.scope(config.project, config.filters, config.jql), 0)
+    try:
+        answer = api.post("jql/parse", {"queries": [query]}, validation="strict") or {}
+        errors = [e for q in answer.get("queries", []) for e in q.get("errors") or []]
+    except ConnectorError as exc:
+        errors = [str(exc)]
+    for error in errors:
+        findings.append(
+            _problem(
+                record, "jql", f"Jira rejects the query {query!r}: {error}; fix filters or jql"
+            )
+        )
+    return findings
+
+
+def _fields(api: JiraApi, config: JiraConnectorConfig, record: str) -> list[Finding]:
+    try:
+        known: dict[str, Any] = {str(f.get("id")): f for f in api.get("field") or []}
+    except ConnectorError as exc:
+        return [_problem(record, "fields", f"cannot list Jira's fields: {exc}")]
+    wanted = [(name, m.field) for name, m in config.fields.items()]
+    if config.launch_date != "fixVersions":
+        wanted.append(("launch_date", config.launch_date))
+    findings: list[Finding] = []
+    custom = ", ".join(sorted(k for k in known if k.startswith("custom"))) or "none"
+    for name, field_id in wanted:
+        found = known.get(field_id)
+        if found is None:
+            findings.append(
+                _problem(
+                    record,
+                    f"fields.{name}",
+                    f"Jira has no field {field_id} visible to this account for {name}; use a "
+                    f"field id from: {custom}",
+                )
+            )
+            continue
+        kind = str((found.get("schema") or {}).get("type", ""))
+        if kind and kind not in _TYPES[name]:
+            findings.append(
+                _problem(
+                    record,
+                    f"fields.{name}",
+                    f'{field_id} ("{found.get("name")}") is a {kind} field; {name} needs one of '
+                    f"{', '.join(sorted(_TYPES[name]))}: map {name} to another field",
+                )
+            )
+    return findings

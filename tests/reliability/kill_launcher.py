@@ -1,0 +1,103 @@
+"""Run the ``opsync`` command in this process and SIGKILL it at checkpoint N of apply.
+
+Used by the crash-safety tests as ``python kill_launcher.py sync --config ...``; nothing in
+opsync itself knows about it. In this child process only, it wraps the places where apply
+touches the world (the journal, each HTTP request to a service, each file the local
+workspace puts in place) so that each passage is a numbered checkpoint. Checkpoints count
+from the first journal entry, so the read and plan phases are not swept.
+
+Environment:
+    OPSYNC_KILL_AT: the checkpoint to die at (1-based); 0 or unset runs to the end.
+    OPSYNC_KILL_TRACE: a file each checkpoint's number and label are appended to, so a
+        clean run enumerates them and a killed run names where it died.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from opsync.cli.app import main
+from opsync.state.sqlite import StateStore
+
+KILL_AT = int(os.environ.get("OPSYNC_KILL_AT") or 0)
+TRACE = os.environ.get("OPSYNC_KILL_TRACE")
+
+
+class Checkpoints:
+    def __init__(self) -> None:
+        self.armed = False
+        self.seen = 0
+
+    def hit(self, label: str) -> None:
+        if not self.armed:
+            return
+        self.seen += 1
+        if TRACE:
+            with open(TRACE, "a", encoding="utf-8") as trace:
+                trace.write(f"{self.seen}\t{label}\n")
+        if self.seen == KILL_AT:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+POINTS = Checkpoints()
+
+
+def _journal(original: Callable[..., None]) -> Callable[..., None]:
+    def journal(self: StateStore, run_id: str, op_key: str, kind: str, *rest: Any) -> None:
+        status = rest[2]
+        POINTS.armed = True
+        if status in ("done", "failed"):
+            POINTS.hit(f"written, not journaled: {op_key}")
+        original(self, run_id, op_key, kind, *rest)
+        if status != "planned":
+            POINTS.hit(f"journaled {status}: {op_key}")
+
+    return journal
+
+
+def _finish(original: Callable[..., None]) -> Callable[..., None]:
+    def finish_run(self: StateStore, run_id: str, status: str) -> None:
+        POINTS.hit("every operation journaled, run not closed")
+        original(self, run_id, status)
+
+    return finish_run
+
+
+def _send(original: Callable[..., httpx.Response]) -> Callable[..., httpx.Response]:
+    def handle_request(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        what = f"{request.method} {request.url.path}"
+        POINTS.hit(f"before request: {what}")
+        response = original(self, request)
+        POINTS.hit(f"answered {response.status_code}, answer not read: {what}")
+        return response
+
+    return handle_request
+
+
+def _replace(original: Callable[..., None]) -> Callable[..., None]:
+    def replace(source: Any, target: Any, *args: Any, **kwargs: Any) -> None:
+        POINTS.hit(f"temporary file written, not in place: {os.fspath(target)}")
+        original(source, target, *args, **kwargs)
+
+    return replace
+
+
+def install() -> None:
+    StateStore.journal = _journal(StateStore.journal)  # type: ignore[method-assign]
+    StateStore.finish_run = _finish(StateStore.finish_run)  # type: ignore[method-assign]
+    httpx.HTTPTransport.handle_request = _send(  # type: ignore[method-assign]
+        httpx.HTTPTransport.handle_request
+    )
+    os.replace = _replace(os.replace)
+
+
+if __name__ == "__main__":
+    install()
+    sys.argv = ["opsync", *sys.argv[1:]]
+    main()

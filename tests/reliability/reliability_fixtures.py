@@ -1,0 +1,45 @@
+"""Fixtures of the reliability tests: the targets and the run's results. Each test module
+imports them by name (a conftest.py here would shadow tests/conftest.py, which unit tests
+import as ``conftest``).
+
+``OPSYNC_RELIABILITY_FULL=1`` sweeps every kill point (CI runs a seeded subset).
+Each test adds what it tried and what held to ``results``; the figures of docs/reliability.md
+are rendered from them (see reliability_results.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from reliability_results import RUN, Results
+from reliability_targets import LocalTarget, NotionTarget, Target
+
+from opsync.testing.emulators.notion import NotionEmulator
+
+TARGETS = ("local", "notion")
+
+
+@pytest.fixture
+def results() -> Results:
+    return RUN
+
+
+@pytest.fixture(scope="module")
+def seeded_emulator() -> Iterator[NotionEmulator]:
+    """One emulator per module; trials restore its world instead of starting a new one."""
+    with NotionEmulator(rate_limit=None, seed=7) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module", params=TARGETS)
+def target(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    seeded_emulator: NotionEmulator,
+) -> Target:
+    root: Path = tmp_path_factory.mktemp(f"target-{request.param}")
+    if request.param == "local":
+        return LocalTarget(root)
+    return NotionTarget(root, seeded_emulator)

@@ -1,0 +1,102 @@
+"""Secrets: a recognisable fake token never appears in any output, report, log, state or
+mirror file, nor in the committed cassettes.
+
+The sync runs as a real process at debug level, against an emulator that accepts only the
+fake token, with failures queued so that error paths (retries, a lost answer, a failing
+record) log and report too; then a run with a wrong token fails on authentication.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import reliability_fixtures
+from reliability_results import Results
+from reliability_targets import NOW, NotionTarget
+
+from opsync.testing.emulators.notion import NotionEmulator
+
+TOKEN = "ntn_opsyncLEAKcanary7f3a9c2e1b0d4f6a8c9e"
+WRONG = "ntn_opsyncWRONGcanary0b1c2d3e4f5a6b7c8d9e"
+REPO = Path(__file__).resolve().parents[2]
+
+results = reliability_fixtures.results
+
+
+@pytest.fixture(scope="module")
+def leaky(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NotionTarget]:
+    with NotionEmulator(rate_limit=None, seed=11, token=TOKEN) as emulator:
+        target = NotionTarget(tmp_path_factory.mktemp("secrets"), emulator)
+        target.restore()
+        yield target
+
+
+def opsync(target: NotionTarget, token: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **target.env(), "NOTION_TOKEN": token}
+    return subprocess.run(
+        [sys.executable, "-m", "opsync", "--log-level", "debug", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def everything_written(root: Path) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_token_appears_in_no_output_log_report_state_or_cassette(
+    leaky: NotionTarget, tmp_path: Path, results: Results
+) -> None:
+    faults = leaky.emulator.faults
+    faults.fail(503, times=1, method="PATCH")
+    faults.reset_connection(times=1, method="POST", path="/v1/pages", apply=True)
+    report = tmp_path / "report.json"
+    config = str(leaky.config)
+    runs = [
+        opsync(
+            leaky, TOKEN, "sync", "--config", config, "--now", NOW, "--report-json", str(report)
+        ),
+        opsync(leaky, TOKEN, "doctor", "--config", config),
+        opsync(
+            leaky, WRONG, "sync", "--config", config, "--now", NOW, "--report-json", str(report)
+        ),
+        opsync(leaky, WRONG, "doctor", "--config", config),
+    ]
+    first, _, wrong, doctor = runs
+    assert "DEBUG" in first.stderr and "opsync.http" in first.stderr  # logging did happen
+    assert first.returncode == 1, first.stderr[-2000:]  # the lost answer failed one create
+    assert wrong.returncode == 2 or wrong.returncode == 1
+    assert "401" in wrong.stdout + wrong.stderr or "unauthorized" in (wrong.stdout + wrong.stderr)
+    assert doctor.returncode == 1
+
+    places: dict[str, bytes] = {}
+    for i, run in enumerate(runs):
+        places[f"run {i} stdout"] = run.stdout.encode()
+        places[f"run {i} stderr"] = run.stderr.encode()
+    places.update(everything_written(leaky.work))
+    places.update(everything_written(tmp_path))
+    for folder in REPO.joinpath("tests").rglob("cassettes"):
+        places.update(everything_written(folder))
+    assert any(p.endswith("state.db") for p in places)
+    leaks = [
+        where
+        for where, data in places.items()
+        for secret in (TOKEN, WRONG)
+        if secret.encode() in data
+    ]
+    results.add(
+        "secrets",
+        "notion",
+        "outputs, logs, reports, state and cassettes searched",
+        len(places),
+        len(places) - len(set(leaks)),
+    )
+    assert leaks == []
