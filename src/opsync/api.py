@@ -23,7 +23,16 @@ from opsync.engine.report import Reporter, RunReport
 from opsync.engine.run import RunSpec, run
 from opsync.errors import ConfigError
 
-__all__ = ["bootstrap_notion", "doctor", "init_workspace", "load_config", "plan", "report", "sync"]
+__all__ = [
+    "bootstrap_confluence",
+    "bootstrap_notion",
+    "doctor",
+    "init_workspace",
+    "load_config",
+    "plan",
+    "report",
+    "sync",
+]
 
 
 def _identity(config: Config) -> str:
@@ -199,4 +208,41 @@ def bootstrap_notion(config_path: Path, parent_page_id: str) -> tuple[Any, str]:
         result = bootstrap(notion, parent_page_id, settings, settings.pages)
     finally:
         notion.close()
+    return result, result.config_block(settings, name)
+
+
+def bootstrap_confluence(config_path: Path, parent_page_id: str | None = None) -> tuple[Any, str]:
+    """Create (or find) the Confluence pages opsync works under, below ``parent_page_id``
+    (else the connector's ``parent``); returns what was done and the config block to paste."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from opsync.connectors.confluence.bootstrap import bootstrap
+    from opsync.connectors.confluence.client import ConfluenceApi
+    from opsync.connectors.confluence.config import ConfluenceConnectorConfig, PageId
+    from opsync.connectors.confluence.site import Site
+
+    config = load_config(config_path)
+    name, settings = config.wiki_connector()
+    if not isinstance(settings, ConfluenceConnectorConfig):
+        raise ConfigError(
+            f"the wiki connector {name!r} is not a Confluence connector",
+            key="roles.wiki",
+            hint='add [connectors.confluence] with type = "confluence" and name it under [roles]',
+        )
+    parent = parent_page_id or settings.parent
+    if not parent:
+        raise ConfigError(
+            "no page to create the pages under",
+            key=f"connectors.{name}.parent",
+            hint="pass --parent PAGE_ID, or set parent = ... in the connector's table",
+        )
+    try:
+        parent = TypeAdapter(PageId).validate_python(parent)
+    except ValidationError as exc:
+        raise ConfigError(str(exc.errors()[0]["msg"]), key="--parent") from None
+    confluence = ConfluenceApi(settings, name=name)
+    try:
+        result = bootstrap(Site(confluence, settings.space), parent, settings.label)
+    finally:
+        confluence.close()
     return result, result.config_block(settings, name)

@@ -170,7 +170,7 @@ def test_data_center_reads_through_v2_offset_search_with_a_pat(
 def test_the_sdk_can_only_send_through_the_policy_adapter(
     acme: JiraEmulator, build: Builder
 ) -> None:
-    from opsync.connectors.jira.session import PolicyAdapter
+    from opsync.http.requests_adapter import PolicyAdapter
 
     sdk = build().api.sdk
     assert sdk.retry_with_header is False and sdk.backoff_and_retry is False

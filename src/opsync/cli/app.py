@@ -217,6 +217,31 @@ def bootstrap_notion(
         raise typer.Exit(1)
 
 
+@bootstrap_app.command("confluence")
+def bootstrap_confluence(
+    parent: Annotated[
+        str | None,
+        typer.Option("--parent", help="Id or URL of the page to create them under."),
+    ] = None,
+    config: ConfigOpt = Path("opsync.toml"),
+) -> None:
+    """Create (or find, on a rerun) the page of each collection and of the generated pages
+    under a Confluence page, then print the config block to paste into opsync.toml."""
+    try:
+        result, block = api.bootstrap_confluence(config, parent)
+    except OpsyncError as error:
+        raise _guard(error) from None
+    for line in result.created:
+        out.print(f"created {line}", highlight=False)
+    for line in result.found:
+        out.print(f"found   {line}", highlight=False)
+    for line in result.problems:
+        err.print(f"[red]problem[/red] {line}", highlight=False)
+    out.print("\n# Paste into opsync.toml:\n" + block, highlight=False, markup=False)
+    if result.problems:
+        raise typer.Exit(1)
+
+
 emulate = typer.Typer(help="Run a loopback emulator of a vendor API, to try opsync offline.")
 app.add_typer(emulate, name="emulate")
 
@@ -260,6 +285,25 @@ def emulate_jira(
     args += ["--deployment", deployment] + (
         ["--seed-example", seed_example] if seed_example else []
     )
+    raise typer.Exit(serve(args))
+
+
+@emulate.command("confluence")
+def emulate_confluence(
+    port: Annotated[
+        int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free one).")
+    ] = 8767,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    space: Annotated[str, typer.Option("--space", help="Key of the space served.")] = "OPS",
+    rate: Annotated[
+        float, typer.Option("--rate", help="Requests per second before 429s; 0 for none.")
+    ] = 10.0,
+) -> None:
+    """Serve a Confluence emulator until stopped; prints its base URL, email, token, space
+    key and root page id."""
+    from opsync.testing.emulators.confluence import main as serve
+
+    args = ["--host", host, "--port", str(port), "--space", space, "--rate", str(rate)]
     raise typer.Exit(serve(args))
 
 

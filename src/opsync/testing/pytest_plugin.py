@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from opsync.testing.emulators.confluence import ConfluenceEmulator
 from opsync.testing.emulators.jira import JiraEmulator
 from opsync.testing.emulators.notion import NotionEmulator
 
@@ -26,4 +27,12 @@ def jira_emulator() -> Iterator[JiraEmulator]:
     """A running Jira Cloud emulator without a rate limit: `.base_url`, `.email`, `.token`,
     `.world` (projects, versions, issues), `.counts`, `.faults`."""
     with JiraEmulator(rate_limit=None) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def confluence_emulator() -> Iterator[ConfluenceEmulator]:
+    """A running Confluence emulator: `.base_url`, `.email`, `.token`, `.space`,
+    `.root_page_id`, `.counts`, `.fail(...)`, `.drop(...)`, `.edit(...)`."""
+    with ConfluenceEmulator() as emulator:
         yield emulator

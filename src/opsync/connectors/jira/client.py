@@ -2,10 +2,11 @@
 
 The SDK retries on its own (``retry_with_header`` sleeps a 429's ``Retry-After`` once, up to
 30 minutes; ``backoff_and_retry`` mounts urllib3 retries), NOTES.md §12. Both are switched
-off here and the SDK's ``requests`` session gets :class:`PolicyAdapter`, so each attempt is
-paced, retried and counted once, by opsync's policy. Cloud uses ``JiraCloud`` (REST v3,
-``search/jql`` with ``nextPageToken``; the offset ``/search`` is gone, 410); Data Center uses
-``Jira`` (REST v2, offset ``/search``, a personal access token as Bearer).
+off here and the SDK's ``requests`` session comes from
+:func:`~opsync.http.requests_adapter.policy_session`, so each attempt is paced, retried
+and counted once, by opsync's policy. Cloud uses ``JiraCloud`` (REST v3, ``search/jql``
+with ``nextPageToken``; the offset ``/search`` is gone, 410); Data Center uses ``Jira``
+(REST v2, offset ``/search``, a personal access token as Bearer).
 
 Every SDK call goes through :meth:`JiraApi.call`, which turns the SDK's and the policy's
 failures into opsync errors naming the request (method and path) and the record, never the
@@ -30,10 +31,10 @@ from opsync.connectors.jira.config import (
     DEFAULT_TOKEN_ENV,
     JiraConnectorConfig,
 )
-from opsync.connectors.jira.session import PolicyAdapter
 from opsync.errors import AuthError, ConfigError, ConnectorError, PermanentError, TransientError
 from opsync.http import Attempt, PolicyTransport, RedactingFilter, RetryPolicy, TokenBucket
 from opsync.http.redact import redact_text
+from opsync.http.requests_adapter import policy_session
 
 MAX_PAGES = 2_000  # past this a search is refused, never silently cut
 _BURST = 5
@@ -139,12 +140,8 @@ class JiraApi:
         )
         if not any(isinstance(f, RedactingFilter) for f in _SDK_LOG.filters):
             _SDK_LOG.addFilter(RedactingFilter(self._secrets))
-        session = requests.Session()
-        adapter = PolicyAdapter(self.transport)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
         common: dict[str, Any] = {
-            "session": session,
+            "session": policy_session(self.transport),
             "timeout": max(1, round(config.timeout_seconds)),
             "retry_with_header": False,  # the SDK's own Retry-After sleep: off
             "backoff_and_retry": False,  # the SDK's urllib3 retries: off

@@ -1,0 +1,174 @@
+"""The Confluence wiki connector: generated pages under a parent page, in one space.
+
+It serves the ``wiki`` and ``pages`` roles; releases come from the tracker connector. See
+``pages.py`` for how generated pages are found, compared and rewritten, and ``site.py``
+for the Cloud (v2) / Data Center (v1) split.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import httpx
+
+from opsync.connectors.base import (
+    Capabilities,
+    PageWrite,
+    ReadResult,
+    RecordWrite,
+    Role,
+    TrackerRead,
+)
+from opsync.connectors.confluence.client import ApiError, ConfluenceApi
+from opsync.connectors.confluence.config import ConfluenceConnectorConfig
+from opsync.connectors.confluence.pages import PageStore
+from opsync.connectors.confluence.records import RecordStore
+from opsync.connectors.confluence.site import Site
+from opsync.connectors.confluence.storage import Renderer
+from opsync.connectors.local.mapping import RECORD_MODELS, to_release
+from opsync.documents.model import Document
+from opsync.domain import Finding, Level, Person, ProductArea, Snapshot
+from opsync.errors import ConfigError, ConnectorError
+from opsync.http import RetryPolicy, TokenBucket
+
+
+def _problem(record: str, field: str, message: str, level: Level = Level.ERROR) -> Finding:
+    return Finding(
+        code="confluence.setup", record=record, field=field, level=level, message=message
+    )
+
+
+class ConfluenceWiki:
+    """:class:`~opsync.connectors.base.WikiConnector` over a Confluence space."""
+
+    name: ClassVar[str] = "confluence"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        roles=frozenset({Role.WIKI, Role.PAGES}),
+        page_format="confluence",
+        requests_per_second=5.0,
+    )
+
+    def __init__(
+        self,
+        config: ConfluenceConnectorConfig,
+        people: tuple[Person, ...] = (),
+        areas: tuple[ProductArea, ...] = (),
+        *,
+        name: str = "confluence",
+        transport: httpx.BaseTransport | None = None,
+        bucket: TokenBucket | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self.config = config
+        self.people, self.areas = people, areas
+        self.api = ConfluenceApi(
+            config, name=name, transport=transport, bucket=bucket, policy=policy
+        )
+        self.site = Site(self.api, config.space)
+        renderer = Renderer(config.jira_url, config.jira_server, config.jira_server_id)
+        self.pages = PageStore(self.site, renderer, config.generated_parent, name, config.label)
+        self.records = RecordStore(self.site, config, name)
+
+    def check(self) -> list[Finding]:
+        """What ``opsync doctor`` reports: the credentials work, the space exists, the parent
+        pages exist and are readable, and no generated page was converted to an editor
+        format that does not keep storage markup. Each finding says how to fix it."""
+        record = f"config/connectors/{self.api.name}"
+        try:
+            self.site.space_id()
+        except ConnectorError as exc:
+            return [_problem(record, "space", str(exc))]
+        findings: list[Finding] = []
+        parents = {"parent": self.config.parent, "pages_parent": self.config.generated_parent}
+        parents |= {
+            f"collections.{c.value}.parent": e.parent for c, e in self.config.collections.items()
+        }
+        for field, page_id in parents.items():
+            if page_id is None:
+                if field == "pages_parent":
+                    findings.append(
+                        _problem(
+                            record,
+                            field,
+                            "no page holds the generated pages; run `opsync bootstrap "
+                            "confluence` and paste the block it prints",
+                        )
+                    )
+                continue
+            try:
+                page = self.site.page(page_id)
+            except ApiError as exc:
+                findings.append(
+                    _problem(
+                        record,
+                        field,
+                        f"page {page_id} cannot be read ({exc}); check the id and that the "
+                        "account can view it",
+                    )
+                )
+                continue
+            findings.extend(self._format(record, field, page.raw, page.representation))
+        generated = self.config.generated_parent
+        if generated is not None and not any(f.field == "pages_parent" for f in findings):
+            for page in self.site.listing(generated, "the generated pages"):
+                if page.key is not None:
+                    findings.extend(
+                        self._format(f"pages/{page.key}", "format", page.raw, page.representation)
+                    )
+        return findings
+
+    @staticmethod
+    def _format(record: str, field: str, raw: object, representation: str) -> list[Finding]:
+        subtype = raw.get("subtype") if isinstance(raw, dict) else None
+        if subtype == "live" or representation != "storage":
+            return [
+                _problem(
+                    record,
+                    field,
+                    "the page was converted to a live doc / another editor format, which does "
+                    "not keep opsync's region markers; convert it back to a page (⋯ → Convert "
+                    "to page) or let opsync recreate it under a new title",
+                )
+            ]
+        return []
+
+    def counts(self) -> dict[str, int]:
+        return self.api.counts()
+
+    def close(self) -> None:
+        self.api.close()
+
+    def read(self, tracker: TrackerRead | None = None) -> ReadResult:
+        if tracker is None:
+            raise ConfigError(
+                "the Confluence connector holds no tracker; releases must come from another one",
+                key="roles.tracker",
+                hint="name a tracker connector under [roles], e.g. a local or jira one",
+            )
+        result = ReadResult(snapshot=Snapshot())
+        result.findings.extend(tracker.findings)
+        wiki_releases, records = self.records.read(result)
+        releases = []
+        for key, row in tracker.rows.items():
+            release, problems = to_release(key, row, wiki_releases.get(key, {}), f"tracker / {key}")
+            result.findings.extend(problems)
+            if release is not None:
+                releases.append(release)
+        result.pages, found = self.pages.read()
+        result.findings.extend(found)
+        result.snapshot = Snapshot(
+            people=self.people,
+            product_areas=self.areas,
+            releases=tuple(releases),
+            **{c.value: tuple(records[c.value]) for c in RECORD_MODELS},
+        )
+        return result
+
+    def render_region(self, document: Document, region: str) -> str:
+        return self.pages.render_region(document, region)
+
+    def write_record(self, op: RecordWrite) -> None:
+        self.records.write_record(op)
+
+    def write_page(self, op: PageWrite) -> None:
+        self.pages.write_page(op)

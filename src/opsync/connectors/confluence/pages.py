@@ -1,0 +1,183 @@
+"""Generated pages: found by the key in their content property, rewritten region by region.
+
+Every generated page is a child of the pages parent and carries the ``opsync`` content
+property ``{"key", "version", "regions": {region: hash}}``: its stable key, the page
+version opsync's last write produced, and the hash of what opsync rendered per region. So
+
+- a lost state store finds the page by listing the parent's children and reading the key,
+  never by title, and creates no duplicate;
+- while the page's version is still the one opsync wrote, nothing was edited and the body
+  need not be examined; once a person saved, each region's canonical hash
+  (:func:`~opsync.connectors.confluence.regions.region_hash`) is compared with the stored
+  one, and a changed region is reported as edited (a conflict), never overwritten;
+- an update sends the version read plus one; a 409 re-reads the page and plans it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opsync.connectors.base import PageState, PageWrite, RegionState
+from opsync.connectors.confluence.client import ApiError, StaleVersion
+from opsync.connectors.confluence.regions import find_regions, fragment, region_hash, splice
+from opsync.connectors.confluence.site import Page, Site
+from opsync.connectors.confluence.storage import Renderer
+from opsync.documents.model import Document, find_region, region_keys
+from opsync.domain import Finding, Level
+from opsync.errors import ConflictError, PermanentError
+
+_ATTEMPTS = 3  # an update re-planned after this many 409s in a row is left to the next run
+
+
+def stored_regions(page: Page) -> dict[str, str]:
+    regions = page.prop.value.get("regions") if page.prop else None
+    return {str(k): str(v) for k, v in regions.items()} if isinstance(regions, dict) else {}
+
+
+def region_states(page: Page) -> dict[str, RegionState]:
+    """Each region found in the page: its hash, and whether a person edited it."""
+    stored = stored_regions(page)
+    untouched = page.prop is not None and page.prop.value.get("version") == page.version
+    states: dict[str, RegionState] = {}
+    for key, span in find_regions(page.body).items():
+        if untouched and key in stored:
+            states[key] = RegionState(content=stored[key], edited=False)
+            continue
+        current = region_hash(fragment(page.body, span))
+        edited = key in stored and stored[key] != current
+        states[key] = RegionState(
+            content=current if edited else stored.get(key, current), edited=edited
+        )
+    return states
+
+
+class PageStore:
+    """Reads and writes the generated pages under ``parent`` (a page id)."""
+
+    def __init__(self, site: Site, renderer: Renderer, parent: str | None, name: str, label: str):
+        self.site, self.renderer, self.parent = site, renderer, parent
+        self.name, self.label = name, label
+        self.known: dict[str, Page] = {}
+
+    def render_region(self, document: Document, key: str) -> str:
+        return region_hash(self.renderer.region(document, key))
+
+    def read(self) -> tuple[dict[str, PageState], list[Finding]]:
+        self.known = {}
+        states: dict[str, PageState] = {}
+        findings: list[Finding] = []
+        if self.parent is None:
+            return states, findings
+        for page in self.site.listing(self.parent, "the generated pages"):
+            key = page.key
+            if key is None:
+                continue  # a page people put there by hand
+            if key in self.known:
+                findings.append(
+                    Finding(
+                        code="record.invalid",
+                        record=f"pages/{key}",
+                        field="key",
+                        level=Level.ERROR,
+                        message=(
+                            f"page {page.id} ({page.title}) carries the same opsync key as page "
+                            f"{self.known[key].id}; opsync keeps the older one and leaves this "
+                            "one alone. Delete it"
+                        ),
+                    )
+                )
+                continue
+            self.known[key] = page
+            states[key] = PageState(key=key, path=page.url, regions=region_states(page))
+        return states, findings
+
+    def write_page(self, op: PageWrite) -> None:
+        record = f"pages/{op.key}"
+        if self.parent is None:
+            raise PermanentError(
+                "no page is configured to hold the generated pages",
+                connector=self.name,
+                record=record,
+            )
+        page = self.known.get(op.key)
+        if page is None:
+            page = self._create(op, record)
+            if page is None:
+                return
+            op = PageWrite(key=op.key, document=op.document)  # adopted: rewrite every region
+        self._update(op, page, record)
+
+    def _value(self, key: str, version: int, regions: Mapping[str, str]) -> dict[str, Any]:
+        return {"key": key, "version": version, "regions": dict(sorted(regions.items()))}
+
+    def _create(self, op: PageWrite, record: str) -> Page | None:
+        """Create the page; returns the existing page to update instead when a page with
+        the title is already opsync's page for this key (a create whose answer was lost)."""
+        doc = op.document
+        assert self.parent is not None
+        try:
+            page = self.site.create(
+                self.parent, doc.title, self.renderer.document(doc), record=record
+            )
+        except ApiError as exc:
+            if exc.status != 400 or "already exists" not in str(exc):
+                raise
+            existing = self.site.by_title(doc.title, record=record)
+            if existing is not None and existing.key == op.key and existing.status == "current":
+                return existing
+            where = f"page {existing.id}" if existing else "an archived or restricted page"
+            raise PermanentError(
+                f'a page titled "{doc.title}" already exists in the space ({where}) and is not '
+                "opsync's page for this key; rename or move that page (archived pages keep "
+                "their titles too), then sync again",
+                connector=self.name,
+                record=record,
+            ) from exc
+        hashes = {k: self.render_region(doc, k) for k in region_keys(doc.children)}
+        page = self.site.store(page, self._value(op.key, page.version, hashes), record=record)
+        self.site.label(page.id, self.label, record=record)
+        self.known[op.key] = page
+        return None
+
+    def _update(self, op: PageWrite, page: Page, record: str) -> None:
+        doc = op.document
+        regions = op.regions or tuple(region_keys(doc.children))
+        for _ in range(_ATTEMPTS):
+            present = find_regions(page.body)
+            replace = {r: self.renderer.region(doc, r) for r in regions if r in present}
+            added = [
+                self.renderer.region(doc, r)
+                for r in regions
+                if r not in present and find_region(doc.children, r) is not None
+            ]
+            body = splice(page.body, replace, added)
+            try:
+                written = self.site.update(page, page.title, body, record=record)
+            except StaleVersion:
+                page = self.site.page(page.id, record=record)
+                edited = [r for r, s in region_states(page).items() if s.edited and r in regions]
+                if edited:
+                    raise ConflictError(
+                        f"{record}: a person edited the opsync region(s) {', '.join(edited)} "
+                        "while opsync was updating the page; left as they are",
+                        target=record,
+                        region=edited[0],
+                    ) from None
+                continue
+            hashes = stored_regions(page)
+            for r in regions:
+                if find_region(doc.children, r) is None:
+                    hashes.pop(r, None)
+                else:
+                    hashes[r] = self.render_region(doc, r)
+            self.known[op.key] = self.site.store(
+                written, self._value(op.key, written.version, hashes), record=record
+            )
+            return
+        raise PermanentError(
+            f"the page changed {_ATTEMPTS} times while opsync was updating it; the next run "
+            "will try again",
+            connector=self.name,
+            record=record,
+        )

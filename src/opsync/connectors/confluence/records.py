@@ -1,0 +1,347 @@
+"""Records the Confluence way: one page per record under its collection's parent page,
+its fields in a page-properties table (see ``details.py``).
+
+A page opsync creates carries the ``opsync`` content property
+``{"key", "collection", "version", "values", "hashes"}``: the record's key (so a lost
+state store finds it by key, never by title), the page version opsync's last write
+produced, and, for each row opsync owns, the value it wrote and the hash of the cell it
+rendered. A read takes those values as they are while the page is still at that version;
+once someone saved the page, each owned cell's hash is compared with the stored one and a
+changed cell is an edited field (a conflict the plan reports, never overwritten). Rows
+opsync does not own are read for the domain and never written. Pages people made by hand
+under the parent are records too, keyed by their "opsync key" row or else their title.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel
+
+from opsync.connectors.base import ReadResult, RecordState, RecordWrite
+from opsync.connectors.confluence.client import ApiError, StaleVersion
+from opsync.connectors.confluence.config import (
+    ConfluenceConnectorConfig,
+    option_names,
+    row_names,
+)
+from opsync.connectors.confluence.details import (
+    Table,
+    cell,
+    find_table,
+    fingerprint,
+    header_key,
+    parse,
+    row,
+    splice,
+    table,
+)
+from opsync.connectors.confluence.site import Page, Site
+from opsync.connectors.confluence.storage import StorageError, escape
+from opsync.connectors.local.mapping import RECORD_MODELS, RELEASE_WIKI_FIELDS, to_record
+from opsync.domain import Collection, Finding, Level, Release, ref
+from opsync.errors import ConflictError, PermanentError
+
+READ_ORDER: tuple[Collection, ...] = (Collection.RELEASES, *RECORD_MODELS)
+_ATTEMPTS = 3  # a write re-planned after this many 409s in a row is left to the next run
+
+
+def _is_list(annotation: Any) -> bool:
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_is_list(a) for a in get_args(annotation))
+    return get_origin(annotation) in (list, tuple)
+
+
+def list_fields(collection: Collection) -> frozenset[str]:
+    """Fields whose value is a list, read from a cell's items (or its lines)."""
+    if collection is Collection.RELEASES:
+        nested = {
+            flat
+            for flat, (group, name) in RELEASE_WIKI_FIELDS.items()
+            if _is_list(Release.model_fields[group].annotation.model_fields[name].annotation)  # type: ignore[union-attr]
+        }
+        return frozenset(nested)
+    model = RECORD_MODELS.get(collection)
+    fields = model.model_fields if model is not None else {}
+    return frozenset(f for f, info in fields.items() if _is_list(info.annotation))
+
+
+def encode(value: Any) -> Any:
+    """A plain value as JSON can hold it; dates tagged so they read back as dates (the
+    engine compares owned values by type as well as value)."""
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, list | tuple):
+        return [encode(v) for v in value]
+    return value
+
+
+def decode(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"$date"}:
+        return date.fromisoformat(value["$date"])
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    return value
+
+
+def record_title(collection: Collection, key: str) -> str:
+    """The page title: titles are unique per space, and keys are unique per collection
+    only (a weekly update and a roadmap view can share a date), so both are in it."""
+    return f"{collection.value.replace('_', ' ').capitalize()} {key}"
+
+
+class RecordStore:
+    """Reads every configured collection's record pages and writes opsync's rows."""
+
+    def __init__(self, site: Site, config: ConfluenceConnectorConfig, name: str) -> None:
+        self.site, self.config, self.name = site, config, name
+        self.known: dict[str, Page] = {}  # record ref → its page as last read or written
+
+    def _problem(self, record: str, field: str, message: str) -> Finding:
+        return Finding(
+            code="record.invalid", record=record, field=field, level=Level.ERROR, message=message
+        )
+
+    def read(self, result: ReadResult) -> tuple[dict[str, dict[str, Any]], dict[str, list[Any]]]:
+        """Fill ``result.records`` and findings; return the release rows people keep (by
+        key) and the other collections' domain records (by collection value)."""
+        self.known = {}
+        wiki_releases: dict[str, dict[str, Any]] = {}
+        records: dict[str, list[BaseModel]] = {c.value: [] for c in RECORD_MODELS}
+        for collection in READ_ORDER:
+            entry = self.config.collections.get(collection)
+            if entry is None:
+                continue
+            for page in self.site.listing(entry.parent, f"the {collection.value} pages"):
+                read = self._page(collection, page, result)
+                if read is None:
+                    continue
+                key, fields = read
+                if collection is Collection.RELEASES:
+                    wiki_releases[key] = {f: fields[f] for f in RELEASE_WIKI_FIELDS if f in fields}
+                    continue
+                model, invalid = to_record(collection, key, fields, f"{page.url} ({page.title})")
+                result.findings.extend(invalid)
+                if model is not None:
+                    records[collection.value].append(model)
+        return wiki_releases, records
+
+    def _page(
+        self, collection: Collection, page: Page, result: ReadResult
+    ) -> tuple[str, dict[str, Any]] | None:
+        try:
+            found = find_table(page.body) or Table()
+        except StorageError as exc:
+            record = ref(collection, page.key or page.title)
+            result.findings.append(
+                self._problem(record, "body", f"{page.url}: {exc}; fix the page in the editor")
+            )
+            return None
+        names = row_names(self.config, collection)
+        many = list_fields(collection)
+        fields: dict[str, Any] = {}
+        for field, header in names.items():
+            cell_row = found.rows.get(header_key(header))
+            if cell_row is not None:
+                wording = option_names(self.config, collection, field)
+                fields[field] = parse(cell_row, wording, field in many)
+        key = page.key or (fields.get("key") if isinstance(fields.get("key"), str) else None)
+        key = (key or page.title).strip()
+        record = ref(collection, key)
+        if record in self.known:
+            first = self.known[record]
+            result.findings.append(
+                self._problem(
+                    record,
+                    "key",
+                    f"page {page.id} ({page.title}) holds the same record as page {first.id}; "
+                    "opsync keeps the older one and leaves this one alone. Delete it",
+                )
+            )
+            return None
+        self.known[record] = page
+        owned, edited = self._owned(collection, page, found, names)
+        fields |= {f: v for f, v in owned.items() if f not in edited}
+        fields.pop("key", None)
+        result.records[record] = RecordState(
+            ref=record, path=page.url, owned=owned, edited=frozenset(edited)
+        )
+        return key, fields
+
+    def _owned(
+        self, collection: Collection, page: Page, found: Table, names: Mapping[str, str]
+    ) -> tuple[dict[str, Any], set[str]]:
+        """The values of the rows opsync owns, and those a person changed since."""
+        stored = page.prop.value if page.prop is not None else {}
+        values = stored.get("values")
+        hashes = stored.get("hashes")
+        values = values if isinstance(values, dict) else {}
+        hashes = hashes if isinstance(hashes, dict) else {}
+        untouched = stored.get("version") == page.version
+        owned: dict[str, Any] = {}
+        edited: set[str] = set()
+        many = list_fields(collection)
+        for field, value in values.items():
+            current = found.rows.get(header_key(names.get(field, field)))
+            if untouched or (current is not None and current.fingerprint == hashes.get(field)):
+                owned[field] = decode(value)
+                continue
+            edited.add(field)
+            wording = option_names(self.config, collection, field)
+            owned[field] = parse(current, wording, field in many) if current else None
+        return owned, edited
+
+    # Writing --------------------------------------------------------------------------
+
+    def write_record(self, op: RecordWrite) -> None:
+        name, _, key = op.ref.partition("/")
+        collection = Collection(name)
+        page = self.known.get(op.ref)
+        if page is None:
+            if not op.create:
+                raise PermanentError(
+                    "the record's page is not under its collection's parent page any more; "
+                    "move it back or let the next run recreate it",
+                    connector=self.name,
+                    record=op.ref,
+                )
+            page = self._create(op, collection, key)
+            if page is None:
+                return
+        self._update(op, collection, key, page)
+
+    def _parent(self, collection: Collection, record: str) -> str:
+        entry = self.config.collections.get(collection)
+        if entry is None:
+            raise PermanentError(
+                f"no page holds the {collection.value} records; run `opsync bootstrap "
+                f"confluence` and paste the block it prints (connectors.{self.name}."
+                f"collections.{collection.value}.parent)",
+                connector=self.name,
+                record=record,
+            )
+        return entry.parent
+
+    def _rows(self, collection: Collection, values: Mapping[str, Any]) -> list[str]:
+        names = row_names(self.config, collection)
+        return [
+            row(names.get(f, f), v, option_names(self.config, collection, f))
+            for f, v in values.items()
+        ]
+
+    def _create(self, op: RecordWrite, collection: Collection, key: str) -> Page | None:
+        """Create the record's page; returns the existing page to update instead when the
+        title is taken by this very record (a create whose answer was lost)."""
+        parent = self._parent(collection, op.ref)
+        names = row_names(self.config, collection)
+        rows = [row(names["key"], key, {}), *self._rows(collection, op.values)]
+        body = table(rows) + (f"<p>{escape(op.body)}</p>" if op.body else "")
+        title = record_title(collection, key)
+        try:
+            page = self.site.create(parent, title, body, record=op.ref)
+        except ApiError as exc:
+            if exc.status != 400 or "already exists" not in str(exc):
+                raise
+            existing = self.site.by_title(title, record=op.ref)
+            mine = (
+                existing is not None
+                and existing.key == key
+                and existing.prop is not None
+                and existing.prop.value.get("collection") == collection.value
+                and existing.status == "current"
+            )
+            if existing is not None and mine:
+                return existing
+            where = f"page {existing.id}" if existing else "an archived or restricted page"
+            raise PermanentError(
+                f'a page titled "{title}" already exists in the space ({where}) and is not '
+                "this record's page; rename or move that page (archived pages keep their "
+                "titles too), then sync again",
+                connector=self.name,
+                record=op.ref,
+            ) from exc
+        self._remember(op, collection, key, page, {})
+        self.site.label(page.id, self.config.label, record=op.ref)
+        return None
+
+    def _update(self, op: RecordWrite, collection: Collection, key: str, page: Page) -> None:
+        names = row_names(self.config, collection)
+        for _ in range(_ATTEMPTS):
+            try:
+                found = find_table(page.body)
+            except StorageError as exc:
+                raise PermanentError(
+                    f"{page.url}: {exc}; fix the page in the editor",
+                    connector=self.name,
+                    record=op.ref,
+                ) from None
+            if found is None:  # the table was deleted: a new one goes at the top
+                body = table(self._rows(collection, op.values)) + page.body
+            else:
+                cells = {}
+                added = {}
+                for field, value in op.values.items():
+                    wording = option_names(self.config, collection, field)
+                    at = header_key(names.get(field, field))
+                    if at in found.rows:
+                        cells[at] = cell(value, wording)
+                    else:
+                        added[field] = value
+                body = splice(page.body, cells, self._rows(collection, added), found)
+            try:
+                written = self.site.update(page, page.title, body, record=op.ref)
+            except StaleVersion:
+                page = self.site.page(page.id, record=op.ref)
+                self._refuse_edited(op, collection, page, names)
+                continue
+            stored = page.prop.value if page.prop is not None else {}
+            self._remember(op, collection, key, written, stored)
+            return
+        raise PermanentError(
+            f"the page changed {_ATTEMPTS} times while opsync was updating it; the next run "
+            "will try again",
+            connector=self.name,
+            record=op.ref,
+        )
+
+    def _refuse_edited(
+        self, op: RecordWrite, collection: Collection, page: Page, names: Mapping[str, str]
+    ) -> None:
+        """After a 409: a person who changed a row this write would rewrite wins."""
+        found = find_table(page.body) or Table()
+        _, edited = self._owned(collection, page, found, names)
+        clash = sorted(edited & set(op.values))
+        if clash:
+            raise ConflictError(
+                f"{op.ref}: a person edited the field(s) {', '.join(clash)} opsync owns while "
+                "opsync was updating the page; left as they are",
+                target=op.ref,
+                region=clash[0],
+            )
+
+    def _remember(
+        self,
+        op: RecordWrite,
+        collection: Collection,
+        key: str,
+        page: Page,
+        stored: Mapping[str, Any],
+    ) -> None:
+        """Store the key, the page version just written, and each owned row's value and
+        cell hash; the values of owned rows this write did not touch are kept."""
+        values = dict(stored.get("values") or {})
+        hashes = dict(stored.get("hashes") or {})
+        for field, value in op.values.items():
+            values[field] = encode(value)
+            hashes[field] = fingerprint(value, option_names(self.config, collection, field))
+        prop = {
+            "key": key,
+            "collection": collection.value,
+            "version": page.version,
+            "values": dict(sorted(values.items())),
+            "hashes": dict(sorted(hashes.items())),
+        }
+        self.known[op.ref] = self.site.store(page, prop, record=op.ref)

@@ -1,0 +1,105 @@
+"""The Atlassian path as docs/jira.md and docs/confluence.md walk it, through the `opsync`
+command: a Jira emulator seeded with acme as the tracker and a Confluence emulator as the
+wiki; bootstrap, doctor, sync, and a second sync that writes nothing and reads only what an
+incremental read costs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from support import ACME_NOW, EXAMPLES, Cli
+
+from opsync.testing.emulators.confluence import ConfluenceEmulator
+from opsync.testing.emulators.jira import JiraEmulator
+
+MARK = "# Paste into opsync.toml:"
+LISTING = "/wiki/rest/api/content/{id}/child/page"
+
+
+@pytest.fixture
+def atlassian_acme(
+    tmp_path: Path,
+    jira_emulator: JiraEmulator,
+    confluence_emulator: ConfluenceEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
+    jira_emulator.seed_acme()
+    monkeypatch.setenv("OPSYNC_JIRA_BASE_URL", jira_emulator.base_url)
+    monkeypatch.setenv("JIRA_EMAIL", jira_emulator.email)
+    monkeypatch.setenv("JIRA_API_TOKEN", jira_emulator.token)
+    monkeypatch.setenv("OPSYNC_CONFLUENCE_BASE_URL", confluence_emulator.base_url)
+    monkeypatch.setenv("CONFLUENCE_EMAIL", confluence_emulator.email)
+    monkeypatch.setenv("CONFLUENCE_TOKEN", confluence_emulator.token)
+    target = tmp_path / "acme"
+    shutil.copytree(EXAMPLES / "acme", target)
+    return target / "opsync.atlassian.toml"
+
+
+def test_bootstrap_doctor_sync_and_a_second_sync_that_writes_nothing(
+    cli: Cli,
+    atlassian_acme: Path,
+    jira_emulator: JiraEmulator,
+    confluence_emulator: ConfluenceEmulator,
+) -> None:
+    root = confluence_emulator.root_page_id
+    made = cli("bootstrap", "confluence", "--parent", root, "--config", str(atlassian_acme))
+    assert made.exit_code == 0, made.output
+    assert made.output.count("created ") == 12  # eleven collections and the generated pages
+    block = made.output.split(MARK, 1)[1]
+    text = atlassian_acme.read_text(encoding="utf-8")
+    atlassian_acme.write_text(text + block, encoding="utf-8")
+
+    pages = len(confluence_emulator.world.pages)
+    again = cli("bootstrap", "confluence", "--parent", root, "--config", str(atlassian_acme))
+    assert again.exit_code == 0 and "created" not in again.output.split(MARK)[0]
+    assert len(confluence_emulator.world.pages) == pages
+    assert again.output.split(MARK)[1] == block
+
+    checked = cli("doctor", "--config", str(atlassian_acme))
+    assert checked.exit_code == 0, checked.output
+
+    jira_emulator.reset_counts()
+    confluence_emulator.reset_counts()
+    first = cli("sync", "--config", str(atlassian_acme), "--now", ACME_NOW, "--quiet")
+    assert first.exit_code == 0, first.output
+    assert first.report["writes"] > 0
+    assert not [f for f in first.report["findings"] if f["code"] == "record.invalid"]
+    assert first.report["requests"]["jira"] == {"reads": jira_emulator.counts.reads, "writes": 0}
+    assert first.report["requests"]["confluence"] == {
+        "reads": confluence_emulator.counts.reads,
+        "writes": confluence_emulator.counts.writes,
+    }
+    assert (atlassian_acme.parent / ".opsync" / "atlassian-state.db.jira-jira.json").exists()
+    # every release of the tracker has its record page in Confluence
+    titles = {p.title for p in confluence_emulator.world.pages.values()}
+    assert sum(t.startswith("Releases ACME-") for t in titles) == len(jira_emulator.world.issues)
+
+    jira_emulator.reset_counts()
+    confluence_emulator.reset_counts()
+    second = cli("sync", "--config", str(atlassian_acme), "--now", ACME_NOW, "--quiet")
+    assert (second.exit_code, second.report["writes"], second.report["planned"]) == (0, 0, 0)
+    # Jira: the project's versions and one page of issues updated since the cursor.
+    assert (jira_emulator.counts.total, jira_emulator.counts.writes) == (2, 0)
+    assert second.report["requests"]["jira"] == {"reads": 2, "writes": 0}
+    # Confluence: one listing (bodies and properties included) per collection page and the
+    # generated pages' page.
+    assert second.report["requests"]["confluence"] == {"reads": 12, "writes": 0}
+    assert confluence_emulator.counts.by_endpoint == {("GET", LISTING): 12}
+
+
+@pytest.mark.parametrize(
+    ("variable", "key"),
+    [
+        ("JIRA_EMAIL", "connectors.jira.email_env"),
+        ("CONFLUENCE_TOKEN", "connectors.confluence.token_env"),
+    ],
+)
+def test_doctor_names_a_missing_credential(
+    cli: Cli, atlassian_acme: Path, monkeypatch: pytest.MonkeyPatch, variable: str, key: str
+) -> None:
+    monkeypatch.delenv(variable)
+    result = cli("doctor", "--config", str(atlassian_acme))
+    assert result.exit_code == 2
+    assert variable in result.output and key in result.output
