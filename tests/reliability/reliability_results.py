@@ -38,7 +38,7 @@ class Results:
 
     def add(self, area: str, target: str, what: str, tried: int, held: int) -> None:
         row = self.rows.setdefault(
-            f"{area} | {target} | {what}",
+            _key({"area": area, "target": target, "what": what}),
             {"area": area, "target": target, "what": what, "tried": 0, "held": 0},
         )
         row["tried"] += tried
@@ -51,11 +51,23 @@ class Results:
         return [self.rows[k] for k in sorted(self.rows)]
 
     def finish(self) -> None:
-        if WRITE and self.complete():
-            RESULTS.mkdir(exist_ok=True)
-            path = RESULTS / f"{self.mode}.json"
-            path.write_text(json.dumps(self.as_list(), indent=1) + "\n", encoding="utf-8")
-            render_doc()
+        """Save and render when asked to: a CI-subset run only when whole; the full sweep
+        also in parts (``-k notion``), each part replacing its own rows of ``full.json``."""
+        if not WRITE or not (self.complete() or self.mode == "full"):
+            return
+        rows = self.as_list()
+        if self.mode == "full" and not self.complete():
+            mine = {_key(r) for r in rows}
+            kept = [r for r in load("full") or [] if _key(r) not in mine]
+            rows = sorted([*kept, *rows], key=_key)
+        RESULTS.mkdir(exist_ok=True)
+        path = RESULTS / f"{self.mode}.json"
+        path.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+        render_doc()
+
+
+def _key(row: dict[str, Any]) -> str:
+    return f"{row['area']} | {row['target']} | {row['what']}"
 
 
 RUN = Results.start()  # this process's figures, shared by every reliability test module

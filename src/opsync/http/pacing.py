@@ -24,7 +24,7 @@ class TokenBucket:
     """Paces requests to ``rate`` per second on average, allowing bursts of ``burst``.
 
     Args:
-        rate: requests per second in the long run (Notion: 2.5, below its documented 3).
+        rate: requests per second in the long run (Notion: 2.8, below its documented 3).
         burst: requests that may go out back to back after an idle period (at least 1).
         clock: a monotonic clock in seconds.
         sleep: blocks the calling thread for the given seconds.

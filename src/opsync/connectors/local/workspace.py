@@ -48,7 +48,7 @@ from opsync.documents import markdown
 from opsync.documents.markdown_regions import find_regions, splice
 from opsync.documents.model import Document, find_region
 from opsync.domain import Collection, Finding, Level, Person, ProductArea, Snapshot, ref
-from opsync.errors import ConfigError
+from opsync.errors import ConfigError, PermanentError
 
 META_FIELDS = "opsync_fields"
 META_SUM = "opsync_sum"
@@ -89,6 +89,7 @@ class LocalWorkspace:
         self.product_areas = product_areas
         self._paths: dict[str, str] = {}  # where each record and page was read from
         self._reads = 0
+        self._as_read: dict[Path, str] = {}  # what each file held when read or written
         self._writes = 0
 
     def check(self) -> list[Finding]:
@@ -109,7 +110,29 @@ class LocalWorkspace:
     def _read_text(self, path: Path) -> str:
         self._reads += 1
         # Bytes decoded as is keep CRLF as people wrote it, and skip the text layer's cost.
-        return path.read_bytes().decode("utf-8")
+        text = self._as_read[path] = path.read_bytes().decode("utf-8")
+        return text
+
+    def _since_read(self, path: Path, record: str) -> tuple[str | None, str]:
+        """(the file as this run first saw it, as it is now). A person may save it between
+        the read and the write: the writes check that they replace nothing of theirs."""
+        before = self._as_read.get(path)
+        if before is not None and not path.exists():
+            raise PermanentError(
+                f"{path} was deleted while opsync ran; it is not written back",
+                connector="local",
+                record=record,
+            )
+        return before, self._read_text(path)
+
+    @staticmethod
+    def _edited_during_run(record: str, path: Path, what: str) -> PermanentError:
+        return PermanentError(
+            f"{path}: {what} was edited while opsync ran; left as the person wrote it (the "
+            "next run shows it as a conflict if it is owned)",
+            connector="local",
+            record=record,
+        )
 
     def _write_text(self, path: Path, text: str) -> None:
         """Write beside the target, then replace it. The temporary file's name is fixed per
@@ -120,6 +143,7 @@ class LocalWorkspace:
         with open(tmp, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
         os.replace(tmp, path)
+        self._as_read[path] = text
         self._writes += 1
 
     def _md_files(self, folder: Path) -> Iterator[Path]:
@@ -275,7 +299,13 @@ class LocalWorkspace:
         if op.create and not path.exists():
             text = frontmatter.compose({"key": key, **owned, **meta}, op.body)
         else:
-            text = frontmatter.set_keys(self._read_text(path), {**owned, **meta})
+            before, current = self._since_read(path, op.ref)
+            if before is not None and before != current:
+                was, now = frontmatter.split(before).data, frontmatter.split(current).data
+                changed = sorted(f for f in owned if was.get(f) != now.get(f))
+                if changed:
+                    raise self._edited_during_run(op.ref, path, ", ".join(changed))
+            text = frontmatter.set_keys(current, {**owned, **meta})
         self._write_text(path, text)
         self._paths[op.ref] = str(path)
 
@@ -288,8 +318,14 @@ class LocalWorkspace:
             body = markdown.render(op.document)
             text = frontmatter.compose({"opsync_key": op.key}, body)
         else:
-            current = self._read_text(path)
+            before, current = self._since_read(path, f"pages/{op.key}")
             present = find_regions(current)
+            if before is not None and before != current:
+                was = find_regions(before)
+                for key in op.regions:
+                    old = was.get(key)
+                    if key in present and old is not None and present[key].content != old.content:
+                        raise self._edited_during_run(f"pages/{op.key}", path, f"region {key}")
             replacements: dict[str, str] = {}
             appended: list[str] = []
             for key in op.regions:

@@ -91,7 +91,7 @@ class NotionConnectorConfig(TokenConnectorConfig):
     people: dict[str, str] = Field(
         default_factory=dict, description="Person key → Notion user id (or email, to read)."
     )
-    requests_per_second: float = Field(2.5, gt=0, description="Pace; Notion allows 3 on average.")
+    requests_per_second: float = Field(2.8, gt=0, description="Pace; Notion allows 3 on average.")
     full_pass_hours: float = Field(
         24, gt=0, description="How often a full read looks for pages moved to the trash."
     )

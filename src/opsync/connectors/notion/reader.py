@@ -10,7 +10,6 @@ Reading writes nothing in Notion (``opsync plan``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +25,7 @@ from opsync.connectors.notion.config import CollectionMapping, NotionConnectorCo
 from opsync.connectors.notion.hashes import HASHES_FIELD, edited_fields, load_hashes
 from opsync.connectors.notion.mirror import Mirror, PageMemo, is_live
 from opsync.connectors.notion.page_fields import page_to_fields
+from opsync.connectors.notion.pending import only_edited_by, parse_regions
 from opsync.connectors.notion.properties import parse_value, plain_text, property_type
 from opsync.connectors.notion.sources import PAGES as PAGES
 from opsync.connectors.notion.sources import Sources
@@ -76,6 +76,7 @@ class PageRead:
     title: str
     blocks: list[dict[str, Any]]
     stored: dict[str, str]
+    pending: dict[str, str] = field(default_factory=dict)  # see pending.py
 
 
 @dataclass
@@ -227,6 +228,7 @@ class Reader:
         self.config = catalog.config
         self.people, self.areas = people, areas
         self.known = Known()
+        self._me: str | None = None
 
     def read(self, tracker: TrackerRead) -> ReadResult:
         self.catalog.reset()
@@ -327,11 +329,8 @@ class Reader:
         text people wrote around the regions)."""
         names = page_property_names(self.catalog.pages)
         props = row.get("properties") or {}
-        stored_text = parse_value(props[names["regions"]]) if names["regions"] in props else ""
-        try:
-            stored = json.loads(stored_text) if isinstance(stored_text, str) and stored_text else {}
-        except ValueError:
-            stored = {}
+        text = parse_value(props[names["regions"]]) if names["regions"] in props else ""
+        stored, pending = parse_regions(text)
         title = parse_value(props[names["title"]]) if names["title"] in props else ""
         blocks = self.tree(str(row["id"]), f"the page {key}", deep=key.startswith("bundle/"))
         return PageRead(
@@ -339,7 +338,8 @@ class Reader:
             url=str(row.get("url") or row["id"]),
             title=title if isinstance(title, str) else "",
             blocks=blocks,
-            stored={str(k): str(v) for k, v in stored.items()} if isinstance(stored, dict) else {},
+            stored=stored,
+            pending=pending,
         )
 
     def _pages(self, result: ReadResult) -> list[Any]:
@@ -370,13 +370,21 @@ class Reader:
                 bundles.append(bundle)
         return bundles
 
-    @staticmethod
-    def regions(page: PageRead) -> dict[str, RegionState]:
+    def regions(self, page: PageRead) -> dict[str, RegionState]:
         """Each region's content hash as read back; edited when it is not the hash opsync
-        stored with its last write."""
+        stored with its last write, nor (pending.py) its own unfinished write."""
         out: dict[str, RegionState] = {}
         for key, callout in find_regions(page.blocks).items():
             content = region_hash(children_of(callout))
             stored = page.stored.get(key)
-            out[key] = RegionState(content=content, edited=stored is not None and stored != content)
+            edited = stored is not None and stored != content
+            if edited and key in page.pending:
+                edited = content != page.pending[key] and not only_edited_by(callout, self._bot())
+            out[key] = RegionState(content=content, edited=edited)
         return out
+
+    def _bot(self) -> str:
+        """opsync's own user id, asked once, only when a page shows an unfinished write."""
+        if self._me is None:
+            self._me = str(self.api.call(self.api.sdk.users.me).get("id") or "")
+        return self._me

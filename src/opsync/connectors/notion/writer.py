@@ -11,7 +11,6 @@ the next run does not read again what it has just written.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -20,6 +19,7 @@ from opsync.connectors.base import PageWrite, RecordWrite, RegionState
 from opsync.connectors.notion.blocks import (
     BlockOp,
     DeleteBlock,
+    InsertBlocks,
     UpdateBlock,
     diff_children,
     find_regions,
@@ -33,6 +33,7 @@ from opsync.connectors.notion.config import NotionConnectorConfig, property_name
 from opsync.connectors.notion.hashes import HASHES_FIELD, dump_hashes, value_hash
 from opsync.connectors.notion.mirror import PageMemo
 from opsync.connectors.notion.page_fields import fields_to_properties, page_to_fields
+from opsync.connectors.notion.pending import dump_regions
 from opsync.connectors.notion.properties import build_value, property_type
 from opsync.connectors.notion.reader import (
     PAGES,
@@ -174,14 +175,16 @@ class Writer:
 
     # Pages -----------------------------------------------------------------------
 
-    def _page_properties(self, op: PageWrite, stored: Mapping[str, str]) -> dict[str, Any]:
+    def _page_properties(
+        self, op: PageWrite, stored: Mapping[str, str], pending: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
         names = page_property_names(self.catalog.pages)
         schema = self.catalog.schema(PAGES)
         values = {
             "key": op.key,
             "title": op.document.title,
             "kind": _kind(op.key),
-            "regions": json.dumps(dict(sorted(stored.items())), separators=(",", ":")),
+            "regions": dump_regions(stored, pending),
         }
         props: dict[str, Any] = {}
         for field, value in values.items():
@@ -261,23 +264,34 @@ class Writer:
         present = find_regions(page.blocks)
         stored = dict(page.stored)
         states = dict(self.reader.regions(page))
+        writes: list[BlockOp] = []
+        pending: dict[str, str] = {}
         for key in regions:
             node = find_region(op.document.children, key)
             callout = present.get(key)
             if node is None:
                 if callout is not None:
-                    self.api.call(self.api.sdk.blocks.delete, str(callout["id"]), record=record)
+                    writes.append(DeleteBlock(str(callout["id"])))
                 stored.pop(key, None)
                 states.pop(key, None)
                 continue
             if callout is None:
-                self._append(page.id, [render_region(node)], None, record)
+                writes.append(InsertBlocks(page.id, None, [render_region(node)]))
             else:
                 current = normalise(children_of(callout), ids=True)
-                wanted = render_blocks(node.children)
-                self._apply(diff_children(str(callout["id"]), current, wanted), record)
-            stored[key] = region_content(op.document, key)
-            states[key] = RegionState(content=stored[key], edited=False)
+                writes += diff_children(str(callout["id"]), current, render_blocks(node.children))
+            pending[key] = region_content(op.document, key)
+        if _requests(writes) > 1:  # killed between them, the page must say the write is ours
+            self.api.call(
+                self.api.sdk.pages.update,
+                page.id,
+                properties=self._page_properties(op, page.stored, pending),
+                record=record,
+            )
+        self._apply(writes, record)
+        for key, content in pending.items():
+            stored[key] = content
+            states[key] = RegionState(content=content, edited=False)
         row = self.api.call(
             self.api.sdk.pages.update,
             page.id,
@@ -315,6 +329,14 @@ class Writer:
                 record=record,
             )
             created.append([str(r["id"]) for r in answer.get("results", [])])
+
+
+def _requests(writes: list[BlockOp]) -> int:
+    """How many requests ``writes`` take (a long insert is several appends)."""
+    return sum(
+        len(plan_appends(w.parent_id, w.blocks, w.after)) if isinstance(w, InsertBlocks) else 1
+        for w in writes
+    )
 
 
 __all__ = ["Writer", "find_region", "region_content"]

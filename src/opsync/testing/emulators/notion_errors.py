@@ -18,6 +18,7 @@ _UUID = re.compile(
 
 #: Messages the real API uses for the statuses that carry no request-specific text.
 STATUS_CODES: dict[int, tuple[str, str]] = {
+    400: ("validation_error", "body failed validation."),  # injected: one record's bad data
     409: ("conflict_error", "Conflict occurred while saving. Please try again."),
     429: ("rate_limited", "You have been rate limited. Please try again in a few minutes."),
     500: ("internal_server_error", "Unexpected error occurred."),

@@ -112,6 +112,7 @@ class Fault:
     status: int = 0
     seconds: float = 0.0
     apply: bool = False
+    retry_after: int | None = None
 
     def matches(self, method: str, path: str) -> bool:
         return fnmatch.fnmatchcase(method, self.method) and fnmatch.fnmatchcase(path, self.path)
@@ -138,11 +139,19 @@ class Faults:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _queue: list[Fault] = field(default_factory=list)
 
-    def fail(self, status: int, times: int = 1, method: str = "*", path: str = "*") -> None:
-        """Answer the next `times` matching requests with `status` (409, 5xx or 529)."""
+    def fail(
+        self,
+        status: int,
+        times: int = 1,
+        method: str = "*",
+        path: str = "*",
+        retry_after: int | None = None,
+    ) -> None:
+        """Answer the next `times` matching requests with `status` (400, 409, 429, 5xx or 529),
+        with a `Retry-After` of `retry_after` seconds when given."""
         if status not in STATUS_CODES:
             raise ValueError(f"no Notion error code is known for status {status}")
-        self._add(Fault("fail", times, method, path, status=status))
+        self._add(Fault("fail", times, method, path, status=status, retry_after=retry_after))
 
     def delay(self, seconds: float, times: int = 1, method: str = "*", path: str = "*") -> None:
         """Hold the next matching requests `seconds` before answering (slow responses, timeouts)."""
@@ -185,7 +194,12 @@ class Faults:
                 if kind == "delay":
                     decision.delay = fault.seconds
                 elif kind == "fail":
-                    decision.error = for_status(fault.status)
+                    headers = (
+                        None
+                        if fault.retry_after is None
+                        else {"Retry-After": str(fault.retry_after)}
+                    )
+                    decision.error = for_status(fault.status, headers)
                 else:
                     decision.reset, decision.apply_before_reset = True, fault.apply
         return decision

@@ -1,0 +1,65 @@
+"""A page update opsync has started, marked on the page itself.
+
+A region is rewritten by several requests (block updates, deletes, appends), and only the
+last request of a page update stores the regions' new fingerprints in the "opsync regions"
+property. Killed in between, the page holds a region that is neither what opsync last
+recorded nor what it meant to write. With the local journal the next run knows the write was
+its own; with the state store lost, only the page can say so. So an update that takes more
+than one block request first stores, next to the old fingerprints, the new ones under
+``~pending``; the final request drops the mark.
+
+A read that finds a region with a pending mark holding neither fingerprint takes it for
+opsync's half-done write, and finishes it, only when every block inside it was last edited
+by opsync's own integration (``users/me``): a block a person typed into or added since carries
+their id, so that region is still a conflict. What this cannot see is a person *deleting* one
+of opsync's blocks in the window between the killed run and the next: the region is then
+rewritten, which restores opsync's own text and loses nothing of theirs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from opsync.connectors.notion.chunks import children_of
+
+PENDING_KEY = "~pending"  # never a region key: region keys are identifiers
+
+
+def parse_regions(text: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """(fingerprints opsync recorded, fingerprints of a write started and not finished)
+    from the property's text; mangled or missing text holds neither."""
+    try:
+        data = json.loads(text) if isinstance(text, str) and text else {}
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        return {}, {}
+    marked = data.pop(PENDING_KEY, None)
+    pending = {str(k): str(v) for k, v in marked.items()} if isinstance(marked, dict) else {}
+    return {str(k): str(v) for k, v in data.items()}, pending
+
+
+def dump_regions(stored: Mapping[str, str], pending: Mapping[str, str] | None = None) -> str:
+    data: dict[str, Any] = dict(sorted(stored.items()))
+    if pending:
+        data[PENDING_KEY] = dict(sorted(pending.items()))
+    return json.dumps(data, separators=(",", ":"))
+
+
+def _blocks(blocks: Sequence[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    for block in blocks:
+        yield block
+        yield from _blocks(children_of(block))
+
+
+def only_edited_by(callout: Mapping[str, Any], user_id: str) -> bool:
+    """Whether every block inside a region's callout was last edited by ``user_id``."""
+    return all(
+        str((b.get("last_edited_by") or {}).get("id") or "") == user_id
+        for b in _blocks(children_of(callout))
+    )
+
+
+__all__ = ["PENDING_KEY", "dump_regions", "only_edited_by", "parse_regions"]
