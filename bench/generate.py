@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from opsync.connectors.local.mapping import TRACKER_FIELDS
+from opsync.connectors.records import TRACKER_FIELDS
 
 AREA_NAMES = (
     "Billing",

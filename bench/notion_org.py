@@ -29,8 +29,9 @@ from bench.generate import generate
 from opsync.api import bootstrap_notion, load_config
 from opsync.connectors.local.frontmatter import split
 from opsync.connectors.notion.client import BASE_URL_ENV
+from opsync.connectors.notion.config import NotionConnectorConfig
 from opsync.connectors.notion.connector import NotionWiki
-from opsync.connectors.notion.mapping import NotionConnectorConfig, fields_to_properties
+from opsync.connectors.notion.page_fields import fields_to_properties
 from opsync.domain import Collection
 from opsync.http import TokenBucket
 from opsync.testing.emulators.notion import NotionEmulator

@@ -46,7 +46,7 @@ import yaml
 from bench import notion_org
 from bench.notion_tables import markdown
 from opsync.api import load_config, sync
-from opsync.connectors.notion.mapping import NotionConnectorConfig
+from opsync.connectors.notion.config import NotionConnectorConfig
 from opsync.connectors.notion.mirror import OVERLAP
 from opsync.engine.plan import Operation
 from opsync.testing.emulators.notion import NotionEmulator

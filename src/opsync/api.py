@@ -193,7 +193,7 @@ def bootstrap_notion(config_path: Path, parent_page_id: str) -> tuple[Any, str]:
     and the config block to paste into opsync.toml."""
     from opsync.connectors.notion.bootstrap import bootstrap
     from opsync.connectors.notion.client import NotionApi
-    from opsync.connectors.notion.mapping import NotionConnectorConfig
+    from opsync.connectors.notion.config import NotionConnectorConfig
 
     config = load_config(config_path)
     name, settings = config.wiki_connector()

@@ -19,14 +19,14 @@ from notion_client import Client
 from opsync.config import load_config
 from opsync.connectors.base import RecordWrite
 from opsync.connectors.local import frontmatter
-from opsync.connectors.local.mapping import RECORD_MODELS, RELEASE_WIKI_FIELDS
 from opsync.connectors.local.workspace import LocalWorkspace
 from opsync.connectors.notion.bootstrap import bootstrap
 from opsync.connectors.notion.client import NotionApi
+from opsync.connectors.notion.config import CollectionMapping, NotionConnectorConfig
 from opsync.connectors.notion.connector import NotionWiki
-from opsync.connectors.notion.mapping import CollectionMapping, NotionConnectorConfig
 from opsync.connectors.notion.properties import plain_text
 from opsync.connectors.notion.reader import PAGES, owned_fields
+from opsync.connectors.records import RECORD_MODELS, RELEASE_WIKI_FIELDS
 from opsync.domain import Collection
 from opsync.engine.report import RunReport
 from opsync.engine.run import RunSpec, run

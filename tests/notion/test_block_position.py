@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from opsync.connectors.notion.config import NotionConnectorConfig
 from opsync.connectors.notion.connector import NotionWiki
-from opsync.connectors.notion.mapping import NotionConnectorConfig
 from opsync.http import TokenBucket
 
 AFTER = "1c3b2a10-0000-4000-8000-000000000001"

@@ -27,12 +27,12 @@ from opsync import api
 from opsync.config import load_config
 from opsync.connectors.base import RecordWrite
 from opsync.connectors.local import frontmatter
-from opsync.connectors.local.mapping import RECORD_MODELS, RELEASE_WIKI_FIELDS
 from opsync.connectors.notion.bootstrap import bootstrap
 from opsync.connectors.notion.client import NotionApi
+from opsync.connectors.notion.config import NotionConnectorConfig, property_names
 from opsync.connectors.notion.connector import NotionWiki
-from opsync.connectors.notion.mapping import NotionConnectorConfig, property_names
 from opsync.connectors.notion.reader import owned_fields
+from opsync.connectors.records import RECORD_MODELS, RELEASE_WIKI_FIELDS
 from opsync.domain import Collection
 from opsync.http import TokenBucket
 from opsync.testing.emulators.notion import NotionEmulator

@@ -18,7 +18,7 @@ from reliability_targets import NOW, LocalTarget, NotionTarget, Target
 
 from opsync import api
 from opsync.connectors.local import frontmatter
-from opsync.connectors.notion.mapping import property_names
+from opsync.connectors.notion.config import property_names
 from opsync.domain import Collection
 from opsync.engine.plan import Operation
 

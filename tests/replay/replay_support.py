@@ -25,7 +25,7 @@ import yaml
 from vcr.request import Request  # type: ignore[import-untyped]
 
 from opsync.connectors.notion.client import NotionApi
-from opsync.connectors.notion.mapping import NotionConnectorConfig
+from opsync.connectors.notion.config import NotionConnectorConfig
 from opsync.http import RetryPolicy, TokenBucket
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"

@@ -32,7 +32,8 @@ from opsync.connectors.notion.blocks import (
     region_hash,
     render_blocks,
 )
-from opsync.connectors.notion.mapping import CollectionMapping, page_to_fields
+from opsync.connectors.notion.config import CollectionMapping
+from opsync.connectors.notion.page_fields import page_to_fields
 from opsync.connectors.notion.properties import DateRange, Unknown, parse_properties
 from opsync.connectors.notion.reader import Catalog, Reader
 from opsync.documents import model as doc

@@ -60,7 +60,7 @@ class PageState:
 @dataclass
 class TrackerRead:
     """Release rows as the tracker holds them, by release key, in the flat field names of
-    :mod:`opsync.connectors.local.mapping` (``TRACKER_FIELDS``), and rows it could not use."""
+    :mod:`opsync.connectors.records` (``TRACKER_FIELDS``), and rows it could not use."""
 
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)

@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from opsync.config import TokenConnectorConfig, register_connector_config
 from opsync.config_problems import invalid, suggest
-from opsync.connectors.notion.mapping import DEFAULT_OPTIONS, default_name, domain_fields
+from opsync.connectors.records import DEFAULT_OPTIONS, default_name, domain_fields
 from opsync.domain import Collection
 
 _PAGE_ID = re.compile(r"(?:pageId=|/pages/)?(\d+)")
@@ -113,8 +113,8 @@ def row_names(config: ConfluenceConnectorConfig, collection: Collection) -> dict
 
 
 def _row_name(collection: Collection, field: str) -> str:
-    """Notion's default names, except its title column ("Name"): a table row says what
-    it holds ("Title", "Summary", "Decision")."""
+    """The labels every connector defaults to (``opsync.connectors.records``), except the
+    title's "Name": a table row says what it holds ("Title", "Summary", "Decision")."""
     name = default_name(collection, field)
     return field.replace("_", " ").capitalize() if name == "Name" else name
 

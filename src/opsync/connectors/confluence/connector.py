@@ -25,7 +25,7 @@ from opsync.connectors.confluence.pages import PageStore
 from opsync.connectors.confluence.records import RecordStore
 from opsync.connectors.confluence.site import Site
 from opsync.connectors.confluence.storage import Renderer
-from opsync.connectors.local.mapping import RECORD_MODELS, to_release
+from opsync.connectors.records import RECORD_MODELS, to_release
 from opsync.documents.model import Document
 from opsync.domain import Finding, Level, Person, ProductArea, Snapshot
 from opsync.errors import ConfigError, ConnectorError

@@ -41,7 +41,7 @@ from opsync.connectors.confluence.details import (
 )
 from opsync.connectors.confluence.site import Page, Site
 from opsync.connectors.confluence.storage import StorageError, escape
-from opsync.connectors.local.mapping import RECORD_MODELS, RELEASE_WIKI_FIELDS, to_record
+from opsync.connectors.records import RECORD_MODELS, RELEASE_WIKI_FIELDS, to_record
 from opsync.domain import Collection, Finding, Level, Release, ref
 from opsync.errors import ConflictError, PermanentError
 

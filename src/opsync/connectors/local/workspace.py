@@ -36,14 +36,14 @@ from opsync.connectors.base import (
 )
 from opsync.connectors.local import frontmatter
 from opsync.connectors.local.bundles import parse_bundle
-from opsync.connectors.local.mapping import (
+from opsync.connectors.local.tracker import parse_tracker
+from opsync.connectors.records import (
     MIRRORED_FIELDS,
     RECORD_MODELS,
     RELEASE_WIKI_FIELDS,
     to_record,
     to_release,
 )
-from opsync.connectors.local.tracker import parse_tracker
 from opsync.documents import markdown
 from opsync.documents.markdown_regions import find_regions, splice
 from opsync.documents.model import Document, find_region

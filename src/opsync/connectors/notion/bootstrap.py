@@ -11,24 +11,25 @@ from __future__ import annotations
 
 import json
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, Union, get_args, get_origin
 
-from opsync.connectors.local.mapping import RECORD_MODELS, RELEASE_WIKI_FIELDS
 from opsync.connectors.notion.client import NotionApi
-from opsync.connectors.notion.mapping import (
-    TITLE_FIELDS,
+from opsync.connectors.notion.config import (
+    DAYS_TO_LAUNCH_FIELD,
     CollectionMapping,
     NotionConnectorConfig,
-    domain_fields,
     options,
+    property_fields,
     property_names,
 )
 from opsync.connectors.notion.reader import PAGES, READ_ORDER, page_property_names
-from opsync.domain import Collection, Release
+from opsync.connectors.notion.views import ViewSpec, days_to_launch_formula, views_for
+from opsync.connectors.records import TITLE_FIELDS, field_annotation
+from opsync.domain import Collection
 from opsync.errors import ConnectorError
 
 PAGES_TITLE = "opsync pages"
@@ -52,33 +53,6 @@ _DERIVED_KINDS = {
 }
 # Keys of people and areas: a select, so boards and filters can group by them.
 _KEY_FIELDS = frozenset({"pm", "eng_lead", "owner", "product_area", "routed_to"})
-
-
-@dataclass(frozen=True)
-class ViewSpec:
-    """A view bootstrap makes; ``layout`` names the properties its type-specific
-    configuration points at (by setting: ``group_by``, ``date_property_id``, …)."""
-
-    name: str
-    type: str
-    filter: dict[str, Any] | None = None
-    sorts: list[dict[str, Any]] | None = None
-    layout: dict[str, str] = field(default_factory=dict)
-
-    def configuration(self, schema: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The ``configuration`` body, property names turned into the ids Notion wants."""
-        if not self.layout:
-            return None
-        body: dict[str, Any] = {"type": self.type}
-        for setting, name in self.layout.items():
-            prop = schema.get(name)
-            if prop is None:
-                raise LookupError(f'the data source has no property "{name}" for {setting}')
-            if setting == "group_by":
-                body[setting] = {"type": prop["type"], "property_id": prop["id"]}
-            else:
-                body[setting] = prop["id"]
-        return body
 
 
 @dataclass
@@ -128,16 +102,11 @@ def database_title(where: str) -> str:
 
 
 def _annotation(collection: Collection, name: str) -> Any:
-    model: Any = Release if collection is Collection.RELEASES else RECORD_MODELS.get(collection)
-    if collection is Collection.RELEASES and name in RELEASE_WIKI_FIELDS:
-        group, name = RELEASE_WIKI_FIELDS[name]
-        model = Release.model_fields[group].annotation
-    info = getattr(model, "model_fields", {}).get(name)
-    if info is None:
-        return None
-    args = [a for a in get_args(info.annotation) if a is not type(None)]
-    optional = get_origin(info.annotation) in (Union, types.UnionType)
-    return args[0] if optional and len(args) == 1 else info.annotation
+    """A field's type, without the ``| None`` of an optional one."""
+    annotation = field_annotation(collection, name)
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    optional = get_origin(annotation) in (Union, types.UnionType)
+    return args[0] if optional and len(args) == 1 else annotation
 
 
 def property_schema(
@@ -148,6 +117,8 @@ def property_schema(
         return {"rich_text": {}}
     if name == TITLE_FIELDS.get(collection, "title"):
         return {"title": {}}
+    if name == DAYS_TO_LAUNCH_FIELD:
+        return {"formula": {"expression": days_to_launch_formula(config)}}
     table = options(config, collection, name)
     base = _annotation(collection, name)
     kind = _DERIVED_KINDS.get(name)
@@ -182,50 +153,7 @@ def schema_for(
         return {names[f]: {kind: {}} for f, kind in kinds.items()}
     collection = Collection(where)
     names = property_names(config, collection)
-    return {names[f]: property_schema(config, collection, f) for f in domain_fields(collection)}
-
-
-def views_for(config: NotionConnectorConfig, where: str) -> list[ViewSpec]:
-    """The views people work from; filters name properties as the config maps them."""
-    if where == PAGES:
-        return []
-    collection = Collection(where)
-    names = property_names(config, collection)
-
-    def equals(field: str, value: str) -> dict[str, Any]:
-        shown = options(config, collection, field).get(value, value)
-        return {"property": names[field], "select": {"equals": shown}}
-
-    def ticked(field: str, value: bool = True) -> dict[str, Any]:
-        return {"property": names[field], "checkbox": {"equals": value}}
-
-    if collection is Collection.RELEASES:
-        by_launch = [{"property": names["launch_date"], "direction": "ascending"}]
-        launch = names["launch_date"]
-        soon = {
-            "and": [
-                ticked("launched", False),
-                {"or": [{"property": launch, "date": {w: {}}} for w in ("this_week", "next_week")]},
-            ]
-        }
-        return [
-            ViewSpec("Enablement board", "board", layout={"group_by": names["enablement_status"]}),
-            ViewSpec("Launch calendar", "calendar", layout={"date_property_id": launch}),
-            ViewSpec("Upcoming launches", "table", ticked("launched", False), by_launch),
-            ViewSpec("Launching in the next 14 days", "table", soon, by_launch),
-            ViewSpec("Enablement late", "table", equals("enablement_status", "late"), by_launch),
-        ]
-    if collection is Collection.ROADMAP_ITEMS:
-        dates = {"date_property_id": names["start"], "end_date_property_id": names["end"]}
-        return [ViewSpec("Roadmap timeline", "timeline", layout=dates)]
-    if collection is Collection.INSIGHTS:
-        return [
-            ViewSpec("Needs triage", "table", equals("triage_status", "needs triage")),
-            ViewSpec("Escalated", "table", ticked("escalated")),
-        ]
-    if collection is Collection.DECISIONS:
-        return [ViewSpec("Review due", "table", ticked("review_due"))]
-    return []
+    return {names[f]: property_schema(config, collection, f) for f in property_fields(collection)}
 
 
 class _Run:
@@ -277,8 +205,9 @@ class _Run:
         self.views(where, str(database["id"]), source)
 
     def views(self, where: str, database: str, source: str) -> None:
-        """Create the missing views; give a found one of ours the layout it lacks (made by
-        an older bootstrap). Views are a convenience: a failure is reported, not raised."""
+        """Create the missing views, and bring a found one up to date where it is still
+        what an older bootstrap made (``views.py``). Views are a convenience: a failure is
+        reported, not raised."""
         wanted = views_for(self.config, where)
         if not wanted:
             return
@@ -288,44 +217,60 @@ class _Run:
             view = self.api.call(self.api.sdk.views.retrieve, str(item["id"]))
             found.setdefault(str(view.get("name")), view)
         title = database_title(where)
-        schema: dict[str, Any] = {}
+        known: dict[str, Any] = {}
+
+        def schema() -> dict[str, Any]:
+            if not known:
+                got = self.api.call(self.api.sdk.data_sources.retrieve, source)
+                known.update(got.get("properties") or {})
+            return known
+
         for spec in wanted:
-            have = found.get(spec.name)
-            if have is not None and (have.get("configuration") or not spec.layout):
-                self.result.found.append(f"view {title} / {spec.name}")
-                continue
+            label = f"{title} / {spec.name}"
             try:
-                if spec.layout and not schema:
-                    got = self.api.call(self.api.sdk.data_sources.retrieve, source)
-                    schema.update(got.get("properties") or {})
-                configuration = spec.configuration(schema)
-                if have is not None:
-                    self.api.call(
-                        self.api.sdk.views.update, str(have["id"]), configuration=configuration
-                    )
-                    self.result.created.append(f"layout of view {title} / {spec.name}")
+                have = found.get(spec.name)
+                if have is None:
+                    self.create_view(spec, database, source, schema)
+                    self.result.created.append(f"view {label}")
                     continue
-                extra: dict[str, Any] = {
-                    k: v
-                    for k, v in (
-                        ("filter", spec.filter),
-                        ("sorts", spec.sorts),
-                        ("configuration", configuration),
-                    )
-                    if v
-                }
-                self.api.call(
-                    self.api.sdk.views.create,
-                    database_id=database,
-                    data_source_id=source,
-                    name=spec.name,
-                    type=spec.type,
-                    **extra,
-                )
+                update: dict[str, Any] = {}
+                if spec.layout and not have.get("configuration"):
+                    update["configuration"] = spec.configuration(schema())
+                if have.get("filter") != spec.filter and spec.outdated(
+                    have.get("filter"), schema()
+                ):
+                    update["filter"] = spec.filter
+                if not update:
+                    self.result.found.append(f"view {label}")
+                    continue
+                self.api.call(self.api.sdk.views.update, str(have["id"]), **update)
             except (ConnectorError, LookupError) as exc:
-                self.result.problems.append(f"view {title} / {spec.name}: {exc}")
+                self.result.problems.append(f"view {label}: {exc}")
                 continue
-            self.result.created.append(f"view {title} / {spec.name}")
+            what = {"configuration": "layout", "filter": "filter"}
+            self.result.created += [f"{what[k]} of view {label}" for k in update]
+
+    def create_view(
+        self, spec: ViewSpec, database: str, source: str, schema: Callable[[], dict[str, Any]]
+    ) -> None:
+        configuration = spec.configuration(schema()) if spec.layout else None
+        extra: dict[str, Any] = {
+            k: v
+            for k, v in (
+                ("filter", spec.filter),
+                ("sorts", spec.sorts),
+                ("configuration", configuration),
+            )
+            if v
+        }
+        self.api.call(
+            self.api.sdk.views.create,
+            database_id=database,
+            data_source_id=source,
+            name=spec.name,
+            type=spec.type,
+            **extra,
+        )
 
 
 def bootstrap(

@@ -21,7 +21,7 @@ import httpx
 from notion_client import Client
 from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
-from opsync.connectors.notion.mapping import NotionConnectorConfig
+from opsync.connectors.notion.config import NotionConnectorConfig
 from opsync.errors import AuthError, ConfigError, ConnectorError, PermanentError, TransientError
 from opsync.http import Attempt, PolicyTransport, RedactingFilter, RetryPolicy, TokenBucket
 from opsync.http.redact import redact_text

@@ -24,12 +24,12 @@ from opsync.connectors.base import (
 )
 from opsync.connectors.notion.bootstrap import property_schema
 from opsync.connectors.notion.client import NotionApi
-from opsync.connectors.notion.hashes import HASHES_FIELD
-from opsync.connectors.notion.mapping import (
+from opsync.connectors.notion.config import (
     CollectionMapping,
     NotionConnectorConfig,
     property_names,
 )
+from opsync.connectors.notion.hashes import HASHES_FIELD
 from opsync.connectors.notion.mirror import Mirror
 from opsync.connectors.notion.properties import property_type
 from opsync.connectors.notion.reader import (

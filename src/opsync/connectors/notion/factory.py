@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from opsync.connectors.notion.config import NotionConnectorConfig
 from opsync.connectors.notion.connector import NotionWiki
-from opsync.connectors.notion.mapping import NotionConnectorConfig
 from opsync.domain import Person, ProductArea
 
 

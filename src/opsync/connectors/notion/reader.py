@@ -18,30 +18,26 @@ from pydantic import BaseModel
 
 from opsync.connectors.base import PageState, ReadResult, RecordState, RegionState, TrackerRead
 from opsync.connectors.local.bundles import parse_bundle
-from opsync.connectors.local.mapping import (
-    MIRRORED_FIELDS,
-    RECORD_MODELS,
-    RELEASE_WIKI_FIELDS,
-    to_record,
-    to_release,
-)
 from opsync.connectors.notion.blocks import find_regions, region_hash, region_marker
 from opsync.connectors.notion.chunks import block_type, children_of
 from opsync.connectors.notion.client import NotionApi
+from opsync.connectors.notion.config import CollectionMapping, NotionConnectorConfig, property_names
 from opsync.connectors.notion.hashes import HASHES_FIELD, edited_fields, load_hashes
-from opsync.connectors.notion.mapping import (
-    DERIVED_FIELDS,
-    TITLE_FIELDS,
-    CollectionMapping,
-    NotionConnectorConfig,
-    page_to_fields,
-    property_names,
-)
 from opsync.connectors.notion.mirror import Mirror, PageMemo, is_live
+from opsync.connectors.notion.page_fields import page_to_fields
 from opsync.connectors.notion.pending import only_edited_by, parse_regions
 from opsync.connectors.notion.properties import parse_value, plain_text, property_type
 from opsync.connectors.notion.sources import PAGES as PAGES
 from opsync.connectors.notion.sources import Sources
+from opsync.connectors.records import (
+    DERIVED_FIELDS,
+    MIRRORED_FIELDS,
+    RECORD_MODELS,
+    RELEASE_WIKI_FIELDS,
+    TITLE_FIELDS,
+    to_record,
+    to_release,
+)
 from opsync.domain import Collection, Finding, Level, Person, ProductArea, Release, Snapshot, ref
 
 PAGE_FIELDS = {

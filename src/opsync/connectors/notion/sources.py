@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from opsync.connectors.notion.client import NotFoundError, NotionApi
-from opsync.connectors.notion.mapping import CollectionMapping, NotionConnectorConfig
+from opsync.connectors.notion.config import CollectionMapping, NotionConnectorConfig
 from opsync.connectors.notion.mirror import Mirror
 from opsync.domain import Collection, Finding, Level
 from opsync.errors import ConfigError

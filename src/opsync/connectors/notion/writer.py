@@ -29,14 +29,10 @@ from opsync.connectors.notion.blocks import (
     render_region,
 )
 from opsync.connectors.notion.chunks import Payload, children_of, plan_appends, resolve
+from opsync.connectors.notion.config import NotionConnectorConfig, property_names
 from opsync.connectors.notion.hashes import HASHES_FIELD, dump_hashes, value_hash
-from opsync.connectors.notion.mapping import (
-    NotionConnectorConfig,
-    fields_to_properties,
-    page_to_fields,
-    property_names,
-)
 from opsync.connectors.notion.mirror import PageMemo
+from opsync.connectors.notion.page_fields import fields_to_properties, page_to_fields
 from opsync.connectors.notion.pending import dump_regions
 from opsync.connectors.notion.properties import build_value, property_type
 from opsync.connectors.notion.reader import (

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from opsync.testing.emulators import notion_formula as formula
 from opsync.testing.emulators import notion_props as props
 from opsync.testing.emulators import notion_query as q
 from opsync.testing.emulators.notion_errors import body_id, body_invalid, invalid, not_found
@@ -27,6 +28,7 @@ def schema(world: World, raw: Any, current: dict[str, Json] | None = None) -> di
     if not isinstance(raw, dict):
         raise body_invalid("body.properties", "should be an object", raw)
     out = dict(current or {})
+    touched: list[str] = []
     for key, spec in raw.items():
         old = props.find(out, key)
         old_name = next((n for n, p in out.items() if p is old), None)
@@ -42,6 +44,7 @@ def schema(world: World, raw: Any, current: dict[str, Json] | None = None) -> di
         )
         if old is not None and old["type"] == "title" and prop["type"] != "title":
             raise invalid("The type of the title property cannot be changed.")
+        touched.append(prop["name"])
         if old_name is not None:
             out = {
                 (prop["name"] if n == old_name else n): (prop if n == old_name else p)
@@ -54,6 +57,7 @@ def schema(world: World, raw: Any, current: dict[str, Json] | None = None) -> di
         raise invalid("A data source must have exactly one title property.")
     if not titles:
         out = {"Name": props.schema_property("Name", {"title": {}}, "title", world.new_id), **out}
+    formula.check(out, touched)
     return out
 
 

@@ -179,12 +179,15 @@ class World:
     # Rendering -----------------------------------------------------------------
 
     def facts(self, page: PageRec) -> props.PageFacts:
+        source = self.data_sources.get(page.data_source_id or "")
         return props.PageFacts(
             minute(page.stamp.created),
             minute(page.stamp.edited),
             user_ref(page.stamp.created_by),
             user_ref(page.stamp.edited_by),
             page.unique,
+            self.now(),
+            source.properties if source else {},
         )
 
     def page_json(self, page: PageRec, only: list[str] | None = None) -> dict[str, Any]:

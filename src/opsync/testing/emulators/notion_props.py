@@ -12,11 +12,12 @@ status options, NOTES.md section 12).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import unquote
 
+from opsync.testing.emulators import notion_formula as formula
 from opsync.testing.emulators.notion_errors import body_id, body_invalid, invalid, too_long
 from opsync.testing.emulators.notion_rich import check_array, rich_text
 
@@ -46,13 +47,16 @@ NewId = Callable[[], str]
 
 @dataclass(frozen=True)
 class PageFacts:
-    """What a page's computed properties show: its stamps and its unique_id numbers."""
+    """What a page's computed properties show: its stamps, its unique_id numbers, and the
+    schema and the time its formulas are computed with."""
 
     created_time: str
     last_edited_time: str
     created_by: dict[str, Any]
     last_edited_by: dict[str, Any]
     unique: dict[str, int]
+    now: datetime
+    schema: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def find(properties: dict[str, dict[str, Any]], key: str) -> dict[str, Any] | None:
@@ -135,6 +139,9 @@ def schema_property(
         config.setdefault("format", "number")
     if kind == "unique_id":
         config.setdefault("prefix", None)
+    if kind == "formula":
+        formula.parse(config.get("expression"), path)
+        config = {"expression": config["expression"]}
     return {
         "id": "title" if kind == "title" else prop_id,
         "name": spec.get("name", name),
@@ -256,7 +263,7 @@ def value(prop: dict[str, Any], stored: dict[str, Any], facts: PageFacts) -> Any
     if kind == "unique_id":
         return {"prefix": prop["unique_id"].get("prefix"), "number": facts.unique.get(prop["id"])}
     if kind == "formula":
-        return {"type": "string", "string": None}
+        return formula.evaluate(prop["formula"]["expression"], facts.schema, stored, facts.now)
     if kind == "rollup":
         return {
             "type": "array",

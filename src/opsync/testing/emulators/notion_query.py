@@ -2,7 +2,8 @@
 
 Covers what opsync sends (NOTES.md sections 8, 9 and 13): the `last_edited_time`
 timestamp filter, property conditions on text, select, status, multi-select, number,
-checkbox, date, people and relation, compound `and`/`or` nested at most two levels, sorts
+checkbox, date, people, relation and formula (by the type it computes,
+``notion_formula.py``), compound `and`/`or` nested at most two levels, sorts
 by property or timestamp, and `page_size` at most 100 with `start_cursor`. Timestamps are
 compared as stored, minute-rounded, which is why a strict `after` misses a same-minute edit.
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
+from opsync.testing.emulators import notion_formula as formula
 from opsync.testing.emulators import notion_props as props
 from opsync.testing.emulators.notion_errors import body_invalid, invalid
 from opsync.testing.emulators.notion_rich import plain_text
@@ -113,7 +115,36 @@ def matches(flt: Any, schema: dict[str, dict[str, Any]], row: Row, depth: int = 
         raise invalid(
             f"body failed validation: body.filter.{kind} should be defined for property {key}."
         )
+    if kind == "formula":
+        return _formula_condition(prop, flt[kind], row.values.get(prop["id"]))
     return _condition(kind, flt[kind], row.values.get(prop["id"]))
+
+
+def _formula_condition(prop: dict[str, Any], cond: dict[str, Any], value: Any) -> bool:
+    """A formula filter names the type the formula computes (string, checkbox, number or
+    date) and holds that type's condition (database-filter reference, "Formula")."""
+    computes = formula.result_type(prop["formula"]["expression"])
+    if len(cond) != 1 or next(iter(cond)) not in ("string", "checkbox", "number", "date"):
+        raise body_invalid(
+            "body.filter.formula", "should be one of string, checkbox, number, date", cond
+        )
+    kind, inner = next(iter(cond.items()))
+    if kind != computes:
+        raise invalid(
+            f"body failed validation: the formula {prop['name']} computes a {computes}; "
+            f"filter it with formula.{computes}."
+        )
+    if not isinstance(inner, dict):
+        raise body_invalid(f"body.filter.formula.{kind}", "should be an object", inner)
+    result = None if value is None else value.get(kind)
+    if kind == "string":
+        if len(inner) != 1:
+            raise body_invalid(
+                "body.filter.formula.string", "should have exactly one condition", inner
+            )
+        op, operand = next(iter(inner.items()))
+        return _text(op, operand, result or "")
+    return _condition(kind, inner, result)
 
 
 def _condition(kind: str, cond: dict[str, Any], value: Any) -> bool:

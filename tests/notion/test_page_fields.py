@@ -11,14 +11,9 @@ import pytest
 from pydantic import ValidationError
 
 from opsync.config import connector_model, parse_config
-from opsync.connectors.local.mapping import to_record, to_release
-from opsync.connectors.notion.mapping import (
-    NotionConnectorConfig,
-    domain_fields,
-    fields_to_properties,
-    page_to_fields,
-    property_names,
-)
+from opsync.connectors.notion.config import NotionConnectorConfig, property_names
+from opsync.connectors.notion.page_fields import fields_to_properties, page_to_fields
+from opsync.connectors.records import domain_fields, to_record, to_release
 from opsync.domain import Collection, Level, Tier
 from opsync.errors import ConfigError
 
@@ -146,6 +141,25 @@ def test_default_names() -> None:
     for collection in Collection:
         names = property_names(NotionConnectorConfig(), collection)
         assert len(set(names.values())) == len(names), collection
+
+
+def test_the_days_to_launch_formula_is_renamable_and_never_read() -> None:
+    config = NotionConnectorConfig.model_validate(
+        {
+            "collections": {
+                "releases": {"database_id": "0" * 32, "properties": {"days_to_launch": "T-minus"}}
+            }
+        }
+    )
+    assert property_names(config, Collection.RELEASES)["days_to_launch"] == "T-minus"
+    assert property_names(NotionConnectorConfig(), Collection.RELEASES)["days_to_launch"] == (
+        "Days to launch"
+    )
+    formula = {"id": "f", "type": "formula", "formula": {"type": "number", "number": 12}}
+    key = {"id": "k", "type": "rich_text", "rich_text": [{"type": "text", "plain_text": "A-1"}]}
+    page = {"id": "p", "properties": {"T-minus": formula, "opsync key": key}}
+    fields, problems = page_to_fields(page, config, Collection.RELEASES)
+    assert fields == {"key": "A-1"} and problems == []
 
 
 def test_default_tier_options() -> None:
