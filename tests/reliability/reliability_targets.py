@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shutil
 from collections import Counter
 from collections.abc import Iterator
@@ -190,9 +191,12 @@ class NotionTarget:
             finally:
                 notion.close()
             config = self.config
-            text = config.read_text(encoding="utf-8").replace(
-                "requests_per_second = 2.5", "requests_per_second = 1000"
+            text, paced = re.subn(
+                r"(?m)^requests_per_second = .*$",
+                "requests_per_second = 1000",
+                config.read_text(encoding="utf-8"),
             )
+            assert paced == 1, "the example's Notion pace was not found to raise"
             config.write_text(text + "\n" + made.config_block(defaults), encoding="utf-8")
             loaded = load_config(config)
             _, settings = loaded.wiki_connector()
