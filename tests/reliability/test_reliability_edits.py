@@ -25,6 +25,7 @@ from opsync.engine.plan import Operation
 results = reliability_fixtures.results
 seeded_emulator = reliability_fixtures.seeded_emulator
 target = reliability_fixtures.target
+atlassian_emulators = reliability_fixtures.atlassian_emulators
 
 TEXT = "HUMAN-DURING-RUN"
 EDITS = {  # edit → (record or page it touches, operation the run has planned for it)
