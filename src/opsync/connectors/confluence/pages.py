@@ -189,8 +189,9 @@ class PageStore:
                 else:
                     hashes[r] = self.render_region(doc, r)
             value = self._value(op.key, page.version + 1, hashes, before)
-            page = self.site.store(page, value, record=record)
             try:
+                self.site.writable(page, record=record)
+                page = self.site.store(page, value, record=record)
                 written = self.site.update(page, page.title, body, record=record)
             except StaleVersion:
                 page = self.site.page(page.id, record=record)

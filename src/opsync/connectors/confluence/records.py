@@ -304,8 +304,9 @@ class RecordStore:
                         added[field] = value
                 body = splice(page.body, cells, self._rows(collection, added), found)
             stored = page.prop.value if page.prop is not None else {}
-            page = self._remember(op, collection, key, page, stored)
             try:
+                self.site.writable(page, record=op.ref)
+                page = self._remember(op, collection, key, page, stored)
                 written = self.site.update(page, page.title, body, record=op.ref)
             except StaleVersion:
                 page = self.site.page(page.id, record=op.ref)
