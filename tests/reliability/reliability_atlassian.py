@@ -51,9 +51,7 @@ CONFIG = "opsync.atlassian.toml"
 # again, and found by their key row: a run killed between the create and the content
 # property leaves the same page without the property, which changes nothing opsync does
 # (docs/reliability.md), so their property is not compared.
-_LOGS = tuple(
-    record_title(c, "") for c in (Collection.WEEKLY_UPDATES, Collection.ROADMAP_VIEWS)
-)
+_LOGS = tuple(record_title(c, "") for c in (Collection.WEEKLY_UPDATES, Collection.ROADMAP_VIEWS))
 # Confluence numbers macros as it saves them; the number says nothing about the content.
 _MACRO_ID = re.compile(r' ac:macro-id="[^"]*"')
 
@@ -143,11 +141,20 @@ class AtlassianTarget:
             world.spaces = copy.deepcopy(saved["spaces"])
             world._ids = itertools.count(saved["ids"])
             world.normalise._ids = itertools.count(saved["macros"])
+        self.clear_faults()
+        shutil.rmtree(self.work, ignore_errors=True)
+        shutil.copytree(self.pristine, self.work, symlinks=True)
+
+    def clear_faults(self) -> None:
         with self.confluence._app.lock:
             self.confluence._app.faults.clear()
         self.jira.faults.clear()
-        shutil.rmtree(self.work, ignore_errors=True)
-        shutil.copytree(self.pristine, self.work, symlinks=True)
+
+    def faults_left(self) -> int:
+        """Queued faults no request has met yet."""
+        with self.confluence._app.lock:
+            left = len(self.confluence._app.faults)
+        return left + sum(f.times for f in self.jira.faults._queue)
 
     def page_id(self, title: str) -> str:
         world = self.confluence.world

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from reliability_results import RUN, Results
 from reliability_atlassian import AtlassianTarget
+from reliability_results import RUN, Results
 from reliability_targets import LocalTarget, NotionTarget, Target
 
 from opsync.testing.emulators.confluence import ConfluenceEmulator

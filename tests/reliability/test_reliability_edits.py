@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 import reliability_fixtures
-from reliability_results import Results
 from reliability_atlassian import AtlassianTarget
+from reliability_results import Results
 from reliability_targets import NOW, LocalTarget, NotionTarget, Target
 
 from opsync import api
