@@ -196,7 +196,12 @@ class RecordStore:
             if current is not None and current.fingerprint == hashes.get(field):
                 owned[field] = decode(value)
                 continue
-            if current is None or current.fingerprint != previous.get(field):
+            if current is None:
+                # A row people deleted; or one opsync's last write was adding, which a
+                # killed run did not get into the body (no hash before that write).
+                if "previous" not in stored or field in previous:
+                    edited.add(field)
+            elif current.fingerprint != previous.get(field):
                 edited.add(field)  # else: opsync's write of it did not reach the body
             wording = option_names(self.config, collection, field)
             owned[field] = parse(current, wording, field in many) if current else None
