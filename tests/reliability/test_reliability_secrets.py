@@ -136,7 +136,7 @@ def atlassian(
     )
 
 
-def test_jira_and_confluence_tokens_appear_in_no_output_log_report_state_or_cassette(
+def test_atlassian_jira_and_confluence_tokens_appear_in_no_output_log_report_or_state(
     leaky_atlassian: AtlassianTarget, tmp_path: Path, results: Results
 ) -> None:
     target = leaky_atlassian
