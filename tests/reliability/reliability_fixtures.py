@@ -13,12 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from reliability_atlassian import AtlassianTarget
 from reliability_results import RUN, Results
 from reliability_targets import LocalTarget, NotionTarget, Target
 
+from opsync.testing.emulators.confluence import ConfluenceEmulator
+from opsync.testing.emulators.jira import JiraEmulator
 from opsync.testing.emulators.notion import NotionEmulator
 
-TARGETS = ("local", "notion")
+TARGETS = ("local", "notion", "atlassian")
 
 
 @pytest.fixture
@@ -33,13 +36,24 @@ def seeded_emulator() -> Iterator[NotionEmulator]:
         yield emulator
 
 
+@pytest.fixture(scope="module")
+def atlassian_emulators() -> Iterator[tuple[JiraEmulator, ConfluenceEmulator]]:
+    """A Jira site seeded with Acme's releases and a Confluence site, one pair per module."""
+    with JiraEmulator(rate_limit=None) as jira, ConfluenceEmulator() as confluence:
+        jira.seed_acme()
+        yield jira, confluence
+
+
 @pytest.fixture(scope="module", params=TARGETS)
 def target(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
     seeded_emulator: NotionEmulator,
 ) -> Target:
+    """Each target in turn (a module imports ``atlassian_emulators`` too when it uses this)."""
     root: Path = tmp_path_factory.mktemp(f"target-{request.param}")
     if request.param == "local":
         return LocalTarget(root)
+    if request.param == "atlassian":
+        return AtlassianTarget(root, *request.getfixturevalue("atlassian_emulators"))
     return NotionTarget(root, seeded_emulator)

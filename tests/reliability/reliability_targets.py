@@ -8,8 +8,9 @@ gives a normalised picture of everything the target holds (ids and timestamps le
 so the end state of a trial compares with a clean run's by equality, and duplicates show
 as extra rows or files.
 
-Adding a connector (Jira, Confluence) is one more class here and one more entry in
-``TARGETS``: the crash, fault and edit tests are parametrised over it.
+Adding a connector is one more class (as ``reliability_atlassian.py`` does for Jira and
+Confluence) and one more entry in ``TARGETS``: the crash and edit tests are parametrised
+over it.
 """
 
 from __future__ import annotations

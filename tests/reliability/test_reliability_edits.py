@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import reliability_fixtures
+from reliability_atlassian import AtlassianTarget
 from reliability_results import Results
 from reliability_targets import NOW, LocalTarget, NotionTarget, Target
 
@@ -25,6 +26,7 @@ from opsync.engine.plan import Operation
 results = reliability_fixtures.results
 seeded_emulator = reliability_fixtures.seeded_emulator
 target = reliability_fixtures.target
+atlassian_emulators = reliability_fixtures.atlassian_emulators
 
 TEXT = "HUMAN-DURING-RUN"
 EDITS = {  # edit → (record or page it touches, operation the run has planned for it)
@@ -115,10 +117,34 @@ def _notion_edit(target: NotionTarget, kind: str) -> Callable[[], None]:
     return edit
 
 
+def _atlassian_edit(target: AtlassianTarget, kind: str) -> Callable[[], None]:
+    """A person's save in the Confluence editor (a new page version), between opsync's
+    read of the page and its write."""
+
+    def edit() -> None:
+        if kind == "owned page region":
+            page = target.generated_id("scorecard/2026-Q4")
+            start = '<ac:parameter ac:name="opsync-region">scorecard</ac:parameter>'
+            start += "<ac:rich-text-body>"
+            body = target.body(page)
+            assert start in body, body[:300]
+            target.confluence.edit(page, body.replace(start, f"{start}<p>{TEXT}</p>", 1))
+        elif kind == "record trashed":
+            with target.confluence.world.lock:
+                target.confluence.world.pages[target.record_page(EDITS[kind])].status = "trashed"
+        else:
+            field = "rationale" if kind == "person-owned field" else "review_due"
+            target.set_cell(EDITS[kind], field, TEXT)
+
+    return edit
+
+
 def _kept(target: Target, kind: str) -> bool:
     """Whether the person's edit is still there after the run."""
     dump = repr(target.dump())
     if kind == "record trashed":
+        if isinstance(target, AtlassianTarget):
+            return "Decisions DEC-021" not in dump
         if isinstance(target, LocalTarget):
             return not (target.work / "wiki" / "decisions" / "DEC-021.md").exists()
         return "DEC-021" not in dump.split("'Decisions'")[1].split("'Insights'")[0]
@@ -135,9 +161,12 @@ def test_a_person_editing_between_read_and_write_loses_nothing(
     target: Target, kind: str, results: Results
 ) -> None:
     target.restore()
-    edit = (
-        _local_edit(target, kind) if isinstance(target, LocalTarget) else _notion_edit(target, kind)  # type: ignore[arg-type]
-    )
+    if isinstance(target, LocalTarget):
+        edit = _local_edit(target, kind)
+    elif isinstance(target, AtlassianTarget):
+        edit = _atlassian_edit(target, kind)
+    else:
+        edit = _notion_edit(target, kind)  # type: ignore[arg-type]
     now = datetime.fromisoformat(NOW)
     with target.session():
         report = api.sync(target.config, now=now, reporter=_Hook(edit))

@@ -6,8 +6,8 @@ process with a fake sleep (the retry policy's waits are recorded, not slept). Th
 end (finished, or stopped with exit 1) within its bounded wait, account for every planned
 operation (done, or failed/not attempted in the report), and a rerun once the service is
 healthy must end as a clean run does: no duplicate, nothing of a person's lost, nothing
-left to plan. Targets with a service emulator take part (Notion now; Jira and Confluence
-when their connectors land).
+left to plan. This module runs them against the Notion emulator; the atlassian target's
+are in test_reliability_faults_atlassian.py.
 """
 
 from __future__ import annotations

@@ -6,11 +6,14 @@ version opsync's last write produced, and the hash of what opsync rendered per r
 
 - a lost state store finds the page by listing the parent's children and reading the key,
   never by title, and creates no duplicate;
-- while the page's version is still the one opsync wrote, nothing was edited and the body
-  need not be examined; once a person saved, each region's canonical hash
-  (:func:`~opsync.connectors.confluence.regions.region_hash`) is compared with the stored
-  one, and a changed region is reported as edited (a conflict), never overwritten;
-- an update sends the version read plus one; a 409 re-reads the page and plans it again.
+- each region's canonical hash (:func:`~opsync.connectors.confluence.regions.region_hash`)
+  is compared with the stored one, and a changed region is reported as edited (a
+  conflict), never overwritten;
+- an update stores the new hashes (and, as ``previous``, the ones they replace) *before*
+  it sends the body, the version read plus one: a run killed between the two requests
+  leaves a page whose regions match either, which the next run takes as opsync's own and
+  finishes, where the other order would leave opsync's own write looking like a person's
+  edit. A 409 re-reads the page and plans it again.
 """
 
 from __future__ import annotations
@@ -35,20 +38,21 @@ def stored_regions(page: Page) -> dict[str, str]:
     return {str(k): str(v) for k, v in regions.items()} if isinstance(regions, dict) else {}
 
 
+def _previous(page: Page) -> dict[str, str]:
+    regions = page.prop.value.get("previous") if page.prop else None
+    return {str(k): str(v) for k, v in regions.items()} if isinstance(regions, dict) else {}
+
+
 def region_states(page: Page) -> dict[str, RegionState]:
-    """Each region found in the page: its hash, and whether a person edited it."""
-    stored = stored_regions(page)
-    untouched = page.prop is not None and page.prop.value.get("version") == page.version
+    """Each region found in the page: its hash, and whether a person edited it (its text
+    is neither what opsync's last write rendered nor, when that write may not have
+    reached the body, what it replaced)."""
+    stored, previous = stored_regions(page), _previous(page)
     states: dict[str, RegionState] = {}
     for key, span in find_regions(page.body).items():
-        if untouched and key in stored:
-            states[key] = RegionState(content=stored[key], edited=False)
-            continue
         current = region_hash(fragment(page.body, span))
-        edited = key in stored and stored[key] != current
-        states[key] = RegionState(
-            content=current if edited else stored.get(key, current), edited=edited
-        )
+        edited = key in stored and current not in (stored[key], previous.get(key))
+        states[key] = RegionState(content=current, edited=edited)
     return states
 
 
@@ -108,8 +112,21 @@ class PageStore:
             op = PageWrite(key=op.key, document=op.document)  # adopted: rewrite every region
         self._update(op, page, record)
 
-    def _value(self, key: str, version: int, regions: Mapping[str, str]) -> dict[str, Any]:
-        return {"key": key, "version": version, "regions": dict(sorted(regions.items()))}
+    def _value(
+        self,
+        key: str,
+        version: int,
+        regions: Mapping[str, str],
+        previous: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        value: dict[str, Any] = {
+            "key": key,
+            "version": version,
+            "regions": dict(sorted(regions.items())),
+        }
+        if previous:
+            value["previous"] = dict(sorted(previous.items()))
+        return value
 
     def _create(self, op: PageWrite, record: str) -> Page | None:
         """Create the page; returns the existing page to update instead when a page with
@@ -124,8 +141,12 @@ class PageStore:
             if exc.status != 400 or "already exists" not in str(exc):
                 raise
             existing = self.site.by_title(doc.title, record=record)
-            if existing is not None and existing.key == op.key and existing.status == "current":
-                return existing
+            if existing is not None and existing.status == "current":
+                if existing.key == op.key:
+                    return existing
+                if existing.prop is None and self._half_made(existing, doc):
+                    self.site.label(existing.id, self.label, record=record)
+                    return existing
             where = f"page {existing.id}" if existing else "an archived or restricted page"
             raise PermanentError(
                 f'a page titled "{doc.title}" already exists in the space ({where}) and is not '
@@ -135,10 +156,18 @@ class PageStore:
                 record=record,
             ) from exc
         hashes = {k: self.render_region(doc, k) for k in region_keys(doc.children)}
-        page = self.site.store(page, self._value(op.key, page.version, hashes), record=record)
         self.site.label(page.id, self.label, record=record)
+        page = self.site.store(page, self._value(op.key, page.version, hashes), record=record)
         self.known[op.key] = page
         return None
+
+    def _half_made(self, page: Page, doc: Document) -> bool:
+        """Whether ``page`` is this page as a killed run left it, created without its
+        property yet: under the pages parent, holding exactly the document's regions."""
+        parent = page.raw.get("parentId")
+        if parent is not None and str(parent) != self.parent:
+            return False
+        return set(find_regions(page.body)) == set(region_keys(doc.children))
 
     def _update(self, op: PageWrite, page: Page, record: str) -> None:
         doc = op.document
@@ -152,7 +181,17 @@ class PageStore:
                 if r not in present and find_region(doc.children, r) is not None
             ]
             body = splice(page.body, replace, added)
+            before = stored_regions(page)
+            hashes = dict(before)
+            for r in regions:
+                if find_region(doc.children, r) is None:
+                    hashes.pop(r, None)
+                else:
+                    hashes[r] = self.render_region(doc, r)
+            value = self._value(op.key, page.version + 1, hashes, before)
             try:
+                self.site.writable(page, record=record)
+                page = self.site.store(page, value, record=record)
                 written = self.site.update(page, page.title, body, record=record)
             except StaleVersion:
                 page = self.site.page(page.id, record=record)
@@ -165,15 +204,7 @@ class PageStore:
                         region=edited[0],
                     ) from None
                 continue
-            hashes = stored_regions(page)
-            for r in regions:
-                if find_region(doc.children, r) is None:
-                    hashes.pop(r, None)
-                else:
-                    hashes[r] = self.render_region(doc, r)
-            self.known[op.key] = self.site.store(
-                written, self._value(op.key, written.version, hashes), record=record
-            )
+            self.known[op.key] = written
             return
         raise PermanentError(
             f"the page changed {_ATTEMPTS} times while opsync was updating it; the next run "

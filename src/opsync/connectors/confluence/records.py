@@ -5,9 +5,11 @@ A page opsync creates carries the ``opsync`` content property
 ``{"key", "collection", "version", "values", "hashes"}``: the record's key (so a lost
 state store finds it by key, never by title), the page version opsync's last write
 produced, and, for each row opsync owns, the value it wrote and the hash of the cell it
-rendered. A read takes those values as they are while the page is still at that version;
-once someone saved the page, each owned cell's hash is compared with the stored one and a
-changed cell is an edited field (a conflict the plan reports, never overwritten). Rows
+rendered. A read compares each owned cell's hash with the stored one: a changed cell is an
+edited field (a conflict the plan reports, never overwritten). An update stores the new
+values first, with the hashes they replace as ``previous``, then sends the body: a run
+killed between the two leaves cells matching either, which the next run takes as opsync's
+own and finishes (the other order would make opsync's own write look like an edit). Rows
 opsync does not own are read for the domain and never written. Pages people made by hand
 under the parent are records too, keyed by their "opsync key" row or else their title.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
@@ -71,7 +73,9 @@ def list_fields(collection: Collection) -> frozenset[str]:
 
 def encode(value: Any) -> Any:
     """A plain value as JSON can hold it; dates tagged so they read back as dates (the
-    engine compares owned values by type as well as value)."""
+    engine compares owned values by type as well as value); a datetime keeps its time."""
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
     if isinstance(value, date):
         return {"$date": value.isoformat()}
     if isinstance(value, list | tuple):
@@ -82,6 +86,8 @@ def encode(value: Any) -> Any:
 def decode(value: Any) -> Any:
     if isinstance(value, dict) and set(value) == {"$date"}:
         return date.fromisoformat(value["$date"])
+    if isinstance(value, dict) and set(value) == {"$datetime"}:
+        return datetime.fromisoformat(value["$datetime"])
     if isinstance(value, list):
         return [decode(v) for v in value]
     return value
@@ -178,18 +184,25 @@ class RecordStore:
         stored = page.prop.value if page.prop is not None else {}
         values = stored.get("values")
         hashes = stored.get("hashes")
+        previous = stored.get("previous")
         values = values if isinstance(values, dict) else {}
         hashes = hashes if isinstance(hashes, dict) else {}
-        untouched = stored.get("version") == page.version
+        previous = previous if isinstance(previous, dict) else {}
         owned: dict[str, Any] = {}
         edited: set[str] = set()
         many = list_fields(collection)
         for field, value in values.items():
             current = found.rows.get(header_key(names.get(field, field)))
-            if untouched or (current is not None and current.fingerprint == hashes.get(field)):
+            if current is not None and current.fingerprint == hashes.get(field):
                 owned[field] = decode(value)
                 continue
-            edited.add(field)
+            if current is None:
+                # A row people deleted; or one opsync's last write was adding, which a
+                # killed run did not get into the body (no hash before that write).
+                if "previous" not in stored or field in previous:
+                    edited.add(field)
+            elif current.fingerprint != previous.get(field):
+                edited.add(field)  # else: opsync's write of it did not reach the body
             wording = option_names(self.config, collection, field)
             owned[field] = parse(current, wording, field in many) if current else None
         return owned, edited
@@ -263,12 +276,16 @@ class RecordStore:
                 connector=self.name,
                 record=op.ref,
             ) from exc
-        self._remember(op, collection, key, page, {})
+        # Labelled before the property: a page left without the property by a killed run
+        # is labelled on the first update (below), as a page people made is.
         self.site.label(page.id, self.config.label, record=op.ref)
+        self.known[op.ref] = self._remember(op, collection, key, page, {}, created=True)
         return None
 
     def _update(self, op: RecordWrite, collection: Collection, key: str, page: Page) -> None:
         names = row_names(self.config, collection)
+        if page.prop is None:  # opsync's first write to the page: it gets opsync's label
+            self.site.label(page.id, self.config.label, record=op.ref)
         for _ in range(_ATTEMPTS):
             try:
                 found = find_table(page.body)
@@ -291,14 +308,16 @@ class RecordStore:
                     else:
                         added[field] = value
                 body = splice(page.body, cells, self._rows(collection, added), found)
+            stored = page.prop.value if page.prop is not None else {}
             try:
+                self.site.writable(page, record=op.ref)
+                page = self._remember(op, collection, key, page, stored)
                 written = self.site.update(page, page.title, body, record=op.ref)
             except StaleVersion:
                 page = self.site.page(page.id, record=op.ref)
                 self._refuse_edited(op, collection, page, names)
                 continue
-            stored = page.prop.value if page.prop is not None else {}
-            self._remember(op, collection, key, written, stored)
+            self.known[op.ref] = written
             return
         raise PermanentError(
             f"the page changed {_ATTEMPTS} times while opsync was updating it; the next run "
@@ -329,19 +348,25 @@ class RecordStore:
         key: str,
         page: Page,
         stored: Mapping[str, Any],
-    ) -> None:
-        """Store the key, the page version just written, and each owned row's value and
-        cell hash; the values of owned rows this write did not touch are kept."""
+        *,
+        created: bool = False,
+    ) -> Page:
+        """Store the key, the page version the write makes, and each owned row's value and
+        cell hash (and the hashes they replace); the values of owned rows this write does
+        not touch are kept."""
         values = dict(stored.get("values") or {})
         hashes = dict(stored.get("hashes") or {})
+        previous = dict(hashes)
         for field, value in op.values.items():
             values[field] = encode(value)
             hashes[field] = fingerprint(value, option_names(self.config, collection, field))
-        prop = {
+        prop: dict[str, Any] = {
             "key": key,
             "collection": collection.value,
-            "version": page.version,
+            "version": page.version if created else page.version + 1,
             "values": dict(sorted(values.items())),
             "hashes": dict(sorted(hashes.items())),
         }
-        self.known[op.ref] = self.site.store(page, prop, record=op.ref)
+        if previous:
+            prop["previous"] = dict(sorted(previous.items()))
+        return self.site.store(page, prop, record=op.ref)

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from opsync.connectors.confluence.client import ApiError, ConfluenceApi
+from opsync.connectors.confluence.client import ApiError, ConfluenceApi, StaleVersion
 from opsync.errors import PermanentError
 
 PROPERTY = "opsync"  # the content property holding a page's key and hashes
@@ -177,6 +177,34 @@ class Site:
             record=record,
         )
         return self._v1(raw)
+
+    def writable(self, page: Page, *, record: str | None = None) -> None:
+        """Refuse to write ``page`` if a person trashed or archived it, or saved it, since
+        it was read. Confluence takes an update of a trashed page that says ``current`` as
+        a restore (and drops the new body), so without this look a person's trash would
+        be undone by opsync's next write; a save since the read is a
+        :class:`StaleVersion`, as the update itself would answer."""
+        if self.cloud:
+            raw = self.api.call("GET", f"/api/v2/pages/{page.id}", record=record)
+        else:
+            params = {"expand": "version", "status": "any"}
+            raw = self.api.call("GET", f"/rest/api/content/{page.id}", params=params, record=record)
+        status = str(raw.get("status") or "current")
+        if status != "current":
+            raise PermanentError(
+                f"the page {page.id} ({page.title}) is {status} since opsync read it; opsync "
+                "leaves it there (restore it to have opsync write it again)",
+                connector=self.api.name,
+                record=record,
+            )
+        if int((raw.get("version") or {}).get("number") or page.version) != page.version:
+            raise StaleVersion(
+                f"the page {page.id} ({page.title}) was saved since opsync read it",
+                status=409,
+                connector=self.api.name,
+                request=f"GET page {page.id}",
+                record=record,
+            )
 
     def update(self, page: Page, title: str, body: str, *, record: str | None = None) -> Page:
         """Replace the body of ``page`` as read; 409 if anyone saved it since."""

@@ -188,6 +188,13 @@ class Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.app = app
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request (a killed run, a dropped keep-alive) is
+        normal; anything else is printed."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"

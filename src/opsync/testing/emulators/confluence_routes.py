@@ -175,6 +175,14 @@ def _check_version(page_version: int, asked: Any, v2: bool) -> None:
 
 
 def _update(call: Call, page: PageRec, title: str, value: str, v2: bool) -> None:
+    if page.status == "trashed" and call.body.get("status") == "current":
+        # "To restore a piece of content that has the status of trashed the content must
+        # have its version incremented, and status set to current. No other field
+        # modifications will be performed when restoring a piece of content from the
+        # trash." (v1 Update content; v2 behaves alike)
+        page.status = "current"
+        page.version += 1
+        return
     if page.status == "archived":
         raise v1_error(400, "Updating archived content is not supported; restore it first")
     clash = any(
