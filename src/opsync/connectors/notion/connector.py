@@ -45,6 +45,9 @@ from opsync.domain import Collection, Finding, Level, Person, ProductArea
 from opsync.errors import ConfigError, ConnectorError
 from opsync.http import RetryPolicy, TokenBucket
 
+# The pace a config without ``requests_per_second`` runs at: one number, kept in the config.
+_DEFAULT_PACE: float = NotionConnectorConfig.model_fields["requests_per_second"].default
+
 # Property types opsync can write a field to, by the type bootstrap gives it.
 _COMPATIBLE = {
     "select": {"select", "status", "rich_text"},
@@ -93,7 +96,7 @@ class NotionWiki:
         roles=frozenset({Role.WIKI, Role.PAGES}),
         incremental=True,
         page_format="notion",
-        requests_per_second=2.5,
+        requests_per_second=_DEFAULT_PACE,
     )
 
     def __init__(
