@@ -83,13 +83,17 @@ class PageRead:
 class Known:
     """What a read found, for the writes of the same run: row ids by record ref, the hashes
     each row holds of what opsync last wrote, related page id → key, pages whose blocks were
-    read, and the rows of those whose blocks were not (read when written)."""
+    read, and every generated page's row (blocks read when written). ``seen`` keeps each
+    record's row and owned values, and ``regions`` each page's regions, as the plan saw
+    them: a write checks against them that nobody changed what it overwrites (guard.py)."""
 
     records: dict[str, str] = field(default_factory=dict)
     hashes: dict[str, dict[str, str]] = field(default_factory=dict)
     page_keys: dict[str, str] = field(default_factory=dict)
     pages: dict[str, PageRead] = field(default_factory=dict)
     rows: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    seen: dict[str, tuple[Mapping[str, Any], dict[str, Any]]] = field(default_factory=dict)
+    regions: dict[str, dict[str, RegionState]] = field(default_factory=dict)
 
 
 class Catalog:
@@ -254,6 +258,7 @@ class Reader:
                 result.findings.extend(problems)
                 self.known.records[record] = str(row["id"])
                 owned = self.owned(collection, fields, row)
+                self.known.seen[record] = (row, owned)
                 stored = self.known.hashes[record] = load_hashes(fields.pop(HASHES_FIELD, None))
                 result.records[record] = RecordState(
                     ref=record, path=url, owned=owned, edited=edited_fields(owned, stored)
@@ -357,13 +362,13 @@ class Reader:
                 result.findings.append(_duplicate(f"pages/{key}", url, result.pages[key].path))
                 continue
             memo = mirror.page(key, row) if mirror is not None else None
-            if memo is not None:
-                self.known.rows[key] = row
-            else:
+            self.known.rows[key] = row
+            if memo is None:
                 page = self.known.pages[key] = self.page(row, key)
                 memo = PageMemo.of(row, self.regions(page), outside_text(key, page.blocks))
                 if mirror is not None:
                     mirror.keep(key, memo)
+            self.known.regions[key] = dict(memo.regions)
             result.pages[key] = PageState(key=key, path=memo.url, regions=memo.regions)
             bundle = parse_bundle(key, memo.text) if memo.text is not None else None
             if bundle is not None:
@@ -379,12 +384,13 @@ class Reader:
             stored = page.stored.get(key)
             edited = stored is not None and stored != content
             if edited and key in page.pending:
-                edited = content != page.pending[key] and not only_edited_by(callout, self._bot())
+                edited = content != page.pending[key] and not only_edited_by(callout, self.bot())
             out[key] = RegionState(content=content, edited=edited)
         return out
 
-    def _bot(self) -> str:
-        """opsync's own user id, asked once, only when a page shows an unfinished write."""
+    def bot(self) -> str:
+        """opsync's own user id, asked once, only when needed: to tell its unfinished write
+        or its own later write from a person's."""
         if self._me is None:
             self._me = str(self.api.call(self.api.sdk.users.me).get("id") or "")
         return self._me
