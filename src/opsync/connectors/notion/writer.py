@@ -28,6 +28,7 @@ from opsync.connectors.notion.blocks import (
     render_blocks,
     render_region,
 )
+from opsync.connectors.notion.catalog import PAGES, page_property_names
 from opsync.connectors.notion.chunks import Payload, children_of, plan_appends, resolve
 from opsync.connectors.notion.config import NotionConnectorConfig, property_names
 from opsync.connectors.notion.guard import Guard
@@ -36,13 +37,7 @@ from opsync.connectors.notion.mirror import PageMemo
 from opsync.connectors.notion.page_fields import fields_to_properties, page_to_fields
 from opsync.connectors.notion.pending import dump_regions
 from opsync.connectors.notion.properties import build_value, property_type
-from opsync.connectors.notion.reader import (
-    PAGES,
-    PageRead,
-    Reader,
-    outside_text,
-    page_property_names,
-)
+from opsync.connectors.notion.reader import PageRead, Reader, outside_text
 from opsync.documents.model import Document, find_region, region_keys
 from opsync.domain import Collection, Finding
 from opsync.errors import ConnectorError, PermanentError
