@@ -233,15 +233,27 @@ def _names(config: Path) -> dict[str, str]:
 
 def _window(config: Path) -> dict[str, int]:
     """Rows per collection that the next incremental read returns, from the mirror: those
-    stamped on or after the watermark less the overlap (one query page per 100 of them)."""
+    stamped on or after the watermark less the overlap (one query page per 100 of them),
+    but for the rows opsync edited last where the data source has a "last edited by"
+    property (the query leaves those out)."""
     names = _names(config)
+    mirror = _mirror(config)
+    bot = mirror.get("bot") or ""
     found: dict[str, int] = {}
-    for source, entry in _mirror(config)["sources"].items():
+    for source, entry in mirror["sources"].items():
         mark = entry["watermark"]
         since = _when(mark) - OVERLAP if mark else None
-        rows = entry["rows"].values()
+        rows = list(entry["rows"].values())
+        shown = rows[0]["properties"].values() if rows else ()
+        filtered = since is not None and any(p["type"] == "last_edited_by" for p in shown)
         found[names.get(source, source)] = sum(
-            1 for r in rows if since is None or _when(r["last_edited_time"]) >= since
+            1
+            for r in rows
+            if since is None
+            or (
+                _when(r["last_edited_time"]) >= since
+                and not (filtered and r["last_edited_by"]["id"] == bot)
+            )
         )
     return found
 

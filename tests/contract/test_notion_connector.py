@@ -399,6 +399,11 @@ def test_the_connector_counts_what_the_emulator_counts_and_opens_the_sdk_one_way
     assert opened == ["client.py"]
 
 
+def test_the_advertised_pace_is_the_pace_a_default_config_runs_at() -> None:
+    default = NotionConnectorConfig.model_validate({}).requests_per_second
+    assert NotionWiki.capabilities.requests_per_second == default == 2.8
+
+
 def views_of(sdk: Client, database: str) -> dict[str, dict[str, Any]]:
     listed = sdk.views.list(database_id=database)["results"]
     return {v["name"]: v for v in (sdk.views.retrieve(i["id"]) for i in listed)}

@@ -381,3 +381,62 @@ def test_an_earlier_versions_database_ids_are_migrated_not_recreated(acme: Acme)
     again = acme.sync()  # resolved once: no database is looked up again
     assert again.plan.operations == () and acme.emulator.counts.of(*DATABASE) == 0
     assert {f.field for f in again.findings if f.code == "notion.id-migrated"} == noted
+
+
+def rows_answered(acme: Acme, monkeypatch: pytest.MonkeyPatch) -> Counter[tuple[str, bool]]:
+    """How many rows the connector's queries bring back from now on, by data source id and
+    whether opsync edited the row last."""
+    sdk = acme.wiki.api.sdk
+    query = sdk.data_sources.query
+    bot = acme.wiki.catalog.bot()  # kept in the mirror: asks nothing
+    answered: Counter[tuple[str, bool]] = Counter()
+
+    def counted(source: str, **kwargs: Any) -> Any:
+        answer = query(source, **kwargs)
+        for row in answer["results"]:
+            answered[source, row["last_edited_by"]["id"] == bot] += 1
+        return answer
+
+    monkeypatch.setattr(sdk.data_sources, "query", counted)
+    return answered
+
+
+def test_a_no_op_read_leaves_out_the_rows_opsync_wrote_last_and_keeps_a_persons(
+    acme: Acme, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first_sync(acme)  # it wrote every row, in the minute the next read looks back to
+    releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
+    acme.wiki.read(releases)  # the pages' data source was empty: read whole once more
+    answered = rows_answered(acme, monkeypatch)
+    mirrored = acme.wiki.read(releases)
+    assert answered.total() == 0, answered  # without the filter: every row written
+    assert acme.emulator.counts.of("GET", "/v1/users/me") == 0  # kept in the mirror
+    text = [{"type": "text", "text": {"content": "Edited by a person"}}]
+    acme.person.pages.update(
+        row_id(acme, "decisions", "DEC-013"), properties={"Context": {"rich_text": text}}
+    )
+    answered.clear()
+    after = acme.wiki.read(releases)
+    assert answered[acme.wiki.catalog.source("decisions"), False] == 1
+    found = next(d for d in after.snapshot.decisions if d.key == "DEC-013")
+    assert found.context == "Edited by a person"
+    acme.restart()
+    acme.cache.unlink()
+    full = acme.wiki.read(releases)
+    assert after.snapshot == full.snapshot and after.records == full.records
+    assert mirrored.pages == full.pages
+
+
+def test_a_database_of_an_older_bootstrap_keeps_the_plain_query_and_doctor_says_so(
+    acme: Acme, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = acme.wiki.catalog.source("decisions")
+    acme.person.data_sources.update(source, properties={"Last edited by": None})
+    first_sync(acme)
+    releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
+    decisions = len(keys(acme, "decisions"))
+    answered = rows_answered(acme, monkeypatch)
+    acme.wiki.read(releases)
+    assert answered[source, True] == decisions > 0
+    [finding] = [f for f in acme.wiki.check() if f.field == "decisions.edited_by"]
+    assert finding.level == "warning" and "bootstrap" in finding.message

@@ -36,8 +36,6 @@ EDITS = {  # edit → (record or page it touches, operation the run has planned 
     "record trashed": "decisions/DEC-021",
 }
 WRITTEN: dict[str, tuple[str, str, Any]] = {}  # Notion: row id, property, value set
-# What the Notion connector does not yet check at write time (docs/reliability.md).
-NOTION_GAPS = {"owned page region", "owned field opsync is writing"}
 
 
 class _Hook:
@@ -178,6 +176,4 @@ def test_a_person_editing_between_read_and_write_loses_nothing(
             said = any(c.target in EDITS[kind] for c in after.plan.conflicts)
     held = kept and (said or kind == "person-owned field")
     results.add("edits during a run", target.name, kind, 1, int(held))
-    if target.name == "notion" and kind in NOTION_GAPS:
-        pytest.xfail(f"known gap: {kind} (docs/reliability.md)")
     assert held, (kind, kept, said, report.failed)

@@ -17,16 +17,17 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, Union, get_args, get_origin
 
+from opsync.connectors.notion.catalog import PAGES, READ_ORDER, page_property_names
 from opsync.connectors.notion.client import NotionApi
 from opsync.connectors.notion.config import (
     DAYS_TO_LAUNCH_FIELD,
+    EDITED_BY_FIELD,
     CollectionMapping,
     NotionConnectorConfig,
     options,
     property_fields,
     property_names,
 )
-from opsync.connectors.notion.reader import PAGES, READ_ORDER, page_property_names
 from opsync.connectors.notion.views import ViewSpec, days_to_launch_formula, views_for
 from opsync.connectors.records import TITLE_FIELDS, field_annotation
 from opsync.domain import Collection
@@ -117,6 +118,8 @@ def property_schema(
         return {"rich_text": {}}
     if name == TITLE_FIELDS.get(collection, "title"):
         return {"title": {}}
+    if name == EDITED_BY_FIELD:
+        return {"last_edited_by": {}}
     if name == DAYS_TO_LAUNCH_FIELD:
         return {"formula": {"expression": days_to_launch_formula(config)}}
     table = options(config, collection, name)
@@ -149,7 +152,13 @@ def schema_for(
     """Property name → schema entry, for collection ``where`` or the pages."""
     if where == PAGES:
         names = page_property_names(pages)
-        kinds = {"key": "rich_text", "title": "title", "kind": "select", "regions": "rich_text"}
+        kinds = {
+            "key": "rich_text",
+            "title": "title",
+            "kind": "select",
+            "regions": "rich_text",
+            EDITED_BY_FIELD: "last_edited_by",
+        }
         return {names[f]: {kind: {}} for f, kind in kinds.items()}
     collection = Collection(where)
     names = property_names(config, collection)

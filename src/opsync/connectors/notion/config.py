@@ -44,6 +44,9 @@ NotionId = Annotated[str, AfterValidator(_notion_id)]
 # filters have no "next N days", a number a formula computes from the launch date does.
 DAYS_TO_LAUNCH_FIELD = "days_to_launch"
 VIEW_FIELDS: dict[Collection, tuple[str, ...]] = {Collection.RELEASES: (DAYS_TO_LAUNCH_FIELD,)}
+# A "last edited by" property, never read into a record: with it, a read of the rows edited
+# lately can leave out those opsync itself edited last, which its mirror holds as written.
+EDITED_BY_FIELD = "edited_by"
 
 
 def property_fields(collection: Collection) -> tuple[str, ...]:
@@ -52,10 +55,12 @@ def property_fields(collection: Collection) -> tuple[str, ...]:
     fields = domain_fields(collection)
     if collection is not Collection.RELEASES and collection not in RECORD_MODELS:
         return fields  # generated pages: opsync owns them whole, there is no edit to tell
-    return (*fields, HASHES_FIELD, *VIEW_FIELDS.get(collection, ()))
+    return (*fields, HASHES_FIELD, EDITED_BY_FIELD, *VIEW_FIELDS.get(collection, ()))
 
 
 def default_property_name(collection: Collection, field: str) -> str:
+    if field == EDITED_BY_FIELD:
+        return "Last edited by"
     return "opsync hashes" if field == HASHES_FIELD else default_name(collection, field)
 
 
@@ -121,8 +126,9 @@ class NotionConnectorConfig(TokenConnectorConfig):
             for field, names in entry.options.items():
                 _check_unique(f"{where}.options.{field}", names, "option")
         for name in self.pages.properties if self.pages else ():
-            if name not in ("key", "title", "kind", "regions"):
-                raise invalid(f'pages.properties: "{name}" is not one of key, title, kind, regions')
+            if name not in ("key", "title", "kind", "regions", EDITED_BY_FIELD):
+                fields = f"key, title, kind, regions, {EDITED_BY_FIELD}"
+                raise invalid(f'pages.properties: "{name}" is not one of {fields}')
         return self
 
 

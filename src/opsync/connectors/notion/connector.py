@@ -23,8 +23,10 @@ from opsync.connectors.base import (
     TrackerRead,
 )
 from opsync.connectors.notion.bootstrap import property_schema
+from opsync.connectors.notion.catalog import PAGES, Catalog, page_property_names
 from opsync.connectors.notion.client import NotionApi
 from opsync.connectors.notion.config import (
+    EDITED_BY_FIELD,
     CollectionMapping,
     NotionConnectorConfig,
     property_names,
@@ -32,18 +34,15 @@ from opsync.connectors.notion.config import (
 from opsync.connectors.notion.hashes import HASHES_FIELD
 from opsync.connectors.notion.mirror import Mirror
 from opsync.connectors.notion.properties import property_type
-from opsync.connectors.notion.reader import (
-    PAGES,
-    Catalog,
-    Reader,
-    owned_fields,
-    page_property_names,
-)
+from opsync.connectors.notion.reader import Reader, owned_fields
 from opsync.connectors.notion.writer import Writer, region_content
 from opsync.documents.model import Document
 from opsync.domain import Collection, Finding, Level, Person, ProductArea
 from opsync.errors import ConfigError, ConnectorError
 from opsync.http import RetryPolicy, TokenBucket
+
+# The pace a config without ``requests_per_second`` runs at: one number, kept in the config.
+_DEFAULT_PACE: float = NotionConnectorConfig.model_fields["requests_per_second"].default
 
 # Property types opsync can write a field to, by the type bootstrap gives it.
 _COMPATIBLE = {
@@ -53,10 +52,8 @@ _COMPATIBLE = {
 }
 
 
-def _problem(record: str, field: str, message: str) -> Finding:
-    return Finding(
-        code="notion.setup", record=record, field=field, level=Level.ERROR, message=message
-    )
+def _problem(record: str, field: str, message: str, level: Level = Level.ERROR) -> Finding:
+    return Finding(code="notion.setup", record=record, field=field, level=level, message=message)
 
 
 def needed(
@@ -65,12 +62,13 @@ def needed(
     """(field, property name, type) of every property opsync writes in ``where``."""
     if where == PAGES:
         names = page_property_names(pages)
-        return [(f, names[f], "rich_text") for f in ("key", "regions")]
+        kinds = {"key": "rich_text", "regions": "rich_text", EDITED_BY_FIELD: "last_edited_by"}
+        return [(f, names[f], kind) for f, kind in kinds.items()]
     collection = Collection(where)
     names = property_names(config, collection)
     return [
         (f, names[f], next(iter(property_schema(config, collection, f))))
-        for f in ("key", *owned_fields(collection), HASHES_FIELD)
+        for f in ("key", *owned_fields(collection), HASHES_FIELD, EDITED_BY_FIELD)
     ]
 
 
@@ -93,7 +91,7 @@ class NotionWiki:
         roles=frozenset({Role.WIKI, Role.PAGES}),
         incremental=True,
         page_format="notion",
-        requests_per_second=2.5,
+        requests_per_second=_DEFAULT_PACE,
     )
 
     def __init__(
@@ -162,6 +160,10 @@ class NotionWiki:
                         "to another property"
                     )
                 else:
+                    continue
+                if field == EDITED_BY_FIELD:  # optional: without it, reads cost more
+                    message += "; without it each run reads again every row opsync wrote lately"
+                    findings.append(_problem(record, f"{where}.{field}", message, Level.WARNING))
                     continue
                 findings.append(_problem(record, f"{where}.{field}", message))
         return [*findings, *self.catalog.sources.notes]

@@ -127,6 +127,7 @@ class Mirror:
         self.sources: dict[str, _Source] = {}
         self.pages: dict[str, PageMemo] = {}
         self.resolved: dict[str, str] = {}  # where a configured id led, by sources.py's key
+        self.bot = ""  # opsync's own user id (users/me), asked once
         self.full_at: datetime | None = None
         self._saved = ""
         self._loaded = False
@@ -153,10 +154,11 @@ class Mirror:
             pages = {str(k): PageMemo.load(v) for k, v in data["pages"].items()}
             full_at = datetime.fromisoformat(data["full_at"]) if data["full_at"] else None
             resolved = {str(k): str(v) for k, v in (data.get("resolved") or {}).items()}
+            bot = str(data.get("bot") or "")
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return  # unreadable: a full read rebuilds it
         self.sources, self.pages, self.full_at, self._saved = sources, pages, full_at, text
-        self.resolved = resolved
+        self.resolved, self.bot = resolved, bot
 
     def resolution(self, key: str) -> str | None:
         """The data source a configured id was resolved to before, if known."""
@@ -184,6 +186,13 @@ class Mirror:
         if full or not self.enabled or known is None or not known.watermark:
             return None
         return (_when(known.watermark) - OVERLAP).astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+    def shows(self, source: str, name: str, kind: str) -> bool:
+        """Whether the rows kept of ``source`` have a property ``name`` of type ``kind``."""
+        known = self.sources.get(source)
+        row = next(iter(known.rows.values()), None) if known is not None else None
+        prop = ((row or {}).get("properties") or {}).get(name) or {}
+        return bool(prop.get("type") == kind)
 
     def rows(self, source: str, answer: Iterable[Row], *, whole: bool) -> list[Row]:
         """Every live row of ``source`` once ``answer`` (a whole listing when ``whole``, else
@@ -237,6 +246,7 @@ class Mirror:
                 },
                 "pages": {k: v.dump() for k, v in sorted(self.pages.items())},
                 "resolved": dict(sorted(self.resolved.items())),
+                "bot": self.bot,
             },
             separators=(",", ":"),
         )

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from opsync.connectors.notion.config import (
+    EDITED_BY_FIELD,
     VIEW_FIELDS,
     NotionConnectorConfig,
     default_property_name,
@@ -140,8 +141,8 @@ def page_to_fields(
     """
     reader = _Reader(config, collection, page_keys or {})
     names = property_names(config, collection)
-    for field in VIEW_FIELDS.get(collection, ()):
-        del names[field]
+    for field in (*VIEW_FIELDS.get(collection, ()), EDITED_BY_FIELD):
+        names.pop(field, None)
     props: Mapping[str, Any] = page.get("properties", {})
     parsed = {field: parse_value(props[name]) for field, name in names.items() if name in props}
     key = parsed.get("key")

@@ -19,16 +19,20 @@ from pydantic import BaseModel
 from opsync.connectors.base import PageState, ReadResult, RecordState, RegionState, TrackerRead
 from opsync.connectors.local.bundles import parse_bundle
 from opsync.connectors.notion.blocks import find_regions, region_hash, region_marker
+from opsync.connectors.notion.catalog import (
+    PAGES,
+    Catalog,
+    page_property_names,
+)
 from opsync.connectors.notion.chunks import block_type, children_of
-from opsync.connectors.notion.client import NotionApi
-from opsync.connectors.notion.config import CollectionMapping, NotionConnectorConfig, property_names
+from opsync.connectors.notion.config import (
+    property_names,
+)
 from opsync.connectors.notion.hashes import HASHES_FIELD, edited_fields, load_hashes
-from opsync.connectors.notion.mirror import Mirror, PageMemo, is_live
+from opsync.connectors.notion.mirror import PageMemo
 from opsync.connectors.notion.page_fields import page_to_fields
 from opsync.connectors.notion.pending import only_edited_by, parse_regions
 from opsync.connectors.notion.properties import parse_value, plain_text, property_type
-from opsync.connectors.notion.sources import PAGES as PAGES
-from opsync.connectors.notion.sources import Sources
 from opsync.connectors.records import (
     DERIVED_FIELDS,
     MIRRORED_FIELDS,
@@ -40,14 +44,6 @@ from opsync.connectors.records import (
 )
 from opsync.domain import Collection, Finding, Level, Person, ProductArea, Release, Snapshot, ref
 
-PAGE_FIELDS = {
-    "key": "opsync key",
-    "title": "Name",
-    "kind": "Kind",
-    "regions": "opsync regions",
-}
-READ_ORDER: tuple[Collection, ...] = (Collection.RELEASES, *RECORD_MODELS)
-_LISTS = frozenset({"relation", "people"})  # values a page object may cut short
 # Owned fields that may be unknown (None) but that a checkbox can only show as unticked:
 # an unticked box reads back as "not set", so a mirrored unknown does not look changed.
 _NULLABLE_FLAGS = frozenset(
@@ -59,12 +55,6 @@ def owned_fields(collection: Collection) -> tuple[str, ...]:
     """The fields the engine writes on a record of ``collection``."""
     mirrored = MIRRORED_FIELDS if collection is Collection.RELEASES else ()
     return (*mirrored, *DERIVED_FIELDS.get(collection, ()))
-
-
-def page_property_names(mapping: CollectionMapping | None) -> dict[str, str]:
-    """Field of a generated page's row (key, title, kind, regions) → its property name."""
-    overrides = mapping.properties if mapping is not None else {}
-    return {f: overrides.get(f) or name for f, name in PAGE_FIELDS.items()}
 
 
 @dataclass
@@ -83,98 +73,17 @@ class PageRead:
 class Known:
     """What a read found, for the writes of the same run: row ids by record ref, the hashes
     each row holds of what opsync last wrote, related page id → key, pages whose blocks were
-    read, and the rows of those whose blocks were not (read when written)."""
+    read, and every generated page's row (blocks read when written). ``seen`` keeps each
+    record's row and owned values, and ``regions`` each page's regions, as the plan saw
+    them: a write checks against them that nobody changed what it overwrites (guard.py)."""
 
     records: dict[str, str] = field(default_factory=dict)
     hashes: dict[str, dict[str, str]] = field(default_factory=dict)
     page_keys: dict[str, str] = field(default_factory=dict)
     pages: dict[str, PageRead] = field(default_factory=dict)
     rows: dict[str, Mapping[str, Any]] = field(default_factory=dict)
-
-
-class Catalog:
-    """Where each collection lives: its data source (``sources.py``), and its schema read
-    once, when a write first needs it."""
-
-    def __init__(
-        self,
-        api: NotionApi,
-        config: NotionConnectorConfig,
-        pages: CollectionMapping | None,
-        name: str,
-        mirror: Mirror | None = None,
-    ) -> None:
-        self.api, self.config, self.pages, self.name = api, config, pages, name
-        self.mirror = mirror
-        self.full = True  # whether this run's reads list every row
-        self.sources = Sources(api, config, pages, name, mirror)
-        self._schemas: dict[str, Mapping[str, Any]] = {}
-
-    def reset(self) -> None:
-        self.sources.reset()
-        self._schemas.clear()
-
-    def mapping(self, where: str) -> CollectionMapping | None:
-        return self.sources.mapping(where)
-
-    def configured(self) -> list[Collection]:
-        return [c for c in READ_ORDER if c in self.config.collections]
-
-    def source(self, where: str) -> str:
-        """The data source id of collection ``where`` (or of the pages)."""
-        return self.sources.get(where)
-
-    def schema(self, where: str) -> Mapping[str, Any]:
-        """The data source's properties by name."""
-        if where not in self._schemas:
-            found = self.sources.using(
-                where, lambda source: self.api.call(self.api.sdk.data_sources.retrieve, source)
-            )
-            self._schemas[where] = found.get("properties") or {}
-        return self._schemas[where]
-
-    def rows(self, where: str) -> list[Mapping[str, Any]]:
-        """Every live page of the data source, oldest first (so the first of two pages with
-        one key is the one kept); with a mirror, only those edited lately are queried."""
-        results = self.sources.using(where, lambda source: self._rows(where, source))
-        live = [r for r in results if is_live(r)]
-        return sorted(live, key=lambda r: (str(r.get("created_time") or ""), str(r.get("id"))))
-
-    def _rows(self, where: str, source: str) -> list[Mapping[str, Any]]:
-        since = self.mirror.since(source, self.full) if self.mirror is not None else None
-        extra: dict[str, Any] = {}
-        if since is not None:
-            extra["filter"] = {
-                "timestamp": "last_edited_time",
-                "last_edited_time": {"on_or_after": since},
-            }
-        listing = self.api.paginate(
-            self.api.sdk.data_sources.query, source, what=f"the {where} data source", **extra
-        )
-        results = (self.whole(row) for row in listing)
-        if self.mirror is not None:
-            return self.mirror.rows(source, results, whole=since is None)
-        return list(results)
-
-    def whole(self, row: Mapping[str, Any]) -> Mapping[str, Any]:
-        """``row`` with each relation or people value Notion cut short (``has_more``: a page
-        object shows 25) read in full through the page-property endpoint (NOTES.md 4, 12)."""
-        props: Mapping[str, Any] = row.get("properties") or {}
-        cut = [n for n, p in props.items() if p.get("has_more") and p.get("type") in _LISTS]
-        if not cut:
-            return row
-        whole = dict(props)
-        for name in cut:
-            prop = props[name]
-            kind = str(prop["type"])
-            items = self.api.paginate(
-                self.api.sdk.pages.properties.retrieve,
-                str(row["id"]),
-                str(prop["id"]),
-                what=f'"{name}" of {row.get("url") or row["id"]}',
-            )
-            whole[name] = {**prop, kind: [item[kind] for item in items], "has_more": False}
-        return {**row, "properties": whole}
+    seen: dict[str, tuple[Mapping[str, Any], dict[str, Any]]] = field(default_factory=dict)
+    regions: dict[str, dict[str, RegionState]] = field(default_factory=dict)
 
 
 def _duplicate(record: str, url: str, first: str) -> Finding:
@@ -228,7 +137,6 @@ class Reader:
         self.config = catalog.config
         self.people, self.areas = people, areas
         self.known = Known()
-        self._me: str | None = None
 
     def read(self, tracker: TrackerRead) -> ReadResult:
         self.catalog.reset()
@@ -238,6 +146,8 @@ class Reader:
         result = ReadResult(snapshot=Snapshot())
         result.findings.extend(tracker.findings)
         rows = {c: self.catalog.rows(c.value) for c in self.catalog.configured()}
+        if full and mirror is not None and mirror.enabled:
+            self.bot()  # asked once, on a full pass, for the lighter reads that follow
         page_keys = {str(r["id"]): k for c, found in rows.items() for k, r in self._keyed(c, found)}
         self.known.page_keys = page_keys
         records: dict[Collection, list[BaseModel]] = {c: [] for c in RECORD_MODELS}
@@ -254,6 +164,7 @@ class Reader:
                 result.findings.extend(problems)
                 self.known.records[record] = str(row["id"])
                 owned = self.owned(collection, fields, row)
+                self.known.seen[record] = (row, owned)
                 stored = self.known.hashes[record] = load_hashes(fields.pop(HASHES_FIELD, None))
                 result.records[record] = RecordState(
                     ref=record, path=url, owned=owned, edited=edited_fields(owned, stored)
@@ -357,13 +268,13 @@ class Reader:
                 result.findings.append(_duplicate(f"pages/{key}", url, result.pages[key].path))
                 continue
             memo = mirror.page(key, row) if mirror is not None else None
-            if memo is not None:
-                self.known.rows[key] = row
-            else:
+            self.known.rows[key] = row
+            if memo is None:
                 page = self.known.pages[key] = self.page(row, key)
                 memo = PageMemo.of(row, self.regions(page), outside_text(key, page.blocks))
                 if mirror is not None:
                     mirror.keep(key, memo)
+            self.known.regions[key] = dict(memo.regions)
             result.pages[key] = PageState(key=key, path=memo.url, regions=memo.regions)
             bundle = parse_bundle(key, memo.text) if memo.text is not None else None
             if bundle is not None:
@@ -379,12 +290,9 @@ class Reader:
             stored = page.stored.get(key)
             edited = stored is not None and stored != content
             if edited and key in page.pending:
-                edited = content != page.pending[key] and not only_edited_by(callout, self._bot())
+                edited = content != page.pending[key] and not only_edited_by(callout, self.bot())
             out[key] = RegionState(content=content, edited=edited)
         return out
 
-    def _bot(self) -> str:
-        """opsync's own user id, asked once, only when a page shows an unfinished write."""
-        if self._me is None:
-            self._me = str(self.api.call(self.api.sdk.users.me).get("id") or "")
-        return self._me
+    def bot(self) -> str:
+        return self.catalog.bot()

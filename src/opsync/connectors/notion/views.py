@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from opsync.connectors.notion.catalog import PAGES
 from opsync.connectors.notion.config import (
     DAYS_TO_LAUNCH_FIELD,
     NotionConnectorConfig,
     options,
     property_names,
 )
-from opsync.connectors.notion.reader import PAGES
 from opsync.domain import Collection
 
 # "Launching in the next 14 days" keeps releases whose launch is 0 to 13 whole days away:

@@ -28,20 +28,16 @@ from opsync.connectors.notion.blocks import (
     render_blocks,
     render_region,
 )
+from opsync.connectors.notion.catalog import PAGES, page_property_names
 from opsync.connectors.notion.chunks import Payload, children_of, plan_appends, resolve
 from opsync.connectors.notion.config import NotionConnectorConfig, property_names
+from opsync.connectors.notion.guard import Guard
 from opsync.connectors.notion.hashes import HASHES_FIELD, dump_hashes, value_hash
 from opsync.connectors.notion.mirror import PageMemo
 from opsync.connectors.notion.page_fields import fields_to_properties, page_to_fields
 from opsync.connectors.notion.pending import dump_regions
 from opsync.connectors.notion.properties import build_value, property_type
-from opsync.connectors.notion.reader import (
-    PAGES,
-    PageRead,
-    Reader,
-    outside_text,
-    page_property_names,
-)
+from opsync.connectors.notion.reader import PageRead, Reader, outside_text
 from opsync.documents.model import Document, find_region, region_keys
 from opsync.domain import Collection, Finding
 from opsync.errors import ConnectorError, PermanentError
@@ -79,6 +75,7 @@ class Writer:
         self.api = reader.api
         self.config: NotionConnectorConfig = reader.config
         self.name = name
+        self.guard = Guard(reader, name)
 
     # Records ---------------------------------------------------------------------
 
@@ -167,6 +164,8 @@ class Writer:
                     raise self._problems(problems, op.ref)
                 return
             known[op.ref] = page_id
+        elif props:
+            self.guard.record(op, collection, page_id)
         if props:
             row = self.api.call(self.api.sdk.pages.update, page_id, properties=props, record=op.ref)
             self._remember(name, row)
@@ -206,10 +205,8 @@ class Writer:
             self._write_page(op)
 
     def _write_page(self, op: PageWrite) -> None:
-        known = self.reader.known
-        page = known.pages.get(op.key)
-        if page is None and op.key in known.rows:  # its blocks were not read: they are now
-            page = self.reader.page(known.rows[op.key], op.key)
+        regions = op.regions or tuple(region_keys(op.document.children))
+        page = self.guard.page(op.key, regions)
         if page is None:
             names = page_property_names(self.catalog.pages)
             found = self.lookup(PAGES, names["key"], op.key)
@@ -299,6 +296,7 @@ class Writer:
             record=record,
         )
         self.reader.known.pages.pop(op.key, None)  # stale now: a later write reads it again
+        self.reader.known.regions[op.key] = states
         self._settle(op.key, row, states, outside_text(op.key, page.blocks))
 
     def _apply(self, ops: list[BlockOp], record: str) -> None:

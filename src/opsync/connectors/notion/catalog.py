@@ -1,0 +1,149 @@
+"""Where each collection of a Notion workspace lives, and listing its rows: the data source
+(``sources.py``), its schema read once when a write first needs it, and the query of its
+rows, only those edited lately when a mirror holds the others, and of those only the ones
+a person (not opsync) edited last when the data source has a "last edited by" property.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opsync.connectors.notion.client import NotionApi
+from opsync.connectors.notion.config import (
+    EDITED_BY_FIELD,
+    CollectionMapping,
+    NotionConnectorConfig,
+    property_names,
+)
+from opsync.connectors.notion.mirror import Mirror, is_live
+from opsync.connectors.notion.sources import PAGES, Sources
+from opsync.connectors.records import RECORD_MODELS
+from opsync.domain import Collection
+
+PAGE_FIELDS = {
+    "key": "opsync key",
+    "title": "Name",
+    "kind": "Kind",
+    "regions": "opsync regions",
+    EDITED_BY_FIELD: "Last edited by",
+}
+READ_ORDER: tuple[Collection, ...] = (Collection.RELEASES, *RECORD_MODELS)
+_LISTS = frozenset({"relation", "people"})  # values a page object may cut short
+
+
+def page_property_names(mapping: CollectionMapping | None) -> dict[str, str]:
+    """Field of a generated page's row (key, title, kind, regions) → its property name."""
+    overrides = mapping.properties if mapping is not None else {}
+    return {f: overrides.get(f) or name for f, name in PAGE_FIELDS.items()}
+
+
+class Catalog:
+    """Where each collection lives: its data source (``sources.py``), and its schema read
+    once, when a write first needs it."""
+
+    def __init__(
+        self,
+        api: NotionApi,
+        config: NotionConnectorConfig,
+        pages: CollectionMapping | None,
+        name: str,
+        mirror: Mirror | None = None,
+    ) -> None:
+        self.api, self.config, self.pages, self.name = api, config, pages, name
+        self.mirror = mirror
+        self.full = True  # whether this run's reads list every row
+        self.sources = Sources(api, config, pages, name, mirror)
+        self._schemas: dict[str, Mapping[str, Any]] = {}
+        self._me: str | None = None
+
+    def reset(self) -> None:
+        self.sources.reset()
+        self._schemas.clear()
+
+    def mapping(self, where: str) -> CollectionMapping | None:
+        return self.sources.mapping(where)
+
+    def configured(self) -> list[Collection]:
+        return [c for c in READ_ORDER if c in self.config.collections]
+
+    def source(self, where: str) -> str:
+        """The data source id of collection ``where`` (or of the pages)."""
+        return self.sources.get(where)
+
+    def schema(self, where: str) -> Mapping[str, Any]:
+        """The data source's properties by name."""
+        if where not in self._schemas:
+            found = self.sources.using(
+                where, lambda source: self.api.call(self.api.sdk.data_sources.retrieve, source)
+            )
+            self._schemas[where] = found.get("properties") or {}
+        return self._schemas[where]
+
+    def rows(self, where: str) -> list[Mapping[str, Any]]:
+        """Every live page of the data source, oldest first (so the first of two pages with
+        one key is the one kept); with a mirror, only those edited lately are queried."""
+        results = self.sources.using(where, lambda source: self._rows(where, source))
+        live = [r for r in results if is_live(r)]
+        return sorted(live, key=lambda r: (str(r.get("created_time") or ""), str(r.get("id"))))
+
+    def bot(self) -> str:
+        """opsync's own user id, asked once (and kept in the mirror), only when needed: to
+        leave its own edits out of a query, or tell them from a person's."""
+        if self._me is None:
+            self._me = self.mirror.bot if self.mirror is not None else ""
+        if not self._me:
+            self._me = str(self.api.call(self.api.sdk.users.me).get("id") or "")
+            if self.mirror is not None:
+                self.mirror.bot = self._me
+        return self._me
+
+    def edited_by(self, where: str) -> str:
+        """The name of the "last edited by" property of ``where`` (bootstrap makes it)."""
+        if where == PAGES:
+            return page_property_names(self.pages)[EDITED_BY_FIELD]
+        return property_names(self.config, Collection(where))[EDITED_BY_FIELD]
+
+    def _rows(self, where: str, source: str) -> list[Mapping[str, Any]]:
+        since = self.mirror.since(source, self.full) if self.mirror is not None else None
+        extra: dict[str, Any] = {}
+        if since is not None:
+            extra["filter"] = {
+                "timestamp": "last_edited_time",
+                "last_edited_time": {"on_or_after": since},
+            }
+            name = self.edited_by(where)
+            if self.mirror is not None and self.mirror.shows(source, name, "last_edited_by"):
+                # Rows opsync edited last are in the mirror as its writes left them.
+                mine = {"property": name, "last_edited_by": {"does_not_contain": self.bot()}}
+                extra["filter"] = {"and": [extra["filter"], mine]}
+        listing = self.api.paginate(
+            self.api.sdk.data_sources.query, source, what=f"the {where} data source", **extra
+        )
+        results = (self.whole(row) for row in listing)
+        if self.mirror is not None:
+            return self.mirror.rows(source, results, whole=since is None)
+        return list(results)
+
+    def whole(self, row: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``row`` with each relation or people value Notion cut short (``has_more``: a page
+        object shows 25) read in full through the page-property endpoint (NOTES.md 4, 12)."""
+        props: Mapping[str, Any] = row.get("properties") or {}
+        cut = [n for n, p in props.items() if p.get("has_more") and p.get("type") in _LISTS]
+        if not cut:
+            return row
+        whole = dict(props)
+        for name in cut:
+            prop = props[name]
+            kind = str(prop["type"])
+            items = self.api.paginate(
+                self.api.sdk.pages.properties.retrieve,
+                str(row["id"]),
+                str(prop["id"]),
+                what=f'"{name}" of {row.get("url") or row["id"]}',
+            )
+            whole[name] = {**prop, kind: [item[kind] for item in items], "has_more": False}
+        return {**row, "properties": whole}
+
+
+__all__ = ["PAGES", "PAGE_FIELDS", "READ_ORDER", "Catalog", "page_property_names"]
