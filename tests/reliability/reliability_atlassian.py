@@ -40,7 +40,7 @@ from opsync.connectors.confluence.connector import ConfluenceWiki
 from opsync.connectors.confluence.records import record_title
 from opsync.connectors.confluence.storage import escape
 from opsync.connectors.local import frontmatter
-from opsync.connectors.local.mapping import RECORD_MODELS, RELEASE_WIKI_FIELDS
+from opsync.connectors.records import RECORD_MODELS, RELEASE_WIKI_FIELDS
 from opsync.domain import Collection
 from opsync.http import TokenBucket
 from opsync.testing.emulators.confluence import ConfluenceEmulator
