@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from opsync.connectors.base import RecordWrite
-from opsync.connectors.notion.hashes import value_hash
+from opsync.connectors.notion.hashes import HASHES_FIELD, load_hashes, value_hash
 from opsync.connectors.notion.mirror import edited, is_live
 from opsync.connectors.notion.page_fields import page_to_fields
 from opsync.connectors.notion.reader import PageRead, Reader
@@ -66,8 +66,16 @@ class Guard:
         fields, _ = page_to_fields(
             fresh, self.reader.config, collection, self.reader.known.page_keys
         )
+        # What opsync itself wrote (its hashes ride in the same request as the values) is not
+        # a person's edit, even when a killed run wrote it after the mirror was saved.
+        stored = load_hashes(fields.get(HASHES_FIELD))
         now = self.reader.owned(collection, fields, fresh)
-        clash = sorted(f for f in op.values if value_hash(now.get(f)) != value_hash(owned.get(f)))
+        clash = sorted(
+            f
+            for f in op.values
+            if value_hash(now.get(f)) != value_hash(owned.get(f))
+            and stored.get(f) != value_hash(now.get(f))
+        )
         if clash:
             raise ConflictError(
                 f"{op.ref}: a person edited {', '.join(clash)}, which opsync owns, after opsync "
