@@ -81,12 +81,15 @@ class PageMemo:
         )
 
     def dump(self) -> dict[str, Any]:
-        regions = {k: [r.content, r.edited] for k, r in self.regions.items()}
+        regions = {k: [r.content, r.edited, r.restamp] for k, r in self.regions.items()}
         return {**self.__dict__, "regions": regions}
 
     @classmethod
     def load(cls, data: Mapping[str, Any]) -> PageMemo:
-        regions = {str(k): RegionState(str(c), bool(e)) for k, (c, e) in data["regions"].items()}
+        regions = {
+            str(k): RegionState(str(v[0]), bool(v[1]), bool(v[2]) if len(v) > 2 else False)
+            for k, v in data["regions"].items()
+        }
         return cls(**{**data, "regions": regions})
 
 
@@ -253,7 +256,8 @@ class Mirror:
         if text == self._saved:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        scratch = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        # One fixed scratch name, so a run killed mid-save leaves no file the next save skips
+        scratch = self.path.with_name(f"{self.path.name}.tmp")
         scratch.write_text(text, encoding="utf-8")
         scratch.chmod(0o600)  # rows hold people's names and what they wrote
         os.replace(scratch, self.path)
