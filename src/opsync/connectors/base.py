@@ -48,9 +48,6 @@ class RecordState:
 class RegionState:
     content: str
     edited: bool
-    # opsync's own write whose fingerprint the target does not hold yet (a write killed part
-    # way): never a person's edit, but the page is written again to record it
-    restamp: bool = False
 
 
 @dataclass(frozen=True)

@@ -81,15 +81,12 @@ class PageMemo:
         )
 
     def dump(self) -> dict[str, Any]:
-        regions = {k: [r.content, r.edited, r.restamp] for k, r in self.regions.items()}
+        regions = {k: [r.content, r.edited] for k, r in self.regions.items()}
         return {**self.__dict__, "regions": regions}
 
     @classmethod
     def load(cls, data: Mapping[str, Any]) -> PageMemo:
-        regions = {
-            str(k): RegionState(str(v[0]), bool(v[1]), bool(v[2]) if len(v) > 2 else False)
-            for k, v in data["regions"].items()
-        }
+        regions = {str(k): RegionState(str(c), bool(e)) for k, (c, e) in data["regions"].items()}
         return cls(**{**data, "regions": regions})
 
 

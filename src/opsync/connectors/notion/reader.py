@@ -289,12 +289,9 @@ class Reader:
             content = region_hash(children_of(callout))
             stored = page.stored.get(key)
             edited = stored is not None and stored != content
-            own = (
-                edited
-                and key in page.pending
-                and (content == page.pending[key] or only_edited_by(callout, self.bot()))
-            )
-            out[key] = RegionState(content=content, edited=edited and not own, restamp=own)
+            if edited and key in page.pending:
+                edited = content != page.pending[key] and not only_edited_by(callout, self.bot())
+            out[key] = RegionState(content=content, edited=edited)
         return out
 
     def bot(self) -> str:
