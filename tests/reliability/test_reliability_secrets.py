@@ -9,6 +9,7 @@ record) log and report too; then a run with a wrong token fails on authenticatio
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,8 +25,9 @@ from opsync.testing.emulators.confluence import ConfluenceEmulator
 from opsync.testing.emulators.jira import JiraEmulator
 from opsync.testing.emulators.notion import NotionEmulator
 
-TOKEN = "ntn_opsyncLEAKcanary7f3a9c2e1b0d4f6a8c9e"
-WRONG = "ntn_opsyncWRONGcanary0b1c2d3e4f5a6b7c8d9e"
+# Built at run time, so the tree holds no string shaped like a real Notion token.
+TOKEN = "ntn_" + "opsyncLEAKcanary" + secrets.token_hex(12)
+WRONG = "ntn_" + "opsyncWRONGcanary" + secrets.token_hex(12)
 REPO = Path(__file__).resolve().parents[2]
 
 results = reliability_fixtures.results
