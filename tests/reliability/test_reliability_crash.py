@@ -29,6 +29,9 @@ from opsync.errors import LockHeld
 
 LAUNCHER = Path(__file__).with_name("kill_launcher.py")
 CI_POINTS = 8
+# OPSYNC_RELIABILITY_POINTS=77,78 tries only those kill points (each state kept and deleted):
+# for going back to the points a full sweep reported
+POINTS = [int(p) for p in os.environ.get("OPSYNC_RELIABILITY_POINTS", "").split(",") if p.strip()]
 SEED = 20261203
 
 results = reliability_fixtures.results
@@ -78,6 +81,8 @@ def _now() -> Any:
 
 def trials(count: int) -> list[tuple[int, bool]]:
     """(kill point, delete the state store?) pairs to try."""
+    if POINTS:
+        return [(k, d) for k in POINTS if k <= count for d in (False, True)]
     if FULL:
         return [(k, d) for k in range(1, count + 1) for d in (False, True)]
     points = sorted(random.Random(SEED).sample(range(1, count + 1), min(CI_POINTS, count)))
@@ -174,5 +179,13 @@ def _difference(expected: dict[str, Any], actual: dict[str, Any]) -> str:
 def _first(want: list[Any], got: list[Any]) -> str:
     for a, b in zip(want, got, strict=True):
         if a != b:
-            return f"{repr(a)[:300]} != {repr(b)[:300]}"
+            return _where(a, b)
     return ""
+
+
+def _where(a: Any, b: Any, path: str = "") -> str:
+    """The innermost place two rows differ, with both values."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        return "; ".join(_where(a.get(k), b.get(k), f"{path}/{k}") for k in keys)
+    return f"{path}: {repr(a)[:300]} != {repr(b)[:300]}"

@@ -48,6 +48,10 @@ class RecordState:
 class RegionState:
     content: str
     edited: bool
+    # opsync's own write that landed whole while its fingerprint did not (a write killed
+    # before its last request): not a person's edit, but the page is written once more so
+    # that the target records it
+    restamp: bool = False
 
 
 @dataclass(frozen=True)

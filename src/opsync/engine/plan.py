@@ -164,7 +164,7 @@ def _pages(
                 # Exactly what opsync renders, but not what it recorded writing: a write
                 # killed after its content and before its fingerprint. Record it again, or
                 # the next change would look like a person's edit.
-                if have.edited:
+                if have.edited or have.restamp:
                     rewrite.append(region)
                 continue
             # A page whose last write opsync started and never finished may hold that write

@@ -6,7 +6,12 @@ property. Killed in between, the page holds a region that is neither what opsync
 recorded nor what it meant to write. With the local journal the next run knows the write was
 its own; with the state store lost, only the page can say so. So an update that takes more
 than one block request first stores, next to the old fingerprints, the new ones under
-``~pending``; the final request drops the mark.
+``~pending`` (a create too long for one request is made with the mark); the final request
+drops the mark.
+
+A region that holds exactly its pending fingerprint landed whole: it is reported with
+``restamp``, and the engine plans the page again even when that is what it wants, so the
+write ends with its last request (a property write) instead of leaving the mark for good.
 
 A read that finds a region with a pending mark holding neither fingerprint takes it for
 opsync's half-done write, and finishes it, only when every block inside it was last edited

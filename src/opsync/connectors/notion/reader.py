@@ -288,10 +288,12 @@ class Reader:
         for key, callout in find_regions(page.blocks).items():
             content = region_hash(children_of(callout))
             stored = page.stored.get(key)
-            edited = stored is not None and stored != content
-            if edited and key in page.pending:
-                edited = content != page.pending[key] and not only_edited_by(callout, self.bot())
-            out[key] = RegionState(content=content, edited=edited)
+            mark = page.pending.get(key)
+            landed = mark == content and stored != content
+            edited = stored is not None and stored != content and not landed
+            if edited and mark is not None:
+                edited = not only_edited_by(callout, self.bot())
+            out[key] = RegionState(content=content, edited=edited, restamp=landed)
         return out
 
     def bot(self) -> str:

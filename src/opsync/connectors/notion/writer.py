@@ -237,12 +237,13 @@ class Writer:
             )
             self._settle(op.key, row, regions, text)
             return
-        # The hashes go last: a page left half-written by a failure reads as unedited and is
-        # completed by the next run, instead of looking like a person's edit.
+        # The hashes go last, marked pending until then: a page left half-written by a failure
+        # reads as opsync's own unfinished write and is completed by the next run, instead of
+        # looking like a person's edit.
         created = self.api.call(
             self.api.sdk.pages.create,
             parent=parent,
-            properties=self._page_properties(op, {}),
+            properties=self._page_properties(op, {}, done),
             record=record,
         )
         page_id = str(created["id"])
