@@ -406,7 +406,6 @@ def test_a_no_op_read_leaves_out_the_rows_opsync_wrote_last_and_keeps_a_persons(
 ) -> None:
     first_sync(acme)  # it wrote every row, in the minute the next read looks back to
     releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
-    acme.wiki.read(releases)  # the pages' data source was empty: read whole once more
     answered = rows_answered(acme, monkeypatch)
     mirrored = acme.wiki.read(releases)
     assert answered.total() == 0, answered  # without the filter: every row written
@@ -440,3 +439,34 @@ def test_a_database_of_an_older_bootstrap_keeps_the_plain_query_and_doctor_says_
     assert answered[source, True] == decisions > 0
     [finding] = [f for f in acme.wiki.check() if f.field == "decisions.edited_by"]
     assert finding.level == "warning" and "bootstrap" in finding.message
+
+
+def test_a_source_empty_at_the_first_read_is_queried_incrementally_and_sees_new_rows(
+    acme: Acme, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages' data source is empty when the first sync reads it, and holds every page
+    after it: the next read must not list it whole (it has a watermark from the sources read
+    before it), yet a row a person adds to a source that was empty is still seen."""
+    source = acme.wiki.catalog.source("survey_answers")
+    api = acme.wiki.api
+    for row in api.paginate(api.sdk.data_sources.query, source, what="survey answers"):
+        acme.person.pages.update(row["id"], in_trash=True)
+    assert not keys(acme, "survey_answers")
+    first_sync(acme)
+    watermarks = json.loads(acme.cache.read_text(encoding="utf-8"))["sources"]
+    assert watermarks[acme.wiki.catalog.source(PAGES)]["watermark"]
+    assert watermarks[source]["watermark"]
+    releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
+    answered = rows_answered(acme, monkeypatch)
+    acme.wiki.read(releases)
+    assert answered.total() == 0, answered  # nothing listed whole
+    acme.notion_time.at += timedelta(minutes=7)
+    acme.person.pages.create(
+        parent={"type": "data_source_id", "data_source_id": source},
+        properties={
+            "opsync key": {"rich_text": [{"type": "text", "text": {"content": "SUR-900"}}]}
+        },
+    )
+    after = acme.wiki.read(releases)
+    assert answered[source, False] == 1
+    assert "survey_answers/SUR-900" in after.records

@@ -98,6 +98,15 @@ class Catalog:
                 self.mirror.bot = self._me
         return self._me
 
+    def wrote(self, row: Mapping[str, Any]) -> None:
+        """Note opsync's user id from the answer to one of its own writes (Notion stamps the
+        row with the writer), so that a run after a first sync need not ask ``users/me``."""
+        editor = str((row.get("last_edited_by") or {}).get("id") or "")
+        if editor and not self._me and (self.mirror is None or not self.mirror.bot):
+            self._me = editor
+            if self.mirror is not None:
+                self.mirror.bot = editor
+
     def edited_by(self, where: str) -> str:
         """The name of the "last edited by" property of ``where`` (bootstrap makes it)."""
         if where == PAGES:

@@ -6,7 +6,10 @@ data source, and a run queries only the rows edited on or after the newest
 ``last_edited_time`` seen, less an overlap: Notion rounds those stamps down to the minute,
 so an edit later in the same minute keeps the stamp already seen, and the overlap makes
 sure it is read again. The watermark comes only from query answers (Notion's clock, never
-ours) and only moves forward; rows are merged by id, so reading one twice is harmless.
+ours) and only moves forward; rows are merged by id, so reading one twice is harmless. A
+source with no rows yet takes the newest stamp of the sources read before it in the run:
+that stamp is no later than the empty answer, so any row added since has a stamp at or after
+it, and the next run queries only those instead of listing the source whole again.
 
 A query of edited rows cannot see a row moved to the trash, so every ``full_pass`` (and
 whenever there is no mirror) every row is read again and rows no longer returned are
@@ -127,10 +130,11 @@ class Mirror:
         self.sources: dict[str, _Source] = {}
         self.pages: dict[str, PageMemo] = {}
         self.resolved: dict[str, str] = {}  # where a configured id led, by sources.py's key
-        self.bot = ""  # opsync's own user id (users/me), asked once
+        self._bot = ""  # opsync's own user id (users/me), asked once
         self.full_at: datetime | None = None
         self._saved = ""
         self._loaded = False
+        self._floor = ""  # the newest stamp the sources read so far this run hold
 
     @property
     def enabled(self) -> bool:
@@ -158,7 +162,18 @@ class Mirror:
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return  # unreadable: a full read rebuilds it
         self.sources, self.pages, self.full_at, self._saved = sources, pages, full_at, text
-        self.resolved, self.bot = resolved, bot
+        self.resolved, self._bot = resolved, bot
+
+    @property
+    def bot(self) -> str:
+        """opsync's own user id as kept, read from the file first."""
+        self._load()
+        return self._bot
+
+    @bot.setter
+    def bot(self, user: str) -> None:
+        self._load()
+        self._bot = user
 
     def resolution(self, key: str) -> str | None:
         """The data source a configured id was resolved to before, if known."""
@@ -203,6 +218,10 @@ class Mirror:
             self.sources[source] = _Source()
         known = self.sources[source]
         known.merge(rows)
+        if not known.watermark:
+            known.watermark = self._floor
+        elif not self._floor or _when(known.watermark) > _when(self._floor):
+            self._floor = known.watermark
         return list(known.rows.values())
 
     def remember(self, source: str, row: Row) -> None:
@@ -246,7 +265,7 @@ class Mirror:
                 },
                 "pages": {k: v.dump() for k, v in sorted(self.pages.items())},
                 "resolved": dict(sorted(self.resolved.items())),
-                "bot": self.bot,
+                "bot": self._bot,
             },
             separators=(",", ":"),
         )

@@ -91,6 +91,7 @@ class Writer:
         return str(live[0]["id"]) if live else None
 
     def _remember(self, where: str, row: Mapping[str, Any]) -> None:
+        self.catalog.wrote(row)
         if self.catalog.mirror is not None:
             self.catalog.mirror.remember(self.catalog.source(where), row)
 
