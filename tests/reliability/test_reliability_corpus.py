@@ -69,12 +69,20 @@ def test_bad_records_are_findings_or_escaped_and_the_rest_syncs(
     assert code == 0, output
     report = json.loads(report_path.read_text(encoding="utf-8"))
     found = {(f["record"], f["field"]) for f in report["findings"] if f["code"] == "record.invalid"}
+    warned = {
+        (f["record"], f["field"]) for f in report["findings"] if f["code"] == "record.untitled"
+    }
     weekly = (folder / "pages" / "weekly-update" / "2026-W49.md").read_text(encoding="utf-8")
     everything = "\n".join(p.read_text(encoding="utf-8") for p in (folder / "pages").rglob("*.md"))
     problems = [
         f"{record}: no finding on {field}"
         for record, field in RECORDS["findings"].items()
         if (record, field) not in found
+    ]
+    problems += [
+        f"{record}: no warning on {field}"
+        for record, field in RECORDS["warnings"].items()
+        if (record, field) not in warned
     ]
     problems += [
         f"{key}: not shown as {text!r}"
@@ -92,7 +100,7 @@ def test_bad_records_are_findings_or_escaped_and_the_rest_syncs(
         line for line in hostile.splitlines() if "REL-LONG" in line or "Long title" in line
     )
     assert long_title
-    tried = len(RECORDS["findings"]) + len(RECORDS["shown_escaped"])
+    tried = len(RECORDS["findings"]) + len(RECORDS["warnings"]) + len(RECORDS["shown_escaped"])
     results.add(
         "bad records",
         "local",

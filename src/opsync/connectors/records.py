@@ -213,6 +213,19 @@ def to_release(
         if flat in wiki and wiki[flat] is not None:
             data.setdefault(group, {})[name] = wiki[flat]
     try:
-        return Release.model_validate(data), []
+        release = Release.model_validate(data)
     except ValidationError as exc:
         return None, _findings(exc, ref(Collection.RELEASES, key), source)
+    if release.title.strip():
+        return release, []
+    untitled = Finding(
+        code="record.untitled",
+        record=ref(Collection.RELEASES, key),
+        field="title",
+        level=Level.WARNING,
+        message=(
+            f"{source}: the release has no title, so pages and messages show it by its key "
+            f"{key}. Give it a title in the tracker."
+        ),
+    )
+    return release, [untitled]
