@@ -470,3 +470,25 @@ def test_a_source_empty_at_the_first_read_is_queried_incrementally_and_sees_new_
     after = acme.wiki.read(releases)
     assert answered[source, False] == 1
     assert "survey_answers/SUR-900" in after.records
+
+
+def test_a_create_after_a_whole_listing_asks_no_lookup_and_after_an_incremental_one_does(
+    acme: Acme,
+) -> None:
+    """A key the run's read listed every row of and did not see is not there; after an
+    incremental read it may be (a killed run's create, left out of its mirror)."""
+    acme.emulator.reset_counts()
+    report = acme.sync()  # no mirror yet: every data source is listed whole
+    counts = acme.emulator.counts
+    sources = len(acme.wiki.config.collections) + 1
+    assert counts.of("POST", "/v1/pages") > 0 and report.failed == []
+    assert counts.of(*QUERY) == sources  # one page per source, and no lookup before a create
+    acme.restart()
+    releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
+    acme.wiki.read(releases)  # incremental now
+    acme.emulator.reset_counts()
+    acme.wiki.write_record(
+        RecordWrite(ref="decisions/DEC-900", values={"decision": "Ship it"}, create=True)
+    )
+    assert acme.emulator.counts.of(*QUERY) == 1
+    assert keys(acme, "decisions")["DEC-900"] == 1

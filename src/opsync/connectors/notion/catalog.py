@@ -56,6 +56,9 @@ class Catalog:
         self.sources = Sources(api, config, pages, name, mirror)
         self._schemas: dict[str, Mapping[str, Any]] = {}
         self._me: str | None = None
+        # Collections whose every live row this run's read listed (no time filter): a key
+        # it did not see is not there, so a create need not look it up first
+        self.listed: set[str] = set()
 
     def reset(self) -> None:
         self.sources.reset()
@@ -130,9 +133,14 @@ class Catalog:
             self.api.sdk.data_sources.query, source, what=f"the {where} data source", **extra
         )
         results = (self.whole(row) for row in listing)
-        if self.mirror is not None:
-            return self.mirror.rows(source, results, whole=since is None)
-        return list(results)
+        rows = (
+            self.mirror.rows(source, results, whole=since is None)
+            if self.mirror is not None
+            else list(results)
+        )
+        if since is None:
+            self.listed.add(where)
+        return rows
 
     def whole(self, row: Mapping[str, Any]) -> Mapping[str, Any]:
         """``row`` with each relation or people value Notion cut short (``has_more``: a page

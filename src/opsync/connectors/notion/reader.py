@@ -143,6 +143,7 @@ class Reader:
         self.known = Known()
         mirror = self.catalog.mirror
         self.catalog.full = full = mirror.begin() if mirror is not None else True
+        self.catalog.listed.clear()
         result = ReadResult(snapshot=Snapshot())
         result.findings.extend(tracker.findings)
         rows = {c: self.catalog.rows(c.value) for c in self.catalog.configured()}

@@ -80,7 +80,11 @@ class Writer:
     # Records ---------------------------------------------------------------------
 
     def lookup(self, where: str, key_property: str, key: str) -> str | None:
-        """The oldest live row of ``where`` whose key property equals ``key``."""
+        """The oldest live row of ``where`` whose key property equals ``key``; asked only
+        when this run's read did not list every row of ``where`` (after a killed run, rows
+        it created may be missing from an incremental read and its mirror)."""
+        if where in self.catalog.listed:
+            return None
         kind = property_type(self.catalog.schema(where).get(key_property) or {}) or "rich_text"
         flt = {"property": key_property, kind: {"equals": key}}
         found = self.api.call(
