@@ -73,6 +73,22 @@ def database(sdk: Client, parent: str, title: str, schema: dict[str, Any]) -> tu
     return str(made["id"]), str(sdk.databases.retrieve(made["id"])["data_sources"][0]["id"])
 
 
+def pages_database(env: NotionEmulator, sdk: Client) -> CollectionMapping:
+    """A pages database as bootstrap makes it (the properties a page write needs)."""
+    db, ds = database(
+        sdk,
+        env.root_page_id,
+        "opsync pages",
+        {
+            "Name": {"title": {}},
+            "opsync key": {"rich_text": {}},
+            "Kind": {"select": {}},
+            "opsync regions": {"rich_text": {}},
+        },
+    )
+    return CollectionMapping(database_id=db, data_source_id=ds)
+
+
 def releases_only(sdk: Client, parent: str) -> tuple[NotionConnectorConfig, str]:
     db, ds = database(
         sdk,
@@ -274,18 +290,7 @@ def document(status: str) -> Document:
 def test_a_page_update_rewrites_only_the_blocks_that_changed(
     env: NotionEmulator, sdk: Client
 ) -> None:
-    db, ds = database(
-        sdk,
-        env.root_page_id,
-        "opsync pages",
-        {
-            "Name": {"title": {}},
-            "opsync key": {"rich_text": {}},
-            "Kind": {"select": {}},
-            "opsync regions": {"rich_text": {}},
-        },
-    )
-    pages = CollectionMapping(database_id=db, data_source_id=ds)
+    pages = pages_database(env, sdk)
     wiki = NotionWiki(NotionConnectorConfig(), pages=pages, bucket=fast())
     try:
         wiki.write_page(
@@ -309,7 +314,7 @@ def test_a_page_update_rewrites_only_the_blocks_that_changed(
     assert counts.of("PATCH", "/v1/pages/{page_id}") == 1
     assert read.regions["summary"].content == wiki.render_region(document("amber"), "summary")
     assert not read.regions["summary"].edited
-    [row] = sdk.data_sources.query(ds)["results"]
+    [row] = sdk.data_sources.query(pages.data_source_id)["results"]
     assert row["properties"]["Kind"]["select"]["name"] == "weekly-update"
     blocks = sdk.blocks.children.list(row["id"])["results"]
     assert (

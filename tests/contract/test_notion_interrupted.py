@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from notion_client import Client
-from test_notion_connector import database, env, fast, notion_emulator, sdk
+from test_notion_connector import env, fast, notion_emulator, pages_database, sdk
 
 from opsync.connectors.base import PageWrite, TrackerRead
 from opsync.connectors.notion.client import NotionApi
@@ -42,18 +42,7 @@ def document(intro: str, status: str) -> Document:
 
 @pytest.fixture
 def pages(env: NotionEmulator, sdk: Client) -> CollectionMapping:
-    db, ds = database(
-        sdk,
-        env.root_page_id,
-        "opsync pages",
-        {
-            "Name": {"title": {}},
-            "opsync key": {"rich_text": {}},
-            "Kind": {"select": {}},
-            "opsync regions": {"rich_text": {}},
-        },
-    )
-    return CollectionMapping(database_id=db, data_source_id=ds)
+    return pages_database(env, sdk)
 
 
 @pytest.fixture
@@ -89,6 +78,21 @@ def cut_last_property_write(
     monkeypatch.setattr(NotionApi, "call", counting)
 
 
+def interrupted_update(
+    wiki: NotionWiki, env: NotionEmulator, monkeypatch: pytest.MonkeyPatch
+) -> Document:
+    """Create the page, then update two of its regions (several requests) with the final
+    property write refused: every block lands, the pending mark stays. The update's document."""
+    wiki.write_page(PageWrite(key=KEY, document=document("Shipped:", "green"), create=True))
+    wiki.read(TrackerRead())
+    later = document("Shipped this week:", "amber")
+    with monkeypatch.context() as patch:
+        cut_last_property_write(patch, env, before=1)  # the pending mark goes through
+        with pytest.raises(ConnectorError):
+            wiki.write_page(PageWrite(key=KEY, document=later))
+    return later
+
+
 def regions_text(sdk: Client, pages: CollectionMapping) -> str:
     [row] = sdk.data_sources.query(pages.data_source_id)["results"]
     return plain_text(row["properties"]["opsync regions"]["rich_text"])
@@ -101,14 +105,7 @@ def test_an_update_cut_before_its_fingerprints_is_finished_by_one_property_write
     connect: Callable[[], NotionWiki],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    first = connect()
-    first.write_page(PageWrite(key=KEY, document=document("Shipped:", "green"), create=True))
-    first.read(TrackerRead())
-    later = document("Shipped this week:", "amber")  # two regions change: several requests
-    with monkeypatch.context() as patch:
-        cut_last_property_write(patch, env, before=1)  # the pending mark goes through
-        with pytest.raises(ConnectorError):
-            first.write_page(PageWrite(key=KEY, document=later))
+    later = interrupted_update(connect(), env, monkeypatch)
     assert PENDING_KEY in regions_text(sdk, pages)  # every block landed, the mark stayed
 
     wiki = connect()  # the state store is gone: only the page can say the write was opsync's
@@ -137,14 +134,7 @@ def test_a_region_holding_the_unfinished_write_is_planned_never_a_conflict(
     """Whether the page now holds exactly what is wanted (without a rewrite the mark would
     stay for good) or what is wanted moved on since the killed run (a rewrite, not a conflict
     as a person's edit would be, since nobody else wrote the region)."""
-    first = connect()
-    first.write_page(PageWrite(key=KEY, document=document("Shipped:", "green"), create=True))
-    first.read(TrackerRead())
-    later = document("Shipped this week:", "amber")
-    with monkeypatch.context() as patch:
-        cut_last_property_write(patch, env, before=1)
-        with pytest.raises(ConnectorError):
-            first.write_page(PageWrite(key=KEY, document=later))
+    later = interrupted_update(connect(), env, monkeypatch)
     wiki = connect()
     actual = wiki.read(TrackerRead())
     newer = document("Shipped this week:", "red")

@@ -8,10 +8,18 @@ from typing import Any
 
 import pytest
 from notion_client import Client
-from test_notion_connector import database, document, env, fast, releases_only, sdk, text
+from test_notion_connector import (
+    document,
+    env,
+    fast,
+    pages_database,
+    releases_only,
+    sdk,
+    text,
+)
 
 from opsync.connectors.base import PageWrite, RecordWrite, TrackerRead
-from opsync.connectors.notion.config import CollectionMapping, NotionConnectorConfig
+from opsync.connectors.notion.config import NotionConnectorConfig
 from opsync.connectors.notion.connector import NotionWiki
 from opsync.connectors.notion.properties import plain_text
 from opsync.errors import ConflictError, PermanentError
@@ -24,19 +32,7 @@ KEY = "weekly-update/2026-W49"
 
 
 def pages_wiki(env: NotionEmulator, sdk: Client) -> NotionWiki:
-    db, ds = database(
-        sdk,
-        env.root_page_id,
-        "opsync pages",
-        {
-            "Name": {"title": {}},
-            "opsync key": {"rich_text": {}},
-            "Kind": {"select": {}},
-            "opsync regions": {"rich_text": {}},
-        },
-    )
-    pages = CollectionMapping(database_id=db, data_source_id=ds)
-    return NotionWiki(NotionConnectorConfig(), pages=pages, bucket=fast())
+    return NotionWiki(NotionConnectorConfig(), pages=pages_database(env, sdk), bucket=fast())
 
 
 def blocks_of(sdk: Client, page: str) -> list[dict[str, Any]]:
