@@ -34,8 +34,8 @@ from opsync.connectors.base import (
     Role,
     TrackerRead,
 )
+from opsync.connectors.bundles import parse_bundle
 from opsync.connectors.local import frontmatter
-from opsync.connectors.local.bundles import parse_bundle
 from opsync.connectors.local.tracker import parse_tracker
 from opsync.connectors.records import (
     MIRRORED_FIELDS,

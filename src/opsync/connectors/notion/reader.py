@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from opsync.connectors.base import PageState, ReadResult, RecordState, RegionState, TrackerRead
-from opsync.connectors.local.bundles import parse_bundle
+from opsync.connectors.bundles import parse_bundle
 from opsync.connectors.notion.blocks import find_regions, region_hash, region_marker
 from opsync.connectors.notion.catalog import (
     PAGES,

@@ -1,4 +1,5 @@
-"""Read the sections people wrote in an enablement bundle page back into the domain.
+"""Read the sections people wrote in an enablement bundle page back into the domain (the
+page's text outside opsync's regions, as Markdown; every wiki connector reads it this way).
 
 The bundle page is generated once as the pack's template; from then on its section text is
 the PM's. Completeness (R1) is judged on what is under each section heading, outside any
