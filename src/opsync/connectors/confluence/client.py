@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -26,6 +25,7 @@ from opsync.errors import ConfigError, ConnectorError, PermanentError
 from opsync.http import Attempt, PolicyTransport, RetryPolicy, TokenBucket
 from opsync.http.redact import redact_text
 from opsync.http.requests_adapter import policy_session
+from opsync.secrets import read_secret
 
 BASE_URL_ENV = "OPSYNC_CONFLUENCE_BASE_URL"
 DEFAULT_TOKEN_ENV = "CONFLUENCE_TOKEN"
@@ -46,34 +46,20 @@ class StaleVersion(ApiError):
 
 
 def _secret(config: ConfluenceConnectorConfig, name: str) -> str:
-    key = f"connectors.{name}"
-    if config.token_file is not None:
-        path = Path(config.token_file)
-        try:
-            token = path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot read the Confluence token file {path}: {exc.strerror}",
-                key=f"{key}.token_file",
-                hint="create the file with the API token (Cloud) or personal access token (DC)",
-            ) from None
-        if token:
-            return token
-        raise ConfigError(f"the Confluence token file {path} is empty", key=f"{key}.token_file")
     variable = config.token_env or DEFAULT_TOKEN_ENV
-    token = os.environ.get(variable, "").strip()
-    if not token:
-        where = (
-            "id.atlassian.com → Security → API tokens"
-            if config.deployment == "cloud"
-            else "your Confluence profile → Personal Access Tokens"
-        )
-        raise ConfigError(
-            f"the environment variable {variable} holding the Confluence token is not set",
-            key=f"{key}.token_env",
-            hint=f"export {variable}=<token> ({where})",
-        )
-    return token
+    where = (
+        "id.atlassian.com → Security → API tokens"
+        if config.deployment == "cloud"
+        else "your Confluence profile → Personal Access Tokens"
+    )
+    return read_secret(
+        config.token_file,
+        variable,
+        table=f"connectors.{name}",
+        what="Confluence token",
+        hint=f"export {variable}=<token> ({where})",
+        file_hint="create the file with the API token (Cloud) or personal access token (DC)",
+    )
 
 
 def _email(config: ConfluenceConnectorConfig, name: str) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,6 +34,7 @@ from opsync.errors import AuthError, ConfigError, ConnectorError, PermanentError
 from opsync.http import Attempt, PolicyTransport, RedactingFilter, RetryPolicy, TokenBucket
 from opsync.http.redact import redact_text
 from opsync.http.requests_adapter import policy_session
+from opsync.secrets import from_env, read_secret
 
 MAX_PAGES = 2_000  # past this a search is refused, never silently cut
 _BURST = 5
@@ -42,43 +42,32 @@ _SDK_LOG = logging.getLogger("atlassian.rest_client")  # logs requests and bodie
 _READ_POSTS = ("/search/jql", "/search", "/jql/parse")
 
 
-def _secret(config: JiraConnectorConfig, name: str) -> str:
-    if config.token_file is not None:
-        path = Path(config.token_file)
-        try:
-            token = path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot read the Jira token file {path}: {exc.strerror}",
-                key=f"connectors.{name}.token_file",
-                hint="create the file with the API token (or PAT), readable by opsync only",
-            ) from None
-        if token:
-            return token
-        raise ConfigError(
-            f"the Jira token file {path} is empty", key=f"connectors.{name}.token_file"
-        )
-    return _env(config.token_env or DEFAULT_TOKEN_ENV, f"connectors.{name}.token_env", "token")
-
-
-def _env(variable: str, key: str, what: str) -> str:
-    value = os.environ.get(variable, "").strip()
-    if not value:
-        raise ConfigError(
-            f"the environment variable {variable} holding the Jira {what} is not set",
-            key=key,
-            hint=f"export {variable}=<the {what}> (Cloud: id.atlassian.com → Security → API "
-            "tokens; Data Center: profile → Personal Access Tokens)",
-        )
-    return value
+_ENV_HINT = (
+    "(Cloud: id.atlassian.com → Security → API tokens; Data Center: profile → Personal Access "
+    "Tokens)"
+)
 
 
 def credentials(config: JiraConnectorConfig, name: str = "jira") -> tuple[str | None, str]:
     """(email, token): the email only on Cloud, where the token is an API token."""
-    token = _secret(config, name)
+    variable = config.token_env or DEFAULT_TOKEN_ENV
+    token = read_secret(
+        config.token_file,
+        variable,
+        table=f"connectors.{name}",
+        what="Jira token",
+        hint=f"export {variable}=<the token> {_ENV_HINT}",
+        file_hint="create the file with the API token (or PAT), readable by opsync only",
+    )
     if config.deployment != "cloud":
         return None, token
-    email = _env(config.email_env or DEFAULT_EMAIL_ENV, f"connectors.{name}.email_env", "email")
+    variable = config.email_env or DEFAULT_EMAIL_ENV
+    email = from_env(
+        variable,
+        key=f"connectors.{name}.email_env",
+        what="Jira email",
+        hint=f"export {variable}=<the email of the token's account>",
+    )
     return email, token
 
 

@@ -14,7 +14,6 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,9 +21,10 @@ from notion_client import Client
 from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from opsync.connectors.notion.config import NotionConnectorConfig
-from opsync.errors import AuthError, ConfigError, ConnectorError, PermanentError, TransientError
+from opsync.errors import AuthError, ConnectorError, PermanentError, TransientError
 from opsync.http import Attempt, PolicyTransport, RedactingFilter, RetryPolicy, TokenBucket
 from opsync.http.redact import redact_text
+from opsync.secrets import read_secret
 
 
 class NotFoundError(PermanentError):
@@ -56,32 +56,16 @@ _TRANSIENT_CODES = frozenset(
 
 def read_token(config: NotionConnectorConfig, name: str = "notion") -> str:
     """The integration token, from ``token_file``, else ``token_env`` (``NOTION_TOKEN`` when
-    neither is set) of connector ``name``. Missing is a config error naming where it was
-    looked for; the token itself is never part of a message."""
-    if config.token_file is not None:
-        path = Path(config.token_file)
-        try:
-            token = path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot read the Notion token file {path}: {exc.strerror}",
-                key=f"connectors.{name}.token_file",
-                hint="create the file with the integration's secret, readable by opsync only",
-            ) from None
-        if token:
-            return token
-        raise ConfigError(
-            f"the Notion token file {path} is empty", key=f"connectors.{name}.token_file"
-        )
+    neither is set) of connector ``name``."""
     variable = config.token_env or DEFAULT_TOKEN_ENV
-    token = os.environ.get(variable, "").strip()
-    if not token:
-        raise ConfigError(
-            f"the environment variable {variable} holding the Notion token is not set",
-            key=f"connectors.{name}.token_env",
-            hint=f"export {variable}=<the integration's secret> (Notion → Settings → Connections)",
-        )
-    return token
+    return read_secret(
+        config.token_file,
+        variable,
+        table=f"connectors.{name}",
+        what="Notion token",
+        hint=f"export {variable}=<the integration's secret> (Notion → Settings → Connections)",
+        file_hint="create the file with the integration's secret, readable by opsync only",
+    )
 
 
 def base_url(config: NotionConnectorConfig) -> str:
