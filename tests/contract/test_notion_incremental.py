@@ -492,3 +492,30 @@ def test_a_create_after_a_whole_listing_asks_no_lookup_and_after_an_incremental_
     )
     assert acme.emulator.counts.of(*QUERY) == 1
     assert keys(acme, "decisions")["DEC-900"] == 1
+
+
+def test_rows_a_person_edited_long_ago_are_not_read_again_by_every_run(
+    acme: Acme, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watermark follows the Date of the query's answer, not only the newest stamp: rows
+    a person edited in a burst (an import) are read once, not by every later run."""
+    first_sync(acme)
+    releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
+    text = [{"type": "text", "text": {"content": "Reworded in a batch"}}]
+    batch = ["DEC-013", "DEC-014", "DEC-015", "DEC-016"]
+    for key in batch:
+        acme.person.pages.update(
+            row_id(acme, "decisions", key), properties={"Context": {"rich_text": text}}
+        )
+    answered = rows_answered(acme, monkeypatch)
+    acme.notion_time.at += timedelta(hours=1)
+    after = acme.wiki.read(releases)
+    assert answered[acme.wiki.catalog.source("decisions"), False] == len(batch)
+    assert {
+        d.key for d in after.snapshot.decisions if d.context == text[0]["text"]["content"]
+    } == set(batch)
+    answered.clear()
+    acme.notion_time.at += timedelta(hours=1)
+    again = acme.wiki.read(releases)
+    assert answered.total() == 0, answered
+    assert again.snapshot == after.snapshot

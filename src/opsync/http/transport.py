@@ -83,6 +83,7 @@ class Attempt:
     paced_seconds: float
     status: int | None = None
     error: str | None = None
+    date: str | None = None  # the answer's Date header: the service's clock when it answered
 
 
 class PolicyTransport(httpx.BaseTransport):
@@ -149,7 +150,8 @@ class PolicyTransport(httpx.BaseTransport):
             except Exception as exc:
                 self._report(replace(attempt, error=type(exc).__name__))
                 raise
-            self._report(replace(attempt, status=response.status_code))
+            date = response.headers.get("date")
+            self._report(replace(attempt, status=response.status_code, date=date))
             return response
 
         return self._policy.call(

@@ -129,15 +129,16 @@ class Catalog:
                 # Rows opsync edited last are in the mirror as its writes left them.
                 mine = {"property": name, "last_edited_by": {"does_not_contain": self.bot()}}
                 extra["filter"] = {"and": [extra["filter"], mine]}
+        self.api.mark()
         listing = self.api.paginate(
             self.api.sdk.data_sources.query, source, what=f"the {where} data source", **extra
         )
-        results = (self.whole(row) for row in listing)
-        rows = (
-            self.mirror.rows(source, results, whole=since is None)
-            if self.mirror is not None
-            else list(results)
-        )
+        results = [self.whole(row) for row in listing]
+        if self.mirror is not None:
+            answered = self.api.answered_since_mark()
+            rows = self.mirror.rows(source, results, whole=since is None, answered=answered)
+        else:
+            rows = results
         if since is None:
             self.listed.add(where)
         return rows

@@ -10,10 +10,13 @@ naming the request (method and path) and the record, never the token.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -108,6 +111,7 @@ class NotionApi:
         token = read_token(config, name)
         self._token = token
         self._last = ""
+        self._answered: datetime | None = None
         self.transport = PolicyTransport(
             transport or httpx.HTTPTransport(),
             bucket or TokenBucket(config.requests_per_second, _BURST),
@@ -130,6 +134,19 @@ class NotionApi:
 
     def _remember(self, attempt: Attempt) -> None:
         self._last = attempt.request
+        if self._answered is None and attempt.status is not None and attempt.date:
+            # An unusable Date is no clock: the next answer may have one
+            with contextlib.suppress(TypeError, ValueError):
+                self._answered = parsedate_to_datetime(attempt.date)
+
+    def mark(self) -> None:
+        """Start watching for the first answer's Date (see :meth:`answered_since_mark`)."""
+        self._answered = None
+
+    def answered_since_mark(self) -> datetime | None:
+        """Notion's clock (the Date header, to the second) at the first answer since
+        :meth:`mark`; None when no answer carried one."""
+        return self._answered
 
     def counts(self) -> dict[str, int]:
         counts = self.transport.counts

@@ -2,14 +2,17 @@
 changed (NOTES.md 9, 10).
 
 The engine needs the whole snapshot every run, so the rows read before are kept here, per
-data source, and a run queries only the rows edited on or after the newest
-``last_edited_time`` seen, less an overlap: Notion rounds those stamps down to the minute,
-so an edit later in the same minute keeps the stamp already seen, and the overlap makes
-sure it is read again. The watermark comes only from query answers (Notion's clock, never
-ours) and only moves forward; rows are merged by id, so reading one twice is harmless. A
-source with no rows yet takes the newest stamp of the sources read before it in the run:
-that stamp is no later than the empty answer, so any row added since has a stamp at or after
-it, and the next run queries only those instead of listing the source whole again.
+data source, and a run queries only the rows edited on or after a watermark, less an
+overlap: Notion rounds ``last_edited_time`` down to the minute, so an edit later in the same
+minute keeps a stamp already seen, and the overlap makes sure it is read again. The
+watermark comes only from query answers (Notion's clock, never ours) and only moves forward:
+the newest stamp of the rows answered, or, when later, the Date header of the query's first
+answer less a minute. The Date matters when people's last edits are old: without it, rows a
+person bulk-edited (an import) within the overlap of the newest edit would be read again by
+every run until someone edits another row. Rows are merged by id, so reading one twice is
+harmless. A source with no rows and no Date takes the newest watermark of the sources read
+before it in the run: no later than the empty answer, so any row added since is at or after
+it.
 
 A query of edited rows cannot see a row moved to the trash, so every ``full_pass`` (and
 whenever there is no mirror) every row is read again and rows no longer returned are
@@ -37,6 +40,9 @@ from opsync.connectors.base import RegionState
 
 FORMAT = 1
 OVERLAP = timedelta(minutes=2)
+# How far before the Date of a query's answer its watermark is put: a row edited while the
+# query ran, or stamped by a server whose clock is a little behind, is still re-read
+ANSWER_SLACK = timedelta(minutes=1)
 Row = Mapping[str, Any]
 
 
@@ -46,6 +52,10 @@ def _utc_now() -> datetime:
 
 def _when(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def _stamp(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def edited(row: Row) -> tuple[str, str]:
@@ -103,9 +113,11 @@ class _Source:
             self.rows.pop(str(row["id"]), None)
             if is_live(row):
                 self.rows[str(row["id"])] = row
-            stamp = str(row.get("last_edited_time") or "")
-            if stamp and (not self.watermark or _when(stamp) > _when(self.watermark)):
-                self.watermark = stamp
+            self.advance(str(row.get("last_edited_time") or ""))
+
+    def advance(self, stamp: str) -> None:
+        if stamp and (not self.watermark or _when(stamp) > _when(self.watermark)):
+            self.watermark = stamp
 
 
 class Mirror:
@@ -200,7 +212,7 @@ class Mirror:
         known = self.sources.get(source)
         if full or not self.enabled or known is None or not known.watermark:
             return None
-        return (_when(known.watermark) - OVERLAP).astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return _stamp(_when(known.watermark) - OVERLAP)
 
     def shows(self, source: str, name: str, kind: str) -> bool:
         """Whether the rows kept of ``source`` have a property ``name`` of type ``kind``."""
@@ -209,15 +221,20 @@ class Mirror:
         prop = ((row or {}).get("properties") or {}).get(name) or {}
         return bool(prop.get("type") == kind)
 
-    def rows(self, source: str, answer: Iterable[Row], *, whole: bool) -> list[Row]:
+    def rows(
+        self, source: str, answer: Iterable[Row], *, whole: bool, answered: datetime | None = None
+    ) -> list[Row]:
         """Every live row of ``source`` once ``answer`` (a whole listing when ``whole``, else
         the rows edited lately) is merged in. The listing is taken to its end first: rows and
-        watermark from part of one would hide the rows it did not reach."""
+        watermark from part of one would hide the rows it did not reach. ``answered``: Notion's
+        clock when the listing's first page was answered (its Date header), if known."""
         rows = list(answer)
         if whole or source not in self.sources:
             self.sources[source] = _Source()
         known = self.sources[source]
         known.merge(rows)
+        if answered is not None:
+            known.advance(_stamp(answered - ANSWER_SLACK))
         if not known.watermark:
             known.watermark = self._floor
         elif not self._floor or _when(known.watermark) > _when(self._floor):

@@ -17,6 +17,8 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -245,6 +247,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: tests and the CLI read counts, not access logs."""
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header, from the workspace's clock: the one its stamps come from."""
+        return format_datetime(self.server.app.world.now().astimezone(UTC), usegmt=True)
 
     def _serve(self) -> None:
         app = self.server.app
