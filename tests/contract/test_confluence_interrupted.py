@@ -12,11 +12,21 @@ from test_confluence_pages import _doc
 from test_confluence_records import OWNED, _connect, _create, _page, _read
 
 from opsync.connectors.base import PageWrite, RecordWrite, TrackerRead
-from opsync.connectors.confluence.config import ConfluenceConnectorConfig
+from opsync.connectors.confluence.config import (
+    ConfluenceCollection,
+    ConfluenceConnectorConfig,
+    row_names,
+)
 from opsync.connectors.confluence.connector import ConfluenceWiki
+from opsync.connectors.confluence.details import row, table
+from opsync.connectors.confluence.records import record_title
+from opsync.domain import Collection
+from opsync.engine.desired import Desired, DesiredRecord
+from opsync.engine.plan import Plan, make_plan
 from opsync.errors import ConnectorError, PermanentError
 from opsync.http import RetryPolicy
 from opsync.testing.emulators.confluence import ConfluenceEmulator
+from opsync.testing.emulators.confluence_model import PageRec
 
 BODY = r"/api/v2/pages/\d+$"  # a page's body, not its properties
 
@@ -143,3 +153,126 @@ def test_a_date_time_an_owned_row_holds_reads_back_as_a_date_time(
     wiki.write_record(RecordWrite(ref="releases/R-101", values=values, create=True))
     state = _read(wiki).records["releases/R-101"]
     assert state.owned["published_at"] == when and state.edited == frozenset()
+
+
+# A publication log's record: created once, never written again (DesiredRecord.create_only).
+WEEK = "2026-W47"
+LOG = f"weekly_updates/{WEEK}"
+LOG_VALUES = {"week": WEEK, "published_at": datetime(2026, 11, 19, 16, 30, tzinfo=UTC)}
+CURRENT_USER = "/wiki/rest/api/user/current"
+
+
+@pytest.fixture
+def logs(confluence_emulator: ConfluenceEmulator) -> dict[Collection, ConfluenceCollection]:
+    world = confluence_emulator.world
+    parent = world.add_page("OPS", "Weekly updates", world.root_page_id, "<p></p>")
+    return {Collection.WEEKLY_UPDATES: ConfluenceCollection(parent=parent.id)}
+
+
+def _plan(wiki: ConfluenceWiki) -> Plan:
+    desired = Desired(
+        records={
+            LOG: DesiredRecord(
+                collection=Collection.WEEKLY_UPDATES.value,
+                key=WEEK,
+                values=LOG_VALUES,
+                create=True,
+                create_only=True,
+                reason="publication log of a generated artifact",
+            )
+        }
+    )
+    return make_plan(desired, wiki.read(TrackerRead()), wiki)
+
+
+def _apply(wiki: ConfluenceWiki, plan: Plan) -> None:
+    for op in plan.operations:
+        assert isinstance(op.payload, RecordWrite)
+        wiki.write_record(op.payload)
+
+
+def _log_page(emulator: ConfluenceEmulator) -> PageRec:
+    return _page(emulator, record_title(Collection.WEEKLY_UPDATES, WEEK))
+
+
+def _create_unlabelled(
+    emulator: ConfluenceEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    logs: dict[Collection, ConfluenceCollection],
+) -> PageRec:
+    """A run that created the log's page and died on its label, as a killed run leaves it."""
+    wiki = _connect(emulator, monkeypatch, logs)
+    try:
+        plan = _plan(wiki)
+        assert [op.kind for op in plan.operations] == ["create_record"]
+        emulator.fail("POST", r"/label$", 400)
+        with pytest.raises(ConnectorError):
+            _apply(wiki, plan)
+    finally:
+        wiki.close()
+    page = _log_page(emulator)
+    assert page.labels == [] and page.props == {}
+    return page
+
+
+def test_a_log_record_page_created_without_label_and_property_is_finished(
+    confluence_emulator: ConfluenceEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    logs: dict[Collection, ConfluenceCollection],
+) -> None:
+    page = _create_unlabelled(confluence_emulator, monkeypatch, logs)
+    wiki = _connect(confluence_emulator, monkeypatch, logs)  # a new run: state lost
+    try:
+        plan = _plan(wiki)
+        assert plan.conflicts == ()
+        (op,) = plan.operations
+        assert op.kind == "update_record" and op.reason == "finishing opsync's interrupted create"
+        _apply(wiki, plan)
+    finally:
+        wiki.close()
+    assert page.labels == ["opsync"]
+    assert page.props["opsync"].value["key"] == WEEK
+    assert page.props["opsync"].value["collection"] == "weekly_updates"
+    assert len([p for p in confluence_emulator.world.pages.values() if WEEK in p.title]) == 1
+    confluence_emulator.reset_counts()
+    wiki = _connect(confluence_emulator, monkeypatch, logs)
+    try:
+        assert _plan(wiki) == Plan()
+    finally:
+        wiki.close()
+    # opsync's own account is asked only when a page looks like its unfinished create
+    assert confluence_emulator.counts.of("GET", CURRENT_USER) == 0
+
+
+def test_an_unfinished_create_a_person_saved_since_is_left_as_theirs(
+    confluence_emulator: ConfluenceEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    logs: dict[Collection, ConfluenceCollection],
+) -> None:
+    page = _create_unlabelled(confluence_emulator, monkeypatch, logs)
+    confluence_emulator.edit(page.id, page.body + "<p>Maya: sent to the exec list.</p>")
+    wiki = _connect(confluence_emulator, monkeypatch, logs)
+    try:
+        assert _plan(wiki) == Plan()  # their page now: never rewritten by opsync
+    finally:
+        wiki.close()
+    assert page.labels == [] and page.props == {}
+
+
+def test_a_log_page_a_person_made_by_hand_with_a_key_row_is_not_unfinished(
+    confluence_emulator: ConfluenceEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    logs: dict[Collection, ConfluenceCollection],
+) -> None:
+    names = row_names(ConfluenceConnectorConfig(space="OPS"), Collection.WEEKLY_UPDATES)
+    body = table([row(names["key"], WEEK, {}), row(names["week"], WEEK, {})])
+    title = record_title(Collection.WEEKLY_UPDATES, WEEK)  # even with opsync's own title
+    parent = logs[Collection.WEEKLY_UPDATES].parent
+    page = confluence_emulator.world.add_page("OPS", title, parent, body, "person")
+    wiki = _connect(confluence_emulator, monkeypatch, logs)
+    try:
+        assert wiki.read(TrackerRead()).records[LOG].unfinished is False
+        assert _plan(wiki) == Plan()
+    finally:
+        wiki.close()
+    assert page.labels == [] and page.props == {} and page.version == 1

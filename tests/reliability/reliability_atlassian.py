@@ -47,11 +47,6 @@ from opsync.testing.emulators.confluence import ConfluenceEmulator
 from opsync.testing.emulators.jira import JiraEmulator
 
 CONFIG = "opsync.atlassian.toml"
-# Publication logs (a weekly update, a roadmap view) are created once and never written
-# again, and found by their key row: a run killed between the create and its label or
-# content property leaves the same page without them, which changes nothing opsync does
-# (docs/reliability.md), so their property and label are not compared.
-_LOGS = tuple(record_title(c, "") for c in (Collection.WEEKLY_UPDATES, Collection.ROADMAP_VIEWS))
 # Confluence numbers macros as it saves them; the number says nothing about the content.
 _MACRO_ID = re.compile(r' ac:macro-id="[^"]*"')
 
@@ -217,14 +212,15 @@ class AtlassianTarget:
             for page in live.values():
                 parent = live[page.parent].title if page.parent in live else str(page.parent)
                 # The version a write made and the hashes it replaced are bookkeeping: a
-                # rerun after a kill may hold other ones for the same content.
+                # rerun after a kill may hold other ones for the same content. Every
+                # page's property and labels are compared, publication logs' too (a create
+                # killed before them is finished by the next run).
                 props = {
                     k: {f: v for f, v in p.value.items() if f not in ("version", "previous")}
                     for k, p in sorted(page.props.items())
-                    if not page.title.startswith(_LOGS)
                 }
                 body = _MACRO_ID.sub("", page.body)
-                labels = () if page.title.startswith(_LOGS) else tuple(sorted(page.labels))
+                labels = tuple(sorted(page.labels))
                 pages.append((parent, page.title, body, repr(props), labels))
         out["pages"] = sorted(pages)
         # Two live pages under one parent with one title or one opsync key: a duplicate.

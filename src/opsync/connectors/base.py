@@ -42,6 +42,10 @@ class RecordState:
     path: str
     owned: Mapping[str, Any]
     edited: frozenset[str] = frozenset()  # owned fields a person changed since opsync wrote them
+    # opsync's own create that a killed run left without what its follow-up requests add
+    # (Confluence's label and property): written once more, even create-only or unchanged,
+    # or the record would never get them
+    unfinished: bool = False
 
 
 @dataclass(frozen=True)

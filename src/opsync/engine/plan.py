@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,9 @@ def _records(
                     )
                 )
             continue
+        if state.unfinished:
+            ops.append(_finish(record, want.collection, dict(want.values), state.owned))
+            continue
         if want.create_only:
             continue
         values = dict(want.values)
@@ -129,6 +133,22 @@ def _records(
             )
         )
     return ops, conflicts
+
+
+def _finish(
+    record: str, collection: str, values: dict[str, Any], owned: Mapping[str, Any]
+) -> Operation:
+    """The write that completes opsync's own create a killed run cut short: never a
+    conflict (the rows are opsync's), and planned even when they already match."""
+    return Operation(
+        kind="update_record",
+        key=f"update_record:{record}:finish:{_digest(values)}",
+        collection=collection,
+        target=record,
+        reason="finishing opsync's interrupted create",
+        payload=RecordWrite(ref=record, values=values),
+        changes=tuple((k, owned.get(k), v) for k, v in values.items() if owned.get(k) != v),
+    )
 
 
 def _pages(

@@ -12,6 +12,9 @@ killed between the two leaves cells matching either, which the next run takes as
 own and finishes (the other order would make opsync's own write look like an edit). Rows
 opsync does not own are read for the domain and never written. Pages people made by hand
 under the parent are records too, keyed by their "opsync key" row or else their title.
+A page with opsync's title and key row, no property, and no save but opsync's is opsync's
+own create cut short before its label and property: it reads as ``unfinished``, and the
+engine writes it once more (which adds them) even when the record is create-only.
 """
 
 from __future__ import annotations
@@ -173,9 +176,27 @@ class RecordStore:
         fields |= {f: v for f, v in owned.items() if f not in edited}
         fields.pop("key", None)
         result.records[record] = RecordState(
-            ref=record, path=page.url, owned=owned, edited=frozenset(edited)
+            ref=record,
+            path=page.url,
+            owned=owned,
+            edited=frozenset(edited),
+            unfinished=self._unfinished(collection, key, page, found),
         )
         return key, fields
+
+    def _unfinished(self, collection: Collection, key: str, page: Page, found: Table) -> bool:
+        """opsync's own create that a killed run left without its label and property: the
+        title and key row opsync's create writes, and no save since but opsync's. A page
+        a person made or saved has another saver and stays theirs; opsync's account is
+        asked only when a page passes the other tests."""
+        names = row_names(self.config, collection)
+        return (
+            page.prop is None
+            and page.title == record_title(collection, key)
+            and header_key(names["key"]) in found.rows
+            and page.editor is not None
+            and page.editor == self.site.account()
+        )
 
     def _owned(
         self, collection: Collection, page: Page, found: Table, names: Mapping[str, str]

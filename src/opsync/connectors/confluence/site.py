@@ -48,6 +48,15 @@ class Page:
         value = self.prop.value.get("key") if self.prop else None
         return value if isinstance(value, str) and value else None
 
+    @property
+    def editor(self) -> str | None:
+        """The account that saved the current version: v1's ``version.by`` (Cloud's
+        ``accountId``, Data Center's ``userKey``) or v2's ``version.authorId``."""
+        version = self.raw.get("version") or {}
+        by = version.get("by") or {}
+        found = by.get("accountId") or by.get("userKey") or version.get("authorId")
+        return str(found) if found else None
+
 
 class Site:
     """One Confluence space, through :class:`ConfluenceApi`."""
@@ -56,6 +65,7 @@ class Site:
         self.api = api
         self.space_key = space_key
         self._space_id: str | None = None
+        self._account: str | None = None
 
     @property
     def cloud(self) -> bool:
@@ -78,6 +88,14 @@ class Site:
                 found = self.api.call("GET", f"/rest/api/space/{self.space_key}")
                 self._space_id = str(found.get("key") or self.space_key)
         return self._space_id
+
+    def account(self) -> str:
+        """opsync's own account, in the terms of :attr:`Page.editor`; asked once, and only
+        when a page's last saver matters (a no-op run does not pay for it)."""
+        if self._account is None:
+            raw = self.api.call("GET", "/rest/api/user/current")
+            self._account = str(raw.get("accountId") or raw.get("userKey") or "")
+        return self._account
 
     # Reading ------------------------------------------------------------------------
 

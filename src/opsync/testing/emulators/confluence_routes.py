@@ -246,14 +246,25 @@ def v2_update_property(call: Call) -> Json:
 # v1 -----------------------------------------------------------------------------------
 
 
+def _v1_user(call: Call, user: str) -> Json:
+    """A v1 user as the recordings show it: Cloud names accounts by ``accountId``, Data
+    Center by ``userKey`` and ``username``."""
+    if call.root:
+        return {"type": "known", "accountId": user, "accountType": "atlassian", "displayName": user}
+    return {"type": "known", "username": user, "userKey": user, "displayName": user}
+
+
 def _v1_page(call: Call, page: PageRec, expand: str) -> Json:
+    version: Json = {"number": page.version}
+    if page.author:
+        version["by"] = _v1_user(call, page.author)  # who saved this version
     out: Json = {
         "id": page.id,
         "type": "page",
         "status": page.status,
         "title": page.title,
         "space": {"key": page.space},
-        "version": {"number": page.version},
+        "version": version,
         "_links": {"webui": f"/spaces/{page.space}/pages/{page.id}", "base": call.root},
     }
     if "body.storage" in expand:
@@ -361,6 +372,10 @@ def v1_put_property(call: Call) -> Json:
     return _prop(prop)
 
 
+def v1_current_user(call: Call) -> Json:
+    return _v1_user(call, call.user)
+
+
 def v1_label(call: Call) -> Json:
     page = _page_or_404(call, False)
     items = call.body if isinstance(call.body, list) else [call.body]
@@ -396,6 +411,7 @@ def routes() -> list[tuple[str, str, Handler, bool]]:
         ("GET", f"{v1}/content/{{id}}/child/page", v1_children, False),
         ("PUT", f"{v1}/content/{{id}}/property/{{key}}", v1_put_property, False),
         ("POST", f"{v1}/content/{{id}}/label", v1_label, False),
+        ("GET", f"{v1}/user/current", v1_current_user, False),
     ]
 
 
