@@ -169,7 +169,11 @@ def logs(confluence_emulator: ConfluenceEmulator) -> dict[Collection, Confluence
     return {Collection.WEEKLY_UPDATES: ConfluenceCollection(parent=parent.id)}
 
 
-def _plan(wiki: ConfluenceWiki) -> Plan:
+def _plan(wiki: ConfluenceWiki, *, log: bool = True) -> Plan:
+    """The plan of a run whose rules ask for the log (``log``), or not: once the read
+    holds a week's log, the rules no longer seed it."""
+    if not log:
+        return make_plan(Desired(), wiki.read(TrackerRead()), wiki)
     desired = Desired(
         records={
             LOG: DesiredRecord(
@@ -215,15 +219,17 @@ def _create_unlabelled(
     return page
 
 
+@pytest.mark.parametrize("log", [True, False], ids=["rules-ask-for-it", "rules-do-not"])
 def test_a_log_record_page_created_without_label_and_property_is_finished(
     confluence_emulator: ConfluenceEmulator,
     monkeypatch: pytest.MonkeyPatch,
     logs: dict[Collection, ConfluenceCollection],
+    log: bool,
 ) -> None:
     page = _create_unlabelled(confluence_emulator, monkeypatch, logs)
     wiki = _connect(confluence_emulator, monkeypatch, logs)  # a new run: state lost
     try:
-        plan = _plan(wiki)
+        plan = _plan(wiki, log=log)
         assert plan.conflicts == ()
         (op,) = plan.operations
         assert op.kind == "update_record" and op.reason == "finishing opsync's interrupted create"
@@ -233,6 +239,11 @@ def test_a_log_record_page_created_without_label_and_property_is_finished(
     assert page.labels == ["opsync"]
     assert page.props["opsync"].value["key"] == WEEK
     assert page.props["opsync"].value["collection"] == "weekly_updates"
+    # the values a clean create records, whether they came from the rules or the rows
+    assert page.props["opsync"].value["values"] == {
+        "week": WEEK,
+        "published_at": {"$datetime": LOG_VALUES["published_at"].isoformat()},
+    }
     assert len([p for p in confluence_emulator.world.pages.values() if WEEK in p.title]) == 1
     confluence_emulator.reset_counts()
     wiki = _connect(confluence_emulator, monkeypatch, logs)

@@ -188,4 +188,14 @@ def _where(a: Any, b: Any, path: str = "") -> str:
     if isinstance(a, dict) and isinstance(b, dict):
         keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
         return "; ".join(_where(a.get(k), b.get(k), f"{path}/{k}") for k in keys)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple) and len(a) == len(b):
+        return "; ".join(
+            _where(x, y, f"{path}[{i}]")
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+            if x != y
+        )
+    if isinstance(a, str) and isinstance(b, str):
+        at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+        near = slice(max(0, at - 60), at + 200)
+        return f"{path} at {at}: …{a[near]!r} != …{b[near]!r}"
     return f"{path}: {repr(a)[:300]} != {repr(b)[:300]}"

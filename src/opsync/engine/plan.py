@@ -132,6 +132,13 @@ def _records(
                 changes=changes,
             )
         )
+    # A publication log the rules no longer ask for (the read holds it) is finished with
+    # what its rows already say: the values opsync wrote before the kill.
+    ops.extend(
+        _finish(record, record.partition("/")[0], dict(state.owned), state.owned)
+        for record, state in sorted(actual.records.items())
+        if state.unfinished and record not in desired.records
+    )
     return ops, conflicts
 
 

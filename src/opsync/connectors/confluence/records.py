@@ -19,10 +19,8 @@ engine writes it once more (which adds them) even when the record is create-only
 
 from __future__ import annotations
 
-import types
 from collections.abc import Mapping
-from datetime import date, datetime
-from typing import Any, Union, get_args, get_origin
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -46,54 +44,13 @@ from opsync.connectors.confluence.details import (
 )
 from opsync.connectors.confluence.site import Page, Site
 from opsync.connectors.confluence.storage import StorageError, escape
+from opsync.connectors.confluence.values import decode, encode, list_fields, typed
 from opsync.connectors.records import RECORD_MODELS, RELEASE_WIKI_FIELDS, to_record
-from opsync.domain import Collection, Finding, Level, Release, ref
+from opsync.domain import Collection, Finding, Level, ref
 from opsync.errors import ConflictError, PermanentError
 
 READ_ORDER: tuple[Collection, ...] = (Collection.RELEASES, *RECORD_MODELS)
 _ATTEMPTS = 3  # a write re-planned after this many 409s in a row is left to the next run
-
-
-def _is_list(annotation: Any) -> bool:
-    if get_origin(annotation) in (Union, types.UnionType):
-        return any(_is_list(a) for a in get_args(annotation))
-    return get_origin(annotation) in (list, tuple)
-
-
-def list_fields(collection: Collection) -> frozenset[str]:
-    """Fields whose value is a list, read from a cell's items (or its lines)."""
-    if collection is Collection.RELEASES:
-        nested = {
-            flat
-            for flat, (group, name) in RELEASE_WIKI_FIELDS.items()
-            if _is_list(Release.model_fields[group].annotation.model_fields[name].annotation)  # type: ignore[union-attr]
-        }
-        return frozenset(nested)
-    model = RECORD_MODELS.get(collection)
-    fields = model.model_fields if model is not None else {}
-    return frozenset(f for f, info in fields.items() if _is_list(info.annotation))
-
-
-def encode(value: Any) -> Any:
-    """A plain value as JSON can hold it; dates tagged so they read back as dates (the
-    engine compares owned values by type as well as value); a datetime keeps its time."""
-    if isinstance(value, datetime):
-        return {"$datetime": value.isoformat()}
-    if isinstance(value, date):
-        return {"$date": value.isoformat()}
-    if isinstance(value, list | tuple):
-        return [encode(v) for v in value]
-    return value
-
-
-def decode(value: Any) -> Any:
-    if isinstance(value, dict) and set(value) == {"$date"}:
-        return date.fromisoformat(value["$date"])
-    if isinstance(value, dict) and set(value) == {"$datetime"}:
-        return datetime.fromisoformat(value["$datetime"])
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    return value
 
 
 def record_title(collection: Collection, key: str) -> str:
@@ -175,12 +132,15 @@ class RecordStore:
         owned, edited = self._owned(collection, page, found, names)
         fields |= {f: v for f, v in owned.items() if f not in edited}
         fields.pop("key", None)
+        unfinished = self._unfinished(collection, key, page, found)
+        if unfinished:  # every row is what opsync's create wrote: the finish writes them again
+            owned = typed(collection, fields)
         result.records[record] = RecordState(
             ref=record,
             path=page.url,
             owned=owned,
             edited=frozenset(edited),
-            unfinished=self._unfinished(collection, key, page, found),
+            unfinished=unfinished,
         )
         return key, fields
 
