@@ -21,7 +21,7 @@ from opsync.connectors.confluence.connector import ConfluenceWiki
 from opsync.connectors.confluence.details import row, table
 from opsync.connectors.confluence.records import record_title
 from opsync.domain import Collection
-from opsync.engine.desired import Desired, DesiredRecord
+from opsync.engine.desired import Desired, DesiredRecord, plain
 from opsync.engine.plan import Plan, make_plan
 from opsync.errors import ConnectorError, PermanentError
 from opsync.http import RetryPolicy
@@ -158,7 +158,8 @@ def test_a_date_time_an_owned_row_holds_reads_back_as_a_date_time(
 # A publication log's record: created once, never written again (DesiredRecord.create_only).
 WEEK = "2026-W47"
 LOG = f"weekly_updates/{WEEK}"
-LOG_VALUES = {"week": WEEK, "published_at": datetime(2026, 11, 19, 16, 30, tzinfo=UTC)}
+# As the engine hands values to a connector (opsync.engine.desired.plain: ISO text)
+LOG_VALUES = {"week": WEEK, "published_at": plain(datetime(2026, 11, 19, 16, 30, tzinfo=UTC))}
 CURRENT_USER = "/wiki/rest/api/user/current"
 
 
@@ -240,10 +241,7 @@ def test_a_log_record_page_created_without_label_and_property_is_finished(
     assert page.props["opsync"].value["key"] == WEEK
     assert page.props["opsync"].value["collection"] == "weekly_updates"
     # the values a clean create records, whether they came from the rules or the rows
-    assert page.props["opsync"].value["values"] == {
-        "week": WEEK,
-        "published_at": {"$datetime": LOG_VALUES["published_at"].isoformat()},
-    }
+    assert page.props["opsync"].value["values"] == LOG_VALUES
     assert len([p for p in confluence_emulator.world.pages.values() if WEEK in p.title]) == 1
     confluence_emulator.reset_counts()
     wiki = _connect(confluence_emulator, monkeypatch, logs)
@@ -270,16 +268,26 @@ def test_an_unfinished_create_a_person_saved_since_is_left_as_theirs(
     assert page.labels == [] and page.props == {}
 
 
+@pytest.mark.parametrize(
+    ("account", "note"),
+    [("person", False), ("bot", True)],
+    ids=["another-account", "opsyncs-account-with-a-row-of-their-own"],
+)
 def test_a_log_page_a_person_made_by_hand_with_a_key_row_is_not_unfinished(
     confluence_emulator: ConfluenceEmulator,
     monkeypatch: pytest.MonkeyPatch,
     logs: dict[Collection, ConfluenceCollection],
+    account: str,
+    note: bool,
 ) -> None:
+    """Also when opsync's token is the person's own (Cloud API tokens are personal): a
+    table opsync would not have rendered is not opsync's create."""
     names = row_names(ConfluenceConnectorConfig(space="OPS"), Collection.WEEKLY_UPDATES)
-    body = table([row(names["key"], WEEK, {}), row(names["week"], WEEK, {})])
+    rows = [row(names["key"], WEEK, {}), row(names["week"], WEEK, {})]
+    body = table([*rows, row("Notes", "sent to the exec list", {})] if note else rows)
     title = record_title(Collection.WEEKLY_UPDATES, WEEK)  # even with opsync's own title
     parent = logs[Collection.WEEKLY_UPDATES].parent
-    page = confluence_emulator.world.add_page("OPS", title, parent, body, "person")
+    page = confluence_emulator.world.add_page("OPS", title, parent, body, account)
     wiki = _connect(confluence_emulator, monkeypatch, logs)
     try:
         assert wiki.read(TrackerRead()).records[LOG].unfinished is False

@@ -44,7 +44,7 @@ from opsync.connectors.confluence.details import (
 )
 from opsync.connectors.confluence.site import Page, Site
 from opsync.connectors.confluence.storage import StorageError, escape
-from opsync.connectors.confluence.values import decode, encode, list_fields, typed
+from opsync.connectors.confluence.values import decode, encode, list_fields
 from opsync.connectors.records import RECORD_MODELS, RELEASE_WIKI_FIELDS, to_record
 from opsync.domain import Collection, Finding, Level, ref
 from opsync.errors import ConflictError, PermanentError
@@ -132,9 +132,9 @@ class RecordStore:
         owned, edited = self._owned(collection, page, found, names)
         fields |= {f: v for f, v in owned.items() if f not in edited}
         fields.pop("key", None)
-        unfinished = self._unfinished(collection, key, page, found)
+        unfinished = self._unfinished(collection, key, page, found, fields)
         if unfinished:  # every row is what opsync's create wrote: the finish writes them again
-            owned = typed(collection, fields)
+            owned = dict(fields)
         result.records[record] = RecordState(
             ref=record,
             path=page.url,
@@ -144,19 +144,33 @@ class RecordStore:
         )
         return key, fields
 
-    def _unfinished(self, collection: Collection, key: str, page: Page, found: Table) -> bool:
-        """opsync's own create that a killed run left without its label and property: the
-        title and key row opsync's create writes, and no save since but opsync's. A page
-        a person made or saved has another saver and stays theirs; opsync's account is
-        asked only when a page passes the other tests."""
+    def _unfinished(
+        self,
+        collection: Collection,
+        key: str,
+        page: Page,
+        found: Table,
+        values: Mapping[str, Any],
+    ) -> bool:
+        """opsync's own create that a killed run left without its label and property: its
+        title, and a table of the key row and rows exactly as opsync renders ``values``
+        (the page's own), no property, and no save since but by opsync's account.
+        A page a person made in the editor or saved since does not match, and stays theirs;
+        opsync's account is asked only when a page passes the other tests."""
         names = row_names(self.config, collection)
-        return (
-            page.prop is None
-            and page.title == record_title(collection, key)
-            and header_key(names["key"]) in found.rows
-            and page.editor is not None
-            and page.editor == self.site.account()
-        )
+        if page.prop is not None or page.title != record_title(collection, key):
+            return False
+        if header_key(names["key"]) not in found.rows or len(found.rows) != len(values) + 1:
+            return False
+        try:
+            rendered = all(
+                (at := found.rows.get(header_key(names.get(f, f)))) is not None
+                and at.fingerprint == fingerprint(v, option_names(self.config, collection, f))
+                for f, v in values.items()
+            )
+        except (TypeError, ValueError, StorageError):
+            return False  # a value opsync would not write this way
+        return rendered and page.editor is not None and page.editor == self.site.account()
 
     def _owned(
         self, collection: Collection, page: Page, found: Table, names: Mapping[str, str]

@@ -3,13 +3,9 @@ tagged so they read back as dates) and in cells (text, read back into the domain
 
 from __future__ import annotations
 
-import contextlib
 import types
-from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Union, get_args, get_origin
-
-from pydantic import TypeAdapter, ValidationError
 
 from opsync.connectors.records import RECORD_MODELS, RELEASE_WIKI_FIELDS
 from opsync.domain import Collection, Release
@@ -57,18 +53,4 @@ def decode(value: Any) -> Any:
     return value
 
 
-def typed(collection: Collection, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Cell values as the domain types them (a date-time cell reads as text), so a write of
-    them records what a write of the rules' values records; a value that does not fit stays
-    as read."""
-    model = RECORD_MODELS.get(collection)
-    out = dict(fields)
-    for name, value in fields.items():
-        info = model.model_fields.get(name) if model is not None else None
-        if info is not None and info.annotation is not None:
-            with contextlib.suppress(ValidationError):
-                out[name] = TypeAdapter(info.annotation).validate_python(value)
-    return out
-
-
-__all__ = ["decode", "encode", "list_fields", "typed"]
+__all__ = ["decode", "encode", "list_fields"]
