@@ -12,24 +12,26 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import math
 import re
-import socket
-import struct
 import sys
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from opsync.testing.emulators.confluence_model import ApiError, World, v1_error, v2_error
 from opsync.testing.emulators.confluence_openapi import validate
 from opsync.testing.emulators.confluence_routes import Call, Handler, routes
+from opsync.testing.emulators.emulator_controls import TokenBucket
+from opsync.testing.emulators.emulator_server import (
+    LoopbackEmulator,
+    LoopbackHandler,
+    LoopbackServer,
+    template_pattern,
+)
 
 DEFAULT_EMAIL = "opsync@example.com"
 DEFAULT_TOKEN = "confluence_opsync_emulator"
@@ -62,44 +64,15 @@ class Counts:
         return self.by_endpoint.get((method, template), 0)
 
 
-class BurstLimit:
-    """Confluence Cloud's burst limit for API-token traffic (NOTES.md §5): a token bucket
-    of ``rate`` requests a second, ``burst`` at most; over it, 429 with ``Retry-After`` in
-    whole seconds until a token is back (at least 1). ``rate=None`` admits everything."""
-
-    def __init__(
-        self, rate: float | None, burst: int, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.rate, self.burst, self._clock = rate, max(1, burst), clock
-        self._tokens, self._at = float(self.burst), clock()
-        self._lock = threading.Lock()
-
-    def retry_after(self) -> int | None:
-        """None when the request is admitted, else the seconds to wait."""
-        with self._lock:
-            if self.rate is None:
-                return None
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
-            self._at = now
-            if self._tokens >= 1:
-                self._tokens -= 1
-                return None
-            return max(1, math.ceil((1 - self._tokens) / self.rate))
-
-
 class App:
-    def __init__(self, world: World, users: dict[str, str], limit: BurstLimit) -> None:
+    def __init__(self, world: World, users: dict[str, str], limit: TokenBucket) -> None:
         self.world = world
         self.users = users
         self.limit = limit
         self.lock = threading.Lock()
         self.faults: deque[Fault] = deque()
         self.counter: Counter[tuple[str, str]] = Counter()
-        self.table = [
-            (m, t, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", t) + "$"), h, v2)
-            for m, t, h, v2 in routes()
-        ]
+        self.table = [(m, t, template_pattern(t), h, v2) for m, t, h, v2 in routes()]
 
     def fault(self, method: str, path: str) -> Fault | None:
         with self.lock:
@@ -181,47 +154,15 @@ class App:
         raise ApiError(401, {"message": "Client must be authenticated", "statusCode": 401})
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Handler(LoopbackHandler):
+    server: LoopbackServer[App]
 
-    def __init__(self, address: tuple[str, int], app: App) -> None:
-        super().__init__(address, _Handler)
-        self.app = app
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away mid-request (a killed run, a dropped keep-alive) is
-        normal; anything else is printed."""
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: tests read counts, not access logs."""
-
-    def _serve(self) -> None:
+    def serve(self) -> None:
         app = self.server.app
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {k.lower(): v for k, v in self.headers.items()}
         fault = app.fault(self.command, urlsplit(self.path).path)
-        wait = app.limit.retry_after() if fault is None else None
+        wait = app.limit.take() if fault is None else None
         if wait is not None:
             app.count(self.command, "(429)")
             fault = Fault(self.command, self.path, 429, (("Retry-After", str(wait)),))
@@ -229,22 +170,14 @@ class _Handler(BaseHTTPRequestHandler):
             app.count(self.command, "(fault)")
         if fault is not None:
             if fault.drop:
-                self.close_connection = True
-                linger = struct.pack("ii", 1, 0)
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
-                self.connection.close()
+                self.drop_connection()
                 return
             status, body, extra = fault.status, _fault_body(fault.status), dict(fault.headers)
         else:
             status, body, extra = app.answer(self.command, self.path, headers, raw)
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        for key, value in extra.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(status, body, extra)
+
+    do_GET = do_POST = do_PUT = serve
 
 
 def _fault_body(status: int) -> Any:
@@ -253,8 +186,11 @@ def _fault_body(status: int) -> Any:
     return v2_error(status, "INTERNAL_SERVER_ERROR", "Internal Server Error").body
 
 
-class ConfluenceEmulator:
-    """A site with one space and a root page, served on a background thread."""
+class ConfluenceEmulator(LoopbackEmulator):
+    """A site with one space and a root page, served on a background thread.
+
+    Its `base_url` is the site root (Cloud paths are under ``/wiki``; DC paths are served too).
+    """
 
     def __init__(
         self,
@@ -271,17 +207,12 @@ class ConfluenceEmulator:
         self.email, self.token, self.space = email, token, space
         self.person_email, self.person_token = "person@example.com", PERSON_TOKEN
         self.world = World(space)
-        self.limit = BurstLimit(rate_limit, burst, clock)
+        # Confluence Cloud's burst limit for API-token traffic (NOTES.md §5).
+        self.limit = TokenBucket(rate_limit, burst, clock)
         users = {token: email, PERSON_TOKEN: self.person_email}
         self._app = App(self.world, users, self.limit)
-        self._server = Server((host, port), self._app)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def base_url(self) -> str:
-        """The site root (Cloud paths are under ``/wiki``; DC paths are served too)."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        server = LoopbackServer((host, port), _Handler, self._app)
+        super().__init__(server, "confluence-emulator")
 
     @property
     def root_page_id(self) -> str:
@@ -313,32 +244,6 @@ class ConfluenceEmulator:
         """Save ``body`` as a person would in the editor (a new version)."""
         self.world.edit(page_id, body)
 
-    def start(self) -> ConfluenceEmulator:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, name="confluence-emulator", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> ConfluenceEmulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.stop()
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve an emulator until interrupted, after printing how to point opsync at it."""
@@ -350,18 +255,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rate = args.rate if args.rate > 0 else None
     emulator = ConfluenceEmulator(host=args.host, port=args.port, space=args.space, rate_limit=rate)
-    with emulator:
-        print(f"Confluence emulator serving at {emulator.base_url}", flush=True)
-        print(f"OPSYNC_CONFLUENCE_BASE_URL={emulator.base_url}", flush=True)
-        print(f"CONFLUENCE_EMAIL={emulator.email}", flush=True)
-        print(f"CONFLUENCE_TOKEN={emulator.token}", flush=True)
-        print(f"space key: {emulator.space}", flush=True)
-        print(f"root page id: {emulator.root_page_id}", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("Confluence emulator stopped.", flush=True)
-    return 0
+    banner = [
+        f"Confluence emulator serving at {emulator.base_url}",
+        f"OPSYNC_CONFLUENCE_BASE_URL={emulator.base_url}",
+        f"CONFLUENCE_EMAIL={emulator.email}",
+        f"CONFLUENCE_TOKEN={emulator.token}",
+        f"space key: {emulator.space}",
+        f"root page id: {emulator.root_page_id}",
+    ]
+    return emulator.serve_until_interrupted(banner, "Confluence emulator stopped.")
 
 
 if __name__ == "__main__":

@@ -11,17 +11,16 @@ from __future__ import annotations
 import argparse
 import base64
 import sys
-import threading
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from importlib import resources
-from types import TracebackType
 from typing import Any
 
 import yaml
 
-from opsync.testing.emulators.jira_faults import Counts, Faults, RateLimiter
-from opsync.testing.emulators.jira_http import App, Server
+from opsync.testing.emulators.emulator_server import FaultingEmulator, LoopbackServer
+from opsync.testing.emulators.jira_faults import Faults, RateLimiter
+from opsync.testing.emulators.jira_http import App, RequestHandler
 from opsync.testing.emulators.jira_model import Clock, World
 
 DEFAULT_EMAIL = "opsync@example.com"
@@ -41,7 +40,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class JiraEmulator:
+class JiraEmulator(FaultingEmulator):
     """One emulated Jira site behind an HTTP server on a background thread.
 
     Args:
@@ -49,6 +48,8 @@ class JiraEmulator:
         timezone: the calling account's zone; JQL date strings without a zone are read in it.
         rate_limit: requests a second (None: unlimited).
     """
+
+    poll_interval = 0.05  # lets stop() return at once (the default waits up to 0.5 s)
 
     def __init__(
         self,
@@ -71,25 +72,12 @@ class JiraEmulator:
         basic = base64.b64encode(f"{email}:{token}".encode()).decode()
         accepted = {f"Basic {basic}"} if deployment == "cloud" else {f"Bearer {token}"}
         self._app = App(self.world, accepted, RateLimiter(rate_limit, burst))
-        self._server = Server((host, port), self._app)
+        super().__init__(LoopbackServer((host, port), RequestHandler, self._app), "jira-emulator")
         self._app.base_url = self.base_url
-        self._thread: threading.Thread | None = None
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     @property
     def faults(self) -> Faults:
         return self._app.faults
-
-    @property
-    def counts(self) -> Counts:
-        return self._app.counter.snapshot()
-
-    def reset_counts(self) -> None:
-        self._app.counter.reset()
 
     def set_rate_limit(
         self, rate: float | None, burst: int = DEFAULT_BURST, *, http_date: bool = False
@@ -105,36 +93,6 @@ class JiraEmulator:
         """Project ACME with the acme example's releases as epics, one fix version each."""
         text = (resources.files("opsync") / "examples/acme/tracker/releases.yaml").read_text()
         seed_releases(self.world, yaml.safe_load(text))
-
-    def start(self) -> JiraEmulator:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                # A short poll lets stop() return at once (the default waits up to 0.5 s).
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="jira-emulator",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> JiraEmulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def seed_releases(world: World, releases: list[dict[str, Any]]) -> None:
@@ -196,17 +154,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.seed_example == "acme":
         emulator.seed_acme()
-    with emulator:
-        print(f"Jira emulator ({args.deployment}) serving at {emulator.base_url}", flush=True)
-        print(f"OPSYNC_JIRA_BASE_URL={emulator.base_url}", flush=True)
-        if args.deployment == "cloud":
-            print(f"JIRA_EMAIL={emulator.email}", flush=True)
-        print(f"JIRA_API_TOKEN={emulator.token}", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("Jira emulator stopped.", flush=True)
-    return 0
+    banner = [
+        f"Jira emulator ({args.deployment}) serving at {emulator.base_url}",
+        f"OPSYNC_JIRA_BASE_URL={emulator.base_url}",
+    ]
+    if args.deployment == "cloud":
+        banner.append(f"JIRA_EMAIL={emulator.email}")
+    banner.append(f"JIRA_API_TOKEN={emulator.token}")
+    return emulator.serve_until_interrupted(banner, "Jira emulator stopped.")
 
 
 if __name__ == "__main__":

@@ -13,17 +13,18 @@ import base64
 import hashlib
 import json
 import re
-import socket
-import struct
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from opsync.testing.emulators.jira_faults import Faults, JiraError, RateLimiter, RequestCounter
+from opsync.testing.emulators.emulator_controls import Reply, RequestCounter
+from opsync.testing.emulators.emulator_server import (
+    FaultingHandler,
+    LoopbackServer,
+    match_route,
+    template_pattern,
+)
+from opsync.testing.emulators.jira_faults import Faults, JiraError, RateLimiter, is_read
 from opsync.testing.emulators.jira_jql import JqlError
 from opsync.testing.emulators.jira_model import Json, Project, World
 from opsync.testing.emulators.jira_openapi import validate
@@ -69,8 +70,7 @@ class Route:
     cloud_only: bool = False
 
     def pattern(self) -> re.Pattern[str]:
-        body = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template)
-        return re.compile(r"^/rest/api/(?P<version>2|3|latest)" + body + "$")
+        return template_pattern(self.template, prefix=r"/rest/api/(?P<version>2|3|latest)")
 
 
 def _server_info(app: App, call: Call) -> Json:
@@ -209,17 +209,7 @@ UNMATCHED = "(unmatched)"
 
 
 def match(method: str, path: str) -> tuple[Route | None, dict[str, str]]:
-    for route, pattern in _COMPILED:
-        found = pattern.match(path)
-        if found and route.method == method:
-            return route, found.groupdict()
-    return None, {}
-
-
-def template_of(method: str, path: str) -> str:
-    """The counted name of a request: its version, and the route with placeholders."""
-    route, params = match(method, path)
-    return f"/rest/api/{params['version']}{route.template}" if route else UNMATCHED
+    return match_route(_COMPILED, method, path)
 
 
 class App:
@@ -230,9 +220,14 @@ class App:
         self.credentials = credentials  # accepted Authorization header values
         self.limiter = limiter
         self.faults = Faults()
-        self.counter = RequestCounter()
+        self.counter = RequestCounter(is_read)
         self.page_cap: int | None = None
         self.base_url = ""
+
+    def template_of(self, method: str, path: str) -> str:
+        """The counted name of a request: its version, and the route with placeholders."""
+        route, params = match(method, path)
+        return f"/rest/api/{params['version']}{route.template}" if route else UNMATCHED
 
     def answer(
         self,
@@ -241,7 +236,7 @@ class App:
         query: dict[str, list[str]],
         headers: dict[str, str],
         raw: bytes,
-    ) -> tuple[int, Any, dict[str, str]]:
+    ) -> Reply:
         route, params = match(method, path)
         try:
             anonymous = route is not None and route.template == "/serverInfo"
@@ -275,67 +270,7 @@ def _json_body(raw: bytes) -> Json:
     return body
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
+class RequestHandler(FaultingHandler):
+    server: LoopbackServer[App]
 
-    def __init__(self, address: tuple[str, int], app: App) -> None:
-        super().__init__(address, RequestHandler)
-        self.app = app
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client closing its kept-alive connection is normal; anything else is printed."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-class RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: Server
-
-    def setup(self) -> None:
-        """Headers and body go out in two writes; without TCP_NODELAY each answer waits ~40 ms."""
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: tests and the CLI read counts, not access logs."""
-
-    def _serve(self) -> None:
-        app = self.server.app
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        split = urlsplit(self.path)
-        query = parse_qs(split.query, keep_blank_values=True)
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        template = template_of(self.command, split.path)
-        decision = app.faults.decide(self.command, split.path)
-        if decision.delay:
-            time.sleep(decision.delay)
-        if decision.reset:
-            app.counter.record(self.command, template, 0)
-            self.close_connection = True
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.connection.close()
-            return
-        if decision.error is not None:
-            status, body, extra = (
-                decision.error.status,
-                decision.error.body(),
-                decision.error.headers,
-            )
-        else:
-            status, body, extra = app.answer(self.command, split.path, query, headers, raw)
-        app.counter.record(self.command, template, status)
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        for key, value in extra.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
+    do_GET = do_POST = FaultingHandler.serve

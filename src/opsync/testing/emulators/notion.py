@@ -11,13 +11,12 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
-import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from types import TracebackType
 
-from opsync.testing.emulators.notion_faults import Counts, Faults, RateLimiter
-from opsync.testing.emulators.notion_http import API_VERSION, App, Server
+from opsync.testing.emulators.emulator_server import FaultingEmulator, LoopbackServer
+from opsync.testing.emulators.notion_faults import Faults, RateLimiter
+from opsync.testing.emulators.notion_http import API_VERSION, App, Handler
 from opsync.testing.emulators.notion_model import Clock, World
 
 DEFAULT_TOKEN = "ntn_opsync_emulator"
@@ -29,8 +28,10 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class NotionEmulator:
+class NotionEmulator(FaultingEmulator):
     """One emulated workspace behind an HTTP server on a background thread.
+
+    Its `base_url` is what notion-client takes as `base_url` (it appends `/v1/` itself).
 
     Pass `rate_limit=None` to serve without the 3 requests/second limit (the default
     limit is Notion's documented average). `clock` sets the time the workspace stamps
@@ -53,14 +54,7 @@ class NotionEmulator:
         self._world = World(clock, secrets.randbits(64) if seed is None else seed)
         tokens = {token: self._world.bot_id, self.person_token: self._world.person_id}
         self._app = App(self._world, tokens, RateLimiter(rate_limit, burst))
-        self._server = Server((host, port), self._app)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def base_url(self) -> str:
-        """What notion-client takes as `base_url` (it appends `/v1/` itself)."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        super().__init__(LoopbackServer((host, port), Handler, self._app), "notion-emulator")
 
     @property
     def root_page_id(self) -> str:
@@ -80,42 +74,9 @@ class NotionEmulator:
     def faults(self) -> Faults:
         return self._app.faults
 
-    @property
-    def counts(self) -> Counts:
-        return self._app.counter.snapshot()
-
-    def reset_counts(self) -> None:
-        self._app.counter.reset()
-
     def set_rate_limit(self, rate: float | None, burst: int = DEFAULT_BURST) -> None:
         """Requests per second on average (None: unlimited), with bursts up to `burst`."""
         self._app.limiter.configure(rate, burst)
-
-    def start(self) -> NotionEmulator:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, name="notion-emulator", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> NotionEmulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -136,16 +97,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         rate_limit=args.rate or None,
         burst=args.burst,
     )
-    with emulator:
-        print(f"Notion emulator (API {API_VERSION}) serving at {emulator.base_url}", flush=True)
-        print(f"OPSYNC_NOTION_BASE_URL={emulator.base_url}", flush=True)
-        print(f"NOTION_TOKEN={emulator.token}", flush=True)
-        print(f"root page id: {emulator.root_page_id}", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("Notion emulator stopped.", flush=True)
-    return 0
+    banner = [
+        f"Notion emulator (API {API_VERSION}) serving at {emulator.base_url}",
+        f"OPSYNC_NOTION_BASE_URL={emulator.base_url}",
+        f"NOTION_TOKEN={emulator.token}",
+        f"root page id: {emulator.root_page_id}",
+    ]
+    return emulator.serve_until_interrupted(banner, "Notion emulator stopped.")
 
 
 if __name__ == "__main__":

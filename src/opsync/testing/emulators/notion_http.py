@@ -11,23 +11,25 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import struct
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from opsync.testing.emulators import notion_databases as dbs
 from opsync.testing.emulators import notion_pages as pages
 from opsync.testing.emulators import notion_views as views
+from opsync.testing.emulators.emulator_controls import Reply, RequestCounter
+from opsync.testing.emulators.emulator_server import (
+    FaultingHandler,
+    LoopbackServer,
+    match_route,
+    template_pattern,
+)
 from opsync.testing.emulators.notion_errors import ApiError, invalid, parse_id
-from opsync.testing.emulators.notion_faults import Faults, RateLimiter, RequestCounter
+from opsync.testing.emulators.notion_faults import Faults, RateLimiter, is_read
 from opsync.testing.emulators.notion_model import World
 from opsync.testing.emulators.notion_openapi import validate
 
@@ -59,7 +61,7 @@ class Route:
 
     @property
     def pattern(self) -> re.Pattern[str]:
-        return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template) + "$")
+        return template_pattern(self.template)
 
 
 def _routes() -> list[Route]:
@@ -144,11 +146,7 @@ UNMATCHED = "(unmatched)"
 
 
 def match(method: str, path: str) -> tuple[Route | None, dict[str, str]]:
-    for route, pattern in ROUTES:
-        found = pattern.match(path)
-        if found and route.method == method:
-            return route, found.groupdict()
-    return None, {}
+    return match_route(ROUTES, method, path)
 
 
 class App:
@@ -159,7 +157,11 @@ class App:
         self.tokens = tokens
         self.limiter = limiter
         self.faults = Faults()
-        self.counter = RequestCounter()
+        self.counter = RequestCounter(is_read)
+
+    def template_of(self, method: str, path: str) -> str:
+        route = match(method, path)[0]
+        return route.template if route else UNMATCHED
 
     def answer(
         self,
@@ -168,7 +170,7 @@ class App:
         query: dict[str, list[str]],
         headers: dict[str, str],
         raw: bytes,
-    ) -> tuple[int, Json, dict[str, str]]:
+    ) -> Reply:
         """Status, body and extra headers for one request."""
         route, params = match(method, path)
         request_id = str(uuid.uuid4())
@@ -216,76 +218,12 @@ def _json_body(raw: bytes) -> Json:
     return body
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
+class Handler(FaultingHandler):
+    content_type = "application/json; charset=utf-8"
+    server: LoopbackServer[App]
 
-    def __init__(self, address: tuple[str, int], app: App) -> None:
-        super().__init__(address, Handler)
-        self.app = app
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: Server
-
-    def setup(self) -> None:
-        """Headers and body go out in two writes; without TCP_NODELAY each answer waits ~40 ms."""
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PATCH(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: tests and the CLI read counts, not access logs."""
+    do_GET = do_POST = do_PATCH = do_DELETE = FaultingHandler.serve
 
     def date_time_string(self, timestamp: float | None = None) -> str:
         """The Date header, from the workspace's clock: the one its stamps come from."""
         return format_datetime(self.server.app.world.now().astimezone(UTC), usegmt=True)
-
-    def _serve(self) -> None:
-        app = self.server.app
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        split = urlsplit(self.path)
-        query = parse_qs(split.query, keep_blank_values=True)
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        route = match(self.command, split.path)[0]
-        template = route.template if route else UNMATCHED
-        decision = app.faults.decide(self.command, split.path)
-        if decision.delay:
-            time.sleep(decision.delay)
-        if decision.reset:
-            if decision.apply_before_reset:
-                app.answer(self.command, split.path, query, headers, raw)
-            app.counter.record(self.command, template, 0)
-            self._reset()
-            return
-        if decision.error is not None:
-            error = decision.error
-            status, body, extra = error.status, error.body(str(uuid.uuid4())), error.headers
-        else:
-            status, body, extra = app.answer(self.command, split.path, query, headers, raw)
-        app.counter.record(self.command, template, status)
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for key, value in extra.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _reset(self) -> None:
-        """Drop the connection with a TCP reset and no response at all."""
-        self.close_connection = True
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.connection.close()
