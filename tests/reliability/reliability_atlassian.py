@@ -30,17 +30,15 @@ from reliability_targets import (
     _files,
     _when,
     human,
+    seed_wiki,
 )
 
 from opsync import api
 from opsync.config import load_config
-from opsync.connectors.base import RecordWrite
 from opsync.connectors.confluence.config import ConfluenceConnectorConfig, row_names
 from opsync.connectors.confluence.connector import ConfluenceWiki
 from opsync.connectors.confluence.records import record_title
 from opsync.connectors.confluence.storage import escape
-from opsync.connectors.local import frontmatter
-from opsync.connectors.records import RECORD_MODELS, RELEASE_WIKI_FIELDS
 from opsync.domain import Collection
 from opsync.http import TokenBucket
 from opsync.testing.emulators.confluence import ConfluenceEmulator
@@ -77,7 +75,7 @@ class AtlassianTarget:
             people, areas = loaded.snapshot_people()
             wiki = ConfluenceWiki(settings, people, areas, bucket=TokenBucket(1000.0, 100))
             try:
-                _seed(wiki, self.work)
+                seed_wiki(wiki, self.work)
             finally:
                 wiki.close()
             _as_made_by_people(confluence)
@@ -242,24 +240,3 @@ def _as_made_by_people(confluence: ConfluenceEmulator) -> None:
         for page in world.pages.values():
             page.props.pop("opsync", None)
             page.author = "person"
-
-
-def _seed(wiki: ConfluenceWiki, folder: Path) -> None:
-    """The example's wiki records written into Confluence as people left them (fields
-    opsync owns left for the sync to write)."""
-    from opsync.connectors.notion.reader import owned_fields
-
-    for collection in (Collection.RELEASES, *RECORD_MODELS):
-        for path in sorted((folder / "wiki" / collection.value).glob("*.md")):
-            data = frontmatter.split(path.read_text(encoding="utf-8")).data
-            key = str(data.pop("key", path.stem))
-            keep = RELEASE_WIKI_FIELDS if collection is Collection.RELEASES else data
-            owned = set(owned_fields(collection))
-            values = {
-                k: v
-                for k, v in data.items()
-                if k in keep and not k.startswith("opsync") and k not in owned
-            }
-            wiki.write_record(
-                RecordWrite(ref=f"{collection.value}/{key}", values=values, create=True)
-            )

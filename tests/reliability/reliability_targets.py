@@ -154,9 +154,9 @@ def _normal(value: Any) -> Any:
     return value
 
 
-def _seed(wiki: NotionWiki, folder: Path) -> None:
-    """The example's wiki records written into Notion as people left them (as
-    tests/contract/test_notion_e2e.py does)."""
+def seed_wiki(wiki: Any, folder: Path) -> None:
+    """The example's wiki records written into a wiki connector (anything with
+    ``write_record``) as people left them, fields opsync owns left for the sync to write."""
     for collection in (Collection.RELEASES, *RECORD_MODELS):
         for path in sorted((folder / "wiki" / collection.value).glob("*.md")):
             data = frontmatter.split(path.read_text(encoding="utf-8")).data
@@ -206,7 +206,7 @@ class NotionTarget:
             people, areas = loaded.snapshot_people()
             wiki = NotionWiki(settings, people, areas, bucket=TokenBucket(1000.0, 100))
             try:
-                _seed(wiki, self.work)
+                seed_wiki(wiki, self.work)
             finally:
                 wiki.close()
             api.sync(config, now=_when(BASE_NOW))
