@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,10 @@ from opsync.calendar import BusinessCalendar
 from opsync.connectors.base import ReadResult, TrackerRead
 from opsync.connectors.local.workspace import LocalWorkspace
 from opsync.domain import Person, ProductArea
+from opsync.engine.actual import Actual
 from opsync.engine.plan import Operation
 from opsync.engine.run import FEED_NAME, RunSpec, run
+from opsync.engine.snapshot import build_snapshot
 from opsync.settings import RoadmapSettings, Settings
 
 NOW = "2026-12-03T15:00:00-05:00"
@@ -83,36 +86,50 @@ class StageClock:
 class SnapshotWorkspace:
     """The local workspace with its reads answered from what was read before, in memory."""
 
-    def __init__(self, inner: LocalWorkspace, result: ReadResult) -> None:
+    def __init__(self, inner: LocalWorkspace, reads: Reads) -> None:
         self._inner = inner
-        self._result = result
-        self._sent = set(result.sent)
-        self._feed = result.files.get(FEED_NAME)
+        self._reads = reads
 
     def read_releases(self) -> TrackerRead:
-        return TrackerRead()  # the rows are in the snapshot already
+        return self._reads.rows
 
-    def read(self, tracker: TrackerRead | None = None) -> ReadResult:
-        return self._result
+    def read(self) -> ReadResult:
+        return self._reads.wiki
 
     def sent(self) -> set[str]:
-        return self._sent
+        return self._reads.sent
 
     def read_file(self, key: str) -> str | None:
-        return self._feed if key == FEED_NAME else self._inner.read_file(key)
+        return self._reads.feed if key == FEED_NAME else self._inner.read_file(key)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
 
-def read_all(workspace: LocalWorkspace) -> ReadResult:
+@dataclass
+class Reads:
     """Everything a run reads, as :func:`opsync.engine.run.run` reads it."""
-    actual = workspace.read(workspace.read_releases())
-    actual.sent = workspace.sent()
-    feed = workspace.read_file(FEED_NAME)
-    if feed is not None:
-        actual.files[FEED_NAME] = feed
-    return actual
+
+    rows: TrackerRead
+    wiki: ReadResult
+    sent: set[str]
+    feed: str | None
+
+    def actual(self) -> Actual:
+        actual = Actual.of(self.wiki)
+        actual.sent = self.sent
+        if self.feed is not None:
+            actual.files[FEED_NAME] = self.feed
+        return actual
+
+
+def read_all(workspace: LocalWorkspace) -> Reads:
+    return Reads(
+        workspace.read_releases(),
+        workspace.read(),
+        workspace.sent(),
+        workspace.read_file(FEED_NAME),
+    )
 
 
 def spec_for(root: Path, workspace: Any = None) -> RunSpec:
@@ -136,6 +153,8 @@ def spec_for(root: Path, workspace: Any = None) -> RunSpec:
         state_path=root / ".opsync" / "state.db",
         identity="bench",
         org_name="Bench Org",
+        people=people,
+        areas=areas,
     )
 
 
@@ -191,8 +210,7 @@ def _traced(root: Path, now: datetime) -> dict[str, Any]:
     spec = spec_for(root)
     workspace = spec.workspace
     assert isinstance(workspace, LocalWorkspace)
-    actual = read_all(workspace)
-    cached = spec_for(root, SnapshotWorkspace(workspace, actual))
+    cached = spec_for(root, SnapshotWorkspace(workspace, read_all(workspace)))
     tracemalloc.start()
     run(cached, now, write=False)
     peak = tracemalloc.get_traced_memory()[1]
@@ -216,9 +234,11 @@ def _breakdown(root: Path, now: datetime) -> dict[str, Any]:
     assert isinstance(workspace, LocalWorkspace)
     gc.disable()  # as run() does
     start = time.perf_counter()
-    actual = read_all(workspace)
+    reads = read_all(workspace)
+    snapshot, _ = build_snapshot(reads.rows, reads.wiki, spec.people, spec.areas)
+    actual = reads.actual()
     out: dict[str, Any] = {"read": round(time.perf_counter() - start, 3)}
-    ctx = RuleContext(actual.snapshot, now, spec.calendar, spec.settings)
+    ctx = RuleContext(snapshot, now, spec.calendar, spec.settings)
     output = RuleOutput()
     for rule in _rules():
         start = time.perf_counter()
@@ -229,7 +249,7 @@ def _breakdown(root: Path, now: datetime) -> dict[str, Any]:
     out["ics feed"] = round(time.perf_counter() - start, 3)
     start = time.perf_counter()
     files = {FEED_NAME: feed.decode("utf-8")}
-    desired = build(actual.snapshot.releases, output, files, set(actual.records))
+    desired = build(snapshot.releases, output, files, set(actual.records))
     out["desired"] = round(time.perf_counter() - start, 3)
     start = time.perf_counter()
     make_plan(desired, actual, spec.workspace)

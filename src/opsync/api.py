@@ -77,6 +77,8 @@ def _spec(config: Config) -> RunSpec:
         state_path=config.state_path,
         identity=_identity(config),
         org_name=config.org.name,
+        people=people,
+        areas=areas,
     )
 
 

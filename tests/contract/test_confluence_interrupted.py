@@ -11,7 +11,7 @@ import pytest
 from test_confluence_pages import _doc
 from test_confluence_records import OWNED, _connect, _create, _page, _read
 
-from opsync.connectors.base import PageWrite, RecordWrite, TrackerRead
+from opsync.connectors.base import Ownership, PageWrite, RecordWrite
 from opsync.connectors.confluence.config import (
     ConfluenceCollection,
     ConfluenceConnectorConfig,
@@ -21,6 +21,7 @@ from opsync.connectors.confluence.connector import ConfluenceWiki
 from opsync.connectors.confluence.details import row, table
 from opsync.connectors.confluence.records import record_title
 from opsync.domain import Collection
+from opsync.engine.actual import Actual
 from opsync.engine.desired import Desired, DesiredRecord, plain
 from opsync.engine.plan import Plan, make_plan
 from opsync.errors import ConnectorError, PermanentError
@@ -74,30 +75,30 @@ def test_a_record_update_whose_body_never_arrived_is_finished_not_a_conflict(
 def test_a_page_update_whose_body_never_arrived_is_finished_not_a_conflict(
     pages: ConfluenceWiki, confluence_emulator: ConfluenceEmulator
 ) -> None:
-    pages.read(TrackerRead())
+    pages.read()
     pages.write_page(PageWrite(key="weekly/2026-W49", document=_doc(1), create=True))
-    pages.read(TrackerRead())
+    pages.read()
     confluence_emulator.fail("PUT", BODY, 400)
     with pytest.raises(ConnectorError):
         pages.write_page(PageWrite(key="weekly/2026-W49", document=_doc(2)))
-    regions = pages.read(TrackerRead()).pages["weekly/2026-W49"].regions
-    assert not any(state.edited for state in regions.values())
+    regions = pages.read().pages["weekly/2026-W49"].regions
+    assert not any(s.ownership is Ownership.EDITED for s in regions.values())
     assert regions["summary"].content != pages.render_region(_doc(2), "summary")
 
 
 def test_a_page_created_without_its_property_is_adopted_not_duplicated(
     pages: ConfluenceWiki, confluence_emulator: ConfluenceEmulator
 ) -> None:
-    pages.read(TrackerRead())
+    pages.read()
     confluence_emulator.fail("POST", r"/properties$", 500)  # a create is never repeated
     with pytest.raises(ConnectorError):
         pages.write_page(PageWrite(key="weekly/2026-W49", document=_doc(1), create=True))
-    assert pages.read(TrackerRead()).pages == {}  # without its key, the page is not found
+    assert pages.read().pages == {}  # without its key, the page is not found
     pages.write_page(PageWrite(key="weekly/2026-W49", document=_doc(1), create=True))
     made = [p for p in confluence_emulator.world.pages.values() if p.title.startswith("Weekly")]
     assert len(made) == 1 and made[0].props["opsync"].value["key"] == "weekly/2026-W49"
     assert "opsync" in made[0].labels
-    assert pages.read(TrackerRead()).pages["weekly/2026-W49"].regions
+    assert pages.read().pages["weekly/2026-W49"].regions
 
 
 def test_a_hand_made_page_with_the_title_is_still_refused(
@@ -105,7 +106,7 @@ def test_a_hand_made_page_with_the_title_is_still_refused(
 ) -> None:
     world = confluence_emulator.world
     world.add_page("OPS", "Weekly Product Update", world.root_page_id, "<p>mine</p>", "person")
-    pages.read(TrackerRead())
+    pages.read()
     with pytest.raises(PermanentError, match="already exists"):
         pages.write_page(PageWrite(key="weekly/2026-W49", document=_doc(1), create=True))
 
@@ -174,7 +175,7 @@ def _plan(wiki: ConfluenceWiki, *, log: bool = True) -> Plan:
     """The plan of a run whose rules ask for the log (``log``), or not: once the read
     holds a week's log, the rules no longer seed it."""
     if not log:
-        return make_plan(Desired(), wiki.read(TrackerRead()), wiki)
+        return make_plan(Desired(), Actual.of(wiki.read()), wiki)
     desired = Desired(
         records={
             LOG: DesiredRecord(
@@ -187,7 +188,7 @@ def _plan(wiki: ConfluenceWiki, *, log: bool = True) -> Plan:
             )
         }
     )
-    return make_plan(desired, wiki.read(TrackerRead()), wiki)
+    return make_plan(desired, Actual.of(wiki.read()), wiki)
 
 
 def _apply(wiki: ConfluenceWiki, plan: Plan) -> None:
@@ -290,7 +291,7 @@ def test_a_log_page_a_person_made_by_hand_with_a_key_row_is_not_unfinished(
     page = confluence_emulator.world.add_page("OPS", title, parent, body, account)
     wiki = _connect(confluence_emulator, monkeypatch, logs)
     try:
-        assert wiki.read(TrackerRead()).records[LOG].unfinished is False
+        assert wiki.read().records[LOG].interrupted is False
         assert _plan(wiki) == Plan()
     finally:
         wiki.close()

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from opsync.connectors.base import PageWrite, ReadResult, TrackerRead
+from opsync.connectors.base import Ownership, PageWrite, ReadResult
 from opsync.connectors.confluence.config import ConfluenceConnectorConfig
 from opsync.connectors.confluence.connector import ConfluenceWiki
 from opsync.connectors.confluence.site import Site
@@ -43,7 +43,7 @@ def _doc(week: int) -> Document:
 
 
 def _read(wiki: ConfluenceWiki) -> ReadResult:
-    return wiki.read(TrackerRead())
+    return wiki.read()
 
 
 def _changed(wiki: ConfluenceWiki, doc: Document, result: ReadResult) -> tuple[str, ...]:
@@ -89,7 +89,10 @@ def test_a_person_paragraph_between_regions_survives_three_syncs(
         result = _read(wiki)
         changed = _changed(wiki, doc, result)
         assert changed == ("summary", "launches")
-        assert not any(s.edited for s in result.pages["weekly/2026-W49"].regions.values())
+        assert not any(
+            s.ownership is Ownership.EDITED
+            for s in result.pages["weekly/2026-W49"].regions.values()
+        )
         wiki.write_page(PageWrite(key="weekly/2026-W49", document=doc, regions=changed))
         stored = _body(confluence_emulator)
         assert PERSON in stored and f"Week {week}" in stored
@@ -105,7 +108,8 @@ def test_a_hand_edit_inside_a_region_is_reported_not_overwritten(
     page_id = _page_id(confluence_emulator)
     confluence_emulator.edit(page_id, _body(confluence_emulator).replace("Week 1", "Week one!"))
     regions = _read(wiki).pages["weekly/2026-W49"].regions
-    assert regions["summary"].edited and not regions["launches"].edited
+    assert regions["summary"].ownership is Ownership.EDITED
+    assert regions["launches"].ownership is Ownership.CLEAN
 
 
 def test_a_409_rereads_and_replans_instead_of_overwriting(

@@ -18,7 +18,7 @@ import pytest
 from notion_client import Client
 
 from opsync.connectors import notion as notion_package
-from opsync.connectors.base import PageWrite, RecordWrite, TrackerRead
+from opsync.connectors.base import Ownership, PageWrite, RecordWrite, TrackerRead
 from opsync.connectors.notion import client as client_module
 from opsync.connectors.notion.bootstrap import bootstrap
 from opsync.connectors.notion.client import NotionApi
@@ -28,6 +28,7 @@ from opsync.connectors.notion.properties import plain_text
 from opsync.connectors.notion.reader import PAGES
 from opsync.documents.model import Document, bullets, heading, para, region
 from opsync.domain import Collection
+from opsync.engine.snapshot import build_snapshot
 from opsync.errors import AuthError, ConfigError, PermanentError
 from opsync.http import TokenBucket
 from opsync.testing import pytest_plugin
@@ -166,7 +167,7 @@ def test_a_database_with_two_data_sources_must_name_one(env: NotionEmulator, sdk
     wiki = NotionWiki(config, bucket=fast())
     try:
         with pytest.raises(ConfigError) as caught:
-            wiki.read(TrackerRead())
+            wiki.read()
     finally:
         wiki.close()
     assert "releases" in caught.value.key and '"Archive"' in caught.value.message
@@ -179,7 +180,7 @@ def test_a_database_with_two_data_sources_must_name_one(env: NotionEmulator, sdk
     )
     wiki = NotionWiki(named, bucket=fast())
     try:
-        assert wiki.read(TrackerRead()).records == {}
+        assert wiki.read().records == {}
         assert (
             wiki.catalog.source("releases") == sdk.databases.retrieve(db)["data_sources"][0]["id"]
         )
@@ -204,12 +205,12 @@ def test_reads_every_page_past_100_and_a_listing_past_the_cap_fails_loudly(
     wiki = NotionWiki(config, bucket=fast())
     env.reset_counts()
     try:
-        records = wiki.read(TrackerRead()).records
+        records = wiki.read().records
         assert len(records) == 230 and "releases/GONE" not in records
         assert env.counts.of("POST", "/v1/data_sources/{data_source_id}/query") == 3
         monkeypatch.setattr(client_module, "MAX_PAGES", 2)
         with pytest.raises(PermanentError, match="more than 200 entries"):
-            wiki.read(TrackerRead())
+            wiki.read()
     finally:
         wiki.close()
 
@@ -243,12 +244,15 @@ def test_an_unknown_property_type_is_a_finding_not_a_crash(
     )
     wiki = NotionWiki(config, transport=NewPropertyType(), bucket=fast())
     try:
-        read = wiki.read(TrackerRead(rows={"ACME-1": {"title": "One", "tier": 2}}))
+        read = wiki.read()
     finally:
         wiki.close()
     assert [f.code for f in read.findings] == ["notion.property-unreadable"]
     assert read.findings[0].record == "releases/ACME-1"
-    assert [r.key for r in read.snapshot.releases] == ["ACME-1"]
+    snapshot, invalid = build_snapshot(
+        TrackerRead(rows={"ACME-1": {"title": "One", "tier": 2}}), read, (), ()
+    )
+    assert invalid == [] and [r.key for r in snapshot.releases] == ["ACME-1"]
 
 
 def test_a_create_finds_its_key_first_so_a_lost_answer_makes_no_duplicate(
@@ -296,9 +300,9 @@ def test_a_page_update_rewrites_only_the_blocks_that_changed(
         wiki.write_page(
             PageWrite(key="weekly-update/2026-W49", document=document("green"), create=True)
         )
-        state = wiki.read(TrackerRead()).pages["weekly-update/2026-W49"]
+        state = wiki.read().pages["weekly-update/2026-W49"]
         assert state.regions["summary"].content == wiki.render_region(document("green"), "summary")
-        assert not state.regions["summary"].edited
+        assert state.regions["summary"].ownership is not Ownership.EDITED
         env.reset_counts()
         wiki.write_page(
             PageWrite(
@@ -306,14 +310,14 @@ def test_a_page_update_rewrites_only_the_blocks_that_changed(
             )
         )
         counts = env.counts
-        read = wiki.read(TrackerRead()).pages["weekly-update/2026-W49"]
+        read = wiki.read().pages["weekly-update/2026-W49"]
     finally:
         wiki.close()
     assert counts.writes == 2  # one block updated in place, then the page's stored hashes
     assert counts.of("PATCH", "/v1/blocks/{block_id}") == 1
     assert counts.of("PATCH", "/v1/pages/{page_id}") == 1
     assert read.regions["summary"].content == wiki.render_region(document("amber"), "summary")
-    assert not read.regions["summary"].edited
+    assert read.regions["summary"].ownership is not Ownership.EDITED
     [row] = sdk.data_sources.query(pages.data_source_id)["results"]
     assert row["properties"]["Kind"]["select"]["name"] == "weekly-update"
     blocks = sdk.blocks.children.list(row["id"])["results"]
@@ -388,7 +392,7 @@ def test_the_connector_counts_what_the_emulator_counts_and_opens_the_sdk_one_way
     wiki = NotionWiki(config, bucket=fast())
     env.reset_counts()
     try:
-        wiki.read(TrackerRead())
+        wiki.read()
         wiki.write_record(RecordWrite(ref="releases/A-1", values={"title": "A"}, create=True))
         counts = wiki.counts()
     finally:

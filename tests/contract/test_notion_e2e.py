@@ -22,7 +22,7 @@ from notion_client import Client
 
 from opsync.calendar import BusinessCalendar
 from opsync.config import load_config
-from opsync.connectors.base import RecordWrite
+from opsync.connectors.base import Ownership, RecordWrite
 from opsync.connectors.local import frontmatter
 from opsync.connectors.local.workspace import LocalWorkspace
 from opsync.connectors.notion.bootstrap import bootstrap
@@ -35,6 +35,7 @@ from opsync.connectors.records import RECORD_MODELS, RELEASE_WIKI_FIELDS
 from opsync.domain import Collection
 from opsync.engine.report import RunReport
 from opsync.engine.run import RunSpec, run
+from opsync.engine.snapshot import build_snapshot
 from opsync.http import TokenBucket
 from opsync.settings import Settings
 from opsync.testing import pytest_plugin
@@ -129,6 +130,8 @@ def acme(
         state_path=tmp_path / "state" / "state.db",
         identity="acme-notion",
         org_name=org.org.name,
+        people=people,
+        areas=areas,
     )
     spec.state_path.parent.mkdir()
     notion_emulator.reset_counts()
@@ -169,14 +172,14 @@ def test_first_sync_lands_every_page_and_owned_field_and_the_second_writes_nothi
     assert set(releases) == set(acme.local.read_releases().rows)
     assert set(releases.values()) == {1}
 
-    after = acme.wiki.read(acme.local.read_releases())
+    after = acme.wiki.read()
     for op in first.plan.operations:
         if op.kind in ("create_record", "update_record") and op.collection != "weekly_updates":
             state = after.records[op.target]
             assert dict(state.owned) == dict(op.payload.values.items()), op.target  # type: ignore[union-attr]
     for key in pages:
         assert after.pages[key].regions and not any(
-            r.edited for r in after.pages[key].regions.values()
+            r.ownership is Ownership.EDITED for r in after.pages[key].regions.values()
         )
 
     acme.emulator.reset_counts()
@@ -190,8 +193,9 @@ def test_first_sync_lands_every_page_and_owned_field_and_the_second_writes_nothi
 
 
 def test_the_snapshot_read_from_notion_is_the_one_read_from_the_files(acme: Acme) -> None:
-    from_notion = acme.wiki.read(acme.local.read_releases()).snapshot
-    from_files = acme.local.read(acme.local.read_releases()).snapshot
+    rows = acme.local.read_releases()
+    from_notion, _ = build_snapshot(rows, acme.wiki.read(), (), ())
+    from_files, _ = build_snapshot(rows, acme.local.read(), (), ())
     for collection in RECORD_MODELS:
         notion = {r.key: r for r in getattr(from_notion, collection.value)}
         files = {r.key: r for r in getattr(from_files, collection.value)}

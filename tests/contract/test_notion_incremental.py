@@ -17,7 +17,7 @@ import pytest
 from notion_client import Client
 
 from opsync.config import load_config
-from opsync.connectors.base import RecordWrite
+from opsync.connectors.base import ReadResult, RecordWrite, TrackerRead
 from opsync.connectors.local import frontmatter
 from opsync.connectors.local.workspace import LocalWorkspace
 from opsync.connectors.notion.bootstrap import bootstrap
@@ -27,9 +27,10 @@ from opsync.connectors.notion.connector import NotionWiki
 from opsync.connectors.notion.properties import plain_text
 from opsync.connectors.notion.reader import PAGES, owned_fields
 from opsync.connectors.records import RECORD_MODELS, RELEASE_WIKI_FIELDS
-from opsync.domain import Collection
+from opsync.domain import Collection, Snapshot
 from opsync.engine.report import RunReport
 from opsync.engine.run import RunSpec, run
+from opsync.engine.snapshot import build_snapshot
 from opsync.http import TokenBucket
 from opsync.testing.emulators.notion import NotionEmulator
 
@@ -73,6 +74,10 @@ class Acme:
         """A new process: the connector closed (saving its mirror) and built again."""
         self.wiki.close()
         self.spec = self.build()
+
+
+def snap(releases: TrackerRead, read: ReadResult) -> Snapshot:
+    return build_snapshot(releases, read, (), ())[0]
 
 
 def seed(wiki: NotionWiki, folder: Path) -> None:
@@ -150,6 +155,8 @@ def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Acme]:
                 state_path=state,
                 identity="acme-notion",
                 org_name=org.org.name,
+                people=people,
+                areas=areas,
             )
 
         spec = build()
@@ -204,26 +211,26 @@ def test_a_no_op_sync_queries_each_data_source_once_and_lists_no_block(acme: Acm
 def test_the_mirrored_read_is_the_full_read(acme: Acme) -> None:
     first_sync(acme)
     releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
-    mirrored = acme.wiki.read(releases)
+    mirrored = acme.wiki.read()
     assert acme.emulator.counts.of(*CHILDREN) == 0
     acme.restart()
     acme.cache.unlink()
-    full = acme.wiki.read(releases)
+    full = acme.wiki.read()
     assert acme.emulator.counts.of(*CHILDREN) > 0
-    assert mirrored.snapshot == full.snapshot
+    assert snap(releases, mirrored) == snap(releases, full)
     assert mirrored.records == full.records and mirrored.pages == full.pages
 
 
 def test_a_persons_edit_later_in_the_same_minute_is_seen(acme: Acme) -> None:
     first_sync(acme)
     releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
-    acme.wiki.read(releases)  # the watermark is now this minute's stamp
+    acme.wiki.read()  # the watermark is now this minute's stamp
     acme.notion_time.at += timedelta(seconds=25)  # 20:00:55: the edit keeps that stamp
     text = [{"type": "text", "text": {"content": "Edited by a person"}}]
     decision = row_id(acme, "decisions", "DEC-013")
     acme.person.pages.update(decision, properties={"Context": {"rich_text": text}})
-    after = acme.wiki.read(releases)
-    found = next(d for d in after.snapshot.decisions if d.key == "DEC-013")
+    after = acme.wiki.read()
+    found = next(d for d in snap(releases, after).decisions if d.key == "DEC-013")
     assert found.context == "Edited by a person"
     assert acme.emulator.counts.of(*CHILDREN) == 0  # and it was an incremental read
 
@@ -250,11 +257,11 @@ def test_a_trashed_row_goes_at_the_next_full_pass(acme: Acme) -> None:
     first_sync(acme)
     acme.person.pages.update(row_id(acme, "decisions", "DEC-013"), in_trash=True)
     releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
-    assert "decisions/DEC-013" in acme.wiki.read(releases).records  # not yet: incremental
+    assert "decisions/DEC-013" in acme.wiki.read().records  # not yet: incremental
     acme.local_time.at += timedelta(hours=25)
-    after = acme.wiki.read(releases)
+    after = acme.wiki.read()
     assert "decisions/DEC-013" not in after.records
-    assert all(d.key != "DEC-013" for d in after.snapshot.decisions)
+    assert all(d.key != "DEC-013" for d in snap(releases, after).decisions)
 
 
 def test_losing_the_mirror_costs_a_full_read_and_no_duplicate(acme: Acme) -> None:
@@ -325,8 +332,7 @@ def test_force_overwrites_a_hand_edit_and_later_runs_are_quiet(acme: Acme) -> No
     acme.restart()
     quiet = acme.sync()
     assert quiet.plan.conflicts == () and quiet.plan.operations == ()
-    releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
-    states = acme.wiki.read(releases).records.values()
+    states = acme.wiki.read().records.values()
     assert [s.ref for s in states if s.edited] == []  # what opsync wrote reads back as its own
 
 
@@ -359,12 +365,11 @@ def test_an_earlier_versions_database_ids_are_migrated_not_recreated(acme: Acme)
     pages = current.catalog.pages
     assert pages is not None
     earlier = pages.model_copy(update={"data_source_id": pages.database_id})
-    org = (current.reader.people, current.reader.areas)
     current.close()
 
     def migrated() -> NotionWiki:
         fast = TokenBucket(1000.0, 100)
-        return NotionWiki(config, *org, pages=earlier, bucket=fast, cache_path=acme.cache)
+        return NotionWiki(config, pages=earlier, bucket=fast, cache_path=acme.cache)
 
     acme.spec = replace(acme.spec, workspace=migrated())
     report = acme.sync()
@@ -407,7 +412,7 @@ def test_a_no_op_read_leaves_out_the_rows_opsync_wrote_last_and_keeps_a_persons(
     first_sync(acme)  # it wrote every row, in the minute the next read looks back to
     releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
     answered = rows_answered(acme, monkeypatch)
-    mirrored = acme.wiki.read(releases)
+    mirrored = acme.wiki.read()
     assert answered.total() == 0, answered  # without the filter: every row written
     assert acme.emulator.counts.of("GET", "/v1/users/me") == 0  # kept in the mirror
     text = [{"type": "text", "text": {"content": "Edited by a person"}}]
@@ -415,14 +420,14 @@ def test_a_no_op_read_leaves_out_the_rows_opsync_wrote_last_and_keeps_a_persons(
         row_id(acme, "decisions", "DEC-013"), properties={"Context": {"rich_text": text}}
     )
     answered.clear()
-    after = acme.wiki.read(releases)
+    after = acme.wiki.read()
     assert answered[acme.wiki.catalog.source("decisions"), False] == 1
-    found = next(d for d in after.snapshot.decisions if d.key == "DEC-013")
+    found = next(d for d in snap(releases, after).decisions if d.key == "DEC-013")
     assert found.context == "Edited by a person"
     acme.restart()
     acme.cache.unlink()
-    full = acme.wiki.read(releases)
-    assert after.snapshot == full.snapshot and after.records == full.records
+    full = acme.wiki.read()
+    assert snap(releases, after) == snap(releases, full) and after.records == full.records
     assert mirrored.pages == full.pages
 
 
@@ -432,10 +437,9 @@ def test_a_database_of_an_older_bootstrap_keeps_the_plain_query_and_doctor_says_
     source = acme.wiki.catalog.source("decisions")
     acme.person.data_sources.update(source, properties={"Last edited by": None})
     first_sync(acme)
-    releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
     decisions = len(keys(acme, "decisions"))
     answered = rows_answered(acme, monkeypatch)
-    acme.wiki.read(releases)
+    acme.wiki.read()
     assert answered[source, True] == decisions > 0
     [finding] = [f for f in acme.wiki.check() if f.field == "decisions.edited_by"]
     assert finding.level == "warning" and "bootstrap" in finding.message
@@ -456,9 +460,8 @@ def test_a_source_empty_at_the_first_read_is_queried_incrementally_and_sees_new_
     watermarks = json.loads(acme.cache.read_text(encoding="utf-8"))["sources"]
     assert watermarks[acme.wiki.catalog.source(PAGES)]["watermark"]
     assert watermarks[source]["watermark"]
-    releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
     answered = rows_answered(acme, monkeypatch)
-    acme.wiki.read(releases)
+    acme.wiki.read()
     assert answered.total() == 0, answered  # nothing listed whole
     acme.notion_time.at += timedelta(minutes=7)
     acme.person.pages.create(
@@ -467,7 +470,7 @@ def test_a_source_empty_at_the_first_read_is_queried_incrementally_and_sees_new_
             "opsync key": {"rich_text": [{"type": "text", "text": {"content": "SUR-900"}}]}
         },
     )
-    after = acme.wiki.read(releases)
+    after = acme.wiki.read()
     assert answered[source, False] == 1
     assert "survey_answers/SUR-900" in after.records
 
@@ -484,8 +487,7 @@ def test_a_create_after_a_whole_listing_asks_no_lookup_and_after_an_incremental_
     assert counts.of("POST", "/v1/pages") > 0 and report.failed == []
     assert counts.of(*QUERY) == sources  # one page per source, and no lookup before a create
     acme.restart()
-    releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
-    acme.wiki.read(releases)  # incremental now
+    acme.wiki.read()  # incremental now
     acme.emulator.reset_counts()
     acme.wiki.write_record(
         RecordWrite(ref="decisions/DEC-900", values={"decision": "Ship it"}, create=True)
@@ -509,13 +511,13 @@ def test_rows_a_person_edited_long_ago_are_not_read_again_by_every_run(
         )
     answered = rows_answered(acme, monkeypatch)
     acme.notion_time.at += timedelta(hours=1)
-    after = acme.wiki.read(releases)
+    after = acme.wiki.read()
     assert answered[acme.wiki.catalog.source("decisions"), False] == len(batch)
     assert {
-        d.key for d in after.snapshot.decisions if d.context == text[0]["text"]["content"]
+        d.key for d in snap(releases, after).decisions if d.context == text[0]["text"]["content"]
     } == set(batch)
     answered.clear()
     acme.notion_time.at += timedelta(hours=1)
-    again = acme.wiki.read(releases)
+    again = acme.wiki.read()
     assert answered.total() == 0, answered
-    assert again.snapshot == after.snapshot
+    assert snap(releases, again) == snap(releases, after)

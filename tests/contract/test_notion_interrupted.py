@@ -11,13 +11,14 @@ import pytest
 from notion_client import Client
 from test_notion_connector import env, fast, notion_emulator, pages_database, sdk
 
-from opsync.connectors.base import PageWrite, TrackerRead
+from opsync.connectors.base import Ownership, PageWrite
 from opsync.connectors.notion.client import NotionApi
 from opsync.connectors.notion.config import CollectionMapping, NotionConnectorConfig
 from opsync.connectors.notion.connector import NotionWiki
 from opsync.connectors.notion.pending import PENDING_KEY
 from opsync.connectors.notion.properties import plain_text
 from opsync.documents.model import Document, bullets, heading, para, region
+from opsync.engine.actual import Actual
 from opsync.engine.desired import Desired, DesiredPage
 from opsync.engine.plan import make_plan
 from opsync.errors import ConnectorError
@@ -84,7 +85,7 @@ def interrupted_update(
     """Create the page, then update two of its regions (several requests) with the final
     property write refused: every block lands, the pending mark stays. The update's document."""
     wiki.write_page(PageWrite(key=KEY, document=document("Shipped:", "green"), create=True))
-    wiki.read(TrackerRead())
+    wiki.read()
     later = document("Shipped this week:", "amber")
     with monkeypatch.context() as patch:
         cut_last_property_write(patch, env, before=1)  # the pending mark goes through
@@ -109,20 +110,19 @@ def test_an_update_cut_before_its_fingerprints_is_finished_by_one_property_write
     assert PENDING_KEY in regions_text(sdk, pages)  # every block landed, the mark stayed
 
     wiki = connect()  # the state store is gone: only the page can say the write was opsync's
-    actual = wiki.read(TrackerRead())
+    actual = wiki.read()
     state = actual.pages[KEY]
     for name in ("summary", "status"):
         assert state.regions[name].content == wiki.render_region(later, name)
-        assert not state.regions[name].edited
-        assert state.regions[name].restamp
+        assert state.regions[name].ownership is Ownership.INTERRUPTED
     env.reset_counts()
     wiki.write_page(PageWrite(key=KEY, document=later, regions=("summary", "status")))
     counts = env.counts
     assert counts.writes == 1  # no block rewritten: only the fingerprints recorded
     assert counts.of("PATCH", "/v1/pages/{page_id}") == 1
     assert PENDING_KEY not in regions_text(sdk, pages)
-    again = connect().read(TrackerRead()).pages[KEY]
-    assert not any(s.restamp or s.edited for s in again.regions.values())
+    again = connect().read().pages[KEY]
+    assert all(s.ownership is Ownership.CLEAN for s in again.regions.values())
 
 
 def test_a_region_holding_the_unfinished_write_is_planned_never_a_conflict(
@@ -136,11 +136,11 @@ def test_a_region_holding_the_unfinished_write_is_planned_never_a_conflict(
     as a person's edit would be, since nobody else wrote the region)."""
     later = interrupted_update(connect(), env, monkeypatch)
     wiki = connect()
-    actual = wiki.read(TrackerRead())
+    actual = wiki.read()
     newer = document("Shipped this week:", "red")
     for wanted, regions in ((later, ("status", "summary")), (newer, ("status", "summary"))):
         desired = Desired(pages={KEY: DesiredPage(key=KEY, kind="weekly_update", document=wanted)})
-        plan = make_plan(desired, actual, wiki)
+        plan = make_plan(desired, Actual.of(actual), wiki)
         assert not plan.conflicts
         [op] = plan.operations
         assert op.kind == "update_page"
@@ -169,12 +169,12 @@ def test_a_create_cut_before_its_fingerprints_is_adopted_whole_not_half_recorded
             connect().write_page(PageWrite(key=KEY, document=long, create=True))
     assert PENDING_KEY in regions_text(sdk, pages)
     wiki = connect()
-    state = wiki.read(TrackerRead()).pages[KEY]
-    assert all(s.restamp and not s.edited for s in state.regions.values())
+    state = wiki.read().pages[KEY]
+    assert all(s.ownership is Ownership.INTERRUPTED for s in state.regions.values())
     desired = Desired(pages={KEY: DesiredPage(key=KEY, kind="weekly_update", document=long)})
-    [op] = make_plan(desired, wiki.read(TrackerRead()), wiki).operations
+    [op] = make_plan(desired, Actual.of(wiki.read()), wiki).operations
     wiki.write_page(op.payload)  # type: ignore[arg-type]
     recorded = regions_text(sdk, pages)
     assert PENDING_KEY not in recorded and '"summary"' in recorded and '"status"' in recorded
-    again = connect().read(TrackerRead()).pages[KEY]
-    assert not any(s.restamp or s.edited for s in again.regions.values())
+    again = connect().read().pages[KEY]
+    assert all(s.ownership is Ownership.CLEAN for s in again.regions.values())

@@ -18,7 +18,7 @@ from test_notion_connector import (
     text,
 )
 
-from opsync.connectors.base import PageWrite, RecordWrite, TrackerRead
+from opsync.connectors.base import PageWrite, RecordWrite
 from opsync.connectors.notion.config import NotionConnectorConfig
 from opsync.connectors.notion.connector import NotionWiki
 from opsync.connectors.notion.properties import plain_text
@@ -51,7 +51,7 @@ def test_a_page_write_after_nobody_else_edited_costs_one_get_and_no_listing(
     wiki = pages_wiki(env, sdk)
     try:
         wiki.write_page(PageWrite(key=KEY, document=document("green"), create=True))
-        wiki.read(TrackerRead())
+        wiki.read()
         env.reset_counts()
         wiki.write_page(PageWrite(key=KEY, document=document("amber"), regions=("summary",)))
     finally:
@@ -68,7 +68,7 @@ def test_a_region_a_person_edits_after_the_read_is_a_conflict_and_stays(
     wiki = pages_wiki(env, sdk)
     try:
         wiki.write_page(PageWrite(key=KEY, document=document("green"), create=True))
-        wiki.read(TrackerRead())
+        wiki.read()
         page = wiki.reader.known.rows[KEY]["id"]
         callout = next(b for b in blocks_of(sdk, page) if b["type"] == "callout")
         first = blocks_of(sdk, callout["id"])[0]
@@ -89,7 +89,7 @@ def test_text_a_person_adds_outside_the_regions_after_the_read_is_written_around
     wiki = pages_wiki(env, sdk)
     try:
         wiki.write_page(PageWrite(key=KEY, document=document("green"), create=True))
-        wiki.read(TrackerRead())
+        wiki.read()
         page = wiki.reader.known.rows[KEY]["id"]
         para = {"type": "paragraph", "paragraph": {"rich_text": text("A note of mine")}}
         sdk.blocks.children.append(page, children=[para])
@@ -108,7 +108,7 @@ def test_an_owned_field_a_person_edits_after_the_read_is_a_conflict_and_stays(
     wiki = NotionWiki(config, bucket=fast())
     try:
         wiki.write_record(RecordWrite(ref="releases/A-1", values={"tier": 2}, create=True))
-        wiki.read(TrackerRead())
+        wiki.read()
         [row] = sdk.data_sources.query(ds)["results"]
         sdk.pages.update(row["id"], properties={"Notes": {"rich_text": text("theirs")}})
         env.reset_counts()

@@ -18,6 +18,7 @@ from opsync.domain import Finding, Person, ProductArea, Role
 from opsync.engine import run as run_module
 from opsync.engine.report import EXIT_CONFLICTS, EXIT_OK
 from opsync.engine.run import RunSpec, run
+from opsync.engine.snapshot import build_snapshot
 from opsync.errors import ConfigError, LockHeld
 from opsync.rules.context import RuleContext
 from opsync.rules.output import DocumentKind, GeneratedDocument, Notification, RuleOutput
@@ -87,8 +88,6 @@ def _spec(root: Path, identity: str = "v1") -> RunSpec:
         wiki=root / "wiki",
         pages=root / "pages",
         outbox=root / "outbox",
-        people=(Person(key="ana", name="Ana Ruiz", role=Role.PM),),
-        product_areas=(ProductArea(key="billing", name="Billing", pm="ana"),),
     )
     return RunSpec(
         workspace=ws,
@@ -96,6 +95,8 @@ def _spec(root: Path, identity: str = "v1") -> RunSpec:
         settings=Settings(),
         state_path=root / ".opsync" / "state.db",
         identity=identity,
+        people=(Person(key="ana", name="Ana Ruiz", role=Role.PM),),
+        areas=(ProductArea(key="billing", name="Billing", pm="ana"),),
     )
 
 
@@ -272,9 +273,10 @@ def test_a_csv_tracker_export_reads_like_the_yaml_one(workspace: Path) -> None:
     spec = _spec(workspace)
     assert isinstance(spec.workspace, LocalWorkspace)
     spec.workspace.tracker = csv_path
-    result = spec.workspace.read()
-    assert result.findings == []
-    first, second = result.snapshot.releases
+    rows = spec.workspace.read_releases()
+    snapshot, invalid = build_snapshot(rows, spec.workspace.read(), (), ())
+    assert rows.findings == [] and invalid == []
+    first, second = snapshot.releases
     assert first.title == "Usage alerts, v2" and first.launch_date == date(2026, 12, 10)
     assert first.launch_date_history[0].old == date(2026, 12, 17)
     assert second.launch_date is None and second.tier == 1

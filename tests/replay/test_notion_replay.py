@@ -184,7 +184,7 @@ def test_block_children_are_read_page_after_page_and_hash_as_the_payload_sent(
     tmp_path: Path,
 ) -> None:
     api, config = open_api(tmp_path)
-    reader = Reader(Catalog(api, config, None, "notion"), (), ())
+    reader = Reader(Catalog(api, config, None, "notion"))
     page = "393abc1e-edcd-814b-aee5-cf69471e5a43"
     with notion_vcr().use_cassette(str(SDK / "test_iterate_paginated_api.yaml")) as cassette:
         blocks = reader.tree(page, "the page", deep=True)

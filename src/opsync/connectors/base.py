@@ -15,7 +15,6 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from opsync.documents.model import Document
 from opsync.domain.findings import Finding
-from opsync.domain.snapshot import Snapshot
 
 
 class Role(StrEnum):
@@ -34,56 +33,85 @@ class Capabilities:
     requests_per_second: float | None = None  # pacing budget; None = not rate limited
 
 
+class Ownership(StrEnum):
+    """Where one thing opsync owns stands (a record's owned fields, a page region), told
+    from the fingerprint the target stores beside it and the one before it.
+
+    Every connector reports its owned things in these three states and the plan decides
+    what to do with each in one place (``engine/plan.py``): a connector never decides
+    whether to overwrite, it only says what it sees.
+    """
+
+    CLEAN = "clean"  # holds what opsync last wrote (or opsync never wrote it): plan freely
+    EDITED = "edited"  # a person changed it since opsync wrote it: a conflict, never a write
+    # opsync's own write, cut short (a killed run, a write that failed part-way): not a
+    # person's edit, and written once more even when it already holds what is wanted, so
+    # the target records the write as whole
+    INTERRUPTED = "interrupted"
+
+
 @dataclass(frozen=True)
 class RecordState:
-    """A record as the target holds it: the values of the fields opsync owns on it."""
+    """A record as the target holds it: the values of the fields opsync owns on it, where a
+    person finds it, and the state of its owned fields. ``edited`` names the owned fields a
+    person changed (the record is then ``EDITED``, unless opsync's own create was cut short,
+    which makes every row opsync's)."""
 
     ref: str
     path: str
     owned: Mapping[str, Any]
-    edited: frozenset[str] = frozenset()  # owned fields a person changed since opsync wrote them
-    # opsync's own create that a killed run left without what its follow-up requests add
-    # (Confluence's label and property): written once more, even create-only or unchanged,
-    # or the record would never get them
-    unfinished: bool = False
+    edited: frozenset[str] = frozenset()
+    interrupted: bool = False
+
+    @property
+    def ownership(self) -> Ownership:
+        if self.interrupted:
+            return Ownership.INTERRUPTED
+        return Ownership.EDITED if self.edited else Ownership.CLEAN
 
 
 @dataclass(frozen=True)
 class RegionState:
+    """An owned region of a page: its content as the target stores it (or its fingerprint),
+    and its state."""
+
     content: str
-    edited: bool
-    # opsync's own write that landed whole while its fingerprint did not (a write killed
-    # before its last request): not a person's edit, but the page is written once more so
-    # that the target records it
-    restamp: bool = False
+    ownership: Ownership = Ownership.CLEAN
 
 
 @dataclass(frozen=True)
 class PageState:
+    """A generated page: where a person finds it, its owned regions, and, for the pages whose
+    text the rules read (enablement bundles, :mod:`opsync.connectors.bundles`), its text as
+    Markdown, opsync's regions left out or left as their markers."""
+
     key: str
     path: str
     regions: Mapping[str, RegionState]
+    text: str | None = None
 
 
 @dataclass
 class TrackerRead:
     """Release rows as the tracker holds them, by release key, in the flat field names of
-    :mod:`opsync.connectors.records` (``TRACKER_FIELDS``), and rows it could not use."""
+    :mod:`opsync.connectors.records` (``TRACKER_FIELDS``), and rows it could not use.
+    ``source`` names the tracker in findings (a file, a site)."""
 
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    source: str = "tracker"
 
 
 @dataclass
 class ReadResult:
-    """Everything a read produced: the domain snapshot, the targets' current state of what
-    opsync owns, and findings about records that could not be read."""
+    """What a wiki read found, as the target holds it: each record's fields (flat names, by
+    record ref, in the order read) and the state of what opsync owns on it, each generated
+    page's regions and text, and findings about what could not be read. The engine builds
+    the domain snapshot from it (``engine/snapshot.py``), the same way for every wiki."""
 
-    snapshot: Snapshot
     records: dict[str, RecordState] = field(default_factory=dict)
+    fields: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     pages: dict[str, PageState] = field(default_factory=dict)
-    sent: set[str] = field(default_factory=set)
-    files: dict[str, str] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
 
 
@@ -139,13 +167,9 @@ class TrackerSource(Protocol):
 
 
 class RecordSource(Protocol):
-    """Reads the wiki's records and pages into a snapshot plus the state of what opsync owns.
+    """Reads the wiki's records and generated pages, and the state of what opsync owns."""
 
-    Releases are built from the tracker's rows merged with the wiki's release records; a
-    connector that is also the tracker reads its own rows when ``tracker`` is None.
-    """
-
-    def read(self, tracker: TrackerRead | None = None) -> ReadResult: ...
+    def read(self) -> ReadResult: ...
 
 
 class RecordSink(Protocol):

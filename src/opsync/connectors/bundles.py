@@ -25,6 +25,12 @@ def _section_of(title: str) -> Section | None:
     return None
 
 
+def reads_text(page_key: str) -> bool:
+    """Whether the rules read this page's text (a wiki connector returns it in the page's
+    state only then, so a read keeps no other page's text)."""
+    return page_key.startswith(PREFIX)
+
+
 def parse_bundle(page_key: str, body: str) -> EnablementBundle | None:
     """The bundle held by page ``bundle/<release key>``, or None for any other page."""
     if not page_key.startswith(PREFIX):

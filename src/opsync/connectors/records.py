@@ -12,6 +12,7 @@ for it: one broken record never stops the run and is never "fixed" by opsync.
 from __future__ import annotations
 
 import types
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Union, get_args, get_origin
 
@@ -190,7 +191,7 @@ def _findings(exc: ValidationError, record: str, source: str) -> list[Finding]:
 
 
 def to_record(
-    collection: Collection, key: str, data: dict[str, Any], source: str
+    collection: Collection, key: str, data: Mapping[str, Any], source: str
 ) -> tuple[BaseModel | None, list[Finding]]:
     model = RECORD_MODELS[collection]
     fields = {k: v for k, v in data.items() if k in model.model_fields}
@@ -202,7 +203,7 @@ def to_record(
 
 
 def to_release(
-    key: str, tracker_row: dict[str, Any], wiki: dict[str, Any], source: str
+    key: str, tracker_row: Mapping[str, Any], wiki: Mapping[str, Any], source: str
 ) -> tuple[Release | None, list[Finding]]:
     """A release from its tracker row plus the people-owned fields of its wiki record."""
     data: dict[str, Any] = {

@@ -12,17 +12,11 @@ target and the next run's read finds it (the plan then has nothing to create).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from opsync.connectors.base import (
-    FeedStore,
-    FileWrite,
-    Message,
-    Notifier,
-    PageWrite,
-    RecordWrite,
-    WikiConnector,
-)
+from opsync.connectors.base import FeedStore, Notifier, WikiConnector
 from opsync.engine.plan import Operation, Plan
 from opsync.engine.report import Reporter
 from opsync.errors import TransientError
@@ -41,23 +35,16 @@ class Targets:
 STOP_AFTER = 3  # transient failures in a row after which a role's service counts as down
 
 
-def _role(op: Operation) -> str:
-    payload = op.payload
-    if isinstance(payload, RecordWrite | PageWrite):
-        return "wiki"
-    return "feeds" if isinstance(payload, FileWrite) else "notifier"
-
-
-def _execute(targets: Targets, op: Operation) -> None:
-    payload = op.payload
-    if isinstance(payload, RecordWrite):
-        targets.wiki.write_record(payload)
-    elif isinstance(payload, PageWrite):
-        targets.wiki.write_page(payload)
-    elif isinstance(payload, FileWrite):
-        targets.feeds.write_file(payload)
-    elif isinstance(payload, Message):
-        targets.notifier.send(payload)
+#: Where each kind of operation goes: the role whose connector serves it, and the call.
+#: One table, so a new kind of operation is one row here and one in the plan.
+DISPATCH: Mapping[str, tuple[str, Callable[[Targets, Any], None]]] = {
+    "create_record": ("wiki", lambda t, p: t.wiki.write_record(p)),
+    "update_record": ("wiki", lambda t, p: t.wiki.write_record(p)),
+    "create_page": ("wiki", lambda t, p: t.wiki.write_page(p)),
+    "update_page": ("wiki", lambda t, p: t.wiki.write_page(p)),
+    "write_file": ("feeds", lambda t, p: t.feeds.write_file(p)),
+    "send": ("notifier", lambda t, p: t.notifier.send(p)),
+}
 
 
 def apply(
@@ -69,14 +56,14 @@ def apply(
         store.journal(run_id, op.key, op.kind, op.target, op.reason, "planned")
     down: dict[str, int] = {}  # role → transient failures in a row
     for index, op in enumerate(plan.operations, start=1):
-        role = _role(op)
+        role, execute = DISPATCH[op.kind]
         if down.get(role, 0) >= STOP_AFTER:
             failed.append((op, f"not attempted: {_down_message(role)}"))
             reporter.progress(index, len(plan.operations), op)
             continue
         store.journal(run_id, op.key, op.kind, op.target, op.reason, "started")
         try:
-            _execute(targets, op)
+            execute(targets, op.payload)
         except Exception as exc:  # one operation failing must not stop the others
             message = f"{type(exc).__name__}: {exc}"
             store.journal(run_id, op.key, op.kind, op.target, op.reason, "failed", message)

@@ -13,17 +13,19 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from opsync.connectors.base import (
     FileWrite,
     Message,
+    Ownership,
     PageStore,
     PageWrite,
-    ReadResult,
     RecordWrite,
 )
 from opsync.documents.model import Document, region_keys
+from opsync.engine.actual import Actual
 from opsync.engine.desired import Desired
 
 Payload = RecordWrite | PageWrite | FileWrite | Message
@@ -59,6 +61,30 @@ class Plan:
         return groups
 
 
+class Act(StrEnum):
+    SKIP = "skip"
+    WRITE = "write"
+    CONFLICT = "conflict"
+
+
+def decide(ownership: Ownership, holds_wanted: bool, force: bool) -> Act:
+    """What to do with one owned thing (a record's owned fields, a page region): the one
+    place where the three ownership states become a write, nothing or a conflict.
+
+    - holding what is wanted: nothing, unless opsync's record of the write is not whole
+      (``INTERRUPTED``: a write cut short; ``EDITED``: a write that landed before its
+      fingerprint, or a person who typed exactly what opsync wants), which one write
+      restamps, so the next change is not taken for a person's edit;
+    - else a person's edit is a conflict, never overwritten unless forced;
+    - else (clean, or opsync's own write cut short) it is written.
+    """
+    if holds_wanted:
+        return Act.SKIP if ownership is Ownership.CLEAN else Act.WRITE
+    if ownership is Ownership.EDITED and not force:
+        return Act.CONFLICT
+    return Act.WRITE
+
+
 def _digest(*parts: Any) -> str:
     blob = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
@@ -69,7 +95,7 @@ def _page_collection(key: str) -> str:
 
 
 def _records(
-    desired: Desired, actual: ReadResult, force: bool
+    desired: Desired, actual: Actual, force: bool
 ) -> tuple[list[Operation], list[Conflict]]:
     ops: list[Operation] = []
     conflicts: list[Conflict] = []
@@ -90,25 +116,23 @@ def _records(
                     )
                 )
             continue
-        if state.unfinished:
+        if state.ownership is Ownership.INTERRUPTED:
             ops.append(_finish(record, want.collection, dict(want.values), state.owned))
             continue
         if want.create_only:
             continue
         values = dict(want.values)
-        if values == state.owned:
-            continue  # the usual case, in one comparison
-        for stale in state.owned:
-            if stale not in values and state.owned[stale] is not None:
-                values[stale] = None
+        if values != state.owned:  # the usual case is equal, in one comparison
+            for stale in state.owned:
+                if stale not in values and state.owned[stale] is not None:
+                    values[stale] = None
         changes = tuple(
             (k, state.owned.get(k), v)
             for k, v in values.items()
             if k not in state.owned or state.owned.get(k) != v
         )
-        if not changes:
-            continue
-        if state.edited and not force:
+        act = decide(state.ownership, not changes, force)
+        if act is Act.CONFLICT:
             conflicts.append(
                 Conflict(
                     target=record,
@@ -120,24 +144,24 @@ def _records(
                     ),
                 )
             )
-            continue
-        ops.append(
-            Operation(
-                kind="update_record",
-                key=f"update_record:{record}:{_digest(values)}",
-                collection=want.collection,
-                target=record,
-                reason=want.reason,
-                payload=RecordWrite(ref=record, values=values),
-                changes=changes,
+        elif act is Act.WRITE:
+            ops.append(
+                Operation(
+                    kind="update_record",
+                    key=f"update_record:{record}:{_digest(values)}",
+                    collection=want.collection,
+                    target=record,
+                    reason=want.reason if changes else "restamping what opsync owns",
+                    payload=RecordWrite(ref=record, values=values),
+                    changes=changes,
+                )
             )
-        )
     # A publication log the rules no longer ask for (the read holds it) is finished with
     # what its rows already say: the values opsync wrote before the kill.
     ops.extend(
         _finish(record, record.partition("/")[0], dict(state.owned), state.owned)
         for record, state in sorted(actual.records.items())
-        if state.unfinished and record not in desired.records
+        if state.ownership is Ownership.INTERRUPTED and record not in desired.records
     )
     return ops, conflicts
 
@@ -159,11 +183,7 @@ def _finish(
 
 
 def _pages(
-    desired: Desired,
-    actual: ReadResult,
-    store: PageStore,
-    force: bool,
-    unfinished: frozenset[str] = frozenset(),
+    desired: Desired, actual: Actual, store: PageStore, force: bool
 ) -> tuple[list[Operation], list[Conflict]]:
     ops: list[Operation] = []
     conflicts: list[Conflict] = []
@@ -185,19 +205,15 @@ def _pages(
         rewrite: list[str] = []
         wanted = region_keys(doc.children)
         for region in wanted:
-            content = store.render_region(doc, region)
             have = state.regions.get(region)
-            if have is not None and have.content == content:
-                # Exactly what opsync renders, but not what it recorded writing: a write
-                # killed after its content and before its fingerprint. Record it again, or
-                # the next change would look like a person's edit.
-                if have.edited or have.restamp:
-                    rewrite.append(region)
+            if have is None:
+                rewrite.append(region)
                 continue
-            # A page whose last write opsync started and never finished may hold that write
-            # half done (Notion regions are several requests): finishing it is not
-            # overwriting a person.
-            if have is not None and have.edited and not force and key not in unfinished:
+            holds = have.content == store.render_region(doc, region)
+            act = decide(have.ownership, holds, force)
+            if act is Act.WRITE:
+                rewrite.append(region)
+            elif act is Act.CONFLICT:
                 conflicts.append(
                     Conflict(
                         target=key,
@@ -209,9 +225,11 @@ def _pages(
                         ),
                     )
                 )
-                continue
-            rewrite.append(region)
-        rewrite.extend(r for r, s in state.regions.items() if r not in wanted and not s.edited)
+        rewrite.extend(
+            r
+            for r, s in state.regions.items()
+            if r not in wanted and s.ownership is not Ownership.EDITED
+        )
         if rewrite:
             ops.append(
                 Operation(
@@ -240,7 +258,7 @@ def _pages(
     return ops, conflicts
 
 
-def _messages(desired: Desired, actual: ReadResult) -> list[Operation]:
+def _messages(desired: Desired, actual: Actual) -> list[Operation]:
     return [
         Operation(
             kind="send",
@@ -255,18 +273,9 @@ def _messages(desired: Desired, actual: ReadResult) -> list[Operation]:
     ]
 
 
-def make_plan(
-    desired: Desired,
-    actual: ReadResult,
-    store: PageStore,
-    *,
-    force: bool = False,
-    unfinished: frozenset[str] = frozenset(),
-) -> Plan:
-    """``unfinished``: pages whose last write was interrupted or failed part-way (from the
-    journal); their regions are rewritten even where they read as edited."""
+def make_plan(desired: Desired, actual: Actual, store: PageStore, *, force: bool = False) -> Plan:
     record_ops, record_conflicts = _records(desired, actual, force)
-    page_ops, page_conflicts = _pages(desired, actual, store, force, unfinished)
+    page_ops, page_conflicts = _pages(desired, actual, store, force)
     return Plan(
         operations=tuple(record_ops + page_ops + _messages(desired, actual)),
         conflicts=tuple(record_conflicts + page_conflicts),

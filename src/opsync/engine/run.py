@@ -24,10 +24,13 @@ from opsync.connectors.base import (
     WikiConnector,
 )
 from opsync.documents.ics import render_ics
+from opsync.domain import Person, ProductArea
+from opsync.engine.actual import Actual, settle
 from opsync.engine.apply import Targets, apply
 from opsync.engine.desired import build
 from opsync.engine.plan import make_plan
 from opsync.engine.report import Reporter, RunReport, SilentReporter
+from opsync.engine.snapshot import build_snapshot
 from opsync.errors import ConfigError
 from opsync.rules import evaluate
 from opsync.rules.context import RuleContext
@@ -48,6 +51,8 @@ class RunSpec:
     state_path: Path  # the SQLite file; the run lock sits beside it
     identity: str  # fingerprint of what decides the identity of written records
     org_name: str = "Product Ops"
+    people: tuple[Person, ...] = ()
+    areas: tuple[ProductArea, ...] = ()
     tracker: TrackerSource | None = None
     notifier: Notifier | None = None
     feeds: FeedStore | None = None
@@ -120,24 +125,25 @@ def run(
             progress.stage("read")
             targets = spec.targets()
             tracker: TrackerSource = spec.serving(spec.tracker, "tracker")
-            actual = spec.workspace.read(tracker.read_releases())
+            rows = tracker.read_releases()
+            wiki = spec.workspace.read()
+            snapshot, invalid = build_snapshot(rows, wiki, spec.people, spec.areas)
+            actual = Actual.of(wiki)
             actual.sent = targets.notifier.sent()
             feed_now = targets.feeds.read_file(FEED_NAME)
             if feed_now is not None:
                 actual.files[FEED_NAME] = feed_now
             progress.stage("rules")
-            ctx = RuleContext(actual.snapshot, now, spec.calendar, spec.settings)
+            ctx = RuleContext(snapshot, now, spec.calendar, spec.settings)
             output = evaluate(ctx)
             feed = render_ics(
                 output.events, spec.calendar.timezone, name=f"{spec.org_name} rituals"
             )
             existing = set(actual.records)
-            desired = build(
-                actual.snapshot.releases, output, {FEED_NAME: feed.decode("utf-8")}, existing
-            )
+            desired = build(snapshot.releases, output, {FEED_NAME: feed.decode("utf-8")}, existing)
             progress.stage("plan")
-            unfinished = store.unfinished("update_page")
-            plan = make_plan(desired, actual, spec.workspace, force=force, unfinished=unfinished)
+            actual.pages = settle(actual.pages, store.unfinished("update_page"))
+            plan = make_plan(desired, actual, spec.workspace, force=force)
             known = store.get_meta("identity")
             identity_change = None
             if known is not None and known != spec.identity and plan.operations:
@@ -158,7 +164,7 @@ def run(
                 now=now.isoformat(),
                 applied=write,
                 plan=plan,
-                findings=[*actual.findings, *output.findings],
+                findings=[*rows.findings, *wiki.findings, *invalid, *output.findings],
                 scorecard=[row.model_dump() for row in output.scorecard],
                 identity_change=identity_change,
             )

@@ -17,7 +17,6 @@ from opsync.connectors.base import (
     ReadResult,
     RecordWrite,
     Role,
-    TrackerRead,
 )
 from opsync.connectors.confluence.client import ApiError, ConfluenceApi
 from opsync.connectors.confluence.config import ConfluenceConnectorConfig
@@ -25,10 +24,9 @@ from opsync.connectors.confluence.pages import PageStore
 from opsync.connectors.confluence.records import RecordStore
 from opsync.connectors.confluence.site import Site
 from opsync.connectors.confluence.storage import Renderer
-from opsync.connectors.records import RECORD_MODELS, to_release
 from opsync.documents.model import Document
-from opsync.domain import Finding, Level, Person, ProductArea, Snapshot
-from opsync.errors import ConfigError, ConnectorError
+from opsync.domain import Finding, Level, Person, ProductArea
+from opsync.errors import ConnectorError
 from opsync.http import RetryPolicy, TokenBucket
 
 
@@ -138,30 +136,11 @@ class ConfluenceWiki:
     def close(self) -> None:
         self.api.close()
 
-    def read(self, tracker: TrackerRead | None = None) -> ReadResult:
-        if tracker is None:
-            raise ConfigError(
-                "the Confluence connector holds no tracker; releases must come from another one",
-                key="roles.tracker",
-                hint="name a tracker connector under [roles], e.g. a local or jira one",
-            )
-        result = ReadResult(snapshot=Snapshot())
-        result.findings.extend(tracker.findings)
-        wiki_releases, records = self.records.read(result)
-        releases = []
-        for key, row in tracker.rows.items():
-            release, problems = to_release(key, row, wiki_releases.get(key, {}), f"tracker / {key}")
-            result.findings.extend(problems)
-            if release is not None:
-                releases.append(release)
+    def read(self) -> ReadResult:
+        result = ReadResult()
+        self.records.read(result)
         result.pages, found = self.pages.read()
         result.findings.extend(found)
-        result.snapshot = Snapshot(
-            people=self.people,
-            product_areas=self.areas,
-            releases=tuple(releases),
-            **{c.value: tuple(records[c.value]) for c in RECORD_MODELS},
-        )
         return result
 
     def render_region(self, document: Document, region: str) -> str:

@@ -21,11 +21,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from opsync.connectors.base import PageState, PageWrite, RegionState
+from opsync.connectors.base import Ownership, PageState, PageWrite, RegionState
+from opsync.connectors.bundles import reads_text
 from opsync.connectors.confluence.client import ApiError, StaleVersion
 from opsync.connectors.confluence.regions import find_regions, fragment, region_hash, splice
 from opsync.connectors.confluence.site import Page, Site
 from opsync.connectors.confluence.storage import Renderer
+from opsync.connectors.confluence.text import outside_text
 from opsync.documents.model import Document, find_region, region_keys
 from opsync.domain import Finding, Level
 from opsync.errors import ConflictError, PermanentError
@@ -44,15 +46,21 @@ def _previous(page: Page) -> dict[str, str]:
 
 
 def region_states(page: Page) -> dict[str, RegionState]:
-    """Each region found in the page: its hash, and whether a person edited it (its text
-    is neither what opsync's last write rendered nor, when that write may not have
-    reached the body, what it replaced)."""
+    """Each region found in the page: its hash, and its state. A region holding what
+    opsync's last write rendered is clean; one holding what that write replaced is the write
+    cut short before the body (the hashes are stored first); anything else a person
+    edited."""
     stored, previous = stored_regions(page), _previous(page)
     states: dict[str, RegionState] = {}
     for key, span in find_regions(page.body).items():
         current = region_hash(fragment(page.body, span))
-        edited = key in stored and current not in (stored[key], previous.get(key))
-        states[key] = RegionState(content=current, edited=edited)
+        if key not in stored or current == stored[key]:
+            state = Ownership.CLEAN
+        elif current == previous.get(key):
+            state = Ownership.INTERRUPTED
+        else:
+            state = Ownership.EDITED
+        states[key] = RegionState(content=current, ownership=state)
     return states
 
 
@@ -93,7 +101,8 @@ class PageStore:
                 )
                 continue
             self.known[key] = page
-            states[key] = PageState(key=key, path=page.url, regions=region_states(page))
+            text = outside_text(page.body) if reads_text(key) else None
+            states[key] = PageState(key=key, path=page.url, regions=region_states(page), text=text)
         return states, findings
 
     def write_page(self, op: PageWrite) -> None:
@@ -195,7 +204,11 @@ class PageStore:
                 written = self.site.update(page, page.title, body, record=record)
             except StaleVersion:
                 page = self.site.page(page.id, record=record)
-                edited = [r for r, s in region_states(page).items() if s.edited and r in regions]
+                edited = [
+                    r
+                    for r, s in region_states(page).items()
+                    if s.ownership is Ownership.EDITED and r in regions
+                ]
                 if edited:
                     raise ConflictError(
                         f"{record}: a person edited the opsync region(s) {', '.join(edited)} "

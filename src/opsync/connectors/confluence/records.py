@@ -22,8 +22,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel
-
 from opsync.connectors.base import ReadResult, RecordState, RecordWrite
 from opsync.connectors.confluence.client import ApiError, StaleVersion
 from opsync.connectors.confluence.config import (
@@ -45,7 +43,7 @@ from opsync.connectors.confluence.details import (
 from opsync.connectors.confluence.site import Page, Site
 from opsync.connectors.confluence.storage import StorageError, escape
 from opsync.connectors.confluence.values import decode, encode, list_fields
-from opsync.connectors.records import RECORD_MODELS, RELEASE_WIKI_FIELDS, to_record
+from opsync.connectors.records import RECORD_MODELS
 from opsync.domain import Collection, Finding, Level, ref
 from opsync.errors import ConflictError, PermanentError
 
@@ -71,29 +69,18 @@ class RecordStore:
             code="record.invalid", record=record, field=field, level=Level.ERROR, message=message
         )
 
-    def read(self, result: ReadResult) -> tuple[dict[str, dict[str, Any]], dict[str, list[Any]]]:
-        """Fill ``result.records`` and findings; return the release rows people keep (by
-        key) and the other collections' domain records (by collection value)."""
+    def read(self, result: ReadResult) -> None:
+        """Fill ``result`` with every record page of the configured collections."""
         self.known = {}
-        wiki_releases: dict[str, dict[str, Any]] = {}
-        records: dict[str, list[BaseModel]] = {c.value: [] for c in RECORD_MODELS}
         for collection in READ_ORDER:
             entry = self.config.collections.get(collection)
             if entry is None:
                 continue
             for page in self.site.listing(entry.parent, f"the {collection.value} pages"):
                 read = self._page(collection, page, result)
-                if read is None:
-                    continue
-                key, fields = read
-                if collection is Collection.RELEASES:
-                    wiki_releases[key] = {f: fields[f] for f in RELEASE_WIKI_FIELDS if f in fields}
-                    continue
-                model, invalid = to_record(collection, key, fields, f"{page.url} ({page.title})")
-                result.findings.extend(invalid)
-                if model is not None:
-                    records[collection.value].append(model)
-        return wiki_releases, records
+                if read is not None:
+                    key, fields = read
+                    result.fields[ref(collection, key)] = fields
 
     def _page(
         self, collection: Collection, page: Page, result: ReadResult
@@ -140,7 +127,7 @@ class RecordStore:
             path=page.url,
             owned=owned,
             edited=frozenset(edited),
-            unfinished=unfinished,
+            interrupted=unfinished,
         )
         return key, fields
 

@@ -52,7 +52,7 @@ def _rows(text: str, path: Path) -> list[Any]:
 
 def parse_tracker(text: str, path: Path) -> TrackerRead:
     """Rows of a tracker export by release key, with findings for rows that cannot be used."""
-    read = TrackerRead()
+    read = TrackerRead(source=str(path))
     source = str(path)
     for index, row in enumerate(_rows(text, path)):
         key = str(row.get("key") or "").strip() if isinstance(row, dict) else ""

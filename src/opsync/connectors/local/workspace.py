@@ -25,6 +25,7 @@ from opsync.connectors.base import (
     Capabilities,
     FileWrite,
     Message,
+    Ownership,
     PageState,
     PageWrite,
     ReadResult,
@@ -34,20 +35,18 @@ from opsync.connectors.base import (
     Role,
     TrackerRead,
 )
-from opsync.connectors.bundles import parse_bundle
+from opsync.connectors.bundles import reads_text
 from opsync.connectors.local import frontmatter
 from opsync.connectors.local.tracker import parse_tracker
 from opsync.connectors.records import (
     MIRRORED_FIELDS,
     RECORD_MODELS,
     RELEASE_WIKI_FIELDS,
-    to_record,
-    to_release,
 )
 from opsync.documents import markdown
 from opsync.documents.markdown_regions import find_regions, splice
 from opsync.documents.model import Document, find_region
-from opsync.domain import Collection, Finding, Level, Person, ProductArea, Snapshot, ref
+from opsync.domain import Collection, Finding, Level, Person, ProductArea, ref
 from opsync.errors import ConfigError, PermanentError
 
 META_FIELDS = "opsync_fields"
@@ -214,36 +213,20 @@ class LocalWorkspace:
         where = self._paths.get(key)
         return Path(where) if where is not None else None
 
-    def read(self, tracker: TrackerRead | None = None) -> ReadResult:
+    def read(self) -> ReadResult:
         self._paths.clear()
-        result = ReadResult(snapshot=Snapshot())
-        tracked = tracker if tracker is not None else self.read_releases()
-        result.findings.extend(tracked.findings)
-        rows = tracked.rows
-        wiki_releases: dict[str, tuple[Path, dict[str, Any]]] = {}
+        result = ReadResult()
         for key, path, data in self._records(Collection.RELEASES, result):
+            record = ref(Collection.RELEASES, key)
+            result.records[record] = self._state(record, path, data)
             # Only the fields a release takes from its record: holding every record's whole
             # front matter until the releases are built was a third of a large read's memory.
-            wiki_releases[key] = (path, {f: data[f] for f in RELEASE_WIKI_FIELDS if f in data})
-            result.records[ref(Collection.RELEASES, key)] = self._state(
-                ref(Collection.RELEASES, key), path, data
-            )
-        releases = []
-        for key, row in rows.items():
-            path, data = wiki_releases.get(key, (self.wiki / "releases" / f"{_safe(key)}.md", {}))
-            release, problems = to_release(key, row, data, f"{self.tracker} / {path}")
-            result.findings.extend(problems)
-            if release is not None:
-                releases.append(release)
-        records: dict[Collection, list[Any]] = {c: [] for c in RECORD_MODELS}
+            result.fields[record] = {f: data[f] for f in RELEASE_WIKI_FIELDS if f in data}
         for collection in RECORD_MODELS:
             for key, path, data in self._records(collection, result):
-                record, problems = to_record(collection, key, data, str(path))
-                result.findings.extend(problems)
-                result.records[ref(collection, key)] = self._state(ref(collection, key), path, data)
-                if record is not None:
-                    records[collection].append(record)
-        bundles = []
+                record = ref(collection, key)
+                result.records[record] = self._state(record, path, data)
+                result.fields[record] = data
         for path in self._md_files(self.pages):
             text = self._read_text(path)
             try:
@@ -258,18 +241,13 @@ class LocalWorkspace:
                 or path.relative_to(self.pages).with_suffix("").as_posix()
             )
             where = self._paths[f"page:{key}"] = str(path)
-            regions = {k: RegionState(s.content, s.edited) for k, s in find_regions(text).items()}
-            result.pages[key] = PageState(key=key, path=where, regions=regions)
-            bundle = parse_bundle(key, parsed.body)
-            if bundle is not None:
-                bundles.append(bundle)
-        result.snapshot = Snapshot(
-            people=self.people,
-            product_areas=self.product_areas,
-            releases=tuple(releases),
-            bundles=tuple(bundles),
-            **{c.value: tuple(records[c]) for c in RECORD_MODELS},
-        )
+            regions = {
+                k: RegionState(s.content, Ownership.EDITED if s.edited else Ownership.CLEAN)
+                for k, s in find_regions(text).items()
+            }
+            result.pages[key] = PageState(
+                key=key, path=where, regions=regions, text=parsed.body if reads_text(key) else None
+            )
         return result
 
     def sent(self) -> set[str]:

@@ -20,7 +20,6 @@ from opsync.connectors.base import (
     ReadResult,
     RecordWrite,
     Role,
-    TrackerRead,
 )
 from opsync.connectors.notion.bootstrap import property_schema
 from opsync.connectors.notion.catalog import PAGES, Catalog, page_property_names
@@ -113,7 +112,7 @@ class NotionWiki:
         every = timedelta(hours=config.full_pass_hours)
         mirror = Mirror(cache_path, config.notion_version, every, *([clock] if clock else []))
         self.catalog = Catalog(self.api, config, pages, name, mirror)
-        self.reader = Reader(self.catalog, people, areas)
+        self.reader = Reader(self.catalog)
         self.writer = Writer(self.reader, name)
 
     def check(self) -> list[Finding]:
@@ -179,14 +178,8 @@ class NotionWiki:
         finally:
             self.api.close()
 
-    def read(self, tracker: TrackerRead | None = None) -> ReadResult:
-        if tracker is None:
-            raise ConfigError(
-                "the Notion connector holds no tracker; releases must come from another one",
-                key="roles.tracker",
-                hint="name a tracker connector under [roles], e.g. a local one",
-            )
-        return self.reader.read(tracker)
+    def read(self) -> ReadResult:
+        return self.reader.read()
 
     def render_region(self, document: Document, region: str) -> str:
         return region_content(document, region)

@@ -36,9 +36,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from opsync.connectors.base import RegionState
+from opsync.connectors.base import Ownership, RegionState
 
-FORMAT = 1
+FORMAT = 2  # 2: a region keeps its ownership state (was: an edited flag)
 OVERLAP = timedelta(minutes=2)
 # How far before the Date of a query's answer its watermark is put: a row edited while the
 # query ran, or stamped by a server whose clock is a little behind, is still re-read
@@ -94,12 +94,14 @@ class PageMemo:
         )
 
     def dump(self) -> dict[str, Any]:
-        regions = {k: [r.content, r.edited] for k, r in self.regions.items()}
+        regions = {k: [r.content, r.ownership.value] for k, r in self.regions.items()}
         return {**self.__dict__, "regions": regions}
 
     @classmethod
     def load(cls, data: Mapping[str, Any]) -> PageMemo:
-        regions = {str(k): RegionState(str(c), bool(e)) for k, (c, e) in data["regions"].items()}
+        regions = {
+            str(k): RegionState(str(c), Ownership(o)) for k, (c, o) in data["regions"].items()
+        }
         return cls(**{**data, "regions": regions})
 
 

@@ -14,10 +14,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
-from opsync.connectors.base import PageState, ReadResult, RecordState, RegionState, TrackerRead
-from opsync.connectors.bundles import parse_bundle
+from opsync.connectors.base import Ownership, PageState, ReadResult, RecordState, RegionState
+from opsync.connectors.bundles import reads_text
 from opsync.connectors.notion.blocks import find_regions, region_hash, region_marker
 from opsync.connectors.notion.catalog import (
     PAGES,
@@ -36,13 +34,9 @@ from opsync.connectors.notion.properties import parse_value, plain_text, propert
 from opsync.connectors.records import (
     DERIVED_FIELDS,
     MIRRORED_FIELDS,
-    RECORD_MODELS,
-    RELEASE_WIKI_FIELDS,
     TITLE_FIELDS,
-    to_record,
-    to_release,
 )
-from opsync.domain import Collection, Finding, Level, Person, ProductArea, Release, Snapshot, ref
+from opsync.domain import Collection, Finding, Level, Release, ref
 
 # Owned fields that may be unknown (None) but that a checkbox can only show as unticked:
 # an unticked box reads back as "not set", so a mirrored unknown does not look changed.
@@ -100,9 +94,9 @@ def _duplicate(record: str, url: str, first: str) -> Finding:
 
 
 def outside_text(key: str, blocks: Sequence[Mapping[str, Any]]) -> str | None:
-    """For a bundle page, the text people wrote around the regions (what its bundle is
-    parsed from); None for other pages."""
-    return "\n".join(_lines(blocks)) if key.startswith("bundle/") else None
+    """For a page whose text the rules read (a bundle), the text people wrote around the
+    regions; None for other pages."""
+    return "\n".join(_lines(blocks)) if reads_text(key) else None
 
 
 def _lines(blocks: Sequence[Mapping[str, Any]], depth: int = 0) -> Iterator[str]:
@@ -126,33 +120,24 @@ def _lines(blocks: Sequence[Mapping[str, Any]], depth: int = 0) -> Iterator[str]
 class Reader:
     """One read of the workspace; fills ``known`` for the writes that follow."""
 
-    def __init__(
-        self,
-        catalog: Catalog,
-        people: tuple[Person, ...],
-        areas: tuple[ProductArea, ...],
-    ) -> None:
+    def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.api = catalog.api
         self.config = catalog.config
-        self.people, self.areas = people, areas
         self.known = Known()
 
-    def read(self, tracker: TrackerRead) -> ReadResult:
+    def read(self) -> ReadResult:
         self.catalog.reset()
         self.known = Known()
         mirror = self.catalog.mirror
         self.catalog.full = full = mirror.begin() if mirror is not None else True
         self.catalog.listed.clear()
-        result = ReadResult(snapshot=Snapshot())
-        result.findings.extend(tracker.findings)
+        result = ReadResult()
         rows = {c: self.catalog.rows(c.value) for c in self.catalog.configured()}
         if full and mirror is not None and mirror.enabled:
             self.bot()  # asked once, on a full pass, for the lighter reads that follow
         page_keys = {str(r["id"]): k for c, found in rows.items() for k, r in self._keyed(c, found)}
         self.known.page_keys = page_keys
-        records: dict[Collection, list[BaseModel]] = {c: [] for c in RECORD_MODELS}
-        wiki_releases: dict[str, dict[str, Any]] = {}
         seen: dict[str, str] = {}
         for collection, found in rows.items():
             for key, row in self._keyed(collection, found):
@@ -170,30 +155,12 @@ class Reader:
                 result.records[record] = RecordState(
                     ref=record, path=url, owned=owned, edited=edited_fields(owned, stored)
                 )
-                if collection is Collection.RELEASES:
-                    wiki_releases[key] = {f: fields[f] for f in RELEASE_WIKI_FIELDS if f in fields}
-                    continue
-                model, invalid = to_record(collection, key, fields, url)
-                result.findings.extend(invalid)
-                if model is not None:
-                    records[collection].append(model)
-        releases = []
-        for key, row in tracker.rows.items():
-            release, problems = to_release(key, row, wiki_releases.get(key, {}), f"tracker / {key}")
-            result.findings.extend(problems)
-            if release is not None:
-                releases.append(release)
-        bundles = self._pages(result) if self.catalog.pages is not None else []
+                result.fields[record] = fields
+        if self.catalog.pages is not None:
+            self._pages(result)
         result.findings.extend(self.catalog.sources.notes)
         if mirror is not None:
             mirror.finish(full, result.pages if self.catalog.pages is not None else None)
-        result.snapshot = Snapshot(
-            people=self.people,
-            product_areas=self.areas,
-            releases=tuple(releases),
-            bundles=tuple(bundles),
-            **{c.value: tuple(records[c]) for c in RECORD_MODELS},
-        )
         return result
 
     def _keyed(
@@ -244,7 +211,7 @@ class Reader:
         text = parse_value(props[names["regions"]]) if names["regions"] in props else ""
         stored, pending = parse_regions(text)
         title = parse_value(props[names["title"]]) if names["title"] in props else ""
-        blocks = self.tree(str(row["id"]), f"the page {key}", deep=key.startswith("bundle/"))
+        blocks = self.tree(str(row["id"]), f"the page {key}", deep=reads_text(key))
         return PageRead(
             id=str(row["id"]),
             url=str(row.get("url") or row["id"]),
@@ -254,10 +221,9 @@ class Reader:
             pending=pending,
         )
 
-    def _pages(self, result: ReadResult) -> list[Any]:
+    def _pages(self, result: ReadResult) -> None:
         names = page_property_names(self.catalog.pages)
         mirror = self.catalog.mirror
-        bundles = []
         for row in self.catalog.rows(PAGES):
             props = row.get("properties") or {}
             key = parse_value(props[names["key"]]) if names["key"] in props else None
@@ -276,11 +242,9 @@ class Reader:
                 if mirror is not None:
                     mirror.keep(key, memo)
             self.known.regions[key] = dict(memo.regions)
-            result.pages[key] = PageState(key=key, path=memo.url, regions=memo.regions)
-            bundle = parse_bundle(key, memo.text) if memo.text is not None else None
-            if bundle is not None:
-                bundles.append(bundle)
-        return bundles
+            result.pages[key] = PageState(
+                key=key, path=memo.url, regions=memo.regions, text=memo.text
+            )
 
     def regions(self, page: PageRead) -> dict[str, RegionState]:
         """Each region's content hash as read back; edited when it is not the hash opsync
@@ -294,7 +258,10 @@ class Reader:
             edited = stored is not None and stored != content and not landed
             if edited and mark is not None:
                 edited = not only_edited_by(callout, self.bot())
-            out[key] = RegionState(content=content, edited=edited, restamp=landed)
+            state = (
+                Ownership.INTERRUPTED if landed else Ownership.EDITED if edited else Ownership.CLEAN
+            )
+            out[key] = RegionState(content=content, ownership=state)
         return out
 
     def bot(self) -> str:

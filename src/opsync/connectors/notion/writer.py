@@ -229,7 +229,7 @@ class Writer:
         done = {key: region_content(op.document, key) for key in region_keys(op.document.children)}
         parent = {"type": "data_source_id", "data_source_id": self.catalog.source(PAGES)}
         calls = plan_appends("", blocks)
-        regions = {k: RegionState(content=h, edited=False) for k, h in done.items()}
+        regions = {k: RegionState(content=h) for k, h in done.items()}
         text = outside_text(op.key, blocks)
         if len(calls) <= 1:  # one request holds it all: properties, hashes and blocks at once
             children = calls[0].children if calls else []
@@ -294,7 +294,7 @@ class Writer:
         self._apply(writes, record)
         for key, content in pending.items():
             stored[key] = content
-            states[key] = RegionState(content=content, edited=False)
+            states[key] = RegionState(content=content)
         row = self.api.call(
             self.api.sdk.pages.update,
             page.id,

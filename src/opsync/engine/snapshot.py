@@ -1,0 +1,69 @@
+"""The domain snapshot, built once from what the tracker and the wiki hold.
+
+Every wiki connector returns its records' fields and its pages' text as it found them; the
+domain is built here, the same way for every target, so a rule sees the same organisation
+whichever wiki holds it (bundle completeness included) and a new connector copies none of
+it. A record whose values do not fit its model becomes a finding naming the record and its
+source, and is left out: one broken record never stops the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from opsync.connectors.base import ReadResult, TrackerRead
+from opsync.connectors.bundles import parse_bundle
+from opsync.connectors.records import RECORD_MODELS, to_record, to_release
+from opsync.domain import Collection, Finding, Person, ProductArea, Snapshot, ref
+
+_RELEASES = Collection.RELEASES.value + "/"
+_NONE: Mapping[str, Any] = {}
+
+
+def build_snapshot(
+    tracker: TrackerRead,
+    wiki: ReadResult,
+    people: tuple[Person, ...],
+    areas: tuple[ProductArea, ...],
+) -> tuple[Snapshot, list[Finding]]:
+    """The snapshot, and the findings on rows and records that could not become domain
+    models. Releases are the tracker's rows merged with the people-owned fields of their
+    wiki record; every other collection comes from the wiki alone."""
+    findings: list[Finding] = []
+    releases = []
+    for key, row in tracker.rows.items():
+        record = ref(Collection.RELEASES, key)
+        state = wiki.records.get(record)
+        source = f"{tracker.source} / {state.path if state is not None else key}"
+        release, problems = to_release(key, row, wiki.fields.get(record, _NONE), source)
+        findings.extend(problems)
+        if release is not None:
+            releases.append(release)
+    records: dict[Collection, list[BaseModel]] = {c: [] for c in RECORD_MODELS}
+    for record, fields in wiki.fields.items():
+        if record.startswith(_RELEASES):
+            continue
+        collection_name, _, key = record.partition("/")
+        collection = Collection(collection_name)
+        if collection not in RECORD_MODELS:
+            continue
+        model, problems = to_record(collection, key, fields, wiki.records[record].path)
+        findings.extend(problems)
+        if model is not None:
+            records[collection].append(model)
+    bundles = []
+    for key, page in wiki.pages.items():
+        bundle = parse_bundle(key, page.text) if page.text is not None else None
+        if bundle is not None:
+            bundles.append(bundle)
+    snapshot = Snapshot(
+        people=people,
+        product_areas=areas,
+        releases=tuple(releases),
+        bundles=tuple(bundles),
+        **{c.value: tuple(records[c]) for c in RECORD_MODELS},
+    )
+    return snapshot, findings
