@@ -6,15 +6,22 @@ from collections.abc import Iterator
 
 import pytest
 
-from opsync.connectors.base import Ownership, PageWrite, ReadResult
+from opsync.connectors.base import Ownership, PageWrite, ReadResult, TrackerRead
+from opsync.connectors.bundles import parse_bundle
 from opsync.connectors.confluence.config import ConfluenceConnectorConfig
 from opsync.connectors.confluence.connector import ConfluenceWiki
 from opsync.connectors.confluence.site import Site
+from opsync.documents import markdown
 from opsync.documents.model import Document, bullets, heading, para, region
+from opsync.domain import BundleKind, EnablementBundle, Release, Section
+from opsync.engine.snapshot import build_snapshot
 from opsync.errors import ConflictError, PermanentError, TransientError
 from opsync.http import RetryPolicy
+from opsync.rules.bundles import _skeleton as skeleton
+from opsync.rules.bundles import incomplete_sections, sections_complete_label, sections_for
 from opsync.testing.emulators.confluence import ConfluenceEmulator
 
+LITE = BundleKind.LITE
 PERSON = "<p>Maya: context people need, kept by every sync.</p>"
 
 
@@ -207,3 +214,42 @@ def test_a_validation_error_is_not_retried_and_names_the_record(
     assert caught.value.record == "pages/x" and "400" in str(caught.value)
     assert confluence_emulator.counts.of("POST", "/wiki/api/v2/pages") == 1
     assert site.space_id()
+
+
+def test_a_bundle_page_is_read_into_the_sections_people_wrote_as_on_every_wiki(
+    wiki: ConfluenceWiki, confluence_emulator: ConfluenceEmulator
+) -> None:
+    """The engine reads bundle completeness from the page's text outside opsync's regions:
+    what a PM writes under a heading counts, the template and opsync's own region do not,
+    and the untouched page reads exactly as its Markdown rendering does on the folder."""
+    release = Release(key="ACME-1", title="Usage alerts", tier=2)
+    doc = Document(
+        title="Launch Enablement Bundle — Usage alerts",
+        children=(region("bundle.header", para("What changed: opsync's words")), *skeleton(LITE)),
+    )
+    wiki.write_page(PageWrite(key="bundle/ACME-1", document=doc, create=True))
+
+    def bundle() -> EnablementBundle:
+        snapshot, invalid = build_snapshot(
+            TrackerRead(rows={"ACME-1": {"title": "Usage alerts", "tier": 2}}), wiki.read(), (), ()
+        )
+        assert invalid == []
+        (found,) = snapshot.bundles
+        return found
+
+    untouched = bundle()
+    folder = parse_bundle("bundle/ACME-1", markdown.render(doc))
+    assert folder is not None and untouched.sections.keys() == folder.sections.keys()
+    assert incomplete_sections(release, untouched) == incomplete_sections(release, folder)
+    total = len(sections_for(LITE))
+    assert sections_complete_label(release, untouched) == f"0/{total}"
+
+    (page,) = [p for p in confluence_emulator.world.pages.values() if p.title == doc.title]
+    heading_at = page.body.index("What changed")
+    after = page.body.index("</h3>", heading_at) + len("</h3>")
+    written = "<ul><li><p>Alerts fire at 80% and 100% of the plan's quota</p></li></ul>"
+    page.body = page.body[:after] + written + page.body[after:]
+    filled = bundle()
+    assert "Alerts fire at 80% and 100%" in filled.sections[Section.WHAT_CHANGED]
+    assert "opsync's words" not in " ".join(filled.sections.values())
+    assert sections_complete_label(release, filled) == f"1/{total}"

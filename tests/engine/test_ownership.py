@@ -1,0 +1,45 @@
+"""The three ownership states, decided in one place: what the plan does with each, and how
+the journal's unfinished page writes settle into them."""
+
+from __future__ import annotations
+
+import pytest
+
+from opsync.connectors.base import Ownership, PageState, RegionState
+from opsync.engine.actual import settle
+from opsync.engine.plan import Act, decide
+
+CLEAN, EDITED, INTERRUPTED = Ownership.CLEAN, Ownership.EDITED, Ownership.INTERRUPTED
+
+
+@pytest.mark.parametrize(
+    ("state", "holds_wanted", "force", "act"),
+    [
+        (CLEAN, True, False, Act.SKIP),  # the no-op: nothing to write
+        (CLEAN, False, False, Act.WRITE),
+        (EDITED, False, False, Act.CONFLICT),  # a person's text is never overwritten
+        (EDITED, False, True, Act.WRITE),  # unless the run is forced
+        (EDITED, True, False, Act.WRITE),  # holds what opsync wants: restamped, not a conflict
+        (INTERRUPTED, False, False, Act.WRITE),  # opsync's own write is finished
+        (INTERRUPTED, True, False, Act.WRITE),  # even when it landed whole: record it
+    ],
+)
+def test_each_state_becomes_one_act(
+    state: Ownership, holds_wanted: bool, force: bool, act: Act
+) -> None:
+    assert decide(state, holds_wanted, force) is act
+
+
+def test_a_page_the_journal_shows_unfinished_has_its_edited_regions_taken_as_opsyncs() -> None:
+    regions = {"a": RegionState("x", EDITED), "b": RegionState("y", CLEAN)}
+    pages = {
+        "weekly/1": PageState("weekly/1", "p1", regions),
+        "weekly/2": PageState("weekly/2", "p2", regions),
+    }
+    settled = settle(pages, frozenset({"weekly/1", "gone/3"}))
+    assert settled["weekly/1"].regions == {
+        "a": RegionState("x", INTERRUPTED),
+        "b": RegionState("y", CLEAN),
+    }
+    assert settled["weekly/2"] == pages["weekly/2"]  # no unfinished write: still a person's
+    assert "gone/3" not in settled
