@@ -21,14 +21,14 @@ _LINES = frozenset({"p", "td", "th", "pre", "blockquote", "div"})
 
 
 def outside_text(body: str) -> str:
-    """The body's text outside opsync's regions; "" for a body that is not well-formed
-    (the page then has no sections, which the bundle rules report as incomplete)."""
+    """The body's text outside opsync's regions; "" for a body that is not well-formed or
+    nested beyond reason (the page then has no sections, which the bundle rules report as
+    incomplete, rather than stopping the read)."""
     try:
         outside = splice(body, dict.fromkeys(find_regions(body), ""), [])
-        root = parse(outside)
-    except (StorageError, ValueError):
+        return "\n".join(_lines(parse(outside), 0))
+    except (StorageError, ValueError, RecursionError):  # RecursionError: absurd nesting
         return ""
-    return "\n".join(_lines(root, 0))
 
 
 def _text(element: ElementTree.Element) -> str:
