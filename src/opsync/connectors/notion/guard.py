@@ -69,7 +69,7 @@ class Guard:
         # What opsync itself wrote (its hashes ride in the same request as the values) is not
         # a person's edit, even when a killed run wrote it after the mirror was saved.
         stored = load_hashes(fields.get(HASHES_FIELD))
-        now = self.reader.owned(collection, fields, fresh)
+        now = self.reader.owned(collection, fields, fresh, stored)
         clash = sorted(
             f
             for f in op.values

@@ -26,7 +26,7 @@ from opsync.connectors.notion.chunks import block_type, children_of
 from opsync.connectors.notion.config import (
     property_names,
 )
-from opsync.connectors.notion.hashes import HASHES_FIELD, edited_fields, load_hashes
+from opsync.connectors.notion.hashes import HASHES_FIELD, edited_fields, load_hashes, value_hash
 from opsync.connectors.notion.mirror import PageMemo
 from opsync.connectors.notion.page_fields import page_to_fields
 from opsync.connectors.notion.pending import only_edited_by, parse_regions
@@ -43,6 +43,9 @@ from opsync.domain import Collection, Finding, Level, Release, ref
 _NULLABLE_FLAGS = frozenset(
     name for name in MIRRORED_FIELDS if Release.model_fields[name].annotation == (bool | None)
 )
+
+
+_FALSE = value_hash(False)
 
 
 def owned_fields(collection: Collection) -> tuple[str, ...]:
@@ -149,9 +152,9 @@ class Reader:
                 fields, problems = page_to_fields(row, self.config, collection, page_keys)
                 result.findings.extend(problems)
                 self.known.records[record] = str(row["id"])
-                owned = self.owned(collection, fields, row)
-                self.known.seen[record] = (row, owned)
                 stored = self.known.hashes[record] = load_hashes(fields.pop(HASHES_FIELD, None))
+                owned = self.owned(collection, fields, row, stored)
+                self.known.seen[record] = (row, owned)
                 result.records[record] = RecordState(
                     ref=record, path=url, owned=owned, edited=edited_fields(owned, stored)
                 )
@@ -178,9 +181,17 @@ class Reader:
                     break
 
     def owned(
-        self, collection: Collection, fields: Mapping[str, Any], row: Mapping[str, Any]
+        self,
+        collection: Collection,
+        fields: Mapping[str, Any],
+        row: Mapping[str, Any],
+        hashes: Mapping[str, str],
     ) -> dict[str, Any]:
-        """The owned fields of a row (or of a request body, read back as Notion stores it)."""
+        """The owned fields of a row (or of a request body, read back as Notion stores it).
+
+        A checkbox cannot say "unknown": an unticked box is ``False`` when the hash opsync
+        stored says it wrote ``False`` there, else unknown (``None``). Either way the value
+        reads back as the one opsync wrote, so a second run has nothing to write."""
         owned = {f: fields[f] for f in owned_fields(collection) if f in fields}
         if collection is Collection.RELEASES:
             names = property_names(self.config, collection)
@@ -188,7 +199,7 @@ class Reader:
             for flag in _NULLABLE_FLAGS:
                 kind = property_type(props.get(names[flag]) or {})
                 if kind == "checkbox" and owned.get(flag) is False:
-                    owned[flag] = None
+                    owned[flag] = False if hashes.get(flag) == _FALSE else None
         return owned
 
     def tree(self, block_id: str, what: str, *, deep: bool) -> list[dict[str, Any]]:

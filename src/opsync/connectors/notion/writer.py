@@ -118,7 +118,11 @@ class Writer:
             self._write_record(op)
 
     def _with_hashes(
-        self, collection: Collection, record: str, props: dict[str, Any], schema: Mapping[str, Any]
+        self,
+        collection: Collection,
+        op: RecordWrite,
+        props: dict[str, Any],
+        schema: Mapping[str, Any],
     ) -> dict[str, Any]:
         """``props`` plus the row's hashes of what opsync wrote, this write's fields updated
         (read back from the body as a read parses the row); unchanged without the property."""
@@ -128,7 +132,9 @@ class Writer:
         fields, _ = page_to_fields(
             {"properties": props}, self.config, collection, self.reader.known.page_keys
         )
-        written = self.reader.owned(collection, fields, {"properties": props})
+        meant = {f: value_hash(v) for f, v in op.values.items()}
+        written = self.reader.owned(collection, fields, {"properties": props}, meant)
+        record = op.ref
         before = self.reader.known.hashes.get(record, {})
         hashes = {**before, **{f: value_hash(v) for f, v in written.items()}}
         if not written or hashes == before:
@@ -144,7 +150,7 @@ class Writer:
         props, problems = fields_to_properties(
             op.values, schema, self.config, collection, record=op.ref
         )
-        props = self._with_hashes(collection, op.ref, props, schema)
+        props = self._with_hashes(collection, op, props, schema)
         page_id = known.get(op.ref)
         if page_id is None:
             keyed, missing = fields_to_properties(
