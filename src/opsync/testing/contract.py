@@ -46,11 +46,12 @@ from opsync.settings import Settings
 
 NOW = datetime.fromisoformat("2026-12-03T15:00:00-05:00")
 #: The organisation's releases as tracker rows: a tracker harness seeds its service with them.
-#: Only a launched release says so, as in the bundled example.
+#: Each says whether it launched, as a tracker does: a wiki must hold ``False`` as written
+#: (a Notion checkbox cannot tell it from unknown without opsync's hash).
 RELEASES: tuple[dict[str, Any], ...] = tuple(
     {"key": key, "title": title, "tier": tier, "launch_date": day}
     | {"product_area": "core", "pm": "ana", "eng_lead": "dev"}
-    | ({"launched": True} if day < NOW.date() else {})
+    | {"launched": day < NOW.date()}
     for key, title, tier, day in (
         ("CT-1", "Alpha", 1, date(2026, 12, 17)),
         ("CT-2", "Beta", 2, date(2026, 12, 10)),
