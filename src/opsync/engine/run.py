@@ -168,7 +168,9 @@ def run(
                 progress.stage("apply")
                 run_id = uuid.uuid4().hex
                 store.start_run(run_id, now.isoformat())
-                report.done, report.failed = apply(plan, targets, store, run_id, progress)
+                applied = apply(plan, targets, store, run_id, progress)
+                report.done, report.failed = applied.done, applied.failed
+                report.conflicted = applied.conflicts
                 store.finish_run(run_id, "failed" if report.failed else "done")
                 store.set_meta("identity", spec.identity)
             report.requests = {n: c.counts() for n, c in spec.connectors().items()}
