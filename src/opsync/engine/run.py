@@ -47,6 +47,11 @@ class RunSpec:
     settings: Settings
     state_path: Path  # the SQLite file; the run lock sits beside it
     identity: str  # fingerprint of what decides the identity of written records
+    # The same with the config's paths absolute, as earlier versions stored it. A store that
+    # holds it was synced with this config in this very place: the same identity, and the
+    # store is given the portable one. Without this, every workspace synced before the
+    # upgrade would stop with exit 2 until --accept-identity-change.
+    absolute_identity: str | None = None
     org_name: str = "Product Ops"
     tracker: TrackerSource | None = None
     notifier: Notifier | None = None
@@ -139,6 +144,10 @@ def run(
             unfinished = store.unfinished("update_page")
             plan = make_plan(desired, actual, spec.workspace, force=force, unfinished=unfinished)
             known = store.get_meta("identity")
+            if known is not None and known == spec.absolute_identity:
+                known = spec.identity
+                if write:
+                    store.set_meta("identity", spec.identity)
             identity_change = None
             if known is not None and known != spec.identity and plan.operations:
                 identity_change = (
