@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from opsync.clock import Clock, SystemClock
-from opsync.config import Config, ConnectorRole, load_config
+from opsync.config import Config, ConnectorConfig, ConnectorRole, load_config
 from opsync.connectors.registry import factory
 from opsync.domain import Finding
 from opsync.engine.report import Reporter, RunReport
@@ -35,9 +35,32 @@ __all__ = [
 ]
 
 
-def _identity(config: Config) -> str:
-    """What decides where records live and under which keys; a change needs a migration."""
-    parts: dict[str, Any] = {name: c.identity() for name, c in sorted(config.connectors.items())}
+def _portable(connector: ConnectorConfig, base: Path) -> ConnectorConfig:
+    """``connector`` with each path inside ``base`` (the config's folder) relative to it.
+
+    A copy of the workspace folder elsewhere (``cp -a`` into a container or a CI runner)
+    carries those folders along, so where the folder lives must not count. A path outside
+    it is not carried by such a copy and stays absolute: the same outside folder is still the
+    same place, and another one is an identity change.
+    """
+    inside = {
+        name: value.relative_to(base)
+        for name, value in connector
+        if isinstance(value, Path) and value.is_relative_to(base)
+    }
+    return connector.model_copy(update=inside)
+
+
+def _identity(config: Config, *, portable: bool = True) -> str:
+    """What decides where records live and under which keys; a change needs a migration.
+
+    ``portable=False`` gives the fingerprint earlier versions stored, with absolute paths:
+    a store that holds it for this config in this place is the same identity (``RunSpec``).
+    """
+    parts: dict[str, Any] = {
+        name: (_portable(c, config.base_dir) if portable else c).identity()
+        for name, c in sorted(config.connectors.items())
+    }
     parts["_roles"] = config.roles.model_dump()
     parts["_key_scheme"] = {"version": "1"}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
@@ -76,6 +99,7 @@ def _spec(config: Config) -> RunSpec:
         settings=config.settings,
         state_path=config.state_path,
         identity=_identity(config),
+        absolute_identity=_identity(config, portable=False),
         org_name=config.org.name,
         people=people,
         areas=areas,

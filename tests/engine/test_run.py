@@ -12,14 +12,24 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from opsync.calendar import BusinessCalendar
+from opsync.connectors.base import Message
 from opsync.connectors.local.workspace import LocalWorkspace
 from opsync.documents.model import Document, heading, para, region
 from opsync.domain import Finding, Person, ProductArea, Role
 from opsync.engine import run as run_module
-from opsync.engine.report import EXIT_CONFLICTS, EXIT_OK
+from opsync.engine.plan import Conflict, Operation, Plan
+from opsync.engine.report import (
+    EXIT_CONFLICTS,
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_USAGE,
+    RunReport,
+    exit_code,
+)
 from opsync.engine.run import RunSpec, run
 from opsync.engine.snapshot import build_snapshot
-from opsync.errors import ConfigError, LockHeld
+from opsync.errors import ConfigError, ConflictError, LockHeld, OpsyncError, PermanentError
 from opsync.rules.context import RuleContext
 from opsync.rules.output import DocumentKind, GeneratedDocument, Notification, RuleOutput
 from opsync.settings import Settings
@@ -280,3 +290,124 @@ def test_a_csv_tracker_export_reads_like_the_yaml_one(workspace: Path) -> None:
     assert first.title == "Usage alerts, v2" and first.launch_date == date(2026, 12, 10)
     assert first.launch_date_history[0].old == date(2026, 12, 17)
     assert second.launch_date is None and second.tier == 1
+
+
+class _EditWhenApplying:
+    """A Reporter that edits as a person would, once, after the plan and before any write."""
+
+    def __init__(self, edit: Callable[[], None]) -> None:
+        self.edit = edit
+
+    def stage(self, name: str) -> None:
+        if name == "apply":
+            self.edit()
+
+    def progress(self, done: int, total: int, op: Operation) -> None:
+        return None
+
+
+def _journal(root: Path) -> dict[str, str]:
+    store = StateStore(root / ".opsync" / "state.db")
+    try:
+        return dict(store.journal_rows())
+    finally:
+        store.close()
+
+
+def test_a_region_edited_between_read_and_write_is_a_conflict_exit_3(workspace: Path) -> None:
+    run(_spec(workspace), NOW, write=True)
+    tracker = workspace / "tracker" / "releases.yaml"
+    tracker.write_text(TRACKER + "- key: ACME-3\n  title: New\n  tier: 1\n", encoding="utf-8")
+    page = workspace / "pages" / "weekly-update" / "2026-W49.md"
+    mine = page.read_text(encoding="utf-8").replace("2 releases", "2 releases (my edit)")
+    report = run(
+        _spec(workspace),
+        NOW,
+        write=True,
+        reporter=_EditWhenApplying(lambda: page.write_text(mine, encoding="utf-8")),
+    )
+    assert report.plan.conflicts == () and report.failed == []
+    assert [(c.target, c.part) for c in report.conflicts] == [
+        ("weekly-update/2026-W49", "region weekly.highlights")
+    ]
+    assert report.exit_code == EXIT_CONFLICTS
+    assert report.to_json()["conflicts"][0]["target"] == "weekly-update/2026-W49"
+    assert report.to_json()["exit_code"] == EXIT_CONFLICTS
+    # every other operation still ran
+    assert len(report.done) == len(report.plan.operations) - 1
+    assert (workspace / "wiki" / "releases" / "ACME-3.md").is_file()
+    assert page.read_text(encoding="utf-8") == mine
+    statuses = _journal(workspace)
+    assert [s for k, s in statuses.items() if k.startswith("update_page:")] == ["conflict"]
+    # Journaled as a failure, the next run would take the page for one opsync left half
+    # written and regenerate the region: the person's edit must survive it as a conflict.
+    again = run(_spec(workspace), NOW, write=True)
+    assert [c.part for c in again.plan.conflicts] == ["region weekly.highlights"]
+    assert again.exit_code == EXIT_CONFLICTS
+    assert page.read_text(encoding="utf-8") == mine
+
+
+def test_an_owned_field_edited_between_read_and_write_is_a_conflict_exit_3(
+    workspace: Path,
+) -> None:
+    run(_spec(workspace), NOW, write=True)
+    tracker = workspace / "tracker" / "releases.yaml"
+    tracker.write_text(TRACKER.replace("Usage alerts", "Usage alerts v2"), encoding="utf-8")
+    record = workspace / "wiki" / "releases" / "ACME-1.md"
+    mine = record.read_text(encoding="utf-8").replace("Usage alerts", "Usage alerts (mine)")
+    report = run(
+        _spec(workspace),
+        NOW,
+        write=True,
+        reporter=_EditWhenApplying(lambda: record.write_text(mine, encoding="utf-8")),
+    )
+    assert [(c.target, c.part) for c in report.conflicts] == [("releases/ACME-1", "fields title")]
+    assert report.failed == [] and report.exit_code == EXIT_CONFLICTS
+    assert record.read_text(encoding="utf-8") == mine
+    assert run(_spec(workspace), NOW, write=True).exit_code == EXIT_CONFLICTS
+    assert record.read_text(encoding="utf-8") == mine
+
+
+def test_a_failed_operation_exits_1_and_the_others_still_run(workspace: Path) -> None:
+    (workspace / "outbox").mkdir()
+    (workspace / "outbox" / "product-updates").write_text("not a folder", encoding="utf-8")
+    report = run(_spec(workspace), NOW, write=True)
+    assert [op.kind for op, _ in report.failed] == ["send"]
+    assert report.exit_code == EXIT_FAILED == report.to_json()["exit_code"]
+    assert len(report.done) == len(report.plan.operations) - 1
+
+
+def _report(failed: bool = False, planned: bool = False, applying: bool = False) -> RunReport:
+    conflict = Conflict(target="weekly-update/2026-W49", part="region r", message="edited")
+    message = Message(key="x", channel="#c", text="t")
+    op = Operation(
+        kind="send", key="send:x", collection="m", target="x", reason="r", payload=message
+    )
+    return RunReport(
+        now=NOW.isoformat(),
+        applied=True,
+        plan=Plan(conflicts=(conflict,) if planned else ()),
+        findings=[Finding(code="f", record="releases/ACME-1", message="normal")],
+        failed=[(op, "PermanentError: no")] if failed else [],
+        conflicted=[conflict] if applying else [],
+    )
+
+
+@pytest.mark.parametrize(
+    ("outcome", "code"),
+    [
+        (_report(), EXIT_OK),
+        (_report(failed=True), EXIT_FAILED),
+        (_report(planned=True), EXIT_CONFLICTS),
+        (_report(applying=True), EXIT_CONFLICTS),
+        (_report(failed=True, planned=True, applying=True), EXIT_FAILED),
+        (ConfigError("bad", key="org"), EXIT_USAGE),
+        (LockHeld("held"), EXIT_LOCKED),
+        (ConflictError("edited"), EXIT_CONFLICTS),
+        (PermanentError("refused"), EXIT_FAILED),
+    ],
+)
+def test_one_function_decides_the_exit_code(outcome: RunReport | OpsyncError, code: int) -> None:
+    assert exit_code(outcome) == code
+    if isinstance(outcome, RunReport):
+        assert outcome.exit_code == outcome.to_json()["exit_code"] == code

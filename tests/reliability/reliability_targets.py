@@ -113,7 +113,6 @@ class LocalTarget:
     name = "local"
 
     def __init__(self, root: Path) -> None:
-        # Built where trials run: the config's identity holds its absolute paths.
         self.work = root / "trial"
         self.config = self.work / "opsync.toml"
         shutil.copytree(EXAMPLE, self.work)

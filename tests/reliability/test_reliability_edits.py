@@ -2,7 +2,7 @@
 at the "apply" stage), they change text inside an owned page region, a person-owned field,
 an owned field opsync is about to write, or trash a record opsync is about to update.
 Nothing of theirs may be lost: their text is still there after the run, and the run says so
-(a failed operation naming the record, or a conflict on the next run).
+(a conflict or a failed operation naming the record, or a conflict on the next run).
 """
 
 from __future__ import annotations
@@ -169,8 +169,8 @@ def test_a_person_editing_between_read_and_write_loses_nothing(
     with target.session():
         report = api.sync(target.config, now=now, reporter=_Hook(edit))
         kept = _kept(target, kind)
-        failed = {op.target for op, _ in report.failed}
-        said = EDITS[kind].removeprefix("pages/") in failed
+        named = {op.target for op, _ in report.failed} | {c.target for c in report.conflicts}
+        said = EDITS[kind].removeprefix("pages/") in named
         if not said:  # or the next run shows it as a conflict
             after = api.plan(target.config, now=now)
             said = any(c.target in EDITS[kind] for c in after.plan.conflicts)

@@ -2,7 +2,8 @@
 
 Exit codes (for cron): 0 completed (findings are normal) · 1 some operations failed ·
 2 bad usage or config · 3 completed with conflicts waiting for a person · 4 another run
-holds the lock.
+holds the lock. :func:`opsync.engine.report.exit_code` decides which; the commands only
+pass it what the run gave (a report or the error that stopped it).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from opsync.cli.output import (
     print_problems,
     print_summary,
 )
-from opsync.engine.report import RunReport
-from opsync.errors import ConfigError, LockHeld, OpsyncError
+from opsync.engine.report import RunReport, exit_code
+from opsync.errors import ConfigError, OpsyncError
 
 EXIT_CODES = """Exit codes: 0 completed (findings are normal), 1 some operations failed,
 2 bad usage or config, 3 completed with conflicts waiting for a person,
@@ -59,16 +60,17 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors
 
 
 def _parse_now(value: str | None) -> datetime | None:
+    """A bad ``--now`` is a usage error like a bad config: the same exit code and report."""
     if value is None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        err.print(f"--now: {value!r} is not an ISO-8601 date-time (e.g. 2026-12-03T15:00:00-05:00)")
-        raise typer.Exit(2) from None
+        hint = "write it as ISO 8601, e.g. 2026-12-03T15:00:00-05:00"
+        raise ConfigError(f"{value!r} is not a date-time", key="--now", hint=hint) from None
     if parsed.tzinfo is None:
-        err.print(f"--now: {value!r} has no UTC offset; add one, e.g. {value}-05:00")
-        raise typer.Exit(2)
+        hint = f"add one, e.g. {value}-05:00"
+        raise ConfigError(f"{value!r} has no UTC offset", key="--now", hint=hint)
     return parsed
 
 
@@ -78,14 +80,13 @@ def _finish(report: RunReport, report_json: Path | None) -> None:
         report_json.write_text(
             json.dumps(report.to_json(), indent=2, default=str) + "\n", encoding="utf-8"
         )
-    raise typer.Exit(report.exit_code)
+    raise typer.Exit(exit_code(report))
 
 
 def _guard(error: OpsyncError, report_json: Path | None = None) -> typer.Exit:
     """Print the error; also replace the JSON report, so a monitor never reads a stale one."""
     err.print(f"[red]error[/red]: {error}", highlight=False)
-    code = 4 if isinstance(error, LockHeld) else 2 if isinstance(error, ConfigError) else None
-    code = error.exit_code if code is None else code
+    code = exit_code(error)
     if report_json is not None:
         report_json.parent.mkdir(parents=True, exist_ok=True)
         body = {"error": str(error), "kind": type(error).__name__, "exit_code": code}

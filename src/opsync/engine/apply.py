@@ -1,7 +1,11 @@
 """Apply a plan: execute exactly its operations, each through the journal.
 
-Each operation is journaled ``planned`` → ``started`` → ``done`` | ``failed``. One failing
-operation is recorded and the others still run; the run then exits 1. A service that stays
+Each operation is journaled ``planned`` → ``started`` → ``done`` | ``failed`` | ``conflict``.
+One failing operation is recorded and the others still run; the run then exits 1. A write
+that finds a person edited its target since the read (a ``ConflictError``) is a conflict,
+as the plan would have reported had the edit come earlier: journaled as ``conflict``, not
+``failed``, because a failed page write is finished over "edited" regions by the next run,
+which would overwrite the person's edit the write just refused to touch. A service that stays
 down (``STOP_AFTER`` operations in a row to one role whose retries ran out) is not asked
 again in this run: each retry budget is bounded, but thirty of them back to back are not, so
 that role's remaining operations are reported as not attempted and left in the journal as
@@ -13,13 +17,13 @@ target and the next run's read finds it (the plan then has nothing to create).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from opsync.connectors.base import FeedStore, Notifier, WikiConnector
-from opsync.engine.plan import Operation, Plan
+from opsync.engine.plan import Conflict, Operation, Plan
 from opsync.engine.report import Reporter
-from opsync.errors import TransientError
+from opsync.errors import ConflictError, TransientError
 from opsync.state.sqlite import StateStore
 
 
@@ -30,6 +34,15 @@ class Targets:
     wiki: WikiConnector
     notifier: Notifier
     feeds: FeedStore
+
+
+@dataclass
+class Applied:
+    """What became of each operation of the plan."""
+
+    done: list[Operation] = field(default_factory=list)
+    failed: list[tuple[Operation, str]] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
 
 
 STOP_AFTER = 3  # transient failures in a row after which a role's service counts as down
@@ -47,34 +60,46 @@ DISPATCH: Mapping[str, tuple[str, Callable[[Targets, Any], None]]] = {
 }
 
 
+def _conflict(op: Operation, error: ConflictError) -> Conflict:
+    part = "fields" if op.kind.endswith("_record") else "region"
+    return Conflict(
+        target=op.target,
+        part=f"{part} {error.region}" if error.region else part,
+        message=str(error),
+    )
+
+
 def apply(
     plan: Plan, targets: Targets, store: StateStore, run_id: str, reporter: Reporter
-) -> tuple[list[Operation], list[tuple[Operation, str]]]:
-    done: list[Operation] = []
-    failed: list[tuple[Operation, str]] = []
+) -> Applied:
+    applied = Applied()
     for op in plan.operations:
         store.journal(run_id, op.key, op.kind, op.target, op.reason, "planned")
     down: dict[str, int] = {}  # role → transient failures in a row
     for index, op in enumerate(plan.operations, start=1):
         role, execute = DISPATCH[op.kind]
         if down.get(role, 0) >= STOP_AFTER:
-            failed.append((op, f"not attempted: {_down_message(role)}"))
+            applied.failed.append((op, f"not attempted: {_down_message(role)}"))
             reporter.progress(index, len(plan.operations), op)
             continue
         store.journal(run_id, op.key, op.kind, op.target, op.reason, "started")
         try:
             execute(targets, op.payload)
+        except ConflictError as exc:
+            store.journal(run_id, op.key, op.kind, op.target, op.reason, "conflict", str(exc))
+            applied.conflicts.append(_conflict(op, exc))
+            down[role] = 0
         except Exception as exc:  # one operation failing must not stop the others
             message = f"{type(exc).__name__}: {exc}"
             store.journal(run_id, op.key, op.kind, op.target, op.reason, "failed", message)
-            failed.append((op, message))
+            applied.failed.append((op, message))
             down[role] = down.get(role, 0) + 1 if isinstance(exc, TransientError) else 0
         else:
             store.journal(run_id, op.key, op.kind, op.target, op.reason, "done")
-            done.append(op)
+            applied.done.append(op)
             down[role] = 0
         reporter.progress(index, len(plan.operations), op)
-    return done, failed
+    return applied
 
 
 def _down_message(role: str) -> str:

@@ -1,8 +1,8 @@
 """The run report: what was planned, applied, failed and found, made for cron and people.
 
 The JSON form is stable (documented in docs/cli.md) and holds at least ``planned``,
-``writes``, ``conflicts``, ``findings`` and ``requests``; ``exit_code`` tells findings
-(normal, 0) apart from failures (1), conflicts waiting for a person (3).
+``writes``, ``conflicts``, ``findings`` and ``requests``. :func:`exit_code` is the one place
+the process's exit code is decided, for a run that completed and for one an error stopped.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from opsync.domain.findings import Finding
 from opsync.engine.plan import Conflict, Operation, Plan
+from opsync.errors import OpsyncError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -46,20 +47,21 @@ class RunReport:
     done: list[Operation] = field(default_factory=list)
     failed: list[tuple[Operation, str]] = field(default_factory=list)
     scorecard: list[dict[str, str]] = field(default_factory=list)
+    # Operations refused while applying because a person edited their target between the
+    # read and the write (the plan could not see it): conflicts like the plan's, not failures.
+    conflicted: list[Conflict] = field(default_factory=list)
     identity_change: str | None = None
     interrupted: int = 0  # operations an earlier, killed run started and never finished
 
     @property
     def conflicts(self) -> tuple[Conflict, ...]:
-        return self.plan.conflicts
+        """Every conflict waiting for a person: those the plan found, then those found while
+        applying."""
+        return (*self.plan.conflicts, *self.conflicted)
 
     @property
     def exit_code(self) -> int:
-        if self.failed:
-            return EXIT_FAILED
-        if self.plan.conflicts:
-            return EXIT_CONFLICTS
-        return EXIT_OK
+        return exit_code(self)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,8 +74,7 @@ class RunReport:
                 for op, error in self.failed
             ],
             "conflicts": [
-                {"target": c.target, "part": c.part, "message": c.message}
-                for c in self.plan.conflicts
+                {"target": c.target, "part": c.part, "message": c.message} for c in self.conflicts
             ],
             "findings": [
                 {
@@ -101,3 +102,29 @@ class RunReport:
             "interrupted_before": self.interrupted,
             "exit_code": self.exit_code,
         }
+
+
+def exit_code(outcome: RunReport | OpsyncError) -> int:
+    """The code the process exits with, decided here only, so that cron, the JSON report and
+    the library agree on what each outcome means.
+
+    ===  ===================================================================================
+    0    the run completed; findings are its normal output and never change the code
+    1    the run completed, but an operation failed (even if there are conflicts too: a
+         failure may need someone now, a conflict waits for its owner); or an error other
+         than those below stopped it (a connector could not read its tool)
+    2    a :class:`~opsync.errors.ConfigError` stopped it before anything was written
+    3    the run completed with conflicts: a person edited what opsync owns, seen by the
+         plan or by a write that found the edit made between the read and itself
+    4    :class:`~opsync.errors.LockHeld`: another run holds the lock; this one did nothing
+    ===  ===================================================================================
+
+    An error's code is its class's ``exit_code`` (the table in :mod:`opsync.errors`).
+    """
+    if isinstance(outcome, OpsyncError):
+        return outcome.exit_code
+    if outcome.failed:
+        return EXIT_FAILED
+    if outcome.conflicts:
+        return EXIT_CONFLICTS
+    return EXIT_OK

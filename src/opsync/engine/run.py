@@ -50,6 +50,11 @@ class RunSpec:
     settings: Settings
     state_path: Path  # the SQLite file; the run lock sits beside it
     identity: str  # fingerprint of what decides the identity of written records
+    # The same with the config's paths absolute, as earlier versions stored it. A store that
+    # holds it was synced with this config in this very place: the same identity, and the
+    # store is given the portable one. Without this, every workspace synced before the
+    # upgrade would stop with exit 2 until --accept-identity-change.
+    absolute_identity: str | None = None
     org_name: str = "Product Ops"
     people: tuple[Person, ...] = ()
     areas: tuple[ProductArea, ...] = ()
@@ -145,6 +150,10 @@ def run(
             actual.pages = settle(actual.pages, store.unfinished("update_page"))
             plan = make_plan(desired, actual, spec.workspace, force=force)
             known = store.get_meta("identity")
+            if known is not None and known == spec.absolute_identity:
+                known = spec.identity
+                if write:
+                    store.set_meta("identity", spec.identity)
             identity_change = None
             if known is not None and known != spec.identity and plan.operations:
                 identity_change = (
@@ -174,7 +183,9 @@ def run(
                 progress.stage("apply")
                 run_id = uuid.uuid4().hex
                 store.start_run(run_id, now.isoformat())
-                report.done, report.failed = apply(plan, targets, store, run_id, progress)
+                applied = apply(plan, targets, store, run_id, progress)
+                report.done, report.failed = applied.done, applied.failed
+                report.conflicted = applied.conflicts
                 store.finish_run(run_id, "failed" if report.failed else "done")
                 store.set_meta("identity", spec.identity)
             report.requests = {n: c.counts() for n, c in spec.connectors().items()}

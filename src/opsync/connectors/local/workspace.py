@@ -47,7 +47,7 @@ from opsync.documents import markdown
 from opsync.documents.markdown_regions import find_regions, splice
 from opsync.documents.model import Document, find_region
 from opsync.domain import Collection, Finding, Level, Person, ProductArea, ref
-from opsync.errors import ConfigError, PermanentError
+from opsync.errors import ConfigError, ConflictError, PermanentError
 
 META_FIELDS = "opsync_fields"
 META_SUM = "opsync_sum"
@@ -125,12 +125,14 @@ class LocalWorkspace:
         return before, self._read_text(path)
 
     @staticmethod
-    def _edited_during_run(record: str, path: Path, what: str) -> PermanentError:
-        return PermanentError(
-            f"{path}: {what} was edited while opsync ran; left as the person wrote it (the "
-            "next run shows it as a conflict if it is owned)",
-            connector="local",
-            record=record,
+    def _edited_during_run(record: str, path: Path, what: str, region: str) -> ConflictError:
+        """A person saved what this write would replace after the plan read it: the same
+        conflict the plan reports for an earlier edit, found later."""
+        return ConflictError(
+            f"{path}: {what} was edited while opsync ran; left as the person wrote it. Rerun "
+            "to see the conflict and decide (or force it)",
+            target=record,
+            region=region,
         )
 
     def _write_text(self, path: Path, text: str) -> None:
@@ -282,7 +284,7 @@ class LocalWorkspace:
                 was, now = frontmatter.split(before).data, frontmatter.split(current).data
                 changed = sorted(f for f in owned if was.get(f) != now.get(f))
                 if changed:
-                    raise self._edited_during_run(op.ref, path, ", ".join(changed))
+                    raise self._edited_during_run(op.ref, path, ", ".join(changed), changed[0])
             text = frontmatter.set_keys(current, {**owned, **meta})
         self._write_text(path, text)
         self._paths[op.ref] = str(path)
@@ -303,7 +305,7 @@ class LocalWorkspace:
                 for key in op.regions:
                     old = was.get(key)
                     if key in present and old is not None and present[key].content != old.content:
-                        raise self._edited_during_run(f"pages/{op.key}", path, f"region {key}")
+                        raise self._edited_during_run(f"pages/{op.key}", path, f"region {key}", key)
             replacements: dict[str, str] = {}
             appended: list[str] = []
             for key in op.regions:
