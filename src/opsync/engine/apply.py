@@ -26,7 +26,7 @@ from opsync.connectors.base import (
 from opsync.engine.plan import Operation, Plan
 from opsync.engine.report import Reporter
 from opsync.errors import TransientError
-from opsync.state.sqlite import StateStore
+from opsync.state import StateStore
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """One run: lock → read → rules → desired → plan → (apply) → report.
 
-``plan`` stops before apply and takes no lock (it writes nothing); ``sync`` holds the run
-lock for the whole run, so two overlapping cron runs can never both write.
+``plan`` stops before apply and takes no lock (it writes nothing, not even the
+connectors' read mirrors, which it keeps in memory); ``sync`` holds the run lock for the
+whole run, so two overlapping cron runs can never both write, and commits the mirrors at
+its end, after its writes, under the lock.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from opsync.calendar import BusinessCalendar
@@ -32,7 +33,7 @@ from opsync.errors import ConfigError
 from opsync.rules import evaluate
 from opsync.rules.context import RuleContext
 from opsync.settings import Settings
-from opsync.state import RunLock, StateStore
+from opsync.state import StateStore
 
 FEED_NAME = "rituals.ics"
 
@@ -45,7 +46,7 @@ class RunSpec:
     workspace: WikiConnector
     calendar: BusinessCalendar
     settings: Settings
-    state_path: Path  # the SQLite file; the run lock sits beside it
+    state: StateStore  # the journal, the lock and the connectors' mirrors
     identity: str  # fingerprint of what decides the identity of written records
     org_name: str = "Product Ops"
     tracker: TrackerSource | None = None
@@ -109,12 +110,8 @@ def run(
 ) -> RunReport:
     """Run the pack once; with ``write=False`` nothing is written anywhere (a dry run)."""
     progress = reporter or SilentReporter()
-    store = StateStore(spec.state_path)
-    lock: AbstractContextManager[object] = (
-        RunLock(spec.state_path.with_name(spec.state_path.name + ".lock"))
-        if write
-        else nullcontext()
-    )
+    store = spec.state
+    lock: AbstractContextManager[object] = store.lock() if write else nullcontext()
     with lock, _gc_paused():
         try:
             progress.stage("read")
@@ -174,4 +171,8 @@ def run(
             report.requests = {n: c.counts() for n, c in spec.connectors().items()}
             return report
         finally:
-            store.close()
+            try:
+                if write:  # even after a failure: a mirror is a cache, right as far as it got
+                    store.commit()
+            finally:
+                store.close()
