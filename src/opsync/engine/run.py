@@ -2,8 +2,9 @@
 
 ``plan`` stops before apply and takes no lock (it writes nothing, not even the
 connectors' read mirrors, which it keeps in memory); ``sync`` holds the run lock for the
-whole run, so two overlapping cron runs can never both write, and commits the mirrors at
-its end, after its writes, under the lock.
+whole run, so two overlapping cron runs can never both write, and commits the mirrors
+under it: once after the read (a run killed while it applies keeps what it read, as a
+crash-free run would) and once at its end, with what its writes left in them.
 """
 
 from __future__ import annotations
@@ -122,6 +123,8 @@ def run(
             feed_now = targets.feeds.read_file(FEED_NAME)
             if feed_now is not None:
                 actual.files[FEED_NAME] = feed_now
+            if write:  # what the read learnt survives a run killed while it applies
+                store.commit()
             progress.stage("rules")
             ctx = RuleContext(actual.snapshot, now, spec.calendar, spec.settings)
             output = evaluate(ctx)
