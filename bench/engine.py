@@ -55,6 +55,7 @@ from opsync.engine.plan import Operation
 from opsync.engine.run import FEED_NAME, RunSpec, run
 from opsync.engine.snapshot import build_snapshot
 from opsync.settings import RoadmapSettings, Settings
+from opsync.state import SqliteStateStore
 
 NOW = "2026-12-03T15:00:00-05:00"
 PHASES = ("sync-first", "sync-noop", "plan-traced", "breakdown")
@@ -150,7 +151,7 @@ def spec_for(root: Path, workspace: Any = None) -> RunSpec:
         workspace=workspace or local,
         calendar=BusinessCalendar("America/New_York", "US", "NY"),
         settings=Settings(roadmap=RoadmapSettings(first_review=date(2026, 1, 6))),
-        state_path=root / ".opsync" / "state.db",
+        state=SqliteStateStore(root / ".opsync" / "state.db"),
         identity="bench",
         org_name="Bench Org",
         people=people,

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import generate
-from opsync.api import bootstrap_notion, load_config
+from opsync.api import bootstrap as bootstrap_wiki
+from opsync.api import load_config
 from opsync.connectors.local.frontmatter import split
 from opsync.connectors.notion.client import BASE_URL_ENV
 from opsync.connectors.notion.config import NotionConnectorConfig
@@ -164,7 +165,7 @@ def pointed_at(emulator: NotionEmulator) -> Iterator[None]:
 def bootstrap(config: Path, emulator: NotionEmulator) -> None:
     """Create the databases under the emulator's root page and paste the printed block;
     inside :func:`pointed_at`."""
-    _, block = bootstrap_notion(config, emulator.root_page_id)
+    _, block = bootstrap_wiki("notion", config, emulator.root_page_id)
     text = config.read_text(encoding="utf-8")
     config.write_text(f"{text}\n{PASTE_MARK}\n{block}\n", encoding="utf-8")
 

@@ -49,6 +49,7 @@ from opsync.api import load_config, sync
 from opsync.connectors.notion.config import NotionConnectorConfig
 from opsync.connectors.notion.mirror import OVERLAP
 from opsync.engine.plan import Operation
+from opsync.state import SqliteStateStore
 from opsync.testing.emulators.notion import NotionEmulator
 from opsync.testing.emulators.notion_faults import Counts
 
@@ -206,9 +207,14 @@ def measure(org: str, base: Path) -> dict[str, Any]:
 
 
 def _mirror(config: Path) -> dict[str, Any]:
-    """The read mirror the last sync saved beside the state database."""
-    path = next((config.parent / ".opsync").glob("*.notion-*.json"))
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    """The read mirror the last sync committed to the state database."""
+    store = SqliteStateStore(load_config(config).state_path)
+    try:
+        text = store.load_mirror("notion", "mirror")
+    finally:
+        store.close()
+    assert text is not None, "no sync committed a Notion mirror"
+    data: dict[str, Any] = json.loads(text)
     return data
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from importlib import resources
@@ -16,17 +16,22 @@ from pathlib import Path
 from typing import Any
 
 from opsync.clock import Clock, SystemClock
-from opsync.config import Config, ConnectorConfig, ConnectorRole, load_config
-from opsync.connectors.registry import factory
+from opsync.config import CONNECTOR_ROLES, Config, ConnectorRole, load_config
+from opsync.connectors import registry
+from opsync.connectors.base import Connector, Role
+from opsync.connectors.config import ConnectorConfig
+from opsync.connectors.context import ConnectorContext
+from opsync.connectors.registry import Bootstrap
 from opsync.domain import Finding
 from opsync.engine.report import Reporter, RunReport
 from opsync.engine.run import RunSpec, run
 from opsync.errors import ConfigError
+from opsync.state import MemoryStateStore, SqliteStateStore, StateStore
 
 __all__ = [
-    "bootstrap_confluence",
-    "bootstrap_notion",
+    "bootstrap",
     "doctor",
+    "emulate",
     "init_workspace",
     "load_config",
     "plan",
@@ -66,22 +71,36 @@ def _identity(config: Config, *, portable: bool = True) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _spec(config: Config) -> RunSpec:
+def _context(
+    config: Config, name: str, state: StateStore, clock: Clock | None = None
+) -> ConnectorContext:
     people, areas = config.snapshot_people()
-    built: dict[str, Any] = {}
+    return ConnectorContext(
+        name=name,
+        settings=config.connectors[name],
+        state=state.connector(name),
+        clock=clock or SystemClock(),
+        people=people,
+        areas=areas,
+        base_dir=config.base_dir,
+    )
+
+
+def _spec(config: Config, state: StateStore, clock: Clock | None = None) -> RunSpec:
+    """The run's connectors, each built once, each checked to declare the role it serves."""
+    built: dict[str, Connector] = {}
+    people, areas = config.snapshot_people()
 
     def connector(role: ConnectorRole) -> Any:
         name, settings = config.connector(role)
         if name not in built:
-            extra: dict[str, Any] = {}
-            if settings.type == "notion":  # its read mirror lives beside the state database
-                state = config.state_path
-                extra["cache_path"] = state.with_name(f"{state.name}.notion-{name}.json")
-            if settings.type == "jira":  # its read cursor lives beside the state database
-                state = config.state_path
-                extra["cache_path"] = state.with_name(f"{state.name}.jira-{name}.json")
-                extra["name"] = name
-            built[name] = factory(settings.type).create(settings, people, areas, **extra)
+            built[name] = registry.create(_context(config, name, state, clock))
+        if Role(role) not in built[name].capabilities.roles:
+            raise ConfigError(
+                f"connector {name!r} ({settings.type}) cannot serve the {role} role",
+                key=f"roles.{role}",
+                hint="name a connector that can under [roles], e.g. a local one",
+            )
         return built[name]
 
     if config.roles.pages != config.roles.wiki:
@@ -90,6 +109,13 @@ def _spec(config: Config) -> RunSpec:
             key="roles.pages",
             hint=f'set pages = "{config.roles.wiki}" under [roles]',
         )
+    try:
+        for role in CONNECTOR_ROLES:
+            connector(role)
+    except BaseException:
+        for made in built.values():
+            made.close()
+        raise
     return RunSpec(
         workspace=connector("wiki"),
         tracker=connector("tracker"),
@@ -97,7 +123,7 @@ def _spec(config: Config) -> RunSpec:
         feeds=connector("feeds"),
         calendar=config.calendar(),
         settings=config.settings,
-        state_path=config.state_path,
+        state=state,
         identity=_identity(config),
         absolute_identity=_identity(config, portable=False),
         org_name=config.org.name,
@@ -107,16 +133,15 @@ def _spec(config: Config) -> RunSpec:
 
 
 @contextmanager
-def _session(config_path: Path) -> Iterator[RunSpec]:
+def _session(config_path: Path, clock: Clock | None) -> Iterator[RunSpec]:
     """A run's connectors, closed afterwards (HTTP connectors hold open connections)."""
-    spec = _spec(load_config(config_path))
+    config = load_config(config_path)
+    spec = _spec(config, SqliteStateStore(config.state_path), clock)
     try:
         yield spec
     finally:
         for connector in spec.connectors().values():
-            close = getattr(connector, "close", None)
-            if callable(close):
-                close()
+            connector.close()
 
 
 def _now(now: datetime | None, clock: Clock | None) -> datetime:
@@ -140,7 +165,7 @@ def plan(
     reporter: Reporter | None = None,
 ) -> RunReport:
     """Read, apply the rules and compute the plan; write nothing (a dry run)."""
-    with _session(config_path) as spec:
+    with _session(config_path, clock) as spec:
         return run(spec, _now(now, clock), write=False, force=force, reporter=reporter)
 
 
@@ -154,7 +179,7 @@ def sync(
     reporter: Reporter | None = None,
 ) -> RunReport:
     """Plan and apply exactly that plan, under the run lock."""
-    with _session(config_path) as spec:
+    with _session(config_path, clock) as spec:
         return run(
             spec,
             _now(now, clock),
@@ -199,76 +224,58 @@ def init_workspace(target: Path, *, example: str | None = None) -> Path:
 
 def doctor(config_path: Path) -> list[Finding]:
     """Check every configured connector (credentials, sharing, schema); each finding names
-    the problem and its fix. An empty list means ready to sync."""
+    the problem and its fix. An empty list means ready to sync.
+
+    The checks use a state store of their own, in memory: they look at the services as
+    they are, neither through nor into what the runs remember."""
     config = load_config(config_path)
-    people, areas = config.snapshot_people()
+    state = MemoryStateStore()
     findings: list[Finding] = []
-    for _name, settings in sorted(config.connectors.items()):
-        connector = factory(settings.type).create(settings, people, areas)
+    for name, settings in sorted(config.connectors.items()):
+        ctx = _context(config, name, state)
+        check = registry.hook(settings.type, "doctor")
+        if check is not None:
+            findings.extend(check(ctx))
+            continue
+        connector = registry.create(ctx)
         try:
             findings.extend(connector.check())
         finally:
-            close = getattr(connector, "close", None)
-            if callable(close):
-                close()
+            connector.close()
     return findings
 
 
-def bootstrap_notion(config_path: Path, parent_page_id: str) -> tuple[Any, str]:
-    """Create (or find) the Notion databases and views under a page; returns what was done
+def bootstrap(kind: str, config_path: Path, parent: str | None = None) -> tuple[Bootstrap, str]:
+    """Create (or find, on a rerun) what a connector of type ``kind`` works under ``parent``
+    (databases, views, pages), for the wiki connector of the config; returns what was done
     and the config block to paste into opsync.toml."""
-    from opsync.connectors.notion.bootstrap import bootstrap
-    from opsync.connectors.notion.client import NotionApi
-    from opsync.connectors.notion.config import NotionConnectorConfig
-
     config = load_config(config_path)
     name, settings = config.wiki_connector()
-    if not isinstance(settings, NotionConnectorConfig):
+    make = registry.hook(kind, "bootstrap")
+    if make is None:
         raise ConfigError(
-            f"the wiki connector {name!r} is not a Notion connector",
+            f"the {kind} connector has nothing to bootstrap",
+            key="bootstrap",
+            hint=f"use one of: {', '.join(t for t in registry.types() if _bootstraps(t))}",
+        )
+    if settings.type != kind:
+        raise ConfigError(
+            f"the wiki connector {name!r} is not a {kind} connector",
             key="roles.wiki",
-            hint='add [connectors.notion] with type = "notion" and name it under [roles]',
+            hint=f'add [connectors.{kind}] with type = "{kind}" and name it under [roles]',
         )
-    notion = NotionApi(settings, name=name)
-    try:
-        result = bootstrap(notion, parent_page_id, settings, settings.pages)
-    finally:
-        notion.close()
-    return result, result.config_block(settings, name)
+    result, block = make(_context(config, name, MemoryStateStore()), parent)
+    return result, block
 
 
-def bootstrap_confluence(config_path: Path, parent_page_id: str | None = None) -> tuple[Any, str]:
-    """Create (or find) the Confluence pages opsync works under, below ``parent_page_id``
-    (else the connector's ``parent``); returns what was done and the config block to paste."""
-    from pydantic import TypeAdapter, ValidationError
+def _bootstraps(kind: str) -> bool:
+    return registry.hook(kind, "bootstrap") is not None
 
-    from opsync.connectors.confluence.bootstrap import bootstrap
-    from opsync.connectors.confluence.client import ConfluenceApi
-    from opsync.connectors.confluence.config import ConfluenceConnectorConfig, PageId
-    from opsync.connectors.confluence.site import Site
 
-    config = load_config(config_path)
-    name, settings = config.wiki_connector()
-    if not isinstance(settings, ConfluenceConnectorConfig):
-        raise ConfigError(
-            f"the wiki connector {name!r} is not a Confluence connector",
-            key="roles.wiki",
-            hint='add [connectors.confluence] with type = "confluence" and name it under [roles]',
-        )
-    parent = parent_page_id or settings.parent
-    if not parent:
-        raise ConfigError(
-            "no page to create the pages under",
-            key=f"connectors.{name}.parent",
-            hint="pass --parent PAGE_ID, or set parent = ... in the connector's table",
-        )
-    try:
-        parent = TypeAdapter(PageId).validate_python(parent)
-    except ValidationError as exc:
-        raise ConfigError(str(exc.errors()[0]["msg"]), key="--parent") from None
-    confluence = ConfluenceApi(settings, name=name)
-    try:
-        result = bootstrap(Site(confluence, settings.space), parent, settings.label)
-    finally:
-        confluence.close()
-    return result, result.config_block(settings, name)
+def emulate(kind: str, args: Sequence[str]) -> int:
+    """Serve the emulator of connector type ``kind`` until stopped; returns its exit code."""
+    serve = registry.hook(kind, "emulate")
+    if serve is None:
+        raise ConfigError(f"the {kind} connector has no emulator", key="emulate")
+    code: int = serve(args)
+    return code

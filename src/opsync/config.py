@@ -8,10 +8,11 @@ the file's folder, not the working directory, because cron's working directory i
 the one the file was written in. Secrets never live in the file: a connector names an
 environment variable or a secret file instead (``token_env`` / ``token_file``).
 
-``[connectors.<name>]`` tables are validated by the model registered for their ``type``
-(``register_connector_config``, or the ``config_model`` of the connector factory published
-under the ``opsync.connectors`` entry point). Only the embedded ``local`` workspace is
-built in, and it is the connector when a file names none.
+``[connectors.<name>]`` tables are validated by the model the connector registry gives
+for their ``type`` (the ``config_model`` of the connector factory published under the
+``opsync.connectors`` entry point, or one registered with ``register_connector_config``);
+only the types a file names are loaded. The embedded ``local`` workspace is the connector
+when a file names none.
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ import zoneinfo
 from collections.abc import Mapping
 from datetime import date
 from functools import cache
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 import holidays
 from pydantic import (
@@ -51,13 +51,15 @@ from opsync.config_problems import (
     toml_error,
     toml_path,
 )
+from opsync.connectors.config import ConnectorConfig, TokenConnectorConfig
+from opsync.connectors.registry import connector_model, register_connector_config
+from opsync.connectors.registry import types as connector_types
 from opsync.domain.people import Person, ProductArea
 from opsync.errors import ConfigError, ConfigProblem
 from opsync.settings import RolloutPhase, Settings
 
 ConnectorRole = Literal["tracker", "wiki", "pages", "notifier", "feeds"]
 CONNECTOR_ROLES: tuple[ConnectorRole, ...] = ("tracker", "wiki", "pages", "notifier", "feeds")
-ENTRY_POINT_GROUP = "opsync.connectors"
 
 
 def _under(base: Path | None, value: Path) -> Path:
@@ -148,79 +150,6 @@ class StateConfig(_Table):
     """``[state]``: opsync's own SQLite store (cursors, journal, lock)."""
 
     path: ResolvedPath = Field(Path(".opsync/state.db"), description="SQLite file of the store.")
-
-
-class ConnectorConfig(_Table):
-    """Base of every ``[connectors.<name>]`` model; a subclass narrows ``type``.
-
-    Every ``Path`` field of a subclass is resolved against the config file's folder.
-    """
-
-    type: str = Field(description="Which connector this is; decides the other keys.")
-
-    # Fields that do not decide where records live or under which keys (credentials,
-    # pacing, endpoints); changing them is never an identity change.
-    NOT_IDENTITY: ClassVar[frozenset[str]] = frozenset(
-        {"token_env", "token_file", "requests_per_second", "full_pass_hours", "base_url"}
-    )
-
-    def identity(self) -> dict[str, str]:
-        """The settings that decide where this connector's records live."""
-        return {k: str(v) for k, v in self.model_dump().items() if k not in self.NOT_IDENTITY}
-
-
-class TokenConnectorConfig(ConnectorConfig):
-    """Base for connectors with credentials: where the token is found, never the token."""
-
-    token_env: str | None = Field(None, description="Environment variable holding the token.")
-    token_file: Path | None = Field(None, description="File holding the token.")
-
-
-class LocalConnectorConfig(ConnectorConfig):
-    """The embedded workspace: a tracker file and Markdown folders, no account needed."""
-
-    type: Literal["local"] = Field("local", description="The embedded local workspace.")
-    tracker: Path = Field(Path("tracker/releases.yaml"), description="The releases file.")
-    wiki: Path = Field(Path("wiki"), description="Folder of wiki database rows (Markdown).")
-    pages: Path = Field(Path("pages"), description="Folder generated pages are written to.")
-    outbox: Path = Field(Path("outbox"), description="Folder of sent Slack and email messages.")
-
-    # The tracker file is only read: moving it changes nothing opsync wrote.
-    NOT_IDENTITY: ClassVar[frozenset[str]] = frozenset({"tracker"})
-
-
-_CONNECTOR_TYPES: dict[str, type[ConnectorConfig]] = {}
-
-
-def register_connector_config(type_: str, model: type[ConnectorConfig]) -> None:
-    """Validate ``[connectors.<name>]`` tables with ``type = type_`` as ``model``.
-
-    Registering the same model twice is harmless; another model for a taken type is a bug.
-    """
-    existing = _CONNECTOR_TYPES.get(type_)
-    if existing is not None and existing is not model:
-        raise ValueError(f"connector type {type_!r} is already registered by {existing.__name__}")
-    _CONNECTOR_TYPES[type_] = model
-
-
-def connector_model(type_: str) -> type[ConnectorConfig] | None:
-    """The model for ``type_``: registered, else from an installed connector's entry point."""
-    if type_ not in _CONNECTOR_TYPES:
-        for point in entry_points(group=ENTRY_POINT_GROUP, name=type_):
-            model = getattr(point.load(), "config_model", None)
-            if not (isinstance(model, type) and issubclass(model, ConnectorConfig)):
-                raise TypeError(f"{point.value}.config_model must subclass ConnectorConfig")
-            register_connector_config(type_, model)
-    return _CONNECTOR_TYPES.get(type_)
-
-
-def connector_types() -> list[str]:
-    """Every connector type a config may name, sorted."""
-    installed = {point.name for point in entry_points(group=ENTRY_POINT_GROUP)}
-    return sorted(installed | set(_CONNECTOR_TYPES))
-
-
-register_connector_config("local", LocalConnectorConfig)
 
 
 class RolesConfig(_Table):
@@ -412,7 +341,6 @@ __all__ = [
     "Config",
     "ConnectorConfig",
     "ConnectorRole",
-    "LocalConnectorConfig",
     "OrgConfig",
     "RolesConfig",
     "RolloutConfig",

@@ -14,6 +14,7 @@ from opsync.connectors.jira import JiraConnectorConfig
 from opsync.connectors.jira.connector import JiraTracker
 from opsync.domain import Person, ProductArea, Role
 from opsync.http import RetryPolicy, TokenBucket
+from opsync.state import SqliteStateStore
 from opsync.testing.emulators.jira import JiraEmulator
 
 PMS = ("maya", "raj", "sofia", "jordan", "priya", "elliot", "nina", "ben")
@@ -61,12 +62,19 @@ def credentials(monkeypatch: pytest.MonkeyPatch, emulator: JiraEmulator) -> None
 
 
 class Builder:
-    """Builds trackers against one emulator and closes them all afterwards."""
+    """Builds trackers against one emulator and closes them all afterwards. With a state
+    database, each tracker is a run of its own: the one before it commits its mirror."""
 
-    def __init__(self, time: FakeSleep, cache: Path | None = None) -> None:
+    def __init__(self, time: FakeSleep, state: Path | None = None) -> None:
         self.time = time
-        self.cache = cache
+        self.state = state
+        self.store: SqliteStateStore | None = None
         self.built: list[JiraTracker] = []
+
+    def commit(self) -> None:
+        if self.store is not None:
+            self.store.commit()
+            self.store.close()
 
     def __call__(
         self,
@@ -77,13 +85,15 @@ class Builder:
         config = JiraConnectorConfig.model_validate({**ACME_MAPPING, **overrides})
         extra: dict[str, Any] = {"clock": clock} if clock else {}
         time = self.time
+        self.commit()
+        self.store = SqliteStateStore(self.state) if self.state is not None else None
         tracker = JiraTracker(
             config,
             PEOPLE,
             AREAS,
             bucket=TokenBucket(1000.0, 100, clock=time.monotonic, sleep=time.sleep),
             policy=RetryPolicy(max_attempts=max_attempts, sleep=time.sleep, random=lambda: 0.5),
-            cache_path=self.cache,
+            state=self.store.connector("jira") if self.store is not None else None,
             **extra,
         )
         self.built.append(tracker)

@@ -3,8 +3,9 @@
 
 The local workspace, Notion and Confluence are wikis: every check runs. Jira is a tracker
 only: the wiki checks are skipped and the tracker's run (second run, lost state) is
-checked. Every connector is built by :func:`build`, the one place that knows how a
-connector factory is called.
+checked. Each harness names the connector's factory, found through the registry as a run
+finds it (the toy's is handed over, as an author's own would be before it has an entry
+point), and the suite builds every connector with a context, as a run does.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 import pytest
 from notion_client import Client
 
-from opsync.config import LocalConnectorConfig
 from opsync.connectors.confluence.bootstrap import bootstrap as bootstrap_confluence
 from opsync.connectors.confluence.client import ConfluenceApi
 from opsync.connectors.confluence.config import ConfluenceConnectorConfig
@@ -28,6 +28,7 @@ from opsync.connectors.confluence.regions import fragment
 from opsync.connectors.confluence.site import Site
 from opsync.connectors.jira import JiraConnectorConfig
 from opsync.connectors.local import frontmatter
+from opsync.connectors.local.config import LocalConnectorConfig
 from opsync.connectors.notion.blocks import region_marker
 from opsync.connectors.notion.bootstrap import bootstrap as bootstrap_notion
 from opsync.connectors.notion.client import NotionApi
@@ -47,26 +48,19 @@ from opsync.testing.contract import (
 from opsync.testing.emulators.confluence import ConfluenceEmulator
 from opsync.testing.emulators.jira import JiraEmulator, seed_releases
 from opsync.testing.emulators.notion import NotionEmulator
-from opsync.testing.toy import ToyWiki
+from opsync.testing.toy import ToyConfig, ToyWiki
+from opsync.testing.toy import factory as toy_factory
 
 LOG = logging.getLogger("tests.contract_suite")
 FAST = 1000.0  # requests per second: the emulators run without their rate limits here
 
 
-def build(kind: str, settings: Any, state: Path) -> Any:
-    """A connector as a run builds it from its config (``state``: its own state folder)."""
-    if kind == "toy":
-        return ToyWiki(settings)
-    extra = {"cache_path": state / f"{kind}.json"} if kind in ("notion", "jira") else {}
-    return factory(kind).create(settings, (), (), **extra)
-
-
 class ToyHarness:
     def __init__(self, root: Path) -> None:
         self.path = root / "toy.json"
+        self.settings = ToyConfig(path=self.path)
 
-    def connect(self, state: Path) -> Any:
-        return build("toy", self.path, state)
+    factory = toy_factory
 
     def _rows(self) -> tuple[ToyWiki, list[dict[str, Any]]]:
         service = ToyWiki(self.path)
@@ -101,8 +95,7 @@ class LocalHarness:
             outbox=root / "outbox",
         )
 
-    def connect(self, state: Path) -> Any:
-        return build("local", self.settings, state)
+    factory = factory("local")
 
     def _pages(self) -> Iterator[tuple[str, Path]]:
         for path in sorted(self.settings.pages.rglob("*.md")):
@@ -156,8 +149,7 @@ class NotionHarness:
             auth=emulator.person_token, base_url=emulator.base_url, retry=False, logger=LOG
         )
 
-    def connect(self, state: Path) -> Any:
-        return build("notion", self.settings, state)
+    factory = factory("notion")
 
     def _rows(self, where: str) -> Iterator[dict[str, Any]]:
         cursor: str | None = None
@@ -225,8 +217,7 @@ class ConfluenceHarness:
             }
         )
 
-    def connect(self, state: Path) -> Any:
-        return build("confluence", self.settings, state)
+    factory = factory("confluence")
 
     def _owned(self) -> Iterator[tuple[str, Any]]:
         world = self.emulator.world
@@ -280,8 +271,7 @@ class JiraHarness:
             }
         )
 
-    def connect(self, state: Path) -> Any:
-        return build("jira", self.settings, state)
+    factory = factory("jira")
 
 
 class TestToy(ContractSuite):

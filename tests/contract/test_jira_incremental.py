@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from jira_support import Builder, FakeSleep, credentials
 
+from opsync.state import SqliteStateStore
 from opsync.testing.emulators.jira import JiraEmulator
 from opsync.testing.emulators.jira_search import search
 
@@ -44,7 +45,7 @@ def acme(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Iterator[JiraEmulator
 
 @pytest.fixture
 def build(tmp_path: Path) -> Iterator[Builder]:
-    builder = Builder(FakeSleep(), cache=tmp_path / "state.db.jira-jira.json")
+    builder = Builder(FakeSleep(), state=tmp_path / "state.db")
     yield builder
     builder.close()
 
@@ -139,7 +140,10 @@ def test_a_lost_or_foreign_mirror_means_one_full_read(
     acme: JiraEmulator, clock: Clock, build: Builder, tmp_path: Path
 ) -> None:
     build(clock=clock).read_releases()
-    (tmp_path / "state.db.jira-jira.json").write_text("{not json")
+    build.commit()
+    store = SqliteStateStore(tmp_path / "state.db")
+    store.save_mirrors({("jira", "mirror"): "{not json"})
+    store.close()
     acme.reset_counts()
     assert len(build(clock=clock).read_releases().rows) == 40
     # Another project's mirror is not reused either.

@@ -46,7 +46,7 @@ def acme(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Iterator[JiraEmulator
 
 @pytest.fixture
 def build(tmp_path: Path) -> Iterator[Builder]:
-    builder = Builder(FakeSleep(), cache=tmp_path / "state.db.jira-jira.json")
+    builder = Builder(FakeSleep(), state=tmp_path / "state.db")
     yield builder
     builder.close()
 

@@ -38,6 +38,7 @@ from opsync.engine.run import RunSpec, run
 from opsync.engine.snapshot import build_snapshot
 from opsync.http import TokenBucket
 from opsync.settings import Settings
+from opsync.state import SqliteStateStore
 from opsync.testing import pytest_plugin
 from opsync.testing.emulators.notion import NotionEmulator
 
@@ -127,13 +128,13 @@ def acme(
         feeds=local,
         calendar=org.calendar(),
         settings=org.settings,
-        state_path=tmp_path / "state" / "state.db",
+        state=SqliteStateStore(tmp_path / "state" / "state.db"),
         identity="acme-notion",
         org_name=org.org.name,
         people=people,
         areas=areas,
     )
-    spec.state_path.parent.mkdir()
+    (tmp_path / "state").mkdir()
     notion_emulator.reset_counts()
     try:
         yield Acme(notion_emulator, wiki, local, spec, folder)
@@ -207,7 +208,7 @@ def test_a_lost_create_answer_and_a_lost_state_store_make_no_duplicate(acme: Acm
     acme.emulator.faults.reset_connection(method="POST", path="/v1/pages", apply=True)
     first = acme.sync()
     assert len(first.failed) == 1  # the create ran, its answer never came back
-    acme.spec.state_path.unlink()
+    (acme.folder.parent / "state" / "state.db").unlink()
     second = acme.sync()
     assert second.failed == []
     third = acme.sync()
@@ -374,7 +375,7 @@ def test_custom_property_and_option_names_that_share_nothing_with_the_defaults(
         feeds=local,
         calendar=BusinessCalendar(timezone="America/New_York", country="US"),
         settings=Settings(),
-        state_path=tmp_path / "state.db",
+        state=SqliteStateStore(tmp_path / "state.db"),
         identity="custom",
     )
     try:

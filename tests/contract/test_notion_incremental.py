@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +34,7 @@ from opsync.engine.report import RunReport
 from opsync.engine.run import RunSpec, run
 from opsync.engine.snapshot import build_snapshot
 from opsync.http import TokenBucket
+from opsync.state import SqliteStateStore
 from opsync.testing.emulators.notion import NotionEmulator
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "opsync" / "examples" / "acme"
@@ -52,12 +55,39 @@ class Clock:
 
 
 @dataclass
+class Kept:
+    """The connector's mirror in the state database, lost or damaged as a file would be."""
+
+    database: Path
+
+    @property
+    def parent(self) -> Path:
+        return self.database.parent
+
+    def _run(self, sql: str, *args: str) -> list[tuple[str]]:
+        with closing(sqlite3.connect(self.database)) as db, db:
+            return db.execute(sql, args).fetchall()
+
+    def is_file(self) -> bool:
+        return bool(self._run("SELECT value FROM mirrors WHERE connector = 'notion'"))
+
+    def read_text(self, encoding: str) -> str:
+        return self._run("SELECT value FROM mirrors WHERE connector = 'notion'")[0][0]
+
+    def write_text(self, text: str, encoding: str) -> None:
+        self._run("UPDATE mirrors SET value = ? WHERE connector = 'notion'", text)
+
+    def unlink(self) -> None:
+        self._run("DELETE FROM mirrors WHERE connector = 'notion'")
+
+
+@dataclass
 class Acme:
     emulator: NotionEmulator
     notion_time: Clock
     local_time: Clock
     spec: RunSpec
-    cache: Path
+    cache: Kept
     build: Callable[[], RunSpec]
     person: Client
 
@@ -71,7 +101,7 @@ class Acme:
         return run(self.spec, NOW, write=True)
 
     def restart(self) -> None:
-        """A new process: the connector closed (saving its mirror) and built again."""
+        """A new process: the connector closed and built again, on a new store."""
         self.wiki.close()
         self.spec = self.build()
 
@@ -125,7 +155,7 @@ def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Acme]:
         people, areas = org.snapshot_people()
         state = tmp_path / "state" / "state.db"
         state.parent.mkdir()
-        cache = state.with_name("state.db.notion-notion.json")
+        cache = Kept(state)
         local = LocalWorkspace(
             tracker=folder / "tracker" / "releases.yaml",
             wiki=folder / "wiki",
@@ -136,13 +166,14 @@ def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Acme]:
         )
 
         def build() -> RunSpec:
+            store = SqliteStateStore(state)
             wiki = NotionWiki(
                 config,
                 people,
                 areas,
                 pages=pages,
                 bucket=TokenBucket(1000.0, 100),
-                cache_path=cache,
+                state=store.connector("notion"),
                 clock=local_time,
             )
             return RunSpec(
@@ -152,7 +183,7 @@ def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Acme]:
                 feeds=local,
                 calendar=org.calendar(),
                 settings=org.settings,
-                state_path=state,
+                state=store,
                 identity="acme-notion",
                 org_name=org.org.name,
                 people=people,
@@ -369,7 +400,8 @@ def test_an_earlier_versions_database_ids_are_migrated_not_recreated(acme: Acme)
 
     def migrated() -> NotionWiki:
         fast = TokenBucket(1000.0, 100)
-        return NotionWiki(config, pages=earlier, bucket=fast, cache_path=acme.cache)
+        state = acme.spec.state.connector("notion")
+        return NotionWiki(config, pages=earlier, bucket=fast, state=state)
 
     acme.spec = replace(acme.spec, workspace=migrated())
     report = acme.sync()

@@ -3,6 +3,7 @@ tests/conftest.py)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,15 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "opsync" / "examples"
 ACME_NOW = "2026-12-03T15:00:00-05:00"
 
 Cli = Callable[..., Any]
+
+
+def tree(root: Path) -> str:
+    """A hash of every file under ``root``, the state store included, names and bytes."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(root)}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def files(root: Path) -> dict[str, bytes]:

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from support import ACME_NOW, Cli, files
+from support import ACME_NOW, Cli, files, tree
 
 from opsync.rules.output import DocumentKind
 
@@ -158,3 +158,11 @@ def test_plan_shows_the_diff_and_writes_nothing(cli: Cli, acme: Path) -> None:
     assert result.report["planned"] > 0 and result.report["writes"] == 0
     assert files(acme.parent) == before
     assert not (acme.parent / ".opsync").exists()
+
+
+def test_plan_after_a_sync_leaves_every_byte_including_the_state(cli: Cli, acme: Path) -> None:
+    assert _sync(cli, acme)[0] == 0
+    before = tree(acme.parent)
+    result = cli("plan", "--config", str(acme), "--now", ACME_NOW)
+    assert result.exit_code == 0
+    assert tree(acme.parent) == before

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from support import ACME_NOW, EXAMPLES, Cli
 
+from opsync.state import SqliteStateStore
 from opsync.testing.emulators.confluence import ConfluenceEmulator
 from opsync.testing.emulators.jira import JiraEmulator
 
@@ -71,7 +72,10 @@ def test_bootstrap_doctor_sync_and_a_second_sync_that_writes_nothing(
         "reads": confluence_emulator.counts.reads,
         "writes": confluence_emulator.counts.writes,
     }
-    assert (atlassian_acme.parent / ".opsync" / "atlassian-state.db.jira-jira.json").exists()
+    store = SqliteStateStore(atlassian_acme.parent / ".opsync" / "atlassian-state.db")
+    assert store.load_mirror("jira", "mirror") is not None
+    store.close()
+    assert not list((atlassian_acme.parent / ".opsync").glob("*.json"))
     # every release of the tracker has its record page in Confluence
     titles = {p.title for p in confluence_emulator.world.pages.values()}
     assert sum(t.startswith("Releases ACME-") for t in titles) == len(jira_emulator.world.issues)

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import ACME_NOW, EXAMPLES, Cli
+from support import ACME_NOW, EXAMPLES, Cli, tree
 
 from opsync.testing.emulators.notion import NotionEmulator
 
@@ -67,3 +67,21 @@ def test_doctor_names_a_missing_token(
     assert result.exit_code == 2
     assert "NOTION_TOKEN" in result.output
     assert "connectors.notion.token_env" in result.output
+
+
+def test_plan_after_a_sync_writes_nothing_not_even_the_mirror(
+    cli: Cli, notion_acme: Path, notion_emulator: NotionEmulator
+) -> None:
+    made = cli(
+        "bootstrap", "notion", "--parent", notion_emulator.root_page_id, "-c", str(notion_acme)
+    )
+    block = made.output.split(MARK, 1)[1]
+    notion_acme.write_text(notion_acme.read_text(encoding="utf-8") + block, encoding="utf-8")
+    first = cli("sync", "--config", str(notion_acme), "--now", ACME_NOW, "--quiet")
+    assert first.exit_code == 0, first.output
+    before = tree(notion_acme.parent)
+    notion_emulator.reset_counts()
+    planned = cli("plan", "--config", str(notion_acme), "--now", ACME_NOW)
+    assert planned.exit_code == 0, planned.output
+    assert notion_emulator.counts.writes == 0
+    assert tree(notion_acme.parent) == before

@@ -33,7 +33,7 @@ from opsync.errors import ConfigError, ConflictError, LockHeld, OpsyncError, Per
 from opsync.rules.context import RuleContext
 from opsync.rules.output import DocumentKind, GeneratedDocument, Notification, RuleOutput
 from opsync.settings import Settings
-from opsync.state import RunLock, StateStore
+from opsync.state import RunLock, SqliteStateStore
 
 NOW = datetime(2026, 12, 3, 15, 0, tzinfo=ZoneInfo("America/New_York"))
 TRACKER = """\
@@ -103,7 +103,7 @@ def _spec(root: Path, identity: str = "v1") -> RunSpec:
         workspace=ws,
         calendar=BusinessCalendar("America/New_York", "US"),
         settings=Settings(),
-        state_path=root / ".opsync" / "state.db",
+        state=SqliteStateStore(root / ".opsync" / "state.db"),
         identity=identity,
         people=(Person(key="ana", name="Ana Ruiz", role=Role.PM),),
         areas=(ProductArea(key="billing", name="Billing", pm="ana"),),
@@ -240,7 +240,7 @@ def test_release_records_mirror_the_tracker(workspace: Path) -> None:
 
 def test_every_applied_operation_is_journaled_done(workspace: Path) -> None:
     report = run(_spec(workspace), NOW, write=True)
-    store = StateStore(workspace / ".opsync" / "state.db")
+    store = SqliteStateStore(workspace / ".opsync" / "state.db")
     rows = store.journal_rows()
     store.close()
     assert sorted(k for k, _ in rows) == sorted(op.key for op in report.done)
@@ -248,14 +248,14 @@ def test_every_applied_operation_is_journaled_done(workspace: Path) -> None:
 
 
 def test_operations_left_by_a_killed_run_are_marked_interrupted(workspace: Path) -> None:
-    store = StateStore(workspace / ".opsync" / "state.db")
+    store = SqliteStateStore(workspace / ".opsync" / "state.db")
     store.start_run("dead", NOW.isoformat())
     store.journal("dead", "create_page:x", "create_page", "x", "r", "planned")
     store.journal("dead", "send:y", "send", "y", "r", "started")
     store.close()
     report = run(_spec(workspace), NOW, write=True)
     assert report.interrupted == 2 and report.to_json()["interrupted_before"] == 2
-    store = StateStore(workspace / ".opsync" / "state.db")
+    store = SqliteStateStore(workspace / ".opsync" / "state.db")
     statuses = dict(store.journal_rows("dead"))
     store.close()
     assert statuses == {"create_page:x": "interrupted", "send:y": "interrupted"}
@@ -307,7 +307,7 @@ class _EditWhenApplying:
 
 
 def _journal(root: Path) -> dict[str, str]:
-    store = StateStore(root / ".opsync" / "state.db")
+    store = SqliteStateStore(root / ".opsync" / "state.db")
     try:
         return dict(store.journal_rows())
     finally:

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from opsync.cli.app import main
-from opsync.state.sqlite import StateStore
+from opsync.state import SqliteStateStore
 
 KILL_AT = int(os.environ.get("OPSYNC_KILL_AT") or 0)
 TRACE = os.environ.get("OPSYNC_KILL_TRACE")
@@ -49,7 +49,7 @@ POINTS = Checkpoints()
 
 
 def _journal(original: Callable[..., None]) -> Callable[..., None]:
-    def journal(self: StateStore, run_id: str, op_key: str, kind: str, *rest: Any) -> None:
+    def journal(self: SqliteStateStore, run_id: str, op_key: str, kind: str, *rest: Any) -> None:
         status = rest[2]
         POINTS.armed = True
         if status in ("done", "failed"):
@@ -62,7 +62,7 @@ def _journal(original: Callable[..., None]) -> Callable[..., None]:
 
 
 def _finish(original: Callable[..., None]) -> Callable[..., None]:
-    def finish_run(self: StateStore, run_id: str, status: str) -> None:
+    def finish_run(self: SqliteStateStore, run_id: str, status: str) -> None:
         POINTS.hit("every operation journaled, run not closed")
         original(self, run_id, status)
 
@@ -89,8 +89,8 @@ def _replace(original: Callable[..., None]) -> Callable[..., None]:
 
 
 def install() -> None:
-    StateStore.journal = _journal(StateStore.journal)  # type: ignore[method-assign]
-    StateStore.finish_run = _finish(StateStore.finish_run)  # type: ignore[method-assign]
+    SqliteStateStore.journal = _journal(SqliteStateStore.journal)  # type: ignore[method-assign]
+    SqliteStateStore.finish_run = _finish(SqliteStateStore.finish_run)  # type: ignore[method-assign]
     httpx.HTTPTransport.handle_request = _send(  # type: ignore[method-assign]
         httpx.HTTPTransport.handle_request
     )

@@ -65,7 +65,7 @@ class AtlassianTarget:
                 text.replace("requests_per_second = 5.0", "requests_per_second = 1000"),
                 encoding="utf-8",
             )
-            _, block = api.bootstrap_confluence(self.config, confluence.root_page_id)
+            _, block = api.bootstrap("confluence", self.config, confluence.root_page_id)
             with self.config.open("a", encoding="utf-8") as out:
                 out.write("\n" + block)
             loaded = load_config(self.config)

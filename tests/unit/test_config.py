@@ -20,11 +20,9 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticUndefined
 
-import opsync.config as config_module
 from opsync.config import (
     Config,
     ConnectorConfig,
-    LocalConnectorConfig,
     OrgConfig,
     RolesConfig,
     StateConfig,
@@ -34,8 +32,10 @@ from opsync.config import (
     register_connector_config,
 )
 from opsync.config_problems import model_in, toml_value
+from opsync.connectors import registry
 from opsync.connectors.confluence.config import ConfluenceCollection, ConfluenceConnectorConfig
 from opsync.connectors.jira.config import FieldMap, JiraConnectorConfig
+from opsync.connectors.local.config import LocalConnectorConfig
 from opsync.domain import Person, ProductArea, Role
 from opsync.errors import (
     AuthError,
@@ -298,7 +298,7 @@ def test_token_env_and_token_file_are_not_mistaken_for_secrets(
     class VaultConfig(TokenConnectorConfig):
         type: Literal["vault"] = "vault"
 
-    monkeypatch.setattr(config_module, "_CONNECTOR_TYPES", dict(config_module._CONNECTOR_TYPES))
+    monkeypatch.setattr(registry, "_CONFIG_MODELS", dict(registry._CONFIG_MODELS))
     register_connector_config("vault", VaultConfig)
     path = tmp_path / "conf" / "opsync.toml"
     path.parent.mkdir()
@@ -333,16 +333,15 @@ def test_installed_connectors_bring_their_config_model(
         type: Literal["acme"] = "acme"
         space: str
 
-    installed = [_EntryPoint("acme", AcmeConfig), _EntryPoint("broken", dict)]
-
-    def entry_points(group: str, name: str | None = None) -> list[_EntryPoint]:
-        assert group == "opsync.connectors"
-        return [p for p in installed if name in (None, p.name)]
-
-    monkeypatch.setattr(config_module, "entry_points", entry_points)
     # Only the built-in type: other installed connectors must not change the suggestion.
-    builtin = {"local": config_module.LocalConnectorConfig}
-    monkeypatch.setattr(config_module, "_CONNECTOR_TYPES", builtin)
+    installed = {
+        "acme": _EntryPoint("acme", AcmeConfig),
+        "broken": _EntryPoint("broken", dict),
+        "local": registry._points()["local"],
+    }
+    monkeypatch.setattr(registry, "_points", lambda: installed)
+    monkeypatch.setattr(registry, "_LOADED", {})
+    monkeypatch.setattr(registry, "_CONFIG_MODELS", {})
 
     path = tmp_path / "opsync.toml"
     path.write_text(HEAD + '[connectors.wiki]\ntype = "acme"\nspace = "OPS"\n', encoding="utf-8")
@@ -355,10 +354,14 @@ def test_installed_connectors_bring_their_config_model(
         error_in(tmp_path, HEAD + '[connectors.wiki]\ntype = "broken"\n')
 
 
-def test_registering_another_model_for_a_taken_type_is_refused() -> None:
+def test_registering_another_model_for_a_taken_type_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     class Other(ConnectorConfig):
         type: Literal["local"] = "local"
 
+    monkeypatch.setattr(registry, "_CONFIG_MODELS", {})
+    register_connector_config("local", LocalConnectorConfig)
     register_connector_config("local", LocalConnectorConfig)  # the same model again: fine
     with pytest.raises(ValueError, match="already registered by LocalConnectorConfig"):
         register_connector_config("local", Other)

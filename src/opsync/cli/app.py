@@ -192,44 +192,21 @@ def doctor(config: ConfigOpt = Path("opsync.toml")) -> None:
     out.print("All connectors are ready.")
 
 
-bootstrap_app = typer.Typer(help="Create the databases and views opsync works from.")
-app.add_typer(bootstrap_app, name="bootstrap")
-
-
-@bootstrap_app.command("notion")
-def bootstrap_notion(
-    parent: Annotated[str, typer.Option("--parent", help="Id of the page to create them under.")],
-    config: ConfigOpt = Path("opsync.toml"),
-) -> None:
-    """Create (or find, on a rerun) every database and view under a Notion page, then print
-    the config block to paste into opsync.toml."""
-    try:
-        result, block = api.bootstrap_notion(config, parent)
-    except OpsyncError as error:
-        raise _guard(error) from None
-    for line in result.created:
-        out.print(f"created {line}", highlight=False)
-    for line in result.found:
-        out.print(f"found   {line}", highlight=False)
-    for line in result.problems:
-        err.print(f"[red]problem[/red] {line}", highlight=False)
-    out.print("\n# Paste into opsync.toml:\n" + block, highlight=False, markup=False)
-    if result.problems:
-        raise typer.Exit(1)
-
-
-@bootstrap_app.command("confluence")
-def bootstrap_confluence(
+@app.command(no_args_is_help=True)
+def bootstrap(
+    kind: Annotated[
+        str, typer.Argument(metavar="TYPE", help="The wiki connector's type: notion, confluence.")
+    ],
     parent: Annotated[
         str | None,
-        typer.Option("--parent", help="Id or URL of the page to create them under."),
+        typer.Option("--parent", help="Id (or Confluence URL) of the page to create them under."),
     ] = None,
     config: ConfigOpt = Path("opsync.toml"),
 ) -> None:
-    """Create (or find, on a rerun) the page of each collection and of the generated pages
-    under a Confluence page, then print the config block to paste into opsync.toml."""
+    """Create (or find, on a rerun) the databases, views or pages opsync works from under a
+    page of the wiki, then print the config block to paste into opsync.toml."""
     try:
-        result, block = api.bootstrap_confluence(config, parent)
+        result, block = api.bootstrap(kind, config, parent)
     except OpsyncError as error:
         raise _guard(error) from None
     for line in result.created:
@@ -243,69 +220,25 @@ def bootstrap_confluence(
         raise typer.Exit(1)
 
 
-emulate = typer.Typer(help="Run a loopback emulator of a vendor API, to try opsync offline.")
-app.add_typer(emulate, name="emulate")
-
-
-@emulate.command("notion")
-def emulate_notion(
-    port: Annotated[
-        int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free one).")
-    ] = 8765,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    rate: Annotated[
-        float, typer.Option("--rate", help="Requests per second before 429s; 0 for none.")
-    ] = 3.0,
+@app.command(
+    no_args_is_help=True,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def emulate(
+    ctx: typer.Context,
+    kind: Annotated[
+        str, typer.Argument(metavar="TYPE", help="The service: notion, jira or confluence.")
+    ],
 ) -> None:
-    """Serve a Notion API emulator until stopped; prints its base URL, token and root page."""
-    from opsync.testing.emulators.notion import main as serve
-
-    raise typer.Exit(serve(["--host", host, "--port", str(port), "--rate", str(rate)]))
-
-
-@emulate.command("jira")
-def emulate_jira(
-    port: Annotated[
-        int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free one).")
-    ] = 8766,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    deployment: Annotated[
-        str, typer.Option("--deployment", help="cloud (REST v3) or datacenter (REST v2).")
-    ] = "cloud",
-    rate: Annotated[
-        float, typer.Option("--rate", help="Requests per second before 429s; 0 for none.")
-    ] = 10.0,
-    seed_example: Annotated[
-        str | None, typer.Option("--seed-example", help="Seed an example's releases: acme.")
-    ] = None,
-) -> None:
-    """Serve a Jira emulator until stopped; prints its base URL, email and API token."""
-    from opsync.testing.emulators.jira import main as serve
-
-    args = ["--host", host, "--port", str(port), "--rate", str(rate)]
-    args += ["--deployment", deployment] + (
-        ["--seed-example", seed_example] if seed_example else []
-    )
-    raise typer.Exit(serve(args))
-
-
-@emulate.command("confluence")
-def emulate_confluence(
-    port: Annotated[
-        int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free one).")
-    ] = 8767,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    space: Annotated[str, typer.Option("--space", help="Key of the space served.")] = "OPS",
-    rate: Annotated[
-        float, typer.Option("--rate", help="Requests per second before 429s; 0 for none.")
-    ] = 10.0,
-) -> None:
-    """Serve a Confluence emulator until stopped; prints its base URL, email, token, space
-    key and root page id."""
-    from opsync.testing.emulators.confluence import main as serve
-
-    args = ["--host", host, "--port", str(port), "--space", space, "--rate", str(rate)]
-    raise typer.Exit(serve(args))
+    """Run a loopback emulator of a vendor API, to try opsync offline; prints its base URL
+    and credentials. Options after TYPE go to the emulator: --port (0: any free one),
+    --host, --rate (requests per second before 429s; 0 for none), and for jira
+    --deployment cloud|datacenter and --seed-example acme, for confluence --space KEY."""
+    try:
+        code = api.emulate(kind, ctx.args)
+    except OpsyncError as error:
+        raise _guard(error) from None
+    raise typer.Exit(code)
 
 
 @app.callback()

@@ -14,8 +14,6 @@ import os
 import re
 import sys
 
-from opsync.http.redact import RedactingFilter
-
 LEVELS = ("debug", "info", "warning", "error")
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY", re.IGNORECASE)
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -28,6 +26,9 @@ def secrets_from_env() -> list[str]:
 
 def configure(level: str) -> None:
     """Send records at ``level`` and above to stderr, redacted; idempotent."""
+    # Imported here: the HTTP layer pulls in httpx, which a run without logs never needs
+    from opsync.http.redact import RedactingFilter
+
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, "opsync", False)]:
         root.removeHandler(handler)

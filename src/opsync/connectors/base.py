@@ -161,6 +161,11 @@ class Connector(Protocol):
         """Requests made so far, as ``{"reads": n, "writes": m}``."""
         ...
 
+    def close(self) -> None:
+        """Release what the connector holds open (HTTP connections); called once, after
+        the run or the check it was built for."""
+        ...
+
 
 class TrackerSource(Protocol):
     def read_releases(self) -> TrackerRead: ...

@@ -24,7 +24,7 @@ from opsync.connectors.base import FeedStore, Notifier, WikiConnector
 from opsync.engine.plan import Conflict, Operation, Plan
 from opsync.engine.report import Reporter
 from opsync.errors import ConflictError, TransientError
-from opsync.state.sqlite import StateStore
+from opsync.state import StateStore
 
 
 @dataclass(frozen=True)

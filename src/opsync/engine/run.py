@@ -1,7 +1,10 @@
 """One run: lock → read → rules → desired → plan → (apply) → report.
 
-``plan`` stops before apply and takes no lock (it writes nothing); ``sync`` holds the run
-lock for the whole run, so two overlapping cron runs can never both write.
+``plan`` stops before apply and takes no lock (it writes nothing, not even the
+connectors' read mirrors, which it keeps in memory); ``sync`` holds the run lock for the
+whole run, so two overlapping cron runs can never both write, and commits the mirrors
+under it: once after the read (a run killed while it applies keeps what it read, as a
+crash-free run would) and once at its end, with what its writes left in them.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from opsync.calendar import BusinessCalendar
@@ -35,7 +37,7 @@ from opsync.errors import ConfigError
 from opsync.rules import evaluate
 from opsync.rules.context import RuleContext
 from opsync.settings import Settings
-from opsync.state import RunLock, StateStore
+from opsync.state import StateStore
 
 FEED_NAME = "rituals.ics"
 
@@ -48,7 +50,7 @@ class RunSpec:
     workspace: WikiConnector
     calendar: BusinessCalendar
     settings: Settings
-    state_path: Path  # the SQLite file; the run lock sits beside it
+    state: StateStore  # the journal, the lock and the connectors' mirrors
     identity: str  # fingerprint of what decides the identity of written records
     # The same with the config's paths absolute, as earlier versions stored it. A store that
     # holds it was synced with this config in this very place: the same identity, and the
@@ -119,12 +121,8 @@ def run(
 ) -> RunReport:
     """Run the pack once; with ``write=False`` nothing is written anywhere (a dry run)."""
     progress = reporter or SilentReporter()
-    store = StateStore(spec.state_path)
-    lock: AbstractContextManager[object] = (
-        RunLock(spec.state_path.with_name(spec.state_path.name + ".lock"))
-        if write
-        else nullcontext()
-    )
+    store = spec.state
+    lock: AbstractContextManager[object] = store.lock() if write else nullcontext()
     with lock, _gc_paused():
         try:
             progress.stage("read")
@@ -138,6 +136,8 @@ def run(
             feed_now = targets.feeds.read_file(FEED_NAME)
             if feed_now is not None:
                 actual.files[FEED_NAME] = feed_now
+            if write:  # what the read learnt survives a run killed while it applies
+                store.commit()
             progress.stage("rules")
             ctx = RuleContext(snapshot, now, spec.calendar, spec.settings)
             output = evaluate(ctx)
@@ -191,4 +191,8 @@ def run(
             report.requests = {n: c.counts() for n, c in spec.connectors().items()}
             return report
         finally:
-            store.close()
+            try:
+                if write:  # even after a failure: a mirror is a cache, right as far as it got
+                    store.commit()
+            finally:
+                store.close()

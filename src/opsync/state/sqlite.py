@@ -1,16 +1,24 @@
-"""SQLite state store (default ``.opsync/state.db`` beside the config).
+"""The default state store: one SQLite file (``.opsync/state.db`` beside the config).
 
 The journal records each operation as planned, started, done or failed, keyed by run and
-idempotency key, so a run that died can be inspected and resumed; ``written`` keeps what
-opsync last wrote per target; ``meta`` keeps the identity fingerprint of the config. The
-database is opened only when there is something to record, so a no-op run writes no file.
+idempotency key, so a run that died can be inspected and resumed; ``mirrors`` keeps what
+each connector last read, by connector name and mirror name; ``meta`` keeps the identity
+fingerprint of the config. The database is created only when there is something to
+record, so a no-op run writes no file, and the schema is brought up to date only by a
+write, so a plan writes nothing even to a database made by an older opsync.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
+
+from opsync.state.base import MirrorKey, StateStore
+from opsync.state.lock import RunLock
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -20,31 +28,37 @@ CREATE TABLE IF NOT EXISTS journal (
     run_id TEXT NOT NULL, op_key TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL,
     reason TEXT NOT NULL, status TEXT NOT NULL, error TEXT, updated_at TEXT NOT NULL,
     PRIMARY KEY (run_id, op_key));
-CREATE TABLE IF NOT EXISTS written (
-    target TEXT PRIMARY KEY, op_key TEXT NOT NULL, written_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS cursors (
-    connector TEXT NOT NULL, collection TEXT NOT NULL, value TEXT NOT NULL,
-    PRIMARY KEY (connector, collection));
+CREATE TABLE IF NOT EXISTS mirrors (
+    connector TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (connector, name));
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+DROP TABLE IF EXISTS written;
+DROP TABLE IF EXISTS cursors;
 """
+# ``written`` was written and never read, ``cursors`` read by nothing and never written:
+# the mirrors hold the connectors' cursors now, with the rows the cursors belong to.
 
 
 def _stamp() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class StateStore:
+class SqliteStateStore(StateStore):
     def __init__(self, path: Path) -> None:
+        super().__init__()
         self.path = path
         self._db: sqlite3.Connection | None = None
+        self._migrated = False
 
     @property
     def exists(self) -> bool:
         return self.path.is_file()
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self, *, write: bool = True) -> sqlite3.Connection:
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # The mirrors hold people's names and what they wrote: readable by opsync only
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
             self._db = sqlite3.connect(self.path, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             # WAL with NORMAL syncs at checkpoints, not at each of the journal's several
@@ -52,18 +66,53 @@ class StateStore:
             # power loss may drop the last entries, as it may the workspace files themselves,
             # which are replaced atomically but not fsynced, and the next run re-plans anyway.
             self._db.execute("PRAGMA synchronous=NORMAL")
+        if write and not self._migrated:
             self._db.executescript(_SCHEMA)
+            self._migrated = True
         return self._db
+
+    def lock(self) -> AbstractContextManager[object]:
+        return RunLock(self.path.with_name(self.path.name + ".lock"))
 
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
+            self._migrated = False
+
+    def load_mirror(self, connector: str, name: str) -> str | None:
+        if not self.exists:
+            return None
+        try:
+            row = (
+                self._conn(write=False)
+                .execute(
+                    "SELECT value FROM mirrors WHERE connector = ? AND name = ?", (connector, name)
+                )
+                .fetchone()
+            )
+        except sqlite3.OperationalError:  # a database from before mirrors were kept here
+            return None
+        return str(row[0]) if row else None
+
+    def save_mirrors(self, values: Mapping[MirrorKey, str]) -> None:
+        db = self._conn()
+        with db:  # one transaction: the mirrors of one run land together
+            db.execute("BEGIN")
+            db.executemany(
+                "INSERT INTO mirrors(connector, name, value) VALUES(?, ?, ?) "
+                "ON CONFLICT(connector, name) DO UPDATE SET value = excluded.value",
+                [(c, n, v) for (c, n), v in values.items()],
+            )
 
     def get_meta(self, name: str) -> str | None:
         if not self.exists:
             return None
-        row = self._conn().execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        row = (
+            self._conn(write=False)
+            .execute("SELECT value FROM meta WHERE name = ?", (name,))
+            .fetchone()
+        )
         return str(row[0]) if row else None
 
     def set_meta(self, name: str, value: str) -> None:
@@ -100,20 +149,8 @@ class StateStore:
             "status = excluded.status, error = excluded.error, updated_at = excluded.updated_at",
             (run_id, op_key, kind, target, reason, status, error, _stamp()),
         )
-        if status == "done":
-            self._conn().execute(
-                "INSERT INTO written(target, op_key, written_at) VALUES(?, ?, ?) "
-                "ON CONFLICT(target) DO UPDATE SET op_key = excluded.op_key, "
-                "written_at = excluded.written_at",
-                (target, op_key, _stamp()),
-            )
 
     def close_interrupted(self) -> int:
-        """Mark operations that a killed run left planned or started as ``interrupted``.
-
-        Nothing is replayed from the journal: the new run recomputes its plan from what the
-        targets hold, and every create is found again by its key, so redoing is safe.
-        """
         if not self.exists:
             return 0
         cursor = self._conn().execute(
@@ -124,12 +161,10 @@ class StateStore:
         return int(cursor.rowcount)
 
     def unfinished(self, kind: str) -> frozenset[str]:
-        """Targets of ``kind`` operations that a run started and did not finish (killed,
-        or failed part-way), with no successful write to the same target since."""
         if not self.exists:
             return frozenset()
         rows = (
-            self._conn()
+            self._conn(write=False)
             .execute(
                 "SELECT DISTINCT j.target FROM journal j WHERE j.kind = ? "
                 "AND j.status IN ('started', 'interrupted', 'failed') AND NOT EXISTS ("
@@ -142,13 +177,13 @@ class StateStore:
         return frozenset(str(r[0]) for r in rows)
 
     def journal_rows(self, run_id: str | None = None) -> list[tuple[str, str]]:
-        """(operation key, status) of one run, or of every run, in the order recorded."""
         if not self.exists:
             return []
         query = "SELECT op_key, status FROM journal"
+        db = self._conn(write=False)
         rows = (
-            self._conn().execute(query + " WHERE run_id = ? ORDER BY rowid", (run_id,))
+            db.execute(query + " WHERE run_id = ? ORDER BY rowid", (run_id,))
             if run_id is not None
-            else self._conn().execute(query + " ORDER BY rowid")
+            else db.execute(query + " ORDER BY rowid")
         ).fetchall()
         return [(str(r[0]), str(r[1])) for r in rows]

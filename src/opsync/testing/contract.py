@@ -37,12 +37,18 @@ import yaml
 
 from opsync.calendar import BusinessCalendar
 from opsync.connectors.base import PageWrite, RecordWrite, Role, WikiConnector
+from opsync.connectors.config import ConnectorConfig
+from opsync.connectors.context import ConnectorContext
 from opsync.connectors.local.workspace import LocalWorkspace
+from opsync.connectors.registry import ConnectorFactory
 from opsync.documents.model import region_keys
+from opsync.domain import Person, ProductArea
+from opsync.domain import Role as PersonRole
 from opsync.engine.plan import Plan
 from opsync.engine.report import RunReport
 from opsync.engine.run import RunSpec, run
 from opsync.settings import Settings
+from opsync.state import MemoryStateStore, SqliteStateStore, StateStore
 
 NOW = datetime.fromisoformat("2026-12-03T15:00:00-05:00")
 #: The organisation's releases as tracker rows: a tracker harness seeds its service with them.
@@ -59,6 +65,12 @@ RELEASES: tuple[dict[str, Any], ...] = tuple(
         ("CT-4", "Delta", 2, date(2026, 11, 30)),
     )
 )
+#: The organisation the releases belong to, handed to every connector in its context.
+PEOPLE = (
+    Person(key="ana", name="Ana Ruiz", role=PersonRole.PM),
+    Person(key="dev", name="Dev Patel", role=PersonRole.ENG_LEAD),
+)
+AREAS = (ProductArea(key="core", name="Core", pm="ana", eng_lead="dev"),)
 EDIT = "Typed by a person inside opsync's region."
 WRITES = ("update_page", "create_page", "update_record", "create_record")
 #: The writes the kill test cuts short: the ones every Thursday's run of the organisation has.
@@ -73,11 +85,13 @@ class Killed(BaseException):
 
 
 class Harness(Protocol):
-    def connect(self, state: Path) -> Any:
-        """A fresh connector on the same target, as a new process would build it; ``state``
-        is a folder for the connector's own state (caches, cursors), lost with the state
-        store."""
-        ...
+    """What a connector author writes to run the suite: their factory (what their entry
+    point names) and the settings of a target the suite may write to. The suite builds
+    every connector through ``factory.create`` with a :class:`ConnectorContext`, as a run
+    does, so a connector that keeps state outside its context fails the lost-state check."""
+
+    factory: ConnectorFactory
+    settings: ConnectorConfig
 
 
 class WikiHarness(Harness, Protocol):
@@ -210,6 +224,20 @@ class Org:
     def state(self) -> Path:
         return self.root / "state"
 
+    def connect(self, harness: Harness, store: StateStore) -> Any:
+        """A fresh connector on the harness's target, as a new run builds it."""
+        name = harness.factory.name
+        return harness.factory.create(
+            ConnectorContext(
+                name=name,
+                settings=harness.settings,
+                state=store.connector(name),
+                people=PEOPLE,
+                areas=AREAS,
+                base_dir=self.root,
+            )
+        )
+
     def lose_state(self) -> None:
         shutil.rmtree(self.state, ignore_errors=True)
 
@@ -220,8 +248,11 @@ class Org:
     def sync(
         self, harness: Harness, now: datetime = NOW, *, write: bool = True, kill: Kill | None = None
     ) -> Synced:
-        """One run with a fresh connector; its counts are read before it is closed."""
-        connector = harness.connect(self.state / "connector")
+        """One run with a fresh connector and state store; its counts are read before it is
+        closed."""
+        self.state.mkdir(parents=True, exist_ok=True)
+        store = SqliteStateStore(self.state / "state.db")
+        connector = self.connect(harness, store)
         local = self.local()
         serving: Any = _Killable(connector, kill) if kill is not None else connector
         wiki: WikiConnector = serving if self.role is Role.WIKI else local
@@ -232,8 +263,10 @@ class Org:
             feeds=local,
             calendar=BusinessCalendar(timezone="America/New_York", country="US"),
             settings=Settings(),
-            state_path=self.state / "state.db",
+            state=store,
             identity="contract",
+            people=PEOPLE,
+            areas=AREAS,
         )
         steps = harness.steps if kill is not None and isinstance(harness, _Stepped) else no_steps
         try:
@@ -241,7 +274,8 @@ class Org:
                 report = run(spec, now, write=write)
             return Synced(report, connector.counts())
         finally:
-            _close(connector)
+            connector.close()
+            store.close()
 
 
 @runtime_checkable
@@ -371,11 +405,11 @@ def check_tracker_reads_only_what_changed(harness: Harness, org: Org) -> None:
     _clean(second)
     assert second.plan.operations == ()
     assert first.counts["writes"] == second.counts["writes"] == 0
-    probe = harness.connect(org.state / "probe")
+    probe = org.connect(harness, MemoryStateStore())
     try:
         incremental = probe.capabilities.incremental
     finally:
-        _close(probe)
+        probe.close()
     if incremental:
         assert second.counts["reads"] <= first.counts["reads"], (first.counts, second.counts)
 
@@ -391,18 +425,15 @@ def check_lost_state_reads_the_same_rows(harness: Harness, org: Org) -> None:
 
 
 def _rows(harness: Harness, org: Org) -> dict[str, dict[str, Any]]:
-    connector = harness.connect(org.state / "connector")
+    org.state.mkdir(parents=True, exist_ok=True)
+    store = SqliteStateStore(org.state / "state.db")
+    connector = org.connect(harness, store)
     try:
         rows: dict[str, dict[str, Any]] = connector.read_releases().rows
         return rows
     finally:
-        _close(connector)
-
-
-def _close(connector: Any) -> None:
-    close = getattr(connector, "close", None)
-    if callable(close):
-        close()
+        connector.close()
+        store.close()
 
 
 def _roles(connector: Any) -> frozenset[Role]:
@@ -419,15 +450,17 @@ class ContractSuite:
 
     @pytest.fixture
     def org(self, harness: Harness, tmp_path: Path) -> Org:
-        probe = harness.connect(tmp_path / "probe")
+        org = Org(tmp_path / "org")
+        probe = org.connect(harness, MemoryStateStore())
         try:
             roles = _roles(probe)
         finally:
-            _close(probe)
+            probe.close()
         if Role.WIKI in roles and Role.PAGES in roles:
-            return Org(tmp_path / "org", Role.WIKI)
+            return org
         if Role.TRACKER in roles:
-            return Org(tmp_path / "org", Role.TRACKER)
+            org.role = Role.TRACKER
+            return org
         pytest.skip("the connector serves neither the wiki and pages roles nor the tracker")
 
     @staticmethod

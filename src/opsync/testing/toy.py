@@ -16,7 +16,7 @@ import json
 import os
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from opsync.connectors.base import (
     Capabilities,
@@ -29,6 +29,8 @@ from opsync.connectors.base import (
     RegionState,
     Role,
 )
+from opsync.connectors.config import ConnectorConfig
+from opsync.connectors.context import ConnectorContext
 from opsync.documents import markdown
 from opsync.documents.model import Document, find_region, region_keys
 from opsync.domain import Finding
@@ -72,6 +74,9 @@ class ToyWiki:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._reads = self._writes = 0
+
+    def close(self) -> None:
+        return None
 
     def check(self) -> list[Finding]:
         return []
@@ -160,3 +165,24 @@ class ToyWiki:
         self.save(rows)
         row["regions"] = {**{k: v for k, v in have.items() if k not in keys}, **wanted}
         self.save(rows)
+
+
+class ToyConfig(ConnectorConfig):
+    """``[connectors.<name>]`` with ``type = "toy"``: where the service's file is."""
+
+    type: Literal["toy"] = "toy"
+    path: Path
+
+
+class ToyFactory:
+    """What an entry point of the ``opsync.connectors`` group would name."""
+
+    name = "toy"
+    config_model = ToyConfig
+
+    def create(self, ctx: ConnectorContext) -> ToyWiki:
+        assert isinstance(ctx.settings, ToyConfig)
+        return ToyWiki(ctx.settings.path)
+
+
+factory = ToyFactory()

@@ -25,7 +25,7 @@ from opsync.errors import ConfigError, ConnectorError, PermanentError
 from opsync.http import Attempt, PolicyTransport, RetryPolicy, TokenBucket
 from opsync.http.redact import redact_text
 from opsync.http.requests_adapter import policy_session
-from opsync.secrets import read_secret
+from opsync.secrets import Secrets
 
 BASE_URL_ENV = "OPSYNC_CONFLUENCE_BASE_URL"
 DEFAULT_TOKEN_ENV = "CONFLUENCE_TOKEN"
@@ -45,14 +45,14 @@ class StaleVersion(ApiError):
     """409: the page or property changed since it was read; re-read and re-plan."""
 
 
-def _secret(config: ConfluenceConnectorConfig, name: str) -> str:
+def _secret(config: ConfluenceConnectorConfig, name: str, secrets: Secrets) -> str:
     variable = config.token_env or DEFAULT_TOKEN_ENV
     where = (
         "id.atlassian.com → Security → API tokens"
         if config.deployment == "cloud"
         else "your Confluence profile → Personal Access Tokens"
     )
-    return read_secret(
+    return secrets.read(
         config.token_file,
         variable,
         table=f"connectors.{name}",
@@ -109,11 +109,12 @@ class ConfluenceApi:
         transport: httpx.BaseTransport | None = None,
         bucket: TokenBucket | None = None,
         policy: RetryPolicy | None = None,
+        secrets: Secrets | None = None,
     ) -> None:
         self.name = name
         self.cloud = config.deployment == "cloud"
         self.url = base_url(config, name)
-        token = _secret(config, name)
+        token = _secret(config, name, secrets or Secrets())
         self._secrets = [token]
         self._last = ""
         self.transport = PolicyTransport(

@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from opsync.config import TokenConnectorConfig, register_connector_config
 from opsync.config_problems import invalid, suggest
+from opsync.connectors.config import TokenConnectorConfig
 from opsync.connectors.records import DEFAULT_OPTIONS, default_name, domain_fields
 from opsync.domain import Collection
 
@@ -100,9 +100,6 @@ class ConfluenceConnectorConfig(TokenConnectorConfig):
                             f'collections.{collection.value}.{table}: "{name}" is not a field', hint
                         )
         return self
-
-
-register_connector_config("confluence", ConfluenceConnectorConfig)
 
 
 def row_names(config: ConfluenceConnectorConfig, collection: Collection) -> dict[str, str]:

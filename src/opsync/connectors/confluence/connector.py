@@ -28,6 +28,7 @@ from opsync.documents.model import Document
 from opsync.domain import Finding, Level, Person, ProductArea
 from opsync.errors import ConnectorError
 from opsync.http import RetryPolicy, TokenBucket
+from opsync.secrets import Secrets
 
 
 def _problem(record: str, field: str, message: str, level: Level = Level.ERROR) -> Finding:
@@ -56,11 +57,12 @@ class ConfluenceWiki:
         transport: httpx.BaseTransport | None = None,
         bucket: TokenBucket | None = None,
         policy: RetryPolicy | None = None,
+        secrets: Secrets | None = None,
     ) -> None:
         self.config = config
         self.people, self.areas = people, areas
         self.api = ConfluenceApi(
-            config, name=name, transport=transport, bucket=bucket, policy=policy
+            config, name=name, transport=transport, bucket=bucket, policy=policy, secrets=secrets
         )
         self.site = Site(self.api, config.space)
         renderer = Renderer(config.jira_url, config.jira_server, config.jira_server_id)

@@ -1,23 +1,63 @@
-"""Entry point of the Confluence connector (``type = "confluence"``)."""
+"""Entry point of the Confluence connector (``type = "confluence"``), with its
+``bootstrap`` and ``emulate`` hooks; the emulator is imported only when it is asked for,
+never by a run."""
 
 from __future__ import annotations
 
-from opsync.connectors.confluence.config import ConfluenceConnectorConfig
+from collections.abc import Sequence
+
+from pydantic import TypeAdapter, ValidationError
+
+from opsync.connectors.confluence.bootstrap import Bootstrap, bootstrap
+from opsync.connectors.confluence.client import ConfluenceApi
+from opsync.connectors.confluence.config import ConfluenceConnectorConfig, PageId
 from opsync.connectors.confluence.connector import ConfluenceWiki
-from opsync.domain import Person, ProductArea
+from opsync.connectors.confluence.site import Site
+from opsync.connectors.context import ConnectorContext
+from opsync.errors import ConfigError
+
+
+def _settings(ctx: ConnectorContext) -> ConfluenceConnectorConfig:
+    config = ctx.settings
+    assert isinstance(config, ConfluenceConnectorConfig)  # validated by config_model
+    return config
 
 
 class _Factory:
     name = "confluence"
     config_model = ConfluenceConnectorConfig
 
-    def create(
-        self,
-        config: ConfluenceConnectorConfig,
-        people: tuple[Person, ...],
-        areas: tuple[ProductArea, ...],
-    ) -> ConfluenceWiki:
-        return ConfluenceWiki(config, people, areas)
+    def create(self, ctx: ConnectorContext) -> ConfluenceWiki:
+        return ConfluenceWiki(
+            _settings(ctx), ctx.people, ctx.areas, name=ctx.name, secrets=ctx.secrets
+        )
+
+    def bootstrap(self, ctx: ConnectorContext, parent: str | None) -> tuple[Bootstrap, str]:
+        """Create (or find) the pages opsync works under, below ``parent`` (else the
+        connector's ``parent``)."""
+        config = _settings(ctx)
+        parent = parent or config.parent
+        if not parent:
+            raise ConfigError(
+                "no page to create the pages under",
+                key=f"connectors.{ctx.name}.parent",
+                hint="pass --parent PAGE_ID, or set parent = ... in the connector's table",
+            )
+        try:
+            parent = TypeAdapter(PageId).validate_python(parent)
+        except ValidationError as exc:
+            raise ConfigError(str(exc.errors()[0]["msg"]), key="--parent") from None
+        confluence = ConfluenceApi(config, name=ctx.name, secrets=ctx.secrets)
+        try:
+            result = bootstrap(Site(confluence, config.space), parent, config.label)
+        finally:
+            confluence.close()
+        return result, result.config_block(config, ctx.name)
+
+    def emulate(self, args: Sequence[str]) -> int:
+        from opsync.testing.emulators.confluence import main
+
+        return main(list(args))
 
 
 factory = _Factory()

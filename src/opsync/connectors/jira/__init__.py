@@ -1,5 +1,5 @@
-"""The Jira tracker connector. Importing the package registers its ``[connectors.<name>]``
-model (``type = "jira"``) with opsync's config loader."""
+"""The Jira tracker connector. Its ``[connectors.<name>]`` model
+(``type = "jira"``) reaches the config loader through the connector registry."""
 
 from opsync.connectors.jira.config import FieldMap, JiraConnectorConfig
 

@@ -34,7 +34,7 @@ from opsync.errors import AuthError, ConfigError, ConnectorError, PermanentError
 from opsync.http import Attempt, PolicyTransport, RedactingFilter, RetryPolicy, TokenBucket
 from opsync.http.redact import redact_text
 from opsync.http.requests_adapter import policy_session
-from opsync.secrets import from_env, read_secret
+from opsync.secrets import Secrets
 
 MAX_PAGES = 2_000  # past this a search is refused, never silently cut
 _BURST = 5
@@ -48,10 +48,10 @@ _ENV_HINT = (
 )
 
 
-def credentials(config: JiraConnectorConfig, name: str = "jira") -> tuple[str | None, str]:
+def credentials(config: JiraConnectorConfig, name: str, secrets: Secrets) -> tuple[str | None, str]:
     """(email, token): the email only on Cloud, where the token is an API token."""
     variable = config.token_env or DEFAULT_TOKEN_ENV
-    token = read_secret(
+    token = secrets.read(
         config.token_file,
         variable,
         table=f"connectors.{name}",
@@ -62,7 +62,7 @@ def credentials(config: JiraConnectorConfig, name: str = "jira") -> tuple[str | 
     if config.deployment != "cloud":
         return None, token
     variable = config.email_env or DEFAULT_EMAIL_ENV
-    email = from_env(
+    email = secrets.from_env(
         variable,
         key=f"connectors.{name}.email_env",
         what="Jira email",
@@ -99,6 +99,8 @@ class JiraApi:
         transport: what really sends (tests pass a MockTransport); real HTTP by default.
         bucket, policy: pacing and retries; from ``requests_per_second`` and the default
             policy when not given.
+        secrets: where the token and email are read from; the process environment when not
+            given.
     """
 
     def __init__(
@@ -109,6 +111,7 @@ class JiraApi:
         transport: httpx.BaseTransport | None = None,
         bucket: TokenBucket | None = None,
         policy: RetryPolicy | None = None,
+        secrets: Secrets | None = None,
     ) -> None:
         self.name = name
         self.cloud = config.deployment == "cloud"
@@ -116,7 +119,7 @@ class JiraApi:
         self.page_size = config.page_size
         self.max_pages = MAX_PAGES
         self.url = base_url(config, name)
-        email, token = credentials(config, name)
+        email, token = credentials(config, name, secrets or Secrets())
         self._secrets = [s for s in (token, email) if s]
         self._last = ""
         self.transport = PolicyTransport(

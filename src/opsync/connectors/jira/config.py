@@ -18,8 +18,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from opsync.config import TokenConnectorConfig, register_connector_config
 from opsync.config_problems import invalid
+from opsync.connectors.config import TokenConnectorConfig
 
 DEFAULT_EMAIL_ENV = "JIRA_EMAIL"
 DEFAULT_TOKEN_ENV = "JIRA_API_TOKEN"
@@ -171,6 +171,3 @@ class JiraConnectorConfig(TokenConnectorConfig):
                 "a version's release date is its launch date: remove launch_date",
             )
         return self
-
-
-register_connector_config("jira", JiraConnectorConfig)

@@ -10,7 +10,6 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import ClassVar
 
 import httpx
@@ -19,11 +18,13 @@ from opsync.connectors.base import Capabilities, Role, TrackerRead
 from opsync.connectors.jira.client import JiraApi
 from opsync.connectors.jira.config import JiraConnectorConfig
 from opsync.connectors.jira.doctor import check
-from opsync.connectors.jira.mirror import Mirror
+from opsync.connectors.jira.mirror import NAME, Mirror
 from opsync.connectors.jira.reader import Reader
 from opsync.connectors.jira.rows import RowMapper
 from opsync.domain import Finding, Person, ProductArea
 from opsync.http import RetryPolicy, TokenBucket
+from opsync.secrets import Secrets
+from opsync.state import ConnectorState
 
 _MIRROR_SCOPE = {"deployment", "project", "filters", "jql", "launch_date", "fields"}
 
@@ -39,9 +40,9 @@ class JiraTracker:
         config: the ``[connectors.<name>]`` table.
         people, areas: the organisation, to match users and components to.
         name: the connector's name in the config, carried by errors.
-        transport, bucket, policy: passed to :class:`JiraApi` (tests, benchmarks).
-        cache_path: where the mirror (cursor and issues) is kept between runs, beside the
-            state database; without it every run reads every issue.
+        transport, bucket, policy, secrets: passed to :class:`JiraApi`.
+        state: the connector's part of the state store, where the mirror (cursor and
+            issues) is kept between runs; without it every run reads every issue.
         clock: decides when a full pass is due; UTC now by default.
     """
 
@@ -60,18 +61,24 @@ class JiraTracker:
         transport: httpx.BaseTransport | None = None,
         bucket: TokenBucket | None = None,
         policy: RetryPolicy | None = None,
-        cache_path: Path | None = None,
+        state: ConnectorState | None = None,
         clock: Callable[[], datetime] = _utc_now,
+        secrets: Secrets | None = None,
     ) -> None:
         self.config = config
-        self.api = JiraApi(config, name=name, transport=transport, bucket=bucket, policy=policy)
+        self.api = JiraApi(
+            config, name=name, transport=transport, bucket=bucket, policy=policy, secrets=secrets
+        )
         mapper = RowMapper(config, people, areas, self.api.url)
         # A mirror made for another site, project, filter or field list is not reused.
         scope = config.model_dump(mode="json", include=_MIRROR_SCOPE)
         identity = hashlib.sha256(
             json.dumps([self.api.url, scope], sort_keys=True).encode()
         ).hexdigest()[:16]
-        self.reader = Reader(self.api, config, mapper, Mirror.load(cache_path, identity), clock)
+        mirror = Mirror.load(state.get(NAME) if state is not None else None, identity)
+        if state is not None:
+            state.keep(NAME, mirror.dump)
+        self.reader = Reader(self.api, config, mapper, mirror, clock)
 
     def check(self) -> list[Finding]:
         return check(self.api, self.config)

@@ -1,28 +1,51 @@
-"""Entry point of the Jira connector (``type = "jira"``)."""
+"""Entry point of the Jira connector (``type = "jira"``), with its ``doctor`` and
+``emulate`` hooks; the emulator is imported only when it is asked for, never by a run."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Sequence
 
+from opsync.connectors.context import ConnectorContext
+from opsync.connectors.jira.client import JiraApi
 from opsync.connectors.jira.config import JiraConnectorConfig
 from opsync.connectors.jira.connector import JiraTracker
-from opsync.domain import Person, ProductArea
+from opsync.connectors.jira.doctor import check
+from opsync.domain import Finding
+
+
+def _settings(ctx: ConnectorContext) -> JiraConnectorConfig:
+    config = ctx.settings
+    assert isinstance(config, JiraConnectorConfig)  # validated by config_model
+    return config
 
 
 class _Factory:
     name = "jira"
     config_model = JiraConnectorConfig
 
-    def create(
-        self,
-        config: JiraConnectorConfig,
-        people: tuple[Person, ...],
-        areas: tuple[ProductArea, ...],
-        *,
-        cache_path: Path | None = None,
-        name: str = "jira",
-    ) -> JiraTracker:
-        return JiraTracker(config, people, areas, name=name, cache_path=cache_path)
+    def create(self, ctx: ConnectorContext) -> JiraTracker:
+        return JiraTracker(
+            _settings(ctx),
+            ctx.people,
+            ctx.areas,
+            name=ctx.name,
+            state=ctx.state,
+            clock=ctx.clock.now,
+            secrets=ctx.secrets,
+        )
+
+    def doctor(self, ctx: ConnectorContext) -> list[Finding]:
+        """The checks need the API only, not the reader and its mirror."""
+        api = JiraApi(_settings(ctx), name=ctx.name, secrets=ctx.secrets)
+        try:
+            return check(api, _settings(ctx))
+        finally:
+            api.close()
+
+    def emulate(self, args: Sequence[str]) -> int:
+        from opsync.testing.emulators.jira import main
+
+        return main(list(args))
 
 
 factory = _Factory()

@@ -1,31 +1,30 @@
-"""What the last reads saw, kept beside the state database between runs.
+"""What the last reads saw, kept in the state store between runs.
 
-``<state>.jira-<name>.json`` holds the cursor (the newest ``updated`` seen, in epoch
+The connector's ``mirror`` holds the cursor (the newest ``updated`` seen, in epoch
 milliseconds, UTC), when the last id-only full pass ran, each issue as last read, and each
 release's launch date as last read with the moves seen so far (``history.py``). With
 it a run asks Jira only for issues updated since the cursor minus the overlap, and still
-returns every release: unchanged issues come from here. The file is a cache of Jira, never
-a source of truth: losing it costs one full read. It is written whole to a temporary file
-and renamed, so a crash leaves the old file or the new one, never half of one.
+returns every release: unchanged issues come from here. The mirror is a cache of Jira,
+never a source of truth: losing it costs one full read, and the launch-date moves seen so
+far (Jira keeps no history of a date field that opsync could read instead). It reaches the
+store only when a writing run commits, whole and in one transaction with the others.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 FORMAT = 1
+NAME = "mirror"  # its name in the connector's part of the state store
 
 
 @dataclass
 class Mirror:
-    """The cache of one connector; ``path`` None keeps it in memory for one run only."""
+    """The cache of one connector."""
 
-    path: Path | None
     identity: str
     cursor_ms: int | None = None
     full_pass_at: datetime | None = None
@@ -33,31 +32,28 @@ class Mirror:
     dates: dict[str, dict[str, Any]] = field(default_factory=dict)  # release key -> dates
 
     @classmethod
-    def load(cls, path: Path | None, identity: str) -> Mirror:
-        """The saved mirror, or an empty one when there is none or it was made for another
+    def load(cls, text: str | None, identity: str) -> Mirror:
+        """The kept mirror, or an empty one when there is none or it was made for another
         project, filter or mapping (``identity``) or by another format."""
-        empty = cls(path, identity)
-        if path is None or not path.exists():
+        empty = cls(identity)
+        if text is None:
             return empty
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(text)
             if data.get("format") != FORMAT or data.get("identity") != identity:
                 return empty
             stamp = data.get("full_pass_at")
             return cls(
-                path,
                 identity,
                 data.get("cursor_ms"),
                 datetime.fromisoformat(stamp) if stamp else None,
                 dict(data.get("issues") or {}),
                 dict(data.get("dates") or {}),
             )
-        except (OSError, ValueError, TypeError, AttributeError):
+        except (ValueError, TypeError, AttributeError):
             return empty  # unreadable: read everything again
 
-    def save(self) -> None:
-        if self.path is None:
-            return
+    def dump(self) -> str:
         data = {
             "format": FORMAT,
             "identity": self.identity,
@@ -66,7 +62,4 @@ class Mirror:
             "issues": self.issues,
             "dates": self.dates,
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
-        os.replace(temporary, self.path)
+        return json.dumps(data, sort_keys=True)

@@ -88,7 +88,6 @@ class Reader:
         else:
             read = self._rows(versions)
         note_moves(mirror, read, now.date())
-        mirror.save()
         return read
 
     def _store(self, issues: Iterable[dict[str, Any]]) -> None:

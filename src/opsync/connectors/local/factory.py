@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-from opsync.config import LocalConnectorConfig
+from opsync.connectors.context import ConnectorContext
+from opsync.connectors.local.config import LocalConnectorConfig
 from opsync.connectors.local.workspace import LocalWorkspace
-from opsync.domain import Person, ProductArea
 
 
 class _Factory:
     name = "local"
     config_model = LocalConnectorConfig
 
-    def create(
-        self,
-        config: LocalConnectorConfig,
-        people: tuple[Person, ...],
-        areas: tuple[ProductArea, ...],
-    ) -> LocalWorkspace:
+    def create(self, ctx: ConnectorContext) -> LocalWorkspace:
+        config = ctx.settings
+        assert isinstance(config, LocalConnectorConfig)  # validated by config_model
         return LocalWorkspace(
             tracker=config.tracker,
             wiki=config.wiki,
             pages=config.pages,
             outbox=config.outbox,
-            people=people,
-            product_areas=areas,
+            people=ctx.people,
+            product_areas=ctx.areas,
         )
 
 

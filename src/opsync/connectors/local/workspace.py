@@ -106,6 +106,9 @@ class LocalWorkspace:
     def counts(self) -> dict[str, int]:
         return {"reads": self._reads, "writes": self._writes}
 
+    def close(self) -> None:
+        pass  # every file is closed as soon as it is read or written
+
     def _read_text(self, path: Path) -> str:
         self._reads += 1
         # Bytes decoded as is keep CRLF as people wrote it, and skip the text layer's cost.

@@ -1,5 +1,5 @@
-"""The Notion connector. Importing the package registers its ``[connectors.<name>]`` model
-(``type = "notion"``) with opsync's config loader."""
+"""The Notion connector. Its ``[connectors.<name>]`` model
+(``type = "notion"``) reaches the config loader through the connector registry."""
 
 from opsync.connectors.notion.config import CollectionMapping, NotionConnectorConfig
 

@@ -27,7 +27,7 @@ from opsync.connectors.notion.config import NotionConnectorConfig
 from opsync.errors import AuthError, ConnectorError, PermanentError, TransientError
 from opsync.http import Attempt, PolicyTransport, RedactingFilter, RetryPolicy, TokenBucket
 from opsync.http.redact import redact_text
-from opsync.secrets import read_secret
+from opsync.secrets import Secrets
 
 
 class NotFoundError(PermanentError):
@@ -57,11 +57,11 @@ _TRANSIENT_CODES = frozenset(
 )
 
 
-def read_token(config: NotionConnectorConfig, name: str = "notion") -> str:
+def read_token(config: NotionConnectorConfig, name: str, secrets: Secrets) -> str:
     """The integration token, from ``token_file``, else ``token_env`` (``NOTION_TOKEN`` when
     neither is set) of connector ``name``."""
     variable = config.token_env or DEFAULT_TOKEN_ENV
-    return read_secret(
+    return secrets.read(
         config.token_file,
         variable,
         table=f"connectors.{name}",
@@ -96,6 +96,7 @@ class NotionApi:
         transport: what really sends (tests pass a MockTransport); real HTTP by default.
         bucket, policy: pacing and retries; from the config's ``requests_per_second`` and
             the default policy when not given.
+        secrets: where the token is read from; the process environment when not given.
     """
 
     def __init__(
@@ -106,9 +107,10 @@ class NotionApi:
         transport: httpx.BaseTransport | None = None,
         bucket: TokenBucket | None = None,
         policy: RetryPolicy | None = None,
+        secrets: Secrets | None = None,
     ) -> None:
         self.name = name
-        token = read_token(config, name)
+        token = read_token(config, name, secrets or Secrets())
         self._token = token
         self._last = ""
         self._answered: datetime | None = None

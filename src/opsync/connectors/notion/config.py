@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from opsync.config import TokenConnectorConfig, register_connector_config
 from opsync.config_problems import invalid, suggest
+from opsync.connectors.config import TokenConnectorConfig
 from opsync.connectors.notion.hashes import HASHES_FIELD
 from opsync.connectors.records import (
     DEFAULT_OPTIONS,
@@ -141,9 +141,6 @@ def _check_unique(where: str, names: Mapping[str, str], what: str) -> None:
             hint = f"give {seen[folded]} and {field} different {what} names"
             raise invalid(f'{where}: two entries use the {what} "{name}"', hint)
         seen[folded] = field
-
-
-register_connector_config("notion", NotionConnectorConfig)
 
 
 def property_names(config: NotionConnectorConfig, collection: Collection) -> dict[str, str]:

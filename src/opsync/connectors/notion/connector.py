@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import ClassVar
 
 import httpx
@@ -39,6 +38,8 @@ from opsync.documents.model import Document
 from opsync.domain import Collection, Finding, Level, Person, ProductArea
 from opsync.errors import ConfigError, ConnectorError
 from opsync.http import RetryPolicy, TokenBucket
+from opsync.secrets import Secrets
+from opsync.state import ConnectorState
 
 # The pace a config without ``requests_per_second`` runs at: one number, kept in the config.
 _DEFAULT_PACE: float = NotionConnectorConfig.model_fields["requests_per_second"].default
@@ -79,9 +80,9 @@ class NotionWiki:
         people, areas: the organisation, from the config's ``[org]``.
         pages: where generated pages live (one row each).
         name: the connector's name in the config, carried by errors.
-        transport, bucket, policy: passed to :class:`NotionApi` (tests, benchmarks).
-        cache_path: where the mirror of what was read is kept between runs, beside the
-            state database; without it every read lists every row and page.
+        transport, bucket, policy, secrets: passed to :class:`NotionApi`.
+        state: the connector's part of the state store, where the mirror of what was read
+            is kept between runs; without it every read lists every row and page.
         clock: decides when a full pass is due (tests pass one); UTC now by default.
     """
 
@@ -104,13 +105,16 @@ class NotionWiki:
         transport: httpx.BaseTransport | None = None,
         bucket: TokenBucket | None = None,
         policy: RetryPolicy | None = None,
-        cache_path: Path | None = None,
+        state: ConnectorState | None = None,
         clock: Callable[[], datetime] | None = None,
+        secrets: Secrets | None = None,
     ) -> None:
         self.config = config
-        self.api = NotionApi(config, name=name, transport=transport, bucket=bucket, policy=policy)
+        self.api = NotionApi(
+            config, name=name, transport=transport, bucket=bucket, policy=policy, secrets=secrets
+        )
         every = timedelta(hours=config.full_pass_hours)
-        mirror = Mirror(cache_path, config.notion_version, every, *([clock] if clock else []))
+        mirror = Mirror(state, config.notion_version, every, *([clock] if clock else []))
         self.catalog = Catalog(self.api, config, pages, name, mirror)
         self.reader = Reader(self.catalog)
         self.writer = Writer(self.reader, name)
@@ -171,12 +175,7 @@ class NotionWiki:
         return self.api.counts()
 
     def close(self) -> None:
-        """Save what this run's writes left in the mirror, and close the connections."""
-        try:
-            if self.catalog.mirror is not None:
-                self.catalog.mirror.save()
-        finally:
-            self.api.close()
+        self.api.close()
 
     def read(self) -> ReadResult:
         return self.reader.read()

@@ -1,27 +1,59 @@
-"""Entry point of the Notion connector (``type = "notion"``)."""
+"""Entry point of the Notion connector (``type = "notion"``), with its ``bootstrap`` and
+``emulate`` hooks; the emulator is imported only when it is asked for, never by a run."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Sequence
 
+from opsync.connectors.context import ConnectorContext
+from opsync.connectors.notion.bootstrap import Bootstrap, bootstrap
+from opsync.connectors.notion.client import NotionApi
 from opsync.connectors.notion.config import NotionConnectorConfig
 from opsync.connectors.notion.connector import NotionWiki
-from opsync.domain import Person, ProductArea
+from opsync.errors import ConfigError
+
+
+def _settings(ctx: ConnectorContext) -> NotionConnectorConfig:
+    config = ctx.settings
+    assert isinstance(config, NotionConnectorConfig)  # validated by config_model
+    return config
 
 
 class _Factory:
     name = "notion"
     config_model = NotionConnectorConfig
 
-    def create(
-        self,
-        config: NotionConnectorConfig,
-        people: tuple[Person, ...],
-        areas: tuple[ProductArea, ...],
-        *,
-        cache_path: Path | None = None,
-    ) -> NotionWiki:
-        return NotionWiki(config, people, areas, pages=config.pages, cache_path=cache_path)
+    def create(self, ctx: ConnectorContext) -> NotionWiki:
+        config = _settings(ctx)
+        return NotionWiki(
+            config,
+            ctx.people,
+            ctx.areas,
+            pages=config.pages,
+            name=ctx.name,
+            state=ctx.state,
+            clock=ctx.clock.now,
+            secrets=ctx.secrets,
+        )
+
+    def bootstrap(self, ctx: ConnectorContext, parent: str | None) -> tuple[Bootstrap, str]:
+        """Create (or find) the databases and views under page ``parent``."""
+        if not parent:
+            raise ConfigError(
+                "no page to create the databases under", key="--parent", hint="pass --parent"
+            )
+        config = _settings(ctx)
+        notion = NotionApi(config, name=ctx.name, secrets=ctx.secrets)
+        try:
+            result = bootstrap(notion, parent, config, config.pages)
+        finally:
+            notion.close()
+        return result, result.config_block(config, ctx.name)
+
+    def emulate(self, args: Sequence[str]) -> int:
+        from opsync.testing.emulators.notion import main
+
+        return main(list(args))
 
 
 factory = _Factory()

@@ -1,5 +1,5 @@
-"""What the last read of a Notion workspace saw, kept in a file so that a run reads only what
-changed (NOTES.md 9, 10).
+"""What the last read of a Notion workspace saw, kept in the state store so that a run
+reads only what changed (NOTES.md 9, 10).
 
 The engine needs the whole snapshot every run, so the rows read before are kept here, per
 data source, and a run queries only the rows edited on or after a watermark, less an
@@ -22,23 +22,25 @@ A generated page's region hashes are kept with its row's ``last_edited_time`` an
 editor: while both are unchanged its blocks are not listed again. Checking the editor
 catches a person's edit made in the same minute as opsync's own write, which keeps the stamp.
 
-The file is a cache: a lost, stale or unreadable one only costs a full read, since any row
-edited since it was saved has a stamp at or after its watermark.
+The mirror is a cache: a lost, stale or unreadable one only costs a full read, since any
+row edited since it was saved has a stamp at or after its watermark. It reaches the store
+only when a writing run commits (``ConnectorState.keep``): a plan reads through it and
+keeps what it learnt in memory.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from opsync.connectors.base import Ownership, RegionState
+from opsync.state import ConnectorState
 
 FORMAT = 2  # 2: a region keeps its ownership state (was: an edited flag)
+NAME = "mirror"  # its name in the connector's part of the state store
 OVERLAP = timedelta(minutes=2)
 # How far before the Date of a query's answer its watermark is put: a row edited while the
 # query ran, or stamped by a server whose clock is a little behind, is still re-read
@@ -123,11 +125,11 @@ class _Source:
 
 
 class Mirror:
-    """The rows and page hashes of the last read, in ``path`` (``None``: nothing is kept and
-    every read is a full one, as for ``opsync doctor`` or a connector built by hand).
+    """The rows and page hashes of the last read, kept in ``state`` (``None``: nothing is
+    kept and every read is a full one, as for a connector built by hand).
 
     Args:
-        path: the file, beside the state database.
+        state: the connector's part of the state store.
         version: the Notion-Version the rows were read with; another one starts afresh.
         full_pass: how long rows are trusted before a full read looks for trashed ones.
         clock: when a full pass is due (only that; watermarks come from Notion's stamps).
@@ -135,33 +137,34 @@ class Mirror:
 
     def __init__(
         self,
-        path: Path | None,
+        state: ConnectorState | None,
         version: str,
         full_pass: timedelta,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
-        self.path, self.version, self.full_pass, self.clock = path, version, full_pass, clock
+        self.state, self.version, self.full_pass, self.clock = state, version, full_pass, clock
         self.sources: dict[str, _Source] = {}
         self.pages: dict[str, PageMemo] = {}
         self.resolved: dict[str, str] = {}  # where a configured id led, by sources.py's key
         self._bot = ""  # opsync's own user id (users/me), asked once
         self.full_at: datetime | None = None
-        self._saved = ""
         self._loaded = False
         self._floor = ""  # the newest stamp the sources read so far this run hold
+        if state is not None:
+            state.keep(NAME, self.dump)
 
     @property
     def enabled(self) -> bool:
-        return self.path is not None
+        return self.state is not None
 
     def _load(self) -> None:
         if self._loaded:
             return
         self._loaded = True
-        if self.path is None or not self.path.is_file():
+        text = self.state.get(NAME) if self.state is not None else None
+        if text is None:
             return
         try:
-            text = self.path.read_text(encoding="utf-8")
             data = json.loads(text)
             if data.get("format") != FORMAT or data.get("version") != self.version:
                 return
@@ -173,9 +176,9 @@ class Mirror:
             full_at = datetime.fromisoformat(data["full_at"]) if data["full_at"] else None
             resolved = {str(k): str(v) for k, v in (data.get("resolved") or {}).items()}
             bot = str(data.get("bot") or "")
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return  # unreadable: a full read rebuilds it
-        self.sources, self.pages, self.full_at, self._saved = sources, pages, full_at, text
+        self.sources, self.pages, self.full_at = sources, pages, full_at
         self.resolved, self._bot = resolved, bot
 
     @property
@@ -195,7 +198,7 @@ class Mirror:
         return self.resolved.get(key)
 
     def resolve(self, key: str, source: str | None) -> None:
-        """Remember (``None``: forget) where a configured id leads; saved with the rest."""
+        """Remember (``None``: forget) where a configured id leads; kept with the rest."""
         self._load()
         if source is None:
             self.resolved.pop(key, None)
@@ -262,19 +265,17 @@ class Mirror:
         self.pages[key] = memo
 
     def finish(self, full: bool, pages: Iterable[str] | None) -> None:
-        """End of a read: forget pages no longer there, note a full pass, save."""
+        """End of a read: forget pages no longer there, note a full pass."""
         if pages is not None:
             seen = set(pages)
             self.pages = {k: v for k, v in self.pages.items() if k in seen}
         if full:
             self.full_at = self.clock()
-        self.save()
 
-    def save(self) -> None:
-        """Write the file when it changed, atomically (a reader sees the old or the new)."""
-        if self.path is None:
-            return
-        text = json.dumps(
+    def dump(self) -> str:
+        """The mirror as the store keeps it; what was kept before when nothing was read."""
+        self._load()
+        return json.dumps(
             {
                 "format": FORMAT,
                 "version": self.version,
@@ -288,15 +289,6 @@ class Mirror:
             },
             separators=(",", ":"),
         )
-        if text == self._saved:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # One fixed scratch name, so a run killed mid-save leaves no file the next save skips
-        scratch = self.path.with_name(f"{self.path.name}.tmp")
-        scratch.write_text(text, encoding="utf-8")
-        scratch.chmod(0o600)  # rows hold people's names and what they wrote
-        os.replace(scratch, self.path)
-        self._saved = text
 
 
 __all__ = ["OVERLAP", "Mirror", "PageMemo", "edited", "is_live"]

@@ -1,0 +1,23 @@
+"""The ``[connectors.<name>]`` model of the embedded local workspace (``type = "local"``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from opsync.connectors.config import ConnectorConfig
+
+
+class LocalConnectorConfig(ConnectorConfig):
+    """The embedded workspace: a tracker file and Markdown folders, no account needed."""
+
+    type: Literal["local"] = Field("local", description="The embedded local workspace.")
+    tracker: Path = Field(Path("tracker/releases.yaml"), description="The releases file.")
+    wiki: Path = Field(Path("wiki"), description="Folder of wiki database rows (Markdown).")
+    pages: Path = Field(Path("pages"), description="Folder generated pages are written to.")
+    outbox: Path = Field(Path("outbox"), description="Folder of sent Slack and email messages.")
+
+    # The tracker file is only read: moving it changes nothing opsync wrote.
+    NOT_IDENTITY: ClassVar[frozenset[str]] = frozenset({"tracker"})

@@ -1,0 +1,124 @@
+"""The one interface to opsync's own state: the journal, the run lock, the connectors'
+read mirrors and the config's identity fingerprint.
+
+Everything a run remembers between runs goes through a :class:`StateStore`, so that a
+second backend (a shared database for runs on several machines) is one class, and so that
+a run that must write nothing (``opsync plan``) can be sure nothing is written: mirrors
+are kept in memory while a run reads and reach the store only when a writing run commits.
+Losing the store costs a slower run, never a duplicate: identity lives in the targets.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+
+MirrorKey = tuple[str, str]  # (connector name, mirror name)
+
+
+class ConnectorState:
+    """One connector's part of the store, the only way a connector reaches it.
+
+    A connector reads its mirrors with :meth:`get` and hands :meth:`keep` a function that
+    serialises them; the function is called only when a writing run commits, after its
+    writes, so what the writes left in the mirror is kept too, and a plan keeps nothing.
+    """
+
+    def __init__(self, store: StateStore, connector: str) -> None:
+        self.store = store
+        self.connector = connector
+
+    def get(self, name: str) -> str | None:
+        """The mirror ``name`` as last committed, or None when there is none."""
+        return self.store.read_mirror(self.connector, name)
+
+    def keep(self, name: str, dump: Callable[[], str]) -> None:
+        """Have a writing run store ``dump()`` as mirror ``name`` when it commits."""
+        self.store.kept[(self.connector, name)] = dump
+
+
+class StateStore(ABC):
+    """What a run keeps between runs. Subclasses implement the storage primitives; the
+    staging of mirrors (in memory until :meth:`commit`) is shared by every backend."""
+
+    def __init__(self) -> None:
+        self.kept: dict[MirrorKey, Callable[[], str]] = {}
+        self._known: dict[MirrorKey, str | None] = {}
+
+    def connector(self, name: str) -> ConnectorState:
+        return ConnectorState(self, name)
+
+    def read_mirror(self, connector: str, name: str) -> str | None:
+        key = (connector, name)
+        if key not in self._known:
+            self._known[key] = self.load_mirror(connector, name)
+        return self._known[key]
+
+    def commit(self) -> None:
+        """Store every kept mirror that changed since it was read, in one transaction."""
+        changed: dict[MirrorKey, str] = {}
+        for key, dump in self.kept.items():
+            text = dump()
+            if text != self.read_mirror(*key):
+                changed[key] = text
+        if changed:
+            self.save_mirrors(changed)
+            self._known.update(changed)
+
+    @abstractmethod
+    def lock(self) -> AbstractContextManager[object]:
+        """Held by a writing run for its whole length; raises ``LockHeld`` when taken."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def load_mirror(self, connector: str, name: str) -> str | None: ...
+
+    @abstractmethod
+    def save_mirrors(self, values: Mapping[MirrorKey, str]) -> None:
+        """Replace these mirrors together: a reader sees all of them new, or none."""
+
+    @abstractmethod
+    def get_meta(self, name: str) -> str | None: ...
+
+    @abstractmethod
+    def set_meta(self, name: str, value: str) -> None: ...
+
+    @abstractmethod
+    def start_run(self, run_id: str, clock: str) -> None: ...
+
+    @abstractmethod
+    def finish_run(self, run_id: str, status: str) -> None: ...
+
+    @abstractmethod
+    def journal(
+        self,
+        run_id: str,
+        op_key: str,
+        kind: str,
+        target: str,
+        reason: str,
+        status: str,
+        error: str | None = None,
+    ) -> None:
+        """Record an operation as ``planned``, ``started``, ``done`` or ``failed``."""
+
+    @abstractmethod
+    def close_interrupted(self) -> int:
+        """Mark operations that a killed run left planned or started as ``interrupted``,
+        and return how many there were.
+
+        Nothing is replayed from the journal: the new run recomputes its plan from what the
+        targets hold, and every create is found again by its key, so redoing is safe.
+        """
+
+    @abstractmethod
+    def unfinished(self, kind: str) -> frozenset[str]:
+        """Targets of ``kind`` operations that a run started and did not finish (killed,
+        or failed part-way), with no successful write to the same target since."""
+
+    @abstractmethod
+    def journal_rows(self, run_id: str | None = None) -> list[tuple[str, str]]:
+        """(operation key, status) of one run, or of every run, in the order recorded."""
