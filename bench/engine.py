@@ -144,8 +144,6 @@ def spec_for(root: Path, workspace: Any = None) -> RunSpec:
         wiki=root / "wiki",
         pages=root / "pages",
         outbox=root / "outbox",
-        people=people,
-        product_areas=areas,
     )
     return RunSpec(
         workspace=workspace or local,

@@ -179,10 +179,7 @@ def seed_wiki(config: Path, wiki: Path) -> dict[str, int]:
     name, settings = loaded.wiki_connector()
     assert isinstance(settings, NotionConnectorConfig)
     as_person = settings.model_copy(update={"token_env": PERSON_TOKEN_ENV})
-    people, areas = loaded.snapshot_people()
-    notion = NotionWiki(
-        as_person, people, areas, pages=settings.pages, name=name, bucket=TokenBucket(10_000, 100)
-    )
+    notion = NotionWiki(as_person, pages=settings.pages, name=name, bucket=TokenBucket(10_000, 100))
     created: dict[str, int] = {}
     try:
         for folder in SEEDED:

@@ -51,8 +51,9 @@ from opsync.config_problems import (
     toml_error,
     toml_path,
 )
+from opsync.connectors.base import Role
 from opsync.connectors.config import ConnectorConfig, TokenConnectorConfig
-from opsync.connectors.registry import connector_model, register_connector_config
+from opsync.connectors.registry import EMBEDDED, connector_model, register_connector_config, serves
 from opsync.connectors.registry import types as connector_types
 from opsync.domain.people import Person, ProductArea
 from opsync.errors import ConfigError, ConfigProblem
@@ -181,21 +182,28 @@ class Config(_Table):
         """Default state and connectors here, not as field defaults, so their paths resolve."""
         if not isinstance(data, Mapping):
             return data
-        data = {"state": {}, "connectors": {"local": {"type": "local"}}, **data}
+        data = {"state": {}, "connectors": {EMBEDDED: {"type": EMBEDDED}}, **data}
         connectors, roles = data["connectors"], data.get("roles", {})
         if not isinstance(connectors, Mapping) or not isinstance(roles, Mapping):
             return data
         if len(connectors) == 1:
             data["roles"] = dict.fromkeys(CONNECTOR_ROLES, next(iter(connectors))) | dict(roles)
             return data
-        # Messages and the calendar feed go to the embedded workspace unless named: a Notion
-        # or Confluence wiki has no outbox or file store of its own.
-        local = [
-            n for n, c in connectors.items() if isinstance(c, Mapping) and c.get("type") == "local"
-        ]
-        fallback = local[0] if len(local) == 1 else roles.get("wiki")
-        if fallback is not None:
-            data["roles"] = {"notifier": fallback, "feeds": fallback} | dict(roles)
+        # Messages and the calendar feed go to the one connector that can take them unless
+        # named: a Notion or Confluence wiki has no outbox or file store of its own.
+        defaults = {}
+        for role in (Role.NOTIFIER, Role.FEEDS):
+            able = [
+                name
+                for name, c in connectors.items()
+                if isinstance(c, Mapping)
+                and isinstance(c.get("type"), str)
+                and serves(c["type"], role)
+            ]
+            fallback = able[0] if len(able) == 1 else roles.get("wiki")
+            if fallback is not None:
+                defaults[role.value] = fallback
+        data["roles"] = defaults | dict(roles)
         return data
 
     @field_validator("rules", mode="before")

@@ -30,7 +30,7 @@ from opsync.http import RetryPolicy
 from opsync.rules.context import RuleContext
 from opsync.rules.output import DocumentKind, GeneratedDocument, Notification, RuleOutput
 from opsync.settings import Settings
-from opsync.state import StateStore
+from opsync.state import SqliteStateStore
 from opsync.testing import pytest_plugin
 from opsync.testing.emulators.confluence import ConfluenceEmulator
 from opsync.testing.emulators.notion import NotionEmulator
@@ -95,7 +95,7 @@ def _spec(wiki: WikiConnector, root: Path) -> RunSpec:
         feeds=local,
         calendar=BusinessCalendar("America/New_York", "US"),
         settings=Settings(),
-        state_path=root / ".opsync" / "state.db",
+        state=SqliteStateStore(root / ".opsync" / "state.db"),
         identity="apply-conflicts",
     )
 
@@ -113,7 +113,7 @@ def _edited_while_applying(
     assert [c["target"] for c in report.to_json()["conflicts"]] == [KEY]
     assert [op.kind for op in report.done] == ["send"]  # the other operation still ran
     assert (root / "outbox" / "updates" / KEY / "amber.md").is_file()
-    store = StateStore(spec.state_path)
+    store = spec.state
     try:
         statuses = dict(store.journal_rows())
     finally:

@@ -111,15 +111,13 @@ def acme(
     pages = CollectionMapping(database_id=ids[PAGES][0], data_source_id=ids[PAGES][1])
     org = load_config(folder / "opsync.toml")
     people, areas = org.snapshot_people()
-    wiki = NotionWiki(config, people, areas, pages=pages, bucket=fast())
+    wiki = NotionWiki(config, pages=pages, bucket=fast())
     seed(wiki, folder)
     local = LocalWorkspace(
         tracker=folder / "tracker" / "releases.yaml",
         wiki=folder / "wiki",
         pages=folder / "pages",
         outbox=folder / "outbox",
-        people=people,
-        product_areas=areas,
     )
     spec = RunSpec(
         workspace=wiki,

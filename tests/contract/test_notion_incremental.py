@@ -161,16 +161,12 @@ def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Acme]:
             wiki=folder / "wiki",
             pages=folder / "pages",
             outbox=folder / "outbox",
-            people=people,
-            product_areas=areas,
         )
 
         def build() -> RunSpec:
             store = SqliteStateStore(state)
             wiki = NotionWiki(
                 config,
-                people,
-                areas,
                 pages=pages,
                 bucket=TokenBucket(1000.0, 100),
                 state=store.connector("notion"),

@@ -72,8 +72,7 @@ class AtlassianTarget:
             _, settings = loaded.wiki_connector()
             assert isinstance(settings, ConfluenceConnectorConfig)
             self.settings = settings
-            people, areas = loaded.snapshot_people()
-            wiki = ConfluenceWiki(settings, people, areas, bucket=TokenBucket(1000.0, 100))
+            wiki = ConfluenceWiki(settings, bucket=TokenBucket(1000.0, 100))
             try:
                 seed_wiki(wiki, self.work)
             finally:

@@ -202,8 +202,7 @@ class NotionTarget:
             _, settings = loaded.wiki_connector()
             assert isinstance(settings, NotionConnectorConfig)
             self.settings = settings
-            people, areas = loaded.snapshot_people()
-            wiki = NotionWiki(settings, people, areas, bucket=TokenBucket(1000.0, 100))
+            wiki = NotionWiki(settings, bucket=TokenBucket(1000.0, 100))
             try:
                 seed_wiki(wiki, self.work)
             finally:

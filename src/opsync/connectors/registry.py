@@ -19,18 +19,21 @@ from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Protocol
 
-from opsync.connectors.base import Connector
+from opsync.connectors.base import Connector, Role
 from opsync.connectors.config import ConnectorConfig
 from opsync.connectors.context import ConnectorContext
 from opsync.domain import Finding
 from opsync.errors import ConfigError
 
 GROUP = "opsync.connectors"
+#: The type a config without ``[connectors]`` uses: the embedded folder workspace.
+EMBEDDED = "local"
 
 
 class ConnectorFactory(Protocol):
     name: str
     config_model: type[ConnectorConfig]
+    roles: frozenset[Role]  # its connector's ``capabilities.roles``, known before one is built
 
     def create(self, ctx: ConnectorContext) -> Connector: ...
 
@@ -115,6 +118,12 @@ def connector_model(kind: str) -> type[ConnectorConfig] | None:
     return factory(kind).config_model
 
 
+def serves(kind: str, role: Role) -> bool:
+    """Whether connectors of ``kind`` declare ``role`` (False for an unknown type, which
+    config validation reports)."""
+    return kind in _points() and role in factory(kind).roles
+
+
 def hook(kind: str, name: str) -> Any:
     """The factory's hook ``name`` (``doctor``, ``bootstrap``, ``emulate``), or None."""
     return getattr(factory(kind), name, None)
@@ -125,6 +134,7 @@ def create(ctx: ConnectorContext) -> Connector:
 
 
 __all__ = [
+    "EMBEDDED",
     "GROUP",
     "Bootstrap",
     "BootstrapHook",
@@ -136,5 +146,6 @@ __all__ = [
     "factory",
     "hook",
     "register_connector_config",
+    "serves",
     "types",
 ]

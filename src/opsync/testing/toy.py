@@ -179,6 +179,7 @@ class ToyFactory:
 
     name = "toy"
     config_model = ToyConfig
+    roles = ToyWiki.capabilities.roles
 
     def create(self, ctx: ConnectorContext) -> ToyWiki:
         assert isinstance(ctx.settings, ToyConfig)

@@ -25,7 +25,7 @@ from opsync.connectors.confluence.records import RecordStore
 from opsync.connectors.confluence.site import Site
 from opsync.connectors.confluence.storage import Renderer
 from opsync.documents.model import Document
-from opsync.domain import Finding, Level, Person, ProductArea
+from opsync.domain import Finding, Level
 from opsync.errors import ConnectorError
 from opsync.http import RetryPolicy, TokenBucket
 from opsync.secrets import Secrets
@@ -50,8 +50,6 @@ class ConfluenceWiki:
     def __init__(
         self,
         config: ConfluenceConnectorConfig,
-        people: tuple[Person, ...] = (),
-        areas: tuple[ProductArea, ...] = (),
         *,
         name: str = "confluence",
         transport: httpx.BaseTransport | None = None,
@@ -60,7 +58,6 @@ class ConfluenceWiki:
         secrets: Secrets | None = None,
     ) -> None:
         self.config = config
-        self.people, self.areas = people, areas
         self.api = ConfluenceApi(
             config, name=name, transport=transport, bucket=bucket, policy=policy, secrets=secrets
         )

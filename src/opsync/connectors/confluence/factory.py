@@ -25,12 +25,11 @@ def _settings(ctx: ConnectorContext) -> ConfluenceConnectorConfig:
 
 class _Factory:
     name = "confluence"
+    roles = ConfluenceWiki.capabilities.roles
     config_model = ConfluenceConnectorConfig
 
     def create(self, ctx: ConnectorContext) -> ConfluenceWiki:
-        return ConfluenceWiki(
-            _settings(ctx), ctx.people, ctx.areas, name=ctx.name, secrets=ctx.secrets
-        )
+        return ConfluenceWiki(_settings(ctx), name=ctx.name, secrets=ctx.secrets)
 
     def bootstrap(self, ctx: ConnectorContext, parent: str | None) -> tuple[Bootstrap, str]:
         """Create (or find) the pages opsync works under, below ``parent`` (else the

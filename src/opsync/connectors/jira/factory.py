@@ -21,6 +21,7 @@ def _settings(ctx: ConnectorContext) -> JiraConnectorConfig:
 
 class _Factory:
     name = "jira"
+    roles = JiraTracker.capabilities.roles
     config_model = JiraConnectorConfig
 
     def create(self, ctx: ConnectorContext) -> JiraTracker:

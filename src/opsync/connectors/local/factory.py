@@ -9,6 +9,7 @@ from opsync.connectors.local.workspace import LocalWorkspace
 
 class _Factory:
     name = "local"
+    roles = LocalWorkspace.capabilities.roles
     config_model = LocalConnectorConfig
 
     def create(self, ctx: ConnectorContext) -> LocalWorkspace:
@@ -19,8 +20,6 @@ class _Factory:
             wiki=config.wiki,
             pages=config.pages,
             outbox=config.outbox,
-            people=ctx.people,
-            product_areas=ctx.areas,
         )
 
 

@@ -46,7 +46,7 @@ from opsync.connectors.records import (
 from opsync.documents import markdown
 from opsync.documents.markdown_regions import find_regions, splice
 from opsync.documents.model import Document, find_region
-from opsync.domain import Collection, Finding, Level, Person, ProductArea, ref
+from opsync.domain import Collection, Finding, Level, ref
 from opsync.errors import ConfigError, ConflictError, PermanentError
 
 META_FIELDS = "opsync_fields"
@@ -77,15 +77,11 @@ class LocalWorkspace:
         wiki: Path,
         pages: Path,
         outbox: Path,
-        people: tuple[Person, ...] = (),
-        product_areas: tuple[ProductArea, ...] = (),
     ) -> None:
         self.tracker = tracker
         self.wiki = wiki
         self.pages = pages
         self.outbox = outbox
-        self.people = people
-        self.product_areas = product_areas
         self._paths: dict[str, str] = {}  # where each record and page was read from
         self._reads = 0
         self._as_read: dict[Path, str] = {}  # what each file held when read or written

@@ -35,7 +35,7 @@ from opsync.connectors.notion.properties import property_type
 from opsync.connectors.notion.reader import Reader, owned_fields
 from opsync.connectors.notion.writer import Writer, region_content
 from opsync.documents.model import Document
-from opsync.domain import Collection, Finding, Level, Person, ProductArea
+from opsync.domain import Collection, Finding, Level
 from opsync.errors import ConfigError, ConnectorError
 from opsync.http import RetryPolicy, TokenBucket
 from opsync.secrets import Secrets
@@ -77,7 +77,6 @@ class NotionWiki:
 
     Args:
         config: the ``[connectors.<name>]`` table.
-        people, areas: the organisation, from the config's ``[org]``.
         pages: where generated pages live (one row each).
         name: the connector's name in the config, carried by errors.
         transport, bucket, policy, secrets: passed to :class:`NotionApi`.
@@ -97,8 +96,6 @@ class NotionWiki:
     def __init__(
         self,
         config: NotionConnectorConfig,
-        people: tuple[Person, ...] = (),
-        areas: tuple[ProductArea, ...] = (),
         *,
         pages: CollectionMapping | None = None,
         name: str = "notion",

@@ -21,14 +21,13 @@ def _settings(ctx: ConnectorContext) -> NotionConnectorConfig:
 
 class _Factory:
     name = "notion"
+    roles = NotionWiki.capabilities.roles
     config_model = NotionConnectorConfig
 
     def create(self, ctx: ConnectorContext) -> NotionWiki:
         config = _settings(ctx)
         return NotionWiki(
             config,
-            ctx.people,
-            ctx.areas,
             pages=config.pages,
             name=ctx.name,
             state=ctx.state,
