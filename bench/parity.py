@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
-        base = scratch / "base"
+        base = scratch / "checkout"
         subprocess.run(
             ["git", "worktree", "add", "--detach", "-q", str(base), args.base], cwd=ROOT, check=True
         )
