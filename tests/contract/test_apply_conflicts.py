@@ -5,7 +5,7 @@ edit as a conflict instead of writing over it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,17 +16,14 @@ from test_notion_connector import document, env, fast, pages_database, sdk, text
 
 from opsync.calendar import BusinessCalendar
 from opsync.connectors.base import WikiConnector
-from opsync.connectors.confluence.config import ConfluenceConnectorConfig
 from opsync.connectors.confluence.connector import ConfluenceWiki
 from opsync.connectors.local.workspace import LocalWorkspace
 from opsync.connectors.notion.config import NotionConnectorConfig
 from opsync.connectors.notion.connector import NotionWiki
 from opsync.connectors.notion.properties import plain_text
 from opsync.engine import run as run_module
-from opsync.engine.plan import Operation
 from opsync.engine.report import EXIT_CONFLICTS, EXIT_OK, RunReport
 from opsync.engine.run import RunSpec, run
-from opsync.http import RetryPolicy
 from opsync.rules.context import RuleContext
 from opsync.rules.output import DocumentKind, GeneratedDocument, Notification, RuleOutput
 from opsync.settings import Settings
@@ -34,6 +31,7 @@ from opsync.state import SqliteStateStore
 from opsync.testing import pytest_plugin
 from opsync.testing.emulators.confluence import ConfluenceEmulator
 from opsync.testing.emulators.notion import NotionEmulator
+from opsync.testing.reporters import EditWhenApplying
 
 notion_emulator = pytest_plugin.notion_emulator
 __all__ = ["env", "sdk"]  # fixtures
@@ -56,20 +54,6 @@ class _Rules:
             key=f"{KEY}/{self.status}", channel="#updates", text=self.status, reason="weekly"
         )
         return RuleOutput(documents=(page,), notifications=(message,))
-
-
-class _EditWhenApplying:
-    """A Reporter that edits as a person would, once, after the plan and before any write."""
-
-    def __init__(self, edit: Callable[[], None]) -> None:
-        self.edit = edit
-
-    def stage(self, name: str) -> None:
-        if name == "apply":
-            self.edit()
-
-    def progress(self, done: int, total: int, op: Operation) -> None:
-        return None
 
 
 @pytest.fixture
@@ -106,7 +90,7 @@ def _edited_while_applying(
     first = run(spec, NOW, write=True)
     assert first.exit_code == EXIT_OK and first.failed == [], first.failed
     rules.status = "amber"
-    report = run(spec, NOW, write=True, reporter=_EditWhenApplying(edit))
+    report = run(spec, NOW, write=True, reporter=EditWhenApplying(edit))
     assert report.plan.conflicts == () and report.failed == [], report.failed
     assert [(c.target, c.part) for c in report.conflicts] == [(KEY, "region summary")]
     assert report.exit_code == EXIT_CONFLICTS
@@ -152,16 +136,8 @@ def test_notion_a_region_edited_between_read_and_write_exits_3(
 
 
 @pytest.fixture
-def confluence(
-    confluence_emulator: ConfluenceEmulator, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[ConfluenceWiki]:
-    monkeypatch.setenv("OPSYNC_CONFLUENCE_BASE_URL", confluence_emulator.base_url)
-    monkeypatch.setenv("CONFLUENCE_EMAIL", confluence_emulator.email)
-    monkeypatch.setenv("CONFLUENCE_TOKEN", confluence_emulator.token)
-    config = ConfluenceConnectorConfig(space="OPS", pages_parent=confluence_emulator.root_page_id)
-    wiki = ConfluenceWiki(config, policy=RetryPolicy(sleep=lambda _: None))
-    yield wiki
-    wiki.close()
+def confluence(confluence_pages: ConfluenceWiki) -> ConfluenceWiki:
+    return confluence_pages
 
 
 def test_confluence_a_region_edited_between_read_and_write_exits_3(

@@ -25,7 +25,6 @@ from opsync.engine.actual import Actual
 from opsync.engine.desired import Desired, DesiredRecord, plain
 from opsync.engine.plan import Plan, make_plan
 from opsync.errors import ConnectorError, PermanentError
-from opsync.http import RetryPolicy
 from opsync.testing.emulators.confluence import ConfluenceEmulator
 from opsync.testing.emulators.confluence_model import PageRec
 
@@ -42,16 +41,8 @@ def wiki(
 
 
 @pytest.fixture
-def pages(
-    confluence_emulator: ConfluenceEmulator, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[ConfluenceWiki]:
-    monkeypatch.setenv("OPSYNC_CONFLUENCE_BASE_URL", confluence_emulator.base_url)
-    monkeypatch.setenv("CONFLUENCE_EMAIL", confluence_emulator.email)
-    monkeypatch.setenv("CONFLUENCE_TOKEN", confluence_emulator.token)
-    config = ConfluenceConnectorConfig(space="OPS", pages_parent=confluence_emulator.root_page_id)
-    connector = ConfluenceWiki(config, policy=RetryPolicy(sleep=lambda _: None))
-    yield connector
-    connector.close()
+def pages(confluence_pages: ConfluenceWiki) -> ConfluenceWiki:
+    return confluence_pages
 
 
 def test_a_record_update_whose_body_never_arrived_is_finished_not_a_conflict(

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from opsync.connectors.base import Ownership, PageWrite, ReadResult, TrackerRead
 from opsync.connectors.bundles import parse_bundle
-from opsync.connectors.confluence.config import ConfluenceConnectorConfig
 from opsync.connectors.confluence.connector import ConfluenceWiki
 from opsync.connectors.confluence.site import Site
 from opsync.documents import markdown
@@ -26,16 +23,8 @@ PERSON = "<p>Maya: context people need, kept by every sync.</p>"
 
 
 @pytest.fixture
-def wiki(
-    confluence_emulator: ConfluenceEmulator, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[ConfluenceWiki]:
-    monkeypatch.setenv("OPSYNC_CONFLUENCE_BASE_URL", confluence_emulator.base_url)
-    monkeypatch.setenv("CONFLUENCE_EMAIL", confluence_emulator.email)
-    monkeypatch.setenv("CONFLUENCE_TOKEN", confluence_emulator.token)
-    config = ConfluenceConnectorConfig(space="OPS", pages_parent=confluence_emulator.root_page_id)
-    connector = ConfluenceWiki(config, policy=RetryPolicy(sleep=lambda _: None))
-    yield connector
-    connector.close()
+def wiki(confluence_pages: ConfluenceWiki) -> ConfluenceWiki:
+    return confluence_pages
 
 
 def _doc(week: int) -> Document:

@@ -34,6 +34,7 @@ from opsync.rules.context import RuleContext
 from opsync.rules.output import DocumentKind, GeneratedDocument, Notification, RuleOutput
 from opsync.settings import Settings
 from opsync.state import RunLock, SqliteStateStore
+from opsync.testing.reporters import EditWhenApplying
 
 NOW = datetime(2026, 12, 3, 15, 0, tzinfo=ZoneInfo("America/New_York"))
 TRACKER = """\
@@ -292,20 +293,6 @@ def test_a_csv_tracker_export_reads_like_the_yaml_one(workspace: Path) -> None:
     assert second.launch_date is None and second.tier == 1
 
 
-class _EditWhenApplying:
-    """A Reporter that edits as a person would, once, after the plan and before any write."""
-
-    def __init__(self, edit: Callable[[], None]) -> None:
-        self.edit = edit
-
-    def stage(self, name: str) -> None:
-        if name == "apply":
-            self.edit()
-
-    def progress(self, done: int, total: int, op: Operation) -> None:
-        return None
-
-
 def _journal(root: Path) -> dict[str, str]:
     store = SqliteStateStore(root / ".opsync" / "state.db")
     try:
@@ -324,7 +311,7 @@ def test_a_region_edited_between_read_and_write_is_a_conflict_exit_3(workspace: 
         _spec(workspace),
         NOW,
         write=True,
-        reporter=_EditWhenApplying(lambda: page.write_text(mine, encoding="utf-8")),
+        reporter=EditWhenApplying(lambda: page.write_text(mine, encoding="utf-8")),
     )
     assert report.plan.conflicts == () and report.failed == []
     assert [(c.target, c.part) for c in report.conflicts] == [
@@ -359,7 +346,7 @@ def test_an_owned_field_edited_between_read_and_write_is_a_conflict_exit_3(
         _spec(workspace),
         NOW,
         write=True,
-        reporter=_EditWhenApplying(lambda: record.write_text(mine, encoding="utf-8")),
+        reporter=EditWhenApplying(lambda: record.write_text(mine, encoding="utf-8")),
     )
     assert [(c.target, c.part) for c in report.conflicts] == [("releases/ACME-1", "fields title")]
     assert report.failed == [] and report.exit_code == EXIT_CONFLICTS

@@ -21,7 +21,7 @@ from opsync import api
 from opsync.connectors.local import frontmatter
 from opsync.connectors.notion.config import property_names
 from opsync.domain import Collection
-from opsync.engine.plan import Operation
+from opsync.testing.reporters import EditWhenApplying
 
 results = reliability_fixtures.results
 seeded_emulator = reliability_fixtures.seeded_emulator
@@ -36,20 +36,6 @@ EDITS = {  # edit → (record or page it touches, operation the run has planned 
     "record trashed": "decisions/DEC-021",
 }
 WRITTEN: dict[str, tuple[str, str, Any]] = {}  # Notion: row id, property, value set
-
-
-class _Hook:
-    """A Reporter that runs ``edit`` once, when apply starts (after read and plan)."""
-
-    def __init__(self, edit: Callable[[], None]) -> None:
-        self.edit = edit
-
-    def stage(self, name: str) -> None:
-        if name == "apply":
-            self.edit()
-
-    def progress(self, done: int, total: int, op: Operation) -> None:
-        return None
 
 
 def _local_edit(target: LocalTarget, kind: str) -> Callable[[], None]:
@@ -167,7 +153,7 @@ def test_a_person_editing_between_read_and_write_loses_nothing(
         edit = _notion_edit(target, kind)  # type: ignore[arg-type]
     now = datetime.fromisoformat(NOW)
     with target.session():
-        report = api.sync(target.config, now=now, reporter=_Hook(edit))
+        report = api.sync(target.config, now=now, reporter=EditWhenApplying(edit))
         kept = _kept(target, kind)
         named = {op.target for op, _ in report.failed} | {c.target for c in report.conflicts}
         said = EDITS[kind].removeprefix("pages/") in named
