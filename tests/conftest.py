@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -100,3 +100,20 @@ def acme(tmp_path: Path) -> Path:
     target = tmp_path / "acme"
     shutil.copytree(EXAMPLES / "acme", target)
     return target / "opsync.toml"
+
+
+@pytest.fixture
+def confluence_pages(confluence_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The Confluence connector on the emulator's space, generated pages under its root
+    page, retrying without sleeping (imported here only when a test asks for it)."""
+    from opsync.connectors.confluence.config import ConfluenceConnectorConfig
+    from opsync.connectors.confluence.connector import ConfluenceWiki
+    from opsync.http import RetryPolicy
+
+    monkeypatch.setenv("OPSYNC_CONFLUENCE_BASE_URL", confluence_emulator.base_url)
+    monkeypatch.setenv("CONFLUENCE_EMAIL", confluence_emulator.email)
+    monkeypatch.setenv("CONFLUENCE_TOKEN", confluence_emulator.token)
+    config = ConfluenceConnectorConfig(space="OPS", pages_parent=confluence_emulator.root_page_id)
+    connector = ConfluenceWiki(config, policy=RetryPolicy(sleep=lambda _: None))
+    yield connector
+    connector.close()
