@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from opsync.clock import Clock, SystemClock
 from opsync.connectors.config import ConnectorConfig
 from opsync.domain import Person, ProductArea
 from opsync.secrets import Secrets
 from opsync.state import ConnectorState, MemoryStateStore
+
+Settings = TypeVar("Settings", bound=ConnectorConfig)
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,12 @@ class ConnectorContext:
     people: tuple[Person, ...] = ()
     areas: tuple[ProductArea, ...] = ()
     base_dir: Path = field(default_factory=Path.cwd)
+
+    def settings_as(self, model: type[Settings]) -> Settings:
+        """``settings`` as the factory's own model (the registry validated them with it)."""
+        if not isinstance(self.settings, model):
+            raise TypeError(f"connector {self.name!r}: settings are not {model.__name__}")
+        return self.settings
 
 
 __all__ = ["ConnectorContext"]

@@ -21,6 +21,7 @@ from opsync.domain import Collection, Finding, Person, ProductArea, Snapshot, re
 
 _RELEASES = Collection.RELEASES.value + "/"
 _NONE: Mapping[str, Any] = {}
+_COLLECTIONS = {c.value: c for c in RECORD_MODELS}
 
 
 def build_snapshot(
@@ -47,9 +48,9 @@ def build_snapshot(
         if record.startswith(_RELEASES):
             continue
         collection_name, _, key = record.partition("/")
-        collection = Collection(collection_name)
-        if collection not in RECORD_MODELS:
-            continue
+        collection = _COLLECTIONS.get(collection_name)
+        if collection is None:
+            continue  # a collection the rules do not read (a third-party connector's own)
         model, problems = to_record(collection, key, fields, wiki.records[record].path)
         findings.extend(problems)
         if model is not None:

@@ -19,6 +19,7 @@ class MemoryStateStore(StateStore):
         self.meta: dict[str, str] = {}
         self.runs: dict[str, str] = {}
         self.rows: list[tuple[str, str, str, str, str]] = []  # run, key, kind, target, status
+        self._at: dict[tuple[str, str], int] = {}  # (run, key) → its row, in the order recorded
         self._lock = threading.Lock()
 
     def lock(self) -> AbstractContextManager[object]:
@@ -64,10 +65,11 @@ class MemoryStateStore(StateStore):
         status: str,
         error: str | None = None,
     ) -> None:
-        for i, row in enumerate(self.rows):
-            if row[:2] == (run_id, op_key):
-                self.rows[i] = (*row[:4], status)
-                return
+        at = self._at.get((run_id, op_key))
+        if at is not None:
+            self.rows[at] = (*self.rows[at][:4], status)
+            return
+        self._at[(run_id, op_key)] = len(self.rows)
         self.rows.append((run_id, op_key, kind, target, status))
 
     def close_interrupted(self) -> int:

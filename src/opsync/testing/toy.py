@@ -182,8 +182,7 @@ class ToyFactory:
     roles = ToyWiki.capabilities.roles
 
     def create(self, ctx: ConnectorContext) -> ToyWiki:
-        assert isinstance(ctx.settings, ToyConfig)
-        return ToyWiki(ctx.settings.path)
+        return ToyWiki(ctx.settings_as(ToyConfig).path)
 
 
 factory = ToyFactory()

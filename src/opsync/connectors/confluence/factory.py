@@ -17,24 +17,20 @@ from opsync.connectors.context import ConnectorContext
 from opsync.errors import ConfigError
 
 
-def _settings(ctx: ConnectorContext) -> ConfluenceConnectorConfig:
-    config = ctx.settings
-    assert isinstance(config, ConfluenceConnectorConfig)  # validated by config_model
-    return config
-
-
 class _Factory:
     name = "confluence"
     roles = ConfluenceWiki.capabilities.roles
     config_model = ConfluenceConnectorConfig
 
     def create(self, ctx: ConnectorContext) -> ConfluenceWiki:
-        return ConfluenceWiki(_settings(ctx), name=ctx.name, secrets=ctx.secrets)
+        return ConfluenceWiki(
+            ctx.settings_as(ConfluenceConnectorConfig), name=ctx.name, secrets=ctx.secrets
+        )
 
     def bootstrap(self, ctx: ConnectorContext, parent: str | None) -> tuple[Bootstrap, str]:
         """Create (or find) the pages opsync works under, below ``parent`` (else the
         connector's ``parent``)."""
-        config = _settings(ctx)
+        config = ctx.settings_as(ConfluenceConnectorConfig)
         parent = parent or config.parent
         if not parent:
             raise ConfigError(

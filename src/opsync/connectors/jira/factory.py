@@ -13,12 +13,6 @@ from opsync.connectors.jira.doctor import check
 from opsync.domain import Finding
 
 
-def _settings(ctx: ConnectorContext) -> JiraConnectorConfig:
-    config = ctx.settings
-    assert isinstance(config, JiraConnectorConfig)  # validated by config_model
-    return config
-
-
 class _Factory:
     name = "jira"
     roles = JiraTracker.capabilities.roles
@@ -26,7 +20,7 @@ class _Factory:
 
     def create(self, ctx: ConnectorContext) -> JiraTracker:
         return JiraTracker(
-            _settings(ctx),
+            ctx.settings_as(JiraConnectorConfig),
             ctx.people,
             ctx.areas,
             name=ctx.name,
@@ -37,9 +31,9 @@ class _Factory:
 
     def doctor(self, ctx: ConnectorContext) -> list[Finding]:
         """The checks need the API only, not the reader and its mirror."""
-        api = JiraApi(_settings(ctx), name=ctx.name, secrets=ctx.secrets)
+        api = JiraApi(ctx.settings_as(JiraConnectorConfig), name=ctx.name, secrets=ctx.secrets)
         try:
-            return check(api, _settings(ctx))
+            return check(api, ctx.settings_as(JiraConnectorConfig))
         finally:
             api.close()
 

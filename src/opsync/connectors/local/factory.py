@@ -13,8 +13,7 @@ class _Factory:
     config_model = LocalConnectorConfig
 
     def create(self, ctx: ConnectorContext) -> LocalWorkspace:
-        config = ctx.settings
-        assert isinstance(config, LocalConnectorConfig)  # validated by config_model
+        config = ctx.settings_as(LocalConnectorConfig)
         return LocalWorkspace(
             tracker=config.tracker,
             wiki=config.wiki,

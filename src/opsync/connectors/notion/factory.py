@@ -13,19 +13,13 @@ from opsync.connectors.notion.connector import NotionWiki
 from opsync.errors import ConfigError
 
 
-def _settings(ctx: ConnectorContext) -> NotionConnectorConfig:
-    config = ctx.settings
-    assert isinstance(config, NotionConnectorConfig)  # validated by config_model
-    return config
-
-
 class _Factory:
     name = "notion"
     roles = NotionWiki.capabilities.roles
     config_model = NotionConnectorConfig
 
     def create(self, ctx: ConnectorContext) -> NotionWiki:
-        config = _settings(ctx)
+        config = ctx.settings_as(NotionConnectorConfig)
         return NotionWiki(
             config,
             pages=config.pages,
@@ -41,7 +35,7 @@ class _Factory:
             raise ConfigError(
                 "no page to create the databases under", key="--parent", hint="pass --parent"
             )
-        config = _settings(ctx)
+        config = ctx.settings_as(NotionConnectorConfig)
         notion = NotionApi(config, name=ctx.name, secrets=ctx.secrets)
         try:
             result = bootstrap(notion, parent, config, config.pages)
