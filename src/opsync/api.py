@@ -56,19 +56,44 @@ def _portable(connector: ConnectorConfig, base: Path) -> ConnectorConfig:
     return connector.model_copy(update=inside)
 
 
-def _identity(config: Config, *, portable: bool = True) -> str:
+def _identity(
+    config: Config, *, portable: bool = True, notifier: str | object | None = None
+) -> str:
     """What decides where records live and under which keys; a change needs a migration.
 
-    ``portable=False`` gives the fingerprint earlier versions stored, with absolute paths:
-    a store that holds it for this config in this place is the same identity (``RunSpec``).
+    Where messages go is not part of it: adding Slack, or email, moves no record. Earlier
+    versions counted every connector and the whole ``[roles]`` table, absolute paths
+    included; ``portable=False`` and ``notifier`` (the ``[roles] notifier`` they stored) give
+    those fingerprints, which :func:`_earlier_identities` lists for a store to be recognised.
     """
+    identity_roles = ("tracker", "wiki", "pages", "feeds")
+    used = {getattr(config.roles, role) for role in identity_roles}
+    legacy = notifier is not None
+    if legacy and isinstance(notifier, str):
+        used.add(notifier)
     parts: dict[str, Any] = {
         name: (_portable(c, config.base_dir) if portable else c).identity()
         for name, c in sorted(config.connectors.items())
+        if name in used
     }
-    parts["_roles"] = config.roles.model_dump()
+    roles = config.roles.model_dump()
+    if legacy:
+        roles["notifier"] = notifier
+    else:
+        del roles["notifier"]
+    parts["_roles"] = roles
     parts["_key_scheme"] = {"version": "1"}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _earlier_identities(config: Config) -> frozenset[str]:
+    """The fingerprints earlier versions stored for this very config: with each connector
+    as the notifier they knew (one name), paths relative or absolute."""
+    return frozenset(
+        _identity(config, portable=portable, notifier=name)
+        for name in config.connectors
+        for portable in (True, False)
+    )
 
 
 def _context(
@@ -91,8 +116,11 @@ def _spec(config: Config, state: StateStore, clock: Clock | None = None) -> RunS
     built: dict[str, Connector] = {}
     people, areas = config.snapshot_people()
 
-    def connector(role: ConnectorRole) -> Any:
-        name, settings = config.connector(role)
+    def connector(role: ConnectorRole, name: str | None = None) -> Any:
+        if name is None:
+            name, settings = config.connector(role)
+        else:
+            settings = config.connectors[name]
         if name not in built:
             built[name] = registry.create(_context(config, name, state, clock))
         if Role(role) not in built[name].capabilities.roles:
@@ -111,7 +139,9 @@ def _spec(config: Config, state: StateStore, clock: Clock | None = None) -> RunS
         )
     try:
         for role in CONNECTOR_ROLES:
-            connector(role)
+            if role != "notifier":
+                connector(role)
+        notifiers = tuple(connector("notifier", name) for name in config.notifiers())
     except BaseException:
         for made in built.values():
             made.close()
@@ -119,13 +149,16 @@ def _spec(config: Config, state: StateStore, clock: Clock | None = None) -> RunS
     return RunSpec(
         workspace=connector("wiki"),
         tracker=connector("tracker"),
-        notifier=connector("notifier"),
+        notifier=notifiers,
         feeds=connector("feeds"),
+        archive=next(
+            (c for n, c in built.items() if config.connectors[n].type == registry.EMBEDDED), None
+        ),  # type: ignore[arg-type]  # the embedded workspace is a Notifier
         calendar=config.calendar(),
         settings=config.settings,
         state=state,
         identity=_identity(config),
-        absolute_identity=_identity(config, portable=False),
+        earlier_identities=_earlier_identities(config),
         org_name=config.org.name,
         people=people,
         areas=areas,

@@ -161,7 +161,13 @@ class RolesConfig(_Table):
     pages: str | None = Field(
         None, description="Connector generated pages are written to (the wiki's, for now)."
     )
-    notifier: str | None = Field(None, description="Connector that sends messages.")
+    notifier: str | list[str] | None = Field(
+        None,
+        description=(
+            "Connector, or list of connectors, that send messages; each message goes to the "
+            "first that serves its channel (Slack: #channels and dm:, email: email:)."
+        ),
+    )
     feeds: str | None = Field(None, description="Connector holding the ritual calendar feed.")
 
 
@@ -264,6 +270,11 @@ class Config(_Table):
         """The name and config of the connector that serves ``role``."""
         name: str = getattr(self.roles, role)
         return name, self.connectors[name]
+
+    def notifiers(self) -> list[str]:
+        """The names of the connectors that send messages, in routing order."""
+        named = self.roles.notifier
+        return [] if named is None else [named] if isinstance(named, str) else list(named)
 
     def wiki_connector(self) -> tuple[str, ConnectorConfig]:
         return self.connector("wiki")

@@ -143,7 +143,14 @@ def cross_check(config: Config, *, roles: bool = True) -> list[ConfigProblem]:
     names = sorted(config.connectors)
     for role in type(config.roles).model_fields if roles else ():
         name = getattr(config.roles, role)
-        if name is not None and name not in config.connectors:
+        if isinstance(name, list):
+            for i, each in enumerate(name):
+                if each not in config.connectors:
+                    problems.append(unknown_ref(f"roles.{role}[{i}]", each, names, "connector"))
+            if not name:
+                hint = f'name at least one connector, one of: {", ".join(names)}'
+                problems.append(ConfigProblem(f"roles.{role}", "an empty list", hint))
+        elif name is not None and name not in config.connectors:
             problems.append(unknown_ref(f"roles.{role}", name, names, "connector"))
         elif name is None:
             hint = f'add {role} = "<name>" under [roles], one of: {", ".join(names)}'

@@ -8,7 +8,7 @@ and the connector stores that key in the target, so a lost state store never dup
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -145,9 +145,25 @@ class FileWrite:
 
 @dataclass(frozen=True)
 class Message:
+    """A message sent exactly once, whatever the notifier.
+
+    ``channel`` addresses it: ``#name`` (a chat channel), ``dm:<person id>`` (a direct
+    message to a person), ``email:<list>`` (a configured recipient list) or
+    ``email-dm:<person id>`` (an email to a person). ``text`` reads on its own as plain text;
+    ``document``, when given, is the same content structured, for notifiers that format
+    (Block Kit, HTML). ``announces`` names the generated page the message is about: the
+    message goes out only once that page exists in the wiki, and carries its ``link``,
+    which the engine fills in just before sending (a page created in this run has no URL
+    before then).
+    """
+
     key: str
     channel: str
     text: str
+    title: str = ""
+    document: Document | None = None
+    announces: str | None = None
+    link: str | None = None
 
 
 @runtime_checkable
@@ -188,6 +204,11 @@ class PageStore(Protocol):
 
     def write_page(self, op: PageWrite) -> None: ...
 
+    def page_url(self, key: str) -> str | None:
+        """Where a person opens generated page ``key`` now (a URL, or a path for a folder
+        without a configured base URL), or None when the page does not exist."""
+        ...
+
 
 class FeedStore(Protocol):
     def read_file(self, key: str) -> str | None: ...
@@ -196,8 +217,14 @@ class FeedStore(Protocol):
 
 
 class Notifier(Protocol):
-    def sent(self) -> set[str]:
-        """Keys of the messages already sent, read back from the target."""
+    def accepts(self, channel: str) -> bool:
+        """Whether this notifier delivers to ``channel`` (see :class:`Message`)."""
+        ...
+
+    def sent(self, wanted: Sequence[Message], unsure: frozenset[str]) -> set[str]:
+        """The keys among ``wanted`` already sent. ``unsure`` are the keys whose send a run
+        started and never saw finish (the journal's word): the notifier must find out from
+        the target whether they went out, where the target can tell."""
         ...
 
     def send(self, message: Message) -> None:

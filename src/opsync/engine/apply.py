@@ -20,7 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from opsync.connectors.base import FeedStore, Notifier, WikiConnector
+from opsync.connectors.base import FeedStore, WikiConnector
+from opsync.engine.notify import Delivery
 from opsync.engine.plan import Conflict, Operation, Plan
 from opsync.engine.report import Reporter
 from opsync.errors import ConflictError, TransientError
@@ -32,7 +33,7 @@ class Targets:
     """Which connector each kind of operation goes to (the config's roles)."""
 
     wiki: WikiConnector
-    notifier: Notifier
+    notifier: Delivery
     feeds: FeedStore
 
 

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from opsync.connectors.base import Message
 from opsync.documents.model import Document
 from opsync.domain import Collection, Release, ref
 from opsync.rules.output import RuleOutput
@@ -50,6 +51,19 @@ class DesiredMessage:
     channel: str
     text: str
     reason: str
+    title: str = ""
+    document: Document | None = None
+    announces: str | None = None
+
+    def message(self) -> Message:
+        return Message(
+            key=self.key,
+            channel=self.channel,
+            text=self.text,
+            title=self.title,
+            document=self.document,
+            announces=self.announces,
+        )
 
 
 @dataclass
@@ -134,5 +148,13 @@ def build(
             key=doc.key, kind=doc.kind.value, document=doc.document
         )
     for note in output.notifications:
-        desired.messages[note.key] = DesiredMessage(note.key, note.channel, note.text, note.reason)
+        desired.messages[note.key] = DesiredMessage(
+            note.key,
+            note.channel,
+            note.text,
+            note.reason,
+            title=note.title,
+            document=note.document,
+            announces=note.announces,
+        )
     return desired

@@ -266,7 +266,7 @@ def _messages(desired: Desired, actual: Actual) -> list[Operation]:
             collection=f"messages/{msg.channel}",
             target=key,
             reason=msg.reason,
-            payload=Message(key=key, channel=msg.channel, text=msg.text),
+            payload=msg.message(),
         )
         for key, msg in sorted(desired.messages.items())
         if key not in actual.sent

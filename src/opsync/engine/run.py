@@ -30,6 +30,7 @@ from opsync.domain import Person, ProductArea
 from opsync.engine.actual import Actual, settle
 from opsync.engine.apply import Targets, apply
 from opsync.engine.desired import build
+from opsync.engine.notify import Delivery
 from opsync.engine.plan import make_plan
 from opsync.engine.report import Reporter, RunReport, SilentReporter
 from opsync.engine.snapshot import build_snapshot
@@ -56,13 +57,16 @@ class RunSpec:
     # holds it was synced with this config in this very place: the same identity, and the
     # store is given the portable one. Without this, every workspace synced before the
     # upgrade would stop with exit 2 until --accept-identity-change.
-    absolute_identity: str | None = None
+    earlier_identities: frozenset[str] = frozenset()
     org_name: str = "Product Ops"
     people: tuple[Person, ...] = ()
     areas: tuple[ProductArea, ...] = ()
     tracker: TrackerSource | None = None
-    notifier: Notifier | None = None
+    # the connector that sends messages, or several, each serving its channels (Delivery)
+    notifier: Notifier | tuple[Notifier, ...] | None = None
     feeds: FeedStore | None = None
+    # the local workspace, keeping a copy of what other notifiers send (engine/notify.py)
+    archive: Notifier | None = None
 
     def serving(self, connector: object | None, role: str) -> Any:
         chosen = connector if connector is not None else self.workspace
@@ -75,17 +79,22 @@ class RunSpec:
             )
         return chosen
 
+    def notifiers(self) -> tuple[Notifier, ...]:
+        named = self.notifier if isinstance(self.notifier, tuple) else (self.notifier,)
+        return tuple(self.serving(n, "notifier") for n in named)
+
     def targets(self) -> Targets:
         return Targets(
             wiki=self.workspace,
-            notifier=self.serving(self.notifier, "notifier"),
+            notifier=Delivery(self.notifiers(), self.workspace, self.archive),
             feeds=self.serving(self.feeds, "feeds"),
         )
 
     def connectors(self) -> dict[str, Connector]:
         """Each distinct connector once, by name, for the report's request counts."""
         found: dict[str, Connector] = {}
-        for item in (self.workspace, self.tracker, self.notifier, self.feeds):
+        notifiers = self.notifier if isinstance(self.notifier, tuple) else (self.notifier,)
+        for item in (self.workspace, self.tracker, *notifiers, self.feeds):
             if item is not None and isinstance(item, Connector):
                 found.setdefault(item.name, item)
         return found
@@ -132,7 +141,6 @@ def run(
             wiki = spec.workspace.read()
             snapshot, invalid = build_snapshot(rows, wiki, spec.people, spec.areas)
             actual = Actual.of(wiki)
-            actual.sent = targets.notifier.sent()
             feed_now = targets.feeds.read_file(FEED_NAME)
             if feed_now is not None:
                 actual.files[FEED_NAME] = feed_now
@@ -147,10 +155,21 @@ def run(
             existing = set(actual.records)
             desired = build(snapshot.releases, output, {FEED_NAME: feed.decode("utf-8")}, existing)
             progress.stage("plan")
+            delivery = targets.notifier
+            wanted = [m.message() for m in desired.messages.values() if delivery.accepts(m.channel)]
+            held = delivery.undeliverable([m.message() for m in desired.messages.values()])
+            for key in [k for k, m in desired.messages.items() if not delivery.accepts(m.channel)]:
+                del desired.messages[key]  # held back (a finding below), not planned
+            actual.sent = delivery.sent(
+                wanted,
+                done=store.finished("send"),
+                unsure=store.unfinished("send"),
+                fresh=store.get_meta("identity") is None,
+            )
             actual.pages = settle(actual.pages, store.unfinished("update_page"))
             plan = make_plan(desired, actual, spec.workspace, force=force)
             known = store.get_meta("identity")
-            if known is not None and known == spec.absolute_identity:
+            if known is not None and known in spec.earlier_identities:
                 known = spec.identity
                 if write:
                     store.set_meta("identity", spec.identity)
@@ -173,7 +192,7 @@ def run(
                 now=now.isoformat(),
                 applied=write,
                 plan=plan,
-                findings=[*rows.findings, *wiki.findings, *invalid, *output.findings],
+                findings=[*rows.findings, *wiki.findings, *invalid, *output.findings, *held],
                 scorecard=[row.model_dump() for row in output.scorecard],
                 identity_change=identity_change,
             )

@@ -45,12 +45,21 @@ class GeneratedDocument(_Out):
 
 
 class Notification(_Out):
-    """A message to send exactly once; ``key`` is what makes it exactly once."""
+    """A message to send exactly once; ``key`` is what makes it exactly once.
+
+    ``text`` reads on its own (plain text, the fallback of every notifier); ``document`` is
+    the same content structured, which Slack renders as blocks and email as HTML.
+    ``announces`` is the key of the generated page the message is about: it is sent only
+    once that page exists, with its link.
+    """
 
     key: str
     channel: str
     text: str
     reason: str
+    title: str = ""
+    document: Document | None = None
+    announces: str | None = None
 
 
 class CalendarEvent(_Out):

@@ -120,5 +120,10 @@ class StateStore(ABC):
         or failed part-way), with no successful write to the same target since."""
 
     @abstractmethod
+    def finished(self, kind: str) -> frozenset[str]:
+        """Targets of ``kind`` operations some run journaled ``done``: for sends, the record
+        of every message sent, which no notifier has to be asked about again."""
+
+    @abstractmethod
     def journal_rows(self, run_id: str | None = None) -> list[tuple[str, str]]:
         """(operation key, status) of one run, or of every run, in the order recorded."""

@@ -87,5 +87,8 @@ class MemoryStateStore(StateStore):
                 left.discard(row[3])
         return frozenset(left)
 
+    def finished(self, kind: str) -> frozenset[str]:
+        return frozenset(r[3] for r in self.rows if r[2] == kind and r[4] == "done")
+
     def journal_rows(self, run_id: str | None = None) -> list[tuple[str, str]]:
         return [(r[1], r[4]) for r in self.rows if run_id is None or r[0] == run_id]

@@ -176,6 +176,18 @@ class SqliteStateStore(StateStore):
         )
         return frozenset(str(r[0]) for r in rows)
 
+    def finished(self, kind: str) -> frozenset[str]:
+        if not self.exists:
+            return frozenset()
+        rows = (
+            self._conn(write=False)
+            .execute(
+                "SELECT DISTINCT target FROM journal WHERE kind = ? AND status = 'done'", (kind,)
+            )
+            .fetchall()
+        )
+        return frozenset(str(r[0]) for r in rows)
+
     def journal_rows(self, run_id: str | None = None) -> list[tuple[str, str]]:
         if not self.exists:
             return []

@@ -144,6 +144,9 @@ class ToyWiki:
         node = find_region(document.children, region)
         return markdown.render_blocks(node.children) if node is not None else ""
 
+    def page_url(self, key: str) -> str | None:
+        return f"toy://{self.name}/{key}" if self.find(self.load(), "page", key) else None
+
     def write_page(self, op: PageWrite) -> None:
         rows = self.load()
         row = self.find(rows, "page", op.key)

@@ -150,3 +150,12 @@ class ConfluenceWiki:
 
     def write_page(self, op: PageWrite) -> None:
         self.pages.write_page(op)
+
+    def page_url(self, key: str) -> str | None:
+        """The page's web address: the site's ``/wiki`` base and the page's ``webui`` link."""
+        page = self.pages.known.get(key)
+        if page is None:
+            return None
+        if page.url.startswith("/"):
+            return f"{self.api.url}{self.api.root}{page.url}"
+        return page.url

@@ -17,7 +17,21 @@ class LocalConnectorConfig(ConnectorConfig):
     tracker: Path = Field(Path("tracker/releases.yaml"), description="The releases file.")
     wiki: Path = Field(Path("wiki"), description="Folder of wiki database rows (Markdown).")
     pages: Path = Field(Path("pages"), description="Folder generated pages are written to.")
-    outbox: Path = Field(Path("outbox"), description="Folder of sent Slack and email messages.")
+    outbox: Path = Field(
+        Path("outbox"),
+        description=(
+            "Folder of the messages sent: the messages themselves when this workspace is the "
+            "notifier, a copy of each when Slack or email send them."
+        ),
+    )
+    link_base_url: str | None = Field(
+        None,
+        description=(
+            "URL the pages folder is served at (a docs site, a file share), so messages link "
+            "to pages; without it they give the page's path."
+        ),
+    )
 
-    # The tracker file is only read: moving it changes nothing opsync wrote.
-    NOT_IDENTITY: ClassVar[frozenset[str]] = frozenset({"tracker"})
+    # The tracker file is only read, and links are only shown: changing them changes nothing
+    # opsync wrote.
+    NOT_IDENTITY: ClassVar[frozenset[str]] = frozenset({"tracker", "link_base_url"})

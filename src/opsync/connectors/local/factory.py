@@ -19,6 +19,7 @@ class _Factory:
             wiki=config.wiki,
             pages=config.pages,
             outbox=config.outbox,
+            link_base_url=config.link_base_url,
         )
 
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from opsync.connectors.base import (
     Capabilities,
@@ -77,11 +78,13 @@ class LocalWorkspace:
         wiki: Path,
         pages: Path,
         outbox: Path,
+        link_base_url: str | None = None,
     ) -> None:
         self.tracker = tracker
         self.wiki = wiki
         self.pages = pages
         self.outbox = outbox
+        self.link_base_url = link_base_url
         self._paths: dict[str, str] = {}  # where each record and page was read from
         self._reads = 0
         self._as_read: dict[Path, str] = {}  # what each file held when read or written
@@ -251,7 +254,13 @@ class LocalWorkspace:
             )
         return result
 
-    def sent(self) -> set[str]:
+    def accepts(self, channel: str) -> bool:
+        return True  # the outbox holds every kind of message
+
+    def sent(self, wanted: Sequence[Message], unsure: frozenset[str]) -> set[str]:
+        """Every message the outbox holds (it is its own record: nothing is unsure)."""
+        if not wanted or not self.outbox.is_dir():
+            return set()
         keys: set[str] = set()
         for path in self._md_files(self.outbox):
             try:
@@ -322,16 +331,34 @@ class LocalWorkspace:
         path = self.pages / _safe(op.key)
         self._write_text(path, op.content)
 
+    def page_url(self, key: str) -> str | None:
+        path = self._known(f"page:{key}") or self.pages / f"{_safe(key)}.md"
+        if not path.is_file():
+            return None
+        if self.link_base_url:
+            where = path.resolve().relative_to(self.pages.resolve()).as_posix()
+            return f"{self.link_base_url.rstrip('/')}/{quote(where)}"
+        return str(path)
+
     def send(self, message: Message) -> None:
         path = self.outbox / _safe(message.channel.lstrip("#")) / f"{_safe(message.key)}.md"
         if path.exists():
             return
-        self._write_text(
-            path,
-            frontmatter.compose(
-                {"opsync_key": message.key, "channel": message.channel}, message.text + "\n"
-            ),
-        )
+        meta: dict[str, Any] = {"opsync_key": message.key, "channel": message.channel}
+        if message.title:
+            meta["title"] = message.title
+        if message.link:
+            meta["link"] = message.link
+        self._write_text(path, frontmatter.compose(meta, outbox_text(message)))
 
 
-__all__ = ["MIRRORED_FIELDS", "LocalWorkspace"]
+def outbox_text(message: Message) -> str:
+    """The message as Markdown: its structured body when it has one, and the page's link."""
+    body = markdown.render_blocks(message.document.children) if message.document else message.text
+    body = body.rstrip("\n") + "\n"
+    if message.link:
+        body += f"\n[Open the page]({message.link})\n"
+    return body
+
+
+__all__ = ["MIRRORED_FIELDS", "LocalWorkspace", "outbox_text"]

@@ -185,3 +185,8 @@ class NotionWiki:
 
     def write_page(self, op: PageWrite) -> None:
         self.writer.write_page(op)
+
+    def page_url(self, key: str) -> str | None:
+        """The page's ``url`` as Notion gave it in this run's read or write."""
+        row = self.reader.known.rows.get(key)
+        return str(row.get("url") or "") or None if row is not None else None
