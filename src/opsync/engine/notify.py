@@ -27,10 +27,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Protocol, runtime_checkable
 
 from opsync.connectors.base import Message, Notifier, PageStore
 from opsync.domain.findings import Finding, Level
 from opsync.errors import TransientError
+
+
+@runtime_checkable
+class Revising(Protocol):
+    """A notifier that corrects a message it sent, for a while (Slack's ``chat.update``)."""
+
+    def revisable(self, wanted: Sequence[Message]) -> set[str]:
+        """Keys among ``wanted`` it sent whose content changed and that it may still edit."""
+        ...
 
 
 class PageMissing(TransientError):
@@ -82,6 +92,11 @@ class Delivery:
                 keys = {m.key for m in mine}
                 ask = keys if fresh else unsure & keys
                 found |= notifier.sent(mine, frozenset(ask)) & keys
+        for notifier in self.notifiers:
+            if isinstance(notifier, Revising):  # corrected in place: planned as a send again
+                found -= notifier.revisable(
+                    [m for m in wanted if self.route(m.channel) is notifier]
+                )
         return found
 
     def send(self, message: Message) -> None:

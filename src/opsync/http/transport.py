@@ -91,7 +91,9 @@ class PolicyTransport(httpx.BaseTransport):
 
     Args:
         inner: the transport that really sends (``httpx.HTTPTransport()``, a MockTransport).
-        bucket: the connector's pacing; share one bucket per credential.
+        bucket: the connector's pacing; share one bucket per credential. A service whose
+            limits differ by method (Slack's tiers) gives a function choosing the bucket of
+            each request.
         policy: the retry policy.
         is_safe: whether a request only reads. Reads are counted as reads and may be
             repeated after a failure that could have run them; give Notion's
@@ -105,7 +107,7 @@ class PolicyTransport(httpx.BaseTransport):
     def __init__(
         self,
         inner: httpx.BaseTransport,
-        bucket: TokenBucket,
+        bucket: TokenBucket | Callable[[httpx.Request], TokenBucket],
         policy: RetryPolicy,
         is_safe: Callable[[httpx.Request], bool] = is_safe_method,
         on_request: Callable[[Attempt], None] | None = None,
@@ -134,8 +136,10 @@ class PolicyTransport(httpx.BaseTransport):
         self._add(calls=1)
         numbers = itertools.count(1)
 
+        bucket = self._bucket if isinstance(self._bucket, TokenBucket) else self._bucket(request)
+
         def send() -> httpx.Response:
-            paced = self._bucket.acquire()
+            paced = bucket.acquire()
             self._add(paced_seconds=paced, reads=int(read), writes=int(not read))
             attempt = Attempt(describe(request), next(numbers), read, paced)
             _log.debug(

@@ -1,0 +1,1 @@
+"""Slack notifier connector (``type = "slack"``), on the official slack-sdk."""
