@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -31,8 +32,10 @@ class EnablementSettings(_Section):
     handoff_bd_tier2: int = Field(5, ge=0, description="Bundle handed to Product Ops by L - N BD.")
     handoff_bd_tier3: int = Field(10, ge=0)
     publish_bd: int = Field(2, ge=0, description="Bundle published to stakeholders by L - N BD.")
-    announce_channel: str = Field(
-        "#support-sales", description="Slack channel told when a Tier 2/3 bundle is published."
+    announce_channel: str | tuple[str, ...] = Field(
+        "#support-sales",
+        description="Channel, or channels (Support's and Sales'), told when a Tier 2/3 bundle "
+        "is published.",
     )
     announce_max_age_days: int = Field(
         7,
@@ -79,6 +82,32 @@ class PostLaunchSettings(_Section):
     max_action_items: int = Field(3, ge=1)
     day3_channel: str = Field(
         "#product-ops", description='Where the Day 3 check-in thread is started; "" for none.'
+    )
+    day14_reminder: bool = Field(
+        True, description="Remind the PM by direct message when the Day 14 retro is due."
+    )
+
+
+class OwnerSettings(_Section):
+    """R10: every open finding routed to the person who must act on it."""
+
+    enabled: bool = Field(True, description="Send each owner a digest of their open findings.")
+    product_ops: str | None = Field(
+        None,
+        description="Person key of the Product Ops lead, who gets every finding grouped by "
+        "owner (default: the first person with role product_ops).",
+    )
+    digest_time: time = Field(
+        time(9, 0), description="Digests go out on business days from this local time."
+    )
+    digest_via: tuple[Literal["slack", "email"], ...] = Field(
+        ("slack",),
+        description='How digests reach people: "slack" (a direct message), "email", or both.',
+    )
+    escalate_to: str | None = Field(
+        None,
+        description='Where escalations go ("#channel" or "dm:<person>"; default: the Head of '
+        "Product's direct messages).",
     )
 
 
@@ -143,6 +172,7 @@ class Settings(_Section):
     post_launch: PostLaunchSettings = PostLaunchSettings()
     scorecard: ScorecardSettings = ScorecardSettings()
     cadence: CadenceSettings = CadenceSettings()
+    owners: OwnerSettings = OwnerSettings()
     rollout: tuple[RolloutPhase, ...] = ()
 
     def enabled(self, family: RuleFamily, area: str | None, today: date) -> bool:

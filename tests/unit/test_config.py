@@ -36,6 +36,7 @@ from opsync.connectors import registry
 from opsync.connectors.confluence.config import ConfluenceCollection, ConfluenceConnectorConfig
 from opsync.connectors.jira.config import FieldMap, JiraConnectorConfig
 from opsync.connectors.local.config import LocalConnectorConfig
+from opsync.connectors.slack.config import SlackConnectorConfig
 from opsync.domain import Person, ProductArea, Role
 from opsync.errors import (
     AuthError,
@@ -600,6 +601,7 @@ def reference_models() -> dict[str, type[BaseModel]]:
         "connectors.jira.fields": FieldMap,
         "connectors.confluence": ConfluenceConnectorConfig,
         "connectors.confluence.collections": ConfluenceCollection,
+        "connectors.slack": SlackConnectorConfig,
         "roles": RolesConfig,
     }
     return models

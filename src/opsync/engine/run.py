@@ -147,7 +147,9 @@ def run(
             if write:  # what the read learnt survives a run killed while it applies
                 store.commit()
             progress.stage("rules")
-            ctx = RuleContext(snapshot, now, spec.calendar, spec.settings)
+            ctx = RuleContext(
+                snapshot, now, spec.calendar, spec.settings, sent=store.finished("send")
+            )
             output = evaluate(ctx)
             feed = render_ics(
                 output.events, spec.calendar.timezone, name=f"{spec.org_name} rituals"

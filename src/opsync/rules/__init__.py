@@ -30,6 +30,7 @@ def _rules() -> tuple[Rule, ...]:
         digest,
         enablement,
         insights,
+        owners,
         postlaunch,
         roadmap,
         scorecard,
@@ -51,6 +52,7 @@ def _rules() -> tuple[Rule, ...]:
         weekly.evaluate,
         cadence.evaluate,
         scorecard.evaluate,
+        owners.evaluate,  # last: it routes every other rule's findings
     )
 
 

@@ -17,6 +17,8 @@ class RuleContext:
     now: datetime
     calendar: BusinessCalendar
     settings: Settings = field(default_factory=Settings)
+    # keys of the messages already sent (the journal's record): what a digest sent last
+    sent: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:

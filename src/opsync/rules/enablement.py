@@ -34,8 +34,9 @@ from enum import StrEnum
 from functools import lru_cache
 
 from opsync.calendar import BusinessCalendar
-from opsync.documents.model import Tone
+from opsync.documents.model import Document, ListItem, Tone, bullets, item, para
 from opsync.domain import BundleState, Collection, Finding, Level, Release, Snapshot, Tier, ref
+from opsync.domain.enablement import Section
 from opsync.rules.context import RuleContext
 from opsync.rules.dates import weekday_date
 from opsync.rules.output import DerivedValue, Notification, RuleOutput
@@ -204,25 +205,77 @@ def enablement_status(
 
 
 def announcement(
-    release: Release, snapshot: Snapshot, today: date, settings: EnablementSettings
-) -> Notification | None:
-    """The Slack announcement to Support + Sales, once per release, when its bundle is out."""
+    release: Release,
+    snapshot: Snapshot,
+    today: date,
+    calendar: BusinessCalendar,
+    settings: EnablementSettings,
+) -> list[Notification]:
+    """The announcement to Support and Sales, once per release and channel, when its bundle
+    is out: the tier, the launch date, who is impacted (the bundle's own section), the link to
+    the bundle, and the ask, with its date."""
     if not needs_enablement(release) or not is_published(release):
-        return None
+        return []
     since = release.bundle.published_on or release.launch_date
     if since is not None and (today - since).days > settings.announce_max_age_days:
-        return None
+        return []
     launch = weekday_date(release.launch_date) if release.launch_date else "not set yet"
-    return Notification(
-        key=f"bundle-published/{release.key}",
-        channel=settings.announce_channel,
-        text=(
-            f"Enablement bundle published: {release.title} ({tier_label(release.tier)}). "
-            f"Target launch date: {launch}. PM owner: {pm_name(snapshot, release)}. "
-            "Support and Sales: please read it and confirm you are ready before launch."
-        ),
-        reason="A Tier 2/3 enablement bundle was published (RULES.md R1).",
-    )
+    due = deadlines(release, calendar, settings)
+    by = weekday_date(due.readiness_due) if due else "before launch"
+    bundle = next((b for b in snapshot.bundles if b.release_key == release.key), None)
+    impacted = (bundle.sections.get(Section.WHO_IMPACTED, "") if bundle else "").strip()
+    impacted_lines = _points(impacted)
+    title = f"Enablement bundle published: {release.title}"
+    facts = [
+        item(f"Tier: {tier_label(release.tier)}"),
+        item(f"Launch date: {launch}"),
+        item(f"PM owner: {pm_name(snapshot, release)}"),
+    ]
+    if impacted_lines:
+        facts.append(item("Who's impacted:", children=tuple(item(x) for x in impacted_lines[:5])))
+    ask = f"Support and Sales: read the bundle and confirm you are ready by {by}."
+    document = Document(title=title, children=(bullets(*facts), para(ask)))
+    text_lines = [title, *(f"• {line}" for line in _plain_items(facts)), ask]
+    channels = settings.announce_channel
+    names = [channels] if isinstance(channels, str) else list(channels)
+    return [
+        Notification(
+            key=f"bundle-published/{release.key}" + ("" if n == 0 else f"/{channel}"),
+            channel=channel,
+            text="\n".join(text_lines),
+            title=title,
+            document=document,
+            # linked when the bundle is an opsync page; a bundle kept elsewhere has no page here
+            announces=f"bundle/{release.key}" if bundle is not None else None,
+            reason="A Tier 2/3 enablement bundle was published (RULES.md R1).",
+        )
+        for n, channel in enumerate(names)
+    ]
+
+
+def _points(text: str) -> list[str]:
+    """A section's bullet points, each whole (a wrapped line joins its point), placeholders
+    (``[…]`` template lines) left out."""
+    points: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line[:1] in "-*•" or not points:
+            points.append(line.lstrip("-*• ").strip())
+        else:
+            points[-1] += " " + line
+    return [p for p in points if p and not p.startswith("[")]
+
+
+def _plain_items(items: list[ListItem]) -> list[str]:
+    out: list[str] = []
+    for entry in items:
+        out.append("".join(getattr(i, "text", "") for i in entry.inlines))
+        out.extend(
+            f"  – {''.join(getattr(i, 'text', '') for i in c.inlines)}" for c in entry.children
+        )
+    return out
 
 
 def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
@@ -247,9 +300,7 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
         if not needs_enablement(release):
             continue
         findings.extend(_findings(release, ctx, settings))
-        note = announcement(release, ctx.snapshot, ctx.today, settings)
-        if note is not None:
-            notes.append(note)
+        notes.extend(announcement(release, ctx.snapshot, ctx.today, ctx.calendar, settings))
     return RuleOutput(findings=tuple(findings), derived=derived, notifications=tuple(notes))
 
 

@@ -29,7 +29,7 @@ from opsync.documents.model import (
     item,
     region,
 )
-from opsync.domain import Collection, Finding, Release, Snapshot, ref
+from opsync.domain import Collection, Finding, Release, Snapshot, Tier, ref
 from opsync.rules.context import RuleContext
 from opsync.rules.dates import weekday_date
 from opsync.rules.output import (
@@ -149,7 +149,40 @@ def day3_thread(
             "Support: reply in this thread with any early issues: a support ticket spike, "
             "unexpected behavior, customer confusion."
         ),
+        title=f"Day 3 check-in — {release.title}",
+        announces=f"post-launch/{release.key}/day3",
         reason="Post-launch Day 3 check-in is due (RULES.md R7).",
+    )
+
+
+def day14_reminder(
+    release: Release,
+    snapshot: Snapshot,
+    due: PostLaunchDue,
+    today: date,
+    settings: PostLaunchSettings,
+) -> Notification | None:
+    """Remind the PM of the Day 14 retro on its due day (or the first run after), once, with
+    the retro page's link; a retro already recorded needs no reminder."""
+    pm = release.pm or (area.pm if (area := snapshot.area(release.product_area)) else None)
+    if not settings.day14_reminder or pm is None or release.post_launch.day14_done_on:
+        return None
+    if not due.day14_due <= today <= due.day14_due + timedelta(days=settings.day14_days):
+        return None
+    sync = release.tier is Tier.HIGH
+    form = "a 15-minute sync retro (Tier 3)" if sync else "an async retro (Tier 2)"
+    text = (
+        f"Day 14 retro for {release.title} is due {weekday_date(due.day14_due)}: {form}, "
+        f"ending in {settings.min_action_items}-{settings.max_action_items} action items. "
+        "The retro page has the prompts."
+    )
+    return Notification(
+        key=f"post-launch-day14/{release.key}",
+        channel=f"dm:{pm}",
+        text=text,
+        title=f"Day 14 retro — {release.title}",
+        announces=f"post-launch/{release.key}/day14",
+        reason="Post-launch Day 14 retro is due (RULES.md R7).",
     )
 
 
@@ -193,6 +226,9 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
         note = day3_thread(release, due, today, settings)
         if note is not None:
             notes.append(note)
+        reminder = day14_reminder(release, ctx.snapshot, due, today, settings)
+        if reminder is not None:
+            notes.append(reminder)
         findings.extend(_findings(release, record, due, today, settings))
     return RuleOutput(
         findings=tuple(findings),

@@ -33,9 +33,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from opsync.documents.model import (
     Block,
+    BulletList,
     Document,
+    Heading,
     Link,
     ListItem,
+    Paragraph,
+    StatusChip,
     Text,
     bullets,
     heading,
@@ -92,7 +96,7 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     all_in = not missing and ctx.today >= plan.update_day
     seeds: list[RecordSeed] = []
     if all_in or ctx.now >= plan.submission_due:
-        notifications.extend(_publication(ctx, plan, page, missing))
+        notifications.extend(_publication(ctx, plan, page, missing, earlier))
         if not any(u.week == plan.key for u in ctx.snapshot.weekly_updates):
             values = {"week": plan.key, "published_at": ctx.now}
             seeds.append(
@@ -351,30 +355,117 @@ def _late_update_findings(ctx: RuleContext, plan: WeekPlan) -> list[Finding]:
 
 
 def _publication(
-    ctx: RuleContext, plan: WeekPlan, page: GeneratedDocument, missing: tuple[ProductArea, ...]
+    ctx: RuleContext,
+    plan: WeekPlan,
+    page: GeneratedDocument,
+    missing: tuple[ProductArea, ...],
+    earlier: RuleOutput,
 ) -> list[Notification]:
+    """The post and the email saying the update is out: each reads on its own (the week's
+    launches, the next ones, the risks stated as facts, who did not submit) and links to the
+    page. Written for stakeholders: no finding's instruction is pasted here (RULES.md R3)."""
     weekly = ctx.settings.weekly
-    this_week = len(_releases_between(ctx, plan.monday, plan.sunday))
-    launches = "1 launch" if this_week == 1 else f"{this_week} launches"
-    summary = f"{page.document.title} is out: {launches} this week."
-    if missing:
-        names = ", ".join(f"{a.name} ({ctx.snapshot.person_name(a.pm)})" for a in missing)
-        summary += f" No submission from {names}."
+    summary = post_document(ctx, plan, page, missing, earlier)
+    text_body = _plain(summary)
     reason = f"Weekly Product Update {plan.key} is due published {clock(plan.publish_due.time())}"
     return [
         Notification(
             key=f"{plan.document_key}/slack",
             channel=weekly.slack_channel,
-            text=summary,
+            text=text_body,
+            title=page.document.title,
+            document=summary,
+            announces=page.key,
             reason=reason,
         ),
         Notification(
             key=f"{plan.document_key}/email",
             channel=weekly.email_channel,
-            text=f"Subject: {page.document.title}\n\n{summary}",
+            text=text_body,
+            title=page.document.title,
+            document=summary,
+            announces=page.key,
             reason=reason,
         ),
     ]
+
+
+def post_document(
+    ctx: RuleContext,
+    plan: WeekPlan,
+    page: GeneratedDocument,
+    missing: tuple[ProductArea, ...],
+    earlier: RuleOutput,
+) -> Document:
+    horizon = plan.sunday + timedelta(days=ctx.settings.weekly.upcoming_days)
+    this_week = _releases_between(ctx, plan.monday, plan.sunday)
+    upcoming = _releases_between(ctx, plan.sunday + timedelta(days=1), horizon)
+    count = len(this_week)
+    blocks: list[Block] = [
+        para(
+            f"{count} launch{'es' if count != 1 else ''} this week. The full update is on the page."
+        ),
+        heading(2, "Launches this week"),
+        bullets(*([_launch(ctx, r) for r in this_week] or [item("none")])),
+        heading(2, f"Next {_span_words(ctx.settings.weekly.upcoming_days)}"),
+        bullets(*([_launch(ctx, r) for r in upcoming] or [item("none")])),
+    ]
+    risks = [
+        item(f"{a.name}: ", *linked(line))
+        for a in weekly_areas(ctx)
+        for sub in [submissions_by_area(ctx, plan.key).get(a.key)]
+        if sub is not None
+        for line in lines(sub.risks)
+    ]
+    risks.extend(_risk_facts(ctx, earlier, [*this_week, *upcoming]))
+    blocks += [heading(2, "Cross-cutting risks"), bullets(*(risks or [item("none reported")]))]
+    if missing:
+        names = ", ".join(f"{a.name} ({ctx.snapshot.person_name(a.pm)})" for a in missing)
+        blocks.append(para(f"No submission this week from {names}."))
+    return Document(title=page.document.title, children=tuple(blocks))
+
+
+_STATUS_FACTS = {
+    "not started": "enablement bundle not started",
+    "drafting": "enablement bundle still in draft",
+    "ready for review": "enablement bundle in review, not published yet",
+    "late": "enablement is behind its deadlines",
+    "launched without bundle": "launched without an enablement bundle",
+}
+
+
+def _risk_facts(ctx: RuleContext, earlier: RuleOutput, releases: list[Release]) -> list[ListItem]:
+    """A fact per launching release other rules flagged: what stands, not what to do."""
+    flagged = {f.record for f in earlier.findings if f.level is not Level.INFO}
+    facts: list[ListItem] = []
+    for release in releases:
+        record = ref(Collection.RELEASES, release.key)
+        if record not in flagged:
+            continue
+        status = str(earlier.derived.get(record, {}).get("enablement_status") or "")
+        what = _STATUS_FACTS.get(status, "open questions with its owner")
+        if release.tier is None:
+            what = "tier not set yet"
+        day = weekday_date(release.launch_date, year=False) if release.launch_date else "no date"
+        facts.append(item(_title(release), f": {what}; launches {day}"))
+    return facts
+
+
+def _plain(document: Document) -> str:
+    """The post as plain text, for notifications and clients that show no formatting."""
+    out: list[str] = [document.title]
+    for block in document.children:
+        if isinstance(block, Heading):
+            out.append(f"\n{block.text}:")
+        elif isinstance(block, Paragraph):
+            out.append(_inline_text(block.inlines))
+        elif isinstance(block, BulletList):
+            out.extend(f"• {_inline_text(i.inlines)}" for i in block.items)
+    return "\n".join(out)
+
+
+def _inline_text(nodes: tuple[Text | Link | StatusChip, ...]) -> str:
+    return "".join(n.label if isinstance(n, StatusChip) else n.text for n in nodes).strip()
 
 
 def _reminders(

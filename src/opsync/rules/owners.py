@@ -1,0 +1,203 @@
+"""R10 People who must act: every open finding routed to its owner, and escalations.
+
+Owner of a finding, by what it is about:
+
+- a release: its PM (the release's own, else its area's);
+- a decision: the decision's owner (else Product Ops);
+- an insight: the PM of its area once it is tagged; untagged or unroutable, Product Ops;
+- a product area's weekly submission: the area's PM;
+- everything else (the generated artifacts, unreadable records): the Product Ops lead.
+
+Each owner gets a direct message with the warnings and errors that need them, on a business
+day at ``digest_time`` or later, at most one a day, and only when their list differs from the
+last one they were sent: the message key carries the day and a digest of the list
+(``owner-digest/<person>/<day>/<digest>``), and the keys already sent, which the rules are
+given, tell the last list. The Product Ops lead's digest holds every open finding, grouped by
+owner. The owner's digest carries the findings' instructions; stakeholder channels never do.
+
+Escalations (a High insight past its review, a Tier 3 release whose enablement is late) go
+once each to ``escalate_to``, or to the Head of Product when it is not set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+
+from opsync.documents.model import Block, Document, bullets, heading, item, para
+from opsync.domain.base import Collection
+from opsync.domain.findings import Finding, Level
+from opsync.domain.people import Role
+from opsync.domain.release import Release, Tier
+from opsync.domain.snapshot import Snapshot
+from opsync.rules.context import RuleContext
+from opsync.rules.output import Notification, RuleOutput
+
+DIGEST = "owner-digest"
+ESCALATION = "escalation"
+PRODUCT_OPS = "product-ops"  # owner of what no person owns, when no Product Ops lead is set
+
+
+def product_ops_lead(ctx: RuleContext) -> str | None:
+    chosen = ctx.settings.owners.product_ops
+    if chosen:
+        return chosen
+    return next((p.key for p in ctx.snapshot.people if p.role is Role.PRODUCT_OPS), None)
+
+
+def head_of_product(snapshot: Snapshot) -> str | None:
+    return next((p.key for p in snapshot.people if p.role is Role.HEAD_OF_PRODUCT), None)
+
+
+def owner_of(finding: Finding, ctx: RuleContext, lead: str | None) -> str | None:
+    """The person who must act on ``finding`` (a person key), or the lead's key."""
+    snapshot = ctx.snapshot
+    collection, _, key = finding.record.partition("/")
+    owner: str | None = None
+    if collection == Collection.RELEASES.value:
+        release = next((r for r in snapshot.releases if r.key == key), None)
+        if release is not None:
+            area = snapshot.area(release.product_area)
+            owner = release.pm or (area.pm if area else None)
+    elif collection == Collection.DECISIONS.value:
+        decision = next((d for d in snapshot.decisions if d.key == key), None)
+        owner = decision.owner if decision is not None else None
+    elif collection == Collection.INSIGHTS.value and finding.code != "insights.needs-triage":
+        insight = next((i for i in snapshot.insights if i.key == key), None)
+        area = snapshot.area(insight.product_area) if insight is not None else None
+        owner = area.pm if area else None
+    elif collection == Collection.WEEKLY_SUBMISSIONS.value:
+        area = snapshot.area(key.rpartition("/")[2])
+        owner = area.pm if area else None
+    known = {p.key for p in snapshot.people}
+    return owner if owner in known else lead
+
+
+def _fingerprint(findings: Iterable[Finding]) -> str:
+    lines = sorted(f"{f.code}|{f.record}|{f.message}" for f in findings)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12]
+
+
+def _last_digest(sent: frozenset[str], person: str) -> tuple[str, str] | None:
+    """(day, fingerprint) of the last digest ``person`` was sent, from the sent keys."""
+    prefix = f"{DIGEST}/{person}/"
+    mine = sorted(k.removeprefix(prefix).split("/") for k in sent if k.startswith(prefix))
+    last = [m for m in mine if len(m) == 2]
+    return (last[-1][0], last[-1][1]) if last else None
+
+
+def _lines(findings: list[Finding]) -> list[str]:
+    order = {Level.ERROR: 0, Level.WARNING: 1, Level.INFO: 2}
+    ranked = sorted(findings, key=lambda f: (order[f.level], f.record, f.code))
+    return [f"{'⛔' if f.level is Level.ERROR else '⚠️'} {f.message}" for f in ranked]
+
+
+def _digest(
+    ctx: RuleContext, person: str, groups: dict[str, list[Finding]], lead: bool
+) -> list[Notification]:
+    mine = [f for group in groups.values() for f in group]
+    fingerprint = _fingerprint(mine)
+    today = ctx.today.isoformat()
+    last = _last_digest(ctx.sent, person)
+    if last is not None and (last[0] == today or last[1] == fingerprint):
+        return []  # one a day, and only when the list changed
+    name = ctx.snapshot.person_name(person)
+    count = f"{len(mine)} open item{'s' if len(mine) != 1 else ''}"
+    title = f"Your Product Ops actions — {count}"
+    children: list[Block] = [
+        para(f"Hi {name.split(' ')[0]}, here is what needs you ({ctx.today:%b %-d}).")
+    ]
+    text_lines = [f"{title}"]
+    for owner, group in sorted(groups.items()):
+        if lead and owner != person:
+            label = ctx.snapshot.person_name(owner) if owner != PRODUCT_OPS else "Product Ops"
+            children.append(heading(2, f"{label} ({len(group)})"))
+            text_lines.append(f"\n{label}:")
+        elif lead:
+            children.append(heading(2, f"Yours ({len(group)})"))
+            text_lines.append("\nYours:")
+        lines = _lines(group)
+        children.append(bullets(*(item(line) for line in lines)))
+        text_lines.extend(f"- {line}" for line in lines)
+    key = f"{DIGEST}/{person}/{today}/{fingerprint}"
+    reason = "the open findings that need this person changed (RULES.md R10)"
+    notes = []
+    for via in ctx.settings.owners.digest_via:
+        channel = f"dm:{person}" if via == "slack" else f"email-dm:{person}"
+        suffix = "" if via == "slack" else "/email"
+        notes.append(
+            Notification(
+                key=key + suffix,
+                channel=channel,
+                text="\n".join(text_lines),
+                title=title,
+                document=Document(title=title, children=tuple(children)),
+                reason=reason,
+            )
+        )
+    return notes
+
+
+def _escalations(ctx: RuleContext, findings: Iterable[Finding]) -> list[Notification]:
+    target = ctx.settings.owners.escalate_to or (
+        f"dm:{h}" if (h := head_of_product(ctx.snapshot)) else None
+    )
+    if not target:
+        return []
+    releases = {r.key: r for r in ctx.snapshot.releases}
+    notes: list[Notification] = []
+    seen: set[str] = set()
+    for finding in findings:
+        what = _escalation(finding, releases)
+        if what is None or finding.record in seen:
+            continue
+        seen.add(finding.record)
+        notes.append(
+            Notification(
+                key=f"{ESCALATION}/{finding.record}/{finding.code}",
+                channel=target,
+                text=f"Escalation: {what} {finding.message}",
+                title="Product Ops escalation",
+                reason=f"{what} (RULES.md R10)",
+            )
+        )
+    return notes
+
+
+def _escalation(finding: Finding, releases: dict[str, Release]) -> str | None:
+    if finding.code == "insights.escalated":
+        return "a High-severity insight is past its review without a disposition."
+    collection, _, key = finding.record.partition("/")
+    release = releases.get(key) if collection == Collection.RELEASES.value else None
+    if (
+        release is not None
+        and release.tier is Tier.HIGH
+        and finding.code.startswith("enablement.")
+        and finding.code.endswith("-late")
+        and finding.level is Level.ERROR
+    ):
+        return f"Tier 3 enablement is late for {release.title}."
+    return None
+
+
+def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
+    settings = ctx.settings.owners
+    if not settings.enabled:
+        return RuleOutput()
+    lead = product_ops_lead(ctx)
+    open_findings = [f for f in earlier.findings if f.level is not Level.INFO]
+    by_owner: dict[str, list[Finding]] = defaultdict(list)
+    for finding in open_findings:
+        by_owner[owner_of(finding, ctx, lead) or PRODUCT_OPS].append(finding)
+    notes: list[Notification] = []
+    due = ctx.calendar.is_business_day(ctx.today) and ctx.local_now.time() >= settings.digest_time
+    if due:
+        for person, findings in sorted(by_owner.items()):
+            if person in (lead, PRODUCT_OPS):
+                continue
+            notes.extend(_digest(ctx, person, {person: findings}, lead=False))
+        if lead is not None and by_owner:
+            notes.extend(_digest(ctx, lead, dict(by_owner), lead=True))
+    notes.extend(_escalations(ctx, open_findings))
+    return RuleOutput(notifications=tuple(notes))
