@@ -76,9 +76,14 @@ class Target(Protocol):
     def env(self) -> dict[str, str]: ...
 
 
+# A page's id in a link a message carries (Notion's 32 hex digits, Confluence's page id):
+# made afresh by every run against a fresh emulator, like the ids the dumps leave out.
+_PAGE_ID = re.compile(r"[0-9a-f]{32}|/pages/\d+")
+
+
 def _files(root: Path) -> dict[str, str]:
     return {
-        str(p.relative_to(root)): p.read_text(encoding="utf-8")
+        str(p.relative_to(root)): _PAGE_ID.sub("<id>", p.read_text(encoding="utf-8"))
         for p in sorted(root.rglob("*"))
         if p.is_file() and ".opsync" not in p.parts and not p.name.endswith(".tmp")
     }

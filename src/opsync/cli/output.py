@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
+from opsync.connectors.base import Message
 from opsync.engine.plan import Operation
 from opsync.engine.report import RunReport
 
@@ -57,7 +58,24 @@ def print_plan(console: Console, report: RunReport) -> None:
             console.print(f"  {op.kind:<14} {op.target}  [dim]— {op.reason}[/dim]", highlight=False)
             for name, old, new in op.changes[:12]:
                 console.print(f"      {name}: {old!r} → {new!r}", highlight=False)
+            if isinstance(op.payload, Message):
+                _preview(console, op.payload)
     print_problems(console, report)
+
+
+PREVIEW_LINES = 8
+
+
+def _preview(console: Console, message: Message) -> None:
+    """The message as its recipient will first read it: the plain text, cut short."""
+    lines = [line for line in message.text.splitlines() if line.strip()]
+    shown = lines[:PREVIEW_LINES]
+    for line in shown:
+        console.print(f"      │ {line}", highlight=False, markup=False)
+    if len(lines) > len(shown):
+        console.print(f"      │ … {len(lines) - len(shown)} more line(s)", highlight=False)
+    if message.announces:
+        console.print(f"      │ (links to the page {message.announces})", highlight=False)
 
 
 def print_problems(console: Console, report: RunReport) -> None:

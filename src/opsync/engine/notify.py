@@ -91,7 +91,12 @@ class Delivery:
             if mine:
                 keys = {m.key for m in mine}
                 ask = keys if fresh else unsure & keys
-                found |= notifier.sent(mine, frozenset(ask)) & keys
+                there = notifier.sent(mine, frozenset(ask)) & keys
+                if self.archive is None:
+                    found |= there
+                # else what the service has and the archive lacks (a run killed between the
+                # two) is planned again: the notifier, having just found it, does not send it
+                # twice, and the copy gets written
         for notifier in self.notifiers:
             if isinstance(notifier, Revising):  # corrected in place: planned as a send again
                 found -= notifier.revisable(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from opsync.connectors.base import Message
 from opsync.domain.findings import Finding
 from opsync.engine.plan import Conflict, Operation, Plan
 from opsync.errors import OpsyncError
@@ -93,6 +94,7 @@ class RunReport:
                     "target": op.target,
                     "reason": op.reason,
                     "key": op.key,
+                    **_message(op.payload),
                 }
                 for op in self.plan.operations
             ],
@@ -102,6 +104,20 @@ class RunReport:
             "interrupted_before": self.interrupted,
             "exit_code": self.exit_code,
         }
+
+
+def _message(payload: object) -> dict[str, Any]:
+    """A send's message, for a report reader to see what would go out, and where."""
+    if not isinstance(payload, Message):
+        return {}
+    return {
+        "message": {
+            "channel": payload.channel,
+            "title": payload.title,
+            "text": payload.text,
+            "announces": payload.announces,
+        }
+    }
 
 
 def exit_code(outcome: RunReport | OpsyncError) -> int:
