@@ -551,8 +551,8 @@ def test_posting_is_limited_per_channel_when_the_documented_limits_are_enforced(
     with SlackEmulator(enforce_limits=True, limit_clock=clock) as emu:
         a, b = emu.add_channel("a"), emu.add_channel("b")
         slack = client(emu)
-        for _ in range(3):
-            slack.chat_postMessage(channel=a, text="burst")
+        for target in (a, "#a", "a"):
+            slack.chat_postMessage(channel=target, text="burst")
         limited = failure(lambda: slack.chat_postMessage(channel=a, text="one too many"))
         assert conforms(limited.data, shape("ratelimited")["shape"]) == []
         assert (limited.status_code, limited["error"]) == (429, "ratelimited")
@@ -561,6 +561,11 @@ def test_posting_is_limited_per_channel_when_the_documented_limits_are_enforced(
         clock.now += 1
         assert slack.chat_postMessage(channel=a, text="a second later")["ok"] is True
         assert len(emu.messages(a)) == 4
+        emu.add_user("U0ANA", "ana")
+        dm = slack.chat_postMessage(channel="U0ANA", text="dm")["channel"]
+        slack.chat_postMessage(channel=dm, text="dm")
+        slack.chat_postMessage(channel="U0ANA", text="dm")
+        assert error_of(lambda: slack.chat_postMessage(channel=dm, text="x"), 429) == "ratelimited"
 
 
 def test_tiered_methods_allow_their_tier_a_minute() -> None:

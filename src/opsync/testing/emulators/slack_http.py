@@ -103,9 +103,21 @@ class App:
         call = Call(self.ws, grant, args)
         if spec.scopes:
             needs_scope(call, spec.scopes)
-        channel = args.get("channel") if spec.tier is None else None
-        self.limits.admit(self.ws.team_id, spec.name, spec.tier, str(channel or ""))
+        channel = self._channel_key(args.get("channel")) if spec.tier is None else None
+        self.limits.admit(self.ws.team_id, spec.name, spec.tier, channel)
         return spec.handler(call)
+
+    def _channel_key(self, value: Any) -> str:
+        """One key per conversation however it is named: ``#launches``, ``launches`` and its
+        ID share a posting limit, and so do a user ID and the DM it posts to."""
+        raw = str(value or "")
+        ws = self.ws
+        if raw in ws.users:
+            return f"im:{raw}"
+        found = ws.channels.get(raw) or ws.channel_named(raw)
+        if found is None:
+            return raw
+        return f"im:{found.im_user}" if found.is_im else found.id
 
     def _authenticate(self, headers: dict[str, str], args: dict[str, Any]) -> Grant:
         scheme, _, token = headers.get("authorization", "").partition(" ")
