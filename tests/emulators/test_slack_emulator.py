@@ -78,6 +78,11 @@ def failure(call: Callable[[], Any]) -> SlackResponse:
     return response
 
 
+def every(pages: SlackResponse, key: str) -> list[Any]:
+    """The items of every page, following ``next_cursor`` as slack_sdk iterates."""
+    return [item for page in pages for item in page[key]]
+
+
 def error_of(call: Callable[[], Any], status: int = 200) -> str:
     """The error code of a call Slack refuses, after checking its HTTP status."""
     response = failure(call)
@@ -485,9 +490,13 @@ def test_replies_belong_to_people_and_stay_out_of_history(
         (emu.bot_user_id, "Thanks"),
     ]
     assert "bot_id" not in replies["messages"][1]
-    paged = [m["text"] for p in slack.conversations_replies(channel=channel, ts=parent, limit=3)
-             for m in p["messages"]]  # fmt: skip
-    assert paged == ["Readiness check?", "Support ready", "Sales ready", "Thanks"]
+    paged = every(slack.conversations_replies(channel=channel, ts=parent, limit=3), "messages")
+    assert [m["text"] for m in paged] == [
+        "Readiness check?",
+        "Support ready",
+        "Sales ready",
+        "Thanks",
+    ]
     by_reply = slack.conversations_replies(channel=channel, ts=replies["messages"][2]["ts"])
     assert len(by_reply["messages"]) == 4
     assert error_of(lambda: slack.conversations_replies(channel=channel, ts="1.000001")) == (
@@ -517,8 +526,7 @@ def test_members_page_to_the_end(emu: SlackEmulator, slack: WebClient) -> None:
     channel = emu.add_channel("launches", members=people)
     first = slack.conversations_members(channel=channel, limit=3)
     assert conforms(first.data, shape("conversations.members")["shape"]) == []
-    seen = [m for page in slack.conversations_members(channel=channel, limit=3)
-            for m in page["members"]]  # fmt: skip
+    seen = every(slack.conversations_members(channel=channel, limit=3), "members")
     assert sorted(seen) == sorted([emu.bot_user_id, *people])
     assert len(seen) == 8
 
