@@ -35,6 +35,9 @@ PEOPLE = (
 )
 
 
+MADE: list[SlackNotifier] = []
+
+
 @pytest.fixture
 def emulator() -> Iterator[SlackEmulator]:
     with SlackEmulator() as emu:
@@ -44,6 +47,8 @@ def emulator() -> Iterator[SlackEmulator]:
         emu.add_user("U0MAYA0001", "maya", "maya@acme.example")
         emu.add_user("U0RAJ00001", "raj", "raj@acme.example")
         yield emu
+        while MADE:
+            MADE.pop().close()
 
 
 class Clock:
@@ -72,7 +77,9 @@ def notifier(
     secrets = Secrets({"SLACK_BOT_TOKEN": token or emu.token})
     api = SlackApi(config, secrets=secrets, policy=RetryPolicy(max_total_wait=5))
     state = (store or MemoryStateStore()).connector("slack")
-    return SlackNotifier(config, api, state=state, people=PEOPLE, clock=clock or Clock())
+    made = SlackNotifier(config, api, state=state, people=PEOPLE, clock=clock or Clock())
+    MADE.append(made)
+    return made
 
 
 def update(key: str = "weekly-update/2026-W49/slack", text: str = "5 launches") -> Message:
@@ -166,7 +173,7 @@ def test_a_person_slack_cannot_find_is_a_clear_error(emulator: SlackEmulator) ->
 
 
 def test_a_channel_the_bot_is_not_in_names_the_fix(emulator: SlackEmulator) -> None:
-    with pytest.raises(PermanentError, match="not_in_channel.*invite"):
+    with pytest.raises(PermanentError, match=r"not_in_channel.*invite"):
         notifier(emulator, channels={"#sales": "C0SALES001"}).send(
             Message(key="x", channel="#sales", text="hi")
         )
@@ -180,7 +187,8 @@ def test_a_wrong_token_is_an_auth_error(emulator: SlackEmulator) -> None:
 def test_no_mention_or_link_is_made_from_a_person_text(emulator: SlackEmulator) -> None:
     hostile = "@channel <!here> <@U0RAJ00001> <https://evil.example|click> & more"
     doc = Document(title="T", children=(para(hostile),))
-    notifier(emulator).send(Message(key="k", channel="#product-updates", text=hostile, document=doc))
+    message = Message(key="k", channel="#product-updates", text=hostile, document=doc)
+    notifier(emulator).send(message)
     [post] = emulator.messages("C0PRODUPD1")
     body = post["text"] + json.dumps(post["blocks"])
     for forbidden in ("<!here>", "<@U0RAJ00001>", "<https://evil", "@channel"):
@@ -240,6 +248,5 @@ def test_doctor_names_each_problem_and_its_fix(emulator: SlackEmulator) -> None:
     assert any("#launches" in f.message and "channel ID" in f.message for f in found)
     full = notifier(emulator, channels={"#product-updates": "C0PRODUPD1", "#sales": "C0SALES001"})
     assert any(
-        f.code == "slack.not-in-channel" and "/invite" in f.message
-        for f in check(full, ["#sales"])
+        f.code == "slack.not-in-channel" and "/invite" in f.message for f in check(full, ["#sales"])
     )

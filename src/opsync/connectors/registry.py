@@ -89,7 +89,14 @@ def factory(kind: str) -> ConnectorFactory:
                 key="connectors",
                 hint=f"use one of: {', '.join(known) or 'none installed'}",
             )
-        loaded = point.load()
+        try:
+            loaded = point.load()
+        except ModuleNotFoundError as exc:  # a connector whose SDK is an extra not installed
+            raise ConfigError(
+                f"the {kind} connector needs the package {exc.name!r}, which is not installed",
+                key="connectors",
+                hint=f'install it with: pip install "opsync[{kind}]"',
+            ) from None
         model = getattr(loaded, "config_model", None)
         if not (isinstance(model, type) and issubclass(model, ConnectorConfig)):
             raise TypeError(f"{point.value}.config_model must subclass ConnectorConfig")

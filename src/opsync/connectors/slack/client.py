@@ -123,7 +123,7 @@ class _PolicyWebClient(WebClient):
     """``WebClient`` whose every request goes through opsync's transport."""
 
     def __init__(self, http: httpx.Client, **kwargs: Any) -> None:
-        super().__init__(retry_handlers=[])
+        super().__init__(retry_handlers=[], **kwargs)
         self._http = http
 
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:

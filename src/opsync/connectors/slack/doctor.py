@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from opsync.connectors.slack.client import SlackError
 from opsync.connectors.slack.notifier import SlackNotifier
 from opsync.domain import Finding, Level
 from opsync.errors import AuthError, ConnectorError
@@ -72,7 +71,7 @@ def check(notifier: SlackNotifier, channels: Iterable[str]) -> list[Finding]:
             continue
         try:
             info = api.call("conversations.info", channel=channel)
-        except SlackError as exc:
+        except ConnectorError as exc:  # a missing scope is said above, once
             findings.append(_finding("slack.channel", f"{record}/channels", str(exc)))
             continue
         if not (info.get("channel") or {}).get("is_member", False):
