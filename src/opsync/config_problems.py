@@ -148,7 +148,7 @@ def cross_check(config: Config, *, roles: bool = True) -> list[ConfigProblem]:
                 if each not in config.connectors:
                     problems.append(unknown_ref(f"roles.{role}[{i}]", each, names, "connector"))
             if not name:
-                hint = f'name at least one connector, one of: {", ".join(names)}'
+                hint = f"name at least one connector, one of: {', '.join(names)}"
                 problems.append(ConfigProblem(f"roles.{role}", "an empty list", hint))
         elif name is not None and name not in config.connectors:
             problems.append(unknown_ref(f"roles.{role}", name, names, "connector"))
