@@ -34,6 +34,7 @@ from opsync.config import (
 from opsync.config_problems import model_in, toml_value
 from opsync.connectors import registry
 from opsync.connectors.confluence.config import ConfluenceCollection, ConfluenceConnectorConfig
+from opsync.connectors.email.config import EmailConnectorConfig
 from opsync.connectors.jira.config import FieldMap, JiraConnectorConfig
 from opsync.connectors.local.config import LocalConnectorConfig
 from opsync.domain import Person, ProductArea, Role
@@ -600,6 +601,7 @@ def reference_models() -> dict[str, type[BaseModel]]:
         "connectors.jira.fields": FieldMap,
         "connectors.confluence": ConfluenceConnectorConfig,
         "connectors.confluence.collections": ConfluenceCollection,
+        "connectors.email": EmailConnectorConfig,
         "roles": RolesConfig,
     }
     return models
