@@ -69,6 +69,8 @@ def test_plain_smtp_to_another_host_names_the_security_key(tmp_path: Path) -> No
         ({"host": "smtps://smtp.gmail.com"}, "connectors.mail.host"),
         ({"port": 0}, "connectors.mail.port"),
         ({"security": "tls"}, "connectors.mail.security"),
+        ({"port": 465}, "connectors.mail.security"),  # 465 speaks TLS from the first byte
+        ({"security": "ssl"}, "connectors.mail.security"),  # on 587, the default port
         ({"message_id_domain": "not a domain"}, "connectors.mail.message_id_domain"),
         ({"sender": "ops@acme.example\nBcc: everyone@acme.example"}, "connectors.mail.sender"),
     ],

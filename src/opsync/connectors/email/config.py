@@ -189,6 +189,18 @@ class EmailConnectorConfig(ConnectorConfig):
             raise invalid(f'security "none" is not allowed for host "{host}"', hint)
         return security
 
+    @field_validator("security")
+    @classmethod
+    def _port_speaks_it(cls, security: str, info: ValidationInfo) -> str:
+        # RFC 8314: 465 is TLS from the first byte, 587 the submission port with STARTTLS;
+        # the other way round, each side waits for the other to speak until the timeout
+        port = info.data.get("port")
+        if (port, security) in ((465, "starttls"), (587, "ssl")):
+            fix = "ssl" if port == 465 else "starttls"
+            hint = f'set security = "{fix}" for port {port}, or the port that speaks {security}'
+            raise invalid(f'port {port} does not speak security "{security}"', hint)
+        return security
+
     @field_validator("lists")
     @classmethod
     def _lists(cls, lists: dict[str, list[str]]) -> dict[str, list[str]]:

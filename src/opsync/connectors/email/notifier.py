@@ -236,11 +236,11 @@ class EmailNotifier:
                     self._finding("host", f"the server answered NOOP with {_reply(code, reply)}")
                 )
         except _Broken as exc:
-            findings.append(self._finding(_field(exc.error), str(exc.error)))
+            findings.append(self._finding(_field(exc.error, self.config), str(exc.error)))
         except ConfigError as exc:
             findings.append(self._finding(exc.key.rpartition(".")[2], f"{exc.message}; {exc.hint}"))
         except ConnectorError as exc:
-            findings.append(self._finding(_field(exc), str(exc)))
+            findings.append(self._finding(_field(exc, self.config), str(exc)))
         finally:
             self.close()
         return findings
@@ -625,9 +625,10 @@ class EmailNotifier:
         )
 
 
-def _field(error: ConnectorError) -> str:
+def _field(error: ConnectorError, config: EmailConnectorConfig) -> str:
+    """The config key a finding about ``error`` points to."""
     if isinstance(error, AuthError):
-        return "password_env"
+        return "password_file" if config.password_file else "password_env"
     if error.request in ("STARTTLS",) or "certificate" in str(error) or "TLS" in str(error):
         return "security"
     return "host"
