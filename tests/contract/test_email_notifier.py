@@ -659,3 +659,47 @@ def test_a_config_file_with_the_email_connector_routes_email_to_it(tmp_path: Pat
     assert isinstance(settings, EmailConnectorConfig)
     assert (settings.port, settings.security) == (587, "starttls")
     assert settings.id_domain() == "acme.example"
+
+
+# -- through the engine ------------------------------------------------------------------
+
+
+def test_a_sync_emails_the_weekly_update_once_and_a_second_run_sends_nothing(
+    smtp_server: ServerFactory, acme: Path
+) -> None:
+    from opsync import api
+
+    server = smtp_server()
+    acme.write_text(
+        acme.read_text(encoding="utf-8")
+        + f"""
+[connectors.mail]
+type = "email"
+host = "127.0.0.1"
+port = {server.port}
+security = "none"
+sender = "Acme Product Ops <product-ops@acme-analytics.example>"
+
+[connectors.mail.lists]
+stakeholders = ["leadership@acme-analytics.example"]
+
+[roles]
+tracker = "local"
+wiki = "local"
+pages = "local"
+feeds = "local"
+notifier = ["mail", "local"]
+""",
+        encoding="utf-8",
+    )
+
+    first = api.sync(acme, now=NOW)
+    second = api.sync(acme, now=NOW)
+
+    (envelope,) = server.handler.envelopes
+    assert envelope.rcpt_tos == ["leadership@acme-analytics.example"]
+    received = server.handler.received()
+    assert received["X-Opsync-Key"] == "weekly-update/2026-W49/email"
+    assert received["Subject"] == "Weekly Product Update — December 3, 2026"
+    assert first.requests["email"] == {"reads": 0, "writes": 1}
+    assert second.requests["email"] == {"reads": 0, "writes": 0}
