@@ -165,7 +165,8 @@ class RolesConfig(_Table):
         None,
         description=(
             "Connector, or list of connectors, that send messages; each message goes to the "
-            "first that serves its channel (Slack: #channels and dm:, email: email:)."
+            "first that serves its channel (Slack: #channels and dm:, email: email: and "
+            "email-dm:)."
         ),
     )
     feeds: str | None = Field(None, description="Connector holding the ritual calendar feed.")

@@ -45,6 +45,8 @@ class Secrets:
         what: str,
         hint: str,
         file_hint: str,
+        env_field: str = "token_env",
+        file_field: str = "token_file",
     ) -> str:
         """The secret in ``file`` when set, else in environment ``variable``.
 
@@ -52,20 +54,22 @@ class Secrets:
             table: the connector's config table (``connectors.<name>``), for the key in errors.
             what: what the secret is, e.g. "Notion token".
             hint: how to set the variable; ``file_hint``: how to make the file.
+            env_field, file_field: the table's keys naming the variable and the file
+                (``password_env``/``password_file`` for a password), for the key in errors.
         """
         if file is None:
-            return self.from_env(variable, key=f"{table}.token_env", what=what, hint=hint)
+            return self.from_env(variable, key=f"{table}.{env_field}", what=what, hint=hint)
         path = Path(file)
         try:
             value = path.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(
                 f"cannot read the {what} file {path}: {exc.strerror}",
-                key=f"{table}.token_file",
+                key=f"{table}.{file_field}",
                 hint=file_hint,
             ) from None
         if not value:
-            raise ConfigError(f"the {what} file {path} is empty", key=f"{table}.token_file")
+            raise ConfigError(f"the {what} file {path} is empty", key=f"{table}.{file_field}")
         return value
 
 

@@ -34,6 +34,7 @@ from opsync.config import (
 from opsync.config_problems import model_in, toml_value
 from opsync.connectors import registry
 from opsync.connectors.confluence.config import ConfluenceCollection, ConfluenceConnectorConfig
+from opsync.connectors.email.config import EmailConnectorConfig
 from opsync.connectors.jira.config import FieldMap, JiraConnectorConfig
 from opsync.connectors.local.config import LocalConnectorConfig
 from opsync.connectors.slack.config import SlackConnectorConfig
@@ -602,6 +603,7 @@ def reference_models() -> dict[str, type[BaseModel]]:
         "connectors.confluence": ConfluenceConnectorConfig,
         "connectors.confluence.collections": ConfluenceCollection,
         "connectors.slack": SlackConnectorConfig,
+        "connectors.email": EmailConnectorConfig,
         "roles": RolesConfig,
     }
     return models

@@ -24,6 +24,8 @@ CORE = (
     "opsync.rules",
     "opsync.documents",
     "opsync.documents.markdown",
+    "opsync.documents.html",
+    "opsync.documents.plaintext",
     "opsync.calendar",
     "opsync.settings",
 )

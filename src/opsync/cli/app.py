@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from opsync import api
 from opsync.cli import logs
@@ -186,7 +187,9 @@ def doctor(config: ConfigOpt = Path("opsync.toml")) -> None:
     except OpsyncError as error:
         raise _guard(error) from None
     for finding in problems:
-        out.print(f"[red]✗[/red] {finding.record}: {finding.message}", highlight=False)
+        # a message is text, not markup: "[[org.people]]" or "[roles]" must print as written
+        text = f"{escape(finding.record)}: {escape(finding.message)}"
+        out.print(f"[red]✗[/red] {text}", highlight=False)
     if problems:
         raise typer.Exit(1)
     out.print("All connectors are ready.")

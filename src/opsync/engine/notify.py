@@ -56,8 +56,8 @@ class Delivery:
     ) -> None:
         self.notifiers = tuple(notifiers)
         self.pages = pages
-        # the archive only copies what other notifiers send; as a notifier it is the record
-        self.archive = archive if all(n is not archive for n in self.notifiers) else None
+        # copies what the other notifiers send; what it sends itself is its own record
+        self.archive = archive
 
     def route(self, channel: str) -> Notifier | None:
         return next((n for n in self.notifiers if n.accepts(channel)), None)
@@ -92,7 +92,7 @@ class Delivery:
                 keys = {m.key for m in mine}
                 ask = keys if fresh else unsure & keys
                 there = notifier.sent(mine, frozenset(ask)) & keys
-                if self.archive is None:
+                if self.archive is None or notifier is self.archive:
                     found |= there
                 # else what the service has and the archive lacks (a run killed between the
                 # two) is planned again: the notifier, having just found it, does not send it
@@ -117,7 +117,7 @@ class Delivery:
                 )
             message = replace(message, link=url)
         notifier.send(message)
-        if self.archive is not None:
+        if self.archive is not None and notifier is not self.archive:
             self.archive.send(message)
 
     def undeliverable(self, wanted: Sequence[Message]) -> list[Finding]:
