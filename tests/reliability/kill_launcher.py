@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import signal
+import smtplib
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -88,6 +89,16 @@ def _replace(original: Callable[..., None]) -> Callable[..., None]:
     return replace
 
 
+def _data(original: Callable[..., tuple[int, bytes]]) -> Callable[..., tuple[int, bytes]]:
+    def data(self: smtplib.SMTP, msg: Any) -> tuple[int, bytes]:
+        POINTS.hit("before SMTP DATA")
+        answer = original(self, msg)
+        POINTS.hit(f"SMTP DATA answered {answer[0]}, not recorded")
+        return answer
+
+    return data
+
+
 def install() -> None:
     SqliteStateStore.journal = _journal(SqliteStateStore.journal)  # type: ignore[method-assign]
     SqliteStateStore.finish_run = _finish(SqliteStateStore.finish_run)  # type: ignore[method-assign]
@@ -95,6 +106,7 @@ def install() -> None:
         httpx.HTTPTransport.handle_request
     )
     os.replace = _replace(os.replace)
+    smtplib.SMTP.data = _data(smtplib.SMTP.data)  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

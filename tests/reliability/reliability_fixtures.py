@@ -15,13 +15,15 @@ from pathlib import Path
 import pytest
 from reliability_atlassian import AtlassianTarget
 from reliability_results import RUN, Results
+from reliability_slack import Inbox, SlackTarget, smtp_server
 from reliability_targets import LocalTarget, NotionTarget, Target
 
 from opsync.testing.emulators.confluence import ConfluenceEmulator
 from opsync.testing.emulators.jira import JiraEmulator
 from opsync.testing.emulators.notion import NotionEmulator
+from opsync.testing.emulators.slack import SlackEmulator
 
-TARGETS = ("local", "notion", "atlassian")
+TARGETS = ("local", "notion", "atlassian", "slack")
 
 
 @pytest.fixture
@@ -44,6 +46,13 @@ def atlassian_emulators() -> Iterator[tuple[JiraEmulator, ConfluenceEmulator]]:
         yield jira, confluence
 
 
+@pytest.fixture(scope="module")
+def messaging() -> Iterator[tuple[SlackEmulator, Inbox, int]]:
+    """A Slack workspace and a mail server, one pair per module."""
+    with SlackEmulator() as slack, smtp_server() as (inbox, port):
+        yield slack, inbox, port
+
+
 @pytest.fixture(scope="module", params=TARGETS)
 def target(
     request: pytest.FixtureRequest,
@@ -56,4 +65,6 @@ def target(
         return LocalTarget(root)
     if request.param == "atlassian":
         return AtlassianTarget(root, *request.getfixturevalue("atlassian_emulators"))
+    if request.param == "slack":
+        return SlackTarget(root, *request.getfixturevalue("messaging"))
     return NotionTarget(root, seeded_emulator)

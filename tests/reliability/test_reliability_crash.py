@@ -38,6 +38,7 @@ results = reliability_fixtures.results
 seeded_emulator = reliability_fixtures.seeded_emulator
 target = reliability_fixtures.target
 atlassian_emulators = reliability_fixtures.atlassian_emulators
+messaging = reliability_fixtures.messaging
 
 
 def launch(target: Target, trace: Path, kill_at: int = 0) -> subprocess.CompletedProcess[str]:

@@ -15,6 +15,7 @@ import pytest
 import reliability_fixtures
 from reliability_atlassian import AtlassianTarget
 from reliability_results import Results
+from reliability_slack import SlackTarget
 from reliability_targets import NOW, LocalTarget, NotionTarget, Target
 
 from opsync import api
@@ -27,6 +28,7 @@ results = reliability_fixtures.results
 seeded_emulator = reliability_fixtures.seeded_emulator
 target = reliability_fixtures.target
 atlassian_emulators = reliability_fixtures.atlassian_emulators
+messaging = reliability_fixtures.messaging
 
 TEXT = "HUMAN-DURING-RUN"
 EDITS = {  # edit → (record or page it touches, operation the run has planned for it)
@@ -38,7 +40,7 @@ EDITS = {  # edit → (record or page it touches, operation the run has planned 
 WRITTEN: dict[str, tuple[str, str, Any]] = {}  # Notion: row id, property, value set
 
 
-def _local_edit(target: LocalTarget, kind: str) -> Callable[[], None]:
+def _local_edit(target: LocalTarget | SlackTarget, kind: str) -> Callable[[], None]:
     wiki, pages = target.work / "wiki", target.work / "pages"
 
     def edit() -> None:
@@ -145,7 +147,7 @@ def test_a_person_editing_between_read_and_write_loses_nothing(
     target: Target, kind: str, results: Results
 ) -> None:
     target.restore()
-    if isinstance(target, LocalTarget):
+    if isinstance(target, LocalTarget | SlackTarget):
         edit = _local_edit(target, kind)
     elif isinstance(target, AtlassianTarget):
         edit = _atlassian_edit(target, kind)

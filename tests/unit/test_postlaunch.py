@@ -140,12 +140,27 @@ def test_day3_thread_posted_once_while_useful(make_ctx: MakeCtx) -> None:
     quiet = evaluate(make_ctx(ny(2026, 12, 13, 9), releases=(recorded,)), RuleOutput())
     assert quiet.notifications == ()
     stale = evaluate(make_ctx(ny(2026, 12, 25, 9), releases=(T2,)), RuleOutput())
-    assert stale.notifications == ()
+    assert [n for n in stale.notifications if n.key.startswith("post-launch-day3/")] == []
     off = Settings(post_launch=PostLaunchSettings(day3_channel=""))
     assert (
         evaluate(make_ctx(ny(2026, 12, 13, 9), off, releases=(T2,)), RuleOutput()).notifications
         == ()
     )
+
+
+def test_day14_reminder_goes_to_the_pm_with_the_retro_page_until_recorded(
+    make_ctx: MakeCtx,
+) -> None:
+    due = evaluate(make_ctx(ny(2026, 12, 25, 9), releases=(T2,)), RuleOutput())
+    [reminder] = [n for n in due.notifications if n.key == "post-launch-day14/inv"]
+    assert reminder.channel == f"dm:{T2.pm}"
+    assert reminder.announces == "post-launch/inv/day14"
+    assert "Day 14 retro" in reminder.text and "async" in reminder.text
+    early = evaluate(make_ctx(ny(2026, 12, 13, 9), releases=(T2,)), RuleOutput())
+    assert not [n for n in early.notifications if n.key.startswith("post-launch-day14/")]
+    recorded = done(T2, day14_done_on=date(2026, 12, 24))
+    after = evaluate(make_ctx(ny(2026, 12, 25, 9), releases=(recorded,)), RuleOutput())
+    assert not [n for n in after.notifications if n.key.startswith("post-launch-day14/")]
 
 
 def test_day3_page_matches_golden(make_ctx: MakeCtx) -> None:

@@ -346,8 +346,12 @@ def test_publication_channels_and_text(make_ctx: MakeCtx) -> None:
     email = by_key[f"weekly-update/{WEEK}/email"]
     assert (slack.channel, email.channel) == ("#updates", "email:all")
     assert "Weekly Product Update — December 3, 2026" in slack.text
-    assert "No submission from Reporting (Chen Li)" in slack.text
-    assert email.text.startswith("Subject: Weekly Product Update — December 3, 2026\n")
+    assert "No submission this week from Reporting (Chen Li)." in slack.text
+    assert email.title == slack.title == "Weekly Product Update — December 3, 2026"
+    assert slack.document == email.document and slack.document is not None
+    # both link to the page they announce, and read as facts: no finding's instruction
+    assert slack.announces == email.announces == f"weekly-update/{WEEK}"
+    assert "should" not in slack.text and "Publish" not in slack.text
 
 
 def test_no_publication_before_it_is_due(make_ctx: MakeCtx) -> None:
