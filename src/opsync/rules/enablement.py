@@ -34,7 +34,8 @@ from enum import StrEnum
 from functools import lru_cache
 
 from opsync.calendar import BusinessCalendar
-from opsync.documents.model import Document, ListItem, Tone, bullets, item, para
+from opsync.documents import plaintext
+from opsync.documents.model import Document, Tone, bullets, item, para
 from opsync.domain import BundleState, Collection, Finding, Level, Release, Snapshot, Tier, ref
 from opsync.domain.enablement import Section
 from opsync.rules.context import RuleContext
@@ -235,14 +236,13 @@ def announcement(
         facts.append(item("Who's impacted:", children=tuple(item(x) for x in impacted_lines[:5])))
     ask = f"Support and Sales: read the bundle and confirm you are ready by {by}."
     document = Document(title=title, children=(bullets(*facts), para(ask)))
-    text_lines = [title, *(f"• {line}" for line in _plain_items(facts)), ask]
     channels = settings.announce_channel
     names = [channels] if isinstance(channels, str) else list(channels)
     return [
         Notification(
             key=f"bundle-published/{release.key}" + ("" if n == 0 else f"/{channel}"),
             channel=channel,
-            text="\n".join(text_lines),
+            text=plaintext.render(document),
             title=title,
             document=document,
             # linked when the bundle is an opsync page; a bundle kept elsewhere has no page here
@@ -266,16 +266,6 @@ def _points(text: str) -> list[str]:
         else:
             points[-1] += " " + line
     return [p for p in points if p and not p.startswith("[")]
-
-
-def _plain_items(items: list[ListItem]) -> list[str]:
-    out: list[str] = []
-    for entry in items:
-        out.append("".join(getattr(i, "text", "") for i in entry.inlines))
-        out.extend(
-            f"  – {''.join(getattr(i, 'text', '') for i in c.inlines)}" for c in entry.children
-        )
-    return out
 
 
 def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:

@@ -25,6 +25,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 
+from opsync.documents import plaintext
 from opsync.documents.model import Block, Document, bullets, heading, item, para
 from opsync.domain.base import Collection
 from opsync.domain.findings import Finding, Level
@@ -108,18 +109,14 @@ def _digest(
     children: list[Block] = [
         para(f"Hi {name.split(' ')[0]}, here is what needs you ({ctx.today:%b %-d}).")
     ]
-    text_lines = [f"{title}"]
     for owner, group in sorted(groups.items()):
         if lead and owner != person:
             label = ctx.snapshot.person_name(owner) if owner != PRODUCT_OPS else "Product Ops"
-            children.append(heading(2, f"{label} ({len(group)})"))
-            text_lines.append(f"\n{label}:")
+            children.append(heading(2, f"{label}: {len(group)}"))
         elif lead:
-            children.append(heading(2, f"Yours ({len(group)})"))
-            text_lines.append("\nYours:")
-        lines = _lines(group)
-        children.append(bullets(*(item(line) for line in lines)))
-        text_lines.extend(f"- {line}" for line in lines)
+            children.append(heading(2, f"Yours: {len(group)}"))
+        children.append(bullets(*(item(line) for line in _lines(group))))
+    document = Document(title=title, children=tuple(children))
     key = f"{DIGEST}/{person}/{today}/{fingerprint}"
     reason = "the open findings that need this person changed (RULES.md R10)"
     notes = []
@@ -130,9 +127,9 @@ def _digest(
             Notification(
                 key=key + suffix,
                 channel=channel,
-                text="\n".join(text_lines),
+                text=plaintext.render(document),
                 title=title,
-                document=Document(title=title, children=tuple(children)),
+                document=document,
                 reason=reason,
             )
         )

@@ -31,15 +31,12 @@ import re
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
+from opsync.documents import plaintext
 from opsync.documents.model import (
     Block,
-    BulletList,
     Document,
-    Heading,
     Link,
     ListItem,
-    Paragraph,
-    StatusChip,
     Text,
     bullets,
     heading,
@@ -366,7 +363,7 @@ def _publication(
     page. Written for stakeholders: no finding's instruction is pasted here (RULES.md R3)."""
     weekly = ctx.settings.weekly
     summary = post_document(ctx, plan, page, missing, earlier)
-    text_body = _plain(summary)
+    text_body = plaintext.render(summary)
     reason = f"Weekly Product Update {plan.key} is due published {clock(plan.publish_due.time())}"
     return [
         Notification(
@@ -449,23 +446,6 @@ def _risk_facts(ctx: RuleContext, earlier: RuleOutput, releases: list[Release]) 
         day = weekday_date(release.launch_date, year=False) if release.launch_date else "no date"
         facts.append(item(_title(release), f": {what}; launches {day}"))
     return facts
-
-
-def _plain(document: Document) -> str:
-    """The post as plain text, for notifications and clients that show no formatting."""
-    out: list[str] = [document.title]
-    for block in document.children:
-        if isinstance(block, Heading):
-            out.append(f"\n{block.text}:")
-        elif isinstance(block, Paragraph):
-            out.append(_inline_text(block.inlines))
-        elif isinstance(block, BulletList):
-            out.extend(f"• {_inline_text(i.inlines)}" for i in block.items)
-    return "\n".join(out)
-
-
-def _inline_text(nodes: tuple[Text | Link | StatusChip, ...]) -> str:
-    return "".join(n.label if isinstance(n, StatusChip) else n.text for n in nodes).strip()
 
 
 def _reminders(

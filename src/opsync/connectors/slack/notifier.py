@@ -262,9 +262,15 @@ class SlackNotifier:
         if person in self.learnt.users:
             return self.learnt.users[person]
         if known is None or not known.email:
+            handle = (
+                f" ({known.slack!r} is a display name; the API needs the member id)"
+                if known is not None and known.slack
+                else ""
+            )
             raise PermanentError(
-                f"person {person!r} has no Slack id and no email to look one up by; set slack "
-                "(their member id, U…) or email in [[org.people]]",
+                f"person {person!r} has no Slack member id and no email to look one up by"
+                f"{handle}; set slack = \"U…\" (profile → ⋮ → Copy member ID) or email in "
+                "[[org.people]], or map them under users = {...}",
                 connector=self.label,
                 record=record,
             )
