@@ -71,6 +71,19 @@ def test_create_then_a_rewritten_body_reads_back_unchanged(
     assert _changed(wiki, _doc(1), result) == ()  # ... and nothing reads as changed
 
 
+def test_a_page_url_is_the_address_a_person_opens_once_the_page_exists(
+    wiki: ConfluenceWiki, confluence_emulator: ConfluenceEmulator
+) -> None:
+    _read(wiki)
+    assert wiki.page_url("weekly/2026-W49") is None  # a message announcing it must wait
+    wiki.write_page(PageWrite(key="weekly/2026-W49", document=_doc(1), create=True))
+    page_id = _page_id(confluence_emulator)
+    url = wiki.page_url("weekly/2026-W49")
+    assert url == f"{confluence_emulator.base_url}/wiki/spaces/OPS/pages/{page_id}", url
+    _read(wiki)  # a later run knows it from its read
+    assert wiki.page_url("weekly/2026-W49") == url
+
+
 def test_a_person_paragraph_between_regions_survives_three_syncs(
     wiki: ConfluenceWiki, confluence_emulator: ConfluenceEmulator
 ) -> None:

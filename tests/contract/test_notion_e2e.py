@@ -181,6 +181,12 @@ def test_first_sync_lands_every_page_and_owned_field_and_the_second_writes_nothi
             r.ownership is Ownership.EDITED for r in after.pages[key].regions.values()
         )
 
+    # each message announcing a page went out after it, linking to the page in Notion
+    copy = acme.folder / "outbox" / "product-updates" / "weekly-update" / "2026-W49" / "slack.md"
+    link = frontmatter.split(copy.read_text(encoding="utf-8")).data["link"]
+    page = next(p for p in acme.wiki.read().pages.values() if p.key == "weekly-update/2026-W49")
+    assert link == page.path and link.startswith("http") and link in copy.read_text()
+
     acme.emulator.reset_counts()
     before = acme.wiki.counts()
     second = acme.sync()
