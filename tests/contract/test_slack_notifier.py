@@ -250,3 +250,16 @@ def test_doctor_names_each_problem_and_its_fix(emulator: SlackEmulator) -> None:
     assert any(
         f.code == "slack.not-in-channel" and "/invite" in f.message for f in check(full, ["#sales"])
     )
+
+
+def test_a_send_in_doubt_that_cannot_be_looked_up_is_held_back_not_posted_twice(
+    emulator: SlackEmulator,
+) -> None:
+    slack = notifier(emulator)
+    slack.send(update())
+    emulator.faults.fail(200, path="/api/conversations.history", error="internal_error")
+    assert notifier(emulator).sent([update()], frozenset({update().key})) == {update().key}
+    # a person Slack cannot find: no DM to look in, held back as well
+    tom = Message(key="t", channel="dm:tom", text="hi")
+    assert notifier(emulator).sent([tom], frozenset({"t"})) == {"t"}
+    assert len(emulator.messages("C0PRODUPD1")) == 1

@@ -31,7 +31,7 @@ from typing import Protocol, runtime_checkable
 
 from opsync.connectors.base import Message, Notifier, PageStore
 from opsync.domain.findings import Finding, Level
-from opsync.errors import TransientError
+from opsync.errors import OpsyncError
 
 
 @runtime_checkable
@@ -43,9 +43,10 @@ class Revising(Protocol):
         ...
 
 
-class PageMissing(TransientError):
+class PageMissing(OpsyncError):
     """The page a message announces is not in the wiki (its write failed or comes later):
-    the message waits for the next run rather than announce nothing."""
+    the message waits for the next run rather than announce nothing. Not a failure of the
+    notifier's service, so it never counts towards stopping that service's sends."""
 
 
 class Delivery:

@@ -29,7 +29,7 @@ from opsync.connectors.slack import blocks
 from opsync.connectors.slack.client import SlackApi, SlackError
 from opsync.connectors.slack.config import SlackConnectorConfig
 from opsync.domain import Finding, Level, Person
-from opsync.errors import PermanentError
+from opsync.errors import ConnectorError, PermanentError
 from opsync.state import ConnectorState
 
 _log = logging.getLogger("opsync.slack")
@@ -159,10 +159,18 @@ class SlackNotifier:
     def sent(self, wanted: Sequence[Message], unsure: frozenset[str]) -> set[str]:
         """The ``unsure`` messages found in their channel's history (nothing else is asked)."""
         by_channel: dict[str, set[str]] = {}
+        held: set[str] = set()
         for message in wanted:
             if message.key not in unsure:
                 continue
-            channel = self._readable_channel(message.channel)
+            try:
+                channel = self._readable_channel(message.channel)
+            except ConnectorError as exc:  # no DM to look in: held back, as below
+                _log.warning(
+                    "cannot look in %s (%s); %s held back", message.channel, exc, message.key
+                )
+                held.add(message.key)
+                continue
             if channel is None:
                 _log.warning(
                     "cannot look for %s in %s after an interrupted run: map the channel to its "
@@ -172,9 +180,16 @@ class SlackNotifier:
                 )
                 continue
             by_channel.setdefault(channel, set()).add(message.key)
-        found: set[str] = set()
+        found: set[str] = set(held)
         for channel, keys in sorted(by_channel.items()):
-            found |= self._search(channel, keys)
+            try:
+                found |= self._search(channel, keys)
+            except ConnectorError as exc:
+                # Unknown is not "not sent": posting now could post twice. Held back (counted
+                # as sent for this run only); the journal still has them in doubt, so the
+                # next run looks again.
+                _log.warning("could not look for %s in %s (%s); held back", keys, channel, exc)
+                found |= keys
         return found
 
     def revisable(self, wanted: Sequence[Message]) -> set[str]:
@@ -269,7 +284,7 @@ class SlackNotifier:
             )
             raise PermanentError(
                 f"person {person!r} has no Slack member id and no email to look one up by"
-                f"{handle}; set slack = \"U…\" (profile → ⋮ → Copy member ID) or email in "
+                f'{handle}; set slack = "U…" (profile → ⋮ → Copy member ID) or email in '
                 "[[org.people]], or map them under users = {...}",
                 connector=self.label,
                 record=record,
