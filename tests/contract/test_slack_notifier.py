@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from opsync.connectors.base import Message
-from opsync.connectors.slack.blocks import MAX_BLOCKS, MAX_SECTION
+from opsync.connectors.slack.blocks import MAX_BLOCKS, MAX_SECTION, MAX_TOTAL
 from opsync.connectors.slack.client import SlackApi
 from opsync.connectors.slack.config import SlackConnectorConfig
 from opsync.connectors.slack.doctor import check
@@ -196,6 +196,14 @@ def test_no_mention_or_link_is_made_from_a_person_text(emulator: SlackEmulator) 
     assert "&lt;!here&gt;" in post["text"] and "&amp; more" in post["text"]
 
 
+def test_many_small_blocks_stop_at_the_block_limit(emulator: SlackEmulator) -> None:
+    doc = Document(title="T", children=tuple(para(f"line {n}") for n in range(80)))
+    notifier(emulator).send(Message(key="many", channel="#product-updates", text="t", document=doc))
+    [post] = emulator.messages("C0PRODUPD1")
+    assert len(post["blocks"]) == MAX_BLOCKS
+    assert post["blocks"][-1]["text"]["text"] == "… and more."
+
+
 def test_a_long_message_is_cut_within_block_kit_limits_with_the_link(
     emulator: SlackEmulator,
 ) -> None:
@@ -210,6 +218,7 @@ def test_a_long_message_is_cut_within_block_kit_limits_with_the_link(
     [post] = emulator.messages("C0PRODUPD1")
     assert len(post["blocks"]) <= MAX_BLOCKS
     assert all(len(b["text"]["text"]) <= MAX_SECTION for b in post["blocks"] if "text" in b)
+    assert sum(len(b["text"]["text"]) for b in post["blocks"]) <= MAX_TOTAL + 200
     assert "and more on the page" in json.dumps(post["blocks"])
     assert post["blocks"][-1]["text"]["text"] == "<https://w/p|Open the page>"
 
