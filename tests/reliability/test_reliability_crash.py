@@ -104,6 +104,7 @@ def test_a_sync_killed_at_any_checkpoint_then_rerun_ends_as_a_clean_run(
     assert all(t in text for t in human_texts()), "the clean run lost a person's text"
 
     failures: list[str] = []
+    resent: list[str] = []  # the one window email cannot close (see _mail_window)
     tried = held = deleted = recovered = 0
     for point, delete_state in trials(len(labels)):
         target.restore()
@@ -135,10 +136,21 @@ def test_a_sync_killed_at_any_checkpoint_then_rerun_ends_as_a_clean_run(
             problems.append(_difference(reference, end))
         if leftovers(target.work):
             problems.append(f"temporary files left: {leftovers(target.work)}")
-        if problems:
+        if problems and _mail_window(labels[point - 1], problems):
+            resent.append(where)
+        elif problems:
             failures.append(f"{where}: {'; '.join(problems)}")
         else:
             held += 1
+    if resent or target.name == "slack":
+        results.add(
+            "crash",
+            target.name,
+            "… of which killed after the mail server accepted an email and before opsync "
+            "recorded it (sent again, same Message-ID)",
+            len(resent),
+            0,
+        )
     results.add(
         "crash",
         target.name,
@@ -151,12 +163,25 @@ def test_a_sync_killed_at_any_checkpoint_then_rerun_ends_as_a_clean_run(
         target.name,
         "… of which with the state store deleted before the rerun",
         deleted,
-        deleted - sum("deleted" in f for f in failures),
+        deleted - sum("deleted" in f for f in [*failures, *resent]),
     )
     results.add(
         "concurrency", target.name, "lock left by a killed run taken by the rerun", tried, recovered
     )
     assert not failures, "\n".join(failures)
+
+
+def _mail_window(label: str, problems: list[str]) -> bool:
+    """A trial killed between an SMTP server's ``250`` to DATA and the record of that send
+    (the journal, or the outbox copy put in place), whose only difference is one more email.
+
+    SMTP cannot be asked whether a message was delivered, so a send nobody recorded is sent
+    again, under the same Message-ID (docs/email.md). Every other difference is a failure.
+    """
+    window = label.startswith("SMTP DATA answered 250") or (
+        label.startswith("temporary file written") and "/outbox/email-" in label
+    )
+    return window and len(problems) == 1 and problems[0].startswith("email: ")
 
 
 def _difference(expected: dict[str, Any], actual: dict[str, Any]) -> str:
