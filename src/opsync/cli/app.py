@@ -26,6 +26,7 @@ from opsync.cli.output import (
     print_problems,
     print_summary,
 )
+from opsync.domain.findings import Level
 from opsync.engine.report import RunReport, exit_code
 from opsync.errors import ConfigError, OpsyncError
 
@@ -181,7 +182,8 @@ def report(
 
 @app.command()
 def doctor(config: ConfigOpt = Path("opsync.toml")) -> None:
-    """Check credentials, sharing and schema of every connector; exit 1 on any problem."""
+    """Check credentials, sharing and schema of every connector; exit 1 on any problem
+    (a warning, such as a person Slack cannot find, is printed and does not fail)."""
     try:
         problems = api.doctor(config)
     except OpsyncError as error:
@@ -189,10 +191,11 @@ def doctor(config: ConfigOpt = Path("opsync.toml")) -> None:
     for finding in problems:
         # a message is text, not markup: "[[org.people]]" or "[roles]" must print as written
         text = f"{escape(finding.record)}: {escape(finding.message)}"
-        out.print(f"[red]✗[/red] {text}", highlight=False)
-    if problems:
+        mark = "[red]✗[/red]" if finding.level is Level.ERROR else "[yellow]![/yellow]"
+        out.print(f"{mark} {text}", highlight=False)
+    if any(f.level is Level.ERROR for f in problems):
         raise typer.Exit(1)
-    out.print("All connectors are ready.")
+    out.print("All connectors are ready." if not problems else "Ready, with the warnings above.")
 
 
 @app.command(no_args_is_help=True)
