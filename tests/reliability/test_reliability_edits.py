@@ -131,7 +131,7 @@ def _kept(target: Target, kind: str) -> bool:
     if kind == "record trashed":
         if isinstance(target, AtlassianTarget):
             return "Decisions DEC-021" not in dump
-        if isinstance(target, LocalTarget):
+        if isinstance(target, LocalTarget | SlackTarget):
             return not (target.work / "wiki" / "decisions" / "DEC-021.md").exists()
         return "DEC-021" not in dump.split("'Decisions'")[1].split("'Insights'")[0]
     if kind == "owned field opsync is writing" and isinstance(target, NotionTarget):
