@@ -58,6 +58,16 @@ def test_deleting_the_state_store_creates_no_duplicate(cli: Cli, acme: Path) -> 
     assert files(acme.parent) == before
 
 
+def test_deleting_the_outbox_sends_nothing_again(cli: Cli, acme: Path) -> None:
+    code, first = _sync(cli, acme)
+    sent = [o for o in first["operations"] if o["kind"] == "send"]  # type: ignore[union-attr]
+    assert code == 0 and sent
+    shutil.rmtree(acme.parent / "outbox")
+    code, report = _sync(cli, acme)
+    assert (code, report["planned"]) == (0, 0)  # the journal remembers what went out
+    assert not (acme.parent / "outbox").exists()
+
+
 def test_person_owned_edits_are_untouched_and_no_conflict(cli: Cli, acme: Path) -> None:
     _sync(cli, acme)
     record = next((acme.parent / "wiki" / "releases").glob("*.md"))
