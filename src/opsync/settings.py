@@ -100,6 +100,12 @@ class OwnerSettings(_Section):
     digest_time: time = Field(
         time(9, 0), description="Digests go out on business days from this local time."
     )
+    digest_every_days: int = Field(
+        1,
+        ge=1,
+        description="At most one digest per person in this many days (1: at most daily; 7: "
+        "at most weekly).",
+    )
     digest_via: tuple[Literal["slack", "email"], ...] = Field(
         ("slack",),
         description='How digests reach people: "slack" (a direct message), "email", or both.',

@@ -80,6 +80,19 @@ def test_one_digest_a_day_and_only_when_the_list_changed(make_ctx: MakeCtx) -> N
     assert not any(k.startswith("owner-digest/chen/") for k in keys)  # chen's list is the same
 
 
+def test_a_weekly_digest_waits_a_week_after_the_last(make_ctx: MakeCtx) -> None:
+    weekly = Settings(owners=OwnerSettings(digest_every_days=7))
+    _, first = run(make_ctx, ny(2026, 12, 3, 9, 30), settings=weekly)
+    sent = frozenset(n.key for n in first.notifications)
+    ctx = replace(make_ctx(ny(2026, 12, 7, 9, 30), weekly, people=TEAM, releases=(INV,)), sent=sent)
+    changed = RuleOutput(findings=(*EARLIER.findings, found("tiers.missing", "releases/inv")))
+    assert not [n for n in evaluate(ctx, changed).notifications if "digest" in n.key]
+    later = replace(
+        make_ctx(ny(2026, 12, 10, 9, 30), weekly, people=TEAM, releases=(INV,)), sent=sent
+    )
+    assert [n for n in evaluate(later, changed).notifications if "digest/ana/" in n.key]
+
+
 def test_no_digest_before_digest_time_or_on_a_weekend(make_ctx: MakeCtx) -> None:
     for now in (ny(2026, 12, 3, 8, 59), ny(2026, 12, 5, 10)):
         _, out = run(make_ctx, now)

@@ -9,7 +9,8 @@ Owner of a finding, by what it is about:
 - everything else (the generated artifacts, unreadable records): the Product Ops lead.
 
 Each owner gets a direct message with the warnings and errors that need them, on a business
-day at ``digest_time`` or later, at most one a day, and only when their list differs from the
+day at ``digest_time`` or later, at most one every ``digest_every_days`` (a day by default),
+and only when their list differs from the
 last one they were sent: the message key carries the day and a digest of the list
 (``owner-digest/<person>/<day>/<digest>``), and the keys already sent, which the rules are
 given, tell the last list. The Product Ops lead's digest holds every open finding, grouped by
@@ -24,6 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date
 
 from opsync.documents import plaintext
 from opsync.documents.model import Block, Document, bullets, heading, item, para
@@ -88,6 +90,14 @@ def _last_digest(sent: frozenset[str], person: str) -> tuple[str, str] | None:
     return (last[-1][0], last[-1][1]) if last else None
 
 
+def _too_soon(ctx: RuleContext, last_day: str) -> bool:
+    try:
+        last = date.fromisoformat(last_day)
+    except ValueError:
+        return False
+    return (ctx.today - last).days < ctx.settings.owners.digest_every_days
+
+
 def _lines(findings: list[Finding]) -> list[str]:
     order = {Level.ERROR: 0, Level.WARNING: 1, Level.INFO: 2}
     ranked = sorted(findings, key=lambda f: (order[f.level], f.record, f.code))
@@ -101,8 +111,8 @@ def _digest(
     fingerprint = _fingerprint(mine)
     today = ctx.today.isoformat()
     last = _last_digest(ctx.sent, person)
-    if last is not None and (last[0] == today or last[1] == fingerprint):
-        return []  # one a day, and only when the list changed
+    if last is not None and (last[1] == fingerprint or _too_soon(ctx, last[0])):
+        return []  # only when the list changed, and not more often than configured
     name = ctx.snapshot.person_name(person)
     count = f"{len(mine)} open item{'s' if len(mine) != 1 else ''}"
     title = f"Your Product Ops actions — {count}"
