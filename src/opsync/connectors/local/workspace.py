@@ -86,6 +86,7 @@ class LocalWorkspace:
         self.outbox = outbox
         self.link_base_url = link_base_url
         self._paths: dict[str, str] = {}  # where each record and page was read from
+        self._taken: dict[Path, str] = {}  # page files that are no page of opsync's, and why
         self._reads = 0
         self._as_read: dict[Path, str] = {}  # what each file held when read or written
         self._writes = 0
@@ -219,6 +220,7 @@ class LocalWorkspace:
 
     def read(self) -> ReadResult:
         self._paths.clear()
+        self._taken.clear()
         result = ReadResult()
         for key, path, data in self._records(Collection.RELEASES, result):
             record = ref(Collection.RELEASES, key)
@@ -232,27 +234,53 @@ class LocalWorkspace:
                 result.records[record] = self._state(record, path, data)
                 result.fields[record] = data
         for path in self._md_files(self.pages):
-            text = self._read_text(path)
-            try:
-                parsed = frontmatter.split(text)
-            except frontmatter.FrontMatterError as exc:
-                result.findings.append(
-                    self._bad(f"pages/{path.name}", "front matter", f"{path}: {exc}; fix the file")
-                )
-                continue
-            key = str(
-                parsed.data.get("opsync_key")
-                or path.relative_to(self.pages).with_suffix("").as_posix()
-            )
-            where = self._paths[f"page:{key}"] = str(path)
-            regions = {
-                k: RegionState(s.content, Ownership.EDITED if s.edited else Ownership.CLEAN)
-                for k, s in find_regions(text).items()
-            }
-            result.pages[key] = PageState(
-                key=key, path=where, regions=regions, text=parsed.body if reads_text(key) else None
-            )
+            self._read_page(path, result)
         return result
+
+    def _read_page(self, path: Path, result: ReadResult) -> None:
+        """One generated page into ``result``; a page that cannot be read, or that carries a
+        key another page has, is a finding and is remembered as taken: a create never writes
+        over it (LESSONS: a sync must never replace what a person wrote)."""
+        where = path.relative_to(self.pages).as_posix()
+        try:
+            text = self._read_text(path)
+            parsed = frontmatter.split(text)
+        except (frontmatter.FrontMatterError, UnicodeDecodeError) as exc:
+            self._taken[path] = "its front matter does not parse"
+            result.findings.append(
+                self._bad(f"pages/{where}", "front matter", f"{path}: {exc}; fix the file")
+            )
+            return
+        key = str(parsed.data.get("opsync_key") or Path(where).with_suffix("").as_posix())
+        earlier = self._paths.get(f"page:{key}")
+        if earlier is not None:
+            keep, other = (Path(earlier), path)
+            if path == self.pages / f"{_safe(key)}.md":  # the page at the key's own path wins
+                keep, other = path, Path(earlier)
+                result.pages.pop(key, None)
+            self._taken[other] = f"it carries the key {key!r} of {keep}"
+            result.findings.append(
+                self._bad(
+                    f"pages/{key}",
+                    "opsync_key",
+                    f"{other} carries the key {key!r} of {keep} (a copy?): opsync uses "
+                    f"{keep} and leaves {other} alone; give the copy its own key or delete "
+                    "its opsync_key line",
+                )
+            )
+            if keep != path:
+                return
+        where_text = self._paths[f"page:{key}"] = str(path)
+        regions = {
+            k: RegionState(s.content, Ownership.EDITED if s.edited else Ownership.CLEAN)
+            for k, s in find_regions(text).items()
+        }
+        result.pages[key] = PageState(
+            key=key,
+            path=where_text,
+            regions=regions,
+            text=parsed.body if reads_text(key) else None,
+        )
 
     def accepts(self, channel: str) -> bool:
         return True  # the outbox holds every kind of message
@@ -302,6 +330,13 @@ class LocalWorkspace:
 
     def write_page(self, op: PageWrite) -> None:
         path = self._page_path(op.key)
+        if self._known(f"page:{op.key}") is None and (path.exists() or path in self._taken):
+            why = self._taken.get(path, "it is not opsync's page (no such key when read)")
+            raise ConflictError(
+                f"{path} is where page {op.key!r} goes, but {why}; opsync leaves the file as it "
+                "is. Move it aside (or fix it), then sync again",
+                target=op.key,
+            )
         if op.create or not path.exists():
             body = markdown.render(op.document)
             text = frontmatter.compose({"opsync_key": op.key}, body)

@@ -1,0 +1,54 @@
+"""A page a person broke or copied is never written over (issue "Trust", case 1).
+
+Each test does what a careless colleague does to the Acme workspace after a first sync, then
+syncs again through the CLI: the person's text must still be there, byte for byte, and the
+run must say what it left alone and why.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from support import ACME_NOW, Cli
+
+
+def _sync(cli: Cli, config: Path) -> tuple[int, dict[str, object]]:
+    result = cli("sync", "--config", str(config), "--now", ACME_NOW, "--quiet")
+    return result.exit_code, result.report
+
+
+def test_a_page_whose_front_matter_no_longer_parses_is_left_alone(cli: Cli, acme: Path) -> None:
+    assert _sync(cli, acme)[0] == 0
+    page = acme.parent / "pages" / "scorecard" / "2026-Q4.md"
+    broken = page.read_text(encoding="utf-8").replace("opsync_key:", "opsync_key: [unclosed\nx:", 1)
+    broken += "\nMy notes for the QBR: keep these.\n"
+    page.write_text(broken, encoding="utf-8")
+    code, report = _sync(cli, acme)
+    assert page.read_text(encoding="utf-8") == broken  # not one byte replaced
+    assert code == 3, report  # a conflict: a person must decide
+    conflicts = report["conflicts"]
+    assert any("front matter does not parse" in c["message"] for c in conflicts)  # type: ignore[union-attr]
+    findings = report["findings"]
+    assert any(
+        f["code"] == "record.invalid" and "2026-Q4.md" in f["message"]  # type: ignore[index]
+        for f in findings  # type: ignore[union-attr]
+    )
+
+
+def test_a_draft_copied_from_another_bundle_is_not_overwritten(cli: Cli, acme: Path) -> None:
+    assert _sync(cli, acme)[0] == 0
+    bundles = acme.parent / "pages" / "bundle"
+    original = sorted(bundles.glob("*.md"))[0]
+    copy = bundles / "ACME-999.md"
+    text = original.read_text(encoding="utf-8") + "\nDraft for the next launch: mine.\n"
+    copy.write_text(text, encoding="utf-8")
+    before = original.read_text(encoding="utf-8")
+    code, report = _sync(cli, acme)
+    assert copy.read_text(encoding="utf-8") == text
+    assert original.read_text(encoding="utf-8") == before  # the page its key names is kept
+    findings = report["findings"]
+    assert any(
+        f["field"] == "opsync_key" and "ACME-999.md" in f["message"]  # type: ignore[index]
+        for f in findings  # type: ignore[union-attr]
+    ), findings
+    assert code == 0
