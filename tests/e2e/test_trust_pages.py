@@ -52,3 +52,46 @@ def test_a_draft_copied_from_another_bundle_is_not_overwritten(cli: Cli, acme: P
         for f in findings  # type: ignore[union-attr]
     ), findings
     assert code == 0
+
+
+BOMB = """lol: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+l1: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+l2: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+l3: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+l4: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+l5: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+l6: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+l7: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+l8: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+rationale: [*i,*i,*i,*i,*i,*i,*i,*i,*i]
+"""
+
+
+def test_a_yaml_alias_bomb_in_a_record_is_a_finding_and_the_rest_syncs(
+    cli: Cli, acme: Path
+) -> None:
+    decision = acme.parent / "wiki" / "decisions" / "DEC-017.md"
+    text = decision.read_text(encoding="utf-8")
+    decision.write_text(text.replace("---\n", "---\n" + BOMB, 1), encoding="utf-8")
+    code, report = _sync(cli, acme)
+    assert code == 0, report
+    [finding] = [f for f in report["findings"] if "DEC-017" in f["record"]]  # type: ignore[union-attr,index]
+    assert "aliases" in finding["message"] and len(finding["message"]) < 400  # type: ignore[index]
+    assert (acme.parent / "pages" / "weekly-update" / "2026-W49.md").is_file()
+
+
+def test_a_yaml_alias_bomb_in_a_tracker_row_is_a_finding_on_that_row(cli: Cli, acme: Path) -> None:
+    tracker = acme.parent / "tracker" / "releases.yaml"
+    bomb_row = "- key: ACME-900\n  title: Bomb\n" + "".join(
+        f"  {line}\n" for line in BOMB.splitlines()
+    )
+    text = tracker.read_text(encoding="utf-8")
+    marker = "releases:\n" if text.startswith("releases:") else ""
+    body = text[len(marker) :]
+    tracker.write_text(marker + bomb_row + body, encoding="utf-8")
+    code, report = _sync(cli, acme)
+    assert code == 0, report
+    assert any(
+        "aliases" in f["message"] and f["record"].endswith("#1")  # type: ignore[index]
+        for f in report["findings"]  # type: ignore[union-attr]
+    )

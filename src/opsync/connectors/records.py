@@ -169,6 +169,20 @@ def value_shape(collection: Collection, field: str) -> str:
 _NESTED_TO_FLAT = {v: k for k, v in RELEASE_WIKI_FIELDS.items()}
 
 
+EXCERPT = 80
+
+
+def excerpt(value: Any) -> str:
+    """A value as a finding shows it: its repr, cut to ``EXCERPT`` characters. A finding is
+    read by a person; a 10,000-character title or a nested list echoed whole is noise, and
+    formatting a huge value whole can cost a run its memory."""
+    if isinstance(value, dict | list | tuple | set):
+        shown = f"<{type(value).__name__} of {len(value)} item{'s' if len(value) != 1 else ''}>"
+        return shown
+    text = repr(value)
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
+
+
 def _findings(exc: ValidationError, record: str, source: str) -> list[Finding]:
     out: list[Finding] = []
     for error in exc.errors():
@@ -182,7 +196,8 @@ def _findings(exc: ValidationError, record: str, source: str) -> list[Finding]:
                 field=name,
                 level=Level.ERROR,
                 message=(
-                    f"{source}: `{name}` = {value!r} is not valid ({error['msg']}). Fix the value "
+                    f"{source}: `{name}` = {excerpt(value)} is not valid ({error['msg']}). Fix "
+                    "the value "
                     "in the file; this record is skipped until then, everything else syncs."
                 ),
             )

@@ -58,6 +58,46 @@ TolerantLoader.add_constructor(
 )
 
 
+#: Bounds of what a record's YAML may hold. Far above any record a person writes, far below
+#: what exhausts a run: a 1 KB "billion laughs" (aliases of aliases) expands to gigabytes in
+#: whatever walks it, and a run that dies on one file dies on every cron run after it.
+MAX_DEPTH = 16
+MAX_NODES = 20_000
+MAX_TEXT = 200_000
+
+
+def check_bounds(value: Any) -> None:
+    """Refuse YAML aliases (a value reached twice), deep nesting, huge collections and huge
+    strings, with a ``FrontMatterError`` that says which. Scalars are immutable, so only a
+    shared collection shows an alias; walking each collection once costs nothing on the
+    flat mappings records are."""
+    seen: set[int] = set()
+    nodes = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if len(item) > MAX_TEXT:
+                raise FrontMatterError(
+                    f"a value is {len(item):,} characters long (at most {MAX_TEXT:,})"
+                )
+            continue
+        if not isinstance(item, dict | list):
+            continue
+        if id(item) in seen:
+            raise FrontMatterError(
+                "YAML aliases (*name) are not accepted: write the value out where it is used"
+            )
+        seen.add(id(item))
+        if depth >= MAX_DEPTH:
+            raise FrontMatterError(f"values are nested more than {MAX_DEPTH} levels deep")
+        children = list(item.values()) if isinstance(item, dict) else item
+        nodes += len(children)
+        if nodes > MAX_NODES:
+            raise FrontMatterError(f"more than {MAX_NODES:,} values in one record")
+        stack.extend((child, depth + 1) for child in children)
+
+
 @dataclass(frozen=True)
 class Parsed:
     data: dict[str, Any]
@@ -87,6 +127,8 @@ def _load(source: str) -> dict[str, Any]:
         raise FrontMatterError(f"front matter is not valid YAML{where}: {exc}") from exc
     if not isinstance(data, dict):
         raise FrontMatterError("front matter must be a mapping of key: value lines")
+    if any(isinstance(v, dict | list) for v in data.values()):
+        check_bounds(data)
     return {str(k): v for k, v in data.items()}
 
 

@@ -55,6 +55,11 @@ def parse_tracker(text: str, path: Path) -> TrackerRead:
     read = TrackerRead(source=str(path))
     source = str(path)
     for index, row in enumerate(_rows(text, path)):
+        try:
+            frontmatter.check_bounds(row)
+        except frontmatter.FrontMatterError as exc:
+            read.findings.append(_bad(f"{source}#{index + 1}", "releases", f"tracker row: {exc}"))
+            continue
         key = str(row.get("key") or "").strip() if isinstance(row, dict) else ""
         if not key:
             read.findings.append(
