@@ -95,3 +95,27 @@ def test_a_yaml_alias_bomb_in_a_tracker_row_is_a_finding_on_that_row(cli: Cli, a
         "aliases" in f["message"] and f["record"].endswith("#1")  # type: ignore[index]
         for f in report["findings"]  # type: ignore[union-attr]
     )
+
+
+def test_a_latin1_file_among_pages_or_in_the_outbox_does_not_stop_the_run(
+    cli: Cli, acme: Path
+) -> None:
+    assert _sync(cli, acme)[0] == 0
+    (acme.parent / "pages" / "notes-café.md").write_bytes("Café notes: naïve\n".encode("latin-1"))
+    (acme.parent / "outbox" / "old.md").write_bytes("Résumé\n".encode("latin-1"))
+    code, report = _sync(cli, acme)
+    assert code == 0, report
+    assert any(
+        "notes-caf" in f["message"] and f["field"] == "front matter"  # type: ignore[index]
+        for f in report["findings"]  # type: ignore[union-attr]
+    )
+
+
+def test_a_tracker_export_that_is_not_utf8_stops_the_run_naming_the_byte(
+    cli: Cli, acme: Path
+) -> None:
+    tracker = acme.parent / "tracker" / "releases.yaml"
+    tracker.write_bytes(tracker.read_bytes() + "# Zürich\n".encode("latin-1"))
+    result = cli("sync", "--config", str(acme), "--now", ACME_NOW, "--quiet")
+    assert result.exit_code == 2
+    assert "not UTF-8" in result.output and "byte" in result.output

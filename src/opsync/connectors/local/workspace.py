@@ -165,7 +165,17 @@ class LocalWorkspace:
                 key="connectors.local.tracker",
                 hint="create the file (a YAML list or CSV of releases) or fix the path",
             )
-        return parse_tracker(self._read_text(self.tracker), self.tracker)
+        try:
+            text = self._read_text(self.tracker)
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"tracker file {self.tracker} is not UTF-8 text (byte {exc.start}: "
+                f"{exc.object[exc.start : exc.start + 1]!r})",
+                key="connectors.local.tracker",
+                hint="export it as UTF-8 from the tracker, or convert it (e.g. iconv -f "
+                "latin1 -t utf-8); opsync reads no release from a file it cannot decode",
+            ) from None
+        return parse_tracker(text, self.tracker)
 
     @staticmethod
     def _bad(record: str, field: str, message: str) -> Finding:
@@ -293,8 +303,8 @@ class LocalWorkspace:
         for path in self._md_files(self.outbox):
             try:
                 key = frontmatter.split(self._read_text(path)).data.get("opsync_key")
-            except frontmatter.FrontMatterError:
-                continue
+            except (frontmatter.FrontMatterError, UnicodeDecodeError):
+                continue  # not a message opsync wrote: the journal is the record of those
             if key:
                 keys.add(str(key))
         return keys
