@@ -7,9 +7,14 @@ run must say what it left alone and why.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 from support import ACME_NOW, Cli
+from typer.testing import CliRunner
+
+from opsync.cli.app import app
 
 
 def _sync(cli: Cli, config: Path) -> tuple[int, dict[str, object]]:
@@ -119,3 +124,14 @@ def test_a_tracker_export_that_is_not_utf8_stops_the_run_naming_the_byte(
     result = cli("sync", "--config", str(acme), "--now", ACME_NOW, "--quiet")
     assert result.exit_code == 2
     assert "not UTF-8" in result.output and "byte" in result.output
+
+
+def test_report_json_dash_is_standard_output_not_a_file(
+    acme: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(acme.parent)
+    args = ["plan", "--config", str(acme), "--now", ACME_NOW, "--quiet", "--report-json", "-"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["planned"] > 0  # the report is all that stdout holds
+    assert not (acme.parent / "-").exists()

@@ -9,6 +9,7 @@ pass it what the run gave (a report or the error that stopped it).
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -76,12 +77,20 @@ def _parse_now(value: str | None) -> datetime | None:
     return parsed
 
 
+def _write_json(path: Path, body: object) -> None:
+    """The JSON report to ``path``; ``-`` means standard output, as Unix tools take it."""
+    text = json.dumps(body, indent=2, default=str) + "\n"
+    if str(path) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
 def _finish(report: RunReport, report_json: Path | None) -> None:
     if report_json is not None:
-        report_json.parent.mkdir(parents=True, exist_ok=True)
-        report_json.write_text(
-            json.dumps(report.to_json(), indent=2, default=str) + "\n", encoding="utf-8"
-        )
+        _write_json(report_json, report.to_json())
     raise typer.Exit(exit_code(report))
 
 
@@ -90,9 +99,8 @@ def _guard(error: OpsyncError, report_json: Path | None = None) -> typer.Exit:
     err.print(f"[red]error[/red]: {error}", highlight=False)
     code = exit_code(error)
     if report_json is not None:
-        report_json.parent.mkdir(parents=True, exist_ok=True)
         body = {"error": str(error), "kind": type(error).__name__, "exit_code": code}
-        report_json.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+        _write_json(report_json, body)
     return typer.Exit(code)
 
 
