@@ -135,3 +135,27 @@ def test_report_json_dash_is_standard_output_not_a_file(
     assert result.exit_code == 0
     assert json.loads(result.stdout)["planned"] > 0  # the report is all that stdout holds
     assert not (acme.parent / "-").exists()
+
+
+def test_no_announcement_and_no_publication_log_run_ahead_of_their_page(
+    cli: Cli, acme: Path
+) -> None:
+    work = acme.parent
+    page = work / "pages" / "weekly-update" / "2026-W49.md"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text("---\nopsync_key: [broken\n---\nA person's draft.\n", encoding="utf-8")
+    code, report = _sync(cli, acme)
+    assert code == 3  # the page could not be written: a conflict, the file left alone
+    outbox = sorted(p.relative_to(work / "outbox").as_posix() for p in work.rglob("outbox/**/*.md"))
+    assert not [p for p in outbox if "weekly-update/2026-W49" in p], outbox
+    assert not (work / "wiki" / "weekly_updates" / "2026-W49.md").exists()
+    assert report["failed"] == []
+    waiting = {w["operation"].split(":")[0] for w in report["waiting"]}  # type: ignore[index,union-attr]
+    assert waiting == {"create_record", "send"}, report["waiting"]
+    page.unlink()  # the person moves the draft aside: everything follows, once
+    code, report = _sync(cli, acme)
+    assert code == 0, report
+    assert (work / "wiki" / "weekly_updates" / "2026-W49.md").is_file()
+    assert (
+        work / "outbox" / "product-updates" / "weekly-update" / "2026-W49" / "slack.md"
+    ).is_file()

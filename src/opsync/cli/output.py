@@ -82,6 +82,8 @@ def print_problems(console: Console, report: RunReport) -> None:
     """What needs a person: failed operations, conflicts, an identity change."""
     for op, error in report.failed:
         console.print(f"[red]failed[/red] {op.target}: {error}", highlight=False)
+    for op, why in report.waiting:
+        console.print(f"[yellow]waiting[/yellow] {op.target}: {why}", highlight=False)
     print_conflicts(console, report)
     if report.identity_change:
         console.print(

@@ -44,6 +44,9 @@ class Applied:
     done: list[Operation] = field(default_factory=list)
     failed: list[tuple[Operation, str]] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
+    # not attempted because the page they follow was not written (a conflict or a failure
+    # there, reported already): they wait for the run that writes it, and fail nothing
+    waiting: list[tuple[Operation, str]] = field(default_factory=list)
 
 
 STOP_AFTER = 3  # transient failures in a row after which a role's service counts as down
@@ -77,8 +80,13 @@ def apply(
     for op in plan.operations:
         store.journal(run_id, op.key, op.kind, op.target, op.reason, "planned")
     down: dict[str, int] = {}  # role → transient failures in a row
+    unwritten: set[str] = set()  # pages whose write failed or met a conflict in this run
     for index, op in enumerate(plan.operations, start=1):
         role, execute = DISPATCH[op.kind]
+        if op.after is not None and op.after in unwritten:
+            applied.waiting.append((op, f"waits for the page {op.after!r}, not written"))
+            reporter.progress(index, len(plan.operations), op)
+            continue
         if down.get(role, 0) >= STOP_AFTER:
             applied.failed.append((op, f"not attempted: {_down_message(role)}"))
             reporter.progress(index, len(plan.operations), op)
@@ -90,10 +98,12 @@ def apply(
             store.journal(run_id, op.key, op.kind, op.target, op.reason, "conflict", str(exc))
             applied.conflicts.append(_conflict(op, exc))
             down[role] = 0
+            unwritten.add(op.target)
         except Exception as exc:  # one operation failing must not stop the others
             message = f"{type(exc).__name__}: {exc}"
             store.journal(run_id, op.key, op.kind, op.target, op.reason, "failed", message)
             applied.failed.append((op, message))
+            unwritten.add(op.target)
             down[role] = down.get(role, 0) + 1 if isinstance(exc, TransientError) else 0
         else:
             store.journal(run_id, op.key, op.kind, op.target, op.reason, "done")

@@ -36,6 +36,7 @@ class DesiredRecord:
     create: bool = False  # create the record when the target has none (mirrored releases)
     create_only: bool = False  # a publication log: written once, never updated
     reason: str = ""
+    after: str | None = None  # a page that must be written first (the page a log records)
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ def build(
                 create=True,
                 create_only=True,
                 reason="publication log of a generated artifact",
+                after=seed.page,
             ),
         )
     for doc in output.documents:

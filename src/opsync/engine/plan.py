@@ -40,6 +40,9 @@ class Operation:
     reason: str
     payload: Payload = field(compare=False)
     changes: tuple[tuple[str, Any, Any], ...] = ()
+    # a page whose write must have succeeded in this run (or be in the wiki already) before
+    # this operation runs: a publication log, or a message, never runs ahead of its page
+    after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ def _records(
                         reason=f"not in the wiki yet; {want.reason}",
                         payload=payload,
                         changes=tuple((k, None, v) for k, v in want.values.items()),
+                        after=want.after,
                     )
                 )
             continue
@@ -267,6 +271,7 @@ def _messages(desired: Desired, actual: Actual) -> list[Operation]:
             target=key,
             reason=msg.reason,
             payload=msg.message(),
+            after=msg.announces,
         )
         for key, msg in sorted(desired.messages.items())
         if key not in actual.sent
@@ -276,7 +281,10 @@ def _messages(desired: Desired, actual: Actual) -> list[Operation]:
 def make_plan(desired: Desired, actual: Actual, store: PageStore, *, force: bool = False) -> Plan:
     record_ops, record_conflicts = _records(desired, actual, force)
     page_ops, page_conflicts = _pages(desired, actual, store, force)
+    # what waits for a page goes after every page write
+    first = [op for op in record_ops if op.after is None]
+    logs = [op for op in record_ops if op.after is not None]
     return Plan(
-        operations=tuple(record_ops + page_ops + _messages(desired, actual)),
+        operations=tuple(first + page_ops + logs + _messages(desired, actual)),
         conflicts=tuple(record_conflicts + page_conflicts),
     )

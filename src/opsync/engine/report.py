@@ -47,6 +47,7 @@ class RunReport:
     requests: dict[str, dict[str, int]] = field(default_factory=dict)
     done: list[Operation] = field(default_factory=list)
     failed: list[tuple[Operation, str]] = field(default_factory=list)
+    waiting: list[tuple[Operation, str]] = field(default_factory=list)
     scorecard: list[dict[str, str]] = field(default_factory=list)
     # Operations refused while applying because a person edited their target between the
     # read and the write (the plan could not see it): conflicts like the plan's, not failures.
@@ -73,6 +74,10 @@ class RunReport:
             "failed": [
                 {"operation": op.key, "target": op.target, "error": error}
                 for op, error in self.failed
+            ],
+            "waiting": [
+                {"operation": op.key, "target": op.target, "reason": why}
+                for op, why in self.waiting
             ],
             "conflicts": [
                 {"target": c.target, "part": c.part, "message": c.message} for c in self.conflicts

@@ -206,6 +206,7 @@ def run(
                 store.start_run(run_id, now.isoformat())
                 applied = apply(plan, targets, store, run_id, progress)
                 report.done, report.failed = applied.done, applied.failed
+                report.waiting = applied.waiting
                 report.conflicted = applied.conflicts
                 store.finish_run(run_id, "failed" if report.failed else "done")
                 store.set_meta("identity", spec.identity)

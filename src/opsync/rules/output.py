@@ -80,6 +80,7 @@ class RecordSeed(_Out):
     collection: Collection
     key: str
     values: dict[str, Any]
+    page: str | None = None  # the page it logs: the log is written only once that page is
 
 
 class ScoreRow(_Out):

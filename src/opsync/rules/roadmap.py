@@ -109,7 +109,11 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     if not any(v.key == slot.key for v in ctx.snapshot.roadmap_views):
         record = view_record(ctx)
         values = record.model_dump(mode="json", exclude={"key"})
-        seeds = (RecordSeed(collection=Collection.ROADMAP_VIEWS, key=record.key, values=values),)
+        seeds = (
+            RecordSeed(
+                collection=Collection.ROADMAP_VIEWS, key=record.key, values=values, page=page.key
+            ),
+        )
     return RuleOutput(findings=tuple(findings), derived=derived, documents=(page,), seeds=seeds)
 
 

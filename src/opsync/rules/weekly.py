@@ -97,7 +97,12 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
         if not any(u.week == plan.key for u in ctx.snapshot.weekly_updates):
             values = {"week": plan.key, "published_at": ctx.now}
             seeds.append(
-                RecordSeed(collection=Collection.WEEKLY_UPDATES, key=plan.key, values=values)
+                RecordSeed(
+                    collection=Collection.WEEKLY_UPDATES,
+                    key=plan.key,
+                    values=values,
+                    page=page.key,
+                )
             )
     return RuleOutput(
         findings=tuple(findings),
