@@ -324,6 +324,28 @@ def parse_config(
     return config
 
 
+def _outside(
+    config: ConnectorConfig, base: Path | None, path: tuple[str, ...]
+) -> list[ConfigProblem]:
+    """The folders of ``config`` that opsync writes into and that lie outside ``base``."""
+    if base is None or getattr(config, "allow_outside", False):
+        return []
+    root = Path(os.path.realpath(base))
+    problems: list[ConfigProblem] = []
+    for field in sorted(config.WRITES_INTO):
+        value = getattr(config, field)
+        where = Path(os.path.realpath(value))
+        if where != root and not where.is_relative_to(root):
+            problems.append(
+                ConfigProblem(
+                    toml_path((*path, field)),
+                    f"{value} is outside the config's folder {root}, and opsync writes there",
+                    "move it inside that folder, or set allow_outside = true if it is meant",
+                )
+            )
+    return problems
+
+
 def _validate_connectors(
     raw: Mapping[str, Any], context: Mapping[str, Any] | None
 ) -> tuple[dict[str, ConnectorConfig], list[ConfigProblem]]:
@@ -353,6 +375,7 @@ def _validate_connectors(
             continue
         paths = {k: _under(base, v) for k, v in config if isinstance(v, Path)}
         typed[name] = config.model_copy(update=paths)
+        problems += _outside(typed[name], base, path)
     return typed, problems
 
 

@@ -78,7 +78,9 @@ def test_the_fingerprint_counts_paths_inside_the_folder_relative_and_outside_abs
     same = [api._identity(load_config(c)) for c in configs]
     assert same[0] == same[1]
     for config in configs:  # a sibling folder of each workspace: not carried by a copy
-        text = config.read_text(encoding="utf-8").replace('pages = "pages"', 'pages = "../pages"')
+        text = config.read_text(encoding="utf-8").replace(
+            'pages = "pages"', 'pages = "../pages"\nallow_outside = true'
+        )
         config.write_text(text, encoding="utf-8")
     outside = [api._identity(load_config(c)) for c in configs]
     assert outside[0] != outside[1] and same[0] not in outside

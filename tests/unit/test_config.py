@@ -695,3 +695,17 @@ def test_the_doc_example_is_a_valid_config(tmp_path: Path) -> None:
 
     assert config.org.name == "Acme"
     assert config.connector("tracker")[0] == "workspace"
+
+
+@pytest.mark.parametrize("folder", ["../..", "/", "../elsewhere"])
+def test_a_folder_opsync_writes_into_must_lie_in_the_config_folder(
+    tmp_path: Path, folder: str
+) -> None:
+    config = tmp_path / "ws" / "opsync.toml"
+    config.parent.mkdir()
+    table = f'[connectors.local]\ntype = "local"\npages = "{folder}"\n'
+    config.write_text(f'[org]\nname = "X"\ntimezone = "UTC"\n{table}', encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_config(config)
+    assert raised.value.key == "connectors.local.pages"
+    assert "allow_outside" in raised.value.hint

@@ -25,6 +25,11 @@ class ConnectorConfig(BaseModel):
         {"token_env", "token_file", "requests_per_second", "full_pass_hours", "base_url"}
     )
 
+    # Folders opsync writes into, which must lie inside the config file's folder unless the
+    # config says ``allow_outside = true``: a typo (``pages = "../.."``) must not send writes
+    # elsewhere on the disk, nor ``pages = "/"`` walk the whole filesystem.
+    WRITES_INTO: ClassVar[frozenset[str]] = frozenset()
+
     def identity(self) -> dict[str, str]:
         """The settings that decide where this connector's records live."""
         return {k: str(v) for k, v in self.model_dump().items() if k not in self.NOT_IDENTITY}

@@ -32,6 +32,15 @@ class LocalConnectorConfig(ConnectorConfig):
         ),
     )
 
+    allow_outside: bool = Field(
+        False,
+        description="Let wiki, pages and outbox lie outside the config file's folder (they "
+        "must be inside it otherwise).",
+    )
+
     # The tracker file is only read, and links are only shown: changing them changes nothing
     # opsync wrote.
-    NOT_IDENTITY: ClassVar[frozenset[str]] = frozenset({"tracker", "link_base_url"})
+    NOT_IDENTITY: ClassVar[frozenset[str]] = frozenset(
+        {"tracker", "link_base_url", "allow_outside"}
+    )
+    WRITES_INTO: ClassVar[frozenset[str]] = frozenset({"wiki", "pages", "outbox"})
