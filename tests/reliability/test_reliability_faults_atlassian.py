@@ -128,7 +128,7 @@ def test_a_faulty_atlassian_service_ends_the_run_cleanly_and_a_rerun_completes(
     scenario.queue(target)
     problems: list[str] = []
     report = _sync(target)
-    accounted = len(report.done) + len(report.failed)
+    accounted = len(report.done) + len(report.failed) + len(report.waiting)
     if accounted != len(report.plan.operations):
         problems.append(f"{accounted} of {len(report.plan.operations)} operations reported")
     if scenario.finishes and report.exit_code != 0:
