@@ -23,6 +23,7 @@ from notion_client import Client
 from opsync.calendar import BusinessCalendar
 from opsync.config import load_config
 from opsync.connectors.base import Ownership, RecordWrite
+from opsync.connectors.lease import LEASE_KEY
 from opsync.connectors.local import frontmatter
 from opsync.connectors.local.workspace import LocalWorkspace
 from opsync.connectors.notion.bootstrap import bootstrap
@@ -166,6 +167,7 @@ def test_first_sync_lands_every_page_and_owned_field_and_the_second_writes_nothi
     assert kinds["create_page"] == 41 and kinds["update_record"] > 0
     pages = {op.target for op in first.plan.operations if op.kind == "create_page"}
     landed = rows_by_key(acme.wiki, PAGES)
+    assert landed.pop(LEASE_KEY) == 1  # the write lease's row, beside the pages
     assert set(landed) == pages and set(landed.values()) == {1}
     releases = rows_by_key(acme.wiki, "releases")
     assert set(releases) == set(acme.local.read_releases().rows)
@@ -209,6 +211,8 @@ def test_the_snapshot_read_from_notion_is_the_one_read_from_the_files(acme: Acme
 
 
 def test_a_lost_create_answer_and_a_lost_state_store_make_no_duplicate(acme: Acme) -> None:
+    with acme.wiki.hold("earlier"):  # the lease row exists: the first create is a page's
+        acme.wiki.claim()
     acme.emulator.faults.reset_connection(method="POST", path="/v1/pages", apply=True)
     first = acme.sync()
     assert len(first.failed) == 1  # the create ran, its answer never came back

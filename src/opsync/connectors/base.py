@@ -9,6 +9,7 @@ and the connector stores that key in the target, so a lost state store never dup
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -229,6 +230,22 @@ class Notifier(Protocol):
 
     def send(self, message: Message) -> None:
         """Send once; the message key is stored with the message in the target."""
+        ...
+
+
+@runtime_checkable
+class Leased(Protocol):
+    """A target that keeps its one-writer lease in itself (see ``connectors/lease.py``), so
+    that writers with different state stores, on different hosts, still exclude each other."""
+
+    def hold(self, writer: str) -> AbstractContextManager[None]:
+        """Held around a writing run; ``writer`` is the state store's writer id. Releases
+        the lease on exit if the run took it."""
+        ...
+
+    def claim(self) -> None:
+        """Take the lease before the run's first write; raises ``LockHeld`` (exit 4) when
+        another writer holds it, or wrote since this run read."""
         ...
 
 

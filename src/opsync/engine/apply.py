@@ -24,7 +24,7 @@ from opsync.connectors.base import FeedStore, WikiConnector
 from opsync.engine.notify import Delivery
 from opsync.engine.plan import Conflict, Operation, Plan
 from opsync.engine.report import Reporter
-from opsync.errors import ConflictError, TransientError
+from opsync.errors import ConflictError, LockHeld, TransientError
 from opsync.state import StateStore
 
 
@@ -99,6 +99,9 @@ def apply(
             applied.conflicts.append(_conflict(op, exc))
             down[role] = 0
             unwritten.add(op.target)
+        except LockHeld as exc:  # the target's lease was taken over: stop writing at once
+            store.journal(run_id, op.key, op.kind, op.target, op.reason, "failed", str(exc))
+            raise
         except Exception as exc:  # one operation failing must not stop the others
             message = f"{type(exc).__name__}: {exc}"
             store.journal(run_id, op.key, op.kind, op.target, op.reason, "failed", message)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,7 @@ from opsync.calendar import BusinessCalendar
 from opsync.connectors.base import (
     Connector,
     FeedStore,
+    Leased,
     Notifier,
     TrackerSource,
     WikiConnector,
@@ -119,6 +120,21 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def _held(target: Leased | None, store: StateStore) -> Iterator[None]:
+    """The target's own write lease, for a writing run (``connectors/lease.py``): the run
+    lock keeps apart the runs of one state store, this keeps apart those of any store."""
+    if target is None:
+        yield
+        return
+    writer = store.get_meta("writer")
+    if writer is None:
+        writer = uuid.uuid4().hex[:12]
+        store.set_meta("writer", writer)
+    with target.hold(writer):
+        yield
+
+
 def run(
     spec: RunSpec,
     now: datetime,
@@ -132,8 +148,10 @@ def run(
     progress = reporter or SilentReporter()
     store = spec.state
     lock: AbstractContextManager[object] = store.lock() if write else nullcontext()
-    with lock, _gc_paused():
+    leased = spec.workspace if write and isinstance(spec.workspace, Leased) else None
+    with lock, _gc_paused(), ExitStack() as lease:
         try:
+            lease.enter_context(_held(leased, store))
             progress.stage("read")
             targets = spec.targets()
             tracker: TrackerSource = spec.serving(spec.tracker, "tracker")
@@ -201,6 +219,8 @@ def run(
             if write:
                 report.interrupted = store.close_interrupted()
             if write and plan.operations:
+                if leased is not None:
+                    leased.claim()
                 progress.stage("apply")
                 run_id = uuid.uuid4().hex
                 store.start_run(run_id, now.isoformat())
@@ -210,6 +230,7 @@ def run(
                 report.conflicted = applied.conflicts
                 store.finish_run(run_id, "failed" if report.failed else "done")
                 store.set_meta("identity", spec.identity)
+            lease.close()  # released before the count, which includes the release
             report.requests = {n: c.counts() for n, c in spec.connectors().items()}
             return report
         finally:

@@ -18,6 +18,7 @@ import json
 import os
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -38,6 +39,7 @@ from opsync.connectors.base import (
 )
 from opsync.connectors.bundles import reads_text
 from opsync.connectors.local import frontmatter
+from opsync.connectors.local.lease import FileLease
 from opsync.connectors.local.tracker import parse_tracker
 from opsync.connectors.records import (
     MIRRORED_FIELDS,
@@ -90,6 +92,13 @@ class LocalWorkspace:
         self._reads = 0
         self._as_read: dict[Path, str] = {}  # what each file held when read or written
         self._writes = 0
+        self.lease = FileLease(wiki)
+
+    def hold(self, writer: str) -> AbstractContextManager[None]:
+        return self.lease.hold(writer)
+
+    def claim(self) -> None:
+        self.lease.claim()
 
     def check(self) -> list[Finding]:
         if self.tracker.is_file():
@@ -318,6 +327,7 @@ class LocalWorkspace:
         return markdown.render_blocks(node.children) if node is not None else ""
 
     def write_record(self, op: RecordWrite) -> None:
+        self.lease.tick()
         collection, _, key = op.ref.partition("/")
         path = self._known(op.ref) or self.wiki / collection / f"{_safe(key)}.md"
         owned = dict(op.values)
@@ -339,6 +349,7 @@ class LocalWorkspace:
         return self._known(f"page:{key}") or self.pages / f"{_safe(key)}{suffix}"
 
     def write_page(self, op: PageWrite) -> None:
+        self.lease.tick()
         path = self._page_path(op.key)
         if self._known(f"page:{op.key}") is None and (path.exists() or path in self._taken):
             why = self._taken.get(path, "it is not opsync's page (no such key when read)")
@@ -373,6 +384,7 @@ class LocalWorkspace:
         self._paths[f"page:{op.key}"] = str(path)
 
     def write_file(self, op: FileWrite) -> None:
+        self.lease.tick()
         path = self.pages / _safe(op.key)
         self._write_text(path, op.content)
 
@@ -386,6 +398,7 @@ class LocalWorkspace:
         return str(path)
 
     def send(self, message: Message) -> None:
+        self.lease.tick()
         path = self.outbox / _safe(message.channel.lstrip("#")) / f"{_safe(message.key)}.md"
         if path.exists():
             return

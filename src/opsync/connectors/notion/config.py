@@ -100,6 +100,19 @@ class NotionConnectorConfig(TokenConnectorConfig):
     full_pass_hours: float = Field(
         24, gt=0, description="How often a full read looks for pages moved to the trash."
     )
+    lease_minutes: float = Field(
+        10,
+        gt=0,
+        description="How long a writing run's lease (a row of the pages database) holds "
+        "without renewal; a run that died blocks other writers at most this long.",
+    )
+    lease_settle_seconds: float | None = Field(
+        None,
+        ge=0,
+        description="Wait between writing the lease and reading it back, so that of two "
+        "runs taking it at once only one goes on; by default two request intervals at the "
+        "configured pace plus three times the slowest lease request of the run.",
+    )
     pages: CollectionMapping | None = Field(None, description="Database of generated pages.")
 
     def identity(self) -> dict[str, str]:

@@ -8,6 +8,7 @@ are merged with the people-owned fields of the release rows, as the local worksp
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import ClassVar
 
@@ -30,6 +31,7 @@ from opsync.connectors.notion.config import (
     property_names,
 )
 from opsync.connectors.notion.hashes import HASHES_FIELD
+from opsync.connectors.notion.lease import NotionLease
 from opsync.connectors.notion.mirror import Mirror
 from opsync.connectors.notion.properties import property_type
 from opsync.connectors.notion.reader import Reader, owned_fields
@@ -114,7 +116,19 @@ class NotionWiki:
         mirror = Mirror(state, config.notion_version, every, *([clock] if clock else []))
         self.catalog = Catalog(self.api, config, pages, name, mirror)
         self.reader = Reader(self.catalog)
+        self.lease = self.reader.lease = NotionLease(
+            self.catalog,
+            timedelta(minutes=config.lease_minutes),
+            config.lease_settle_seconds,
+            config.requests_per_second,
+        )
         self.writer = Writer(self.reader, name)
+
+    def hold(self, writer: str) -> AbstractContextManager[None]:
+        return self.lease.hold(writer)
+
+    def claim(self) -> None:
+        self.lease.claim()
 
     def check(self) -> list[Finding]:
         """What ``opsync doctor`` reports: whether the token works, the SDK speaks data

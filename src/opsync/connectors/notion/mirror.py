@@ -147,6 +147,8 @@ class Mirror:
         self.pages: dict[str, PageMemo] = {}
         self.resolved: dict[str, str] = {}  # where a configured id led, by sources.py's key
         self._bot = ""  # opsync's own user id (users/me), asked once
+        self.lease_page = ""  # the id of the row holding the write lease (lease.py)
+        self.lease_generation = 0  # the lease's generation when this store last took it
         self.full_at: datetime | None = None
         self._loaded = False
         self._floor = ""  # the newest stamp the sources read so far this run hold
@@ -176,10 +178,13 @@ class Mirror:
             full_at = datetime.fromisoformat(data["full_at"]) if data["full_at"] else None
             resolved = {str(k): str(v) for k, v in (data.get("resolved") or {}).items()}
             bot = str(data.get("bot") or "")
+            lease_page = str(data.get("lease_page") or "")
+            lease_generation = int(data.get("lease_generation") or 0)
         except (ValueError, KeyError, TypeError, AttributeError):
             return  # unreadable: a full read rebuilds it
         self.sources, self.pages, self.full_at = sources, pages, full_at
         self.resolved, self._bot = resolved, bot
+        self.lease_page, self.lease_generation = lease_page, lease_generation
 
     @property
     def bot(self) -> str:
@@ -286,6 +291,8 @@ class Mirror:
                 "pages": {k: v.dump() for k, v in sorted(self.pages.items())},
                 "resolved": dict(sorted(self.resolved.items())),
                 "bot": self._bot,
+                "lease_page": self.lease_page,
+                "lease_generation": self.lease_generation,
             },
             separators=(",", ":"),
         )

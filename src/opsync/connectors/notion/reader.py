@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opsync.connectors.base import Ownership, PageState, ReadResult, RecordState, RegionState
 from opsync.connectors.bundles import reads_text
+from opsync.connectors.lease import LEASE_KEY
 from opsync.connectors.notion.blocks import find_regions, region_hash, region_marker
 from opsync.connectors.notion.catalog import (
     PAGES,
@@ -37,6 +38,9 @@ from opsync.connectors.records import (
     TITLE_FIELDS,
 )
 from opsync.domain import Collection, Finding, Level, Release, ref
+
+if TYPE_CHECKING:
+    from opsync.connectors.notion.lease import NotionLease
 
 # Owned fields that may be unknown (None) but that a checkbox can only show as unticked:
 # an unticked box reads back as "not set", so a mirrored unknown does not look changed.
@@ -128,12 +132,19 @@ class Reader:
         self.api = catalog.api
         self.config = catalog.config
         self.known = Known()
+        self.lease: NotionLease | None = None  # set by the connector
 
     def read(self) -> ReadResult:
         self.catalog.reset()
         self.known = Known()
         mirror = self.catalog.mirror
-        self.catalog.full = full = mirror.begin() if mirror is not None else True
+        full = mirror.begin() if mirror is not None else True
+        if self.lease is not None:
+            self.lease.read()
+            # Rows another writer made are opsync's too (same account): the "edited by
+            # someone else" filter would hide them, so everything is listed again.
+            full = full or self.lease.foreign()
+        self.catalog.full = full
         self.catalog.listed.clear()
         result = ReadResult()
         rows = {c: self.catalog.rows(c.value) for c in self.catalog.configured()}
@@ -241,6 +252,8 @@ class Reader:
             if not isinstance(key, str) or not key.strip():
                 continue  # a page people added to the data source by hand
             key = key.strip()
+            if key == LEASE_KEY:
+                continue  # the write lease (lease.py), no page
             if key in result.pages:
                 url = str(row.get("url") or row["id"])
                 result.findings.append(_duplicate(f"pages/{key}", url, result.pages[key].path))

@@ -114,6 +114,8 @@ class Writer:
         )
 
     def write_record(self, op: RecordWrite) -> None:
+        if self.reader.lease is not None:
+            self.reader.lease.tick()
         with _about(op.ref):
             self._write_record(op)
 
@@ -212,6 +214,8 @@ class Writer:
         return props
 
     def write_page(self, op: PageWrite) -> None:
+        if self.reader.lease is not None:
+            self.reader.lease.tick()
         with _about(f"pages/{op.key}"):
             self._write_page(op)
 
