@@ -19,7 +19,7 @@ from urllib.parse import unquote
 
 from opsync.testing.emulators import notion_formula as formula
 from opsync.testing.emulators.notion_errors import body_id, body_invalid, invalid, too_long
-from opsync.testing.emulators.notion_rich import check_array, rich_text
+from opsync.testing.emulators.notion_rich import check_array, rich_text, utf16_len
 
 READ_ONLY = frozenset(
     {
@@ -259,8 +259,8 @@ def coerce(prop: dict[str, Any], raw: Any, path: str, new_id: NewId) -> Any:
         return check_array(value, where)
     if value is not None and not isinstance(value, str):
         raise body_invalid(where, "should be a string or `null`", value)
-    if value is not None and len(value) > STRING_LIMITS[kind]:
-        raise too_long(where, STRING_LIMITS[kind], len(value))
+    if value is not None and utf16_len(value) > STRING_LIMITS[kind]:  # UTF-16, as text items
+        raise too_long(where, STRING_LIMITS[kind], utf16_len(value))
     return value
 
 
