@@ -23,6 +23,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from opsync.connectors.notion.chunks import (
     MAX_TEXT,
@@ -30,6 +31,7 @@ from opsync.connectors.notion.chunks import (
     block_type,
     children_of,
     group_rich_text,
+    utf16_len,
     with_children,
 )
 from opsync.documents import model as doc
@@ -72,17 +74,58 @@ def _run(content: str, *, link: str | None = None, **style: Any) -> dict[str, An
     return run
 
 
-def _linkable(url: str) -> bool:
-    """Notion refuses a link it cannot open (``Invalid URL for link``): relative paths and
-    over-long URLs stay plain text."""
-    return url.startswith(("http://", "https://", "mailto:")) and len(url) <= MAX_TEXT
+def linkable(url: str) -> bool:
+    """Whether Notion takes ``url`` as a link. It refuses one it cannot open with 400 "Invalid
+    URL for link.": a relative path (a local page's "weekly.md", "/pages/x"), another scheme,
+    a URL without a host, or one over 2000 UTF-16 units. Such a link stays plain text."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    if utf16_len(url) > MAX_TEXT or parts.scheme not in ("http", "https", "mailto"):
+        return False
+    return bool(parts.path) if parts.scheme == "mailto" else bool(parts.hostname)
+
+
+# The languages a code block may name (https://developers.notion.com/reference/block#code);
+# Notion refuses any other with 400 `validation_error`.
+CODE_LANGUAGES = frozenset(
+    {
+        "abap", "abc", "agda", "arduino", "ascii art", "assembly", "bash", "basic", "bnf", "c",
+        "c#", "c++", "clojure", "coffeescript", "coq", "css", "dart", "dhall", "diff",
+        "docker", "ebnf", "elixir", "elm", "erlang", "f#", "flow", "fortran", "gherkin",
+        "glsl", "go", "graphql", "groovy", "haskell", "hcl", "html", "idris", "java",
+        "javascript", "json", "julia", "kotlin", "latex", "less", "lisp", "livescript",
+        "llvm ir", "lua", "makefile", "markdown", "markup", "matlab", "mathematica", "mermaid",
+        "nix", "notion formula", "objective-c", "ocaml", "pascal", "perl", "php", "plain text",
+        "powershell", "prolog", "protobuf", "purescript", "python", "r", "racket", "reason",
+        "ruby", "rust", "sass", "scala", "scheme", "scss", "shell", "smalltalk", "solidity",
+        "sql", "swift", "toml", "typescript", "vb.net", "verilog", "vhdl", "visual basic",
+        "webassembly", "xml", "yaml", "java/c/c++/c#",
+    }
+)  # fmt: skip
+_LANGUAGE_ALIASES = {
+    "": "plain text", "text": "plain text", "txt": "plain text", "plaintext": "plain text",
+    "sh": "shell", "zsh": "shell", "console": "shell", "py": "python", "js": "javascript",
+    "ts": "typescript", "yml": "yaml", "md": "markdown", "cpp": "c++", "cs": "c#",
+    "csharp": "c#", "rb": "ruby", "rs": "rust", "dockerfile": "docker", "proto": "protobuf",
+}  # fmt: skip
+
+
+def code_language(name: str | None) -> str:
+    """The language a code block is sent with: ``name`` when Notion knows it, a common alias
+    spelled its way ("py" → "python"), and "plain text" for anything else."""
+    folded = (name or "").strip().lower()
+    if folded in CODE_LANGUAGES:
+        return folded
+    return _LANGUAGE_ALIASES.get(folded, "plain text")
 
 
 def render_inline(node: doc.Inline) -> dict[str, Any]:
     if isinstance(node, doc.Text):
         return _run(node.text, bold=node.bold, italic=node.italic)
     if isinstance(node, doc.Link):
-        return _run(node.text, link=node.url if _linkable(node.url) else None)
+        return _run(node.text, link=node.url if linkable(node.url) else None)
     return _run(node.label, bold=True, color=TONE_COLOR[node.tone])
 
 
@@ -120,12 +163,18 @@ def _cells(cells: Sequence[Sequence[dict[str, Any]]], width: int) -> Payload:
     return {"type": "table_row", "table_row": {"cells": fitted}}
 
 
-def _table(node: doc.Table) -> Payload:
+def _table(node: doc.Table) -> list[Payload]:
+    """A table block, with every row as wide as the table: Notion refuses a table without a
+    row, a row with fewer cells than ``table_width``, and a change of width later
+    (https://developers.notion.com/reference/block#table). A table with nothing to show
+    (no header, no row) is left out rather than sent empty."""
+    if not node.header and not node.rows:
+        return []
     width = max([len(node.header), *(len(r) for r in node.rows), 1])
     rows = [_cells([[_run(h)] if h else [] for h in node.header], width)]
     rows += [_cells([render_inlines(c) for c in row], width) for row in node.rows]
     table = {"table_width": width, "has_column_header": True, "children": rows}
-    return {"type": "table", "table": table}
+    return [{"type": "table", "table": table}]
 
 
 def region_header(key: str) -> dict[str, Any]:
@@ -147,7 +196,7 @@ def render_block(node: doc.Block) -> list[Payload]:
     if isinstance(node, doc.BulletList):
         return _items(node.items, "numbered_list_item" if node.ordered else "bulleted_list_item")
     if isinstance(node, doc.Table):
-        return [_table(node)]
+        return _table(node)
     return [render_region(node)]
 
 

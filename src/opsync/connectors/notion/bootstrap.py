@@ -31,7 +31,8 @@ from opsync.connectors.notion.config import (
 from opsync.connectors.notion.views import ViewSpec, days_to_launch_formula, views_for
 from opsync.connectors.records import TITLE_FIELDS, field_annotation
 from opsync.domain import Collection
-from opsync.errors import ConnectorError
+from opsync.domain.people import Person, ProductArea
+from opsync.errors import ConfigProblem, ConnectorError
 
 PAGES_TITLE = "opsync pages"
 # Fields the rules derive have no model annotation: their types are fixed here.
@@ -54,6 +55,51 @@ _DERIVED_KINDS = {
 }
 # Keys of people and areas: a select, so boards and filters can group by them.
 _KEY_FIELDS = frozenset({"pm", "eng_lead", "owner", "product_area", "routed_to"})
+_AREA_FIELDS = frozenset({"product_area"})
+
+
+def unwritable_keys(
+    config: NotionConnectorConfig,
+    people: Iterable[Person],
+    areas: Iterable[ProductArea],
+    name: str = "notion",
+) -> list[ConfigProblem]:
+    """Person and product area keys that would be written as a select option Notion refuses
+    (one with a comma, https://developers.notion.com/reference/property-object#select) in a
+    field bootstrap makes a select, unless the connector's options table renames them."""
+    problems: list[ConfigProblem] = []
+    tables = [
+        ("org.people", [p.key for p in people]),
+        ("org.product_areas", [a.key for a in areas]),
+    ]
+    for table, keys in tables:
+        for i, key in enumerate(keys):
+            if "," not in key:
+                continue
+            for collection in Collection:
+                fields = [
+                    f
+                    for f in property_fields(collection)
+                    if f in _KEY_FIELDS and (f in _AREA_FIELDS) == (table == "org.product_areas")
+                ]
+                field = next(
+                    (f for f in fields if "," in options(config, collection, f).get(key, key)),
+                    None,
+                )  # the key itself, or what the options table renames it to
+                if field is None:
+                    continue
+                hint = (
+                    f"give it a key without a comma, or map it: [connectors.{name}.collections."
+                    f'{collection.value}.options] {field} = {{ "{key}" = "<name without a '
+                    'comma>" }'
+                )
+                message = (
+                    f'"{key}" holds a comma, which a Notion select option cannot '
+                    f"({collection.value}.{field} is a select)"
+                )
+                problems.append(ConfigProblem(f"{table}[{i}].key", message, hint))
+                break
+    return problems
 
 
 @dataclass

@@ -40,6 +40,25 @@ def _notion_id(value: str) -> str:
 
 NotionId = Annotated[str, AfterValidator(_notion_id)]
 
+
+def _option_name(name: str) -> str:
+    """An option name a select can hold: Notion refuses a comma in one (400 "Invalid select
+    option, commas not allowed", https://developers.notion.com/reference/property-object#select)."""
+    check_option_name(name)
+    return name
+
+
+def check_option_name(name: str) -> None:
+    if "," in name:
+        fix = name.replace(",", " /").replace("  ", " ")
+        raise invalid(
+            f'"{name}" holds a comma, which a Notion select option cannot',
+            f'write it without one, e.g. "{fix}"',
+        )
+
+
+OptionName = Annotated[str, AfterValidator(_option_name)]
+
 # A formula property views filter on, which opsync never reads or writes: Notion's date
 # filters have no "next N days", a number a formula computes from the launch date does.
 DAYS_TO_LAUNCH_FIELD = "days_to_launch"
@@ -79,7 +98,7 @@ class CollectionMapping(BaseModel):
     properties: dict[str, str] = Field(
         default_factory=dict, description="Domain field → your property name, where it differs."
     )
-    options: dict[str, dict[str, str]] = Field(
+    options: dict[str, dict[str, OptionName]] = Field(
         default_factory=dict, description="Domain field → {domain value → your option name}."
     )
 

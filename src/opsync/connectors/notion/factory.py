@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from opsync.connectors.context import ConnectorContext
-from opsync.connectors.notion.bootstrap import Bootstrap, bootstrap
+from opsync.connectors.notion.bootstrap import Bootstrap, bootstrap, unwritable_keys
 from opsync.connectors.notion.client import NotionApi
 from opsync.connectors.notion.config import NotionConnectorConfig
 from opsync.connectors.notion.connector import NotionWiki
@@ -19,7 +19,7 @@ class _Factory:
     config_model = NotionConnectorConfig
 
     def create(self, ctx: ConnectorContext) -> NotionWiki:
-        config = ctx.settings_as(NotionConnectorConfig)
+        config = _checked(ctx)
         return NotionWiki(
             config,
             pages=config.pages,
@@ -35,7 +35,7 @@ class _Factory:
             raise ConfigError(
                 "no page to create the databases under", key="--parent", hint="pass --parent"
             )
-        config = ctx.settings_as(NotionConnectorConfig)
+        config = _checked(ctx)
         notion = NotionApi(config, name=ctx.name, secrets=ctx.secrets)
         try:
             result = bootstrap(notion, parent, config, config.pages)
@@ -47,6 +47,15 @@ class _Factory:
         from opsync.testing.emulators.notion import main
 
         return main(list(args))
+
+
+def _checked(ctx: ConnectorContext) -> NotionConnectorConfig:
+    """The connector's config, refused when an org key cannot be a Notion select option."""
+    config = ctx.settings_as(NotionConnectorConfig)
+    problems = unwritable_keys(config, ctx.people, ctx.areas, ctx.name)
+    if problems:
+        raise ConfigError(problems=problems)
+    return config
 
 
 factory = _Factory()

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from opsync.connectors.notion.chunks import MAX_ARRAY, split_rich_text
+from opsync.connectors.notion.chunks import MAX_ARRAY, split_rich_text, utf16_len
 
 # Computed by Notion; sending one is refused (NOTES.md 12).
 READ_ONLY = frozenset(
@@ -308,7 +308,7 @@ def _string(kind: str, value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         raise PropertyWriteError(f"a {kind} property takes text, not {type(value).__name__}")
-    if len(value) > _MAX_LENGTH[kind]:
+    if utf16_len(value) > _MAX_LENGTH[kind]:  # counted as Notion counts: UTF-16 units
         raise PropertyWriteError(f"{kind} longer than {_MAX_LENGTH[kind]} characters")
     return value
 

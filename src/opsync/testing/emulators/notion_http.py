@@ -28,13 +28,19 @@ from opsync.testing.emulators.emulator_server import (
     match_route,
     template_pattern,
 )
-from opsync.testing.emulators.notion_errors import ApiError, invalid, parse_id
+from opsync.testing.emulators.notion_errors import ApiError, body_invalid, invalid, parse_id
 from opsync.testing.emulators.notion_faults import Faults, RateLimiter, is_read
 from opsync.testing.emulators.notion_model import World
 from opsync.testing.emulators.notion_openapi import validate
 
 Json = dict[str, Any]
 API_VERSION = "2025-09-03"
+# The versions served. 2026-03-11 differs where its upgrade guide says
+# (https://developers.notion.com/docs/upgrade-guide-2026-03-11): append takes `position`,
+# not `after` (notion_pages.append_children), and `archived` is gone from requests and
+# responses ("Replace all uses of the archived field with in_trash").
+VERSIONS = (API_VERSION, "2026-03-11")
+_TRASHABLE = frozenset({"page", "block", "database", "data_source"})
 MAX_BODY_BYTES = 500 * 1000
 MISSING_VERSION = (
     "Notion-Version header failed validation: Notion-Version header should be defined, "
@@ -51,6 +57,7 @@ class Call:
     params: dict[str, str]
     query: dict[str, list[str]]
     body: Json
+    version: str = "2025-09-03"
 
 
 @dataclass(frozen=True)
@@ -103,7 +110,9 @@ def _routes() -> list[Route]:
         Route(
             "PATCH",
             b + "/children",
-            lambda c: pages.append_children(c.world, c.user, c.params["block_id"], c.body),
+            lambda c: pages.append_children(
+                c.world, c.user, c.params["block_id"], c.body, c.version
+            ),
         ),
         Route("GET", b, lambda c: pages.retrieve_block(c.world, c.params["block_id"])),
         Route(
@@ -178,19 +187,24 @@ class App:
             user = self._authenticate(headers)
             if not headers.get("notion-version"):
                 raise ApiError(400, "missing_version", MISSING_VERSION)
-            if headers["notion-version"] != API_VERSION:
+            version = headers["notion-version"]
+            if version not in VERSIONS:
                 raise invalid(
-                    f"The emulator speaks Notion-Version {API_VERSION} only, "
-                    f"not {headers['notion-version']}."
+                    f"The emulator speaks Notion-Version {' and '.join(VERSIONS)} only, "
+                    f"not {version}."
                 )
             self.limiter.admit()
             if route is None:
                 raise ApiError(400, "invalid_request_url", "Invalid request URL.")
             body = _json_body(raw)
             validate(method, route.template, path, query, headers, raw)
+            if version != API_VERSION and "archived" in body:
+                raise body_invalid("body.archived", "should be not present", body["archived"])
             ids = {k: (v if k == "property_id" else parse_id(v, k)) for k, v in params.items()}
             with self.world.lock:
-                result = route.handler(Call(self.world, user, ids, query, body))
+                result = route.handler(Call(self.world, user, ids, query, body, version))
+            if version != API_VERSION:
+                result = _without_archived(result)
             return 200, {**result, "request_id": request_id}, {}
         except ApiError as error:
             if error.code == "object_not_found":
@@ -202,6 +216,17 @@ class App:
         if scheme.lower() != "bearer" or token not in self.tokens:
             raise ApiError(401, "unauthorized", "API token is invalid.")
         return self.tokens[token]
+
+
+def _without_archived(value: Any) -> Any:
+    """A response as 2026-03-11 shapes it: no `archived` on pages, blocks, databases and
+    data sources (their `in_trash` stays)."""
+    if isinstance(value, list):
+        return [_without_archived(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    drop = value.get("object") in _TRASHABLE
+    return {k: _without_archived(v) for k, v in value.items() if not (drop and k == "archived")}
 
 
 def _json_body(raw: bytes) -> Json:

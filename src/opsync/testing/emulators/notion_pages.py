@@ -15,9 +15,17 @@ from opsync.testing.emulators import notion_props as props
 from opsync.testing.emulators.notion_errors import body_id, body_invalid, invalid, not_found
 from opsync.testing.emulators.notion_model import BlockRec, PageRec, World
 from opsync.testing.emulators.notion_query import first, listing, page_size, paginate
-from opsync.testing.emulators.notion_rich import BlockSpec, blocks, content_of, rich_text
+from opsync.testing.emulators.notion_rich import (
+    BlockSpec,
+    blocks,
+    check_row,
+    content_of,
+    rich_text,
+)
 
 Json = dict[str, Any]
+#: The Notion-Version from which append takes `position` instead of `after`.
+POSITION_VERSION = "2026-03-11"
 PAGINATED_ITEMS = frozenset({"title", "rich_text", "relation", "people"})
 TRASHED_EDIT = "Can't edit block that is archived. You must unarchive the block before editing."
 
@@ -150,7 +158,12 @@ def property_item(world: World, page_id: str, prop_id: str, query: dict[str, lis
         prop = props.find(world.data_sources[record.data_source_id].properties, unquote(prop_id))
         value = None if prop is None else props.value(prop, record.values, world.facts(record))
     if prop is None:
-        raise not_found("property", prop_id)
+        # A property id the page does not have is a 400 `validation_error`, not a 404: the
+        # real answer is "<id> is not a property that exists." (seratch/notion-sdk-jvm#75,
+        # `GET /v1/pages/{id}/properties/h%3A%7BD` → status 400, code validation_error; the
+        # OpenAPI document lists only a 400 for this operation,
+        # notion_openapi.json `retrieve-a-page-property`).
+        raise invalid(f"{prop_id} is not a property that exists.")
     kind, pid = prop["type"], prop["id"]
     if kind not in PAGINATED_ITEMS:
         return {"object": "property_item", "type": kind, "id": pid, kind: value}
@@ -186,33 +199,59 @@ def list_children(world: World, block_id: str, query: dict[str, list[str]]) -> J
     return listing([world.block_json(c) for c in chunk], cursor, "block")
 
 
-def append_children(world: World, user: str, block_id: str, body: Json) -> Json:
-    reject_unknown(body, {"children", "after", "position"})
+def append_children(world: World, user: str, block_id: str, body: Json, version: str) -> Json:
+    # Which key says where the blocks go depends on the Notion-Version (upgrade guide,
+    # https://developers.notion.com/docs/upgrade-guide-2026-03-11, "What's changing": before,
+    # 2025-09-03, an `after` string; from 2026-03-11 a `position` object, and "the Append
+    # block children endpoint no longer accepts a flat after parameter"). The 2025-09-03
+    # OpenAPI document (notion_openapi.json `patch-block-children`) has `after` and no
+    # `position`. So each version refuses the other's key, as an unknown key.
+    where = "position" if version >= POSITION_VERSION else "after"
+    reject_unknown(body, {"children", where})
     if not _exists(world, block_id):
         raise not_found("block", block_id)
     if world.trashed(block_id):
         raise invalid(TRASHED_EDIT)
     specs = blocks(body.get("children"))
+    parent = world.blocks.get(block_id)
+    if parent is not None and parent.type == "table":
+        width = int(parent.content["table_width"])
+        for i, child in enumerate(body.get("children") or []):
+            check_row(child, width, f"body.children[{i}]")
     after = _position(world, block_id, body)
     created = _create_blocks(world, user, block_id, specs, after)
     return listing([world.block_json(c) for c in created], None, "block")
 
 
+POSITION_TYPES = ("after_block", "start", "end")
+
+
 def _position(world: World, block_id: str, body: Json) -> str | None:
-    """Where the new blocks go: `after` (2025-09-03) or `position` (2026-03-11), else the end."""
+    """Where the new blocks go: after a block (its id), at the start (""), or at the end
+    (None). `position` is {"type": "end"} (the default), {"type": "start"} or {"type":
+    "after_block", "after_block": {"id": ...}}
+    (https://developers.notion.com/reference/patch-block-children, "Controlling insert
+    position")."""
     after: Any = body.get("after")
-    position = body.get("position")
-    if isinstance(position, dict):
-        if position.get("type") == "start":
+    path = "body.after"
+    if "position" in body:
+        position = body["position"]
+        kind = position.get("type") if isinstance(position, dict) else None
+        if kind not in POSITION_TYPES:
+            shown = ", ".join(f'"{t}"' for t in POSITION_TYPES)
+            raise body_invalid("body.position.type", f"should be one of {shown}", kind)
+        if kind == "start":
             return ""
-        after = (
-            (position.get("after_block") or {}).get("id")
-            if position.get("type") == "after_block"
-            else None
-        )
+        if kind == "end":
+            return None
+        target = position.get("after_block")
+        path = "body.position.after_block.id"
+        after = target.get("id") if isinstance(target, dict) else None
+        if after is None:
+            raise body_invalid(path, "should be defined", None)
     if after is None:
         return None
-    after_id = body_id(after, "body.after")
+    after_id = body_id(after, path)
     if after_id not in world.live_children(block_id):
         raise invalid(
             f"Block {after_id} is not a child of {block_id}; it cannot be an `after` target."
@@ -268,12 +307,32 @@ def update_block(world: World, user: str, block_id: str, body: Json) -> Json:
             content, nested = content_of(block.type, body[block.type], f"body.{block.type}")
             if nested is not None:
                 raise body_invalid(f"body.{block.type}.children", "should be not present", nested)
+            _check_table_update(world, block, content)
             block.content = {**block.content, **content}
             block.stamp.touch(world.now(), user)
             _touch_page(world, user, block_id)
     if trash is not None:
         _trash(world, user, block_id, bool(trash))
     return world.block_json(block_id)
+
+
+def _check_table_update(world: World, block: BlockRec, content: Json) -> None:
+    """A table keeps its width, and a row its table's width
+    (https://developers.notion.com/reference/block#table: `table_width` "can only be set when
+    the table is first created"; each row's cells match it)."""
+    if block.type == "table":
+        width = content.get("table_width", block.content["table_width"])
+        if width != block.content["table_width"]:
+            raise invalid(
+                "body failed validation: body.table.table_width cannot be changed after the "
+                f"table is created (it is `{block.content['table_width']}`, "
+                f"instead was `{width}`)."
+            )
+    if block.type == "table_row" and "cells" in content:
+        table = world.blocks.get(block.parent.get("block_id", ""))
+        if table is not None and table.type == "table":
+            row = {"type": "table_row", "table_row": {"cells": content["cells"]}}
+            check_row(row, int(table.content["table_width"]), "body")
 
 
 def delete_block(world: World, user: str, block_id: str) -> Json:

@@ -19,7 +19,7 @@ from urllib.parse import unquote
 
 from opsync.testing.emulators import notion_formula as formula
 from opsync.testing.emulators.notion_errors import body_id, body_invalid, invalid, too_long
-from opsync.testing.emulators.notion_rich import check_array, rich_text
+from opsync.testing.emulators.notion_rich import check_array, rich_text, utf16_len
 
 READ_ONLY = frozenset(
     {
@@ -76,6 +76,18 @@ def _type_of(spec: dict[str, Any]) -> str | None:
     return kinds[0] if len(kinds) == 1 else None
 
 
+def check_option_name(name: Any) -> None:
+    """Select and multi-select option names may not hold a comma, in a schema or a value.
+
+    https://developers.notion.com/reference/property-object#select and
+    https://developers.notion.com/reference/page-property-values#select: "Commas (",") are
+    not valid for select values." The real answer is 400 `validation_error` "Invalid select
+    option, commas not allowed: <name>" (egordm/notionsci#13, lolipopshock/notion-df#1).
+    """
+    if isinstance(name, str) and "," in name:
+        raise invalid(f"Invalid select option, commas not allowed: {name}")
+
+
 def _options(
     raw: Any, new_id: NewId, path: str, keep: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
@@ -83,6 +95,7 @@ def _options(
     for i, option in enumerate(check_array(raw or [], path)):
         if not isinstance(option, dict) or not isinstance(option.get("name", ""), str):
             raise body_invalid(f"{path}[{i}]", "should be an option object", option)
+        check_option_name(option.get("name"))
         known = next(
             (o for o in keep if o["id"] == option.get("id") or o["name"] == option.get("name")),
             None,
@@ -163,6 +176,8 @@ def _pick_option(prop: dict[str, Any], raw: Any, path: str, new_id: NewId | None
     options: list[dict[str, Any]] = prop[kind]["options"]
     if not isinstance(raw, dict) or not ({"name", "id"} & raw.keys()):
         raise body_invalid(path, "should be an object with a name or an id", raw)
+    if kind != "status":
+        check_option_name(raw.get("name"))
     for option in options:
         if option["id"] == raw.get("id") or option["name"] == raw.get("name"):
             return {"id": option["id"], "name": option["name"], "color": option["color"]}
@@ -244,8 +259,8 @@ def coerce(prop: dict[str, Any], raw: Any, path: str, new_id: NewId) -> Any:
         return check_array(value, where)
     if value is not None and not isinstance(value, str):
         raise body_invalid(where, "should be a string or `null`", value)
-    if value is not None and len(value) > STRING_LIMITS[kind]:
-        raise too_long(where, STRING_LIMITS[kind], len(value))
+    if value is not None and utf16_len(value) > STRING_LIMITS[kind]:  # UTF-16, as text items
+        raise too_long(where, STRING_LIMITS[kind], utf16_len(value))
     return value
 
 

@@ -4,14 +4,22 @@ The limits are the request-limits page's (NOTES.md section 4): 2000 characters p
 item, 100 elements per array, 100 children and two nesting levels per append, 1000 blocks
 per request. The OpenAPI document states none of them (SOURCES.md), so they are checked
 here, with the real API's message shape.
+
+Lengths are counted as the API counts them, in UTF-16 code units (JavaScript's
+``String.length``): an emoji or any character beyond the Basic Multilingual Plane counts two.
+Source: https://developers.notion.com/reference/request-limits ("Limits for property
+values": rich text ``text.content`` 2000 characters), measured by the service, which runs on
+JavaScript; the error reports that length (``...length should be ≤ 2000, instead was 2001``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-from opsync.testing.emulators.notion_errors import body_invalid, invalid, too_long
+from opsync.testing.emulators.notion_errors import ApiError, body_invalid, invalid, too_long
 
 MAX_TEXT = 2000
 MAX_URL = 2000
@@ -40,6 +48,54 @@ BLOCK_TYPES = frozenset(
 )  # fmt: skip
 
 
+# https://developers.notion.com/reference/block#code: `language` is one of a fixed list, and
+# anything else fails validation with the list in the message (the real answer, quoted in
+# ftnext/sphinx-notion#3 and 4ier/notion-cli#22: `body.children[37].code.language should be
+# "abap", ..., or "java/c/c++/c#", instead was "text".`).
+CODE_LANGUAGES = (
+    "abap", "abc", "agda", "arduino", "ascii art", "assembly", "bash", "basic", "bnf", "c",
+    "c#", "c++", "clojure", "coffeescript", "coq", "css", "dart", "dhall", "diff", "docker",
+    "ebnf", "elixir", "elm", "erlang", "f#", "flow", "fortran", "gherkin", "glsl", "go",
+    "graphql", "groovy", "haskell", "hcl", "html", "idris", "java", "javascript", "json",
+    "julia", "kotlin", "latex", "less", "lisp", "livescript", "llvm ir", "lua", "makefile",
+    "markdown", "markup", "matlab", "mathematica", "mermaid", "nix", "notion formula",
+    "objective-c", "ocaml", "pascal", "perl", "php", "plain text", "powershell", "prolog",
+    "protobuf", "purescript", "python", "r", "racket", "reason", "ruby", "rust", "sass",
+    "scala", "scheme", "scss", "shell", "smalltalk", "solidity", "sql", "swift", "toml",
+    "typescript", "vb.net", "verilog", "vhdl", "visual basic", "webassembly", "xml", "yaml",
+    "java/c/c++/c#",
+)  # fmt: skip
+# A link must be an absolute URL Notion can open. A relative one ("/pages/x", "weekly.md")
+# or another scheme answers 400 `validation_error` "Invalid URL for link." (the real
+# answer, quoted in tryfabric/martian#41 and Kenshin/simpread#6882; relative paths:
+# brittonhayes/notionmd#12; only http(s) links: dvanoni/notero#458), prefixed with "Content
+# creation Failed. Fix the following:" when the link is in page content.
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+INVALID_LINK = "Invalid URL for link."
+CONTENT_FAILED = "Content creation Failed. Fix the following: \n"
+
+
+def utf16_len(text: str) -> int:
+    """The length the API checks: UTF-16 code units, as JavaScript's ``String.length``."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def valid_link(url: str) -> bool:
+    """Whether Notion accepts ``url`` as a rich-text link: absolute, with a known scheme."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    if parts.scheme not in LINK_SCHEMES:
+        return False
+    return bool(parts.path) if parts.scheme == "mailto" else bool(parts.hostname)
+
+
+def _link_error(path: str) -> ApiError:
+    in_content = path.startswith("body.children") or ".children[" in path
+    return invalid((CONTENT_FAILED if in_content else "") + INVALID_LINK)
+
+
 def check_array(items: Any, path: str) -> list[Any]:
     if not isinstance(items, list):
         raise body_invalid(path, "should be an array", items)
@@ -62,13 +118,17 @@ def _rich_item(item: Any, path: str) -> dict[str, Any]:
         content = text.get("content") if isinstance(text, dict) else None
         if not isinstance(content, str):
             raise body_invalid(f"{path}.text.content", "should be a string", content)
-        if len(content) > MAX_TEXT:
-            raise too_long(f"{path}.text.content", MAX_TEXT, len(content))
+        if utf16_len(content) > MAX_TEXT:
+            raise too_long(f"{path}.text.content", MAX_TEXT, utf16_len(content))
         link = text.get("link")
         if link is not None:
             url = link.get("url", "") if isinstance(link, dict) else ""
-            if len(url) > MAX_URL:
-                raise too_long(f"{path}.text.link.url", MAX_URL, len(url))
+            if not isinstance(url, str):
+                raise body_invalid(f"{path}.text.link.url", "should be a string", url)
+            if utf16_len(url) > MAX_URL:
+                raise too_long(f"{path}.text.link.url", MAX_URL, utf16_len(url))
+            if not valid_link(url):
+                raise _link_error(path)
         href = link.get("url") if isinstance(link, dict) else None
         return {
             "type": "text",
@@ -79,8 +139,8 @@ def _rich_item(item: Any, path: str) -> dict[str, Any]:
         }
     if "equation" in item:
         expression = str(item["equation"].get("expression", ""))
-        if len(expression) > MAX_EQUATION:
-            raise too_long(f"{path}.equation.expression", MAX_EQUATION, len(expression))
+        if utf16_len(expression) > MAX_EQUATION:
+            raise too_long(f"{path}.equation.expression", MAX_EQUATION, utf16_len(expression))
         return {
             "type": "equation",
             "equation": {"expression": expression},
@@ -146,6 +206,11 @@ def _block(item: Any, path: str, depth: int) -> BlockSpec:
     if kind not in BLOCK_TYPES or not isinstance(item.get(kind), dict):
         raise body_invalid(path, "should be a block object with a supported type", item)
     content, nested = content_of(kind, item[kind], f"{path}.{kind}")
+    if kind == "code":
+        content.setdefault("language", "plain text")
+        content.setdefault("caption", [])
+    if kind == "table":
+        check_table(content, nested, f"{path}.{kind}")
     if nested is None:
         return BlockSpec(kind, content)
     child_path = f"{path}.{kind}.children"
@@ -158,6 +223,42 @@ def _block(item: Any, path: str, depth: int) -> BlockSpec:
     return BlockSpec(kind, content, _blocks(nested, child_path, depth + 1))
 
 
+def check_table(content: dict[str, Any], rows: Any, path: str) -> None:
+    """A new table: its width, and at least one row, each with exactly that many cells.
+
+    https://developers.notion.com/reference/block#table: "When creating a table block via
+    the Append block children endpoint, the table must have at least 1 table_row whose
+    cells array has the same length as the table_width", and `table_width` "can only be set
+    when the table is first created" (checked on update, in notion_pages.py).
+    """
+    width = content.get("table_width")
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        raise body_invalid(f"{path}.table_width", "should be a positive integer", width)
+    content.setdefault("has_column_header", False)
+    content.setdefault("has_row_header", False)
+    if not isinstance(rows, list) or not rows:
+        raise invalid(
+            f"body failed validation: {path}.children should contain at least 1 table_row, "
+            f"instead was `{json.dumps(rows)}`."
+        )
+    for i, row in enumerate(rows):
+        check_row(row, width, f"{path}.children[{i}]")
+
+
+def check_row(row: Any, width: int, path: str) -> None:
+    """A table's child: a table_row whose cells array is exactly ``width`` long."""
+    content = row.get("table_row") if isinstance(row, dict) else None
+    if not isinstance(content, dict) or row.get("type", "table_row") != "table_row":
+        raise body_invalid(path, "should be a table_row: a table holds only rows", row)
+    cells = content.get("cells")
+    if not isinstance(cells, list) or len(cells) != width:
+        count = len(cells) if isinstance(cells, list) else 0
+        raise invalid(
+            f"body failed validation: {path}.table_row.cells.length should be the table's "
+            f"table_width `{width}`, instead was `{count}`."
+        )
+
+
 def content_of(kind: str, raw: dict[str, Any], path: str) -> tuple[dict[str, Any], Any]:
     """A block's content in response form, and its nested children (None when absent)."""
     content = {k: v for k, v in raw.items() if k != "children"}
@@ -168,8 +269,19 @@ def content_of(kind: str, raw: dict[str, Any], path: str) -> tuple[dict[str, Any
         content["cells"] = [rich_text(c, f"{path}.cells[{i}]") for i, c in enumerate(cells)]
     if kind == "equation":
         expression = str(content.get("expression", ""))
-        if len(expression) > MAX_EQUATION:
-            raise too_long(f"{path}.expression", MAX_EQUATION, len(expression))
+        if utf16_len(expression) > MAX_EQUATION:
+            raise too_long(f"{path}.expression", MAX_EQUATION, utf16_len(expression))
+    if kind == "code" and "language" in content:
+        language = content["language"]
+        if language not in CODE_LANGUAGES:
+            listed = ", ".join(f'"{name}"' for name in CODE_LANGUAGES[:-1])
+            raise body_invalid(
+                f"{path}.language", f'should be {listed}, or "{CODE_LANGUAGES[-1]}"', language
+            )
+    if kind == "table" and "table_width" in content:
+        width = content["table_width"]
+        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            raise body_invalid(f"{path}.table_width", "should be a positive integer", width)
     if "rich_text" in content and kind not in {"code", "table_row"}:
         content.setdefault("color", "default")
     if kind == "paragraph":
