@@ -6,6 +6,7 @@ incremental read costs."""
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,53 @@ def test_doctor_names_a_missing_credential(
     result = cli("doctor", "--config", str(atlassian_acme))
     assert result.exit_code == 2
     assert variable in result.output and key in result.output
+
+
+def test_a_collection_longer_than_one_listing_page_syncs_once_and_stays_put(
+    cli: Cli,
+    atlassian_acme: Path,
+    jira_emulator: JiraEmulator,
+    confluence_emulator: ConfluenceEmulator,
+) -> None:
+    """55 releases: the releases page has more children than one v1 listing page holds
+    (50), so the second page is read through `_links.next`, and must carry the bodies and
+    properties the first did."""
+    world = jira_emulator.world
+    for n in range(15):
+        version = world.add_version("ACME", f"2027.{n}", release_date=date(2027, 3, 1 + n))
+        world.create_issue(
+            "ACME",
+            f"Extra release {n}",
+            key=f"ACME-{900 + n}",
+            fixVersions=[version.id],
+            components=["dashboards"],
+            labels=["eng-tom"],
+            customfield_10050="Low",
+            customfield_10060="acct-maya",
+        )
+    assert len(world.issues) > 50
+    root = confluence_emulator.root_page_id
+    made = cli("bootstrap", "confluence", "--parent", root, "--config", str(atlassian_acme))
+    assert made.exit_code == 0, made.output
+    text = atlassian_acme.read_text(encoding="utf-8")
+    atlassian_acme.write_text(text + made.output.split(MARK, 1)[1], encoding="utf-8")
+
+    first = cli("sync", "--config", str(atlassian_acme), "--now", ACME_NOW, "--quiet")
+    assert first.exit_code == 0, first.output
+    assert not [f for f in first.report["findings"] if f["code"] == "record.invalid"]
+    releases = [
+        p for p in confluence_emulator.world.pages.values() if p.title.startswith("Releases ACME-")
+    ]
+    assert len(releases) == len({p.title for p in releases}) == len(world.issues)
+    assert all(p.props["opsync"].value["key"] == p.title.split()[-1] for p in releases)
+
+    confluence_emulator.reset_counts()
+    second = cli("sync", "--config", str(atlassian_acme), "--now", ACME_NOW, "--quiet")
+    assert (second.exit_code, second.report["writes"], second.report["planned"]) == (0, 0, 0)
+    again = [
+        p for p in confluence_emulator.world.pages.values() if p.title.startswith("Releases ACME-")
+    ]
+    assert len(again) == len(releases)  # no duplicate
+    # One listing per collection page and the generated pages' page, and one more for the
+    # releases' second listing page.
+    assert confluence_emulator.counts.by_endpoint == {("GET", LISTING): 13}

@@ -709,3 +709,34 @@ def test_a_folder_opsync_writes_into_must_lie_in_the_config_folder(
         load_config(config)
     assert raised.value.key == "connectors.local.pages"
     assert "allow_outside" in raised.value.hint
+
+
+@pytest.mark.parametrize(
+    ("label", "shown", "suggested"),
+    [
+        ("product ops", "a space", "product-ops"),
+        ("ops!", "'!'", "ops"),
+        ("team:ops", "':'", "team-ops"),
+        ("v1.2", "'.'", "v1-2"),
+        ("a#b&c", "'#', '&'", "a-b-c"),
+    ],
+)
+def test_a_confluence_label_confluence_cannot_hold_is_refused_with_the_fix(
+    tmp_path: Path, label: str, shown: str, suggested: str
+) -> None:
+    table = f'[connectors.confluence]\ntype = "confluence"\nspace = "OPS"\nlabel = "{label}"\n'
+    error = error_in(tmp_path, HEAD + table)
+    assert keys(error) == ["connectors.confluence.label"]
+    assert f'Confluence cannot hold the label "{label}": it contains {shown}' in str(error)
+    assert f'label = "{suggested}"' in error.hint
+
+
+def test_a_confluence_label_too_long_or_empty_is_refused(tmp_path: Path) -> None:
+    for label in ("x" * 256, " "):
+        table = f'[connectors.confluence]\ntype = "confluence"\nspace = "OPS"\nlabel = "{label}"\n'
+        error = error_in(tmp_path, HEAD + table)
+        assert keys(error) == ["connectors.confluence.label"]
+    table = '[connectors.confluence]\ntype = "confluence"\nspace = "OPS"\nlabel = "ops_2026-é"\n'
+    (tmp_path / "ok.toml").write_text(HEAD + table, encoding="utf-8")
+    wiki = load_config(tmp_path / "ok.toml").connectors["confluence"]
+    assert wiki.label == "ops_2026-é"  # type: ignore[attr-defined]

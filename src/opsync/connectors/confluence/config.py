@@ -36,6 +36,37 @@ def _page_id(value: str) -> str:
 
 PageId = Annotated[str, AfterValidator(_page_id)]
 
+# What a Confluence label cannot hold: whitespace and these characters, nor more than 255
+# characters (v1 addLabelsToContent answers 400 to "labels with invalid characters or too
+# many characters"; the characters per "Add, Remove and Search for Labels",
+# https://confluence.atlassian.com/doc/add-remove-and-search-for-labels-136419.html).
+LABEL_FORBIDDEN = "!#&()*,.:;<>?@[]^"
+LABEL_MAX = 255
+
+
+def _label(value: str) -> str:
+    """A label Confluence can hold, else the config error naming what to change."""
+    name = value.strip()
+    bad = sorted({c for c in name if c in LABEL_FORBIDDEN or c.isspace()})
+    if name and not bad and len(name) <= LABEL_MAX:
+        return name
+    if not name:
+        problem = "a label cannot be empty"
+    elif bad:
+        shown = ", ".join("a space" if c.isspace() else f"'{c}'" for c in bad)
+        problem = f'Confluence cannot hold the label "{value}": it contains {shown}'
+    else:
+        problem = f"Confluence labels are at most {LABEL_MAX} characters"
+    suggestion = re.sub(rf"[\s{re.escape(LABEL_FORBIDDEN)}]+", "-", name).strip("-") or "opsync"
+    raise invalid(
+        problem,
+        f'replace them, e.g. label = "{suggestion[:LABEL_MAX]}" '
+        f"(labels cannot hold spaces or any of {LABEL_FORBIDDEN})",
+    )
+
+
+Label = Annotated[str, AfterValidator(_label)]
+
 
 class ConfluenceCollection(BaseModel):
     """``[connectors.<name>.collections.<collection>]``: the page holding the records."""
@@ -69,7 +100,10 @@ class ConfluenceConnectorConfig(TokenConnectorConfig):
     email: str | None = Field(None, description="Cloud: the Atlassian account's email.")
     email_env: str = Field("CONFLUENCE_EMAIL", description="Or the variable holding it.")
     requests_per_second: float = Field(5.0, gt=0, description="Pace, below the burst limit.")
-    label: str = Field("opsync", description="Label put on every page opsync creates.")
+    label: Label = Field(
+        "opsync",
+        description="Label put on every page opsync creates (no spaces, nor !#&()*,.:;<>?@[]^).",
+    )
     jira_url: str | None = Field(
         None,
         description="Jira site whose /browse/KEY links render as the Jira issue macro.",

@@ -138,12 +138,24 @@ class JiraApi:
             "retry_with_header": False,  # the SDK's own Retry-After sleep: off
             "backoff_and_retry": False,  # the SDK's urllib3 retries: off
         }
+        self._common = common
         if self.cloud:
             self.sdk: Jira | JiraCloud = JiraCloud(
                 self.url, username=email, password=token, **common
             )
         else:
             self.sdk = Jira(self.url, token=token, api_version="2", **common)
+
+    def anonymous_get(self, resource: str) -> Any:
+        """``GET resource`` without credentials (``serverInfo`` answers anonymous callers),
+        through the same policy; used by ``doctor`` to tell a refused token from a site of
+        the other deployment after a 401."""
+        common = {**self._common, "session": policy_session(self.transport)}
+        anonymous = JiraCloud(self.url, **common) if self.cloud else Jira(self.url, **common)
+        try:
+            return self.call(anonymous.get, self.path(resource))
+        finally:
+            anonymous.close()
 
     def _remember(self, attempt: Attempt) -> None:
         self._last = attempt.request

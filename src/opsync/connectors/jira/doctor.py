@@ -12,7 +12,11 @@ from typing import Any
 
 from opsync.connectors.jira import jql
 from opsync.connectors.jira.client import JiraApi
-from opsync.connectors.jira.config import JiraConnectorConfig
+from opsync.connectors.jira.config import (
+    DEFAULT_EMAIL_ENV,
+    DEFAULT_TOKEN_ENV,
+    JiraConnectorConfig,
+)
 from opsync.domain import Finding, Level
 from opsync.errors import AuthError, ConfigError, ConnectorError
 
@@ -35,8 +39,14 @@ def _problem(record: str, field: str, message: str) -> Finding:
 
 def check(api: JiraApi, config: JiraConnectorConfig) -> list[Finding]:
     record = f"config/connectors/{api.name}"
+    refused: AuthError | None = None
     try:
-        info = api.get("serverInfo") or {}  # answered without credentials, as Jira does
+        # serverInfo answers anonymous callers, but Cloud refuses wrong credentials with
+        # 401 (SPEC-J getServerInfo): that is the token, not the site or the network.
+        info = api.get("serverInfo") or {}
+    except AuthError as exc:
+        refused = exc
+        info = _anonymous_info(api)
     except (ConnectorError, ConfigError) as exc:
         return [_problem(record, "base_url", f"{exc}; check base_url and the network")]
     kind = str(info.get("deploymentType") or "")  # absent in Atlassian's own example
@@ -47,10 +57,12 @@ def check(api: JiraApi, config: JiraConnectorConfig) -> list[Finding]:
                 record, "deployment", f'the site is Jira {actual}: set deployment = "{actual}"'
             )
         ]
+    if refused is not None:
+        return [_problem(record, "token", f"{refused}; {_credentials_hint(config, api.name)}")]
     try:
         api.get("myself")
     except AuthError as exc:
-        return [_problem(record, "token", f"{exc}; check the email and token (or PAT) in use")]
+        return [_problem(record, "token", f"{exc}; {_credentials_hint(config, api.name)}")]
     except (ConnectorError, ConfigError) as exc:
         return [_problem(record, "base_url", f"{exc}; check base_url and the network")]
     findings: list[Finding] = []
@@ -79,6 +91,34 @@ def check(api: JiraApi, config: JiraConnectorConfig) -> list[Finding]:
             )
         )
     return findings
+
+
+def _anonymous_info(api: JiraApi) -> dict[str, Any]:
+    """serverInfo asked without credentials, to tell which deployment the site is after
+    the credentials were refused; empty when the site does not answer that either."""
+    try:
+        return dict(api.anonymous_get("serverInfo") or {})
+    except (ConnectorError, ConfigError):
+        return {}
+
+
+def _credentials_hint(config: JiraConnectorConfig, name: str) -> str:
+    """Where the refused credentials came from and what they must be (never their value)."""
+    table = f"connectors.{name}"
+    if config.token_file is not None:
+        token = f"the file {config.token_file} ({table}.token_file)"
+    else:
+        token = f"${config.token_env or DEFAULT_TOKEN_ENV}"
+    if config.deployment != "cloud":
+        return (
+            f"check the token in use: {token} must hold a personal access token of an "
+            "account that can browse the project (profile → Personal Access Tokens)"
+        )
+    email = f"${config.email_env or DEFAULT_EMAIL_ENV}"
+    return (
+        f"check the email and token in use: {token} must hold a current API token "
+        f"(id.atlassian.com → Security → API tokens) of the account whose email is in {email}"
+    )
 
 
 def _fields(api: JiraApi, config: JiraConnectorConfig, record: str) -> list[Finding]:

@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from opsync.testing.emulators.confluence_model import ApiError, World, v1_error, v2_error
+from opsync.testing.emulators.confluence_model import (
+    ApiError,
+    World,
+    error_body,
+    in_envelope,
+    v1_error,
+    v2_error,
+)
 from opsync.testing.emulators.confluence_openapi import validate
 from opsync.testing.emulators.confluence_routes import Call, Handler, routes
 from opsync.testing.emulators.emulator_controls import TokenBucket
@@ -107,6 +114,8 @@ class App:
                     handler, v2, root, found.groupdict(), query, headers, raw, method, rest
                 )
         self.count(method, "(unmatched)")
+        if _is_v2(split.path):
+            return 404, error_body(404, f"null for uri: {path}", True), {}
         return 404, {"message": f"null for uri: {path}", "statusCode": 404}, {}
 
     def _run(
@@ -134,11 +143,13 @@ class App:
             validate(v2, rest, method, query, raw)
             with self.world.lock:
                 result = handler(Call(self.world, user, root, params, query, body))
-            return 200, result, {}
+            return 200, result, dict(getattr(result, "headers", {}))
         except ApiError as error:
+            # Each API answers in its own envelope, whichever shared code raised it.
+            error = in_envelope(error, v2)
             return error.status, error.body, error.headers
         except Exception as error:  # a bug here answers 500, as a real server would
-            return 500, v2_error(500, "INTERNAL_SERVER_ERROR", repr(error)).body, {}
+            return 500, error_body(500, repr(error), v2), {}
 
     def _user(self, headers: dict[str, str], cloud: bool) -> str:
         scheme, _, credential = headers.get("authorization", "").partition(" ")
@@ -172,7 +183,8 @@ class _Handler(LoopbackHandler):
             if fault.drop:
                 self.drop_connection()
                 return
-            status, body, extra = fault.status, _fault_body(fault.status), dict(fault.headers)
+            v2 = _is_v2(urlsplit(self.path).path)
+            status, body, extra = fault.status, _fault_body(fault.status, v2), dict(fault.headers)
         else:
             status, body, extra = app.answer(self.command, self.path, headers, raw)
         self.send_json(status, body, extra)
@@ -180,10 +192,16 @@ class _Handler(LoopbackHandler):
     do_GET = do_POST = do_PUT = serve
 
 
-def _fault_body(status: int) -> Any:
+def _is_v2(path: str) -> bool:
+    return path.startswith("/wiki/api/v2/")
+
+
+def _fault_body(status: int, v2: bool) -> Any:
     if status == 429:
+        if v2:
+            return error_body(429, "Rate limit exceeded", True)
         return {"message": "Rate limit exceeded", "statusCode": 429}
-    return v2_error(status, "INTERNAL_SERVER_ERROR", "Internal Server Error").body
+    return error_body(status, "Internal Server Error", v2)
 
 
 class ConfluenceEmulator(LoopbackEmulator):

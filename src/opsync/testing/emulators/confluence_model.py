@@ -41,8 +41,7 @@ class ApiError(Exception):
 
 def v1_error(status: int, message: str) -> ApiError:
     """The v1 envelope (recorded/confluence/v1_error_*)."""
-    data = {"authorized": False, "valid": True, "errors": [], "successful": False}
-    return ApiError(status, {"statusCode": status, "data": data, "message": message})
+    return ApiError(status, error_body(status, message, False))
 
 
 def v2_error(status: int, code: str, title: str) -> ApiError:
@@ -50,6 +49,47 @@ def v2_error(status: int, code: str, title: str) -> ApiError:
     return ApiError(
         status, {"errors": [{"status": status, "code": code, "title": title, "detail": None}]}
     )
+
+
+_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    413: "REQUEST_ENTITY_TOO_LARGE",
+    429: "TOO_MANY_REQUESTS",
+    500: "INTERNAL_SERVER_ERROR",
+}
+
+
+def error_body(status: int, message: str, v2: bool) -> Json:
+    """An error answer in the envelope of the API version asked. v2:
+    ``{"errors": [{status, code, title, detail}]}``, as Confluence Cloud answers every v2
+    operation (SPEC-C2 publishes no error schema; the envelope is the one recorded in
+    ``recorded/confluence/v2_error_400_duplicate_title.json`` and ``v2_error_500_envelope
+    .json``, from POST /wiki/api/v2/pages). v1: ``{statusCode, data, message}`` (SPEC-C1
+    narrative "status-code"; ``recorded/confluence/v1_error_*``)."""
+    if v2:
+        code = _CODES.get(status, "ERROR")
+        return {"errors": [{"status": status, "code": code, "title": message, "detail": None}]}
+    data = {"authorized": False, "valid": True, "errors": [], "successful": False}
+    return {"statusCode": status, "data": data, "message": message}
+
+
+def in_envelope(error: ApiError, v2: bool) -> ApiError:
+    """``error`` as the API version of the route answers it: a v1 body raised on a v2
+    route (shared code: the XHTML parser, archived pages) is re-wrapped, and back."""
+    body = error.body
+    is_v2 = isinstance(body.get("errors"), list) and "statusCode" not in body
+    if is_v2 == v2:
+        return error
+    if is_v2:
+        first = body["errors"][0] if body["errors"] else {}
+        message = str(first.get("title") or first.get("detail") or "")
+    else:
+        message = str(body.get("message") or "")
+    return ApiError(error.status, error_body(error.status, message, v2), error.headers)
 
 
 def _name(tag: str) -> str:

@@ -86,16 +86,32 @@ def _v2_page(call: Call, page: PageRec, body: bool, props: bool = False) -> Json
     return out
 
 
+class Listing(dict[str, Any]):
+    """A JSON answer with response headers of its own (v2's ``Link``)."""
+
+    def __init__(self, body: Json, headers: dict[str, str]) -> None:
+        super().__init__(body)
+        self.headers = headers
+
+
 def _paged(call: Call, items: list[Json], path: str, extra: dict[str, str]) -> Json:
-    """A v2 listing page: opaque cursor (here an offset), ``_links.next`` relative with
-    ``/wiki``, absent on the last page."""
+    """A v2 listing page: opaque cursor (here an offset); the next page's URL, relative
+    with ``/wiki``, both in the ``Link`` response header and in ``_links.next``, and
+    neither on the last page. SPEC-C2 declares the ``Link`` header on the 200 of every
+    listing (getPages, getChildPages, getPageLabels, getPageContentProperties): "rel=\"next\"
+    would be the URL necessary to get the next page of information. Example response
+    header format: ``Link: </wiki/api/v2/pages?cursor=<opaque cursor token>>;
+    rel="next", <https://site.atlassian.net/wiki>; rel="base"``" (the ``base`` link is left
+    out: the emulator does not know the address it is reached by)."""
     limit = int_param(call.query, "limit", 25, 250)
     start = int(call.query.get("cursor", "0") or 0)
     out: Json = {"results": items[start : start + limit], "_links": {"base": call.root}}
+    headers: dict[str, str] = {}
     if start + limit < len(items):
         query = urlencode({**extra, "limit": limit, "cursor": start + limit})
         out["_links"]["next"] = f"{call.root}/api/v2{path}?{query}"
-    return out
+        headers["Link"] = f'<{out["_links"]["next"]}>; rel="next"'
+    return Listing(out, headers)
 
 
 # v2 -----------------------------------------------------------------------------------
@@ -237,11 +253,41 @@ def v2_create_property(call: Call) -> Json:
     return prop_json(prop)
 
 
-def v2_update_property(call: Call) -> Json:
+def _prop_by_id(call: Call) -> Prop:
     page = page_or_404(call, True)
     prop = next((p for p in page.props.values() if p.id == call.params["pid"]), None)
     if prop is None:
         raise v2_error(404, "NOT_FOUND", "Not Found")
+    return prop
+
+
+def v2_get_property(call: Call) -> Json:
+    """SPEC-C2 getPageContentPropertiesById, ``GET /pages/{page-id}/properties/
+    {property-id}``: a property is addressed by its id (404 when the page or property is
+    not found)."""
+    return prop_json(_prop_by_id(call))
+
+
+def v2_labels(call: Call) -> Json:
+    """SPEC-C2 getPageLabels, ``GET /pages/{id}/labels`` (labels are read-only in v2:
+    added through v1), paged like every v2 listing; ``prefix`` filters."""
+    page = page_or_404(call, True)
+    prefix = call.query.get("prefix")
+    items = [
+        {"id": label_id(n), "name": n, "prefix": "global"}
+        for n in page.labels
+        if prefix in (None, "global")
+    ]
+    return _paged(call, items, f"/pages/{page.id}/labels", {})
+
+
+def label_id(name: str) -> str:
+    """A stable numeric id per label name, as Confluence gives every label one."""
+    return str(int.from_bytes(name.encode()[:6].ljust(6, b"\0"), "big") % 10_000_000 + 1000)
+
+
+def v2_update_property(call: Call) -> Json:
+    prop = _prop_by_id(call)
     check_version(prop.version, call.body.get("version"), True)
     prop.value, prop.version = call.body.get("value"), prop.version + 1
     return prop_json(prop)
@@ -261,7 +307,9 @@ def routes() -> list[tuple[str, str, Handler, bool]]:
         ("GET", f"{v2}/pages/{{id}}/children", v2_children, True),
         ("GET", f"{v2}/pages/{{id}}/properties", v2_properties, True),
         ("POST", f"{v2}/pages/{{id}}/properties", v2_create_property, True),
+        ("GET", f"{v2}/pages/{{id}}/properties/{{pid}}", v2_get_property, True),
         ("PUT", f"{v2}/pages/{{id}}/properties/{{pid}}", v2_update_property, True),
+        ("GET", f"{v2}/pages/{{id}}/labels", v2_labels, True),
         *v1_routes(),
     ]
 
@@ -272,6 +320,7 @@ __all__ = [
     "Handler",
     "check_version",
     "int_param",
+    "label_id",
     "page_or_404",
     "prop_json",
     "routes",

@@ -3,6 +3,8 @@ without it): content, child pages, properties, labels and the current user, per 
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from opsync.testing.emulators.confluence_model import (
     DuplicateTitle,
     Json,
@@ -15,10 +17,18 @@ from opsync.testing.emulators.confluence_routes import (
     Handler,
     check_version,
     int_param,
+    label_id,
     page_or_404,
     prop_json,
     save_page,
 )
+
+# Characters a label cannot hold, besides whitespace: SPEC-C1 addLabelsToContent answers
+# 400 when "The body contains labels with invalid characters or too many characters";
+# the characters are the ones Confluence's label editor refuses ("Add, Remove and Search
+# for Labels", https://confluence.atlassian.com/doc/add-remove-and-search-for-labels-136419.html).
+LABEL_FORBIDDEN = frozenset("!#&()*,.:;<>?@[]^")
+LABEL_MAX = 255
 
 
 def _v1_user(call: Call, user: str) -> Json:
@@ -117,12 +127,17 @@ def v1_children(call: Call) -> Json:
     start = int(call.query.get("start", "0") or 0)
     limit = int_param(call.query, "limit", 25, 200)
     kids = call.world.children(page.id)
-    results = [_v1_page(call, p, call.query.get("expand", "")) for p in kids[start : start + limit]]
+    expand = call.query.get("expand", "")
+    results = [_v1_page(call, p, expand) for p in kids[start : start + limit]]
     links: Json = {"base": call.root}
     if start + limit < len(kids):
-        links["next"] = (
-            f"/rest/api/content/{page.id}/child/page?limit={limit}&start={start + limit}"
-        )
+        # The next link repeats the request's expand (the recorded listing
+        # recorded/confluence/v1_content_list_paged_200.json: "next":
+        # "/rest/api/content?next=true&expand=childTypes.all,...&limit=2&start=2"), so the
+        # pages after the first carry what the first did.
+        query = {"expand": expand} if expand else {}
+        query.update({"limit": str(limit), "start": str(start + limit)})
+        links["next"] = f"/rest/api/content/{page.id}/child/page?{urlencode(query, safe=',')}"
     return {
         "results": results,
         "start": start,
@@ -139,6 +154,10 @@ def v1_put_property(call: Call) -> Json:
     asked = (call.body.get("version") or {}).get("number")
     if prop is None:
         if asked != 1:
+            # SPEC-C1 updateContentProperty: 404 if "There is no property with the given
+            # key and the version number is not 1" (Cloud; Data Center keeps the 409).
+            if call.root:
+                raise v1_error(404, f"Cannot find content property with key: {key}")
             raise v1_error(409, f"Version must be 1 to create property {key}")
         prop = page.props[key] = Prop(call.world.new_id(), key, call.body.get("value"))
         return prop_json(prop)
@@ -151,15 +170,48 @@ def v1_current_user(call: Call) -> Json:
     return _v1_user(call, call.user)
 
 
+def label_problem(name: str) -> str | None:
+    """Why Confluence refuses ``name`` as a label, or None."""
+    if not name:
+        return "a label needs a name"
+    if len(name) > LABEL_MAX:
+        return f"the label '{name[:40]}...' is longer than {LABEL_MAX} characters"
+    bad = sorted({c for c in name if c in LABEL_FORBIDDEN or c.isspace()})
+    if bad:
+        shown = " ".join("space" if c.isspace() else c for c in bad)
+        return f"the label '{name}' contains characters a label cannot hold: {shown}"
+    return None
+
+
+def _labels(call: Call, page: PageRec) -> Json:
+    prefix = call.query.get("prefix")
+    labels = [
+        {"prefix": "global", "name": n, "id": label_id(n), "label": n}
+        for n in page.labels
+        if prefix in (None, "global")
+    ]
+    return {"results": labels, "start": 0, "limit": 200, "size": len(labels), "_links": {}}
+
+
+def v1_get_labels(call: Call) -> Json:
+    """SPEC-C1 getLabelsForContent, ``GET /rest/api/content/{id}/label``."""
+    return _labels(call, page_or_404(call, False))
+
+
 def v1_label(call: Call) -> Json:
+    """SPEC-C1 addLabelsToContent: adds, never removes; 400 for a label with invalid
+    characters or too many characters (all of the request refused)."""
     page = page_or_404(call, False)
     items = call.body if isinstance(call.body, list) else [call.body]
-    for item in items:
-        name = str(item.get("name") or "")
-        if name and name not in page.labels:
+    names = [str(item.get("name") or "") for item in items]
+    for name in names:
+        problem = label_problem(name)
+        if problem is not None:
+            raise v1_error(400, problem)
+    for name in names:
+        if name not in page.labels:
             page.labels.append(name)
-    labels = [{"prefix": "global", "name": n, "id": n} for n in page.labels]
-    return {"results": labels, "start": 0, "limit": 200, "size": len(labels)}
+    return _labels(call, page)
 
 
 def v1_routes() -> list[tuple[str, str, Handler, bool]]:
@@ -172,6 +224,7 @@ def v1_routes() -> list[tuple[str, str, Handler, bool]]:
         ("PUT", f"{v1}/content/{{id}}", v1_update, False),
         ("GET", f"{v1}/content/{{id}}/child/page", v1_children, False),
         ("PUT", f"{v1}/content/{{id}}/property/{{key}}", v1_put_property, False),
+        ("GET", f"{v1}/content/{{id}}/label", v1_get_labels, False),
         ("POST", f"{v1}/content/{{id}}/label", v1_label, False),
         ("GET", f"{v1}/user/current", v1_current_user, False),
     ]

@@ -229,6 +229,25 @@ class App:
         route, params = match(method, path)
         return f"/rest/api/{params['version']}{route.template}" if route else UNMATCHED
 
+    def _authenticate(self, route: Route | None, authorization: str) -> None:
+        """Refuse a request whose credentials are not accepted (401).
+
+        ``serverInfo`` "can be accessed anonymously", so it answers a request that sends no
+        credentials; on Cloud, wrong credentials sent to it are refused all the same: the
+        spec's ``getServerInfo`` (SPEC-J, ``GET /rest/api/3/serverInfo``, operationId
+        getServerInfo) documents "401: Returned if the authentication credentials are
+        incorrect". (Some Cloud sites have been seen to treat wrong credentials on
+        anonymous endpoints as anonymous instead, JRACLOUD-93811,
+        https://jira.atlassian.com/browse/JRACLOUD-93811: opsync's doctor checks
+        ``/myself`` too, so either answer is reported as a credentials problem.)
+        """
+        if authorization in self.credentials:
+            return
+        anonymous = route is not None and route.template == "/serverInfo"
+        if anonymous and (not authorization or not self.world.cloud):
+            return
+        raise JiraError(401, (NOT_AUTHENTICATED,))
+
     def answer(
         self,
         method: str,
@@ -239,9 +258,7 @@ class App:
     ) -> Reply:
         route, params = match(method, path)
         try:
-            anonymous = route is not None and route.template == "/serverInfo"
-            if not anonymous and headers.get("authorization", "") not in self.credentials:
-                raise JiraError(401, (NOT_AUTHENTICATED,))
+            self._authenticate(route, headers.get("authorization", ""))
             self.limiter.admit()
             version = params.pop("version", "3")
             version = "2" if version == "latest" else version
