@@ -194,3 +194,29 @@ def test_bare_force_asks_first_at_a_terminal_and_not_in_cron(
     monkeypatch.setattr("opsync.cli.app._interactive", lambda: False)
     code, report = _sync(cli, acme, "--force")
     assert (code, report["conflicts"]) == (0, [])
+
+
+def test_force_touches_owned_regions_and_fields_and_nothing_else(cli: Cli, acme: Path) -> None:
+    """docs/concepts.md, "What --force may touch", clause by clause."""
+    assert _sync(cli, acme)[0] == 0
+    root = acme.parent
+    # owned record fields: a hand edit is overwritten
+    record = root / "wiki" / "releases" / "ACME-125.md"
+    clean_record = record.read_text(encoding="utf-8")
+    status = next(ln for ln in clean_record.splitlines() if ln.startswith("enablement_status:"))
+    record.write_text(clean_record.replace(status, "enablement_status: my own"), encoding="utf-8")
+    # an owned region of this page with well-formed markers: overwritten; text outside: kept
+    page = _page(acme, "scorecard/2026-Q4")
+    clean_page = page.read_text(encoding="utf-8")
+    end = "<!-- opsync:end scorecard-method -->"
+    edited = clean_page.replace(end, "Inside, mine.\n" + end, 1) + "\nOutside, mine.\n"
+    page.write_text(edited, encoding="utf-8")
+    # messages already sent: never sent again, never changed
+    outbox = {p: p.read_bytes() for p in (root / "outbox").rglob("*.md")}
+    assert outbox
+    code, report = _sync(cli, acme, "--force")
+    assert (code, report["conflicts"]) == (0, []), report
+    assert record.read_text(encoding="utf-8") == clean_record
+    assert page.read_text(encoding="utf-8") == clean_page + "\nOutside, mine.\n"
+    assert {p: p.read_bytes() for p in (root / "outbox").rglob("*.md")} == outbox
+    assert report["writes"] == 2  # the record and the page: no message sent again

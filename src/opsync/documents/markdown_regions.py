@@ -165,8 +165,8 @@ def parse_regions(text: str, page: str | None = None) -> Regions:
     opened: _Marker | None = None
     for marker in _markers(text, out.problems):
         if marker.begin:
-            if opened is not None:
-                out.damaged.update({opened.key, marker.key})
+            if opened is not None:  # the open region's end is missing (the new one may be fine)
+                out.damaged.add(opened.key)
                 out.problems.append(
                     _damaged(
                         opened.key,
