@@ -186,7 +186,7 @@ def test_bare_force_asks_first_at_a_terminal_and_not_in_cron(
     cli: Cli, acme: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert _sync(cli, acme)[0] == 0
-    scorecard, scorecard_edited, weekly, _ = _edit_two_pages(acme)
+    scorecard, scorecard_edited, _, _ = _edit_two_pages(acme)
     monkeypatch.setattr("opsync.cli.app._interactive", lambda: True)
     monkeypatch.setattr("typer.confirm", lambda *a, **k: False)
     code, _ = _sync(cli, acme, "--force")
