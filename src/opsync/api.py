@@ -23,6 +23,7 @@ from opsync.connectors.config import ConnectorConfig
 from opsync.connectors.context import ConnectorContext
 from opsync.connectors.registry import Bootstrap
 from opsync.domain import Finding
+from opsync.engine.plan import Force
 from opsync.engine.report import Reporter, RunReport
 from opsync.engine.run import RunSpec, run
 from opsync.errors import ConfigError
@@ -194,7 +195,7 @@ def plan(
     *,
     now: datetime | None = None,
     clock: Clock | None = None,
-    force: bool = False,
+    force: Force = False,
     reporter: Reporter | None = None,
 ) -> RunReport:
     """Read, apply the rules and compute the plan; write nothing (a dry run)."""
@@ -207,7 +208,7 @@ def sync(
     *,
     now: datetime | None = None,
     clock: Clock | None = None,
-    force: bool = False,
+    force: Force = False,
     accept_identity_change: bool = False,
     reporter: Reporter | None = None,
 ) -> RunReport:

@@ -255,3 +255,45 @@ def test_a_bundle_page_is_read_into_the_sections_people_wrote_as_on_every_wiki(
     assert "Alerts fire at 80% and 100%" in filled.sections[Section.WHAT_CHANGED]
     assert "opsync's words" not in " ".join(filled.sections.values())
     assert sections_complete_label(release, filled) == f"1/{total}"
+
+
+def _other_region(wiki: ConfluenceWiki, key: str, text: str) -> str:
+    doc = Document(title="Other", children=(region(key, para(text)),))
+    return wiki.pages.renderer.region(doc, key)
+
+
+def test_a_region_copied_from_another_page_is_never_removed_or_rewritten(
+    wiki: ConfluenceWiki, confluence_emulator: ConfluenceEmulator
+) -> None:
+    """Issue 14 "Markers": a region macro opsync did not write on this page is its text."""
+    _read(wiki)
+    wiki.write_page(PageWrite(key="weekly/2026-W49", document=_doc(1), create=True))
+    page_id = _page_id(confluence_emulator)
+    copy = _other_region(wiki, "scorecard", "Q4 scorecard, pasted for the QBR")
+    confluence_emulator.edit(page_id, _body(confluence_emulator) + copy)
+    result = _read(wiki)
+    regions = result.pages["weekly/2026-W49"].regions
+    assert regions["scorecard"].ownership is Ownership.DAMAGED  # the plan never removes it
+    assert any(f.code == "page.markers" and f.field == "scorecard" for f in result.findings), (
+        result.findings
+    )
+    # even a write naming it (a forced plan would not) leaves the copy as it is
+    wiki.write_page(
+        PageWrite(key="weekly/2026-W49", document=_doc(2), regions=("summary", "scorecard"))
+    )
+    body = _body(confluence_emulator)
+    assert "Q4 scorecard, pasted for the QBR" in body and "Week 2" in body
+
+
+def test_a_region_pasted_twice_is_left_alone(
+    wiki: ConfluenceWiki, confluence_emulator: ConfluenceEmulator
+) -> None:
+    _read(wiki)
+    wiki.write_page(PageWrite(key="weekly/2026-W49", document=_doc(1), create=True))
+    page_id = _page_id(confluence_emulator)
+    copy = _other_region(wiki, "summary", "My own summary, in a copy of the region")
+    confluence_emulator.edit(page_id, copy + _body(confluence_emulator))
+    regions = _read(wiki).pages["weekly/2026-W49"].regions
+    assert regions["summary"].ownership is Ownership.DAMAGED
+    wiki.write_page(PageWrite(key="weekly/2026-W49", document=_doc(2), regions=("summary",)))
+    assert "My own summary, in a copy of the region" in _body(confluence_emulator)

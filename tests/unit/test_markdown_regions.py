@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from opsync.documents import markdown
-from opsync.documents.markdown_regions import find_regions, splice
+from opsync.documents.markdown_regions import find_regions, parse_regions, splice
 from opsync.documents.model import Document, para, region
 
 
@@ -48,3 +48,73 @@ def test_markdown_escapes_record_text() -> None:
     doc = Document(title="T", children=(para("CSV export: *beta* | <b>x</b> [link](u)"),))
     body = markdown.render(doc)
     assert "\\*beta\\* \\| \\<b\\>x\\</b\\> \\[link\\](u)" in body
+
+
+# --- identity and damaged markers (issue 14, "Markers") ----------------------------------
+
+
+def _owned(key: str, content: str, page: str | None = "p/1") -> str:
+    return markdown.render_region(region(key, para(content)), page)
+
+
+def test_markers_name_their_page_and_old_markers_still_count_as_the_pages_own() -> None:
+    new, old = _owned("a", "A"), _owned("b", "B", page=None)
+    assert new.startswith("<!-- opsync:begin a sum=") and " page=p/1 -->" in new
+    assert " page=" not in old
+    parsed = parse_regions(f"{new}\n\n{old}\n", "p/1")
+    assert list(parsed.owned) == ["a", "b"] and not parsed.problems
+    assert not parsed.owned["a"].edited and not parsed.owned["b"].edited
+
+
+def test_a_region_of_another_page_is_not_this_pages() -> None:
+    parsed = parse_regions("intro\n" + _owned("a", "A", page="p/2") + "\n", "p/1")
+    assert parsed.owned == {} and not parsed.damaged
+    assert [(p.kind, p.line) for p in parsed.problems] == [("foreign", 2)]
+    assert (
+        splice("x\n" + _owned("a", "A", page="p/2") + "\n", {"a": ""}, [], "p/1").count(
+            "opsync:begin"
+        )
+        == 1
+    )
+
+
+def test_quoted_markers_are_text() -> None:
+    region_text = _owned("a", "A")
+    fenced = f"```\n{region_text}\n```\n"
+    quoted = "".join(f"> {line}\n" for line in region_text.splitlines())
+    inline = f"see `{region_text.splitlines()[0]}`\n"
+    parsed = parse_regions(fenced + quoted + inline, "p/1")
+    assert parsed.owned == {} and not parsed.damaged
+    assert {p.kind for p in parsed.problems} == {"quoted"} and len(parsed.problems) == 5
+
+
+def test_an_unclosed_fence_hides_no_region() -> None:
+    parsed = parse_regions("```\nmy code\n\n" + _owned("a", "A") + "\n", "p/1")
+    assert list(parsed.owned) == ["a"]
+
+
+def test_damaged_pairs_name_their_line_and_block_the_key() -> None:
+    a, b = _owned("a", "A"), _owned("b", "B")
+    a_begin, a_end = a.splitlines()[0], a.splitlines()[-1]
+    cases = {
+        "begin without end": (a.replace(a_end, "my text") + "\n" + b + "\n", {"a"}, 1),
+        "end without begin": ("x\n" + a.replace(a_begin, "my text") + "\n", {"a"}, 4),
+        "mismatched": (a.replace(a_end, "<!-- opsync:end b -->") + "\n", {"a", "b"}, 1),
+        "nested begin": (a_begin + "\nmine\n" + a + "\n", {"a"}, 1),
+    }
+    for name, (text, damaged, line) in cases.items():
+        parsed = parse_regions(text, "p/1")
+        assert parsed.damaged == damaged, name
+        assert not damaged & set(parsed.owned), name
+        assert any(p.kind == "damaged" and p.line == line for p in parsed.problems), name
+        assert splice(text, dict.fromkeys(damaged, ""), [], "p/1") == text, name
+    assert "b" in parse_regions(cases["begin without end"][0], "p/1").owned
+
+
+def test_of_two_copies_the_unedited_one_is_opsyncs_and_two_edited_ones_are_damaged() -> None:
+    a = _owned("a", "A")
+    edited = a.replace("\nA\n", "\nA, mine\n")
+    parsed = parse_regions(f"{edited}\n\n{a}\n", "p/1")
+    assert parsed.owned["a"].line == 5 and [p.kind for p in parsed.problems] == ["duplicate"]
+    both = parse_regions(f"{edited}\n\n{edited}\n", "p/1")
+    assert both.damaged == {"a"} and both.owned == {}

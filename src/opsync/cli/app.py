@@ -60,6 +60,53 @@ ReportOpt = Annotated[
     Path | None, typer.Option("--report-json", help="Write the JSON report here.")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and conflicts.")]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Regenerate every owned region and record people edited (asks first on a "
+        "terminal). Never touches text outside regions or regions with damaged markers.",
+    ),
+]
+ForceOnlyOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--force-only",
+        metavar="KEY",
+        help="Regenerate only this page's or record's edited content, e.g. "
+        "weekly-update/2026-W49 or decisions/D-12; repeat for more.",
+    ),
+]
+
+
+def _force(force: bool, only: list[str] | None) -> bool | frozenset[str]:
+    """What the run may overwrite: --force-only's keys, else everything with --force."""
+    if only:
+        if force:
+            raise ConfigError(
+                "--force and --force-only both given",
+                key="--force",
+                hint="give --force alone (everything) or --force-only KEY (just those)",
+            )
+        return frozenset(k.strip().removesuffix(".md") for k in only)
+    return force
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _confirm_force_all() -> None:
+    """A bare --force typed at a terminal asks first; a cron job (no terminal) proceeds."""
+    if not _interactive():
+        return
+    if not typer.confirm(
+        "--force overwrites every hand edit inside opsync's regions and owned record fields "
+        "(`opsync plan` lists them; --force-only KEY limits it to one page or record). "
+        "Continue?",
+        default=False,
+    ):
+        raise typer.Exit(2)
 
 
 def _parse_now(value: str | None) -> datetime | None:
@@ -125,11 +172,14 @@ def plan(
     now: NowOpt = None,
     report_json: ReportOpt = None,
     quiet: QuietOpt = False,
+    force: ForceOpt = False,
+    force_only: ForceOnlyOpt = None,
 ) -> None:
     """Dry run: show what a sync would change, grouped by collection, with reasons."""
     reporter = ConsoleReporter(err, quiet)
     try:
-        report = api.plan(config, now=_parse_now(now), reporter=reporter)
+        forced = _force(force, force_only)
+        report = api.plan(config, now=_parse_now(now), force=forced, reporter=reporter)
     except OpsyncError as error:
         raise _guard(error, report_json) from None
     if quiet:
@@ -146,9 +196,8 @@ def sync(
     now: NowOpt = None,
     report_json: ReportOpt = None,
     quiet: QuietOpt = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="Regenerate owned content people edited.")
-    ] = False,
+    force: ForceOpt = False,
+    force_only: ForceOnlyOpt = None,
     accept_identity_change: Annotated[
         bool, typer.Option("--accept-identity-change", help="After moving records yourself.")
     ] = False,
@@ -156,10 +205,13 @@ def sync(
     """Apply the plan: write derived fields, generated pages and messages."""
     reporter = ConsoleReporter(err, quiet)
     try:
+        forced = _force(force, force_only)
+        if forced is True:
+            _confirm_force_all()
         report = api.sync(
             config,
             now=_parse_now(now),
-            force=force,
+            force=forced,
             accept_identity_change=accept_identity_change,
             reporter=reporter,
         )

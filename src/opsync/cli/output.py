@@ -95,8 +95,9 @@ def print_problems(console: Console, report: RunReport) -> None:
 
 def print_conflicts(console: Console, report: RunReport) -> None:
     for conflict in report.conflicts:
+        label = "conflict, not targeted" if conflict.not_targeted else "conflict"
         console.print(
-            f"[yellow]conflict[/yellow] {conflict.target} ({conflict.part}): {conflict.message}",
+            f"[yellow]{label}[/yellow] {conflict.target} ({conflict.part}): {conflict.message}",
             highlight=False,
         )
 

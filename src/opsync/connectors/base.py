@@ -49,6 +49,10 @@ class Ownership(StrEnum):
     # person's edit, and written once more even when it already holds what is wanted, so
     # the target records the write as whole
     INTERRUPTED = "interrupted"
+    # a page region whose markers a person broke (a begin without its end, and so on): opsync
+    # cannot tell where it ends, so it neither writes it, nor adds it again, nor removes it,
+    # not even forced; the connector reports a finding that says how to repair the markers
+    DAMAGED = "damaged"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from urllib.parse import quote
 
 from opsync.documents.model import (
     Block,
@@ -50,8 +51,11 @@ def checksum(content: str) -> str:
     return base64.urlsafe_b64encode(digest)[:12].decode("ascii")
 
 
-def begin_marker(key: str, content: str) -> str:
-    return f"<!-- opsync:begin {key} sum={checksum(content)} -->"
+def begin_marker(key: str, content: str, page: str | None = None) -> str:
+    """The begin marker of region ``key``; with ``page``, it names the page that owns it, so
+    a copy of the region in another page is told apart (and left as that page's text)."""
+    owner = f" page={quote(page, safe='/')}" if page else ""
+    return f"<!-- opsync:begin {key} sum={checksum(content)}{owner} -->"
 
 
 def end_marker(key: str) -> str:
@@ -97,7 +101,7 @@ def _render_table(node: Table) -> str:
     return "\n".join(lines)
 
 
-def render_block(node: Block) -> str:
+def render_block(node: Block, page: str | None = None) -> str:
     if isinstance(node, Heading):
         return f"{'#' * node.level} {escape(node.text)}"
     if isinstance(node, Paragraph):
@@ -106,18 +110,20 @@ def render_block(node: Block) -> str:
         return "\n".join(_render_items(node.items, node.ordered, 0))
     if isinstance(node, Table):
         return _render_table(node)
-    return render_region(node)
+    return render_region(node, page)
 
 
-def render_blocks(blocks: tuple[Block, ...]) -> str:
-    return "\n\n".join(render_block(b) for b in blocks)
+def render_blocks(blocks: tuple[Block, ...], page: str | None = None) -> str:
+    return "\n\n".join(render_block(b, page) for b in blocks)
 
 
-def render_region(node: Region) -> str:
+def render_region(node: Region, page: str | None = None) -> str:
+    """A region with its markers; ``page`` is the key of the page that owns it (none for a
+    preview or a document that is no page)."""
     content = render_blocks(node.children)
-    return f"{begin_marker(node.key, content)}\n{content}\n{end_marker(node.key)}"
+    return f"{begin_marker(node.key, content, page)}\n{content}\n{end_marker(node.key)}"
 
 
-def render(document: Document) -> str:
+def render(document: Document, page: str | None = None) -> str:
     """The whole page as Markdown, ending in one newline."""
-    return f"# {escape(document.title)}\n\n{render_blocks(document.children)}\n"
+    return f"# {escape(document.title)}\n\n{render_blocks(document.children, page)}\n"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -29,6 +29,11 @@ from opsync.engine.actual import Actual
 from opsync.engine.desired import Desired
 
 Payload = RecordWrite | PageWrite | FileWrite | Message
+# What a run may overwrite of what people edited: nothing (False), everything (True), or the
+# conflicts of the named pages and records only (``--force-only``): a record as
+# ``collection/key`` (``releases/ACME-1``), a page as its key (``weekly-update/2026-W49``)
+# or ``pages/`` and its key.
+Force = bool | Collection[str]
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,8 @@ class Conflict:
     target: str
     part: str
     message: str
+    # the run forced some conflicts (--force-only) but not this one: it was not named
+    not_targeted: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,8 @@ def decide(ownership: Ownership, holds_wanted: bool, force: bool) -> Act:
     """What to do with one owned thing (a record's owned fields, a page region): the one
     place where the three ownership states become a write, nothing or a conflict.
 
+    - a region whose markers a person broke (``DAMAGED``): nothing, ever, not even forced
+      (opsync cannot tell where it ends; the connector's finding says how to repair it);
     - holding what is wanted: nothing, unless opsync's record of the write is not whole
       (``INTERRUPTED``: a write cut short; ``EDITED``: a write that landed before its
       fingerprint, or a person who typed exactly what opsync wants), which one write
@@ -81,11 +90,29 @@ def decide(ownership: Ownership, holds_wanted: bool, force: bool) -> Act:
     - else a person's edit is a conflict, never overwritten unless forced;
     - else (clean, or opsync's own write cut short) it is written.
     """
+    if ownership is Ownership.DAMAGED:
+        return Act.SKIP
     if holds_wanted:
         return Act.SKIP if ownership is Ownership.CLEAN else Act.WRITE
     if ownership is Ownership.EDITED and not force:
         return Act.CONFLICT
     return Act.WRITE
+
+
+def forces(force: Force, target: str) -> bool:
+    """Whether ``force`` covers the owned things of ``target`` (a record or a page key)."""
+    if isinstance(force, bool):
+        return force
+    return target in force or f"pages/{target}" in force
+
+
+def untargeted(conflict: Conflict) -> Conflict:
+    """``conflict`` as a forced run reports it when --force-only did not name its target."""
+    return replace(
+        conflict,
+        message=f"{conflict.message} (not forced: --force-only did not name {conflict.target})",
+        not_targeted=True,
+    )
 
 
 def _digest(*parts: Any) -> str:
@@ -98,7 +125,7 @@ def _page_collection(key: str) -> str:
 
 
 def _records(
-    desired: Desired, actual: Actual, force: bool
+    desired: Desired, actual: Actual, force: Force
 ) -> tuple[list[Operation], list[Conflict]]:
     ops: list[Operation] = []
     conflicts: list[Conflict] = []
@@ -135,7 +162,7 @@ def _records(
             for k, v in values.items()
             if k not in state.owned or state.owned.get(k) != v
         )
-        act = decide(state.ownership, not changes, force)
+        act = decide(state.ownership, not changes, forces(force, record))
         if act is Act.CONFLICT:
             conflicts.append(
                 Conflict(
@@ -144,7 +171,7 @@ def _records(
                     message=(
                         f"{state.path}: fields opsync owns were edited by hand since opsync wrote "
                         "them; put the edit where it belongs (tracker or a person-owned field) "
-                        "and restore them, or run with --force to overwrite them"
+                        f"and restore them, or run with --force-only {record} to overwrite them"
                     ),
                 )
             )
@@ -187,7 +214,7 @@ def _finish(
 
 
 def _pages(
-    desired: Desired, actual: Actual, store: PageStore, force: bool
+    desired: Desired, actual: Actual, store: PageStore, force: Force
 ) -> tuple[list[Operation], list[Conflict]]:
     ops: list[Operation] = []
     conflicts: list[Conflict] = []
@@ -214,7 +241,7 @@ def _pages(
                 rewrite.append(region)
                 continue
             holds = have.content == store.render_region(doc, region)
-            act = decide(have.ownership, holds, force)
+            act = decide(have.ownership, holds, forces(force, key))
             if act is Act.WRITE:
                 rewrite.append(region)
             elif act is Act.CONFLICT:
@@ -224,15 +251,15 @@ def _pages(
                         part=f"region {region}",
                         message=(
                             f"{state.path}: the opsync region `{region}` was edited by hand; move "
-                            "the text outside the region markers, or run with --force to "
-                            "regenerate it"
+                            "the text outside the region markers, or run with --force-only "
+                            f"{key} to regenerate it"
                         ),
                     )
                 )
         rewrite.extend(
             r
             for r, s in state.regions.items()
-            if r not in wanted and s.ownership is not Ownership.EDITED
+            if r not in wanted and s.ownership not in (Ownership.EDITED, Ownership.DAMAGED)
         )
         if rewrite:
             ops.append(
@@ -278,9 +305,14 @@ def _messages(desired: Desired, actual: Actual) -> list[Operation]:
     ]
 
 
-def make_plan(desired: Desired, actual: Actual, store: PageStore, *, force: bool = False) -> Plan:
+def make_plan(desired: Desired, actual: Actual, store: PageStore, *, force: Force = False) -> Plan:
+    """The plan; ``force`` overwrites people's edits of owned content (all, or the named
+    pages' and records'), never a region whose markers are damaged or text outside regions."""
     record_ops, record_conflicts = _records(desired, actual, force)
     page_ops, page_conflicts = _pages(desired, actual, store, force)
+    if not isinstance(force, bool) and force:  # --force-only: say what it left as it was
+        record_conflicts = [untargeted(c) for c in record_conflicts]
+        page_conflicts = [untargeted(c) for c in page_conflicts]
     # what waits for a page goes after every page write
     first = [op for op in record_ops if op.after is None]
     logs = [op for op in record_ops if op.after is not None]

@@ -80,7 +80,13 @@ class RunReport:
                 for op, why in self.waiting
             ],
             "conflicts": [
-                {"target": c.target, "part": c.part, "message": c.message} for c in self.conflicts
+                {
+                    "target": c.target,
+                    "part": c.part,
+                    "message": c.message,
+                    "not_targeted": c.not_targeted,
+                }
+                for c in self.conflicts
             ],
             "findings": [
                 {

@@ -32,7 +32,7 @@ from opsync.engine.actual import Actual, settle
 from opsync.engine.apply import Targets, apply
 from opsync.engine.desired import build
 from opsync.engine.notify import Delivery
-from opsync.engine.plan import make_plan
+from opsync.engine.plan import Force, make_plan
 from opsync.engine.report import Reporter, RunReport, SilentReporter
 from opsync.engine.snapshot import build_snapshot
 from opsync.errors import ConfigError
@@ -140,7 +140,7 @@ def run(
     now: datetime,
     *,
     write: bool,
-    force: bool = False,
+    force: Force = False,
     accept_identity_change: bool = False,
     reporter: Reporter | None = None,
 ) -> RunReport:

@@ -24,7 +24,13 @@ from typing import Any
 from opsync.connectors.base import Ownership, PageState, PageWrite, RegionState
 from opsync.connectors.bundles import reads_text
 from opsync.connectors.confluence.client import ApiError, StaleVersion
-from opsync.connectors.confluence.regions import find_regions, fragment, region_hash, splice
+from opsync.connectors.confluence.regions import (
+    find_regions,
+    fragment,
+    region_hash,
+    repeated,
+    splice,
+)
 from opsync.connectors.confluence.site import Page, Site
 from opsync.connectors.confluence.storage import Renderer
 from opsync.connectors.confluence.text import outside_text
@@ -49,12 +55,17 @@ def region_states(page: Page) -> dict[str, RegionState]:
     """Each region found in the page: its hash, and its state. A region holding what
     opsync's last write rendered is clean; one holding what that write replaced is the write
     cut short before the body (the hashes are stored first); anything else a person
-    edited."""
+    edited. A region opsync cannot prove it wrote on this page (its key is not in the page's
+    property: a copy from another page; or its key appears twice) is ``DAMAGED``: never
+    written, removed or added again (:func:`marker_problems` says why)."""
     stored, previous = stored_regions(page), _previous(page)
     states: dict[str, RegionState] = {}
+    twice = repeated(page.body)
     for key, span in find_regions(page.body).items():
         current = region_hash(fragment(page.body, span))
-        if key not in stored or current == stored[key]:
+        if key in twice or (page.prop is not None and key not in stored and key not in previous):
+            state = Ownership.DAMAGED
+        elif key not in stored or current == stored[key]:
             state = Ownership.CLEAN
         elif current == previous.get(key):
             state = Ownership.INTERRUPTED
@@ -62,6 +73,34 @@ def region_states(page: Page) -> dict[str, RegionState]:
             state = Ownership.EDITED
         states[key] = RegionState(content=current, ownership=state)
     return states
+
+
+def marker_problems(key: str, page: Page, states: Mapping[str, RegionState]) -> list[Finding]:
+    """A finding for each region of ``page`` that opsync cannot prove it wrote there."""
+    twice = repeated(page.body)
+    found: list[Finding] = []
+    for region, state in states.items():
+        if state.ownership is not Ownership.DAMAGED:
+            continue
+        why = (
+            f"region {region} appears more than once, so opsync cannot tell its own from a "
+            "copy; delete the copies (or move their content outside the region macros)"
+            if region in twice
+            else f"region {region} was not written on this page by opsync (a copy from "
+            "another page?); it is the page's text: move its content out of the region macro, "
+            "or delete the macro"
+        )
+        found.append(
+            Finding(
+                code="page.markers",
+                record=f"pages/{key}",
+                field=region,
+                level=Level.WARNING,
+                message=f"page {page.id} ({page.title}), {why}; until then opsync neither "
+                "rewrites, removes nor adds that region (--force too)",
+            )
+        )
+    return found
 
 
 class PageStore:
@@ -102,7 +141,9 @@ class PageStore:
                 continue
             self.known[key] = page
             text = outside_text(page.body) if reads_text(key) else None
-            states[key] = PageState(key=key, path=page.url, regions=region_states(page), text=text)
+            regions = region_states(page)
+            findings.extend(marker_problems(key, page, regions))
+            states[key] = PageState(key=key, path=page.url, regions=regions, text=text)
         return states, findings
 
     def write_page(self, op: PageWrite) -> None:
@@ -183,7 +224,14 @@ class PageStore:
         regions = op.regions or tuple(region_keys(doc.children))
         for _ in range(_ATTEMPTS):
             present = find_regions(page.body)
-            replace = {r: self.renderer.region(doc, r) for r in regions if r in present}
+            blocked = {
+                r for r, s in region_states(page).items() if s.ownership is Ownership.DAMAGED
+            }
+            replace = {
+                r: self.renderer.region(doc, r)
+                for r in regions
+                if r in present and r not in blocked
+            }
             added = [
                 self.renderer.region(doc, r)
                 for r in regions
@@ -193,6 +241,8 @@ class PageStore:
             before = stored_regions(page)
             hashes = dict(before)
             for r in regions:
+                if r in blocked:
+                    continue
                 if find_region(doc.children, r) is None:
                     hashes.pop(r, None)
                 else:

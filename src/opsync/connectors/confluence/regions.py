@@ -48,10 +48,27 @@ class Span:
 
 def find_regions(body: str) -> dict[str, Span]:
     """Top-level regions of ``body`` by key (the first of two with one key wins)."""
+    spans: dict[str, Span] = {}
+    for span in all_regions(body):
+        spans.setdefault(span.key, span)
+    return spans
+
+
+def repeated(body: str) -> set[str]:
+    """Keys of the top-level regions that appear more than once in ``body`` (a copy)."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for span in all_regions(body):
+        (twice if span.key in seen else seen).add(span.key)
+    return twice
+
+
+def all_regions(body: str) -> list[Span]:
+    """Every top-level region of ``body``, in order (a key may repeat)."""
     data = (WRAP_OPEN + body + WRAP_CLOSE).encode("utf-8")
     offset = len(WRAP_OPEN.encode("utf-8"))
     parser = expat.ParserCreate()
-    spans: dict[str, Span] = {}
+    spans: list[Span] = []
     depth = 0
     open_at: int | None = None
     key_text: list[str] | None = None
@@ -76,8 +93,8 @@ def find_regions(body: str) -> dict[str, Span]:
             key, key_text = "".join(key_text).strip(), None
         if depth == 2 and open_at is not None:
             close = data.index(b">", parser.CurrentByteIndex) + 1
-            if key and key not in spans:
-                spans[key] = Span(key, open_at - offset, close - offset)
+            if key:
+                spans.append(Span(key, open_at - offset, close - offset))
             open_at, key = None, None
         depth -= 1
 

@@ -47,7 +47,7 @@ from opsync.connectors.records import (
     RELEASE_WIKI_FIELDS,
 )
 from opsync.documents import markdown
-from opsync.documents.markdown_regions import find_regions, splice
+from opsync.documents.markdown_regions import MarkerProblem, find_regions, parse_regions, splice
 from opsync.documents.model import Document, find_region
 from opsync.domain import Collection, Finding, Level, ref
 from opsync.errors import ConfigError, ConflictError, PermanentError
@@ -290,10 +290,16 @@ class LocalWorkspace:
             if keep != path:
                 return
         where_text = self._paths[f"page:{key}"] = str(path)
+        parsed_regions = parse_regions(text, key)
         regions = {
             k: RegionState(s.content, Ownership.EDITED if s.edited else Ownership.CLEAN)
-            for k, s in find_regions(text).items()
+            for k, s in parsed_regions.owned.items()
         }
+        for damaged in sorted(parsed_regions.damaged):
+            regions[damaged] = RegionState("", Ownership.DAMAGED)
+        result.findings.extend(
+            _marker_finding(key, path, problem) for problem in parsed_regions.problems
+        )
         result.pages[key] = PageState(
             key=key,
             path=where_text,
@@ -359,13 +365,18 @@ class LocalWorkspace:
                 target=op.key,
             )
         if op.create or not path.exists():
-            body = markdown.render(op.document)
+            body = markdown.render(op.document, op.key)
             text = frontmatter.compose({"opsync_key": op.key}, body)
         else:
             before, current = self._since_read(path, f"pages/{op.key}")
-            present = find_regions(current)
+            now = parse_regions(current, op.key)
+            present = now.owned
+            for key in sorted(now.damaged.intersection(op.regions)):
+                raise self._edited_during_run(
+                    f"pages/{op.key}", path, f"the markers of region {key}", key
+                )
             if before is not None and before != current:
-                was = find_regions(before)
+                was = find_regions(before, op.key)
                 for key in op.regions:
                     old = was.get(key)
                     if key in present and old is not None and present[key].content != old.content:
@@ -374,12 +385,12 @@ class LocalWorkspace:
             appended: list[str] = []
             for key in op.regions:
                 node = find_region(op.document.children, key)
-                rendered = markdown.render_region(node) if node is not None else ""
+                rendered = markdown.render_region(node, op.key) if node is not None else ""
                 if key in present:
                     replacements[key] = rendered
                 elif rendered:
                     appended.append(rendered)
-            text = splice(current, replacements, appended)
+            text = splice(current, replacements, appended, op.key)
         self._write_text(path, text)
         self._paths[f"page:{op.key}"] = str(path)
 
@@ -408,6 +419,19 @@ class LocalWorkspace:
         if message.link:
             meta["link"] = message.link
         self._write_text(path, frontmatter.compose(meta, outbox_text(message)))
+
+
+def _marker_finding(page: str, path: Path, problem: MarkerProblem) -> Finding:
+    """A region marker opsync cannot prove it wrote there, as a finding naming the file and
+    the line: a damaged pair is a warning (the region is not updated until it is repaired),
+    a copy or a quote is information (it is the person's text)."""
+    return Finding(
+        code="page.markers",
+        record=f"pages/{page}",
+        field=problem.key,
+        level=Level.WARNING if problem.kind == "damaged" else Level.INFO,
+        message=f"{path} (page {page}), {problem.message}",
+    )
 
 
 def outbox_text(message: Message) -> str:
