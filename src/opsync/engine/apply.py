@@ -24,7 +24,7 @@ from opsync.connectors.base import FeedStore, WikiConnector
 from opsync.engine.notify import Delivery
 from opsync.engine.plan import Conflict, Operation, Plan
 from opsync.engine.report import Reporter
-from opsync.errors import ConflictError, TransientError
+from opsync.errors import ConflictError, StorageError, TransientError
 from opsync.state import StateStore
 
 
@@ -99,6 +99,8 @@ def apply(
             applied.conflicts.append(_conflict(op, exc))
             down[role] = 0
             unwritten.add(op.target)
+        except StorageError:
+            raise  # a full or read-only disk fails every write after it: the run stops
         except Exception as exc:  # one operation failing must not stop the others
             message = f"{type(exc).__name__}: {exc}"
             store.journal(run_id, op.key, op.kind, op.target, op.reason, "failed", message)
