@@ -58,8 +58,8 @@ _REFUSED = {
     ),
     "unable to open database file": (
         "the state database cannot be opened or created there",
-        "make sure its folder exists and the user running opsync may write in it, or set "
-        "[state] path to a writable place, then sync again",
+        "make sure its folder exists and the user running opsync may write in it, or point "
+        "the state path of the config at a writable place, then sync again",
     ),
     "disk i/o error": (
         "the disk failed a read or write",

@@ -166,6 +166,7 @@ class LocalWorkspace:
     def _since_read(self, path: Path, record: str) -> tuple[str | None, str]:
         """(the file as this run first saw it, as it is now). A person may save it between
         the read and the write: the writes check that they replace nothing of theirs."""
+        self._check_path(path)  # nothing read through a link, nor written over another key
         before = self._as_read.get(path)
         if before is not None and not path.exists():
             raise PermanentError(
@@ -508,6 +509,7 @@ class LocalWorkspace:
     def send(self, message: Message) -> None:
         folder = files.channel_folder(message.channel.lstrip("#"))
         path = self.outbox / folder / f"{_safe(message.key)}.md"
+        self._check_path(path)
         if os.path.lexists(path):
             return
         meta: dict[str, Any] = {"opsync_key": message.key, "channel": message.channel}
