@@ -9,7 +9,8 @@ which would overwrite the person's edit the write just refused to touch. A servi
 down (``STOP_AFTER`` operations in a row to one role whose retries ran out) is not asked
 again in this run: each retry budget is bounded, but thirty of them back to back are not, so
 that role's remaining operations are reported as not attempted and left in the journal as
-planned for the next run. Creates are safe to
+planned for the next run. A disk that refuses a write (a ``StorageError``: full,
+read-only) stops the run: every later write would fail the same way. Creates are safe to
 repeat after a crash because every created file, record and message carries its key in the
 target and the next run's read finds it (the plan then has nothing to create).
 """
