@@ -9,7 +9,9 @@ OpsyncError            anything opsync raises on purpose                        
 │   └── AuthError      stop using this connector; fix credentials (`opsync doctor`)  1
 ├── ConflictError      a person edited what opsync owns: report it, never overwrite  3
 ├── RecordError        one record is unusable: a finding on it, the run goes on      1
-└── LockHeld           another run holds the lock; try again later                   4
+├── LockHeld           another run holds the lock; try again later                   4
+└── DiskError          the disk refused a write (full, read-only, no permission):    6
+                       stop; a person frees space or fixes permissions, then reruns
 ```
 
 Grouping by next action (as the Singer SDK and dlt do) rather than by origin lets the
@@ -21,6 +23,7 @@ imports nothing outside the standard library for the same reason.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -200,6 +203,61 @@ class LockHeld(OpsyncError):
         super().__init__(message)
 
 
+class DiskError(OpsyncError):
+    """The disk refused to store what opsync writes: full, read-only, or not writable by
+    the user running opsync. The run stops at once (every later write would fail too);
+    what was written stays written, and the next run finishes the rest.
+
+    Args:
+        message: what was refused and why, e.g. ``cannot write: the disk is full``.
+        path: the file or folder (or the state database) concerned.
+        hint: how to fix it.
+    """
+
+    exit_code: ClassVar[int] = 6
+
+    # (what, fix) of each errno that means the disk refuses writes, not a bug
+    WHY: ClassVar[dict[int, tuple[str, str]]] = {
+        errno.ENOSPC: (
+            "the disk is full",
+            "free space on that disk, then sync again: the next run finishes what this one did not",
+        ),
+        errno.EDQUOT: (
+            "the disk quota is exceeded",
+            "free space or raise the quota, then sync again",
+        ),
+        errno.EROFS: (
+            "the file system is read-only",
+            "remount it read-write (or point the config at a writable folder), then sync again",
+        ),
+        errno.EACCES: (
+            "permission denied",
+            "give the user running opsync write access to it (chmod/chown), then sync again",
+        ),
+        errno.EPERM: (
+            "operation not permitted",
+            "give the user running opsync write access to it (chmod/chown), then sync again",
+        ),
+    }
+    ERRNOS: ClassVar[frozenset[int]] = frozenset(WHY)
+
+    @classmethod
+    def of(cls, exc: OSError, path: str) -> DiskError:
+        """The error for ``exc`` (one of :attr:`ERRNOS`) on ``path``; chain ``exc`` to it."""
+        what, fix = cls.WHY.get(exc.errno or 0, (exc.strerror or str(exc), "fix the disk"))
+        return cls(f"cannot write: {what}", path=path, hint=fix)
+
+    def __init__(self, message: str, *, path: str, hint: str = "") -> None:
+        self.path = path
+        self.message = message
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        fix = f"\n    fix: {self.hint}" if self.hint else ""
+        return f"{self.path}: {self.message}{fix}"
+
+
 __all__ = [
     "AuthError",
     "ConfigError",
@@ -210,5 +268,6 @@ __all__ = [
     "OpsyncError",
     "PermanentError",
     "RecordError",
+    "DiskError",
     "TransientError",
 ]

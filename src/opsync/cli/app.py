@@ -33,7 +33,7 @@ from opsync.errors import ConfigError, OpsyncError
 
 EXIT_CODES = """Exit codes: 0 completed (findings are normal), 1 some operations failed,
 2 bad usage or config, 3 completed with conflicts waiting for a person,
-4 another run holds the lock."""
+4 another run holds the lock, 6 the disk refused a write."""
 
 app = typer.Typer(
     help="Run the Product Ops operating system on the tools you already use.\n\n" + EXIT_CODES,

@@ -9,7 +9,8 @@ which would overwrite the person's edit the write just refused to touch. A servi
 down (``STOP_AFTER`` operations in a row to one role whose retries ran out) is not asked
 again in this run: each retry budget is bounded, but thirty of them back to back are not, so
 that role's remaining operations are reported as not attempted and left in the journal as
-planned for the next run. Creates are safe to
+planned for the next run. A disk that refuses a write (a ``DiskError``: full,
+read-only) stops the run: every later write would fail the same way. Creates are safe to
 repeat after a crash because every created file, record and message carries its key in the
 target and the next run's read finds it (the plan then has nothing to create).
 """
@@ -24,7 +25,7 @@ from opsync.connectors.base import FeedStore, WikiConnector
 from opsync.engine.notify import Delivery
 from opsync.engine.plan import Conflict, Operation, Plan
 from opsync.engine.report import Reporter
-from opsync.errors import ConflictError, LockHeld, TransientError
+from opsync.errors import ConflictError, LockHeld, DiskError, TransientError
 from opsync.state import StateStore
 
 
@@ -102,6 +103,8 @@ def apply(
         except LockHeld as exc:  # the target's lease was taken over: stop writing at once
             store.journal(run_id, op.key, op.kind, op.target, op.reason, "failed", str(exc))
             raise
+        except DiskError:
+            raise  # a full or read-only disk fails every write after it: the run stops
         except Exception as exc:  # one operation failing must not stop the others
             message = f"{type(exc).__name__}: {exc}"
             store.journal(run_id, op.key, op.kind, op.target, op.reason, "failed", message)

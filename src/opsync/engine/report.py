@@ -144,6 +144,8 @@ def exit_code(outcome: RunReport | OpsyncError) -> int:
     3    the run completed with conflicts: a person edited what opsync owns, seen by the
          plan or by a write that found the edit made between the read and itself
     4    :class:`~opsync.errors.LockHeld`: another run holds the lock; this one did nothing
+    6    :class:`~opsync.errors.DiskError`: the disk refused a write (full, read-only, no
+         permission); the run stopped there
     ===  ===================================================================================
 
     An error's code is its class's ``exit_code`` (the table in :mod:`opsync.errors`).

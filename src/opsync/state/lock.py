@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from opsync.errors import LockHeld
+from opsync.errors import LockHeld, DiskError
 
 
 class RunLock:
@@ -17,8 +17,13 @@ class RunLock:
         self._fd: int | None = None
 
     def __enter__(self) -> RunLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            if exc.errno not in DiskError.ERRNOS:
+                raise
+            raise DiskError.of(exc, str(exc.filename or self.path)) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

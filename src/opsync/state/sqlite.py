@@ -10,13 +10,16 @@ write, so a plan writes nothing even to a database made by an older opsync.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
+from opsync.errors import DiskError
 from opsync.state.base import MirrorKey, StateStore
 from opsync.state.lock import RunLock
 
@@ -37,6 +40,65 @@ DROP TABLE IF EXISTS cursors;
 """
 # ``written`` was written and never read, ``cursors`` read by nothing and never written:
 # the mirrors hold the connectors' cursors now, with the rows the cursors belong to.
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+# SQLite's words for a disk that refuses the database, and what a person does about each.
+_REFUSED = {
+    "database or disk is full": (
+        "the disk is full",
+        "free space on that disk, then sync again: the next run finishes what this one did not",
+    ),
+    "attempt to write a readonly database": (
+        "the state database is read-only (its file, its folder or the file system)",
+        "give the user running opsync write access to the file and its folder (chmod/chown), "
+        "or remount the disk read-write, then sync again",
+    ),
+    "unable to open database file": (
+        "the state database cannot be opened or created there",
+        "make sure its folder exists and the user running opsync may write in it, or point "
+        "the state path of the config at a writable place, then sync again",
+    ),
+    "disk i/o error": (
+        "the disk failed a read or write",
+        "check the disk (space, health, a network share gone), then sync again",
+    ),
+}
+
+
+def _refused(exc: sqlite3.Error, path: Path) -> DiskError | None:
+    text = str(exc).lower()
+    for words, (what, fix) in _REFUSED.items():
+        if words in text:
+            return DiskError(
+                f"cannot write the state database: {what}", path=str(path), hint=fix
+            )
+    return None
+
+
+def _guarded(
+    method: Callable[Concatenate[SqliteStateStore, _P], _T],
+) -> Callable[Concatenate[SqliteStateStore, _P], _T]:
+    """A database the disk refuses (full, read-only, cannot be created) stops the run with a
+    :class:`DiskError` naming the file and the fix, not a traceback."""
+
+    @functools.wraps(method)
+    def guarded(self: SqliteStateStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            error = _refused(exc, self.path)
+            if error is None:
+                raise
+            raise error from exc
+        except OSError as exc:
+            if exc.errno not in DiskError.ERRNOS:
+                raise
+            raise DiskError.of(exc, str(exc.filename or self.path)) from exc
+
+    return guarded
 
 
 def _stamp() -> str:
@@ -80,6 +142,7 @@ class SqliteStateStore(StateStore):
             self._db = None
             self._migrated = False
 
+    @_guarded
     def load_mirror(self, connector: str, name: str) -> str | None:
         if not self.exists:
             return None
@@ -95,6 +158,7 @@ class SqliteStateStore(StateStore):
             return None
         return str(row[0]) if row else None
 
+    @_guarded
     def save_mirrors(self, values: Mapping[MirrorKey, str]) -> None:
         db = self._conn()
         with db:  # one transaction: the mirrors of one run land together
@@ -105,6 +169,7 @@ class SqliteStateStore(StateStore):
                 [(c, n, v) for (c, n), v in values.items()],
             )
 
+    @_guarded
     def get_meta(self, name: str) -> str | None:
         if not self.exists:
             return None
@@ -115,6 +180,7 @@ class SqliteStateStore(StateStore):
         )
         return str(row[0]) if row else None
 
+    @_guarded
     def set_meta(self, name: str, value: str) -> None:
         self._conn().execute(
             "INSERT INTO meta(name, value) VALUES(?, ?) "
@@ -122,17 +188,20 @@ class SqliteStateStore(StateStore):
             (name, value),
         )
 
+    @_guarded
     def start_run(self, run_id: str, clock: str) -> None:
         self._conn().execute(
             "INSERT INTO runs(run_id, started_at, clock) VALUES(?, ?, ?)", (run_id, _stamp(), clock)
         )
 
+    @_guarded
     def finish_run(self, run_id: str, status: str) -> None:
         self._conn().execute(
             "UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?",
             (_stamp(), status, run_id),
         )
 
+    @_guarded
     def journal(
         self,
         run_id: str,
@@ -150,6 +219,7 @@ class SqliteStateStore(StateStore):
             (run_id, op_key, kind, target, reason, status, error, _stamp()),
         )
 
+    @_guarded
     def close_interrupted(self) -> int:
         if not self.exists:
             return 0
@@ -160,6 +230,7 @@ class SqliteStateStore(StateStore):
         )
         return int(cursor.rowcount)
 
+    @_guarded
     def unfinished(self, kind: str) -> frozenset[str]:
         if not self.exists:
             return frozenset()
@@ -176,6 +247,7 @@ class SqliteStateStore(StateStore):
         )
         return frozenset(str(r[0]) for r in rows)
 
+    @_guarded
     def finished(self, kind: str) -> frozenset[str]:
         if not self.exists:
             return frozenset()
@@ -188,6 +260,7 @@ class SqliteStateStore(StateStore):
         )
         return frozenset(str(r[0]) for r in rows)
 
+    @_guarded
     def journal_rows(self, run_id: str | None = None) -> list[tuple[str, str]]:
         if not self.exists:
             return []

@@ -8,19 +8,22 @@ Layout (all paths from the config):
 - ``outbox/<channel>/<message key>.md``: messages "sent" (a stand-in for Slack and email).
 
 Every file opsync creates carries its key inside it (``key`` / ``opsync_key``), so deleting
-the state store never leads to a second copy. Writes go to a temporary file then replace
-the target, so a killed run never leaves half a file.
+the state store never leads to a second copy. A file's name is its key, encoded so that no
+two keys share a name (:mod:`opsync.connectors.local.files`). Writes go to a temporary file
+then replace the target, so a killed run never leaves half a file, and only if the target
+is still what the write read. Nothing is read or written through a symbolic link.
 """
 
 from __future__ import annotations
 
+import errno
+import functools
 import json
 import os
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
 from opsync.connectors.base import (
@@ -38,7 +41,8 @@ from opsync.connectors.base import (
     TrackerRead,
 )
 from opsync.connectors.bundles import reads_text
-from opsync.connectors.local import frontmatter
+from opsync.connectors.local import files, frontmatter
+from opsync.connectors.local.files import Identity
 from opsync.connectors.local.lease import FileLease
 from opsync.connectors.local.tracker import parse_tracker
 from opsync.connectors.records import (
@@ -54,7 +58,9 @@ from opsync.errors import ConfigError, ConflictError, PermanentError
 
 META_FIELDS = "opsync_fields"
 META_SUM = "opsync_sum"
-_UNSAFE = re.compile(r"[^A-Za-z0-9._/-]+")
+ATTEMPTS = 3  # writes in a row a target may change under before it is left as it is
+_Op = TypeVar("_Op")
+_READ = object()  # a write based on the target as this operation read it (or its absence)
 
 
 def owned_sum(values: dict[str, Any]) -> str:
@@ -64,8 +70,38 @@ def owned_sum(values: dict[str, Any]) -> str:
 
 
 def _safe(key: str) -> str:
-    parts = [_UNSAFE.sub("-", p).strip(".-") or "_" for p in key.split("/")]
-    return "/".join(parts)
+    return files.encode_key(key)
+
+
+def _retrying(
+    write: Callable[[LocalWorkspace, _Op], None],
+) -> Callable[[LocalWorkspace, _Op], None]:
+    """Run a write again when its target changed between the write's read and its rename
+    (a person saved it): the new attempt re-reads it and checks the person's save anew."""
+
+    @functools.wraps(write)
+    def attempt(self: LocalWorkspace, op: _Op) -> None:
+        if isinstance(op, RecordWrite):
+            owner = target = op.ref
+        else:
+            target = str(getattr(op, "key", ""))
+            kind = {PageWrite: "page", FileWrite: "file"}.get(type(op), "message")
+            owner = f"{kind}:{target}"
+        for _ in range(ATTEMPTS):
+            self._fresh = {}
+            self._owner, self._target = owner, target
+            try:
+                write(self, op)
+                return
+            except files.Changed as exc:
+                changed = str(exc)
+        raise ConflictError(
+            f"{changed} changed under each of opsync's {ATTEMPTS} attempts to write it (a "
+            "person saving it?); left as it is. Sync again when it is quiet",
+            target=target,
+        )
+
+    return attempt
 
 
 class LocalWorkspace:
@@ -91,6 +127,12 @@ class LocalWorkspace:
         self._taken: dict[Path, str] = {}  # page files that are no page of opsync's, and why
         self._reads = 0
         self._as_read: dict[Path, str] = {}  # what each file held when read or written
+        self._identity: dict[Path, Identity] = {}  # and its identity then
+        self._fresh: dict[Path, Identity] = {}  # the files the current write read
+        self._owner = self._target = ""  # the record or page the current write is for
+        # each file's name as a case-blind disk compares it → (owner, its record or page)
+        self._names: dict[str, tuple[str, str]] = {}
+        self._swept = False
         self._writes = 0
         self.lease = FileLease(wiki)
 
@@ -118,15 +160,22 @@ class LocalWorkspace:
     def close(self) -> None:
         pass  # every file is closed as soon as it is read or written
 
-    def _read_text(self, path: Path) -> str:
+    def _read_text(self, path: Path, *, follow: bool = False) -> str:
+        """The file as text; never through a link at ``path`` unless ``follow`` (the
+        tracker, which the config names and opsync only reads)."""
         self._reads += 1
         # Bytes decoded as is keep CRLF as people wrote it, and skip the text layer's cost.
-        text = self._as_read[path] = path.read_bytes().decode("utf-8")
+        if follow:
+            return path.read_bytes().decode("utf-8")
+        data, identity = files.read_file(path)
+        text = self._as_read[path] = data.decode("utf-8")
+        self._identity[path] = self._fresh[path] = identity
         return text
 
     def _since_read(self, path: Path, record: str) -> tuple[str | None, str]:
         """(the file as this run first saw it, as it is now). A person may save it between
         the read and the write: the writes check that they replace nothing of theirs."""
+        self._check_path(path)  # nothing read through a link, nor written over another key
         before = self._as_read.get(path)
         if before is not None and not path.exists():
             raise PermanentError(
@@ -147,22 +196,75 @@ class LocalWorkspace:
             region=region,
         )
 
-    def _write_text(self, path: Path, text: str) -> None:
-        """Write beside the target, then replace it. The temporary file's name is fixed per
-        target: a run killed before the replace leaves it, and the rerun, which has the same
-        write to do, overwrites and moves it (the run lock rules out a second writer)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".opsync-{path.name}.tmp")
-        with open(tmp, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(tmp, path)
+    def _root(self, path: Path) -> Path:
+        for root in (self.pages, self.wiki, self.outbox):
+            if path.is_relative_to(root):
+                return root
+        return path.parent
+
+    def _check_path(self, path: Path) -> None:
+        """Refuse a write through a symbolic link (at the file or a folder on its way), or
+        to a name another key's file has on a case-insensitive disk."""
+        link = files.link_on_way(self._root(path), path)
+        if link is not None:
+            raise ConflictError(
+                f"{link} is a symbolic link: opsync writes nothing through a link (it could "
+                "lead out of the workspace). Replace it with a real folder or file, then sync "
+                "again",
+                target=self._target,
+            )
+        other = self._names.get(files.fold(str(path)))
+        if other is not None and other[0] != self._owner:
+            raise ConflictError(
+                f"{path} is also the file of {other[1]!r} on a disk that "
+                "ignores case (macOS, Windows): the two keys differ only in case or accents, so "
+                "opsync writes neither over the other. Rename one of the keys",
+                target=self._target,
+            )
+
+    def _sweep(self) -> None:
+        """Remove temporary files a killed run left (a writing run holds the run lock, so
+        no other opsync is writing them)."""
+        self._swept = True
+        for root in (self.wiki, self.pages, self.outbox):
+            files.guarded(root, functools.partial(files.sweep_temp, root))
+
+    def _write_text(self, path: Path, text: str, basis: object = _READ) -> None:
+        """Write beside the target under a random name, then replace it, if the target is
+        still what this write read (or still absent, when it read nothing): otherwise
+        :class:`files.Changed`, and :func:`_retrying` runs the write again."""
+        if not self._swept:
+            self._sweep()
+        self._check_path(path)
+        based_on = self._fresh.get(path) if basis is _READ else basis
+        assert based_on is None or isinstance(based_on, Identity)
+
+        def put() -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            files.write_atomic(path, text, based_on)
+
+        try:
+            files.guarded(path, put)
+        except OSError as exc:  # a link put there since the check: refused all the same
+            if exc.errno != errno.ELOOP:
+                raise
+            self._check_path(path)
+            raise
         self._as_read[path] = text
+        self._identity.pop(path, None)
+        self._names[files.fold(str(path))] = (self._owner, self._target)
         self._writes += 1
 
     def _md_files(self, folder: Path) -> Iterator[Path]:
-        if folder.is_dir():
-            # Sorted as paths sort (part by part), by a key compared in C.
-            yield from sorted(folder.rglob("*.md"), key=lambda path: path.parts)
+        yield from files.walk_md(folder)[0]
+
+    def _link_finding(self, record: str, link: Path) -> Finding:
+        return self._bad(
+            record,
+            "file",
+            f"{link} is a symbolic link: opsync reads and writes nothing through a link, so "
+            "what it points to is ignored. Replace it with the file or folder itself",
+        )
 
     def read_releases(self) -> TrackerRead:
         """The tracker export's rows; a missing file stops the run (exit 2) rather than
@@ -175,7 +277,7 @@ class LocalWorkspace:
                 hint="create the file (a YAML list or CSV of releases) or fix the path",
             )
         try:
-            text = self._read_text(self.tracker)
+            text = self._read_text(self.tracker, follow=True)
         except UnicodeDecodeError as exc:
             raise ConfigError(
                 f"tracker file {self.tracker} is not UTF-8 text (byte {exc.start}: "
@@ -197,7 +299,10 @@ class LocalWorkspace:
     ) -> Iterator[tuple[str, Path, dict[str, Any]]]:
         """(key, path, front matter) of each record file of a collection; duplicates reported."""
         seen: dict[str, Path] = {}
-        for path in self._md_files(self.wiki / collection.value):
+        found, links = files.walk_md(self.wiki / collection.value)
+        for link in links:
+            result.findings.append(self._link_finding(ref(collection, link.stem), link))
+        for path in found:
             try:
                 data = frontmatter.split(self._read_text(path)).data
             except (frontmatter.FrontMatterError, UnicodeDecodeError) as exc:
@@ -207,7 +312,7 @@ class LocalWorkspace:
                     )
                 )
                 continue
-            key = str(data.get("key") or path.stem)
+            key = str(data.get("key") or files.decode_key(path.stem) or path.stem)
             if key in seen:
                 result.findings.append(
                     self._bad(
@@ -231,6 +336,7 @@ class LocalWorkspace:
         )
         where = str(path)  # kept as text, shared with the state: a Path costs several times more
         self._paths[record] = where
+        self._names[files.fold(where)] = (record, record)
         return RecordState(ref=record, path=where, owned=owned, edited=edited)
 
     def _known(self, key: str) -> Path | None:
@@ -240,6 +346,7 @@ class LocalWorkspace:
     def read(self) -> ReadResult:
         self._paths.clear()
         self._taken.clear()
+        self._names.clear()
         result = ReadResult()
         for key, path, data in self._records(Collection.RELEASES, result):
             record = ref(Collection.RELEASES, key)
@@ -252,7 +359,12 @@ class LocalWorkspace:
                 record = ref(collection, key)
                 result.records[record] = self._state(record, path, data)
                 result.fields[record] = data
-        for path in self._md_files(self.pages):
+        pages, links = files.walk_md(self.pages)
+        for link in links:
+            where = link.relative_to(self.pages).as_posix()
+            self._taken[link] = "it is a symbolic link"
+            result.findings.append(self._link_finding(f"pages/{where}", link))
+        for path in pages:
             self._read_page(path, result)
         return result
 
@@ -270,7 +382,8 @@ class LocalWorkspace:
                 self._bad(f"pages/{where}", "front matter", f"{path}: {exc}; fix the file")
             )
             return
-        key = str(parsed.data.get("opsync_key") or Path(where).with_suffix("").as_posix())
+        stem = Path(where).with_suffix("").as_posix()
+        key = str(parsed.data.get("opsync_key") or files.decode_key(stem) or stem)
         earlier = self._paths.get(f"page:{key}")
         if earlier is not None:
             keep, other = (Path(earlier), path)
@@ -290,6 +403,7 @@ class LocalWorkspace:
             if keep != path:
                 return
         where_text = self._paths[f"page:{key}"] = str(path)
+        self._names[files.fold(where_text)] = (f"page:{key}", key)
         parsed_regions = parse_regions(text, key)
         regions = {
             k: RegionState(s.content, Ownership.EDITED if s.edited else Ownership.CLEAN)
@@ -326,12 +440,15 @@ class LocalWorkspace:
 
     def read_file(self, key: str) -> str | None:
         path = self.pages / _safe(key)
+        if files.link_on_way(self.pages, path) is not None:
+            return None  # read as absent: the write then refuses the link, naming it
         return self._read_text(path) if path.is_file() else None
 
     def render_region(self, document: Document, region: str) -> str:
         node = find_region(document.children, region)
         return markdown.render_blocks(node.children) if node is not None else ""
 
+    @_retrying
     def write_record(self, op: RecordWrite) -> None:
         self.lease.tick()
         collection, _, key = op.ref.partition("/")
@@ -354,6 +471,7 @@ class LocalWorkspace:
     def _page_path(self, key: str, suffix: str = ".md") -> Path:
         return self._known(f"page:{key}") or self.pages / f"{_safe(key)}{suffix}"
 
+    @_retrying
     def write_page(self, op: PageWrite) -> None:
         self.lease.tick()
         path = self._page_path(op.key)
@@ -394,10 +512,12 @@ class LocalWorkspace:
         self._write_text(path, text)
         self._paths[f"page:{op.key}"] = str(path)
 
+    @_retrying
     def write_file(self, op: FileWrite) -> None:
         self.lease.tick()
         path = self.pages / _safe(op.key)
-        self._write_text(path, op.content)
+        self._check_path(path)  # before looking at what is there
+        self._write_text(path, op.content, files.identity_now(path))  # opsync's file alone
 
     def page_url(self, key: str) -> str | None:
         path = self._known(f"page:{key}") or self.pages / f"{_safe(key)}.md"
@@ -408,10 +528,13 @@ class LocalWorkspace:
             return f"{self.link_base_url.rstrip('/')}/{quote(where)}"
         return str(path)
 
+    @_retrying
     def send(self, message: Message) -> None:
         self.lease.tick()
-        path = self.outbox / _safe(message.channel.lstrip("#")) / f"{_safe(message.key)}.md"
-        if path.exists():
+        folder = files.channel_folder(message.channel.lstrip("#"))
+        path = self.outbox / folder / f"{_safe(message.key)}.md"
+        self._check_path(path)
+        if os.path.lexists(path):
             return
         meta: dict[str, Any] = {"opsync_key": message.key, "channel": message.channel}
         if message.title:
