@@ -2,8 +2,9 @@
 
 Exit codes (for cron): 0 completed (findings are normal) · 1 some operations failed ·
 2 bad usage or config · 3 completed with conflicts waiting for a person · 4 another run
-holds the lock. :func:`opsync.engine.report.exit_code` decides which; the commands only
-pass it what the run gave (a report or the error that stopped it).
+holds the lock · 5 completed, but some input could not be read.
+:func:`opsync.engine.report.exit_code` decides which; the commands only pass it what the
+run gave (a report or the error that stopped it).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from opsync.errors import ConfigError, OpsyncError
 
 EXIT_CODES = """Exit codes: 0 completed (findings are normal), 1 some operations failed,
 2 bad usage or config, 3 completed with conflicts waiting for a person,
-4 another run holds the lock."""
+4 another run holds the lock, 5 completed but some input could not be read (the records
+named by record.invalid findings were left out)."""
 
 app = typer.Typer(
     help="Run the Product Ops operating system on the tools you already use.\n\n" + EXIT_CODES,

@@ -20,6 +20,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_CONFLICTS = 3
 EXIT_LOCKED = 4
+EXIT_UNREADABLE = 5
 
 
 class Reporter(Protocol):
@@ -130,7 +131,8 @@ def exit_code(outcome: RunReport | OpsyncError) -> int:
     the library agree on what each outcome means.
 
     ===  ===================================================================================
-    0    the run completed; findings are its normal output and never change the code
+    0    the run completed; findings are its normal output and never change the code,
+         except those saying input could not be read (5)
     1    the run completed, but an operation failed (even if there are conflicts too: a
          failure may need someone now, a conflict waits for its owner); or an error other
          than those below stopped it (a connector could not read its tool)
@@ -138,6 +140,12 @@ def exit_code(outcome: RunReport | OpsyncError) -> int:
     3    the run completed with conflicts: a person edited what opsync owns, seen by the
          plan or by a write that found the edit made between the read and itself
     4    :class:`~opsync.errors.LockHeld`: another run holds the lock; this one did nothing
+    5    the run completed, but some input could not be read (a finding whose code is in
+         :data:`~opsync.domain.findings.UNREADABLE_CODES`: broken front matter, a file that
+         is not UTF-8, a tracker row without a key, a record a reader reports unreadable);
+         that record was left out and the pages drawing on it say so. Only when the run
+         would otherwise exit 0: a failure (1) or a conflict (3) needs a person sooner, and
+         its report lists the unreadable records too
     ===  ===================================================================================
 
     An error's code is its class's ``exit_code`` (the table in :mod:`opsync.errors`).
@@ -148,4 +156,6 @@ def exit_code(outcome: RunReport | OpsyncError) -> int:
         return EXIT_FAILED
     if outcome.conflicts:
         return EXIT_CONFLICTS
+    if any(f.unreadable for f in outcome.findings):
+        return EXIT_UNREADABLE
     return EXIT_OK

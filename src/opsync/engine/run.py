@@ -27,6 +27,7 @@ from opsync.connectors.base import (
 )
 from opsync.documents.ics import render_ics
 from opsync.domain import Person, ProductArea
+from opsync.engine import doubts
 from opsync.engine.actual import Actual, settle
 from opsync.engine.apply import Targets, apply
 from opsync.engine.desired import build
@@ -150,7 +151,10 @@ def run(
             ctx = RuleContext(
                 snapshot, now, spec.calendar, spec.settings, sent=store.finished("send")
             )
-            output = evaluate(ctx)
+            # a page drawing on a record that could not be read says so (engine/doubts.py)
+            output = doubts.annotate(
+                evaluate(ctx), doubts.unreadable(rows.findings, [*wiki.findings, *invalid])
+            )
             feed = render_ics(
                 output.events, spec.calendar.timezone, name=f"{spec.org_name} rituals"
             )
