@@ -33,9 +33,15 @@ from typing import ClassVar
 
 
 class OpsyncError(Exception):
-    """Root of opsync's exceptions; ``except OpsyncError`` catches everything deliberate."""
+    """Root of opsync's exceptions; ``except OpsyncError`` catches everything deliberate.
+
+    ``started`` is set by the engine on an error that stopped a run after it had begun (the
+    lock taken, the targets being read): its JSON report replaces the previous one. An error
+    before that (the config, the clock, a lock held by another run) leaves it.
+    """
 
     exit_code: ClassVar[int] = 1
+    started: bool = False
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from opsync.engine.notify import Delivery
 from opsync.engine.plan import make_plan
 from opsync.engine.report import Reporter, RunReport, SilentReporter
 from opsync.engine.snapshot import build_snapshot
-from opsync.errors import ConfigError
+from opsync.errors import ConfigError, OpsyncError
 from opsync.rules import evaluate
 from opsync.rules.context import RuleContext
 from opsync.settings import Settings
@@ -216,6 +216,9 @@ def run(
                 store.set_meta("identity", spec.identity)
             report.requests = {n: c.counts() for n, c in spec.connectors().items()}
             return report
+        except OpsyncError as error:
+            error.started = True  # its JSON report replaces the previous run's
+            raise
         finally:
             try:
                 if write:  # even after a failure: a mirror is a cache, right as far as it got
