@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +174,27 @@ def test_exit_5_only_when_the_run_would_otherwise_exit_0() -> None:
     assert exit_code(_report([late, bad])) == 5
     assert exit_code(_report([bad], failed=True)) == 1  # a failure is more urgent
     assert not late.unreadable and bad.unreadable
+
+
+def test_a_deleted_outbox_is_reported_and_nothing_is_sent_again(cli: Cli, acme: Path) -> None:
+    code, _, _ = _sync(cli, acme)
+    outbox = acme.parent / "outbox"
+    sent = {p.relative_to(outbox).parts[0]: 0 for p in outbox.rglob("*.md")}
+    for path in outbox.rglob("*.md"):
+        sent[path.relative_to(outbox).parts[0]] += 1
+    assert code == 0 and sent
+    shutil.rmtree(outbox)
+    code, report, _ = _sync(cli, acme)
+    assert (code, report["planned"], report["writes"]) == (0, 0, 0)  # the journal: no resend
+    assert not outbox.exists()
+    missing = {f["record"]: f for f in report["findings"] if f["code"] == "message.copy-missing"}
+    # the messages the rules still want this run (a past reminder is no longer asked about)
+    assert {"outbox/product-updates", "outbox/launches"} <= set(missing)
+    assert set(missing) <= {f"outbox/{folder}" for folder in sent}
+    product = missing["outbox/product-updates"]
+    assert product["level"] == "info"
+    assert re.fullmatch(
+        r"outbox/product-updates: \d+ sent message\(s\)' copies are missing; they were sent "
+        r"\(the state store's journal records them\) and are not sent again",
+        product["message"],
+    )

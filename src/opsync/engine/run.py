@@ -172,6 +172,7 @@ def run(
                 unsure=store.unfinished("send"),
                 fresh=store.get_meta("identity") is None,
             )
+            held += delivery.copies_missing(wanted, store.finished("send"))
             actual.pages = settle(actual.pages, store.unfinished("update_page"))
             plan = make_plan(desired, actual, spec.workspace, force=force)
             known = store.get_meta("identity")

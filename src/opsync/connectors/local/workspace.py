@@ -385,8 +385,17 @@ class LocalWorkspace:
             return f"{self.link_base_url.rstrip('/')}/{quote(where)}"
         return str(path)
 
+    def _outbox_path(self, message: Message) -> Path:
+        return self.outbox / _safe(message.channel.lstrip("#")) / f"{_safe(message.key)}.md"
+
+    def missing_copies(self, sent: Sequence[Message]) -> list[str]:
+        """Where in the outbox the copies of ``sent`` that are gone were (checked by name,
+        nothing read): the engine reports them, and the journal keeps them from a resend."""
+        paths = [self._outbox_path(m) for m in sent]
+        return [p.relative_to(self.outbox).as_posix() for p in paths if not p.exists()]
+
     def send(self, message: Message) -> None:
-        path = self.outbox / _safe(message.channel.lstrip("#")) / f"{_safe(message.key)}.md"
+        path = self._outbox_path(message)
         if path.exists():
             return
         meta: dict[str, Any] = {"opsync_key": message.key, "channel": message.channel}
