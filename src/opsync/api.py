@@ -264,7 +264,13 @@ def doctor(config_path: Path) -> list[Finding]:
     config = load_config(config_path)
     state = MemoryStateStore()
     findings: list[Finding] = []
+    remembered = SqliteStateStore(config.state_path)
     for name, settings in sorted(config.connectors.items()):
+        # the one thing the checks take from the runs' memory: the folders a local workspace
+        # read records from, so a folder gone since (a typo in its path) is reported
+        folders = remembered.load_mirror(name, "folders") if remembered.exists else None
+        if folders is not None:
+            state.save_mirrors({(name, "folders"): folders})
         ctx = _context(config, name, state)
         check = registry.hook(settings.type, "doctor")
         if check is not None:
@@ -275,6 +281,7 @@ def doctor(config_path: Path) -> list[Finding]:
             findings.extend(connector.check())
         finally:
             connector.close()
+    remembered.close()
     return findings
 
 

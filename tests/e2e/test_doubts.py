@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from support import ACME_NOW, Cli
+from support import ACME_NOW, Cli, files
 
 from opsync.domain import Finding, Level
 from opsync.engine.plan import Plan
@@ -198,3 +198,28 @@ def test_a_deleted_outbox_is_reported_and_nothing_is_sent_again(cli: Cli, acme: 
         r"\(the state store's journal records them\) and are not sent again",
         product["message"],
     )
+
+
+def test_a_wiki_folder_gone_after_a_sync_is_a_config_error_and_doctor_says_so(
+    cli: Cli, acme: Path
+) -> None:
+    assert _sync(cli, acme)[0] == 0
+    before = files(acme.parent)
+    config = acme.read_text(encoding="utf-8")
+    acme.write_text(config.replace('wiki = "wiki"', 'wiki = "wikki"', 1), encoding="utf-8")
+    code, _, output = _sync(cli, acme)
+    flat = " ".join(output.split())
+    assert code == 2 and "connectors.local.wiki" in flat and "wikki does not exist" in flat
+    assert "correct `wiki` under [connectors.local]" in flat
+    assert not (acme.parent / "wikki").exists()
+    assert files(acme.parent) == {**before, "opsync.toml": acme.read_bytes()}  # nothing written
+    doctor = cli("doctor", "--config", str(acme))
+    assert doctor.exit_code == 1 and "wikki does not exist" in " ".join(doctor.output.split())
+
+
+def test_a_new_workspace_still_gets_its_wiki_folder(cli: Cli, acme: Path) -> None:
+    config = acme.read_text(encoding="utf-8")
+    acme.write_text(config.replace('wiki = "wiki"', 'wiki = "wikki"', 1), encoding="utf-8")
+    assert cli("doctor", "--config", str(acme)).exit_code == 0
+    assert _sync(cli, acme)[0] == 0  # no state yet: a first sync, as before
+    assert any((acme.parent / "wikki" / "releases").glob("*.md"))

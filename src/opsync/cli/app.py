@@ -107,7 +107,7 @@ def _guard(
     previous one only when the run had started (``error.started``): a run that never began
     (a bad config or ``--now``, a lock held by another run) leaves the last run's report as
     it was. To standard output it is always printed: there is nothing there to keep."""
-    err.print(f"[red]error[/red]: {error}", highlight=False)
+    err.print(f"[red]error[/red]: {escape(str(error))}", highlight=False)
     if report_json is not None and (error.started or str(report_json) == "-"):
         _write_json(report_json, error_json(error, now=now, applied=applied))
     return typer.Exit(exit_code(error))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from opsync.documents.model import Block, Document, Region, para, text
-from opsync.domain import Collection, Finding
+from opsync.domain import Collection, Finding, ref
 from opsync.rules.output import DocumentKind, GeneratedDocument, RuleOutput
 
 _ALL: frozenset[str] = frozenset(c.value for c in Collection)
@@ -90,10 +90,13 @@ def annotate(output: RuleOutput, doubts: Mapping[str, Sequence[str]]) -> RuleOut
     """``output`` with the note on every page that draws on a collection in ``doubts``."""
     if not doubts:
         return output
+    # A publication log this run creates itself (one a killed run left half made) is no
+    # doubt about the figures: the write makes it whole, and a note would come and go.
+    made = {ref(seed.collection, seed.key) for seed in output.seeds}
     documents: list[GeneratedDocument] = []
     for doc in output.documents:
         drawn = DRAWS_ON.get(doc.kind, frozenset())
-        records = sorted({r for c in drawn for r in doubts.get(c, ())})
+        records = sorted({r for c in drawn for r in doubts.get(c, ()) if r not in made})
         if records:
             doc = doc.model_copy(update={"document": _with_note(doc.document, records)})
         documents.append(doc)
