@@ -260,7 +260,8 @@ def doctor(config_path: Path) -> list[Finding]:
     the problem and its fix. An empty list means ready to sync.
 
     The checks use a state store of their own, in memory: they look at the services as
-    they are, neither through nor into what the runs remember."""
+    they are, neither through nor into what the runs remember, save one thing: the folders
+    a local workspace read from, so that one gone since (a typo) is reported."""
     config = load_config(config_path)
     state = MemoryStateStore()
     findings: list[Finding] = []
