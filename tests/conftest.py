@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from opsync.calendar import BusinessCalendar
 from opsync.cli.app import app
 from opsync.domain import Person, ProductArea, Role, Snapshot
+from opsync.engine.report import ReportSchema
 from opsync.rules.context import RuleContext
 from opsync.settings import Settings
 
@@ -89,6 +90,8 @@ def cli(tmp_path: Path) -> Callable[..., CliResult]:
         extra = ["--report-json", str(report_path)] if args[0] in {"plan", "sync", "report"} else []
         result = runner.invoke(app, [*args, *extra])
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
+        if report:  # every report a test sees has the one documented shape
+            ReportSchema.model_validate(report)
         return CliResult(result.exit_code, result.output, report)
 
     return invoke

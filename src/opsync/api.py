@@ -261,11 +261,18 @@ def doctor(config_path: Path) -> list[Finding]:
     the problem and its fix. An empty list means ready to sync.
 
     The checks use a state store of their own, in memory: they look at the services as
-    they are, neither through nor into what the runs remember."""
+    they are, neither through nor into what the runs remember, save one thing: the folders
+    a local workspace read from, so that one gone since (a typo) is reported."""
     config = load_config(config_path)
     state = MemoryStateStore()
     findings: list[Finding] = []
+    remembered = SqliteStateStore(config.state_path)
     for name, settings in sorted(config.connectors.items()):
+        # the one thing the checks take from the runs' memory: the folders a local workspace
+        # read records from, so a folder gone since (a typo in its path) is reported
+        folders = remembered.load_mirror(name, "folders") if remembered.exists else None
+        if folders is not None:
+            state.save_mirrors({(name, "folders"): folders})
         ctx = _context(config, name, state)
         check = registry.hook(settings.type, "doctor")
         if check is not None:
@@ -276,6 +283,7 @@ def doctor(config_path: Path) -> list[Finding]:
             findings.extend(connector.check())
         finally:
             connector.close()
+    remembered.close()
     return findings
 
 

@@ -8,11 +8,16 @@ OpsyncError            anything opsync raises on purpose                        
 │   ├── PermanentError give up this operation; report its record and request         1
 │   └── AuthError      stop using this connector; fix credentials (`opsync doctor`)  1
 ├── ConflictError      a person edited what opsync owns: report it, never overwrite  3
-├── RecordError        one record is unusable: a finding on it, the run goes on      1
+├── RecordError        one record is unusable: a finding on it, the run goes on     (5)
 ├── LockHeld           another run holds the lock; try again later                   4
 └── DiskError          the disk refused a write (full, read-only, no permission):    6
                        stop; a person frees space or fixes permissions, then reruns
 ```
+
+A run that completes exits 0, or 1 (an operation failed), 3 (conflicts) or 5: it completed
+but some input could not be read (a ``record.invalid`` finding, the form a ``RecordError``
+takes; see ``opsync.engine.report.exit_code``). The class's own code, 1, applies only if
+one ever escaped and stopped the run.
 
 Grouping by next action (as the Singer SDK and dlt do) rather than by origin lets the
 engine and the CLI branch on a handful of classes, and ``exit_code`` gives cron a code
@@ -31,9 +36,15 @@ from typing import ClassVar
 
 
 class OpsyncError(Exception):
-    """Root of opsync's exceptions; ``except OpsyncError`` catches everything deliberate."""
+    """Root of opsync's exceptions; ``except OpsyncError`` catches everything deliberate.
+
+    ``started`` is set by the engine on an error that stopped a run after it had begun (the
+    lock taken, the targets being read): its JSON report replaces the previous one. An error
+    before that (the config, the clock, a lock held by another run) leaves it.
+    """
 
     exit_code: ClassVar[int] = 1
+    started: bool = False
 
 
 @dataclass(frozen=True)
@@ -264,10 +275,10 @@ __all__ = [
     "ConfigProblem",
     "ConflictError",
     "ConnectorError",
+    "DiskError",
     "LockHeld",
     "OpsyncError",
     "PermanentError",
     "RecordError",
-    "DiskError",
     "TransientError",
 ]

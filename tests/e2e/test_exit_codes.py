@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from support import ACME_NOW, Cli
+from typer.testing import CliRunner
 
 from opsync.cli import app as cli_app
 from opsync.cli.output import ConsoleReporter
+from opsync.engine.report import ReportSchema
 
 LATER = "2026-12-04T15:00:00-05:00"  # a day on: the scorecard page has an update to write
 
@@ -55,8 +58,21 @@ def test_an_edit_made_while_sync_applies_exits_3_and_the_rest_is_applied(
 
 
 @pytest.mark.parametrize("now", ["2026-12-03T15:00:00", "next tuesday"])
-def test_a_bad_clock_exits_2_and_replaces_the_json_report(cli: Cli, acme: Path, now: str) -> None:
-    result = cli("sync", "--config", str(acme), "--now", now)
-    assert result.exit_code == 2 == result.report["exit_code"]
-    assert result.report["kind"] == "ConfigError" and "--now" in result.output
-    assert not (acme.parent / ".opsync").exists()
+def test_a_bad_clock_exits_2_and_leaves_the_previous_json_report(
+    acme: Path, now: str, tmp_path: Path
+) -> None:
+    previous = tmp_path / "last.json"
+    runner = CliRunner()
+    args = ["sync", "--config", str(acme), "--report-json", str(previous)]
+    assert runner.invoke(cli_app.app, [*args, "--now", ACME_NOW, "--quiet"]).exit_code == 0
+    before = previous.read_bytes()
+    result = runner.invoke(cli_app.app, [*args, "--now", now])
+    assert result.exit_code == 2 and "--now" in result.output
+    assert previous.read_bytes() == before  # a run that did not start overwrites nothing
+    # to standard output the error is the one report shape, with `error` set
+    shown = runner.invoke(
+        cli_app.app, ["sync", "--config", str(acme), "--now", now, "--quiet", "--report-json", "-"]
+    )
+    report = ReportSchema.model_validate(json.loads(shown.stdout)).model_dump()
+    assert report["exit_code"] == 2 and report["error"]["kind"] == "ConfigError"
+    assert (report["planned"], report["writes"], report["findings"]) == (0, 0, [])

@@ -56,7 +56,7 @@ def test_a_draft_copied_from_another_bundle_is_not_overwritten(cli: Cli, acme: P
         f["field"] == "opsync_key" and "ACME-999.md" in f["message"]  # type: ignore[index]
         for f in findings  # type: ignore[union-attr]
     ), findings
-    assert code == 0
+    assert code == 5  # completed, but the copy could not be read as a page of its own
 
 
 BOMB = """lol: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
@@ -79,7 +79,7 @@ def test_a_yaml_alias_bomb_in_a_record_is_a_finding_and_the_rest_syncs(
     text = decision.read_text(encoding="utf-8")
     decision.write_text(text.replace("---\n", "---\n" + BOMB, 1), encoding="utf-8")
     code, report = _sync(cli, acme)
-    assert code == 0, report
+    assert code == 5, report  # completed; some input could not be read
     [finding] = [f for f in report["findings"] if "DEC-017" in f["record"]]  # type: ignore[union-attr,index]
     assert "aliases" in finding["message"] and len(finding["message"]) < 400  # type: ignore[index]
     assert (acme.parent / "pages" / "weekly-update" / "2026-W49.md").is_file()
@@ -95,9 +95,9 @@ def test_a_yaml_alias_bomb_in_a_tracker_row_is_a_finding_on_that_row(cli: Cli, a
     body = text[len(marker) :]
     tracker.write_text(marker + bomb_row + body, encoding="utf-8")
     code, report = _sync(cli, acme)
-    assert code == 0, report
+    assert code == 5, report
     assert any(
-        "aliases" in f["message"] and f["record"].endswith("#1")  # type: ignore[index]
+        "aliases" in f["message"] and f["record"] == "releases.yaml[0]"  # type: ignore[index]
         for f in report["findings"]  # type: ignore[union-attr]
     )
 

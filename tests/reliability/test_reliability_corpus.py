@@ -50,7 +50,7 @@ def test_a_bad_config_exits_2_naming_what_to_fix(
         "bad config", "local", "malformed, unknown or mistyped config, missing token", 1, int(held)
     )
     assert (code, missing) == (want["exit_code"], []), output
-    assert json.loads((tmp_path / "report.json").read_text())["exit_code"] == 2
+    assert not (tmp_path / "report.json").exists()  # a run that did not start: no report
     assert sorted(folder.rglob("*")) == before  # nothing was written
 
 
@@ -66,7 +66,7 @@ def test_bad_records_are_findings_or_escaped_and_the_rest_syncs(
         shutil.copy(path, folder / "wiki" / path.relative_to(CORPUS / "records" / "wiki"))
     report_path = tmp_path / "report.json"
     code, output = _sync(folder / "opsync.toml", report_path)
-    assert code == 0, output
+    assert code == 5, output  # completed; some input could not be read
     report = json.loads(report_path.read_text(encoding="utf-8"))
     found = {(f["record"], f["field"]) for f in report["findings"] if f["code"] == "record.invalid"}
     warned = {
@@ -112,4 +112,4 @@ def test_bad_records_are_findings_or_escaped_and_the_rest_syncs(
     assert report["writes"] > 100  # the rest of the organisation synced
     code, output = _sync(folder / "opsync.toml", report_path)
     again = json.loads(report_path.read_text(encoding="utf-8"))
-    assert (code, again["writes"], again["conflicts"]) == (0, 0, [])  # its markers still parse
+    assert (code, again["writes"], again["conflicts"]) == (5, 0, [])  # its markers still parse

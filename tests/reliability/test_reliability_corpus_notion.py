@@ -88,7 +88,7 @@ def test_bad_records_through_notion_are_findings_or_literal_text_and_the_rest_sy
     report_path = tmp_path / "report.json"
     with target.session():
         code, output = _sync(target.config, report_path)
-    assert code == 0, output
+    assert code == 5, output  # completed; some input could not be read
     report = json.loads(report_path.read_text(encoding="utf-8"))
     found = {(f["record"], f["field"], f["code"]) for f in report["findings"]}
     wanted = {(r, f, "record.invalid") for r, f in RECORDS["findings"].items() if "/REL-" in r}
@@ -130,7 +130,7 @@ def test_bad_records_through_notion_are_findings_or_literal_text_and_the_rest_sy
     with target.session():
         code, output = _sync(target.config, report_path)
     again = json.loads(report_path.read_text(encoding="utf-8"))
-    assert (code, again["writes"], again["conflicts"]) == (0, 0, []), output
+    assert (code, again["writes"], again["conflicts"]) == (5, 0, []), output
 
 
 def _hostile_link(text: dict[str, Any]) -> bool:

@@ -2,8 +2,9 @@
 
 Exit codes (for cron): 0 completed (findings are normal) · 1 some operations failed ·
 2 bad usage or config · 3 completed with conflicts waiting for a person · 4 another run
-holds the lock. :func:`opsync.engine.report.exit_code` decides which; the commands only
-pass it what the run gave (a report or the error that stopped it).
+holds the lock · 5 completed, but some input could not be read.
+:func:`opsync.engine.report.exit_code` decides which; the commands only pass it what the
+run gave (a report or the error that stopped it).
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ from opsync.cli.output import (
     print_summary,
 )
 from opsync.domain.findings import Level
-from opsync.engine.report import RunReport, exit_code
+from opsync.engine.report import RunReport, error_json, exit_code
 from opsync.errors import ConfigError, OpsyncError
 
 EXIT_CODES = """Exit codes: 0 completed (findings are normal), 1 some operations failed,
 2 bad usage or config, 3 completed with conflicts waiting for a person,
-4 another run holds the lock, 6 the disk refused a write."""
+4 another run holds the lock, 5 completed but some input could not be read (the records
+named by record.invalid findings were left out), 6 the disk refused a write."""
 
 app = typer.Typer(
     help="Run the Product Ops operating system on the tools you already use.\n\n" + EXIT_CODES,
@@ -141,14 +143,21 @@ def _finish(report: RunReport, report_json: Path | None) -> None:
     raise typer.Exit(exit_code(report))
 
 
-def _guard(error: OpsyncError, report_json: Path | None = None) -> typer.Exit:
-    """Print the error; also replace the JSON report, so a monitor never reads a stale one."""
-    err.print(f"[red]error[/red]: {error}", highlight=False)
-    code = exit_code(error)
-    if report_json is not None:
-        body = {"error": str(error), "kind": type(error).__name__, "exit_code": code}
-        _write_json(report_json, body)
-    return typer.Exit(code)
+def _guard(
+    error: OpsyncError,
+    report_json: Path | None = None,
+    *,
+    now: str | None = None,
+    applied: bool = False,
+) -> typer.Exit:
+    """Print the error. The JSON report (the one shape, with ``error`` set) replaces the
+    previous one only when the run had started (``error.started``): a run that never began
+    (a bad config or ``--now``, a lock held by another run) leaves the last run's report as
+    it was. To standard output it is always printed: there is nothing there to keep."""
+    err.print(f"[red]error[/red]: {escape(str(error))}", highlight=False)
+    if report_json is not None and (error.started or str(report_json) == "-"):
+        _write_json(report_json, error_json(error, now=now, applied=applied))
+    return typer.Exit(exit_code(error))
 
 
 @app.command()
@@ -181,7 +190,7 @@ def plan(
         forced = _force(force, force_only)
         report = api.plan(config, now=_parse_now(now), force=forced, reporter=reporter)
     except OpsyncError as error:
-        raise _guard(error, report_json) from None
+        raise _guard(error, report_json, now=now) from None
     if quiet:
         print_problems(err, report)
     else:
@@ -216,7 +225,7 @@ def sync(
             reporter=reporter,
         )
     except OpsyncError as error:
-        raise _guard(error, report_json) from None
+        raise _guard(error, report_json, now=now, applied=True) from None
     if quiet:
         print_problems(err, report)
     else:
@@ -235,7 +244,7 @@ def report(
     try:
         result = api.report(config, now=_parse_now(now))
     except OpsyncError as error:
-        raise _guard(error, report_json) from None
+        raise _guard(error, report_json, now=now) from None
     print_findings(out, result)
     _finish(result, report_json)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
@@ -79,9 +80,16 @@ def _preview(console: Console, message: Message) -> None:
 
 
 def print_problems(console: Console, report: RunReport) -> None:
-    """What needs a person: failed operations, conflicts, an identity change."""
+    """What needs a person: failed operations, conflicts, input that could not be read, an
+    identity change."""
     for op, error in report.failed:
         console.print(f"[red]failed[/red] {op.target}: {error}", highlight=False)
+    for finding in report.findings:
+        if finding.unreadable:
+            console.print(
+                f"[yellow]unreadable[/yellow] {escape(finding.record)}: {escape(finding.message)}",
+                highlight=False,
+            )
     for op, why in report.waiting:
         console.print(f"[yellow]waiting[/yellow] {op.target}: {why}", highlight=False)
     print_conflicts(console, report)

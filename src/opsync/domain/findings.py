@@ -6,6 +6,15 @@ from enum import StrEnum
 
 from opsync.domain.base import Model
 
+#: Codes of the findings that say some input could not be read, so the record (or tracker
+#: row) it names was left out of this run: its figures are missing from every page that
+#: draws on its collection, and the run exits 5 instead of 0 (see ``Finding.unreadable``).
+#: Every other finding is a rule's ordinary output (a late bundle) and never changes the
+#: exit code.
+UNREADABLE_CODES: frozenset[str] = frozenset({"record.invalid"})
+#: Generated pages are opsync's output, not input, except those whose text the rules read.
+_PAGES, _INPUT_PAGES = "pages/", ("pages/bundle/",)
+
 
 class Level(StrEnum):
     INFO = "info"
@@ -25,3 +34,13 @@ class Finding(Model):
     message: str
     level: Level = Level.WARNING
     field: str | None = None
+
+    @property
+    def unreadable(self) -> bool:
+        """True when this finding says input could not be read: its code is in
+        :data:`UNREADABLE_CODES` and it names a record, a tracker row or a bundle page. A
+        generated page that could not be read (a stray file among the pages, a copy of a
+        page) is a finding too, but no figure is drawn from it."""
+        if self.code not in UNREADABLE_CODES:
+            return False
+        return not self.record.startswith(_PAGES) or self.record.startswith(_INPUT_PAGES)

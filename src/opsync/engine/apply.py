@@ -25,7 +25,7 @@ from opsync.connectors.base import FeedStore, WikiConnector
 from opsync.engine.notify import Delivery
 from opsync.engine.plan import Conflict, Operation, Plan
 from opsync.engine.report import Reporter
-from opsync.errors import ConflictError, LockHeld, DiskError, TransientError
+from opsync.errors import ConflictError, DiskError, LockHeld, TransientError
 from opsync.state import StateStore
 
 

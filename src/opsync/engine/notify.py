@@ -43,6 +43,17 @@ class Revising(Protocol):
         ...
 
 
+@runtime_checkable
+class KeepsCopies(Protocol):
+    """A notifier that keeps a copy of each message it sends or archives, in a folder
+    people can read (the local workspace's ``outbox/``)."""
+
+    def missing_copies(self, sent: Sequence[Message]) -> list[str]:
+        """Where the copies of ``sent`` that are gone were written, as ``<folder>/<file>``
+        (checked by name: no file is read)."""
+        ...
+
+
 class PageMissing(OpsyncError):
     """The page a message announces is not in the wiki (its write failed or comes later):
     the message waits for the next run rather than announce nothing. Not a failure of the
@@ -120,6 +131,35 @@ class Delivery:
         notifier.send(message)
         if self.archive is not None and notifier is not self.archive:
             self.archive.send(message)
+
+    def copies_missing(self, wanted: Sequence[Message], done: frozenset[str]) -> list[Finding]:
+        """One finding per channel whose copies of sent messages are gone (``outbox/``
+        deleted or pruned). The journal (``done``) records them as sent, so they are not sent
+        again; only the copies people read are missing."""
+        by_keeper: dict[int, tuple[KeepsCopies, list[Message]]] = {}
+        for message in wanted:
+            if message.key not in done:
+                continue
+            keeper: object = self.archive or self.route(message.channel)
+            if isinstance(keeper, KeepsCopies):
+                by_keeper.setdefault(id(keeper), (keeper, []))[1].append(message)
+        gone: dict[str, int] = {}
+        for keeper, messages in by_keeper.values():
+            for where in keeper.missing_copies(messages):
+                folder = where.partition("/")[0]  # the channel's folder
+                gone[folder] = gone.get(folder, 0) + 1
+        return [
+            Finding(
+                code="message.copy-missing",
+                record=f"outbox/{folder}",
+                level=Level.INFO,
+                message=(
+                    f"outbox/{folder}: {count} sent message(s)' copies are missing; they were "
+                    "sent (the state store's journal records them) and are not sent again"
+                ),
+            )
+            for folder, count in sorted(gone.items())
+        ]
 
     def undeliverable(self, wanted: Sequence[Message]) -> list[Finding]:
         """One finding per channel that no notifier serves, naming the messages held back."""

@@ -8,7 +8,9 @@ the process's exit code is decided, for a run that completed and for one an erro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict
 
 from opsync.connectors.base import Message
 from opsync.domain.findings import Finding
@@ -20,6 +22,12 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_CONFLICTS = 3
 EXIT_LOCKED = 4
+EXIT_UNREADABLE = 5
+
+#: The JSON report's shape, one for every outcome; raised when a field is added, removed or
+#: changes meaning (documented in docs/cli.md, "The JSON report"). 1 was the shape before
+#: ``schema_version`` existed, with a different object for a run an error stopped.
+SCHEMA_VERSION = 2
 
 
 class Reporter(Protocol):
@@ -67,6 +75,7 @@ class RunReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "schema_version": SCHEMA_VERSION,
             "now": self.now,
             "applied": self.applied,
             "planned": len(self.plan.operations),
@@ -114,7 +123,114 @@ class RunReport:
             "identity_change": self.identity_change,
             "interrupted_before": self.interrupted,
             "exit_code": self.exit_code,
+            "error": None,
         }
+
+
+def error_json(error: OpsyncError, *, now: str | None, applied: bool) -> dict[str, Any]:
+    """The report of a run an error stopped: the same keys as a completed run's, nothing
+    planned, written or found, and ``error`` set (a monitor reads one shape)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "now": now,
+        "applied": applied,
+        "planned": 0,
+        "writes": 0,
+        "failed": [],
+        "waiting": [],
+        "conflicts": [],
+        "findings": [],
+        "operations": [],
+        "requests": {},
+        "scorecard": [],
+        "identity_change": None,
+        "interrupted_before": 0,
+        "exit_code": exit_code(error),
+        "error": {"kind": type(error).__name__, "message": str(error)},
+    }
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class _Failed(_Shape):
+    operation: str
+    target: str
+    error: str
+
+
+class _Waiting(_Shape):
+    operation: str
+    target: str
+    reason: str
+
+
+class _Conflict(_Shape):
+    target: str
+    part: str
+    message: str
+
+
+class _Finding(_Shape):
+    record: str
+    code: str
+    message: str
+    level: Literal["info", "warning", "error"]
+    field: str | None
+
+
+class _Message(_Shape):
+    channel: str
+    title: str
+    text: str
+    announces: str | None
+
+
+class _Operation(_Shape):
+    kind: Literal[
+        "create_record", "update_record", "create_page", "update_page", "write_file", "send"
+    ]
+    collection: str
+    target: str
+    reason: str
+    key: str
+    message: _Message | None = None
+
+
+class _ScorecardRow(_Shape):
+    metric: str
+    target: str
+    current: str
+    status: str
+    basis: str
+
+
+class _Error(_Shape):
+    kind: str
+    message: str
+
+
+class ReportSchema(_Shape):
+    """The JSON report, field by field (docs/cli.md): ``ReportSchema.model_validate(data)``
+    checks a report a monitor reads; ``model_json_schema()`` gives it as a JSON Schema."""
+
+    schema_version: Literal[2]
+    now: str | None
+    applied: bool
+    planned: int
+    writes: int
+    failed: list[_Failed]
+    waiting: list[_Waiting]
+    conflicts: list[_Conflict]
+    findings: list[_Finding]
+    operations: list[_Operation]
+    requests: dict[str, dict[str, int]]
+    scorecard: list[_ScorecardRow]
+    identity_change: str | None
+    interrupted_before: int
+    exit_code: Literal[0, 1, 2, 3, 4, 5]
+    error: _Error | None
 
 
 def _message(payload: object) -> dict[str, Any]:
@@ -136,7 +252,8 @@ def exit_code(outcome: RunReport | OpsyncError) -> int:
     the library agree on what each outcome means.
 
     ===  ===================================================================================
-    0    the run completed; findings are its normal output and never change the code
+    0    the run completed; findings are its normal output and never change the code,
+         except those saying input could not be read (5)
     1    the run completed, but an operation failed (even if there are conflicts too: a
          failure may need someone now, a conflict waits for its owner); or an error other
          than those below stopped it (a connector could not read its tool)
@@ -144,6 +261,12 @@ def exit_code(outcome: RunReport | OpsyncError) -> int:
     3    the run completed with conflicts: a person edited what opsync owns, seen by the
          plan or by a write that found the edit made between the read and itself
     4    :class:`~opsync.errors.LockHeld`: another run holds the lock; this one did nothing
+    5    the run completed, but some input could not be read (a finding whose code is in
+         :data:`~opsync.domain.findings.UNREADABLE_CODES`: broken front matter, a file that
+         is not UTF-8, a tracker row without a key, a record a reader reports unreadable);
+         that record was left out and the pages drawing on it say so. Only when the run
+         would otherwise exit 0: a failure (1) or a conflict (3) needs a person sooner, and
+         its report lists the unreadable records too
     6    :class:`~opsync.errors.DiskError`: the disk refused a write (full, read-only, no
          permission); the run stopped there
     ===  ===================================================================================
@@ -156,4 +279,6 @@ def exit_code(outcome: RunReport | OpsyncError) -> int:
         return EXIT_FAILED
     if outcome.conflicts:
         return EXIT_CONFLICTS
+    if any(f.unreadable for f in outcome.findings):
+        return EXIT_UNREADABLE
     return EXIT_OK

@@ -28,6 +28,7 @@ from opsync.connectors.base import (
 )
 from opsync.documents.ics import render_ics
 from opsync.domain import Person, ProductArea
+from opsync.engine import doubts
 from opsync.engine.actual import Actual, settle
 from opsync.engine.apply import Targets, apply
 from opsync.engine.desired import build
@@ -35,7 +36,7 @@ from opsync.engine.notify import Delivery
 from opsync.engine.plan import Force, make_plan
 from opsync.engine.report import Reporter, RunReport, SilentReporter
 from opsync.engine.snapshot import build_snapshot
-from opsync.errors import ConfigError
+from opsync.errors import ConfigError, OpsyncError
 from opsync.rules import evaluate
 from opsync.rules.context import RuleContext
 from opsync.settings import Settings
@@ -168,7 +169,10 @@ def run(
             ctx = RuleContext(
                 snapshot, now, spec.calendar, spec.settings, sent=store.finished("send")
             )
-            output = evaluate(ctx)
+            # a page drawing on a record that could not be read says so (engine/doubts.py)
+            output = doubts.annotate(
+                evaluate(ctx), doubts.unreadable(rows.findings, [*wiki.findings, *invalid])
+            )
             feed = render_ics(
                 output.events, spec.calendar.timezone, name=f"{spec.org_name} rituals"
             )
@@ -186,6 +190,7 @@ def run(
                 unsure=store.unfinished("send"),
                 fresh=store.get_meta("identity") is None,
             )
+            held += delivery.copies_missing(wanted, store.finished("send"))
             actual.pages = settle(actual.pages, store.unfinished("update_page"))
             plan = make_plan(desired, actual, spec.workspace, force=force)
             known = store.get_meta("identity")
@@ -233,6 +238,9 @@ def run(
             lease.close()  # released before the count, which includes the release
             report.requests = {n: c.counts() for n, c in spec.connectors().items()}
             return report
+        except OpsyncError as error:
+            error.started = True  # its JSON report replaces the previous run's
+            raise
         finally:
             try:
                 if write:  # even after a failure: a mirror is a cache, right as far as it got

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from opsync.errors import LockHeld, DiskError
+from opsync.errors import DiskError, LockHeld
 
 
 class RunLock:

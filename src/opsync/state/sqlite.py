@@ -72,9 +72,7 @@ def _refused(exc: sqlite3.Error, path: Path) -> DiskError | None:
     text = str(exc).lower()
     for words, (what, fix) in _REFUSED.items():
         if words in text:
-            return DiskError(
-                f"cannot write the state database: {what}", path=str(path), hint=fix
-            )
+            return DiskError(f"cannot write the state database: {what}", path=str(path), hint=fix)
     return None
 
 

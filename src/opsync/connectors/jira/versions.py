@@ -63,8 +63,13 @@ class VersionRows:
                 findings.append(_finding(key, version, str(exc)))
                 continue
             if rows[key]["launch_date"] is None:
-                findings.append(
-                    _finding(key, version, "has no release date, so its release has no launch date")
+                findings.append(  # a missing value, not an unreadable record (RULES)
+                    _finding(
+                        key,
+                        version,
+                        "has no release date, so its release has no launch date",
+                        code="jira.version-undated",
+                    )
                 )
         return rows, findings
 
@@ -99,10 +104,10 @@ class VersionRows:
         return self.config.version_defaults.get(name)
 
 
-def _finding(key: str, version: Json, problem: str) -> Finding:
+def _finding(key: str, version: Json, problem: str, code: str = "record.invalid") -> Finding:
     name = version.get("name") or version.get("id")
     return Finding(
-        code="record.invalid",
+        code=code,
         record=ref(Collection.RELEASES, key),
         field="launch_date",
         level=Level.WARNING,

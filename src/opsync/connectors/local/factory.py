@@ -20,6 +20,7 @@ class _Factory:
             pages=config.pages,
             outbox=config.outbox,
             link_base_url=config.link_base_url,
+            state=ctx.state,
         )
 
 

@@ -26,18 +26,33 @@ def _bad(record: str, field: str, message: str) -> Finding:
     )
 
 
-def _rows(text: str, path: Path) -> list[Any]:
+#: Where a row sits in its file, for a person to find it: a CSV row's first line (a quoted
+#: value may span several), a YAML list item's index (0-based, as ``releases[4]``).
+Where = tuple[str, str]  # (the finding's record, the words naming it in a message)
+
+
+def _csv_rows(text: str, path: Path) -> list[tuple[Where, Any]]:
+    rows: list[tuple[Where, Any]] = []
+    reader = csv.DictReader(io.StringIO(text))
+    line = reader.line_num + 1
+    for raw in reader:
+        where = (f"{path.name}:{line}", f"{path}, line {line}")
+        line = reader.line_num + 1
+        row: dict[str, Any] = {k: (v if v != "" else None) for k, v in raw.items()}
+        history = row.get("launch_date_history")
+        if history:
+            try:
+                row["launch_date_history"] = yaml.load(history, Loader=frontmatter.SafeLoader)
+            except yaml.YAMLError as exc:
+                mark = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                row = {"__problem__": f"`launch_date_history` is not valid YAML ({mark})"}
+        rows.append((where, row))
+    return rows
+
+
+def _rows(text: str, path: Path) -> list[tuple[Where, Any]]:
     if path.suffix.lower() == ".csv":
-        rows: list[Any] = [
-            {k: (v if v != "" else None) for k, v in r.items()}
-            for r in csv.DictReader(io.StringIO(text))
-        ]
-        for row in rows:
-            if row.get("launch_date_history"):
-                row["launch_date_history"] = yaml.load(
-                    row["launch_date_history"], Loader=frontmatter.SafeLoader
-                )
-        return rows
+        return _csv_rows(text, path)
     try:
         loaded = yaml.load(text, Loader=frontmatter.TolerantLoader) or []
     except yaml.YAMLError as exc:
@@ -47,31 +62,49 @@ def _rows(text: str, path: Path) -> list[Any]:
             hint="fix the file at the line shown (the tracker's export; opsync never writes it)",
         ) from None
     found = loaded.get("releases", []) if isinstance(loaded, dict) else loaded
-    return list(found) if isinstance(found, list) else []
+    inside = ":releases" if isinstance(loaded, dict) else ""
+    items = list(found) if isinstance(found, list) else []
+    return [
+        ((f"{path.name}{inside}[{i}]", f"{path}{inside}[{i}] (list item {i + 1})"), row)
+        for i, row in enumerate(items)
+    ]
+
+
+def _key(row: Any) -> tuple[str, str | None]:
+    """(the row's key, or "" and why it has none usable)."""
+    if not isinstance(row, dict):
+        return "", f"the row is a {type(row).__name__}, not a mapping of fields"
+    if "__problem__" in row:
+        return "", str(row["__problem__"])
+    value = row.get("key")
+    if isinstance(value, dict | list):
+        kind = "mapping" if isinstance(value, dict) else "list"
+        return "", f"its `key` is a {kind}, where a text like ACME-101 is expected"
+    key = str(value if value is not None else "").strip()
+    return key, None if key else "it has no `key`; add one"
 
 
 def parse_tracker(text: str, path: Path) -> TrackerRead:
-    """Rows of a tracker export by release key, with findings for rows that cannot be used."""
+    """Rows of a tracker export by release key, with findings for rows that cannot be used:
+    each names the file and the row (CSV line, YAML list index), and the other rows are
+    still read."""
     read = TrackerRead(source=str(path))
-    source = str(path)
-    for index, row in enumerate(_rows(text, path)):
+    for (record, words), row in _rows(text, path):
         try:
             frontmatter.check_bounds(row)
         except frontmatter.FrontMatterError as exc:
-            read.findings.append(_bad(f"{source}#{index + 1}", "releases", f"tracker row: {exc}"))
+            read.findings.append(_bad(record, "releases", f"{words}: tracker row: {exc}"))
             continue
-        key = str(row.get("key") or "").strip() if isinstance(row, dict) else ""
-        if not key:
-            read.findings.append(
-                _bad(f"{source}#{index + 1}", "releases", "tracker row has no `key`; add one")
-            )
+        key, problem = _key(row)
+        if problem is not None:
+            read.findings.append(_bad(record, "key", f"{words}: tracker row skipped: {problem}"))
             continue
         if key in read.rows:
             read.findings.append(
                 _bad(
                     ref(Collection.RELEASES, key),
                     "key",
-                    f"{source}: release key {key!r} appears twice; the second row is ignored",
+                    f"{words}: release key {key!r} appears twice; the second row is ignored",
                 )
             )
             continue

@@ -55,7 +55,12 @@ from opsync.documents.markdown_regions import MarkerProblem, find_regions, parse
 from opsync.documents.model import Document, find_region
 from opsync.domain import Collection, Finding, Level, ref
 from opsync.errors import ConfigError, ConflictError, PermanentError
+from opsync.state import ConnectorState
 
+#: The state mirror naming the folders a run read records or pages from: a configured
+#: folder that is gone after that (a typo, a moved folder) stops the run instead of reading
+#: as a new, empty workspace whose records opsync would create all over again.
+FOLDERS_MIRROR = "folders"
 META_FIELDS = "opsync_fields"
 META_SUM = "opsync_sum"
 ATTEMPTS = 3  # writes in a row a target may change under before it is left as it is
@@ -117,7 +122,9 @@ class LocalWorkspace:
         pages: Path,
         outbox: Path,
         link_base_url: str | None = None,
+        state: ConnectorState | None = None,
     ) -> None:
+        self.state = state
         self.tracker = tracker
         self.wiki = wiki
         self.pages = pages
@@ -143,16 +150,74 @@ class LocalWorkspace:
         self.lease.claim()
 
     def check(self) -> list[Finding]:
+        found = [
+            Finding(
+                code="local.folder-missing",
+                record="config/connectors",
+                field=f"connectors.local.{role}",
+                level=Level.ERROR,
+                message=problem.message + "; " + problem.hint,
+            )
+            for role, problem in self._vanished()
+        ]
         if self.tracker.is_file():
-            return []
+            return found
         return [
             Finding(
                 code="local.tracker-missing",
                 record="config/connectors",
                 level=Level.ERROR,
                 message=f"tracker file {self.tracker} does not exist; create it or fix the path",
-            )
+            ),
+            *found,
         ]
+
+    def _folders(self) -> dict[str, str]:
+        """The folders earlier runs read records or pages from, by role (the mirror)."""
+        stored = self.state.get(FOLDERS_MIRROR) if self.state is not None else None
+        try:
+            folders = json.loads(stored) if stored else {}
+        except ValueError:
+            return {}
+        return folders if isinstance(folders, dict) else {}
+
+    def _vanished(self) -> list[tuple[str, ConfigError]]:
+        """Each configured folder that an earlier run read from and that is gone now."""
+        gone = []
+        for role, path in (("wiki", self.wiki), ("pages", self.pages)):
+            before = self._folders().get(role)
+            if before is None or path.is_dir():
+                continue
+            where = "" if before == str(path) else f" (the last sync read {before})"
+            gone.append(
+                (
+                    role,
+                    ConfigError(
+                        f"the {role} folder {path} does not exist, but this workspace has "
+                        f"synced before{where}: read as it is, it would be a new, empty "
+                        f"{role} and opsync would create everything in it again",
+                        key=f"connectors.local.{role}",
+                        hint=(
+                            f"correct `{role}` under [connectors.local] in opsync.toml (a "
+                            f"typo?), or put the folder back; to start a new, empty {role} "
+                            "on purpose, create the folder first"
+                        ),
+                    ),
+                )
+            )
+        return gone
+
+    def _remember(self, result: ReadResult) -> None:
+        """Note, for the next runs, the folders this read found records or pages in."""
+        if self.state is None:
+            return
+        folders = self._folders()
+        if any(not r.startswith("page:") for r in self._paths):
+            folders["wiki"] = str(self.wiki)
+        if result.pages:
+            folders["pages"] = str(self.pages)
+        text = json.dumps(folders, sort_keys=True)
+        self.state.keep(FOLDERS_MIRROR, lambda: text)
 
     def counts(self) -> dict[str, int]:
         return {"reads": self._reads, "writes": self._writes}
@@ -344,6 +409,9 @@ class LocalWorkspace:
         return Path(where) if where is not None else None
 
     def read(self) -> ReadResult:
+        vanished = self._vanished()
+        if vanished:
+            raise vanished[0][1]
         self._paths.clear()
         self._taken.clear()
         self._names.clear()
@@ -366,6 +434,7 @@ class LocalWorkspace:
             result.findings.append(self._link_finding(f"pages/{where}", link))
         for path in pages:
             self._read_page(path, result)
+        self._remember(result)
         return result
 
     def _read_page(self, path: Path, result: ReadResult) -> None:
@@ -528,11 +597,20 @@ class LocalWorkspace:
             return f"{self.link_base_url.rstrip('/')}/{quote(where)}"
         return str(path)
 
+    def _outbox_path(self, message: Message) -> Path:
+        folder = files.channel_folder(message.channel.lstrip("#"))
+        return self.outbox / folder / f"{_safe(message.key)}.md"
+
+    def missing_copies(self, sent: Sequence[Message]) -> list[str]:
+        """Where in the outbox the copies of ``sent`` that are gone were (checked by name,
+        nothing read): the engine reports them, and the journal keeps them from a resend."""
+        paths = [self._outbox_path(m) for m in sent]
+        return [p.relative_to(self.outbox).as_posix() for p in paths if not os.path.lexists(p)]
+
     @_retrying
     def send(self, message: Message) -> None:
         self.lease.tick()
-        folder = files.channel_folder(message.channel.lstrip("#"))
-        path = self.outbox / folder / f"{_safe(message.key)}.md"
+        path = self._outbox_path(message)
         self._check_path(path)
         if os.path.lexists(path):
             return
