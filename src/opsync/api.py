@@ -23,6 +23,7 @@ from opsync.connectors.config import ConnectorConfig
 from opsync.connectors.context import ConnectorContext
 from opsync.connectors.registry import Bootstrap
 from opsync.domain import Finding
+from opsync.domain.findings import DUPLICATE
 from opsync.engine.plan import Force
 from opsync.engine.report import Reporter, RunReport
 from opsync.engine.run import RunSpec, run
@@ -285,6 +286,21 @@ def doctor(config_path: Path) -> list[Finding]:
             connector.close()
     remembered.close()
     return findings
+
+
+def duplicates(config_path: Path) -> list[Finding]:
+    """Everything in the wiki that carries the key of another record or page (a copy, or a
+    second writer's create before the lease existed): opsync keeps one, the oldest where the
+    wiki can tell, and leaves the others alone. A whole read of the wiki, with no state: it
+    sees the target as it is."""
+    config = load_config(config_path)
+    spec = _spec(config, MemoryStateStore())
+    try:
+        found = spec.workspace.read().findings
+    finally:
+        for connector in spec.connectors().values():
+            connector.close()
+    return [f for f in found if f.code == DUPLICATE]
 
 
 def bootstrap(kind: str, config_path: Path, parent: str | None = None) -> tuple[Bootstrap, str]:

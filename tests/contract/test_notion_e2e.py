@@ -410,3 +410,61 @@ def test_custom_property_and_option_names_that_share_nothing_with_the_defaults(
     assert all(
         json.loads(plain_text(r["properties"]["Bot hashes"]["rich_text"])) for r in generated
     )
+
+
+def _page_row(acme: Acme, key: str) -> dict[str, Any]:
+    return next(
+        r
+        for r in acme.wiki.api.paginate(
+            acme.wiki.api.sdk.data_sources.query, acme.wiki.catalog.source(PAGES), what="pages"
+        )
+        if plain_text(r["properties"]["opsync key"]["rich_text"]) == key
+    )
+
+
+def test_a_region_a_person_copied_into_another_page_is_left_there(acme: Acme) -> None:
+    """Issue 14, markers: a region callout pasted from one page into another (or twice into
+    its own page) is the person's text: never rewritten or removed, even forced."""
+    acme.sync()
+    sdk = person(acme.emulator)
+    try:
+        weekly = _page_row(acme, "weekly-update/2026-W49")
+        source = next(
+            b for b in sdk.blocks.children.list(weekly["id"])["results"] if b["type"] == "callout"
+        )
+        marker = source["callout"]["rich_text"]
+        pasted = {
+            "type": "callout",
+            "callout": {
+                "rich_text": [
+                    {"type": "text", "text": {"content": r["plain_text"]}} for r in marker
+                ],
+                "children": [
+                    {
+                        "type": "paragraph",
+                        "paragraph": {
+                            "rich_text": [{"type": "text", "text": {"content": "Quoted by Ana."}}]
+                        },
+                    }
+                ],
+            },
+        }
+        other = _page_row(acme, "scorecard/2026-Q4")
+        sdk.blocks.children.append(other["id"], children=[pasted])
+        sdk.blocks.children.append(weekly["id"], children=[pasted])  # and twice in its own page
+    finally:
+        sdk.close()
+    for force in (False, True):
+        report = run(acme.spec, NOW, write=True, force=force)
+        assert report.failed == []
+        copies = [f for f in report.findings if f.code == "page.markers"]
+        assert {f.record for f in copies} == {"pages/scorecard/2026-Q4", "pages/weekly-update/2026-W49"}
+    for page in (other, weekly):
+        texts = [
+            plain_text(c["paragraph"]["rich_text"])
+            for b in acme.wiki.api.sdk.blocks.children.list(page["id"])["results"]
+            if b["type"] == "callout" and b.get("has_children")
+            for c in acme.wiki.api.sdk.blocks.children.list(b["id"])["results"]
+            if c["type"] == "paragraph"
+        ]
+        assert "Quoted by Ana." in texts, page["id"]

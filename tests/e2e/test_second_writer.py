@@ -287,3 +287,59 @@ def test_a_second_checkout_exits_4_while_another_host_holds_the_lease(
 
 def plain(row: dict[str, Any], name: str) -> str:
     return "".join(t["plain_text"] for t in row["properties"][name]["rich_text"])
+
+
+# Duplicates made anyway (before the lease, or by hand) -----------------------------
+
+
+def test_a_copied_record_is_a_duplicate_that_doctor_lists_and_the_run_keeps_the_first(
+    cli: Cli, workspace: Path
+) -> None:
+    config = workspace / "opsync.toml"
+    original = workspace / "wiki" / "decisions" / "DEC-001.md"
+    if not original.exists():
+        original = sorted((workspace / "wiki" / "decisions").glob("*.md"))[0]
+    copy = original.with_name("zz-copy-of-" + original.name)
+    copy.write_bytes(original.read_bytes())
+    assert cli("doctor", "--config", str(config)).exit_code == 0
+    listed = cli("doctor", "--config", str(config), "--duplicates")
+    assert listed.exit_code == 1, listed.output
+    said = " ".join(listed.output.split())
+    assert copy.name in said and original.name in said
+    synced = cli("sync", "--config", str(config), "--now", ACME_NOW)
+    assert synced.exit_code == 0, synced.output  # a duplicate is no unreadable input
+    found = [f for f in synced.report["findings"] if f["code"] == "record.duplicate"]
+    assert len(found) == 1 and found[0]["level"] == "warning"
+    copy.unlink()
+    clean = cli("doctor", "--config", str(config), "--duplicates")
+    assert clean.exit_code == 0 and "No duplicates" in clean.output
+
+
+def test_a_duplicate_notion_row_is_kept_apart_and_doctor_lists_it(
+    cli: Cli, two_checkouts: tuple[Path, Path], notion_emulator: NotionEmulator
+) -> None:
+    server, _ = two_checkouts
+    assert cli("sync", "--config", str(server), "--now", ACME_NOW, "--quiet").exit_code == 0
+    # a person duplicates the page in Notion ("Duplicate" in the page's menu)
+    sdk = Client(auth=notion_emulator.person_token, base_url=notion_emulator.base_url, retry=False)
+    try:
+        pages = _sources(server)[-1]
+        row = sdk.data_sources.query(
+            pages,
+            filter={"property": "opsync key", "rich_text": {"equals": "weekly-update/2026-W49"}},
+        )["results"][0]
+        props = {
+            name: {"rich_text": [{"type": "text", "text": {"content": plain(row, name)}}]}
+            for name in ("opsync key", "opsync regions")
+        }
+        twin = sdk.pages.create(parent={"data_source_id": pages}, properties=props)
+    finally:
+        sdk.close()
+    listed = cli("doctor", "--config", str(server), "--duplicates")
+    assert listed.exit_code == 1, listed.output
+    assert twin["url"] in " ".join(listed.output.split())
+    synced = cli("sync", "--config", str(server), "--now", ACME_NOW)
+    assert synced.exit_code == 0, synced.output
+    assert [f["code"] for f in synced.report["findings"]].count("record.duplicate") == 1
+    ops = [op["target"] for op in synced.report["operations"]]
+    assert "weekly-update/2026-W49" not in ops, ops  # the older is opsync's; the twin left alone

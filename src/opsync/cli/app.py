@@ -250,11 +250,25 @@ def report(
 
 
 @app.command()
-def doctor(config: ConfigOpt = Path("opsync.toml")) -> None:
+def doctor(
+    config: ConfigOpt = Path("opsync.toml"),
+    duplicates: Annotated[
+        bool,
+        typer.Option(
+            "--duplicates",
+            help="Also read the whole wiki and list what carries another's key (exit 1 if any).",
+        ),
+    ] = False,
+) -> None:
     """Check credentials, sharing and schema of every connector; exit 1 on any problem
     (a warning, such as a person Slack cannot find, is printed and does not fail)."""
     try:
         problems = api.doctor(config)
+        if duplicates and not any(f.level is Level.ERROR for f in problems):
+            copies = api.duplicates(config)
+            problems += [f.model_copy(update={"level": Level.ERROR}) for f in copies]
+            if not copies:
+                out.print("No duplicates: every key is carried once.", highlight=False)
     except OpsyncError as error:
         raise _guard(error) from None
     for finding in problems:

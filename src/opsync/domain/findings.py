@@ -12,6 +12,8 @@ from opsync.domain.base import Model
 #: Every other finding is a rule's ordinary output (a late bundle) and never changes the
 #: exit code.
 UNREADABLE_CODES: frozenset[str] = frozenset({"record.invalid"})
+#: The code of a thing that carries the key of another (see :func:`duplicate`).
+DUPLICATE = "record.duplicate"
 #: Generated pages are opsync's output, not input, except those whose text the rules read.
 _PAGES, _INPUT_PAGES = "pages/", ("pages/bundle/",)
 
@@ -44,3 +46,10 @@ class Finding(Model):
         if self.code not in UNREADABLE_CODES:
             return False
         return not self.record.startswith(_PAGES) or self.record.startswith(_INPUT_PAGES)
+
+
+def duplicate(record: str, field: str, message: str) -> Finding:
+    """Two things in the target carry one key (a copy, or a second writer's create): opsync
+    keeps one and leaves the other alone. Said apart from unreadable input, since no figure
+    is missing; ``opsync doctor --duplicates`` lists them."""
+    return Finding(code=DUPLICATE, record=record, field=field, level=Level.WARNING, message=message)

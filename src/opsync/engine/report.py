@@ -170,6 +170,7 @@ class _Conflict(_Shape):
     target: str
     part: str
     message: str
+    not_targeted: bool  # left because ``--force-only`` named other things
 
 
 class _Finding(_Shape):
@@ -229,7 +230,7 @@ class ReportSchema(_Shape):
     scorecard: list[_ScorecardRow]
     identity_change: str | None
     interrupted_before: int
-    exit_code: Literal[0, 1, 2, 3, 4, 5]
+    exit_code: Literal[0, 1, 2, 3, 4, 5, 6]
     error: _Error | None
 
 

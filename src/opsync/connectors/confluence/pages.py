@@ -36,6 +36,7 @@ from opsync.connectors.confluence.storage import Renderer
 from opsync.connectors.confluence.text import outside_text
 from opsync.documents.model import Document, find_region, region_keys
 from opsync.domain import Finding, Level
+from opsync.domain.findings import duplicate
 from opsync.errors import ConflictError, PermanentError
 
 _ATTEMPTS = 3  # an update re-planned after this many 409s in a row is left to the next run
@@ -126,16 +127,12 @@ class PageStore:
                 continue  # a page people put there by hand
             if key in self.known:
                 findings.append(
-                    Finding(
-                        code="record.invalid",
-                        record=f"pages/{key}",
-                        field="key",
-                        level=Level.ERROR,
-                        message=(
-                            f"page {page.id} ({page.title}) carries the same opsync key as page "
-                            f"{self.known[key].id}; opsync keeps the older one and leaves this "
-                            "one alone. Delete it"
-                        ),
+                    duplicate(
+                        f"pages/{key}",
+                        "key",
+                        f"page {page.id} ({page.title}) carries the same opsync key as page "
+                        f"{self.known[key].id}; opsync keeps the older one and leaves this one "
+                        "alone. Delete it",
                     )
                 )
                 continue

@@ -54,6 +54,7 @@ from opsync.documents import markdown
 from opsync.documents.markdown_regions import MarkerProblem, find_regions, parse_regions, splice
 from opsync.documents.model import Document, find_region
 from opsync.domain import Collection, Finding, Level, ref
+from opsync.domain.findings import duplicate
 from opsync.errors import ConfigError, ConflictError, PermanentError
 from opsync.state import ConnectorState
 
@@ -380,10 +381,11 @@ class LocalWorkspace:
             key = str(data.get("key") or files.decode_key(path.stem) or path.stem)
             if key in seen:
                 result.findings.append(
-                    self._bad(
+                    duplicate(
                         ref(collection, key),
                         "key",
-                        f"{path}: key {key!r} is also used by {seen[key]}; rename one of them",
+                        f"{path}: key {key!r} is also used by {seen[key]}, which opsync uses; "
+                        "rename one of them, or delete the copy",
                     )
                 )
                 continue
@@ -461,7 +463,7 @@ class LocalWorkspace:
                 result.pages.pop(key, None)
             self._taken[other] = f"it carries the key {key!r} of {keep}"
             result.findings.append(
-                self._bad(
+                duplicate(
                     f"pages/{key}",
                     "opsync_key",
                     f"{other} carries the key {key!r} of {keep} (a copy?): opsync uses "

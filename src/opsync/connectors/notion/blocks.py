@@ -231,6 +231,22 @@ def find_regions(blocks: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, 
     return found
 
 
+def repeated_regions(blocks: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Keys of the region callouts that appear more than once (a person copied one)."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+
+    def walk(level: Sequence[Mapping[str, Any]]) -> None:
+        for block in level:
+            key = region_marker(block)
+            if key is not None:
+                (twice if key in seen else seen).add(key)
+            walk(children_of(block))
+
+    walk(blocks)
+    return twice
+
+
 def _rich_text(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Essence of rich text: style without defaults, text runs of one style and link merged,
     empty runs dropped, line ends as ``\\n``."""

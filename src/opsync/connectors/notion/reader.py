@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 from opsync.connectors.base import Ownership, PageState, ReadResult, RecordState, RegionState
 from opsync.connectors.bundles import reads_text
 from opsync.connectors.lease import LEASE_KEY
-from opsync.connectors.notion.blocks import find_regions, region_hash, region_marker
+from opsync.connectors.notion.blocks import (
+    find_regions,
+    region_hash,
+    region_marker,
+    repeated_regions,
+)
 from opsync.connectors.notion.catalog import (
     PAGES,
     Catalog,
@@ -38,6 +43,7 @@ from opsync.connectors.records import (
     TITLE_FIELDS,
 )
 from opsync.domain import Collection, Finding, Level, Release, ref
+from opsync.domain.findings import duplicate
 
 if TYPE_CHECKING:
     from opsync.connectors.notion.lease import NotionLease
@@ -88,16 +94,30 @@ class Known:
 
 
 def _duplicate(record: str, url: str, first: str) -> Finding:
-    return Finding(
-        code="record.invalid",
-        record=record,
-        field="key",
-        level=Level.ERROR,
-        message=(
-            f"{url} has the same opsync key as {first}; opsync keeps the older one and leaves "
-            "this one alone. Delete it, or give it another key"
-        ),
+    return duplicate(
+        record,
+        "key",
+        f"{url} has the same opsync key as {first}; opsync keeps the older one and leaves "
+        "this one alone. Delete it, or give it another key",
     )
+
+
+def _copied(key: str, url: str, regions: Mapping[str, RegionState]) -> list[Finding]:
+    return [
+        Finding(
+            code="page.markers",
+            record=f"pages/{key}",
+            field=region,
+            level=Level.WARNING,
+            message=(
+                f"{url}: region {region} is there twice, or was not written on this page by "
+                "opsync (a copy from another page?); opsync neither rewrites nor removes it. "
+                "Delete the copy, or move its content out of the region callout"
+            ),
+        )
+        for region, state in sorted(regions.items())
+        if state.ownership is Ownership.DAMAGED
+    ]
 
 
 def outside_text(key: str, blocks: Sequence[Mapping[str, Any]]) -> str | None:
@@ -266,6 +286,7 @@ class Reader:
                 if mirror is not None:
                     mirror.keep(key, memo)
             self.known.regions[key] = dict(memo.regions)
+            result.findings.extend(_copied(key, memo.url, memo.regions))
             result.pages[key] = PageState(
                 key=key, path=memo.url, regions=memo.regions, text=memo.text
             )
@@ -274,10 +295,16 @@ class Reader:
         """Each region's content hash as read back; edited when it is not the hash opsync
         stored with its last write, nor (pending.py) its own unfinished write."""
         out: dict[str, RegionState] = {}
+        twice = repeated_regions(page.blocks)
         for key, callout in find_regions(page.blocks).items():
             content = region_hash(children_of(callout))
             stored = page.stored.get(key)
             mark = page.pending.get(key)
+            if key in twice or (page.stored and stored is None and mark is None):
+                # a copy: twice in the page, or a region opsync never wrote here (pasted
+                # from another page); it is the person's text, never rewritten or removed
+                out[key] = RegionState(content=content, ownership=Ownership.DAMAGED)
+                continue
             landed = mark == content and stored != content
             edited = stored is not None and stored != content and not landed
             if edited and mark is not None:

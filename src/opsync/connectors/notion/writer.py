@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from opsync.connectors.base import PageWrite, RecordWrite, RegionState
+from opsync.connectors.base import Ownership, PageWrite, RecordWrite, RegionState
 from opsync.connectors.notion.blocks import (
     BlockOp,
     DeleteBlock,
@@ -280,6 +280,8 @@ class Writer:
         writes: list[BlockOp] = []
         pending: dict[str, str] = {}
         for key in regions:
+            if key in states and states[key].ownership is Ownership.DAMAGED:
+                continue  # a copy a person made: theirs (reader.regions)
             node = find_region(op.document.children, key)
             callout = present.get(key)
             if node is None:
