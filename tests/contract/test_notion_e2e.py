@@ -458,7 +458,10 @@ def test_a_region_a_person_copied_into_another_page_is_left_there(acme: Acme) ->
         report = run(acme.spec, NOW, write=True, force=force)
         assert report.failed == []
         copies = [f for f in report.findings if f.code == "page.markers"]
-        assert {f.record for f in copies} == {"pages/scorecard/2026-Q4", "pages/weekly-update/2026-W49"}
+        assert {f.record for f in copies} == {
+            "pages/scorecard/2026-Q4",
+            "pages/weekly-update/2026-W49",
+        }
     for page in (other, weekly):
         texts = [
             plain_text(c["paragraph"]["rich_text"])

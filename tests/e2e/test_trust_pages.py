@@ -123,7 +123,37 @@ def test_a_tracker_export_that_is_not_utf8_stops_the_run_naming_the_byte(
     tracker.write_bytes(tracker.read_bytes() + "# Zürich\n".encode("latin-1"))
     result = cli("sync", "--config", str(acme), "--now", ACME_NOW, "--quiet")
     assert result.exit_code == 2
-    assert "not UTF-8" in result.output and "byte" in result.output
+    said = " ".join(result.output.split())
+    assert "not utf-8 text" in said and "byte" in said and "tracker_encoding" in said
+
+
+def test_the_tracker_encoding_is_configurable(cli: Cli, acme: Path) -> None:
+    tracker = acme.parent / "tracker" / "releases.yaml"
+    text = tracker.read_text(encoding="utf-8").replace(
+        "title: Scheduled PDF reports", "title: Scheduled PDF reports für Zürich", 1
+    )
+    tracker.write_bytes(text.replace("\u2192", "->").encode("cp1252"))
+    config = acme.read_text(encoding="utf-8")
+    acme.write_text(
+        config.replace(
+            "[connectors.local]\n", '[connectors.local]\ntracker_encoding = "cp1252"\n', 1
+        ),
+        encoding="utf-8",
+    )
+    assert 'tracker_encoding = "cp1252"' in acme.read_text(encoding="utf-8")
+    result = cli("sync", "--config", str(acme), "--now", ACME_NOW, "--quiet")
+    assert result.exit_code == 0, result.output
+    pages = (acme.parent / "pages").rglob("*.md")
+    assert any("für Zürich" in p.read_text(encoding="utf-8") for p in pages)
+    acme.write_text(
+        config.replace(
+            "[connectors.local]\n", '[connectors.local]\ntracker_encoding = "klingon"\n', 1
+        )
+    )
+    bad = cli("plan", "--config", str(acme), "--now", ACME_NOW)
+    assert (
+        bad.exit_code == 2 and "tracker_encoding" in bad.output and "unknown encoding" in bad.output
+    )
 
 
 def test_report_json_dash_is_standard_output_not_a_file(

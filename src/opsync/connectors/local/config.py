@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from opsync.connectors.config import ConnectorConfig
 
@@ -32,6 +33,24 @@ class LocalConnectorConfig(ConnectorConfig):
         ),
     )
 
+    tracker_encoding: str = Field(
+        "utf-8",
+        description="Encoding of the tracker file, e.g. cp1252 for a CSV Excel saved on "
+        "Windows (the wiki and pages are UTF-8).",
+    )
+
+    @field_validator("tracker_encoding")
+    @classmethod
+    def _known_codec(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(
+                f"unknown encoding {value!r}; use a Python codec name such as utf-8, cp1252 "
+                "or latin-1"
+            ) from None
+        return value
+
     allow_outside: bool = Field(
         False,
         description="Let wiki, pages and outbox lie outside the config file's folder (they "
@@ -41,6 +60,6 @@ class LocalConnectorConfig(ConnectorConfig):
     # The tracker file is only read, and links are only shown: changing them changes nothing
     # opsync wrote.
     NOT_IDENTITY: ClassVar[frozenset[str]] = frozenset(
-        {"tracker", "link_base_url", "allow_outside"}
+        {"tracker", "tracker_encoding", "link_base_url", "allow_outside"}
     )
     WRITES_INTO: ClassVar[frozenset[str]] = frozenset({"wiki", "pages", "outbox"})

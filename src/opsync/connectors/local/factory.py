@@ -21,6 +21,7 @@ class _Factory:
             outbox=config.outbox,
             link_base_url=config.link_base_url,
             state=ctx.state,
+            tracker_encoding=config.tracker_encoding,
         )
 
 

@@ -124,7 +124,9 @@ class LocalWorkspace:
         outbox: Path,
         link_base_url: str | None = None,
         state: ConnectorState | None = None,
+        tracker_encoding: str = "utf-8",
     ) -> None:
+        self.tracker_encoding = tracker_encoding
         self.state = state
         self.tracker = tracker
         self.wiki = wiki
@@ -226,13 +228,10 @@ class LocalWorkspace:
     def close(self) -> None:
         pass  # every file is closed as soon as it is read or written
 
-    def _read_text(self, path: Path, *, follow: bool = False) -> str:
-        """The file as text; never through a link at ``path`` unless ``follow`` (the
-        tracker, which the config names and opsync only reads)."""
+    def _read_text(self, path: Path) -> str:
+        """The file as text, never through a link at ``path``."""
         self._reads += 1
         # Bytes decoded as is keep CRLF as people wrote it, and skip the text layer's cost.
-        if follow:
-            return path.read_bytes().decode("utf-8")
         data, identity = files.read_file(path)
         text = self._as_read[path] = data.decode("utf-8")
         self._identity[path] = self._fresh[path] = identity
@@ -342,15 +341,17 @@ class LocalWorkspace:
                 key="connectors.local.tracker",
                 hint="create the file (a YAML list or CSV of releases) or fix the path",
             )
+        self._reads += 1
         try:
-            text = self._read_text(self.tracker, follow=True)
+            text = self.tracker.read_bytes().decode(self.tracker_encoding)
         except UnicodeDecodeError as exc:
             raise ConfigError(
-                f"tracker file {self.tracker} is not UTF-8 text (byte {exc.start}: "
-                f"{exc.object[exc.start : exc.start + 1]!r})",
-                key="connectors.local.tracker",
-                hint="export it as UTF-8 from the tracker, or convert it (e.g. iconv -f "
-                "latin1 -t utf-8); opsync reads no release from a file it cannot decode",
+                f"tracker file {self.tracker} is not {self.tracker_encoding} text (byte "
+                f"{exc.start}: {exc.object[exc.start : exc.start + 1]!r})",
+                key="connectors.local.tracker_encoding",
+                hint="export it as UTF-8 from the tracker, or name the encoding it has (e.g. "
+                'tracker_encoding = "cp1252", the encoding of an Excel CSV on Windows); opsync '
+                "reads no release from a file it cannot decode",
             ) from None
         return parse_tracker(text, self.tracker)
 
