@@ -342,4 +342,5 @@ def test_a_duplicate_notion_row_is_kept_apart_and_doctor_lists_it(
     assert synced.exit_code == 0, synced.output
     assert [f["code"] for f in synced.report["findings"]].count("record.duplicate") == 1
     ops = [op["target"] for op in synced.report["operations"]]
-    assert "weekly-update/2026-W49" not in ops, ops  # the older is opsync's; the twin left alone
+    reasons = [op["reason"] for op in synced.report["operations"]]
+    assert "weekly-update/2026-W49" not in ops, reasons  # the older is opsync's; the twin left alone

@@ -29,6 +29,15 @@ def lease_path(wiki: Path) -> Path:
     return wiki.parent / f".{wiki.name}.opsync-lease"
 
 
+def _undo(made: list[Path]) -> None:
+    """Remove what taking the lease created (the file, then the folders it needed)."""
+    for path in reversed(made):
+        try:
+            path.unlink() if path.name.endswith(".opsync-lease") else path.rmdir()
+        except OSError:
+            return  # someone else's now (another run's lease, a folder with files)
+
+
 class FileLease:
     def __init__(self, wiki: Path, ttl: timedelta = DEFAULT_TTL) -> None:
         self.path = lease_path(wiki)
@@ -37,6 +46,7 @@ class FileLease:
         self._me: Holder | None = None
         self._lease = Lease()
         self._renew_at = 0.0
+        self._claimed = False  # whether this hold wrote the lease (and so may have written)
 
     def _read(self, fd: int) -> Lease:
         os.lseek(fd, 0, os.SEEK_SET)
@@ -52,6 +62,12 @@ class FileLease:
 
     @contextmanager
     def hold(self, writer: str) -> Iterator[None]:
+        # what taking the lease creates, outermost first: removed again by a run that wrote
+        # nothing (a typo'd wiki path must not leave folders behind)
+        ancestors = (self.path.parent, *self.path.parent.parents)
+        made = [p for p in reversed(ancestors) if not p.exists()]
+        if not os.path.lexists(self.path):
+            made.append(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
         try:
@@ -70,6 +86,7 @@ class FileLease:
                 str(self.path), f"another opsync run ({holder}) is writing this workspace"
             ) from None
         me = self._me = Holder.me(writer)
+        self._claimed = False
         try:
             self._fd = fd
             self._check(fd, me)
@@ -79,6 +96,8 @@ class FileLease:
             try:
                 if self._lease.holder == me.text():
                     self._write(fd, self._lease.released())
+                elif made and not self._claimed:  # a run that wrote nothing leaves no trace
+                    _undo(made)
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
@@ -99,6 +118,7 @@ class FileLease:
             return
         found = self._check(self._fd, self._me)
         self._write(self._fd, found.taken_by(self._me, utc_now(), self.ttl))
+        self._claimed = True
         self._renew_at = time.monotonic() + self.ttl.total_seconds() / 3
 
     def tick(self) -> None:

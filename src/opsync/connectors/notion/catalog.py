@@ -88,7 +88,15 @@ class Catalog:
         one key is the one kept); with a mirror, only those edited lately are queried."""
         results = self.sources.using(where, lambda source: self._rows(where, source))
         live = [r for r in results if is_live(r)]
-        return sorted(live, key=lambda r: (str(r.get("created_time") or ""), str(r.get("id"))))
+        # Notion stamps creation to the minute: of two rows made in one minute, the one
+        # opsync's account made is its own (a person's duplicate is the copy), when known
+        me = self._me or (self.mirror.bot if self.mirror is not None else "")
+
+        def age(row: Mapping[str, Any]) -> tuple[str, bool, str]:
+            maker = str((row.get("created_by") or {}).get("id") or "")
+            return str(row.get("created_time") or ""), bool(me) and maker != me, str(row["id"])
+
+        return sorted(live, key=age)
 
     def bot(self) -> str:
         """opsync's own user id, asked once (and kept in the mirror), only when needed: to
