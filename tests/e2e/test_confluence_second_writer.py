@@ -17,11 +17,13 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import ACME_NOW, EXAMPLES, Cli, files
 
 from opsync.connectors.base import RecordWrite
+from opsync.connectors.confluence.client import StaleVersion
 from opsync.connectors.confluence.config import ConfluenceCollection, ConfluenceConnectorConfig
 from opsync.connectors.confluence.connector import ConfluenceWiki
 from opsync.connectors.confluence.lease import as_value, from_value
@@ -348,3 +350,30 @@ def test_a_dry_read_costs_no_lease_request(
     paths = {path for _, path in confluence_emulator.counts.by_endpoint}
     assert paths <= {f"{root}/rest/api/content/{{id}}/child/page" for root in ("", "/wiki")}
     assert _prop(confluence_emulator, wiki) is None
+
+
+def test_a_claim_whose_answer_was_lost_and_retried_into_a_409_still_holds(
+    wiki: ConfluenceWiki, confluence_emulator: ConfluenceEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 5xx after the write landed is retried (PUT is idempotent) and the retry meets a
+    409 against its own write: the lease read back is this run's, so it goes on."""
+    with wiki.hold("first"):
+        wiki.read()
+        wiki.claim()
+    real = wiki.api.call
+    lost: list[str] = []
+
+    def call(method: str, path: str, **kw: Any) -> Any:
+        answer = real(method, path, **kw)
+        if method != "GET" and LEASE_KEY in str(kw.get("body")) and not lost:
+            lost.append(path)  # it landed; the answer comes back as the retry's 409
+            raise StaleVersion("Confluence answered 409", status=409, connector="confluence")
+        return answer
+
+    monkeypatch.setattr(wiki.api, "call", call)
+    with wiki.hold("mine"):
+        wiki.read()
+        wiki.claim()
+        prop = _prop(confluence_emulator, wiki)
+        assert prop is not None and from_value(prop.value).holder.split("/")[2] == "mine"
+    assert lost and from_value(prop.value).holder == ""  # and released at the end
