@@ -2,7 +2,8 @@
 seen through atlassian-python-api as the connector drives it (:class:`ConfluenceApi`, the
 SDK's raw ``request``): each API's own error envelope, v2's ``Link`` header, properties by
 id, the label endpoints and their character rules, v1's next links keeping ``expand``,
-and v1's 404 for a property created with a version other than 1."""
+v1's 404 for a property created with a version other than 1, and the 409 of a property
+update at a stale version."""
 
 from __future__ import annotations
 
@@ -252,6 +253,36 @@ def test_a_v1_property_put_of_a_new_key_not_at_version_1_is_a_404_on_cloud(
     assert refused.value.status == 404
     made = api.call("PUT", path, body={"key": "fresh", "value": {}, "version": {"number": 1}})
     assert made["version"]["number"] == 1
+
+
+# 9. A property update not at the current version plus one is a 409 ---------------------
+
+
+def test_a_property_update_at_a_stale_version_is_a_409_on_v2_and_v1(
+    api: ConfluenceApi, confluence_emulator: ConfluenceEmulator
+) -> None:
+    """What the write lease's compare-and-set rests on (connectors/confluence/lease.py):
+    "The version field in the request and response ensures that two requests cannot update
+    the same version of the entity properties data. Attempting to do so will result in a
+    HTTP error" (Confluence entity properties,
+    https://developer.atlassian.com/cloud/confluence/confluence-entity-properties/), and v1
+    updateContentProperty: "409 Returned if the property version is not correctly
+    incremented" (confluence_v1_openapi.json)."""
+    page = confluence_emulator.root_page_id
+    made = api.call(
+        "POST", f"/api/v2/pages/{page}/properties", body={"key": "k", "value": {"n": 0}}
+    )
+    v2 = f"/api/v2/pages/{page}/properties/{made['id']}"
+    won = {"key": "k", "value": {"n": 1}, "version": {"number": 2}}
+    assert api.call("PUT", v2, body=won)["version"]["number"] == 2
+    lost = {"key": "k", "value": {"n": 2}, "version": {"number": 2}}  # read version 1 too
+    detail = v2_envelope(raw(api, "PUT", f"/wiki{v2}", data=lost), 409)
+    assert "Current version is: 2" in detail["title"]
+    v1 = f"/wiki/rest/api/content/{page}/property/k"
+    v1_envelope(raw(api, "PUT", v1, data=lost), 409)
+    v1_envelope(raw(api, "PUT", v1, data={**lost, "version": {"number": 1}}), 409)
+    got = api.call("GET", v2)
+    assert (got["value"], got["version"]["number"]) == ({"n": 1}, 2)  # the winner's stands
 
 
 # 10. The config refuses exactly the labels the service refuses -------------------------

@@ -18,6 +18,7 @@ from opsync.testing.emulators.jira import JiraEmulator
 
 MARK = "# Paste into opsync.toml:"
 LISTING = "/wiki/rest/api/content/{id}/child/page"
+PROPS = "/wiki/api/v2/pages/{id}/properties"  # the write lease's read
 
 
 @pytest.fixture
@@ -89,9 +90,10 @@ def test_bootstrap_doctor_sync_and_a_second_sync_that_writes_nothing(
     assert (jira_emulator.counts.total, jira_emulator.counts.writes) == (2, 0)
     assert second.report["requests"]["jira"] == {"reads": 2, "writes": 0}
     # Confluence: one listing (bodies and properties included) per collection page and the
-    # generated pages' page.
-    assert second.report["requests"]["confluence"] == {"reads": 12, "writes": 0}
-    assert confluence_emulator.counts.by_endpoint == {("GET", LISTING): 12}
+    # generated pages' page, and one read of the write lease (the opsync-lease property of
+    # the generated pages' page, connectors/confluence/lease.py); a no-op run never takes it.
+    assert second.report["requests"]["confluence"] == {"reads": 13, "writes": 0}
+    assert confluence_emulator.counts.by_endpoint == {("GET", LISTING): 12, ("GET", PROPS): 1}
 
 
 @pytest.mark.parametrize(
@@ -156,5 +158,5 @@ def test_a_collection_longer_than_one_listing_page_syncs_once_and_stays_put(
     ]
     assert len(again) == len(releases)  # no duplicate
     # One listing per collection page and the generated pages' page, and one more for the
-    # releases' second listing page.
-    assert confluence_emulator.counts.by_endpoint == {("GET", LISTING): 13}
+    # releases' second listing page; and one read of the write lease (lease.py).
+    assert confluence_emulator.counts.by_endpoint == {("GET", LISTING): 13, ("GET", PROPS): 1}

@@ -343,4 +343,5 @@ def test_a_duplicate_notion_row_is_kept_apart_and_doctor_lists_it(
     assert [f["code"] for f in synced.report["findings"]].count("record.duplicate") == 1
     ops = [op["target"] for op in synced.report["operations"]]
     reasons = [op["reason"] for op in synced.report["operations"]]
-    assert "weekly-update/2026-W49" not in ops, reasons  # the older is opsync's; the twin left alone
+    # the older page is opsync's; the twin is left alone
+    assert "weekly-update/2026-W49" not in ops, reasons

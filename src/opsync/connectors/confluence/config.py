@@ -104,6 +104,13 @@ class ConfluenceConnectorConfig(TokenConnectorConfig):
         "opsync",
         description="Label put on every page opsync creates (no spaces, nor !#&()*,.:;<>?@[]^).",
     )
+    lease_minutes: float = Field(
+        10,
+        gt=0,
+        description="How long a writing run's lease (the opsync-lease content property of "
+        "the generated pages' page) holds without renewal; a run that died blocks other "
+        "writers at most this long.",
+    )
     jira_url: str | None = Field(
         None,
         description="Jira site whose /browse/KEY links render as the Jira issue macro.",

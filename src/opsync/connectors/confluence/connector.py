@@ -7,6 +7,8 @@ for the Cloud (v2) / Data Center (v1) split.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from datetime import timedelta
 from typing import ClassVar
 
 import httpx
@@ -20,8 +22,9 @@ from opsync.connectors.base import (
 )
 from opsync.connectors.confluence.client import ApiError, ConfluenceApi
 from opsync.connectors.confluence.config import ConfluenceConnectorConfig
+from opsync.connectors.confluence.lease import ConfluenceLease, lease_page
 from opsync.connectors.confluence.pages import PageStore
-from opsync.connectors.confluence.records import RecordStore
+from opsync.connectors.confluence.records import READ_ORDER, RecordStore
 from opsync.connectors.confluence.site import Site
 from opsync.connectors.confluence.storage import Renderer
 from opsync.documents.model import Document
@@ -65,6 +68,21 @@ class ConfluenceWiki:
         renderer = Renderer(config.jira_url, config.jira_server, config.jira_server_id)
         self.pages = PageStore(self.site, renderer, config.generated_parent, name, config.label)
         self.records = RecordStore(self.site, config, name)
+        collections = {
+            c.value: config.collections[c].parent for c in READ_ORDER if c in config.collections
+        }
+        self.lease = ConfluenceLease(
+            self.site,
+            lease_page(config.generated_parent, config.parent, collections),
+            timedelta(minutes=config.lease_minutes),
+        )
+
+    def hold(self, writer: str) -> AbstractContextManager[None]:
+        """One writer per target (``lease.py``): held around a writing run."""
+        return self.lease.hold(writer)
+
+    def claim(self) -> None:
+        self.lease.claim()
 
     def check(self) -> list[Finding]:
         """What ``opsync doctor`` reports: the credentials work, the space exists, the parent
@@ -136,6 +154,8 @@ class ConfluenceWiki:
         self.api.close()
 
     def read(self) -> ReadResult:
+        if self.lease.held:
+            self.lease.read()  # before the pages: a write after this read moves its version
         result = ReadResult()
         self.records.read(result)
         result.pages, found = self.pages.read()
@@ -146,9 +166,11 @@ class ConfluenceWiki:
         return self.pages.render_region(document, region)
 
     def write_record(self, op: RecordWrite) -> None:
+        self.lease.tick()
         self.records.write_record(op)
 
     def write_page(self, op: PageWrite) -> None:
+        self.lease.tick()
         self.pages.write_page(op)
 
     def page_url(self, key: str) -> str | None:
