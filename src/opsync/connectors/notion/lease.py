@@ -12,7 +12,10 @@ mirror), and takes it only when it has something to write: a no-op run costs one
 The generation (``connectors/lease.py``) is compared with the one this state store last
 took: another means someone else wrote since, so the read lists every row in full
 (``Reader``), and a claim after a generation moved under this run's own read stops rather
-than write what a stale read planned.
+than write what a stale read planned. So does a claim by a run whose read found the lease
+held by another live writer: that writer may have written after the rows were listed, then
+released the lease or died, leaving the generation as it was (a second copy of a record it
+created was found this way by the two-writer sweep, ``tests/reliability``).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class NotionLease:
         self.pace = pace  # requests per second, as the connector's bucket allows
         self._slowest = 0.0  # the slowest lease request of this run, in seconds
         self.seen: Lease | None = None  # as this run's read found it
+        self._busy: str | None = None  # why the read's lease was not ours to take, if so
         self._me: Holder | None = None
         self._mine: Lease | None = None  # the lease while this run holds it
         self._renew_at = 0.0
@@ -104,6 +108,8 @@ class NotionLease:
     def read(self) -> Lease:
         """The lease as it is now; kept as what this run's read saw."""
         self.seen = self._lease(self._row()) if self.enabled else Lease()
+        me = self._me
+        self._busy = None if me is None else self.seen.blocks(me, self.clock())
         return self.seen
 
     def foreign(self) -> bool:
@@ -133,6 +139,11 @@ class NotionLease:
         if self.seen is not None and found.generation != self.seen.generation:
             raise held_elsewhere(
                 self._where, f"another opsync run ({found.holder}) wrote since this run read"
+            )
+        if self._busy is not None and self.seen is not None:
+            raise held_elsewhere(
+                self._where,
+                f"another opsync run ({self.seen.holder}) was writing while this run read",
             )
         wanted = found.taken_by(self._me, self.clock(), self.ttl)
         self._write(wanted)
