@@ -109,7 +109,7 @@ def make_trial(index: int, checkpoints: int, seconds: float) -> Trial:
         delete=delete,
         pause=pause,
         kill=kill,
-        edit=rng.choice(EDITS),
+        edit=EDITS[(index + index // 3) % len(EDITS)],  # each kind with and without the rest
         edit_at=rng.uniform(0, seconds * 1.2),
         b_at=rng.uniform(0, seconds * 0.8),
         resume_at=rng.uniform(0, seconds * 2),
