@@ -25,6 +25,7 @@ from notion_client import Client
 from notion_client.helpers import iterate_paginated_api
 from support import ACME_NOW, EXAMPLES, Cli, files
 
+from opsync import api
 from opsync.connectors.lease import LEASE_KEY, Holder, Lease
 from opsync.connectors.local.lease import FileLease, lease_path
 from opsync.errors import LockHeld
@@ -345,3 +346,57 @@ def test_a_duplicate_notion_row_is_kept_apart_and_doctor_lists_it(
     reasons = [op["reason"] for op in synced.report["operations"]]
     # the older page is opsync's; the twin is left alone
     assert "weekly-update/2026-W49" not in ops, reasons
+
+
+class _ReleasedWhilePlanning:
+    """A reporter: when the plan starts (the read done, the lease not yet claimed), the other
+    writer, whose live lease the read found, finishes and releases it."""
+
+    def __init__(self, release: Any) -> None:
+        self.release = release
+
+    def stage(self, name: str) -> None:
+        if name == "plan":
+            self.release()
+
+    def progress(self, done: int, total: int, op: Any) -> None:
+        return None
+
+
+def test_a_read_made_while_another_writer_held_the_lease_writes_nothing(
+    cli: Cli, two_checkouts: tuple[Path, Path], notion_emulator: NotionEmulator
+) -> None:
+    """Found by tests/reliability/test_reliability_two_writers.py: a run read while another
+    held the lease; the other created a record after that read, then released the lease (or
+    died) without changing its generation; the run's claim found it free, and the run
+    created the record a second time from its stale read."""
+    server, laptop = two_checkouts
+    assert cli("sync", "--config", str(server), "--now", ACME_NOW, "--quiet").exit_code == 0
+    tracker = laptop.parent / "tracker" / "releases.yaml"
+    tracker.write_text(tracker.read_text(encoding="utf-8") + EXTRA_RELEASE, encoding="utf-8")
+    row = _lease_row(notion_emulator, server)
+    generation = Lease.load(plain(row, "opsync regions")).generation
+    live = Lease("server.example/1/srv/run", datetime.now(UTC) + timedelta(minutes=5), generation)
+    sdk = Client(auth=notion_emulator.token, base_url=notion_emulator.base_url, retry=False)
+
+    def store(lease: Lease) -> None:
+        text = [{"type": "text", "text": {"content": lease.dump()}}]
+        sdk.pages.update(row["id"], properties={"opsync regions": {"rich_text": text}})
+        notion_emulator.reset_counts()
+
+    try:
+        store(live)  # the server writes (same generation: it took the lease already)
+        with pytest.raises(LockHeld, match="was writing while this run read"):
+            api.sync(
+                laptop,
+                now=datetime.fromisoformat(ACME_NOW),
+                reporter=_ReleasedWhilePlanning(lambda: store(live.released())),
+            )
+        assert notion_emulator.counts.writes == 0
+    finally:
+        sdk.close()
+    # the next run reads again, with nobody writing, and does the work once
+    again = cli("sync", "--config", str(laptop), "--now", ACME_NOW, "--quiet")
+    assert again.exit_code == 0, again.output
+    counts = _rows_by_key(notion_emulator, server)
+    assert max(counts.values()) == 1, [k for k, n in counts.items() if n > 1]

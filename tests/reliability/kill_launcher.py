@@ -10,6 +10,10 @@ Environment:
     OPSYNC_KILL_AT: the checkpoint to die at (1-based); 0 or unset runs to the end.
     OPSYNC_KILL_TRACE: a file each checkpoint's number and label are appended to, so a
         clean run enumerates them and a killed run names where it died.
+    OPSYNC_PAUSE_AT: a checkpoint number, or ``claim`` (after the read and the plan, before
+        the run takes the target's write lease), to stop at until OPSYNC_PAUSE_FILE, which
+        the process creates there, is removed (at most 120 s): the two-writer sweep deletes
+        the state store and starts other writers meanwhile.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import os
 import signal
 import smtplib
 import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,6 +34,19 @@ from opsync.state import SqliteStateStore
 
 KILL_AT = int(os.environ.get("OPSYNC_KILL_AT") or 0)
 TRACE = os.environ.get("OPSYNC_KILL_TRACE")
+PAUSE_AT = os.environ.get("OPSYNC_PAUSE_AT") or ""
+PAUSE_FILE = os.environ.get("OPSYNC_PAUSE_FILE") or ""
+
+
+def pause() -> None:
+    """Stop until the pause file this creates is removed (by the test driving the run)."""
+    if not PAUSE_FILE:
+        return
+    flag = Path(PAUSE_FILE)
+    flag.write_text(str(os.getpid()), encoding="utf-8")
+    deadline = time.monotonic() + 120
+    while flag.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 class Checkpoints:
@@ -42,6 +61,8 @@ class Checkpoints:
         if TRACE:
             with open(TRACE, "a", encoding="utf-8") as trace:
                 trace.write(f"{self.seen}\t{label}\n")
+        if str(self.seen) == PAUSE_AT:
+            pause()
         if self.seen == KILL_AT:
             os.kill(os.getpid(), signal.SIGKILL)
 
@@ -99,7 +120,21 @@ def _data(original: Callable[..., tuple[int, bytes]]) -> Callable[..., tuple[int
     return data
 
 
+def _claim(original: Callable[..., None]) -> Callable[..., None]:
+    def claim(self: Any) -> None:
+        pause()
+        original(self)
+
+    return claim
+
+
 def install() -> None:
+    if PAUSE_AT == "claim":
+        from opsync.connectors.local.workspace import LocalWorkspace
+        from opsync.connectors.notion.connector import NotionWiki
+
+        LocalWorkspace.claim = _claim(LocalWorkspace.claim)  # type: ignore[method-assign]
+        NotionWiki.claim = _claim(NotionWiki.claim)  # type: ignore[method-assign]
     SqliteStateStore.journal = _journal(SqliteStateStore.journal)  # type: ignore[method-assign]
     SqliteStateStore.finish_run = _finish(SqliteStateStore.finish_run)  # type: ignore[method-assign]
     httpx.HTTPTransport.handle_request = _send(  # type: ignore[method-assign]

@@ -24,7 +24,7 @@ FULL = os.environ.get("OPSYNC_RELIABILITY_FULL") == "1"
 MODE = "full" if FULL else "ci"
 WRITE = os.environ.get("OPSYNC_RELIABILITY_WRITE") == "1"
 # Every area a whole CI-subset run adds, so the table test knows the run was complete.
-AREAS = ("crash", "concurrency", "bad config", "bad records", "secrets")
+AREAS = ("crash", "concurrency", "bad config", "bad records", "secrets", "two writers")
 
 
 @dataclass

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from opsync import api
 from opsync.config import load_config
 from opsync.connectors.base import RecordWrite
+from opsync.connectors.lease import LEASE_KEY, Holder, Lease
 from opsync.connectors.local import frontmatter
 from opsync.connectors.notion.bootstrap import bootstrap
 from opsync.connectors.notion.client import NotionApi
@@ -83,10 +84,22 @@ _PAGE_ID = re.compile(r"[0-9a-f]{32}|/pages/\d+")
 
 def _files(root: Path) -> dict[str, str]:
     return {
-        str(p.relative_to(root)): _PAGE_ID.sub("<id>", p.read_text(encoding="utf-8"))
+        str(p.relative_to(root)): _lease_or(p.read_text(encoding="utf-8"), p.name)
         for p in sorted(root.rglob("*"))
         if p.is_file() and ".opsync" not in p.parts and not p.name.endswith(".tmp")
     }
+
+
+def _lease_or(text: str, name: str) -> str:
+    """A file's text with page ids set aside; the write lease (``connectors/lease.py``) as
+    only whether it is free: its generation counts the runs that took it (a killed run and
+    its rerun take it twice), its holder and expiry name a process. A lease a killed run
+    left is free too (its host sees the process is gone), whether or not a rerun that had
+    nothing left to write took it since."""
+    if name.endswith(".opsync-lease") or name == LEASE_KEY:
+        holder = Holder.parse(Lease.load(text).holder)
+        return "<lease free>" if holder is None or holder.dead() else "<lease held>"
+    return _PAGE_ID.sub("<id>", text)
 
 
 def leftovers(root: Path) -> list[str]:
@@ -326,6 +339,9 @@ class NotionTarget:
                     props = _normal(world.page_json(page)["properties"])
                     key = json_text(props.get("opsync key") or props.get("Key"))
                     keys[key] += 1
+                    if key == LEASE_KEY:
+                        text = json_text(props.get("opsync regions"))
+                        props["opsync regions"] = _lease_or(text, LEASE_KEY)
                     rows.append({"props": props, "blocks": self._blocks(page.id)})
                 rows.sort(key=repr)
                 out[title] = rows

@@ -36,7 +36,7 @@ from opsync.engine.notify import Delivery
 from opsync.engine.plan import Force, make_plan
 from opsync.engine.report import Reporter, RunReport, SilentReporter
 from opsync.engine.snapshot import build_snapshot
-from opsync.errors import ConfigError, OpsyncError
+from opsync.errors import ConfigError, ConnectorError, OpsyncError
 from opsync.rules import evaluate
 from opsync.rules.context import RuleContext
 from opsync.settings import Settings
@@ -119,6 +119,21 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _claim(target: Leased | None, report: RunReport) -> bool:
+    """Take the target's lease before the first write. When the service fails the request
+    (after its retries), nothing is written: every operation is reported failed, not
+    attempted, and the next run does them (exit 1, as for any failed operation)."""
+    if target is None:
+        return True
+    try:
+        target.claim()
+    except ConnectorError as exc:
+        why = f"not attempted: the write lease could not be taken ({exc})"
+        report.failed = [(op, why) for op in report.plan.operations]
+        return False
+    return True
 
 
 @contextmanager
@@ -223,9 +238,7 @@ def run(
             )
             if write:
                 report.interrupted = store.close_interrupted()
-            if write and plan.operations:
-                if leased is not None:
-                    leased.claim()
+            if write and plan.operations and _claim(leased, report):
                 progress.stage("apply")
                 run_id = uuid.uuid4().hex
                 store.start_run(run_id, now.isoformat())

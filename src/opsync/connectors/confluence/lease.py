@@ -86,6 +86,7 @@ class ConfluenceLease:
         self.page = page  # the page whose property holds the lease; None: nothing to hold
         self.ttl, self.clock = ttl, clock
         self.seen: Lease | None = None  # as this run's read found it
+        self._busy: str | None = None  # why the lease was not ours to take at the read
         self._stored: _Stored | None = None  # the property's id and version, once read
         self._me: Holder | None = None
         self._mine: Lease | None = None  # the lease while this run holds it
@@ -105,6 +106,9 @@ class ConfluenceLease:
     def read(self) -> Lease:
         """The lease as it is now (one request); kept as what this run's read saw."""
         self.seen = self._fetch()
+        # a live writer at the read may write after it and then die or release, leaving the
+        # version as this read saw it: the claim must refuse then too (two-writer sweep)
+        self._busy = None if self._me is None else self.seen.blocks(self._me, self.clock())
         return self.seen
 
     def _fetch(self) -> Lease:
@@ -139,7 +143,7 @@ class ConfluenceLease:
     @contextmanager
     def hold(self, writer: str) -> Iterator[None]:
         self._me = Holder.me(writer)
-        self.seen, self._stored, self._mine = None, None, None
+        self.seen, self._stored, self._mine, self._busy = None, None, None, None
         try:
             yield
         except BaseException:
@@ -163,7 +167,7 @@ class ConfluenceLease:
         if self.page is None or self._me is None or self._mine is not None:
             return
         seen = self.seen if self.seen is not None else self.read()
-        why = seen.blocks(self._me, self.clock())
+        why = seen.blocks(self._me, self.clock()) or self._busy
         if why is not None:
             raise held_elsewhere(self._where, why)
         wanted = seen.taken_by(self._me, self.clock(), self.ttl)

@@ -12,14 +12,17 @@ mirror), and takes it only when it has something to write: a no-op run costs one
 The generation (``connectors/lease.py``) is compared with the one this state store last
 took: another means someone else wrote since, so the read lists every row in full
 (``Reader``), and a claim after a generation moved under this run's own read stops rather
-than write what a stale read planned.
+than write what a stale read planned. So does a claim by a run whose read found the lease
+held by another live writer: that writer may have written after the rows were listed, then
+released the lease or died, leaving the generation as it was (a second copy of a record it
+created was found this way by the two-writer sweep, ``tests/reliability``).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +30,7 @@ from opsync.connectors.lease import LEASE_KEY, Holder, Lease, held_elsewhere, lo
 from opsync.connectors.notion.catalog import PAGES, Catalog, page_property_names
 from opsync.connectors.notion.mirror import is_live
 from opsync.connectors.notion.properties import build_value, parse_value, property_type
+from opsync.errors import ConnectorError, TransientError
 
 TITLE = "opsync write lease (kept by opsync; do not edit)"
 
@@ -46,6 +50,9 @@ class NotionLease:
         self.pace = pace  # requests per second, as the connector's bucket allows
         self._slowest = 0.0  # the slowest lease request of this run, in seconds
         self.seen: Lease | None = None  # as this run's read found it
+        self._busy: str | None = None  # why the read's lease was not ours to take, if so
+        self._unread = False  # the service failed this run's read of the lease
+        self._why_unread = ""
         self._me: Holder | None = None
         self._mine: Lease | None = None  # the lease while this run holds it
         self._renew_at = 0.0
@@ -101,14 +108,27 @@ class NotionLease:
         text = parse_value(prop) if prop else None
         return Lease.load(text if isinstance(text, str) else None)
 
-    def read(self) -> Lease:
-        """The lease as it is now; kept as what this run's read saw."""
-        self.seen = self._lease(self._row()) if self.enabled else Lease()
+    def read(self) -> Lease | None:
+        """The lease as it is now, kept as what this run's read saw; None when the service
+        failed the request: the read goes on (listing every row, as after another writer)
+        and this run writes nothing (:meth:`claim`)."""
+        self._unread = False
+        try:
+            self.seen = self._lease(self._row()) if self.enabled else Lease()
+        except ConnectorError as exc:
+            self.seen, self._unread = None, True
+            self._why_unread = str(exc)
+            return None
+        me = self._me
+        self._busy = None if me is None else self.seen.blocks(me, self.clock())
         return self.seen
 
     def foreign(self) -> bool:
-        """Whether someone other than this state store took the lease since it last did."""
+        """Whether someone other than this state store took the lease since it last did
+        (or the lease could not be read: then nobody can tell)."""
         mirror = self.catalog.mirror
+        if self._unread:
+            return True
         if self.seen is None or mirror is None:
             return False
         return self.seen.generation != mirror.lease_generation
@@ -121,11 +141,19 @@ class NotionLease:
         finally:
             mine, self._mine = self._mine, None
             if mine is not None:
-                self._write(mine.released())
+                with suppress(ConnectorError):  # unreleased, it expires (or is taken over
+                    self._write(mine.released())  # at once by this store's next run)
 
     def claim(self) -> None:
         if not self.enabled or self._me is None or self._mine is not None:
             return
+        if self._unread:  # whether another writer was at work during the read is unknown
+            raise TransientError(
+                f"the write lease could not be read with the rest ({self._why_unread}); "
+                "nothing is written, the next run does it",
+                connector=self.catalog.name,
+                record="pages/opsync-lease",
+            )
         found = self._lease(self._row())
         why = found.blocks(self._me, self.clock())
         if why is not None:
@@ -133,6 +161,11 @@ class NotionLease:
         if self.seen is not None and found.generation != self.seen.generation:
             raise held_elsewhere(
                 self._where, f"another opsync run ({found.holder}) wrote since this run read"
+            )
+        if self._busy is not None and self.seen is not None:
+            raise held_elsewhere(
+                self._where,
+                f"another opsync run ({self.seen.holder}) was writing while this run read",
             )
         wanted = found.taken_by(self._me, self.clock(), self.ttl)
         self._write(wanted)
@@ -157,11 +190,15 @@ class NotionLease:
         took it over (it expired while this run was stalled, or a person cleared it)."""
         if self._mine is None or time.monotonic() < self._renew_at:
             return
-        found = self._lease(self._row())
+        try:
+            found = self._lease(self._row())
+            if found.holder == self._mine.holder:
+                self._write(found.renewed(self.clock(), self.ttl))
+        except ConnectorError:
+            return  # the service failed the renewal: the next write tries again
         if found.holder != self._mine.holder:
             self._mine = None
             raise lost(self._where, found)
-        self._write(found.renewed(self.clock(), self.ttl))
         self._renew_at = time.monotonic() + self.ttl.total_seconds() / 3
 
     def _write(self, lease: Lease) -> None:
@@ -175,9 +212,12 @@ class NotionLease:
             if names[f] in schema
         }
         if self._page:
-            self.api.call(
-                self.api.sdk.pages.update, self._page, properties=props, record="pages/opsync-lease"
-            )
+            try:
+                self._update(props)
+            except TransientError:
+                # The update may have landed, only its answer lost: setting a property is
+                # idempotent, so once more is safe (the policy repeats no PATCH itself).
+                self._update(props)
             return
         parent = {"type": "data_source_id", "data_source_id": self.catalog.source(PAGES)}
         row = self.api.call(
@@ -186,6 +226,11 @@ class NotionLease:
         self._page = str(row["id"])
         if self.catalog.mirror is not None:
             self.catalog.mirror.lease_page = self._page
+
+    def _update(self, props: Mapping[str, Any]) -> None:
+        self.api.call(
+            self.api.sdk.pages.update, self._page, properties=props, record="pages/opsync-lease"
+        )
 
 
 __all__ = ["TITLE", "NotionLease"]
