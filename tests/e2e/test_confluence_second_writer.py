@@ -50,8 +50,12 @@ def _checkout(tmp_path: Path, name: str, block: str | None) -> Path:
     target = tmp_path / name
     shutil.copytree(EXAMPLES / "acme", target)
     config = target / "opsync.atlassian.toml"
-    if block is not None:
-        config.write_text(config.read_text(encoding="utf-8") + block, encoding="utf-8")
+    # the emulators are not paced here (pacing has its own tests)
+    text = config.read_text(encoding="utf-8").replace(
+        "requests_per_second = 5.0\n", "requests_per_second = 1000\n", 1
+    )
+    assert "requests_per_second = 1000\n" in text
+    config.write_text(text + (block or ""), encoding="utf-8")
     return config
 
 
@@ -191,7 +195,7 @@ def test_a_run_whose_lease_is_taken_over_stops_writing(
     text = server.read_text(encoding="utf-8")
     # a lease this short is renewed before every write
     text = text.replace(
-        "requests_per_second = 5.0\n", "requests_per_second = 5.0\nlease_minutes = 0.00001\n", 1
+        "requests_per_second = 1000\n", "requests_per_second = 1000\nlease_minutes = 0.00001\n", 1
     )
     server.write_text(text, encoding="utf-8")
     other = Lease("server.example/1/srv/run", datetime.now(UTC) + timedelta(minutes=5), 9)

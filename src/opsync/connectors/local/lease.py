@@ -20,7 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from opsync.connectors.lease import DEFAULT_TTL, Holder, Lease, held_elsewhere, lost, utc_now
-from opsync.errors import LockHeld
+from opsync.errors import DiskError, LockHeld
 
 
 def lease_path(wiki: Path) -> Path:
@@ -54,10 +54,15 @@ class FileLease:
 
     def _write(self, fd: int, lease: Lease) -> None:
         data = lease.dump().encode()
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.ftruncate(fd, 0)
-        os.write(fd, data)
-        os.fsync(fd)
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.ftruncate(fd, 0)
+            os.write(fd, data)
+            os.fsync(fd)
+        except OSError as exc:
+            if exc.errno in DiskError.ERRNOS:
+                raise DiskError.of(exc, str(self.path)) from exc
+            raise
         self._lease = lease
 
     @contextmanager
