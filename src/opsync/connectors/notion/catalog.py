@@ -6,7 +6,7 @@ a person (not opsync) edited last when the data source has a "last edited by" pr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from opsync.connectors.notion.client import NotionApi
@@ -87,16 +87,20 @@ class Catalog:
         """Every live page of the data source, oldest first (so the first of two pages with
         one key is the one kept); with a mirror, only those edited lately are queried."""
         results = self.sources.using(where, lambda source: self._rows(where, source))
-        live = [r for r in results if is_live(r)]
-        # Notion stamps creation to the minute: of two rows made in one minute, the one
-        # opsync's account made is its own (a person's duplicate is the copy), when known
+        return self.oldest_first(results)
+
+    def oldest_first(self, rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """The live rows, oldest first: the first of rows sharing a key is the one kept, by
+        the read, the lookup before a create and the lease alike. Notion stamps creation to
+        the minute: of two rows made in one minute, the one opsync's account made is its own
+        (a person's duplicate is the copy), when known."""
         me = self._me or (self.mirror.bot if self.mirror is not None else "")
 
         def age(row: Mapping[str, Any]) -> tuple[str, bool, str]:
             maker = str((row.get("created_by") or {}).get("id") or "")
             return str(row.get("created_time") or ""), bool(me) and maker != me, str(row["id"])
 
-        return sorted(live, key=age)
+        return sorted((r for r in rows if is_live(r)), key=age)
 
     def bot(self) -> str:
         """opsync's own user id, asked once (and kept in the mirror), only when needed: to

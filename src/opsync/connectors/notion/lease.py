@@ -94,8 +94,7 @@ class NotionLease:
             filter={"property": key, "rich_text": {"equals": LEASE_KEY}},
             page_size=10,
         )
-        live = [r for r in found.get("results", []) if is_live(r)]
-        live.sort(key=lambda r: (str(r.get("created_time") or ""), str(r["id"])))
+        live = self.catalog.oldest_first(found.get("results", []))
         self._page = str(live[0]["id"]) if live else ""
         if mirror is not None:
             mirror.lease_page = self._page

@@ -90,8 +90,7 @@ class Writer:
         found = self.api.call(
             self.api.sdk.data_sources.query, self.catalog.source(where), filter=flt, page_size=10
         )
-        live = [r for r in found.get("results", []) if not r.get("in_trash")]
-        live.sort(key=lambda r: (str(r.get("created_time") or ""), str(r["id"])))
+        live = self.catalog.oldest_first(found.get("results", []))
         return str(live[0]["id"]) if live else None
 
     def _remember(self, where: str, row: Mapping[str, Any]) -> None:
