@@ -29,7 +29,7 @@ from opsync.connectors.notion.reader import PAGES
 from opsync.documents.model import Document, bullets, heading, para, region
 from opsync.domain import Collection
 from opsync.engine.snapshot import build_snapshot
-from opsync.errors import AuthError, ConfigError, PermanentError
+from opsync.errors import AuthError, ConfigError, ConflictError, PermanentError
 from opsync.http import TokenBucket
 from opsync.testing import pytest_plugin
 from opsync.testing.emulators.notion import NotionEmulator
@@ -313,9 +313,14 @@ def test_a_page_update_rewrites_only_the_blocks_that_changed(
         read = wiki.read().pages["weekly-update/2026-W49"]
     finally:
         wiki.close()
-    assert counts.writes == 2  # one block updated in place, then the page's stored hashes
-    assert counts.of("PATCH", "/v1/blocks/{block_id}") == 1
-    assert counts.of("PATCH", "/v1/pages/{page_id}") == 1
+    # The changed block is replaced, never edited in place (a PATCH could overwrite a
+    # person's typing): the page marked pending, the new block in, the old one to the trash,
+    # then the page's stored hashes.
+    assert counts.writes == 4
+    assert counts.of("PATCH", "/v1/blocks/{block_id}/children") == 1
+    assert counts.of("DELETE", "/v1/blocks/{block_id}") == 1
+    assert counts.of("PATCH", "/v1/blocks/{block_id}") == 0
+    assert counts.of("PATCH", "/v1/pages/{page_id}") == 2
     assert read.regions["summary"].content == wiki.render_region(document("amber"), "summary")
     assert read.regions["summary"].ownership is not Ownership.EDITED
     [row] = sdk.data_sources.query(pages.data_source_id)["results"]
@@ -504,3 +509,79 @@ def test_a_relation_cut_short_in_the_page_object_is_read_in_full(
     whole = read["properties"]["Linked"]
     assert [r["id"] for r in whole["relation"]] == related and whole["has_more"] is False
     assert env.counts.of("GET", "/v1/pages/{page_id}/properties/{property_id}") == 1
+
+
+def _person_types_before_delete(
+    wiki: NotionWiki, person: Client, block_text: str, typed: str
+) -> list[str]:
+    """Make a person edit the block holding ``block_text`` at the last moment: right before
+    opsync's DELETE of it reaches Notion, after every read and check opsync makes."""
+    api = wiki.api
+    real = api.call
+    deleted: list[str] = []
+
+    def call(method: Any, *args: Any, **kwargs: Any) -> Any:
+        if method == api.sdk.blocks.delete and not deleted:
+            block = person.blocks.retrieve(args[0])
+            if plain_text(block.get("paragraph", {}).get("rich_text", [])) == block_text:
+                rich = [{"type": "text", "text": {"content": typed}}]
+                person.blocks.update(args[0], paragraph={"rich_text": rich})
+                deleted.append(args[0])
+        return real(method, *args, **kwargs)
+
+    api.call = call  # type: ignore[method-assign]
+    return deleted
+
+
+def test_a_person_typing_in_a_block_opsync_replaces_keeps_their_text(
+    env: NotionEmulator, sdk: Client
+) -> None:
+    """Notion has no compare-and-set: a PATCH after the read would overwrite what a person
+    typed meanwhile. opsync replaces the block instead; the trash's copy shows the edit, the
+    block is restored, and the run reports a conflict on that region."""
+    pages = pages_database(env, sdk)
+    wiki = NotionWiki(NotionConnectorConfig(), pages=pages, bucket=fast())
+    key = "weekly-update/2026-W49"
+    try:
+        wiki.write_page(PageWrite(key=key, document=document("green"), create=True))
+        assert wiki.read().pages[key].regions["summary"].ownership is not Ownership.EDITED
+        touched = _person_types_before_delete(wiki, sdk, "Status: green", "Status: red (Ana)")
+        with pytest.raises(ConflictError, match="summary") as raised:
+            wiki.write_page(PageWrite(key=key, document=document("amber"), regions=("summary",)))
+        assert raised.value.target == key and raised.value.region == "summary"
+        assert touched, "the person's edit was not made"
+        read = wiki.read().pages[key]
+    finally:
+        wiki.close()
+    assert read.regions["summary"].ownership is Ownership.EDITED  # reported again, not undone
+    [row] = sdk.data_sources.query(pages.data_source_id)["results"]
+    [callout] = [
+        b for b in sdk.blocks.children.list(row["id"])["results"] if b["type"] == "callout"
+    ]
+    texts = [
+        plain_text(b[b["type"]]["rich_text"])
+        for b in sdk.blocks.children.list(callout["id"])["results"]
+    ]
+    assert "Status: red (Ana)" in texts and "Status: amber" in texts
+
+
+def test_an_untouched_replaced_block_stays_in_the_trash(env: NotionEmulator, sdk: Client) -> None:
+    pages = pages_database(env, sdk)
+    wiki = NotionWiki(NotionConnectorConfig(), pages=pages, bucket=fast())
+    key = "weekly-update/2026-W49"
+    try:
+        wiki.write_page(PageWrite(key=key, document=document("green"), create=True))
+        wiki.write_page(PageWrite(key=key, document=document("amber"), regions=("summary",)))
+        read = wiki.read().pages[key]
+    finally:
+        wiki.close()
+    assert read.regions["summary"].ownership is not Ownership.EDITED
+    [row] = sdk.data_sources.query(pages.data_source_id)["results"]
+    [callout] = [
+        b for b in sdk.blocks.children.list(row["id"])["results"] if b["type"] == "callout"
+    ]
+    texts = [
+        plain_text(b[b["type"]]["rich_text"])
+        for b in sdk.blocks.children.list(callout["id"])["results"]
+    ]
+    assert "Status: amber" in texts and "Status: green" not in texts

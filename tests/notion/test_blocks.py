@@ -13,7 +13,6 @@ import yaml
 from opsync.connectors.notion.blocks import (
     DeleteBlock,
     InsertBlocks,
-    UpdateBlock,
     diff_children,
     find_regions,
     normalise,
@@ -241,63 +240,84 @@ def test_an_unchanged_region_needs_no_write() -> None:
     assert diff_children("r", current(*nodes), render_blocks(nodes)) == []
 
 
-def test_one_changed_paragraph_is_updated_in_place() -> None:
+def shape(ops: list[Any]) -> list[tuple[str, ...]]:
+    """``ops`` as (what, where, after / block): inserts with their parent and anchor, deletes
+    with the block and the id of the essence they expect (the block as read)."""
+    out: list[tuple[str, ...]] = []
+    for op in ops:
+        if isinstance(op, InsertBlocks):
+            out.append(("insert", op.parent_id, str(op.after), str(len(op.blocks))))
+        else:
+            assert op.expected is not None and op.expected["id"] == op.block_id
+            out.append(("delete", op.block_id))
+    return out
+
+
+def test_a_changed_paragraph_is_replaced_never_edited_in_place() -> None:
+    """A PATCH would overwrite what a person typed since the read: the new block goes in
+    in its place, and the old one goes to the trash, where the writer can check it."""
     have = current(heading(2, "a"), para("b"), para("c"))
-    ops = diff_children("r", have, render_blocks((heading(2, "a"), para("B!"), para("c"))))
-    assert ops == [
-        UpdateBlock(
-            "id-2", {"paragraph": {"rich_text": [{"type": "text", "text": {"content": "B!"}}]}}
-        )
-    ]
+    want = render_blocks((heading(2, "a"), para("B!"), para("c")))
+    ops = diff_children("r", have, want)
+    assert shape(ops) == [("insert", "r", "id-1", "1"), ("delete", "id-2")]
+    assert isinstance(ops[0], InsertBlocks) and ops[0].blocks == [want[1]]
+    assert isinstance(ops[1], DeleteBlock) and ops[1].expected == have[1]
 
 
 def test_a_new_block_is_inserted_after_its_predecessor_and_a_gone_one_deleted() -> None:
     have = current(para("a"), para("b"), para("c"))
     ops = diff_children("r", have, render_blocks((para("a"), heading(2, "new"), para("b"))))
-    assert ops == [
-        InsertBlocks("r", "id-1", [render_block(heading(2, "new"))[0]]),
-        DeleteBlock("id-3"),
-    ]
+    assert shape(ops) == [("insert", "r", "id-1", "1"), ("delete", "id-3")]
+    assert isinstance(ops[0], InsertBlocks)
+    assert ops[0].blocks == [render_block(heading(2, "new"))[0]]
 
 
-def test_a_changed_nested_item_is_updated_where_it_is() -> None:
+def test_a_changed_nested_item_is_replaced_where_it_is() -> None:
     have = current(bullets(item("a", children=(item("x"), item("y")))))
     ops = diff_children(
         "r", have, render_blocks((bullets(item("a", children=(item("x"), item("Y")))),))
     )
-    assert ops == [
-        UpdateBlock(
-            "id-12",
-            {"bulleted_list_item": {"rich_text": [{"type": "text", "text": {"content": "Y"}}]}},
-        )
-    ]
+    assert shape(ops) == [("insert", "id-1", "id-11", "1"), ("delete", "id-12")]
 
 
-def test_blocks_put_first_update_the_first_block_instead_of_rewriting() -> None:
+def test_blocks_put_first_follow_the_first_old_block_which_is_then_replaced() -> None:
     have = current(para("a"), para("b"))
-    ops = diff_children("r", have, render_blocks((para("new"), para("a"), para("b"))))
-    assert ops == [
-        UpdateBlock(
-            "id-1", {"paragraph": {"rich_text": [{"type": "text", "text": {"content": "new"}}]}}
-        ),
-        InsertBlocks("r", "id-1", render_block(para("a"))),
-    ]
-
-
-def test_a_first_block_of_another_type_rewrites_the_container() -> None:
-    have = current(para("a"), para("b"))
-    want = render_blocks((heading(1, "new"), para("a"), para("b")))
+    want = render_blocks((para("new"), para("a"), para("b")))
     ops = diff_children("r", have, want)
-    assert ops == [InsertBlocks("r", None, want), DeleteBlock("id-1"), DeleteBlock("id-2")]
+    assert shape(ops) == [("insert", "r", "id-1", "2"), ("delete", "id-1")]
+    assert isinstance(ops[0], InsertBlocks) and ops[0].blocks == want[:2]
 
 
-def test_a_table_of_another_width_is_replaced_and_a_cell_change_updates_its_row() -> None:
+def test_blocks_put_first_follow_an_old_block_that_goes() -> None:
+    have = current(para("gone"), para("a"))
+    want = render_blocks((heading(1, "new"), para("a")))
+    assert shape(diff_children("r", have, want)) == [
+        ("insert", "r", "id-1", "1"),
+        ("delete", "id-1"),
+    ]
+
+
+def test_a_container_with_nothing_kept_gets_the_new_blocks_after_the_old_ones() -> None:
+    have = current(para("a"), para("b"))
+    want = render_blocks((heading(1, "x"), heading(1, "y")))
+    assert shape(diff_children("r", have, want)) == [
+        ("insert", "r", "id-2", "2"),
+        ("delete", "id-1"),
+        ("delete", "id-2"),
+    ]
+    assert shape(diff_children("r", [], want)) == [("insert", "r", "None", "2")]
+
+
+def test_a_table_of_another_width_is_replaced_and_a_cell_change_replaces_its_row() -> None:
     have = current(table(("A", "B"), [(cell("1"), cell("2"))]))
     wider = render_blocks((table(("A", "B", "C"), [(cell("1"), cell("2"), cell("3"))]),))
-    assert diff_children("r", have, wider) == [InsertBlocks("r", None, wider), DeleteBlock("id-1")]
+    ops = diff_children("r", have, wider)
+    assert shape(ops) == [("insert", "r", "id-1", "1"), ("delete", "id-1")]
+    assert isinstance(ops[1], DeleteBlock) and ops[1].expected is not None
+    assert len(ops[1].expected["children"]) == 2  # the rows, each checked in the trash
     ops = diff_children("r", have, render_blocks((table(("A", "B"), [(cell("1"), cell("two"))]),)))
-    assert len(ops) == 1 and isinstance(ops[0], UpdateBlock) and ops[0].block_id == "id-12"
-    assert "table_row" in ops[0].body
+    assert shape(ops) == [("insert", "id-1", "id-11", "1"), ("delete", "id-12")]
+    assert isinstance(ops[0], InsertBlocks) and ops[0].blocks[0]["type"] == "table_row"
 
 
 def test_how_text_was_cut_into_runs_does_not_change_the_hash() -> None:

@@ -162,17 +162,31 @@ def _edit_notion(target: NotionTarget, kind: str, text: str) -> None:
             )["results"][0]
             person.pages.update(row["id"], properties={names[FIELD[1]]: {"rich_text": rich}})
         elif kind == "owned region":
-            page = target._pages_by_key()[REGION_PAGE]
-            blocks = person.blocks.children.list(page)["results"]
-            callout = next(b for b in blocks if b["type"] == "callout")
-            inner = person.blocks.children.list(callout["id"])["results"][0]
-            person.blocks.update(inner["id"], **{inner["type"]: {"rich_text": rich}})
+            _type_in_region(person, target._pages_by_key()[REGION_PAGE], rich)
         else:
             page = target._pages_by_key()[OUTSIDE_PAGE]
             paragraph = {"object": "block", "type": "paragraph", "paragraph": {"rich_text": rich}}
             person.blocks.children.append(page, children=[paragraph])
     finally:
         person.close()
+
+
+def _type_in_region(person: Any, page: str, rich: list[dict[str, Any]]) -> None:
+    """Type into the region's first block. Notion refuses an edit to a block that has just
+    gone to the trash ("Can't edit block that is archived"): the person sees the block
+    vanish and types again into what the region now holds, as they would in the app."""
+    from notion_client import APIResponseError
+
+    for attempt in range(5):
+        blocks = person.blocks.children.list(page)["results"]
+        callout = next(b for b in blocks if b["type"] == "callout")
+        inner = person.blocks.children.list(callout["id"])["results"][0]
+        try:
+            person.blocks.update(inner["id"], **{inner["type"]: {"rich_text": rich}})
+            return
+        except APIResponseError as error:
+            if "archived" not in str(error) or attempt == 4:
+                raise
 
 
 # What the target holds ----------------------------------------------------------------

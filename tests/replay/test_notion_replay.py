@@ -26,8 +26,10 @@ from replay_support import (
 )
 
 from opsync.connectors.notion.blocks import (
-    UpdateBlock,
+    DeleteBlock,
+    InsertBlocks,
     diff_children,
+    holds,
     normalise,
     region_hash,
     render_blocks,
@@ -210,22 +212,28 @@ def test_a_mention_read_back_keeps_the_essence_of_what_was_sent(tmp_path: Path) 
     assert region_hash([block]) == region_hash(sent)
 
 
-def test_writes_replay_body_for_body_and_an_update_in_place_reads_back_as_desired(
+def test_a_changed_block_is_replaced_and_the_real_delete_answer_shows_what_the_trash_got(
     tmp_path: Path,
 ) -> None:
+    """Notion's own recording: DELETE answers with the block as it went to the trash
+    (``in_trash: true``, its text), and ``{"archived": false}`` restores it. The writer relies
+    on both to keep a person's edit made while it replaced a block (writer ``_delete``)."""
     api, _ = open_api(tmp_path)
-    page = "393abc1e-edcd-81cb-bb97-d6f7abcb41d6"
+    page = "393abc1e-edcd-8174-b528-e4b0c7d085df"
     first = render_blocks([doc.Paragraph(inlines=(doc.Text(text="I'm a paragraph."),))])
-    chip = doc.StatusChip(label="I'm an updated paragraph.", tone=doc.Tone.RED)
-    wanted = render_blocks([doc.Paragraph(inlines=(chip,))])
-    recorder = notion_vcr(WRITE_MATCH)
-    with recorder.use_cassette(str(SDK / "test_blocks_update.yaml")) as cassette:
+    wanted = render_blocks([doc.Paragraph(inlines=(doc.Text(text="Something else."),))])
+    with notion_vcr(WRITE_MATCH).use_cassette(str(SDK / "test_blocks_delete.yaml")) as cassette:
         added = api.call(api.sdk.blocks.children.append, page, children=first)
-        ops = diff_children(page, normalise(added["results"], ids=True), wanted)
-        assert ops == [UpdateBlock("393abc1e-edcd-8153-b10c-e0990b793d16", ops[0].body)]  # type: ignore[union-attr]
-        updated = api.call(api.sdk.blocks.update, ops[0].block_id, **ops[0].body)  # type: ignore[union-attr]
-    assert cassette.play_count == 2 and api.counts() == {"reads": 0, "writes": 2}
-    assert normalise([updated]) == normalise(wanted)
+        (have,) = normalise(added["results"], ids=True)
+        ops = diff_children(page, [have], wanted)
+        assert ops == [InsertBlocks(page, have["id"], wanted), DeleteBlock(have["id"], have)]
+        answer = api.call(api.sdk.blocks.delete, have["id"])
+        restored = api.call(api.sdk.blocks.update, have["id"], archived=False)
+    assert cassette.play_count == 3
+    assert answer["in_trash"] is True and holds(answer, have)
+    person = {**have, "paragraph": {"rich_text": [{"type": "text", "text": {"content": "X"}}]}}
+    assert not holds(answer, person)
+    assert restored["in_trash"] is False
 
 
 def test_no_file_under_cassettes_holds_a_token() -> None:

@@ -60,7 +60,6 @@ _ESSENCE_KEYS: dict[str, tuple[str, ...]] = {
 _FLAGS = ("is_toggleable", "has_column_header", "has_row_header")
 _DEFAULTS: dict[str, Any] = {"color": "default", **dict.fromkeys(_FLAGS, False)}
 # Block types whose shape cannot be changed by an update: a new shape is a new block.
-_FIXED_SHAPE = frozenset({"table"})
 
 
 def _run(content: str, *, link: str | None = None, **style: Any) -> dict[str, Any]:
@@ -340,29 +339,26 @@ def region_hash(children: Sequence[Mapping[str, Any]]) -> str:
 
 
 @dataclass(frozen=True)
-class UpdateBlock:
-    """``PATCH /v1/blocks/{block_id}`` with ``body`` (``{type: content}``, no children)."""
-
-    block_id: str
-    body: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class DeleteBlock:
+    """``DELETE /v1/blocks/{block_id}``: the block goes to Notion's trash, where it can be
+    restored. ``expected`` is its essence as read (with ``id`` and children): the writer
+    compares what the trash received with it, and restores a block a person edited since."""
+
     block_id: str
+    expected: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class InsertBlocks:
     """Append ``blocks`` under ``parent_id`` right after block ``after`` (None: at the end,
-    used only when no block of the container survives)."""
+    used only when the container held no block)."""
 
     parent_id: str
     after: str | None
     blocks: list[Payload]
 
 
-BlockOp = UpdateBlock | DeleteBlock | InsertBlocks
+BlockOp = DeleteBlock | InsertBlocks
 
 
 def _without_ids(essence: Mapping[str, Any]) -> dict[str, Any]:
@@ -376,16 +372,21 @@ def _own(essence: Mapping[str, Any]) -> Any:
     return essence[essence["type"]]
 
 
+def holds(block: Mapping[str, Any], essence: Mapping[str, Any]) -> bool:
+    """Whether read-back ``block`` (a delete's answer, which carries no children) has the
+    type and own content of ``essence``, children aside."""
+    held = normalise([{**block, "has_children": False, "children": []}])[0]
+    return bool(held["type"] == essence["type"] and _own(held) == _own(essence))
+
+
 def _compatible(have: Mapping[str, Any], want: Mapping[str, Any]) -> bool:
-    """Whether ``have`` can become ``want`` by an update in place."""
-    if have["type"] != want["type"]:
-        return False
-    return have["type"] not in _FIXED_SHAPE or _own(have) == _own(want)
+    """Whether ``have`` can stay as ``want``, only its children rewritten."""
+    return bool(have["type"] == want["type"] and _own(have) == _own(want))
 
 
 def _pairs(have: list[dict[str, Any]], want: list[dict[str, Any]]) -> list[tuple[int, int]]:
     """Matched (have, want) indexes, in order: equal blocks first (longest common runs), then
-    blocks of a compatible type inside each changed stretch."""
+    blocks of the same content whose children differ, inside each changed stretch."""
     keys_have = [_canonical(_without_ids(e)) for e in have]
     keys_want = [_canonical(e) for e in want]
     matcher = difflib.SequenceMatcher(None, keys_have, keys_want, autojunk=False)
@@ -406,29 +407,34 @@ def _pairs(have: list[dict[str, Any]], want: list[dict[str, Any]]) -> list[tuple
 def diff_children(
     parent_id: str, current: Sequence[Mapping[str, Any]], desired: Sequence[Mapping[str, Any]]
 ) -> list[BlockOp]:
-    """The fewest writes that turn container ``parent_id``'s children from ``current``
+    """The writes that turn container ``parent_id``'s children from ``current``
     (``normalise(..., ids=True)`` of the read-back) into ``desired`` (payloads).
 
-    Unchanged blocks are left alone, a block of the same type is updated in place (its
-    children diffed the same way), the rest deleted or inserted after the block before them.
-    API 2025-09-03 can only insert *after* a block, so new blocks in front of every kept
-    block are placed by updating the first block in place, or, when its type differs, by
-    rewriting the container: no other order of writes can put them first.
+    A block is never edited in place: Notion has no compare-and-set, so a PATCH would
+    overwrite what a person typed into it after the read. A changed block is replaced
+    instead: the new one inserted in its place, then the old one deleted, which puts it in the
+    trash, where the writer can still see what it held and restore it (writer ``_apply``).
+    Unchanged blocks are left alone; a block whose own content is unchanged but whose
+    children differ keeps its place and has its children diffed the same way. Inserts come
+    before deletes, so every insert has a live block to follow: API 2025-09-03 can only
+    insert *after* a block, so blocks new in front of the first kept one follow the old block
+    just before it, and when that first kept block is the container's first, it is replaced
+    too.
     """
     have = [dict(e) for e in current]
     want_payloads = [dict(p) for p in desired]
     want = normalise(want_payloads)
     pairs = _pairs(have, want)
-    if have and want and pairs and pairs[0][1] > 0:
-        if not _compatible(have[0], want[0]):
-            pairs = []
+    if pairs and pairs[0] != (0, 0) and pairs[0][0] == 0:
+        if _compatible(have[0], want[0]):
+            pairs = [(0, 0), *((i + 1, j + 1) for i, j in _pairs(have[1:], want[1:]))]
         else:
-            rest = _pairs(have[1:], want[1:])
-            pairs = [(0, 0), *((i + 1, j + 1) for i, j in rest)]
+            pairs = pairs[1:]
     matched = {j: i for i, j in pairs}
     kept = {i for i, _ in pairs}
     ops: list[BlockOp] = []
-    anchor: str | None = None
+    first = pairs[0][0] if pairs else len(have)
+    anchor: str | None = have[first - 1]["id"] if first else None
     pending: list[Payload] = []
     for j, payload in enumerate(want_payloads):
         i = matched.get(j)
@@ -438,20 +444,12 @@ def diff_children(
         if pending:
             ops.append(InsertBlocks(parent_id, anchor, pending))
             pending = []
-        ops.extend(_update(have[i], want[j], payload))
+        if _without_ids(have[i]).get("children", []) != want[j].get("children", []):
+            ops.extend(
+                diff_children(have[i]["id"], have[i].get("children", []), children_of(payload))
+            )
         anchor = have[i]["id"]
     if pending:
         ops.append(InsertBlocks(parent_id, anchor, pending))
-    ops.extend(DeleteBlock(e["id"]) for i, e in enumerate(have) if i not in kept)
-    return ops
-
-
-def _update(have: Mapping[str, Any], want: Mapping[str, Any], payload: Payload) -> list[BlockOp]:
-    ops: list[BlockOp] = []
-    kind = want["type"]
-    if _own(have) != _own(want):
-        body = {k: v for k, v in payload[kind].items() if k != "children"}
-        ops.append(UpdateBlock(have["id"], {kind: body}))
-    if _without_ids(have).get("children", []) != want.get("children", []):
-        ops.extend(diff_children(have["id"], have.get("children", []), children_of(payload)))
+    ops.extend(DeleteBlock(e["id"], e) for i, e in enumerate(have) if i not in kept)
     return ops

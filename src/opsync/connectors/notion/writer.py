@@ -20,9 +20,9 @@ from opsync.connectors.notion.blocks import (
     BlockOp,
     DeleteBlock,
     InsertBlocks,
-    UpdateBlock,
     diff_children,
     find_regions,
+    holds,
     normalise,
     region_hash,
     render_blocks,
@@ -40,7 +40,7 @@ from opsync.connectors.notion.properties import build_value, property_type
 from opsync.connectors.notion.reader import PageRead, Reader, outside_text
 from opsync.documents.model import Document, find_region, region_keys
 from opsync.domain import Collection, Finding
-from opsync.errors import ConnectorError, PermanentError
+from opsync.errors import ConflictError, ConnectorError, PermanentError
 
 # Notion-Version from which `after` became `position` (NOTES.md 1, 11).
 _POSITION_VERSION = "2026-03-11"
@@ -276,7 +276,7 @@ class Writer:
         present = find_regions(page.blocks)
         stored = dict(page.stored)
         states = dict(self.reader.regions(page))
-        writes: list[BlockOp] = []
+        writes: dict[str, list[BlockOp]] = {}
         pending: dict[str, str] = {}
         for key in regions:
             if key in states and states[key].ownership is Ownership.DAMAGED:
@@ -285,25 +285,32 @@ class Writer:
             callout = present.get(key)
             if node is None:
                 if callout is not None:
-                    writes.append(DeleteBlock(str(callout["id"])))
+                    expected = normalise([callout], ids=True)[0]
+                    writes[key] = [DeleteBlock(str(callout["id"]), expected)]
                 stored.pop(key, None)
                 states.pop(key, None)
                 continue
             if callout is None:
-                writes.append(InsertBlocks(page.id, None, [render_region(node)]))
+                writes[key] = [InsertBlocks(page.id, None, [render_region(node)])]
             else:
                 current = normalise(children_of(callout), ids=True)
-                writes += diff_children(str(callout["id"]), current, render_blocks(node.children))
+                ops = diff_children(str(callout["id"]), current, render_blocks(node.children))
+                writes[key] = ops
             pending[key] = region_content(op.document, key)
-        if _requests(writes) > 1:  # killed between them, the page must say the write is ours
+        if _requests([w for ops in writes.values() for w in ops]) > 1:
+            # killed between them, the page must say the write is ours
             self.api.call(
                 self.api.sdk.pages.update,
                 page.id,
                 properties=self._page_properties(op, page.stored, pending),
                 record=record,
             )
-        self._apply(writes, record)
+        contested = [key for key, ops in writes.items() if not self._apply(ops, record)]
         for key, content in pending.items():
+            if key in contested:  # the old hash stays: the next read sees the person's edit
+                stored[key] = page.stored[key]
+                states.pop(key, None)
+                continue
             stored[key] = content
             states[key] = RegionState(content=content)
         row = self.api.call(
@@ -315,15 +322,52 @@ class Writer:
         self.reader.known.pages.pop(op.key, None)  # stale now: a later write reads it again
         self.reader.known.regions[op.key] = states
         self._settle(op.key, row, states, outside_text(op.key, page.blocks))
+        if contested:
+            raise ConflictError(
+                f"a person edited the owned region {contested[0]!r} of page {op.key!r} while "
+                "opsync was rewriting it: their text is kept, next to opsync's new text; "
+                "merge the two, then rerun (or `opsync sync --force-only "
+                f"{op.key}` to keep only opsync's)",
+                target=op.key,
+                region=contested[0],
+            )
 
-    def _apply(self, ops: list[BlockOp], record: str) -> None:
+    def _apply(self, ops: list[BlockOp], record: str) -> bool:
+        """Run one region's writes; False when a block it deleted turned out to hold a
+        person's edit made since the read, which is then restored from the trash."""
         for op in ops:
-            if isinstance(op, UpdateBlock):
-                self.api.call(self.api.sdk.blocks.update, op.block_id, **op.body, record=record)
-            elif isinstance(op, DeleteBlock):
-                self.api.call(self.api.sdk.blocks.delete, op.block_id, record=record)
-            else:
+            if isinstance(op, InsertBlocks):
                 self._append(op.parent_id, op.blocks, op.after, record)
+            elif not self._delete(op, record):
+                return False
+        return True
+
+    def _delete(self, op: DeleteBlock, record: str) -> bool:
+        """Delete ``op``'s block, children first (deepest first), each compared, as the trash
+        received it, with what the read saw. Notion refuses edits to a block in the trash
+        ("Can't edit block that is archived"), so what the answer shows is final: the window
+        that a PATCH would leave open (a person's typing overwritten) is closed. On a
+        difference everything this op deleted is restored, in reverse order."""
+        done: list[str] = []
+
+        def trash(essence: Mapping[str, Any]) -> bool:
+            for child in essence.get("children", []):
+                if not trash(child):
+                    return False
+            block_id = str(essence["id"])
+            answer = self.api.call(self.api.sdk.blocks.delete, block_id, record=record)
+            done.append(block_id)
+            return holds(answer, essence)
+
+        if op.expected is None:
+            self.api.call(self.api.sdk.blocks.delete, op.block_id, record=record)
+            return True
+        if trash(op.expected):
+            return True
+        flag = "in_trash" if self.config.notion_version >= _POSITION_VERSION else "archived"
+        for block_id in reversed(done):
+            self.api.call(self.api.sdk.blocks.update, block_id, **{flag: False}, record=record)
+        return False
 
     def _append(self, parent: str, blocks: list[Payload], after: str | None, record: str) -> None:
         created: list[list[str]] = []
