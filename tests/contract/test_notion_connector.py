@@ -585,3 +585,53 @@ def test_an_untouched_replaced_block_stays_in_the_trash(env: NotionEmulator, sdk
         for b in sdk.blocks.children.list(callout["id"])["results"]
     ]
     assert "Status: amber" in texts and "Status: green" not in texts
+
+
+class _Killed(BaseException):
+    """A SIGKILL, as far as the writer can tell: nothing after it runs."""
+
+
+def test_a_run_killed_before_restoring_a_persons_block_leaves_it_to_the_next_run(
+    env: NotionEmulator, sdk: Client
+) -> None:
+    """Killed between the delete that caught a person's edit and the restore, a run leaves
+    their text in the trash; the page's pending mark lists the blocks it set out to delete,
+    so the next run, even with no state at all, finds it there and restores it."""
+    pages = pages_database(env, sdk)
+    key = "weekly-update/2026-W49"
+    first = NotionWiki(NotionConnectorConfig(), pages=pages, bucket=fast())
+    try:
+        first.write_page(PageWrite(key=key, document=document("green"), create=True))
+        first.read()
+        _person_types_before_delete(first, sdk, "Status: green", "Status: red (Ana)")
+
+        def killed(block_id: str, record: str) -> None:
+            raise _Killed
+
+        first.writer._restore = killed  # type: ignore[method-assign]
+        with pytest.raises(_Killed):
+            first.write_page(PageWrite(key=key, document=document("amber"), regions=("summary",)))
+    finally:
+        first.close()
+    [row] = sdk.data_sources.query(pages.data_source_id)["results"]
+
+    def region_texts() -> list[str]:
+        top = sdk.blocks.children.list(row["id"])["results"]
+        [callout] = [b for b in top if b["type"] == "callout"]
+        return [
+            plain_text(b[b["type"]]["rich_text"])
+            for b in sdk.blocks.children.list(callout["id"])["results"]
+        ]
+
+    assert "Status: red (Ana)" not in region_texts()  # in the trash, out of sight
+    second = NotionWiki(NotionConnectorConfig(), pages=pages, bucket=fast())
+    try:
+        state = second.read().pages[key]
+        assert state.regions["summary"].ownership is not Ownership.EDITED  # looks like ours
+        with pytest.raises(ConflictError, match="summary"):
+            second.write_page(PageWrite(key=key, document=document("amber"), regions=("summary",)))
+        again = second.read().pages[key]
+    finally:
+        second.close()
+    assert "Status: red (Ana)" in region_texts() and "Status: amber" in region_texts()
+    assert again.regions["summary"].ownership is Ownership.EDITED

@@ -4,6 +4,8 @@ tests/conftest.py)."""
 from __future__ import annotations
 
 import hashlib
+import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,3 +32,19 @@ def files(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and ".opsync" not in p.parts
     }
+
+
+def acme_checkout(tmp_path: Path, name: str, config: str, block: str | None = None) -> Path:
+    """A copy of the acme example under ``tmp_path/name`` and its config ``config``, with
+    ``block`` (bootstrap's output) appended and every connector unpaced: pacing has its own
+    tests (tests/http, the contract tests' advertised pace), and at Notion's 2.8 requests a
+    second each acme sync takes a minute."""
+    target = tmp_path / name
+    shutil.copytree(EXAMPLES / "acme", target)
+    path = target / config
+    text, paced = re.subn(
+        r"(?m)^requests_per_second = .*$", "requests_per_second = 1000", path.read_text("utf-8")
+    )
+    assert paced, f"{config} sets no requests_per_second"
+    path.write_text(text + (block or ""), encoding="utf-8")
+    return path

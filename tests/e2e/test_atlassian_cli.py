@@ -5,12 +5,11 @@ incremental read costs."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
-from support import ACME_NOW, EXAMPLES, Cli
+from support import ACME_NOW, Cli, acme_checkout
 
 from opsync.state import SqliteStateStore
 from opsync.testing.emulators.confluence import ConfluenceEmulator
@@ -35,9 +34,7 @@ def atlassian_acme(
     monkeypatch.setenv("OPSYNC_CONFLUENCE_BASE_URL", confluence_emulator.base_url)
     monkeypatch.setenv("CONFLUENCE_EMAIL", confluence_emulator.email)
     monkeypatch.setenv("CONFLUENCE_TOKEN", confluence_emulator.token)
-    target = tmp_path / "acme"
-    shutil.copytree(EXAMPLES / "acme", target)
-    return target / "opsync.atlassian.toml"
+    return acme_checkout(tmp_path, "acme", "opsync.atlassian.toml")
 
 
 def test_bootstrap_doctor_sync_and_a_second_sync_that_writes_nothing(

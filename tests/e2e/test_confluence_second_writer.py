@@ -11,7 +11,6 @@ before its first write, on Cloud (v2) and Data Center (v1).
 
 from __future__ import annotations
 
-import shutil
 import tomllib
 from collections import Counter
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import ACME_NOW, EXAMPLES, Cli, files
+from support import ACME_NOW, Cli, acme_checkout, files
 
 from opsync.connectors.base import RecordWrite
 from opsync.connectors.confluence.client import StaleVersion
@@ -47,16 +46,7 @@ EXTRA_EPIC = "ACME-990"
 
 
 def _checkout(tmp_path: Path, name: str, block: str | None) -> Path:
-    target = tmp_path / name
-    shutil.copytree(EXAMPLES / "acme", target)
-    config = target / "opsync.atlassian.toml"
-    # the emulators are not paced here (pacing has its own tests)
-    text = config.read_text(encoding="utf-8").replace(
-        "requests_per_second = 5.0\n", "requests_per_second = 1000\n", 1
-    )
-    assert "requests_per_second = 1000\n" in text
-    config.write_text(text + (block or ""), encoding="utf-8")
-    return config
+    return acme_checkout(tmp_path, name, "opsync.atlassian.toml", block)
 
 
 def _pages_parent(config: Path) -> str:

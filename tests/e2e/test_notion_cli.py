@@ -3,11 +3,10 @@ bootstrap, doctor, sync, and a second sync that writes nothing."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from support import ACME_NOW, EXAMPLES, Cli, tree
+from support import ACME_NOW, Cli, acme_checkout, tree
 
 from opsync.testing.emulators.notion import NotionEmulator
 
@@ -20,9 +19,7 @@ def notion_acme(
 ) -> Path:
     monkeypatch.setenv("NOTION_TOKEN", notion_emulator.token)
     monkeypatch.setenv("OPSYNC_NOTION_BASE_URL", notion_emulator.base_url)
-    target = tmp_path / "acme"
-    shutil.copytree(EXAMPLES / "acme", target)
-    return target / "opsync.notion.toml"
+    return acme_checkout(tmp_path, "acme", "opsync.notion.toml")
 
 
 def test_bootstrap_doctor_sync_and_a_second_sync_that_writes_nothing(

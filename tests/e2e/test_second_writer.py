@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from notion_client import Client
 from notion_client.helpers import iterate_paginated_api
-from support import ACME_NOW, EXAMPLES, Cli, files
+from support import ACME_NOW, EXAMPLES, Cli, acme_checkout, files
 
 from opsync import api
 from opsync.connectors.lease import LEASE_KEY, Holder, Lease
@@ -178,17 +178,7 @@ def test_a_symlink_at_the_lease_path_is_refused(tmp_path: Path) -> None:
 
 
 def _checkout(tmp_path: Path, name: str, emulator: NotionEmulator, block: str | None) -> Path:
-    target = tmp_path / name
-    shutil.copytree(EXAMPLES / "acme", target)
-    config = target / "opsync.notion.toml"
-    # the emulator is not paced here (pacing has its own tests): Notion's 2.8 requests a
-    # second made each of these tests take a minute and a half
-    text = config.read_text(encoding="utf-8").replace(
-        "requests_per_second = 2.8", "requests_per_second = 1000", 1
-    )
-    assert "requests_per_second = 1000" in text
-    config.write_text(text + (block or ""), encoding="utf-8")
-    return config
+    return acme_checkout(tmp_path, name, "opsync.notion.toml", block)
 
 
 def _sources(config: Path) -> list[str]:

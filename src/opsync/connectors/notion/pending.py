@@ -19,37 +19,66 @@ by opsync's own integration (``users/me``): a block a person typed into or added
 their id, so that region is still a conflict. What this cannot see is a person *deleting* one
 of opsync's blocks in the window between the killed run and the next: the region is then
 rewritten, which restores opsync's own text and loses nothing of theirs.
+
+A changed block is replaced, never edited in place (blocks.diff_children): the old block
+goes to the trash, and the delete's answer shows whether a person typed into it since the
+read, in which case the writer restores it. A run killed between that delete and the
+restore would leave the person's text in the trash, out of sight, and the next run would
+take the region for its own half-done write. So the mark also lists, under ``~trash``, the
+blocks the update is about to delete; the run that finishes the write looks at each of them
+in the trash (``GET /v1/blocks/{id}`` answers for a block in the trash) and restores one a
+person last edited, then reports the region as a conflict.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from opsync.connectors.notion.chunks import children_of
 
 PENDING_KEY = "~pending"  # never a region key: region keys are identifiers
+TRASH_KEY = "~trash"
 
 
-def parse_regions(text: Any) -> tuple[dict[str, str], dict[str, str]]:
-    """(fingerprints opsync recorded, fingerprints of a write started and not finished)
-    from the property's text; mangled or missing text holds neither."""
+class Marks(NamedTuple):
+    """What the "opsync regions" property holds."""
+
+    stored: dict[str, str]  # fingerprints opsync recorded
+    pending: dict[str, str]  # fingerprints of a write started and not finished
+    trash: dict[str, list[str]]  # per region, the blocks that write set out to delete
+
+
+def parse_regions(text: Any) -> Marks:
+    """The property's text read; mangled or missing text holds nothing."""
     try:
         data = json.loads(text) if isinstance(text, str) and text else {}
     except ValueError:
         data = {}
     if not isinstance(data, dict):
-        return {}, {}
+        return Marks({}, {}, {})
     marked = data.pop(PENDING_KEY, None)
     pending = {str(k): str(v) for k, v in marked.items()} if isinstance(marked, dict) else {}
-    return {str(k): str(v) for k, v in data.items()}, pending
+    listed = data.pop(TRASH_KEY, None)
+    trash = (
+        {str(k): [str(i) for i in v] for k, v in listed.items() if isinstance(v, list)}
+        if isinstance(listed, dict)
+        else {}
+    )
+    return Marks({str(k): str(v) for k, v in data.items()}, pending, trash)
 
 
-def dump_regions(stored: Mapping[str, str], pending: Mapping[str, str] | None = None) -> str:
+def dump_regions(
+    stored: Mapping[str, str],
+    pending: Mapping[str, str] | None = None,
+    trash: Mapping[str, Sequence[str]] | None = None,
+) -> str:
     data: dict[str, Any] = dict(sorted(stored.items()))
     if pending:
         data[PENDING_KEY] = dict(sorted(pending.items()))
+    if trash:
+        data[TRASH_KEY] = {k: list(v) for k, v in sorted(trash.items()) if v}
     return json.dumps(data, separators=(",", ":"))
 
 
@@ -67,4 +96,4 @@ def only_edited_by(callout: Mapping[str, Any], user_id: str) -> bool:
     )
 
 
-__all__ = ["PENDING_KEY", "dump_regions", "only_edited_by", "parse_regions"]
+__all__ = ["PENDING_KEY", "Marks", "dump_regions", "only_edited_by", "parse_regions"]

@@ -74,6 +74,7 @@ class PageRead:
     blocks: list[dict[str, Any]]
     stored: dict[str, str]
     pending: dict[str, str] = field(default_factory=dict)  # see pending.py
+    trash: dict[str, list[str]] = field(default_factory=dict)  # see pending.py
 
 
 @dataclass
@@ -251,7 +252,7 @@ class Reader:
         names = page_property_names(self.catalog.pages)
         props = row.get("properties") or {}
         text = parse_value(props[names["regions"]]) if names["regions"] in props else ""
-        stored, pending = parse_regions(text)
+        stored, pending, trash = parse_regions(text)
         title = parse_value(props[names["title"]]) if names["title"] in props else ""
         blocks = self.tree(str(row["id"]), f"the page {key}", deep=reads_text(key))
         return PageRead(
@@ -261,6 +262,7 @@ class Reader:
             blocks=blocks,
             stored=stored,
             pending=pending,
+            trash=trash,
         )
 
     def _pages(self, result: ReadResult) -> None:

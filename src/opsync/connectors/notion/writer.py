@@ -187,7 +187,11 @@ class Writer:
     # Pages -----------------------------------------------------------------------
 
     def _page_properties(
-        self, op: PageWrite, stored: Mapping[str, str], pending: Mapping[str, str] | None = None
+        self,
+        op: PageWrite,
+        stored: Mapping[str, str],
+        pending: Mapping[str, str] | None = None,
+        trash: Mapping[str, list[str]] | None = None,
     ) -> dict[str, Any]:
         names = page_property_names(self.catalog.pages)
         schema = self.catalog.schema(PAGES)
@@ -195,7 +199,7 @@ class Writer:
             "key": op.key,
             "title": op.document.title,
             "kind": _kind(op.key),
-            "regions": dump_regions(stored, pending),
+            "regions": dump_regions(stored, pending, trash),
         }
         props: dict[str, Any] = {}
         for field, value in values.items():
@@ -297,18 +301,21 @@ class Writer:
                 ops = diff_children(str(callout["id"]), current, render_blocks(node.children))
                 writes[key] = ops
             pending[key] = region_content(op.document, key)
-        if _requests([w for ops in writes.values() for w in ops]) > 1:
-            # killed between them, the page must say the write is ours
+        contested = [key for key, ids in sorted(page.trash.items()) if self._rescue(ids, record)]
+        trash = {key: [i for w in ops for i in _doomed(w)] for key, ops in writes.items()}
+        if _requests([w for ops in writes.values() for w in ops]) > 1 or any(trash.values()):
+            # killed between them, the page must say the write is ours (pending.py)
             self.api.call(
                 self.api.sdk.pages.update,
                 page.id,
-                properties=self._page_properties(op, page.stored, pending),
+                properties=self._page_properties(op, page.stored, pending, trash),
                 record=record,
             )
-        contested = [key for key, ops in writes.items() if not self._apply(ops, record)]
+        contested += [key for key, ops in writes.items() if not self._apply(ops, record)]
         for key, content in pending.items():
             if key in contested:  # the old hash stays: the next read sees the person's edit
-                stored[key] = page.stored[key]
+                if key in page.stored:
+                    stored[key] = page.stored[key]
                 states.pop(key, None)
                 continue
             stored[key] = content
@@ -364,10 +371,43 @@ class Writer:
             return True
         if trash(op.expected):
             return True
-        flag = "in_trash" if self.config.notion_version >= _POSITION_VERSION else "archived"
         for block_id in reversed(done):
-            self.api.call(self.api.sdk.blocks.update, block_id, **{flag: False}, record=record)
+            self._restore(block_id, record)
         return False
+
+    def _restore(self, block_id: str, record: str) -> None:
+        flag = "in_trash" if self.config.notion_version >= _POSITION_VERSION else "archived"
+        self.api.call(self.api.sdk.blocks.update, block_id, **{flag: False}, record=record)
+
+    def _rescue(self, ids: list[str], record: str) -> bool:
+        """After a run killed mid-update (pending.py): restore each block that run sent to the
+        trash that a person had edited, with the blocks of that list above it; True when
+        one was found, so the region is a conflict and keeps its old hash."""
+        bot = self.reader.bot()
+        seen: dict[str, Mapping[str, Any]] = {}
+        for block_id in ids:
+            try:
+                seen[block_id] = self.api.call(
+                    self.api.sdk.blocks.retrieve, block_id, record=record
+                )
+            except PermanentError:  # gone for good (emptied trash): nothing to restore
+                continue
+        theirs = [
+            i
+            for i, b in seen.items()
+            if _trashed(b) and str((b.get("last_edited_by") or {}).get("id") or "") != bot
+        ]
+        restore: list[str] = []
+        for block_id in theirs:
+            chain = [block_id]
+            parent = str((seen[block_id].get("parent") or {}).get("block_id") or "")
+            while parent in seen and parent not in chain:
+                chain.append(parent)
+                parent = str((seen[parent].get("parent") or {}).get("block_id") or "")
+            restore += [i for i in reversed(chain) if i not in restore and _trashed(seen[i])]
+        for block_id in restore:
+            self._restore(block_id, record)
+        return bool(theirs)
 
     def _append(self, parent: str, blocks: list[Payload], after: str | None, record: str) -> None:
         created: list[list[str]] = []
@@ -388,6 +428,24 @@ class Writer:
                 record=record,
             )
             created.append([str(r["id"]) for r in answer.get("results", [])])
+
+
+def _trashed(block: Mapping[str, Any]) -> bool:
+    return bool(block.get("in_trash", block.get("archived")))
+
+
+def _doomed(op: BlockOp) -> list[str]:
+    """The blocks ``op`` sends to the trash, children before their parent, as it deletes."""
+    if not isinstance(op, DeleteBlock):
+        return []
+    if op.expected is None:
+        return [op.block_id]
+
+    def walk(essence: Mapping[str, Any]) -> list[str]:
+        below = [i for child in essence.get("children", []) for i in walk(child)]
+        return [*below, str(essence["id"])]
+
+    return walk(op.expected)
 
 
 def _requests(writes: list[BlockOp]) -> int:
