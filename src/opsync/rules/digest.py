@@ -8,9 +8,10 @@ identified", and its ritual adds that patterns spanning several areas go on to t
 Roadmap Review.
 
 Window: themes are built from the insights received since the previous review was held, up
-to the day before this one is held (``[previous review, this review)``). Those are exactly
-the items whose "next review" is this one (see :mod:`opsync.rules.insights`), so each item is
-counted in one digest only, and the page stops changing once its review is held. Only fully
+to the day before this one is held (``[previous review, this review)``): the windows follow
+one another, so each item is counted in one digest only, and the page stops changing once
+its review is held. (An undecided High item received in the last days of a window escalates
+at a later review, once old enough: see :mod:`opsync.rules.insights`.) Only fully
 tagged items count towards themes; the rest are reported as still needing triage. Items with
 no received date belong to no window. Escalated High items are listed whatever month they
 arrived in: the pack escalates them *to* this review until someone decides.
