@@ -164,6 +164,7 @@ def _spec(config: Config, state: StateStore, clock: Clock | None = None) -> RunS
         org_name=config.org.name,
         people=people,
         areas=areas,
+        aliases=config.aliases.table(),
     )
 
 

@@ -23,6 +23,7 @@ import tomllib
 import zoneinfo
 from collections.abc import Mapping
 from datetime import date
+from enum import Enum
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -31,6 +32,7 @@ import holidays
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -55,7 +57,12 @@ from opsync.connectors.base import Role
 from opsync.connectors.config import ConnectorConfig, TokenConnectorConfig
 from opsync.connectors.registry import EMBEDDED, connector_model, register_connector_config, serves
 from opsync.connectors.registry import types as connector_types
+from opsync.domain.insight import Disposition, InsightSource, Severity
 from opsync.domain.people import Person, ProductArea
+from opsync.domain.reading import Aliases, member, spelling, spellings
+from opsync.domain.release import BundleState, GoNoGo, Tier
+from opsync.domain.ritual import RitualKind
+from opsync.domain.roadmap import RoadmapStatus
 from opsync.errors import ConfigError, ConfigProblem
 from opsync.settings import RolloutPhase, Settings
 
@@ -147,6 +154,73 @@ class RolloutConfig(_Table):
     phases: tuple[RolloutPhase, ...] = ()
 
 
+def _spelt(enum: type[Enum]) -> BeforeValidator:
+    """An alias's value in any of the pack's spellings (``"High"``, ``3``, ``"Tier 3"``)."""
+    return BeforeValidator(lambda value: member(enum, value))
+
+
+def _aliases(field: str, example: str) -> Any:
+    return Field(default_factory=dict, description=f"Words for {field}, e.g. {example}.")
+
+
+class AliasesConfig(_Table):
+    """``[aliases]``: an organisation's own words for the pack's enumeration values.
+
+    Records are read with the pack's spellings in any letter case (RULES.md "Reading
+    input"); a team that writes "P1" for High, or "Shipped" for published, says so here
+    instead of retyping every record. Each table maps an alias to the value it stands for;
+    the value is checked here, so a typo is a config error naming its key, not a record
+    that fails to read at 3 a.m.
+    """
+
+    severity: dict[str, Annotated[Severity, _spelt(Severity)]] = _aliases(
+        "an insight's `severity`", 'P1 = "high"'
+    )
+    disposition: dict[str, Annotated[Disposition, _spelt(Disposition)]] = _aliases(
+        "an insight's `disposition`", 'parked = "backlog"'
+    )
+    source: dict[str, Annotated[InsightSource, _spelt(InsightSource)]] = _aliases(
+        "an insight's `source`", 'Zendesk = "support tickets"'
+    )
+    tier: dict[str, Annotated[Tier, _spelt(Tier)]] = _aliases("a release's `tier`", "P0 = 3")
+    bundle_state: dict[str, Annotated[BundleState, _spelt(BundleState)]] = _aliases(
+        "a release's `bundle_state`", 'Shipped = "published"'
+    )
+    go_no_go: dict[str, Annotated[GoNoGo, _spelt(GoNoGo)]] = _aliases(
+        "a release's `go_no_go`", 'ship = "go"'
+    )
+    roadmap_status: dict[str, Annotated[RoadmapStatus, _spelt(RoadmapStatus)]] = _aliases(
+        "a roadmap item's `status`", 'WIP = "in progress"'
+    )
+    ritual_kind: dict[str, Annotated[RitualKind, _spelt(RitualKind)]] = _aliases(
+        "a ritual's `kind`", 'MIR = "insights review"'
+    )
+
+    @model_validator(mode="after")
+    def _no_pack_word(self) -> AliasesConfig:
+        """An alias that is already one of the pack's spellings would never be used: the
+        pack's spellings are read first, so the same word cannot mean two values."""
+        for name, table in self:
+            for alias, value in table.items():
+                enum: type[Enum] = type(value)
+                taken = spellings(enum).get(spelling(alias))
+                if taken is not None and taken is not value:
+                    raise invalid(
+                        f'aliases.{name}: "{alias}" already means "{taken.value}"',
+                        f"remove it, or pick a word that is not one of {type(value).__name__}'s",
+                    )
+        return self
+
+    def table(self) -> Aliases:
+        """For each enumeration, each alias folded as records are (see
+        :func:`opsync.domain.reading.spelling`) → its member."""
+        found: dict[type[Enum], dict[str, Enum]] = {}
+        for _, table in self:
+            for alias, value in table.items():
+                found.setdefault(type(value), {})[spelling(alias)] = value
+        return found
+
+
 class StateConfig(_Table):
     """``[state]``: opsync's own SQLite store (cursors, journal, lock)."""
 
@@ -177,6 +251,7 @@ class Config(_Table):
 
     org: OrgConfig
     rules: Settings = Settings()
+    aliases: AliasesConfig = AliasesConfig()
     rollout: RolloutConfig = RolloutConfig()
     state: StateConfig = StateConfig()
     connectors: dict[str, SerializeAsAny[ConnectorConfig]] = {}
@@ -381,6 +456,7 @@ def _validate_connectors(
 
 __all__ = [
     "CONNECTOR_ROLES",
+    "AliasesConfig",
     "Config",
     "ConnectorConfig",
     "ConnectorRole",

@@ -69,10 +69,26 @@ class InsightSettings(_Section):
     escalate_after_days: int | None = Field(
         None, ge=1, description="Escalate untriaged High items after N days (else next review)."
     )
+    escalate_min_age_days: int = Field(
+        7,
+        ge=0,
+        description="An undecided High item escalates at the first Monthly Insights Review "
+        "held at least N days after it was received, so its PM had time to decide.",
+    )
     review_weekday: int = Field(2, ge=1, le=7, description="Monthly Insights Review weekday.")
     review_week_of_month: int = Field(1, ge=1, le=4, description="…on its Nth occurrence.")
     top_themes: int = Field(5, ge=1)
     quotes_per_theme: int = Field(3, ge=0)
+    themes: dict[str, str] = Field(
+        default_factory=dict,
+        description='Theme vocabulary: tag → name shown on pages (UX-friction = "UX friction"). '
+        "Tags match in any case; with a vocabulary, an unlisted tag is a finding. Without one, "
+        'pages show the tag in words ("UX-friction" as "UX friction").',
+    )
+    segments: dict[str, str] = Field(
+        default_factory=dict,
+        description='Segment vocabulary, as for themes (mid-market = "Mid-market").',
+    )
 
 
 class PostLaunchSettings(_Section):

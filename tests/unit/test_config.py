@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticUndefined
 
 from opsync.config import (
+    AliasesConfig,
     Config,
     ConnectorConfig,
     OrgConfig,
@@ -124,7 +125,7 @@ def test_wrong_type_names_the_key_the_expected_type_and_an_example() -> None:
         ('weekend = "6,7"', "org.weekend", 'expected a list such as [1, 2], got the text "6,7"'),
         ("weekend = [6, 8]", "org.weekend[1]", "less than or equal to 7; got 8"),
         ("extra_days_off = [24]", "org.extra_days_off[0]", "expected a date such as 2026-12-24"),
-        ('people = [{ key = "a", name = "A", role = "PM" }]', "org.people[0].role", "one of pm,"),
+        ('people = [{ key = "a", name = "A", role = "boss" }]', "org.people[0].role", "one of pm,"),
         ('people = [{ key = "a" }]', "org.people[0].name", "the required key name is missing"),
     ],
 )
@@ -594,6 +595,7 @@ def reference_models() -> dict[str, type[BaseModel]]:
         if name != "rollout" and section is not None:
             models[f"rules.{name}"] = section
     models |= {
+        "aliases": AliasesConfig,
         "rollout.phases": RolloutPhase,
         "state": StateConfig,
         "connectors.local": LocalConnectorConfig,

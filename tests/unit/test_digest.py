@@ -91,7 +91,7 @@ def test_review_moved_off_a_holiday_keeps_its_month_and_window(make_ctx: MakeCtx
     assert doc.key == "insights-digest/2026-09"
     text = render(doc.document)
     assert "Review on 2026-09-08. Covers insights received from 2026-08-03" in text
-    assert theme_headings(doc) == ["1. pricing", "2. speed"]
+    assert theme_headings(doc) == ["1. Pricing", "2. Speed"]
 
 
 def test_window_runs_from_previous_review_to_the_day_before(make_ctx: MakeCtx) -> None:
@@ -104,7 +104,7 @@ def test_window_runs_from_previous_review_to_the_day_before(make_ctx: MakeCtx) -
         ins("undated", "unknown", received_on=None),
     )
     assert doc is not None
-    assert theme_headings(doc) == ["1. kept-a", "2. kept-b"]
+    assert theme_headings(doc) == ["1. Kept a", "2. Kept b"]
 
 
 def test_untagged_items_are_counted_apart(make_ctx: MakeCtx) -> None:
@@ -126,16 +126,16 @@ def test_top_five_cut_with_ties_broken_by_severity_then_name(make_ctx: MakeCtx) 
     ]
     doc = run(make_ctx, *items)
     assert doc is not None
-    assert theme_headings(doc) == ["1. Charlie", "2. zeta", "3. echo", "4. alpha", "5. bravo"]
+    assert theme_headings(doc) == ["1. Charlie", "2. Zeta", "3. Echo", "4. Alpha", "5. Bravo"]
     text = render(doc.document)
-    assert "Other themes this month: delta (1), foxtrot (1)." in text
+    assert "Other themes this month: Delta (1), Foxtrot (1)." in text
 
 
 def test_top_themes_setting_changes_the_cut(make_ctx: MakeCtx) -> None:
     settings = Settings(insights=InsightSettings(top_themes=1))
     doc = run(make_ctx, ins("a", "alpha"), ins("b", "bravo"), settings=settings)
     assert doc is not None
-    assert theme_headings(doc) == ["1. alpha"]
+    assert theme_headings(doc) == ["1. Alpha"]
 
 
 def test_theme_spanning_two_areas_is_called_out(make_ctx: MakeCtx) -> None:
@@ -151,7 +151,7 @@ def test_theme_spanning_two_areas_is_called_out(make_ctx: MakeCtx) -> None:
         in (text)
     )
     cross = text.split("## Cross-area themes for the Roadmap Review")[1].split("##")[0]
-    assert "**pricing**: Reporting, Billing (3 insights); owner Chen Li (Reporting)" in cross
+    assert "**Pricing**: Reporting, Billing (3 insights); owner Chen Li (Reporting)" in cross
     assert "speed" not in cross
 
 
@@ -173,7 +173,7 @@ def test_evidence_and_decision_path(make_ctx: MakeCtx) -> None:
         ins("c", "pricing", segment="enterprise", source=InsightSource.CS_SALES),
     )
     assert "Severity mix: 1 High · 2 Medium" in text
-    assert "Segments: enterprise (2), SMB (1)" in text
+    assert "Segments: Enterprise (2), SMB (1)" in text
     assert "Sources: support tickets (2), cs/sales notes (1)" in text
     assert (
         "Decision path: backlog 1 · needs research 0 · already addressed 0 · won't do 1 · "
@@ -209,7 +209,7 @@ def test_escalated_high_items_are_listed_whatever_month(make_ctx: MakeCtx) -> No
         ),
     )
     escalated = text.split("## Escalated High-severity items")[1]
-    assert "| Feedback old | pricing | Billing | Ana Ruiz | 2026-10-12 | 2026-11-03 |" in escalated
+    assert "| Feedback old | Pricing | Billing | Ana Ruiz | 2026-10-12 | 2026-11-03 |" in escalated
     assert "Feedback fresh" not in escalated
     assert "Feedback done" not in escalated
 
@@ -217,7 +217,7 @@ def test_escalated_high_items_are_listed_whatever_month(make_ctx: MakeCtx) -> No
 def test_escalation_by_days_feeds_the_digest(make_ctx: MakeCtx) -> None:
     settings = Settings(insights=InsightSettings(escalate_after_days=7))
     text = markdown(make_ctx, ins("fresh", "pricing", severity=Severity.HIGH), settings=settings)
-    assert "| Feedback fresh | pricing | Billing | Ana Ruiz | 2026-11-10 | 2026-11-17 |" in text
+    assert "| Feedback fresh | Pricing | Billing | Ana Ruiz | 2026-11-10 | 2026-11-17 |" in text
 
 
 def test_rollout_counts_only_enabled_areas(make_ctx: MakeCtx) -> None:
@@ -239,7 +239,7 @@ def test_rollout_counts_only_enabled_areas(make_ctx: MakeCtx) -> None:
         settings=pilot,
     )
     assert doc is not None
-    assert theme_headings(doc) == ["1. pricing"]
+    assert theme_headings(doc) == ["1. Pricing"]
     text = render(doc.document)
     assert "Volume: 1 insight" in text
     assert "Reporting" not in text
@@ -387,9 +387,39 @@ def golden_insights() -> tuple[Insight, ...]:
     )
 
 
+#: Segments named as the organisation says them; themes are left to the default (the tag
+#: in words), so the golden page shows both.
+SEGMENTS = {"mid-market": "Mid-market", "new-user": "New users", "power-user": "Power users"}
+
+
 def test_golden_insights_digest(make_ctx: MakeCtx) -> None:
-    text = markdown(make_ctx, *golden_insights())
+    settings = Settings(insights=InsightSettings(segments=SEGMENTS))
+    text = markdown(make_ctx, *golden_insights(), settings=settings)
     assert_golden("insights-digest.md", text)
+
+
+def test_themes_are_shown_by_their_vocabulary_name_and_grouped_across_spellings(
+    make_ctx: MakeCtx,
+) -> None:
+    settings = Settings(
+        insights=InsightSettings(themes={"ux-friction": "UX friction (navigation)"})
+    )
+    doc = run(
+        make_ctx,
+        ins("a", "UX-friction", severity=Severity.HIGH),
+        ins("b", "ux friction"),
+        ins("c", "feature_gap"),
+        settings=settings,
+    )
+    assert doc is not None
+    assert theme_headings(doc) == ["1. UX friction (navigation)", "2. Feature gap"]
+
+
+def test_without_a_vocabulary_a_theme_slug_is_shown_in_words(make_ctx: MakeCtx) -> None:
+    doc = run(make_ctx, ins("a", "UX-friction", segment="mid-market"))
+    assert doc is not None
+    assert theme_headings(doc) == ["1. UX friction"]
+    assert "Segments: Mid market (1)" in render(doc.document)
 
 
 def assert_golden(name: str, rendered: str) -> None:

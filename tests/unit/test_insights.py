@@ -165,11 +165,57 @@ def test_high_item_escalates_at_next_monthly_review(
     assert ("insights.escalated" in codes(out)) is escalated
 
 
+@pytest.mark.parametrize(
+    ("received", "now", "escalated"),
+    [
+        # received the day before the 2026-12-01 review: not escalated at it, but at January's
+        (date(2026, 11, 30), ny(2026, 12, 1, 9), False),
+        (date(2026, 11, 30), ny(2027, 1, 5, 9), True),
+        # 7 days old on the review day is old enough; 6 is not
+        (date(2026, 11, 24), ny(2026, 12, 1, 9), True),
+        (date(2026, 11, 25), ny(2026, 12, 1, 9), False),
+    ],
+)
+def test_a_high_item_escalates_only_once_old_enough_at_the_review(
+    make_ctx: MakeCtx, received: date, now: datetime, escalated: bool
+) -> None:
+    out = run(make_ctx, tagged(severity=Severity.HIGH, received_on=received), now=now)
+    assert out.derived["insights/ins-1"]["escalated"] is escalated
+
+
+def test_the_minimum_age_is_configurable(make_ctx: MakeCtx) -> None:
+    settings = Settings(insights=InsightSettings(escalate_min_age_days=0))
+    item = tagged(severity=Severity.HIGH, received_on=date(2026, 11, 30))
+    out = run(make_ctx, item, now=ny(2026, 12, 1, 9), settings=settings)
+    assert out.derived["insights/ins-1"]["escalated"] is True
+
+
+def test_a_tag_outside_the_vocabulary_is_a_finding(make_ctx: MakeCtx) -> None:
+    settings = Settings(
+        insights=InsightSettings(
+            themes={"Reliability": "Reliability", "UX-friction": "UX friction"},
+            segments={"enterprise": "Enterprise"},
+        )
+    )
+    known = tagged("ins-1", theme="ux friction", segment="Enterprise")
+    typo = tagged("ins-2", theme="relability", segment="enterprise")
+    out = run(make_ctx, known, typo, settings=settings)
+    unknown = [(f.record, f.field) for f in out.findings if f.code == "insights.tag-unknown"]
+    assert unknown == [("insights/ins-2", "theme")]
+    assert out.derived["insights/ins-2"]["triage_status"] == "routed"
+
+
+def test_no_vocabulary_means_no_tag_is_unknown(make_ctx: MakeCtx) -> None:
+    out = run(make_ctx, tagged(theme="anything at all"))
+    assert "insights.tag-unknown" not in codes(out)
+
+
 def test_escalation_message_says_what_to_do(make_ctx: MakeCtx) -> None:
     out = run(make_ctx, tagged(severity=Severity.HIGH), now=ny(2026, 12, 2, 9))
     (finding,) = out.findings
     assert finding.field == "disposition"
-    assert "due 2026-12-01" in finding.message
+    assert "by the Monthly Insights Review on 2026-12-01" in finding.message
+    assert "at least 7 days after it was received on 2026-11-10" in finding.message
     assert "Ana Ruiz should record" in finding.message
 
 

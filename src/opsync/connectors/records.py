@@ -1,12 +1,15 @@
 """The domain's records as every connector stores them: which fields each collection has, the
 labels and option names people see for them, and the translation of flat field values (a
-tracker row, a wiki record's properties) into domain models.
+tracker row, a wiki record's properties) into domain models. How each value is read (blank
+means missing, the pack's spellings of enumerations, the organisation's aliases) is the
+domain's own: see :mod:`opsync.domain.reading`.
 
 The local workspace, Notion and any other connector share these tables, so a field added to
 a record reaches every connector at once and they all name it the same way. A value that
-does not fit its field becomes a finding that names the record, its source and the field,
-and the record is left out of the snapshot, so the engine neither derives nor writes anything
-for it: one broken record never stops the run and is never "fixed" by opsync.
+does not fit its field, or a field the record cannot be without left blank, becomes a
+finding that names the record, its source and the field, and the record is left out of the
+snapshot, so the engine neither derives nor writes anything for it: one broken record never
+stops the run and is never "fixed" by opsync.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from opsync.domain import (
     WeeklyUpdate,
     ref,
 )
+from opsync.domain.reading import ALIASES, Aliases
 
 RECORD_MODELS: dict[Collection, type[BaseModel]] = {
     Collection.WEEKLY_SUBMISSIONS: WeeklySubmission,
@@ -188,7 +192,15 @@ def _findings(exc: ValidationError, record: str, source: str) -> list[Finding]:
     for error in exc.errors():
         loc = tuple(str(p) for p in error["loc"])
         name = _NESTED_TO_FLAT.get(loc[:2], loc[0]) if loc else "?"  # type: ignore[arg-type]
+        if error["type"] == "missing":
+            out.append(_missing(record, name, source))
+            continue
         value = error.get("input")
+        hint = (
+            " (or name it an alias under [aliases] in opsync.toml)"
+            if error["type"] == "enum"
+            else ""
+        )
         out.append(
             Finding(
                 code="record.invalid",
@@ -197,7 +209,7 @@ def _findings(exc: ValidationError, record: str, source: str) -> list[Finding]:
                 level=Level.ERROR,
                 message=(
                     f"{source}: `{name}` = {excerpt(value)} is not valid ({error['msg']}). Fix "
-                    "the value "
+                    f"the value{hint} "
                     "in the file; this record is skipped until then, everything else syncs."
                 ),
             )
@@ -205,31 +217,54 @@ def _findings(exc: ValidationError, record: str, source: str) -> list[Finding]:
     return out
 
 
+def _missing(record: str, name: str, source: str) -> Finding:
+    """A field the record cannot be without is absent or blank: said as missing, never as
+    a value that does not fit (RULES.md "Reading input"); the record still has to wait."""
+    return Finding(
+        code="record.field-missing",
+        record=record,
+        field=name,
+        level=Level.ERROR,
+        message=(
+            f"{source}: `{name}` is missing or blank, and this record cannot be used without "
+            "it. Fill it in; the record is skipped until then, everything else syncs."
+        ),
+    )
+
+
 def to_record(
-    collection: Collection, key: str, data: Mapping[str, Any], source: str
+    collection: Collection,
+    key: str,
+    data: Mapping[str, Any],
+    source: str,
+    aliases: Aliases | None = None,
 ) -> tuple[BaseModel | None, list[Finding]]:
+    """A record of ``collection`` from its flat fields; ``aliases`` are the organisation's
+    own words for enumeration values (see :mod:`opsync.domain.reading`)."""
     model = RECORD_MODELS[collection]
     fields = {k: v for k, v in data.items() if k in model.model_fields}
     fields["key"] = key
     try:
-        return model.model_validate(fields), []
+        return model.model_validate(fields, context={ALIASES: aliases}), []
     except ValidationError as exc:
         return None, _findings(exc, ref(collection, key), source)
 
 
 def to_release(
-    key: str, tracker_row: Mapping[str, Any], wiki: Mapping[str, Any], source: str
+    key: str,
+    tracker_row: Mapping[str, Any],
+    wiki: Mapping[str, Any],
+    source: str,
+    aliases: Aliases | None = None,
 ) -> tuple[Release | None, list[Finding]]:
     """A release from its tracker row plus the people-owned fields of its wiki record."""
-    data: dict[str, Any] = {
-        k: v for k, v in tracker_row.items() if k in TRACKER_FIELDS and v is not None
-    }
+    data: dict[str, Any] = {k: v for k, v in tracker_row.items() if k in TRACKER_FIELDS}
     data["key"] = key
     for flat, (group, name) in RELEASE_WIKI_FIELDS.items():
-        if flat in wiki and wiki[flat] is not None:
+        if flat in wiki:
             data.setdefault(group, {})[name] = wiki[flat]
     try:
-        release = Release.model_validate(data)
+        release = Release.model_validate(data, context={ALIASES: aliases})
     except ValidationError as exc:
         return None, _findings(exc, ref(Collection.RELEASES, key), source)
     if release.title.strip():

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
+
+from opsync.domain.reading import read_values
 
 
 class Model(BaseModel):
     """Immutable value object; connectors build these, rules only read them."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read(cls, data: Any, info: ValidationInfo) -> Any:
+        """Blank means missing and enumerations take the pack's spellings (RULES.md
+        "Reading input"), for every record, in one place: see :mod:`opsync.domain.reading`."""
+        return read_values(cls, data, info.context)
 
 
 class Collection(StrEnum):

@@ -6,12 +6,13 @@ from enum import StrEnum
 
 from opsync.domain.base import Model
 
-#: Codes of the findings that say some input could not be read, so the record (or tracker
+#: Codes of the findings that say some input could not be read (a value that does not fit
+#: its field, or a field the record cannot be without left blank), so the record (or tracker
 #: row) it names was left out of this run: its figures are missing from every page that
 #: draws on its collection, and the run exits 5 instead of 0 (see ``Finding.unreadable``).
 #: Every other finding is a rule's ordinary output (a late bundle) and never changes the
 #: exit code.
-UNREADABLE_CODES: frozenset[str] = frozenset({"record.invalid"})
+UNREADABLE_CODES: frozenset[str] = frozenset({"record.invalid", "record.field-missing"})
 #: The code of a thing that carries the key of another (see :func:`duplicate`).
 DUPLICATE = "record.duplicate"
 #: Generated pages are opsync's output, not input, except those whose text the rules read.

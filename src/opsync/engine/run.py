@@ -13,7 +13,7 @@ import gc
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ from opsync.connectors.base import (
 )
 from opsync.documents.ics import render_ics
 from opsync.domain import Person, ProductArea
+from opsync.domain.reading import Aliases
 from opsync.engine import doubts
 from opsync.engine.actual import Actual, settle
 from opsync.engine.apply import Targets, apply
@@ -63,6 +64,7 @@ class RunSpec:
     org_name: str = "Product Ops"
     people: tuple[Person, ...] = ()
     areas: tuple[ProductArea, ...] = ()
+    aliases: Aliases = field(default_factory=dict)  # config [aliases], for reading records
     tracker: TrackerSource | None = None
     # the connector that sends messages, or several, each serving its channels (Delivery)
     notifier: Notifier | tuple[Notifier, ...] | None = None
@@ -173,7 +175,7 @@ def run(
             tracker: TrackerSource = spec.serving(spec.tracker, "tracker")
             rows = tracker.read_releases()
             wiki = spec.workspace.read()
-            snapshot, invalid = build_snapshot(rows, wiki, spec.people, spec.areas)
+            snapshot, invalid = build_snapshot(rows, wiki, spec.people, spec.areas, spec.aliases)
             actual = Actual.of(wiki)
             feed_now = targets.feeds.read_file(FEED_NAME)
             if feed_now is not None:

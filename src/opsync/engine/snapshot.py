@@ -18,6 +18,7 @@ from opsync.connectors.base import ReadResult, TrackerRead
 from opsync.connectors.bundles import parse_bundle
 from opsync.connectors.records import RECORD_MODELS, to_record, to_release
 from opsync.domain import Collection, Finding, Person, ProductArea, Snapshot, ref
+from opsync.domain.reading import Aliases
 
 _RELEASES = Collection.RELEASES.value + "/"
 _NONE: Mapping[str, Any] = {}
@@ -29,17 +30,19 @@ def build_snapshot(
     wiki: ReadResult,
     people: tuple[Person, ...],
     areas: tuple[ProductArea, ...],
+    aliases: Aliases | None = None,
 ) -> tuple[Snapshot, list[Finding]]:
     """The snapshot, and the findings on rows and records that could not become domain
     models. Releases are the tracker's rows merged with the people-owned fields of their
-    wiki record; every other collection comes from the wiki alone."""
+    wiki record; every other collection comes from the wiki alone. ``aliases`` are the
+    organisation's own words for enumeration values (config ``[aliases]``)."""
     findings: list[Finding] = []
     releases = []
     for key, row in tracker.rows.items():
         record = ref(Collection.RELEASES, key)
         state = wiki.records.get(record)
         source = f"{tracker.source} / {state.path if state is not None else key}"
-        release, problems = to_release(key, row, wiki.fields.get(record, _NONE), source)
+        release, problems = to_release(key, row, wiki.fields.get(record, _NONE), source, aliases)
         findings.extend(problems)
         if release is not None:
             releases.append(release)
@@ -51,7 +54,7 @@ def build_snapshot(
         collection = _COLLECTIONS.get(collection_name)
         if collection is None:
             continue  # a collection the rules do not read (a third-party connector's own)
-        model, problems = to_record(collection, key, fields, wiki.records[record].path)
+        model, problems = to_record(collection, key, fields, wiki.records[record].path, aliases)
         findings.extend(problems)
         if model is not None:
             records[collection].append(model)

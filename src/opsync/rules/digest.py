@@ -8,24 +8,27 @@ identified", and its ritual adds that patterns spanning several areas go on to t
 Roadmap Review.
 
 Window: themes are built from the insights received since the previous review was held, up
-to the day before this one is held (``[previous review, this review)``). Those are exactly
-the items whose "next review" is this one (see :mod:`opsync.rules.insights`), so each item is
-counted in one digest only, and the page stops changing once its review is held. Only fully
+to the day before this one is held (``[previous review, this review)``): the windows follow
+one another, so each item is counted in one digest only, and the page stops changing once
+its review is held. (An undecided High item received in the last days of a window escalates
+at a later review, once old enough: see :mod:`opsync.rules.insights`.) Only fully
 tagged items count towards themes; the rest are reported as still needing triage. Items with
 no received date belong to no window. Escalated High items are listed whatever month they
 arrived in: the pack escalates them *to* this review until someone decides.
 
 Ranking: volume, then number of High, then Medium items, then theme name. Themes are grouped
-case-insensitively and shown with their most used spelling. A theme's owner is the PM of the
-area most of its items are tagged with (ties: area key). The digest is produced when the
-insights family is enabled for some area and the snapshot holds any insight at all, so an
-organisation that does not collect insights gets no empty page.
+in any letter case, with ``-``, ``_`` and spaces alike ("UX-friction", "ux friction"), and
+shown by their name in the theme vocabulary, else their most used spelling in words ("UX
+friction"; see :func:`opsync.rules.insights.display_name`); segments alike. A theme's owner
+is the PM of the area most of its items are tagged with (ties: area key). The digest is
+produced when the insights family is enabled for some area and the snapshot holds any
+insight at all, so an organisation that does not collect insights gets no empty page.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -44,9 +47,11 @@ from opsync.documents.model import (
     text,
 )
 from opsync.domain.insight import Disposition, Insight, Severity
+from opsync.domain.reading import spelling
 from opsync.domain.snapshot import Snapshot
 from opsync.rules.context import RuleContext
 from opsync.rules.insights import (
+    display_name,
     escalation_day,
     held_on,
     is_escalated,
@@ -108,7 +113,7 @@ def digest(ctx: RuleContext) -> GeneratedDocument:
     ]
     window = [i for i in in_scope if i.received_on and start <= i.received_on < held]
     tagged = [i for i in window if not missing_tags(i)]
-    themes = sorted(_themes(tagged), key=lambda t: t.rank_key)
+    themes = sorted(_themes(tagged, settings.themes), key=lambda t: t.rank_key)
     top, rest = themes[: settings.top_themes], themes[settings.top_themes :]
     escalated = sorted(
         (i for i in in_scope if is_escalated(i, ctx.today, settings, ctx.calendar)),
@@ -144,15 +149,15 @@ def digest(ctx: RuleContext) -> GeneratedDocument:
     )
 
 
-def _themes(items: list[Insight]) -> list[Theme]:
+def _themes(items: list[Insight], vocabulary: Mapping[str, str]) -> list[Theme]:
     groups: dict[str, list[Insight]] = {}
     for insight in items:
-        groups.setdefault(_tag(insight.theme).casefold(), []).append(insight)
+        groups.setdefault(spelling(_tag(insight.theme)), []).append(insight)
     themes = []
     for members in groups.values():
         spellings = Counter(_tag(i.theme) for i in members)
-        name = min(spellings, key=lambda s: (-spellings[s], s))
-        themes.append(Theme(name=name, items=tuple(members)))
+        tag = min(spellings, key=lambda s: (-spellings[s], s))
+        themes.append(Theme(name=display_name(tag, vocabulary), items=tuple(members)))
     return themes
 
 
@@ -160,17 +165,19 @@ def _theme_blocks(top: list[Theme], rest: list[Theme], ctx: RuleContext) -> list
     blocks: list[Block] = [heading(2, f"Top {len(top)} {_plural(len(top), 'theme')}")]
     if not top:
         blocks.append(para("No tagged insights were received in this window."))
-    quotes = ctx.settings.insights.quotes_per_theme
+    quotes, segments = ctx.settings.insights.quotes_per_theme, ctx.settings.insights.segments
     for rank, theme in enumerate(top, start=1):
         blocks.append(heading(3, f"{rank}. {theme.name}"))
-        blocks.append(bullets(*_evidence(theme, ctx.snapshot, quotes)))
+        blocks.append(bullets(*_evidence(theme, ctx.snapshot, quotes, segments)))
     if rest:
         others = ", ".join(f"{t.name} ({t.volume})" for t in rest)
         blocks.append(para(f"Other themes this month: {others}."))
     return blocks
 
 
-def _evidence(theme: Theme, snapshot: Snapshot, quotes: int) -> list[ListItem]:
+def _evidence(
+    theme: Theme, snapshot: Snapshot, quotes: int, segments: Mapping[str, str]
+) -> list[ListItem]:
     mix = " · ".join(
         f"{theme.severity_count(s)} {s.value.capitalize()}"
         for s in _SEVERITY_ORDER
@@ -181,7 +188,7 @@ def _evidence(theme: Theme, snapshot: Snapshot, quotes: int) -> list[ListItem]:
     lines = [
         item(f"Volume: {theme.volume} {_plural(theme.volume, 'insight')}"),
         item(f"Severity mix: {mix}"),
-        item(f"Segments: {_counts(_tag(i.segment) for i in theme.items)}"),
+        item(f"Segments: {_counts(_segment(i, segments) for i in theme.items)}"),
         item(f"Evidence: {_counts(_tag(i.evidence_type) for i in theme.items)}"),
         item(f"Sources: {_counts(i.source.value for i in theme.items if i.source) or '—'}"),
     ]
@@ -196,7 +203,7 @@ def _evidence(theme: Theme, snapshot: Snapshot, quotes: int) -> list[ListItem]:
         lines.append(item(f"Product areas: {area_text}"))
     lines.append(item(f"Owner: {_owner(theme, snapshot)}"))
     lines.append(item(f"Decision path: {_decision_path(theme.items)}"))
-    chosen = _quotes(theme.items, quotes)
+    chosen = _quotes(theme.items, quotes, segments)
     if chosen:
         lines.append(item("Quotes:", children=tuple(chosen)))
     return lines
@@ -219,7 +226,7 @@ def _decision_path(items: Iterable[Insight]) -> str:
     return " · ".join(parts)
 
 
-def _quotes(items: tuple[Insight, ...], limit: int) -> list[ListItem]:
+def _quotes(items: tuple[Insight, ...], limit: int, segments: Mapping[str, str]) -> list[ListItem]:
     """The most severe, then most recent quotes: the ones a review should hear first."""
     with_quote = [i for i in items if i.quote.strip()]
     with_quote.sort(key=lambda i: (i.key,))
@@ -228,7 +235,7 @@ def _quotes(items: tuple[Insight, ...], limit: int) -> list[ListItem]:
     return [
         item(
             text(f"“{' '.join(i.quote.split())}”", italic=True),
-            f" — {_tag(i.segment)}, {i.source.value if i.source else _tag(i.evidence_type)}",
+            f" — {_segment(i, segments)}, {i.source.value if i.source else _tag(i.evidence_type)}",
         )
         for i in with_quote[:limit]
     ]
@@ -267,7 +274,7 @@ def _escalated_blocks(escalated: list[Insight], ctx: RuleContext) -> list[Block]
         rows.append(
             (
                 cell(title(insight)),
-                cell(_tag(insight.theme) or "—"),
+                cell(display_name(_tag(insight.theme), settings.themes) or "—"),
                 cell(_area_name(snapshot, _tag(insight.product_area)) or "—"),
                 cell(snapshot.person_name(area.pm) if area else "unassigned"),
                 cell(insight.received_on.isoformat() if insight.received_on else "—"),
@@ -288,6 +295,10 @@ def _ranked(values: Iterable[str]) -> list[tuple[str, int]]:
 
 def _counts(values: Iterable[str]) -> str:
     return ", ".join(f"{v} ({n})" for v, n in _ranked(values))
+
+
+def _segment(insight: Insight, vocabulary: Mapping[str, str]) -> str:
+    return display_name(_tag(insight.segment), vocabulary)
 
 
 def _area_name(snapshot: Snapshot, key: str) -> str:

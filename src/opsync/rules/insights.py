@@ -16,15 +16,24 @@ Derived fields on each insight:
 - ``escalated``: a High item with no disposition by its escalation day (below).
 
 Escalation day: ``received_on + escalate_after_days`` when that setting is set; otherwise the
-day of the first Monthly Insights Review held strictly after the day received (an item
-received on a review day waits for the next one, so its PM had a whole cycle). The review is
+day of the first Monthly Insights Review held at least ``escalate_min_age_days`` (default 7)
+after the day received, and strictly after it: an item received the day before a review
+waits for the next one, so its PM had time to decide (RULES.md R6 leaves the "next review"
+open; a review cannot ask for a decision the PM has had a day for). The review is
 the Nth ISO weekday of the month from settings; like the cadence calendar, a review whose day
 is not a business day is held on the next business day, and that is the day that counts. A
 High item with no received date cannot be placed on that timeline and is never escalated.
+
+Vocabulary: themes and segments are free tags ("UX-friction"); pages show each by its name in
+``settings.insights.themes`` / ``segments`` (tags match in any letter case, with ``-``, ``_``
+and spaces alike), or by the tag in words when none is configured ("UX friction"). With a
+vocabulary configured, a tag outside it is ``insights.tag-unknown``: a typo would otherwise
+split a theme in two on the digest.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -32,6 +41,7 @@ from opsync.calendar import BusinessCalendar
 from opsync.domain.base import Collection, ref
 from opsync.domain.findings import Finding, Level
 from opsync.domain.insight import Disposition, Insight, Severity
+from opsync.domain.reading import spelling
 from opsync.rules.context import RuleContext
 from opsync.rules.output import DerivedValue, RuleOutput
 from opsync.settings import InsightSettings, RuleFamily
@@ -68,6 +78,7 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
             findings.append(_needs_triage(insight, record, missing))
         if area_key is not None and area is None:
             findings.append(_area_unknown(insight, record, area_key))
+        findings.extend(_unknown_tags(insight, record, ctx.settings.insights))
         if insight.disposition is Disposition.WONT_DO and not insight.disposition_rationale.strip():
             findings.append(_wont_do_without_rationale(insight, record, ctx))
         escalated = is_escalated(insight, ctx.today, ctx.settings.insights, ctx.calendar)
@@ -85,6 +96,41 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
 def missing_tags(insight: Insight) -> list[str]:
     """Labels of the taxonomy tags the item lacks (blank text counts as missing)."""
     return [label for name, label in TAGS if _clean(getattr(insight, name)) is None]
+
+
+def display_name(tag: str, vocabulary: Mapping[str, str]) -> str:
+    """How pages show a theme or segment tag: its name in the vocabulary, else the tag in
+    words (hyphens and underscores as spaces, first letter capitalised, acronyms kept)."""
+    folded = spelling(tag)
+    for known, name in vocabulary.items():
+        if spelling(known) == folded:
+            return name
+    words = " ".join(tag.replace("-", " ").replace("_", " ").split())
+    return words[:1].upper() + words[1:]
+
+
+def _unknown_tags(insight: Insight, record: str, settings: InsightSettings) -> list[Finding]:
+    found = []
+    for field, vocabulary in (("theme", settings.themes), ("segment", settings.segments)):
+        tag = _clean(getattr(insight, field))
+        if not vocabulary or tag is None:
+            continue
+        if spelling(tag) in {spelling(known) for known in vocabulary}:
+            continue
+        listed = ", ".join(vocabulary)
+        found.append(
+            Finding(
+                code="insights.tag-unknown",
+                record=record,
+                field=field,
+                message=(
+                    f"Insight “{title(insight)}” is tagged with {field} “{tag}”, which is not "
+                    f"in the {field} vocabulary ({listed}). Product Ops should retag it, or "
+                    f"add the {field} to [rules.insights.{field}s] in the config."
+                ),
+            )
+        )
+    return found
 
 
 def monthly_review(year: int, month: int, settings: InsightSettings) -> date:
@@ -132,14 +178,20 @@ def escalation_day(
         return None
     if settings.escalate_after_days is not None:
         return insight.received_on + timedelta(days=settings.escalate_after_days)
-    return _held_review_after(insight.received_on, settings, calendar)
+    # held strictly after the day before the item is old enough, and after the day received
+    old_enough = insight.received_on + timedelta(days=max(settings.escalate_min_age_days - 1, 0))
+    return _held_review_after(
+        old_enough, settings.review_weekday, settings.review_week_of_month, calendar
+    )
 
 
 @lru_cache(maxsize=4096)
-def _held_review_after(day: date, settings: InsightSettings, calendar: BusinessCalendar) -> date:
+def _held_review_after(day: date, weekday: int, week: int, calendar: BusinessCalendar) -> date:
     """Memoised per day: tens of thousands of insights arrive on a few hundred days, and
-    finding the review steps over months and business days."""
-    return held_on(review_after(day, settings, calendar), calendar)
+    finding the review steps over months and business days. Keyed by the review's schedule,
+    not the settings, which hold the (unhashable) vocabularies."""
+    schedule = InsightSettings(review_weekday=weekday, review_week_of_month=week)
+    return held_on(review_after(day, schedule, calendar), calendar)
 
 
 def is_escalated(
@@ -213,20 +265,27 @@ def _escalated(insight: Insight, record: str, ctx: RuleContext) -> Finding:
     day = escalation_day(insight, settings, ctx.calendar)
     area = ctx.snapshot.area(_clean(insight.product_area))
     who = ctx.snapshot.person_name(area.pm) if area else "The area's PM"
+    due = day.isoformat() if day else "—"
+    received = insight.received_on.isoformat() if insight.received_on else "—"
     if settings.escalate_after_days is not None:
-        since = f"{settings.escalate_after_days} days after it was received"
+        since = (
+            f"{settings.escalate_after_days} days after it was received on {received} "
+            f"(due {due}), and is escalated to the Monthly Insights Review"
+        )
     else:
-        since = "the Monthly Insights Review after it was received"
+        since = (
+            f"by the Monthly Insights Review on {due}, the first held at least "
+            f"{settings.escalate_min_age_days} days after it was received on {received}, "
+            "and is escalated to that review"
+        )
     return Finding(
         code="insights.escalated",
         record=record,
         field="disposition",
         level=Level.ERROR,
         message=(
-            f"High-severity insight “{title(insight)}” has no disposition {since} "
-            f"(due {day.isoformat() if day else '—'}) and is escalated to the Monthly Insights "
-            f"Review. {who} should record backlog, needs research, already addressed or "
-            "won't do."
+            f"High-severity insight “{title(insight)}” has no disposition {since}. {who} "
+            "should record backlog, needs research, already addressed or won't do."
         ),
     )
 
