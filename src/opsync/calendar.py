@@ -68,6 +68,11 @@ class BusinessCalendar:
         """``day + n BD``: step forward n business days; ``day`` itself is not counted."""
         return self._step(day, n, 1)
 
+    def roll_forward(self, day: date) -> date:
+        """``day`` if it is a business day, else the next one: where a due date counted in
+        calendar days (Day 3, Day 14) lands when it falls on a weekend or a holiday."""
+        return day if self.is_business_day(day) else self.step_forward(day, 1)
+
     def _step(self, day: date, n: int, direction: int) -> date:
         if n < 0:
             raise ValueError("business-day steps must be >= 0")

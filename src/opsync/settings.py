@@ -102,6 +102,12 @@ class PostLaunchSettings(_Section):
     day14_reminder: bool = Field(
         True, description="Remind the PM by direct message when the Day 14 retro is due."
     )
+    lookback_days: int = Field(
+        14,
+        ge=0,
+        description="Capture covers a launch only if post-launch rules were on for its area "
+        "(rollout phases) by N days after it, so a first sync makes no pages for old launches.",
+    )
 
 
 class OwnerSettings(_Section):

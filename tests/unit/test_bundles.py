@@ -18,6 +18,7 @@ from opsync.domain import (
     BundleKind,
     BundleState,
     EnablementBundle,
+    Readiness,
     Release,
     Section,
     Tier,
@@ -225,3 +226,36 @@ def test_rollout_area_not_in_pilot_gets_no_page(make_ctx: MakeCtx) -> None:
     out = evaluate(make_ctx(TODAY, pilot, releases=(LITE, FULL)), RuleOutput())
     assert [d.key for d in out.documents] == ["bundle/inv"]
     assert "releases/sso" not in out.derived
+
+
+def test_page_shows_each_step_with_its_deadline_and_how_late_it_was_done(
+    make_ctx: MakeCtx,
+) -> None:
+    late = LITE.model_copy(
+        update={
+            "bundle": Bundle(handed_off_on=date(2026, 12, 3), published_on=date(2026, 12, 9)),
+            "readiness": Readiness(support_confirmed_on=date(2026, 12, 9)),
+        }
+    )
+    markdown = markdown_of(make_ctx, ny(2026, 12, 9, 12), late)
+    assert "🟢 **published**" in markdown
+    rows = [line for line in markdown.splitlines() if line.startswith("- ") and " BD)" in line]
+    assert rows == [
+        "- Bundle drafted and handed to Product Ops: by Thursday, December 3, 2026 (L - 5 BD) "
+        "— handed off Thursday, December 3, 2026, on time",
+        "- Bundle published to stakeholders: by Tuesday, December 8, 2026 (L - 2 BD) "
+        "— published Wednesday, December 9, 2026, 1 BD late",
+        "- Support readiness confirmed: by Wednesday, December 9, 2026 (L - 1 BD) "
+        "— confirmed Wednesday, December 9, 2026, on time",
+        "- Sales readiness confirmed: by Wednesday, December 9, 2026 (L - 1 BD)",
+        "- Go/no-go recorded: by Wednesday, December 9, 2026 (L - 1 BD)",
+    ]
+
+
+def test_a_recorded_handoff_makes_an_incomplete_bundle_a_finding(make_ctx: MakeCtx) -> None:
+    handed = LITE.model_copy(update={"bundle": Bundle(handed_off_on=date(2026, 12, 1))})
+    ctx = make_ctx(TODAY, releases=(handed,), bundles=(bundle("inv", {}),))
+    [finding] = evaluate(ctx, RuleOutput()).findings
+    assert finding.code == "enablement.bundle-incomplete"
+    assert "the enablement bundle is ready for review" in finding.message
+    assert "🟡 **ready for review**" in markdown_of(make_ctx, TODAY, handed)

@@ -8,15 +8,27 @@ import pytest
 
 from conftest import MakeCtx, ny
 from opsync.calendar import BusinessCalendar
-from opsync.domain import Bundle, BundleState, DateChange, GoNoGo, Readiness, Release, Tier
+from opsync.domain import (
+    Bundle,
+    BundleState,
+    DateChange,
+    GoNoGo,
+    Level,
+    PostLaunch,
+    Readiness,
+    Release,
+    Tier,
+)
 from opsync.rules import RuleOutput
 from opsync.rules.enablement import (
     EnablementStatus,
     Outcome,
     Step,
+    bundle_stage,
     deadlines,
     enablement_status,
     evaluate,
+    record_text,
     steps,
 )
 from opsync.settings import EnablementSettings, RolloutPhase, RuleFamily, Settings
@@ -47,7 +59,7 @@ def test_tier2_deadlines_step_back_over_thanksgiving(calendar: BusinessCalendar)
     assert due is not None
     assert due.publish_due == date(2026, 11, 25)  # Fri 27 (1), Wed 25 (2)
     assert due.handoff_due == date(2026, 11, 20)  # 27, 25, 24, 23, Fri 20
-    assert due.readiness_due == date(2026, 11, 29)
+    assert due.readiness_due == date(2026, 11, 27)  # L - 1 BD: the Friday, not the Sunday
 
 
 def test_tier3_handoff_steps_back_over_new_year_and_christmas(calendar: BusinessCalendar) -> None:
@@ -57,7 +69,7 @@ def test_tier3_handoff_steps_back_over_new_year_and_christmas(calendar: Business
     assert due.publish_due == date(2026, 12, 30)  # Thu Dec 31 (1), Wed Dec 30 (2)
     # Dec 31, 30, 29, 28, (Fri Dec 25 and weekend skipped) 24, 23, 22, 21, 18, 17.
     assert due.handoff_due == date(2026, 12, 17)
-    assert due.readiness_due == date(2027, 1, 3)
+    assert due.readiness_due == date(2026, 12, 31)  # New Year's Day and the weekend skipped
 
 
 def test_weekend_launch_steps_back_from_the_saturday(calendar: BusinessCalendar) -> None:
@@ -175,7 +187,7 @@ def test_derived_fields(make_ctx: MakeCtx) -> None:
         "enablement_status": "not started",
         "handoff_due": date(2026, 12, 17),
         "publish_due": date(2026, 12, 30),
-        "readiness_due": date(2027, 1, 3),
+        "readiness_due": date(2026, 12, 31),
         "bundle_kind": "full",
     }
     assert out.derived["releases/copy"] == {
@@ -216,7 +228,10 @@ def test_readiness_findings_only_once_launch_day_arrives(make_ctx: MakeCtx) -> N
         "enablement.training-missing",
     ]
     messages = {f.code: f.message for f in day.findings}
-    assert "Support did not confirm" in messages["enablement.readiness-not-confirmed"]
+    assert (
+        "Support readiness was not confirmed before"
+        in messages["enablement.readiness-not-confirmed"]
+    )
     assert "without the date" in messages["enablement.go-no-go-missing"]
 
 
@@ -232,7 +247,8 @@ def test_readiness_on_launch_day_is_late_but_not_missing(
         ),
     )
     out = evaluate(make_ctx(ny(2026, 12, 11, 9), releases=(t2,)), RuleOutput())
-    assert codes(out) == []  # Tier 2: async go/no-go needs no date, no meeting, no training
+    # Tier 2: async go/no-go needs no date, no meeting, no training; Sales was late
+    assert codes(out) == ["enablement.done-after-deadline"]
     outcomes = {c.step: c.outcome(date(2026, 12, 11)) for c in steps(t2, calendar, SETTINGS)}
     assert outcomes[Step.SUPPORT] is Outcome.ON_TIME
     assert outcomes[Step.SALES] is Outcome.LATE
@@ -266,7 +282,9 @@ def test_move_finding_clears_when_step_done_or_date_moved_out(make_ctx: MakeCtx)
         launch_date_history=(inside,),
         bundle=Bundle(state=BundleState.DRAFTING, handed_off_on=date(2026, 12, 4)),
     )
-    assert codes(evaluate(make_ctx(ny(2026, 12, 4, 10), releases=(handed,)), RuleOutput())) == []
+    # the move no longer holds anything back; the handoff a day late stays visible
+    out = evaluate(make_ctx(ny(2026, 12, 4, 10), releases=(handed,)), RuleOutput())
+    assert codes(out) == ["enablement.done-after-deadline"]
     back_out = DateChange(changed_on=date(2026, 12, 5), old=LAUNCH, new=date(2026, 12, 18))
     relaxed = release(
         launch_date=date(2026, 12, 18),
@@ -336,3 +354,107 @@ def test_rollout_area_not_in_pilot_gets_nothing(make_ctx: MakeCtx) -> None:
     in_pilot = late.model_copy(update={"product_area": "onboarding"})
     out = evaluate(make_ctx(ny(2026, 12, 11, 9), pilot, releases=(in_pilot,)), RuleOutput())
     assert "enablement.launched-without-bundle" in codes(out)
+
+
+def test_a_handed_off_bundle_is_ready_for_review_though_nobody_set_its_state(
+    calendar: BusinessCalendar,
+) -> None:
+    handed = release(bundle=Bundle(handed_off_on=date(2026, 12, 2)))
+    assert handed.bundle.state is BundleState.NOT_STARTED
+    status = enablement_status(handed, date(2026, 12, 4), calendar, SETTINGS)
+    assert status is EnablementStatus.READY_FOR_REVIEW
+    # a state set further along than the dates is kept: whichever is further along wins
+    both = release(bundle=Bundle(state=BundleState.PUBLISHED, handed_off_on=date(2026, 12, 2)))
+    assert bundle_stage(both) is BundleState.PUBLISHED
+
+
+def test_readiness_for_a_monday_launch_is_due_the_friday_before(make_ctx: MakeCtx) -> None:
+    monday = date(2026, 12, 14)
+    t2 = release(
+        launch_date=monday,
+        bundle=Bundle(published_on=date(2026, 12, 9)),
+        readiness=Readiness(
+            support_confirmed_on=date(2026, 12, 11),  # Friday: on time
+            sales_confirmed_on=date(2026, 12, 13),  # Sunday: after L - 1 BD
+            go_no_go=GoNoGo.GO,
+        ),
+    )
+    out = evaluate(make_ctx(ny(2026, 12, 14, 9), releases=(t2,)), RuleOutput())
+    assert out.derived["releases/inv"]["readiness_due"] == date(2026, 12, 11)
+    [late] = out.findings
+    assert late.code == "enablement.done-after-deadline"
+    assert "Sales readiness confirmation 2 days late" in late.message
+    # nothing recorded by Friday: on the Saturday the finding says what to do, with the date
+    bare = release(launch_date=monday, bundle=Bundle(published_on=date(2026, 12, 9)))
+    weekend = evaluate(make_ctx(ny(2026, 12, 12, 9), releases=(bare,)), RuleOutput())
+    [missing] = [f for f in weekend.findings if f.code == "enablement.readiness-not-confirmed"]
+    assert "by Friday, December 11, 2026" in missing.message and "Ask" in missing.message
+
+
+def test_a_step_done_after_its_deadline_is_a_warning_saying_how_late(make_ctx: MakeCtx) -> None:
+    late = release(
+        bundle=Bundle(handed_off_on=date(2026, 12, 3), published_on=date(2026, 12, 9)),
+    )
+    out = evaluate(make_ctx(ny(2026, 12, 9, 12), releases=(late,)), RuleOutput())
+    assert out.derived["releases/inv"]["enablement_status"] == "published"
+    [finding] = out.findings
+    assert finding.code == "enablement.done-after-deadline"
+    assert finding.level is Level.WARNING
+    assert finding.field == "bundle"
+    assert finding.message == (
+        "Usage-based invoices: done after the deadline: bundle publication 1 BD late "
+        "(published Wednesday, December 9, 2026, due Tuesday, December 8, 2026)."
+    )
+
+
+def test_missed_steps_after_launch_say_what_happened_for_the_retro(make_ctx: MakeCtx) -> None:
+    t3 = release(tier=Tier.HIGH, bundle=Bundle(published_on=date(2026, 11, 30)))
+    out = evaluate(make_ctx(ny(2026, 12, 11, 9), releases=(t3,)), RuleOutput())
+    assert codes(out) == [
+        "enablement.go-no-go-missing",
+        "enablement.readiness-meeting-missing",
+        "enablement.readiness-not-confirmed",
+        "enablement.training-missing",
+    ]
+    messages = {f.code: f.message for f in out.findings}
+    assert messages["enablement.readiness-not-confirmed"] == (
+        "Usage-based invoices: Support and Sales readiness was not confirmed before the launch "
+        "on Thursday, December 10, 2026; a point for the Day 14 retro."
+    )
+    for message in messages.values():
+        assert message.endswith("a point for the Day 14 retro.")
+        assert not any(word in message for word in ("Ask ", "Hold it", "Schedule it", "should"))
+
+
+def test_what_happened_at_launch_ends_with_the_recorded_day14_retro(make_ctx: MakeCtx) -> None:
+    launched = release(bundle=Bundle(published_on=date(2026, 12, 9)))
+    before = evaluate(make_ctx(ny(2026, 12, 28, 9), releases=(launched,)), RuleOutput())
+    assert codes(before) == [
+        "enablement.done-after-deadline",
+        "enablement.go-no-go-missing",
+        "enablement.readiness-not-confirmed",
+    ]
+    retro = launched.model_copy(
+        update={"post_launch": PostLaunch(day14_done_on=date(2026, 12, 24))}
+    )
+    after = evaluate(make_ctx(ny(2026, 12, 28, 9), releases=(retro,)), RuleOutput())
+    assert after.findings == ()
+    assert after.derived["releases/inv"]["enablement_status"] == "published"
+
+
+def test_step_record_text_for_the_bundle_page(calendar: BusinessCalendar) -> None:
+    t2 = release(
+        bundle=Bundle(handed_off_on=date(2026, 12, 3), published_on=date(2026, 12, 9)),
+        readiness=Readiness(go_no_go=GoNoGo.GO),
+    )
+    checks = steps(t2, calendar, SETTINGS)
+    texts = {c.step: record_text(c, date(2026, 12, 11), calendar) for c in checks}
+    assert texts == {
+        Step.HANDOFF: "handed off Thursday, December 3, 2026, on time",
+        Step.PUBLISH: "published Wednesday, December 9, 2026, 1 BD late",
+        Step.SUPPORT: "not done by its deadline",
+        Step.SALES: "not done by its deadline",
+        Step.GO_NO_GO: "decided, date not recorded",
+    }
+    ahead = {c.step: record_text(c, date(2026, 12, 1), calendar) for c in checks}
+    assert ahead[Step.SUPPORT] is None

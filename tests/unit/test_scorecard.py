@@ -170,7 +170,9 @@ def test_coverage_counts_launched_tier23_with_bundle_published_before_launch(
     m = metric(make_ctx, "enablement_coverage", releases=releases)
     assert (m.numerator, m.denominator) == (2, 4)
     assert m.status is Status.NOT_MET
-    assert m.basis == "2 of 4 launched Tier 2/3 releases"
+    # beside coverage, the steps on time: "ok" 2 of 5 (its handoff has no date, nothing
+    # shows it late), "same-day" 1 of 7, "none" 0 of 7, "today" 2 of 5
+    assert m.basis == "2 of 4 launched Tier 2/3 releases; 5 of 24 enablement steps on time"
     assert m.gaps == ("Release same-day (2026-11-24)", "Release none (2026-12-01)")
     assert m.target_text == "100%"
 
@@ -422,3 +424,14 @@ def test_quarter_of_honours_configured_starts() -> None:
     fiscal = (2, 5, 8, 11)
     assert quarter_of(date(2027, 1, 31), fiscal) == (2026, 4, date(2026, 11, 1))
     assert quarter_of(date(2027, 2, 1), fiscal) == (2027, 1, date(2027, 2, 1))
+
+
+def test_a_signoff_after_the_last_business_day_before_launch_is_late(make_ctx: MakeCtx) -> None:
+    monday = date(2026, 12, 7)  # readiness due by L - 1 BD: Friday, December 4
+    releases = (
+        release("sun", Tier.MEDIUM, monday, readiness=Readiness(go_no_go_on=date(2026, 12, 6))),
+        release("fri", Tier.MEDIUM, monday, readiness=Readiness(go_no_go_on=date(2026, 12, 4))),
+    )
+    m = metric(make_ctx, "ritual_adoption", ny(2026, 12, 8, 9), releases=releases)
+    assert "readiness sign-off for Release sun" in m.gaps
+    assert "readiness sign-off for Release fri" not in m.gaps

@@ -50,15 +50,29 @@ from opsync.rules.context import RuleContext
 from opsync.rules.dates import weekday_date
 from opsync.rules.enablement import (
     STATUS_TONE,
+    Step,
+    bundle_stage,
     deadlines,
     enablement_status,
     handoff_bd,
+    record_text,
+    steps,
 )
 from opsync.rules.output import DerivedValue, DocumentKind, GeneratedDocument, RuleOutput
 from opsync.rules.tiers import pm_name, requirements
 from opsync.settings import EnablementSettings, RuleFamily
 
 HEADER_REGION = "bundle.header"
+#: Each step's row on the page, worded as the pack's workflow says it.
+STEP_ROWS: dict[Step, str] = {
+    Step.HANDOFF: "Bundle drafted and handed to Product Ops",
+    Step.PUBLISH: "Bundle published to stakeholders",
+    Step.SUPPORT: "Support readiness confirmed",
+    Step.SALES: "Sales readiness confirmed",
+    Step.GO_NO_GO: "Go/no-go recorded",
+    Step.MEETING: "Launch Readiness Check meeting held",
+    Step.TRAINING: "Training session for Support/Sales held",
+}
 
 
 @dataclass(frozen=True)
@@ -219,22 +233,14 @@ def _header(
     if due is None or needs is None or release.tier is None:
         blocks.append(para("Deadlines appear here once the release has a target launch date."))
         return tuple(blocks)
-    before = f"by {weekday_date(due.readiness_due)} (before launch)"
-    rows = [
-        item(
-            "Bundle drafted and handed to Product Ops: by "
-            f"{weekday_date(due.handoff_due)} (L - {handoff_bd(release.tier, settings)} BD)"
-        ),
-        item(
-            "Bundle published to stakeholders: by "
-            f"{weekday_date(due.publish_due)} (L - {settings.publish_bd} BD)"
-        ),
-        item(f"Support and Sales readiness confirmed, go/no-go recorded: {before}"),
-    ]
-    if needs.readiness_meeting:
-        rows.append(item(f"Launch Readiness Check meeting, go/no-go with its date: {before}"))
-    if needs.training:
-        rows.append(item(f"Training session for Support/Sales: {before}"))
+    # the readiness steps are all due "before L", that is by L - 1 BD
+    lead = {Step.HANDOFF: handoff_bd(release.tier, settings), Step.PUBLISH: settings.publish_bd}
+    rows = []
+    for check in steps(release, calendar, settings):
+        when = f"by {weekday_date(check.due)} (L - {lead.get(check.step, 1)} BD)"
+        text = f"{STEP_ROWS[check.step]}: {when}"
+        done = record_text(check, today, calendar)
+        rows.append(item(f"{text} — {done}" if done else text))
     blocks.append(bullets(*rows))
     return tuple(blocks)
 
@@ -321,18 +327,18 @@ def _bundle_findings(release: Release, bundle: EnablementBundle, record: str) ->
             )
         )
     missing = incomplete_sections(release, bundle)
-    handed = release.bundle.state in (BundleState.READY_FOR_REVIEW, BundleState.PUBLISHED)
-    if missing and (handed or release.bundle.published_on is not None):
+    stage = bundle_stage(release)
+    if missing and stage in (BundleState.READY_FOR_REVIEW, BundleState.PUBLISHED):
         out.append(
             Finding(
                 code="enablement.bundle-incomplete",
                 record=record,
                 field="bundle",
                 message=(
-                    f"{release.title}: the enablement bundle is marked "
-                    f"{release.bundle.state.value} but these sections still hold only the "
-                    f"template: {', '.join(s.value for s in missing)}. The PM should fill them "
-                    "in; the pack counts a bundle done only when every section is complete."
+                    f"{release.title}: the enablement bundle is {stage.value} but these "
+                    f"sections still hold only the template: "
+                    f"{', '.join(s.value for s in missing)}. The PM should fill them in; the "
+                    "pack counts a bundle done only when every section is complete."
                 ),
             )
         )

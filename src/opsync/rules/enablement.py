@@ -5,14 +5,18 @@ every run, so a moved date moves every deadline:
 
 - ``handoff_due`` = L - 5 BD (Tier 2) or L - 10 BD (Tier 3): bundle drafted, with Product Ops;
 - ``publish_due`` = L - 2 BD: bundle published to stakeholders;
-- ``readiness_due`` = L - 1 calendar day: "before L" means done on a date before L, so the
-  last on-time day is the day before launch whatever weekday it is (Support confirming on a
-  Sunday for a Monday launch is still before it). Support and Sales confirmation, the
-  go/no-go and, for Tier 3, the Launch Readiness Check meeting and training share it.
+- ``readiness_due`` = L - 1 BD: "before L" means by the last business day before launch
+  (RULES.md R2), so a Monday launch's readiness is due the Friday before, never on the
+  weekend nobody works. Support and Sales confirmation, the go/no-go and, for Tier 3, the
+  Launch Readiness Check meeting and training share it.
 
 A step done on its deadline is on time; a deadline has *passed* only from the next day on.
-Findings are raised only for steps still missing after their deadline (something a person can
-act on); a step done late is visible through the dates and the scorecard, not nagged forever.
+A step still missing after its deadline is a finding worded as what to do now while the
+launch is ahead, and as what happened once it is out ("Sales readiness was not confirmed
+before the launch"): by then it is material for the Day 14 retro, not a task. A step done
+after its deadline is never silent either: the bundle page shows how late, and
+``enablement.done-after-deadline`` (a warning) says so. What happened at a launch stays a
+finding until the launch's Day 14 retro is recorded, where the team has gone over it.
 
 Enablement status precedence (exactly one value per release whose tier is known):
 
@@ -21,7 +25,9 @@ Enablement status precedence (exactly one value per release whose tier is known)
    status is final, this or ``published``; readiness steps missed at launch stay as findings.
 3. ``late``: not launched and a deadline has passed without its step.
 4. ``published``.
-5. otherwise the bundle state people recorded: ``not started``, ``drafting``, ``ready for review``.
+5. otherwise the bundle's stage (:func:`bundle_stage`): the further along of the state people
+   recorded and the step dates, so a bundle with a handoff date is ``ready for review`` even
+   if nobody moved its state from ``not started``.
 
 A release with no tier gets no status (``tiers.missing`` explains why) rather than a guess.
 """
@@ -29,7 +35,7 @@ A release with no tier gets no status (``tiers.missing`` explains why) rather th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 
@@ -102,6 +108,54 @@ class StepCheck:
         return Outcome.MISSED if today > self.due else Outcome.PENDING
 
 
+#: The past tense of each step, for "published Thursday, December 3, 2026, 1 BD late".
+DONE_VERBS: dict[Step, str] = {
+    Step.HANDOFF: "handed off",
+    Step.PUBLISH: "published",
+    Step.SUPPORT: "confirmed",
+    Step.SALES: "confirmed",
+    Step.GO_NO_GO: "decided",
+    Step.MEETING: "held",
+    Step.TRAINING: "held",
+}
+#: How a finding about a launch that is out ends: it is history to learn from, not a task.
+_RETRO = "a point for the Day 14 retro."
+
+
+def lateness(check: StepCheck, calendar: BusinessCalendar) -> str:
+    """How late a step was done: in business days, as its deadline is counted (``1 BD
+    late``); in days when it was done on the weekend straight after a Friday deadline."""
+    done = check.done_on or check.due
+    business = calendar.business_days_between(check.due, done)
+    if business:
+        return f"{business} BD late"
+    days = (done - check.due).days
+    return f"{days} day late" if days == 1 else f"{days} days late"
+
+
+def done_on_text(check: StepCheck) -> str:
+    """``published Thursday, December 3, 2026``, or without a date when none was recorded."""
+    verb = DONE_VERBS[check.step]
+    if check.done_on is None:
+        return f"{verb}, date not recorded"
+    return f"{verb} {weekday_date(check.done_on)}"
+
+
+def record_text(check: StepCheck, today: date, calendar: BusinessCalendar) -> str | None:
+    """What happened to a step, beside its deadline on the bundle page: ``published
+    Thursday, December 3, 2026, 1 BD late``; None while it is neither done nor due."""
+    outcome = check.outcome(today)
+    if outcome is Outcome.ON_TIME:
+        return f"{done_on_text(check)}, on time"
+    if outcome is Outcome.LATE:
+        return f"{done_on_text(check)}, {lateness(check, calendar)}"
+    if outcome is Outcome.DONE:
+        return done_on_text(check)
+    if outcome is Outcome.MISSED:
+        return "not done by its deadline"
+    return None
+
+
 @dataclass(frozen=True)
 class Deadlines:
     launch: date
@@ -135,8 +189,25 @@ def _deadlines(
         launch=launch,
         handoff_due=calendar.step_back(launch, handoff_bd(tier, settings)),
         publish_due=calendar.step_back(launch, settings.publish_bd),
-        readiness_due=launch - timedelta(days=1),
+        readiness_due=calendar.step_back(launch, 1),
     )
+
+
+#: The bundle states from the first to the last, to tell which of two is further along.
+_STAGES = tuple(BundleState)
+
+
+def bundle_stage(release: Release) -> BundleState:
+    """The further along of the bundle state people set and the one its dates imply.
+
+    People record a date (handed off, published) and forget the state, or the other way
+    round; either is evidence that the bundle got that far, so neither can hold it back."""
+    recorded = release.bundle.state
+    if release.bundle.published_on is not None:
+        return BundleState.PUBLISHED
+    if release.bundle.handed_off_on is not None:
+        return max(recorded, BundleState.READY_FOR_REVIEW, key=_STAGES.index)
+    return recorded
 
 
 def is_published(release: Release) -> bool:
@@ -146,9 +217,7 @@ def is_published(release: Release) -> bool:
 
 def _handed_off(release: Release) -> bool:
     """Ready for review or published implies Product Ops has the bundle."""
-    bundle = release.bundle
-    reviewing = bundle.state is BundleState.READY_FOR_REVIEW
-    return bundle.handed_off_on is not None or reviewing or is_published(release)
+    return bundle_stage(release) in (BundleState.READY_FOR_REVIEW, BundleState.PUBLISHED)
 
 
 def _recorded(step: Step, due: date, on: date | None) -> StepCheck:
@@ -200,9 +269,7 @@ def enablement_status(
     checks = steps(release, calendar, settings)
     if any(c.outcome(today) is Outcome.MISSED for c in checks):
         return EnablementStatus.LATE
-    if published:
-        return EnablementStatus.PUBLISHED
-    return EnablementStatus(release.bundle.state.value)
+    return EnablementStatus(bundle_stage(release).value)
 
 
 def announcement(
@@ -309,8 +376,10 @@ def _findings(release: Release, ctx: RuleContext, settings: EnablementSettings) 
                 ),
             )
         ]
-    launch = weekday_date(release.launch_date)
     launched = release.has_launched(ctx.today)
+    if launched and release.post_launch.day14_done_on is not None:
+        return []  # the Day 14 retro went over how the launch went
+    launch = weekday_date(release.launch_date)
     checks = steps(release, ctx.calendar, settings)
     missed = {c.step: c for c in checks if c.outcome(ctx.today) is Outcome.MISSED}
     out: list[Finding] = []
@@ -320,11 +389,17 @@ def _findings(release: Release, ctx: RuleContext, settings: EnablementSettings) 
     ) -> None:
         out.append(Finding(code=code, record=record, message=message, level=level, field=field))
 
+    def missed_text(happened: str, todo: str) -> str:
+        """What to do while the launch is ahead; once it is out, what happened, for the
+        retro (nobody can confirm readiness for a launch that already went out)."""
+        return f"{title}: {happened}; {_RETRO}" if launched else f"{title}: {todo}"
+
     if launched and not is_published(release):
         add(
             "enablement.launched-without-bundle",
-            f"{title} launched on {launch} without a published enablement bundle. Publish the "
-            "bundle now so that Support and Sales stop learning about it from customers.",
+            f"{title} launched on {launch} without a published enablement bundle, so Support "
+            "and Sales learnt about it from customers. Publishing the bundle now still gives "
+            f"them what they need; {_RETRO}",
             Level.ERROR,
             "bundle",
         )
@@ -349,36 +424,67 @@ def _findings(release: Release, ctx: RuleContext, settings: EnablementSettings) 
     ]
     if teams:
         who = " and ".join(teams)
+        by = weekday_date(missed[Step.SUPPORT if Step.SUPPORT in missed else Step.SALES].due)
         add(
             "enablement.readiness-not-confirmed",
-            f"{title}: {who} did not confirm readiness before the launch on {launch}. Ask "
-            f"{who} whether they have what they need and record the date they confirm.",
+            missed_text(
+                f"{who} readiness was not confirmed before the launch on {launch}",
+                f"{who} did not confirm readiness by {by}, the last business day before the "
+                f"launch on {launch}. Ask {who} whether they have what they need and record "
+                "the date they confirm.",
+            ),
             field="readiness",
         )
     if Step.GO_NO_GO in missed:
         undated = release.readiness.go_no_go is not None
         add(
             "enablement.go-no-go-missing",
-            f"{title}: the go/no-go decision was recorded without the date of the Launch "
-            "Readiness Check that made it. Add that date."
+            missed_text(
+                "the go/no-go was recorded without the date of the Launch Readiness Check "
+                f"that made it, so nothing shows it was decided before the launch on {launch}",
+                "the go/no-go decision was recorded without the date of the Launch Readiness "
+                "Check that made it. Add that date.",
+            )
             if undated
-            else f"{title}: no go/no-go was recorded before the launch on {launch}. The PM "
-            "should record the ship decision (go, no-go, hold or delay).",
+            else missed_text(
+                f"no go/no-go was recorded before the launch on {launch}",
+                f"no go/no-go was recorded before the launch on {launch}. The PM should "
+                "record the ship decision (go, no-go, hold or delay).",
+            ),
             field="readiness",
         )
     if Step.MEETING in missed:
         add(
             "enablement.readiness-meeting-missing",
-            f"{title} is Tier 3 and no Launch Readiness Check meeting was recorded before the "
-            f"launch on {launch}. Hold it, or record the date it was held.",
+            missed_text(
+                f"no Launch Readiness Check meeting was held before the Tier 3 launch on {launch}",
+                "no Launch Readiness Check meeting was recorded before the Tier 3 launch on "
+                f"{launch}. Hold it, or record the date it was held.",
+            ),
             field="readiness",
         )
     if Step.TRAINING in missed:
         add(
             "enablement.training-missing",
-            f"{title} is Tier 3 and no training session for Support/Sales was recorded before "
-            f"the launch on {launch}. Schedule it, or record the date it was held.",
+            missed_text(
+                "no training session for Support/Sales was held before the Tier 3 launch on "
+                f"{launch}",
+                "no training session for Support/Sales was recorded before the Tier 3 launch "
+                f"on {launch}. Schedule it, or record the date it was held.",
+            ),
             field="readiness",
+        )
+    late = [c for c in checks if c.outcome(ctx.today) is Outcome.LATE]
+    if late:
+        what = "; ".join(
+            f"{c.step.value} {lateness(c, ctx.calendar)} ({done_on_text(c)}, due "
+            f"{weekday_date(c.due)})"
+            for c in late
+        )
+        add(
+            "enablement.done-after-deadline",
+            f"{title}: done after the deadline: {what}" + (f"; {_RETRO}" if launched else "."),
+            field="bundle" if late[0].step in (Step.HANDOFF, Step.PUBLISH) else "readiness",
         )
     moved = _moved_inside_deadline(release, checks)
     if moved is not None:

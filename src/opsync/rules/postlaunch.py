@@ -1,9 +1,18 @@
 """R7 post-launch capture: the Day 3 check-in and the Day 14 retro of Tier 2/3 releases.
 
 Both are due a number of *calendar* days after the launch date L (RULES.md R7: L + 3 and
-L + 14), since customers do not stop using a feature at the weekend. A page appears once it
-is due (today >= due) and stays, so reruns regenerate the same page rather than removing it.
-A capture done on its due day is on time; it is overdue from the next day.
+L + 14), since customers do not stop using a feature at the weekend; a due date that lands
+on a non-business day moves to the next business day (RULES.md R2), as nobody runs a
+check-in on a Saturday. A page appears once it is due (today >= due) and stays, so reruns
+regenerate the same page rather than removing it. A capture done on its due day is on time;
+it is overdue from the next day.
+
+Capture covers a launch inside the rollout: post-launch rules must have been switched on
+for its area (``[[rollout.phases]]``) by ``lookback_days`` after the launch (default 14, so
+a launch whose Day 14 retro is still ahead when its area joins is covered). Older launches
+get no pages, thread, reminder or findings: a first sync must not open a retro for every
+launch since the tracker began. With no rollout phases every launch is covered, since
+nothing says when the organisation adopted the pack.
 
 Pages follow the pack's section 6 wording. Like the bundle, the facts opsync knows sit in
 the owned region ``post-launch.header``; the prompts people answer under (early issues, the
@@ -19,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 
+from opsync.calendar import BusinessCalendar
 from opsync.documents.model import (
     Block,
     BulletList,
@@ -58,16 +68,31 @@ class PostLaunchDue:
     day14_due: date
 
 
-def due_dates(release: Release, settings: PostLaunchSettings) -> PostLaunchDue | None:
+def due_dates(
+    release: Release, calendar: BusinessCalendar, settings: PostLaunchSettings
+) -> PostLaunchDue | None:
     """Due dates of the capture; None unless the release is Tier 2/3 with a launch date."""
     launch = release.launch_date
     if launch is None or not needs_enablement(release):
         return None
     return PostLaunchDue(
         launch=launch,
-        day3_due=launch + timedelta(days=settings.day3_days),
-        day14_due=launch + timedelta(days=settings.day14_days),
+        day3_due=calendar.roll_forward(launch + timedelta(days=settings.day3_days)),
+        day14_due=calendar.roll_forward(launch + timedelta(days=settings.day14_days)),
     )
+
+
+def in_scope(ctx: RuleContext, release: Release) -> bool:
+    """Whether post-launch rules apply to the release's area today and applied by
+    ``lookback_days`` after its launch (see the module docstring)."""
+    area = release.product_area
+    if not ctx.enabled(RuleFamily.POST_LAUNCH, area):
+        return False
+    launch = release.launch_date
+    if launch is None:
+        return True
+    joined_by = launch + timedelta(days=ctx.settings.post_launch.lookback_days)
+    return ctx.settings.enabled(RuleFamily.POST_LAUNCH, area, min(joined_by, ctx.today))
 
 
 def action_item_count(release: Release) -> int:
@@ -195,10 +220,10 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     documents: list[GeneratedDocument] = []
     notes: list[Notification] = []
     for release in ctx.snapshot.releases:
-        if not ctx.enabled(RuleFamily.POST_LAUNCH, release.product_area):
+        if not in_scope(ctx, release):
             continue
         record = ref(Collection.RELEASES, release.key)
-        due = due_dates(release, settings)
+        due = due_dates(release, ctx.calendar, settings)
         derived[record] = {
             "day3_due": due.day3_due if due else None,
             "day14_due": due.day14_due if due else None,

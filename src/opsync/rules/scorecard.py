@@ -38,6 +38,7 @@ from opsync.domain.findings import Finding, Level
 from opsync.domain.release import Release
 from opsync.rules.cadence import COMPONENTS, Artifact, due_artifacts, in_rollout
 from opsync.rules.context import RuleContext
+from opsync.rules.enablement import Outcome, deadlines, steps
 from opsync.rules.output import DocumentKind, GeneratedDocument, RuleOutput, ScoreRow
 from opsync.rules.tiers import needs_enablement
 from opsync.settings import RuleFamily
@@ -349,9 +350,28 @@ def enablement_coverage(ctx: RuleContext) -> Metric:
     covered = len(launched) - len(missing)
     basis = "No Tier 2/3 release has launched yet"
     if launched:
-        basis = f"{covered} of {_plural(len(launched), 'launched Tier 2/3 release')}"
+        on_time, total = _steps_on_time(ctx, launched)
+        basis = (
+            f"{covered} of {_plural(len(launched), 'launched Tier 2/3 release')}; "
+            f"{on_time} of {_plural(total, 'enablement step')} on time"
+        )
     target = _target(ctx.settings.scorecard.coverage_min)
     return Metric("enablement_coverage", covered, len(launched), target, basis, missing)
+
+
+def _steps_on_time(ctx: RuleContext, launched: list[tuple[Release, date]]) -> tuple[int, int]:
+    """Steps of these releases done by their R2 deadline, and all their steps, counted beside
+    coverage: the pack's measure says whether a bundle came out before launch at all, this
+    says whether each step came when the timeline asks. A step done with no date recorded
+    (Tier 2's async go/no-go needs none) counts as on time, as nothing shows it late."""
+    settings = ctx.settings.enablement
+    outcomes = [
+        check.outcome(ctx.today)
+        for release, _ in launched
+        for check in steps(release, ctx.calendar, settings)
+    ]
+    on_time = sum(1 for o in outcomes if o in (Outcome.ON_TIME, Outcome.DONE))
+    return on_time, len(outcomes)
 
 
 def pm_satisfaction(ctx: RuleContext) -> Metric:
@@ -384,7 +404,8 @@ def ritual_adoption(ctx: RuleContext, findings: list[Finding]) -> Metric:
 
 
 def _signoff_artifacts(ctx: RuleContext) -> list[Artifact]:
-    """A Tier 2/3 go/no-go is on time when recorded before launch; due once launch day comes."""
+    """A Tier 2/3 go/no-go is on time when recorded "before launch", by L - 1 BD as R2
+    counts it (a Sunday sign-off for a Monday launch is late); due once launch day comes."""
     found: list[Artifact] = []
     for release in sorted(ctx.snapshot.releases, key=lambda r: (r.launch_date or date.max, r.key)):
         launch = release.launch_date
@@ -395,6 +416,8 @@ def _signoff_artifacts(ctx: RuleContext) -> list[Artifact]:
         signed = release.readiness.go_no_go_on
         if signed is None and launch > ctx.today:
             continue
+        due = deadlines(release, ctx.calendar, ctx.settings.enablement)
+        on_time = signed is not None and due is not None and signed <= due.readiness_due
         label = f"readiness sign-off for {release.title}"
-        found.append(Artifact(COMPONENTS[3], label, signed is not None and signed < launch))
+        found.append(Artifact(COMPONENTS[3], label, on_time))
     return found
