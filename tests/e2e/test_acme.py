@@ -176,3 +176,19 @@ def test_plan_after_a_sync_leaves_every_byte_including_the_state(cli: Cli, acme:
     result = cli("plan", "--config", str(acme), "--now", ACME_NOW)
     assert result.exit_code == 0
     assert tree(acme.parent) == before
+
+
+def test_weekly_update_has_every_pm_and_marks_the_late_one(cli: Cli, acme: Path) -> None:
+    code, report = _sync(cli, acme)
+    assert code == 0, report
+    page = (acme.parent / "pages" / "weekly-update" / "2026-W49.md").read_text(encoding="utf-8")
+    modeling = page.split("## SQL & Modeling — Sofia Alvarez and Ben Adeyemi\n")[1]
+    modeling = modeling.split("<!--")[0]
+    assert "*Submitted late by Sofia Alvarez: Thursday, December 3 at 14:40 (due 14:00).*" in (
+        modeling
+    )
+    assert "  - Ben Adeyemi: Query result caching: per-workspace opt-out" in modeling
+    assert "  - Sofia Alvarez: NL query assistant (beta) Dec 15" in modeling
+    assert "## Nina Kowalski\n" in page  # no area of her own: never dropped
+    codes = {(f["code"], f["record"]) for f in report["findings"]}  # type: ignore[union-attr]
+    assert ("weekly.submission-late", "weekly_submissions/2026-W49-modeling") in codes

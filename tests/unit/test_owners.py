@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from conftest import PEOPLE, MakeCtx, ny
-from opsync.domain import Finding, Level, Person
+from opsync.domain import Finding, Level, Person, WeeklySubmission
 from opsync.domain.people import Role
 from opsync.domain.release import Release, Tier
 from opsync.rules.context import RuleContext
@@ -53,6 +53,16 @@ def test_each_finding_has_its_owner(make_ctx: MakeCtx) -> None:
     assert owners["weekly_submissions/2026-W49/reporting"] == "chen"
     assert owners["weekly_updates/2026-W49"] == "ops"
     assert owners["insights/INS-1"] == "ops"  # untagged: Product Ops triages it
+
+
+def test_a_submission_finding_goes_to_the_pm_who_wrote_it(make_ctx: MakeCtx) -> None:
+    # Ben wrote for Billing (Ana's area) after the deadline: the late mark is his to hear.
+    late = WeeklySubmission(
+        key="2026-W49-billing-ben", week="2026-W49", pm="ben", product_area="billing"
+    )
+    ctx, _ = run(make_ctx, ny(2026, 12, 3, 15), weekly_submissions=(late,))
+    finding = found("weekly.submission-late", "weekly_submissions/2026-W49-billing-ben")
+    assert owner_of(finding, ctx, "ops") == "ben"
 
 
 def test_digests_go_to_each_owner_and_everything_to_the_lead(make_ctx: MakeCtx) -> None:

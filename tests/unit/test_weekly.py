@@ -32,8 +32,9 @@ NOTHING = RuleOutput()
 def sub(area: str, pm: str, week: str = WEEK, **fields: object) -> WeeklySubmission:
     values: dict[str, object] = {"wins": f"{area} win", "submitted_at": ny(2026, 12, 2, 16)}
     values.update(fields)
+    key = str(values.pop("key", f"{week}-{area}"))
     return WeeklySubmission(
-        key=f"{week}-{area}",
+        key=key,
         week=week,
         pm=pm,
         product_area=area,
@@ -136,6 +137,73 @@ def test_submission_for_an_unknown_area_is_a_finding(make_ctx: MakeCtx) -> None:
     (finding,) = codes(out, "weekly.submission-unknown-area")
     assert finding.record == ref(Collection.WEEKLY_SUBMISSIONS, stray.key)
     assert finding.field == "product_area"
+
+
+# --- per PM: merged, never replaced; late marked -----------------------------------------
+
+
+def test_two_pms_for_one_area_are_merged_each_line_attributed(make_ctx: MakeCtx) -> None:
+    ana = sub("billing", "ana", wins="Invoice export live", risks="Legal sign-off pending")
+    ben = WeeklySubmission(
+        key=f"{WEEK}-billing-ben",
+        week=WEEK,
+        pm="ben",
+        product_area="billing",
+        wins="Tax IDs on invoices",
+        submitted_at=ny(2026, 12, 3, 9),  # later than Ana's: it used to replace hers
+    )
+    out = evaluate(make_ctx(ny(2026, 12, 3, 15), weekly_submissions=(ben, ana)), NOTHING)
+    billing = page_text(out).split("## Billing — Ana Ruiz and Ben Okafor\n")[1].split("<!--")[0]
+    wins = billing.split("- What's next")[0]
+    assert "  - Ana Ruiz: Invoice export live\n  - Ben Okafor: Tax IDs on invoices\n" in wins
+    assert "- Billing (Ana Ruiz): Legal sign-off pending" in page_text(out)
+    assert not any(f.record.endswith("/billing") for f in codes(out, "weekly.submission-missing"))
+
+
+def test_only_the_configured_pm_is_expected_for_an_area(make_ctx: MakeCtx) -> None:
+    ben = sub("billing", "ben", wins="Tax IDs on invoices")
+    subs = (ben, sub("onboarding", "ben"), sub("reporting", "chen"))
+    out = evaluate(make_ctx(ny(2026, 12, 3, 15), weekly_submissions=subs), NOTHING)
+    (missing,) = codes(out, "weekly.submission-missing")
+    assert missing.record == ref(Collection.WEEKLY_SUBMISSIONS, f"{WEEK}/billing")
+    assert "Ana Ruiz should add" in missing.message
+    billing = page_text(out).split("## Billing — Ana Ruiz and Ben Okafor\n")[1].split("<!--")[0]
+    assert "*No submission yet from Ana Ruiz (due Thursday, December 3 at 14:00).*" in billing
+    assert "  - Ben Okafor: Tax IDs on invoices" in billing
+
+
+def test_a_pm_without_an_area_is_not_dropped(make_ctx: MakeCtx) -> None:
+    none = sub("", "dev", wins="Growth experiment: 2x retention", risks="Needs a data engineer")
+    stray = sub("growth", "dev", key="stray", next="Checklist v2")
+    out = evaluate(
+        make_ctx(ny(2026, 12, 3, 15), weekly_submissions=(*ALL_IN, none, stray)), NOTHING
+    )
+    (page,) = out.documents
+    assert [getattr(b, "key", None) for b in page.document.children][-1] == "weekly.pm.dev"
+    own = render(page.document).split("## Dev Patel\n")[1]
+    assert "- Wins / shipped:\n  - Growth experiment: 2x retention" in own
+    assert "- What's next:\n  - Checklist v2" in own
+    assert "- Dev Patel: Needs a data engineer" in page_text(out)
+    # a blank area is a PM without an area; an area nobody configured is likely a typo
+    (unknown,) = codes(out, "weekly.submission-unknown-area")
+    assert unknown.record == ref(Collection.WEEKLY_SUBMISSIONS, "stray")
+    post = next(n for n in out.notifications if n.key.endswith("/slack"))
+    assert "Dev Patel: Needs a data engineer" in post.text
+
+
+def test_a_late_submission_is_included_marked_and_a_finding(make_ctx: MakeCtx) -> None:
+    late = sub("reporting", "chen", wins="Charts faster", submitted_at=ny(2026, 12, 3, 14, 40))
+    on_the_dot = sub("billing", "ana", submitted_at=ny(2026, 12, 3, 14))
+    subs = (on_the_dot, sub("onboarding", "ben"), late)
+    out = evaluate(make_ctx(ny(2026, 12, 3, 15), weekly_submissions=subs), NOTHING)
+    (finding,) = codes(out, "weekly.submission-late")
+    assert finding.record == ref(Collection.WEEKLY_SUBMISSIONS, late.key)
+    assert finding.level == Level.WARNING
+    assert "Thursday, December 3, 2026 at 14:40" in finding.message
+    reporting = page_text(out).split("## Reporting — Chen Li\n")[1]
+    assert "*Submitted late by Chen Li: Thursday, December 3 at 14:40 (due 14:00).*" in reporting
+    assert "  - Charts faster" in reporting
+    assert "Submitted late" not in page_text(out).split("## Reporting")[0]
 
 
 # --- when the page exists ---------------------------------------------------------------

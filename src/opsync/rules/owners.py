@@ -5,7 +5,7 @@ Owner of a finding, by what it is about:
 - a release: its PM (the release's own, else its area's);
 - a decision: the decision's owner (else Product Ops);
 - an insight: the PM of its area once it is tagged; untagged or unroutable, Product Ops;
-- a product area's weekly submission: the area's PM;
+- a weekly submission: the PM who wrote it; a missing one (``<week>/<area>``): the area's PM;
 - everything else (the generated artifacts, unreadable records): the Product Ops lead.
 
 Each owner gets a direct message with the warnings and errors that need them, on a business
@@ -71,8 +71,9 @@ def owner_of(finding: Finding, ctx: RuleContext, lead: str | None) -> str | None
         area = snapshot.area(insight.product_area) if insight is not None else None
         owner = area.pm if area else None
     elif collection == Collection.WEEKLY_SUBMISSIONS.value:
+        sub = next((s for s in snapshot.weekly_submissions if s.key == key), None)
         area = snapshot.area(key.rpartition("/")[2])
-        owner = area.pm if area else None
+        owner = sub.pm if sub is not None else (area.pm if area else None)
     known = {p.key for p in snapshot.people}
     return owner if owner in known else lead
 
