@@ -45,6 +45,10 @@ def sub(area: str, pm: str, week: str = WEEK, **fields: object) -> WeeklySubmiss
 ALL_IN = (sub("billing", "ana"), sub("onboarding", "ben"), sub("reporting", "chen"))
 
 
+def found(code: str, record: str, message: str, level: Level = Level.WARNING) -> Finding:
+    return Finding(code=code, record=record, message=message, level=level)
+
+
 def codes(out: RuleOutput, code: str) -> list[Finding]:
     return [f for f in out.findings if f.code == code]
 
@@ -353,14 +357,17 @@ def test_every_risk_line_and_every_release_with_findings(make_ctx: MakeCtx) -> N
     releases = (
         rel("r9", Tier.HIGH, date(2026, 12, 18), "onboarding"),
         rel("r8", Tier.MEDIUM, date(2026, 12, 10), "billing"),
+        rel("r7", Tier.MEDIUM, date(2026, 12, 11), "billing"),
     )
     earlier = RuleOutput(
         findings=(
-            Finding(code="enablement.x", record="releases/r9", message="Bundle not handed off."),
-            Finding(code="enablement.y", record="releases/r9", message="Training not held."),
-            Finding(code="tiers.z", record="releases/r8", message="FYI only.", level=Level.INFO),
-            Finding(code="decisions.q", record="decisions/d1", message="Not a release."),
-            Finding(code="enablement.g", record="releases/ghost", message="Unknown release."),
+            found("enablement.handoff-late", "releases/r9", "Finish the draft and hand it over."),
+            found("enablement.training-missing", "releases/r9", "Hold the training now."),
+            found("enablement.handoff-late", "releases/r9", "Said twice, shown once."),
+            found("tiers.missing", "releases/r8", "Set a tier.", Level.INFO),
+            found("decisions.review-overdue", "decisions/d1", "Not a release."),
+            found("enablement.publish-late", "releases/ghost", "Unknown release."),
+            found("post-launch.day3-overdue", "releases/r7", "Owner-only: run the Day 3."),
         )
     )
     out = evaluate(
@@ -370,10 +377,44 @@ def test_every_risk_line_and_every_release_with_findings(make_ctx: MakeCtx) -> N
     assert "  - Billing (Ana Ruiz): Legal sign-off on invoice copy\n" in risks
     assert "  - Billing (Ana Ruiz): Need 1 more QA\n" in risks
     assert "  - Onboarding (Ben Okafor): SSO depends on Platform's SAML upgrade\n" in risks
-    assert "  - Release r9 (Onboarding): open findings\n" in risks
-    assert "    - Bundle not handed off.\n    - Training not held." in risks
-    for absent in ("FYI only", "Not a release", "Unknown release", "Reporting (Chen Li)"):
+    assert (
+        "  - Release r9 (Onboarding): enablement bundle behind schedule; Support/Sales "
+        "training not held yet; launches Friday, December 18\n"
+    ) in risks
+    for absent in ("Release r8", "Release r7", "Reporting (Chen Li)", "ghost", "Not a release"):
         assert absent not in risks
+    for finding in earlier.findings:  # stakeholders read facts, never a finding's message
+        assert finding.message not in page_text(out)
+
+
+def test_risks_are_facts_and_no_ship_decision_once_shipped(make_ctx: MakeCtx) -> None:
+    releases = (
+        rel("shipped", Tier.MEDIUM, date(2026, 12, 1), "billing"),
+        rel("coming", Tier.MEDIUM, date(2026, 12, 8), "billing"),
+    )
+    earlier = RuleOutput(
+        findings=tuple(
+            found(code, f"releases/{key}", f"Instruction {n} to the PM.")
+            for key in ("shipped", "coming")
+            for n, code in enumerate(
+                ("enablement.go-no-go-missing", "enablement.readiness-not-confirmed")
+            )
+        )
+    )
+    out = evaluate(make_ctx(ny(2026, 12, 3, 15), releases=releases), earlier)
+    text = page_text(out)
+    assert (
+        "Release shipped (Billing): launched before Support/Sales confirmed readiness; "
+        "launched Tuesday, December 1\n"
+    ) in text
+    assert (
+        "Release coming (Billing): go/no-go not recorded yet; Support/Sales readiness not "
+        "confirmed yet; launches Tuesday, December 8\n"
+    ) in text
+    post = next(n for n in out.notifications if n.key.endswith("/slack")).text
+    assert "Release shipped: launched before Support/Sales confirmed readiness" in post
+    assert "go/no-go" not in text.split("Release shipped")[1].split("\n")[0]
+    assert "Instruction" not in text and "Instruction" not in post
 
 
 def test_submission_lines_lose_list_markers_and_keep_links() -> None:
@@ -533,6 +574,14 @@ def golden_context(make_ctx: MakeCtx) -> tuple[RuleContext, RuleOutput]:
             metrics="Activation 41% (+3 pts)",
             links="",
             submitted_at=ny(2026, 12, 3, 13),
+        ),
+        sub(  # a second PM for Onboarding, after the deadline: merged, attributed, marked late
+            "onboarding",
+            "chen",
+            key=f"{WEEK}-onboarding-chen",
+            wins="Welcome checklist shipped to 10% of trials",
+            next="",
+            submitted_at=ny(2026, 12, 3, 14, 20),
         ),
     )
     earlier = RuleOutput(

@@ -59,6 +59,7 @@ from opsync.domain.findings import Finding, Level
 from opsync.domain.people import ProductArea
 from opsync.domain.release import Release, Tier
 from opsync.domain.weekly import WeeklySubmission
+from opsync.rules.codes import CODES
 from opsync.rules.context import RuleContext
 from opsync.rules.dates import WeekPlan, as_aware, clock, week_plan, weekday_date
 from opsync.rules.output import (
@@ -310,33 +311,51 @@ def _launch(ctx: RuleContext, release: Release) -> ListItem:
 def _release_risks(
     ctx: RuleContext, earlier: RuleOutput, first: date, last: date
 ) -> list[ListItem]:
-    """Releases launching this week or in the upcoming window that other rules raised
-    warnings or errors about, each with those messages. Past launches stay in the report:
-    a stakeholder update that repeats every old finding each week stops being read."""
-    prefix = f"{Collection.RELEASES.value}/"
-    messages: dict[str, list[str]] = defaultdict(list)
-    for finding in earlier.findings:
-        if not finding.record.startswith(prefix) or finding.level == Level.INFO:
-            continue
-        key = finding.record.removeprefix(prefix)
-        if finding.message not in messages[key]:
-            messages[key].append(finding.message)
-    releases = {r.key: r for r in ctx.snapshot.releases}
-    found = [
-        release
-        for key in messages
-        if (release := releases.get(key)) is not None
-        and ctx.enabled(RuleFamily.WEEKLY, release.product_area)
-        and (release.launch_date is None or first <= release.launch_date <= last)
+    """Releases launching this week or in the upcoming window (or with no launch date) that
+    other rules flagged, each with what stands, in stakeholder words. Past launches stay in
+    the report: a stakeholder update that repeats every old finding each week stops being
+    read."""
+    chosen = [
+        r
+        for r in ctx.snapshot.releases
+        if ctx.enabled(RuleFamily.WEEKLY, r.product_area)
+        and (r.launch_date is None or first <= r.launch_date <= last)
     ]
-    found.sort(key=lambda r: (r.launch_date or date.max, r.title, r.key))
+    chosen.sort(key=lambda r: (r.launch_date or date.max, r.title, r.key))
     result: list[ListItem] = []
-    for release in found:
+    for release, facts in release_facts(ctx, earlier, chosen):
         area = ctx.snapshot.area(release.product_area)
-        suffix = f" ({area.name}): open findings" if area else ": open findings"
-        children = tuple(item(m) for m in sorted(messages[release.key]))
-        result.append(item(_title(release), suffix, children=children))
+        where = f" ({area.name})" if area else ""
+        result.append(item(_title(release), f"{where}: {'; '.join(facts)}{_when(ctx, release)}"))
     return result
+
+
+def release_facts(
+    ctx: RuleContext, earlier: RuleOutput, releases: list[Release]
+) -> list[tuple[Release, list[str]]]:
+    """Each release that other rules raised a warning or error about, with the stakeholder
+    text of those findings (RULES.md R3: facts, never a finding's instruction). A release
+    whose findings are all owner-only is left out: there is nothing for stakeholders in it."""
+    by_key = {r.key: r for r in releases}
+    found: dict[str, list[str]] = defaultdict(list)
+    for finding in earlier.findings:
+        collection, _, key = finding.record.partition("/")
+        code = CODES.get(finding.code)
+        release = by_key.get(key) if collection == Collection.RELEASES.value else None
+        if release is None or code is None or finding.level is Level.INFO:
+            continue
+        fact = code.fact(launched=release.has_launched(ctx.today))
+        if fact and fact not in found[key]:
+            found[key].append(fact)
+    return [(r, found[r.key]) for r in releases if found.get(r.key)]
+
+
+def _when(ctx: RuleContext, release: Release) -> str:
+    day = release.launch_date
+    if day is None:
+        return ""
+    verb = "launched" if release.has_launched(ctx.today) else "launches"
+    return f"; {verb} {weekday_date(day, year=False)}"
 
 
 def _section_block(
@@ -533,38 +552,15 @@ def post_document(
         for sub in part.subs
         for line in lines(sub.risks)
     ]
-    risks.extend(_risk_facts(ctx, earlier, [*this_week, *upcoming]))
+    risks.extend(
+        item(_title(release), f": {'; '.join(facts)}{_when(ctx, release)}")
+        for release, facts in release_facts(ctx, earlier, [*this_week, *upcoming])
+    )
     blocks += [heading(2, "Cross-cutting risks"), bullets(*(risks or [item("none reported")]))]
     missing = [f"{p.title} ({ctx.snapshot.person_name(pm)})" for p in parts for pm in p.missing]
     if missing:
         blocks.append(para(f"No submission this week from {', '.join(missing)}."))
     return Document(title=page.document.title, children=tuple(blocks))
-
-
-_STATUS_FACTS = {
-    "not started": "enablement bundle not started",
-    "drafting": "enablement bundle still in draft",
-    "ready for review": "enablement bundle in review, not published yet",
-    "late": "enablement is behind its deadlines",
-    "launched without bundle": "launched without an enablement bundle",
-}
-
-
-def _risk_facts(ctx: RuleContext, earlier: RuleOutput, releases: list[Release]) -> list[ListItem]:
-    """A fact per launching release other rules flagged: what stands, not what to do."""
-    flagged = {f.record for f in earlier.findings if f.level is not Level.INFO}
-    facts: list[ListItem] = []
-    for release in releases:
-        record = ref(Collection.RELEASES, release.key)
-        if record not in flagged:
-            continue
-        status = str(earlier.derived.get(record, {}).get("enablement_status") or "")
-        what = _STATUS_FACTS.get(status, "open questions with its owner")
-        if release.tier is None:
-            what = "tier not set yet"
-        day = weekday_date(release.launch_date, year=False) if release.launch_date else "no date"
-        facts.append(item(_title(release), f": {what}; launches {day}"))
-    return facts
 
 
 def _reminders(
