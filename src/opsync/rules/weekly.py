@@ -30,7 +30,9 @@ Decisions where the pack leaves room:
 - Lateness of the aggregate is judged for the current week only, from WeeklyUpdate records.
 - Cross-cutting risks list every submitted risk/ask line, then each release launching this
   week or within the upcoming window (or with no launch date) that earlier rules raised a
-  warning or error about; older launches stay in the report, not in the stakeholder update.
+  warning or error about, stated as facts: the stakeholder text its findings' codes declare
+  (``codes.py``), never a finding's message, which is an instruction to its owner. Older
+  launches stay in the report, not in the stakeholder update.
 """
 
 from __future__ import annotations
