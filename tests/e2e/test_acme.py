@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from support import ACME_NOW, Cli, files, tree
 
+from opsync.rules.codes import CODES
 from opsync.rules.output import DocumentKind
 
 
@@ -176,3 +178,54 @@ def test_plan_after_a_sync_leaves_every_byte_including_the_state(cli: Cli, acme:
     result = cli("plan", "--config", str(acme), "--now", ACME_NOW)
     assert result.exit_code == 0
     assert tree(acme.parent) == before
+
+
+def test_weekly_update_has_every_pm_and_marks_the_late_one(cli: Cli, acme: Path) -> None:
+    code, report = _sync(cli, acme)
+    assert code == 0, report
+    page = (acme.parent / "pages" / "weekly-update" / "2026-W49.md").read_text(encoding="utf-8")
+    modeling = page.split("## SQL & Modeling — Sofia Alvarez and Ben Adeyemi\n")[1]
+    modeling = modeling.split("<!--")[0]
+    assert "*Submitted late by Sofia Alvarez: Thursday, December 3 at 14:40 (due 14:00).*" in (
+        modeling
+    )
+    assert "  - Ben Adeyemi: Query result caching: per-workspace opt-out" in modeling
+    assert "  - Sofia Alvarez: NL query assistant (beta) Dec 15" in modeling
+    assert "## Nina Kowalski\n" in page  # no area of her own: never dropped
+    codes = {(f["code"], f["record"]) for f in report["findings"]}  # type: ignore[union-attr]
+    assert ("weekly.submission-late", "weekly_submissions/2026-W49-modeling") in codes
+
+
+def test_every_finding_code_is_declared_and_stakeholders_read_no_owner_text(
+    cli: Cli, acme: Path
+) -> None:
+    code, report = _sync(cli, acme)
+    assert code == 0, report
+    findings: list[dict[str, str]] = report["findings"]  # type: ignore[assignment]
+    assert {f["code"] for f in findings} <= set(CODES)
+    folder = acme.parent
+    stakeholder_files = [
+        *(folder / "pages" / "weekly-update").glob("*.md"),
+        *(folder / "pages" / "roadmap-view").glob("*.md"),
+        *(folder / "pages" / "bundle").glob("*.md"),
+        folder / "pages" / "rituals.ics",
+        *(folder / "outbox" / "product-updates").rglob("*.*"),
+        *(folder / "outbox" / "email-stakeholders").rglob("*.*"),
+        *(folder / "outbox" / "launches").rglob("*.*"),
+    ]
+    assert len(stakeholder_files) > 10
+    # Markdown escapes and ICS line folding aside, no sentence of any finding's message (all
+    # are owner text) is on a stakeholder page or in a stakeholder message.
+    read = [
+        p.read_text(encoding="utf-8").replace("\\", "").replace("\r\n ", "")
+        for p in stakeholder_files
+    ]
+    owner_text = {
+        sentence.strip()
+        for f in findings
+        for sentence in re.split(r"(?<=[.!?])\s+", f["message"])
+        if len(sentence.strip()) >= 40
+    }
+    assert len(owner_text) > 50
+    leaked = {s for s in owner_text for text in read if s in text}
+    assert not leaked

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from conftest import NY, MakeCtx, ny
-from opsync.domain import Readiness, Release, Tier
+from opsync.domain import Readiness, Release, Tier, WeeklySubmission
 from opsync.rules import cadence
 from opsync.rules.output import CalendarEvent, RuleOutput
 from opsync.settings import Settings
@@ -177,3 +177,29 @@ def test_quarter_start_months_are_validated() -> None:
     assert settings(
         cadence={"quarter_start_months": [10, 1, 4, 7, 1]}
     ).cadence.quarter_start_months == (1, 4, 7, 10)
+
+
+def test_weekly_submissions_count_for_adoption_late_and_missing_against_it(
+    make_ctx: MakeCtx,
+) -> None:
+    def sub(area: str, pm: str, at: datetime) -> WeeklySubmission:
+        key = f"2026-W49-{area}-{pm}"
+        return WeeklySubmission(
+            key=key, week="2026-W49", pm=pm, product_area=area, wins="x", submitted_at=at
+        )
+
+    subs = (
+        sub("billing", "ana", ny(2026, 12, 3, 14)),  # on the dot: on time
+        sub("billing", "ben", ny(2026, 12, 3, 14, 40)),  # a second PM, late
+        sub("onboarding", "ben", ny(2026, 12, 2, 9)),
+    )  # Reporting (Chen) sent nothing
+    before = cadence.due_artifacts(make_ctx(ny(2026, 12, 3, 14), weekly_submissions=subs))[0]
+    assert [a for a in before if a.component == "weekly submissions"] == []
+    found, _ = cadence.due_artifacts(make_ctx(ny(2026, 12, 3, 15), weekly_submissions=subs))
+    mine = [(a.label, a.on_time) for a in found if a.component == "weekly submissions"]
+    assert mine == [
+        ("2026-W49 weekly submission, Billing (Ana Ruiz)", True),
+        ("2026-W49 weekly submission, Billing (Ben Okafor)", False),
+        ("2026-W49 weekly submission, Onboarding (Ben Okafor)", True),
+        ("2026-W49 weekly submission, Reporting (Chen Li)", False),
+    ]

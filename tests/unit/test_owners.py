@@ -6,10 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+import pytest
+
 from conftest import PEOPLE, MakeCtx, ny
-from opsync.domain import Finding, Level, Person
+from opsync.domain import Finding, Level, Person, WeeklySubmission
 from opsync.domain.people import Role
 from opsync.domain.release import Release, Tier
+from opsync.rules.codes import CODES, Code, Owner
 from opsync.rules.context import RuleContext
 from opsync.rules.output import RuleOutput
 from opsync.rules.owners import evaluate, owner_of
@@ -53,6 +56,16 @@ def test_each_finding_has_its_owner(make_ctx: MakeCtx) -> None:
     assert owners["weekly_submissions/2026-W49/reporting"] == "chen"
     assert owners["weekly_updates/2026-W49"] == "ops"
     assert owners["insights/INS-1"] == "ops"  # untagged: Product Ops triages it
+
+
+def test_a_submission_finding_goes_to_the_pm_who_wrote_it(make_ctx: MakeCtx) -> None:
+    # Ben wrote for Billing (Ana's area) after the deadline: the late mark is his to hear.
+    late = WeeklySubmission(
+        key="2026-W49-billing-ben", week="2026-W49", pm="ben", product_area="billing"
+    )
+    ctx, _ = run(make_ctx, ny(2026, 12, 3, 15), weekly_submissions=(late,))
+    finding = found("weekly.submission-late", "weekly_submissions/2026-W49-billing-ben")
+    assert owner_of(finding, ctx, "ops") == "ben"
 
 
 def test_digests_go_to_each_owner_and_everything_to_the_lead(make_ctx: MakeCtx) -> None:
@@ -114,3 +127,16 @@ def test_switched_off_sends_nothing(make_ctx: MakeCtx) -> None:
     settings = Settings(owners=OwnerSettings(enabled=False))
     ctx = make_ctx(ny(2026, 12, 3, 9, 30), settings, people=TEAM, releases=(INV, SSO))
     assert evaluate(ctx, EARLIER).notifications == ()
+
+
+def test_the_code_declares_the_role_and_the_record_names_the_person(
+    make_ctx: MakeCtx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(CODES, "test.eng", Code(Owner.ENG_LEAD))
+    monkeypatch.setitem(CODES, "test.head", Code(Owner.HEAD_OF_PRODUCT))
+    ctx, _ = run(make_ctx, ny(2026, 12, 3, 9))
+    assert owner_of(found("test.eng", "releases/inv"), ctx, "ops") == "dev"  # Billing's Eng lead
+    assert owner_of(found("test.head", "releases/inv"), ctx, "ops") == "hop"
+    # A duplicate is Product Ops' to sort out, whichever PM's record carries the key.
+    assert owner_of(found("record.duplicate", "releases/sso"), ctx, "ops") == "ops"
+    assert owner_of(found("tiers.missing", "releases/sso"), ctx, "ops") == "chen"

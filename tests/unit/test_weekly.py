@@ -32,8 +32,9 @@ NOTHING = RuleOutput()
 def sub(area: str, pm: str, week: str = WEEK, **fields: object) -> WeeklySubmission:
     values: dict[str, object] = {"wins": f"{area} win", "submitted_at": ny(2026, 12, 2, 16)}
     values.update(fields)
+    key = str(values.pop("key", f"{week}-{area}"))
     return WeeklySubmission(
-        key=f"{week}-{area}",
+        key=key,
         week=week,
         pm=pm,
         product_area=area,
@@ -42,6 +43,10 @@ def sub(area: str, pm: str, week: str = WEEK, **fields: object) -> WeeklySubmiss
 
 
 ALL_IN = (sub("billing", "ana"), sub("onboarding", "ben"), sub("reporting", "chen"))
+
+
+def found(code: str, record: str, message: str, level: Level = Level.WARNING) -> Finding:
+    return Finding(code=code, record=record, message=message, level=level)
 
 
 def codes(out: RuleOutput, code: str) -> list[Finding]:
@@ -136,6 +141,73 @@ def test_submission_for_an_unknown_area_is_a_finding(make_ctx: MakeCtx) -> None:
     (finding,) = codes(out, "weekly.submission-unknown-area")
     assert finding.record == ref(Collection.WEEKLY_SUBMISSIONS, stray.key)
     assert finding.field == "product_area"
+
+
+# --- per PM: merged, never replaced; late marked -----------------------------------------
+
+
+def test_two_pms_for_one_area_are_merged_each_line_attributed(make_ctx: MakeCtx) -> None:
+    ana = sub("billing", "ana", wins="Invoice export live", risks="Legal sign-off pending")
+    ben = WeeklySubmission(
+        key=f"{WEEK}-billing-ben",
+        week=WEEK,
+        pm="ben",
+        product_area="billing",
+        wins="Tax IDs on invoices",
+        submitted_at=ny(2026, 12, 3, 9),  # later than Ana's: it used to replace hers
+    )
+    out = evaluate(make_ctx(ny(2026, 12, 3, 15), weekly_submissions=(ben, ana)), NOTHING)
+    billing = page_text(out).split("## Billing — Ana Ruiz and Ben Okafor\n")[1].split("<!--")[0]
+    wins = billing.split("- What's next")[0]
+    assert "  - Ana Ruiz: Invoice export live\n  - Ben Okafor: Tax IDs on invoices\n" in wins
+    assert "- Billing (Ana Ruiz): Legal sign-off pending" in page_text(out)
+    assert not any(f.record.endswith("/billing") for f in codes(out, "weekly.submission-missing"))
+
+
+def test_only_the_configured_pm_is_expected_for_an_area(make_ctx: MakeCtx) -> None:
+    ben = sub("billing", "ben", wins="Tax IDs on invoices")
+    subs = (ben, sub("onboarding", "ben"), sub("reporting", "chen"))
+    out = evaluate(make_ctx(ny(2026, 12, 3, 15), weekly_submissions=subs), NOTHING)
+    (missing,) = codes(out, "weekly.submission-missing")
+    assert missing.record == ref(Collection.WEEKLY_SUBMISSIONS, f"{WEEK}/billing")
+    assert "Ana Ruiz should add" in missing.message
+    billing = page_text(out).split("## Billing — Ana Ruiz and Ben Okafor\n")[1].split("<!--")[0]
+    assert "*No submission yet from Ana Ruiz (due Thursday, December 3 at 14:00).*" in billing
+    assert "  - Ben Okafor: Tax IDs on invoices" in billing
+
+
+def test_a_pm_without_an_area_is_not_dropped(make_ctx: MakeCtx) -> None:
+    none = sub("", "dev", wins="Growth experiment: 2x retention", risks="Needs a data engineer")
+    stray = sub("growth", "dev", key="stray", next="Checklist v2")
+    out = evaluate(
+        make_ctx(ny(2026, 12, 3, 15), weekly_submissions=(*ALL_IN, none, stray)), NOTHING
+    )
+    (page,) = out.documents
+    assert [getattr(b, "key", None) for b in page.document.children][-1] == "weekly.pm.dev"
+    own = render(page.document).split("## Dev Patel\n")[1]
+    assert "- Wins / shipped:\n  - Growth experiment: 2x retention" in own
+    assert "- What's next:\n  - Checklist v2" in own
+    assert "- Dev Patel: Needs a data engineer" in page_text(out)
+    # a blank area is a PM without an area; an area nobody configured is likely a typo
+    (unknown,) = codes(out, "weekly.submission-unknown-area")
+    assert unknown.record == ref(Collection.WEEKLY_SUBMISSIONS, "stray")
+    post = next(n for n in out.notifications if n.key.endswith("/slack"))
+    assert "Dev Patel: Needs a data engineer" in post.text
+
+
+def test_a_late_submission_is_included_marked_and_a_finding(make_ctx: MakeCtx) -> None:
+    late = sub("reporting", "chen", wins="Charts faster", submitted_at=ny(2026, 12, 3, 14, 40))
+    on_the_dot = sub("billing", "ana", submitted_at=ny(2026, 12, 3, 14))
+    subs = (on_the_dot, sub("onboarding", "ben"), late)
+    out = evaluate(make_ctx(ny(2026, 12, 3, 15), weekly_submissions=subs), NOTHING)
+    (finding,) = codes(out, "weekly.submission-late")
+    assert finding.record == ref(Collection.WEEKLY_SUBMISSIONS, late.key)
+    assert finding.level == Level.WARNING
+    assert "Thursday, December 3, 2026 at 14:40" in finding.message
+    reporting = page_text(out).split("## Reporting — Chen Li\n")[1]
+    assert "*Submitted late by Chen Li: Thursday, December 3 at 14:40 (due 14:00).*" in reporting
+    assert "  - Charts faster" in reporting
+    assert "Submitted late" not in page_text(out).split("## Reporting")[0]
 
 
 # --- when the page exists ---------------------------------------------------------------
@@ -285,14 +357,17 @@ def test_every_risk_line_and_every_release_with_findings(make_ctx: MakeCtx) -> N
     releases = (
         rel("r9", Tier.HIGH, date(2026, 12, 18), "onboarding"),
         rel("r8", Tier.MEDIUM, date(2026, 12, 10), "billing"),
+        rel("r7", Tier.MEDIUM, date(2026, 12, 11), "billing"),
     )
     earlier = RuleOutput(
         findings=(
-            Finding(code="enablement.x", record="releases/r9", message="Bundle not handed off."),
-            Finding(code="enablement.y", record="releases/r9", message="Training not held."),
-            Finding(code="tiers.z", record="releases/r8", message="FYI only.", level=Level.INFO),
-            Finding(code="decisions.q", record="decisions/d1", message="Not a release."),
-            Finding(code="enablement.g", record="releases/ghost", message="Unknown release."),
+            found("enablement.handoff-late", "releases/r9", "Finish the draft and hand it over."),
+            found("enablement.training-missing", "releases/r9", "Hold the training now."),
+            found("enablement.handoff-late", "releases/r9", "Said twice, shown once."),
+            found("tiers.missing", "releases/r8", "Set a tier.", Level.INFO),
+            found("decisions.review-overdue", "decisions/d1", "Not a release."),
+            found("enablement.publish-late", "releases/ghost", "Unknown release."),
+            found("post-launch.day3-overdue", "releases/r7", "Owner-only: run the Day 3."),
         )
     )
     out = evaluate(
@@ -302,10 +377,44 @@ def test_every_risk_line_and_every_release_with_findings(make_ctx: MakeCtx) -> N
     assert "  - Billing (Ana Ruiz): Legal sign-off on invoice copy\n" in risks
     assert "  - Billing (Ana Ruiz): Need 1 more QA\n" in risks
     assert "  - Onboarding (Ben Okafor): SSO depends on Platform's SAML upgrade\n" in risks
-    assert "  - Release r9 (Onboarding): open findings\n" in risks
-    assert "    - Bundle not handed off.\n    - Training not held." in risks
-    for absent in ("FYI only", "Not a release", "Unknown release", "Reporting (Chen Li)"):
+    assert (
+        "  - Release r9 (Onboarding): enablement bundle behind schedule; Support/Sales "
+        "training not held yet; launches Friday, December 18\n"
+    ) in risks
+    for absent in ("Release r8", "Release r7", "Reporting (Chen Li)", "ghost", "Not a release"):
         assert absent not in risks
+    for finding in earlier.findings:  # stakeholders read facts, never a finding's message
+        assert finding.message not in page_text(out)
+
+
+def test_risks_are_facts_and_no_ship_decision_once_shipped(make_ctx: MakeCtx) -> None:
+    releases = (
+        rel("shipped", Tier.MEDIUM, date(2026, 12, 1), "billing"),
+        rel("coming", Tier.MEDIUM, date(2026, 12, 8), "billing"),
+    )
+    earlier = RuleOutput(
+        findings=tuple(
+            found(code, f"releases/{key}", f"Instruction {n} to the PM.")
+            for key in ("shipped", "coming")
+            for n, code in enumerate(
+                ("enablement.go-no-go-missing", "enablement.readiness-not-confirmed")
+            )
+        )
+    )
+    out = evaluate(make_ctx(ny(2026, 12, 3, 15), releases=releases), earlier)
+    text = page_text(out)
+    assert (
+        "Release shipped (Billing): launched before Support/Sales confirmed readiness; "
+        "launched Tuesday, December 1\n"
+    ) in text
+    assert (
+        "Release coming (Billing): go/no-go not recorded yet; Support/Sales readiness not "
+        "confirmed yet; launches Tuesday, December 8\n"
+    ) in text
+    post = next(n for n in out.notifications if n.key.endswith("/slack")).text
+    assert "Release shipped: launched before Support/Sales confirmed readiness" in post
+    assert "go/no-go" not in text.split("Release shipped")[1].split("\n")[0]
+    assert "Instruction" not in text and "Instruction" not in post
 
 
 def test_submission_lines_lose_list_markers_and_keep_links() -> None:
@@ -465,6 +574,14 @@ def golden_context(make_ctx: MakeCtx) -> tuple[RuleContext, RuleOutput]:
             metrics="Activation 41% (+3 pts)",
             links="",
             submitted_at=ny(2026, 12, 3, 13),
+        ),
+        sub(  # a second PM for Onboarding, after the deadline: merged, attributed, marked late
+            "onboarding",
+            "chen",
+            key=f"{WEEK}-onboarding-chen",
+            wins="Welcome checklist shipped to 10% of trials",
+            next="",
+            submitted_at=ny(2026, 12, 3, 14, 20),
         ),
     )
     earlier = RuleOutput(

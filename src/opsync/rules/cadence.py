@@ -22,8 +22,10 @@ from opsync.domain.findings import Finding
 from opsync.domain.release import Release, Tier
 from opsync.domain.ritual import RitualKind
 from opsync.rules.context import RuleContext
+from opsync.rules.dates import week_plan
 from opsync.rules.output import CalendarEvent, RuleOutput
 from opsync.rules.tiers import needs_enablement
+from opsync.rules.weekly import is_late, sections, source
 from opsync.settings import RuleFamily
 
 CODE_WEEK_UNREADABLE = "scorecard.week-unreadable"
@@ -261,7 +263,13 @@ class Artifact(NamedTuple):
     on_time: bool
 
 
-COMPONENTS = ("weekly updates", "roadmap views", "digests", "readiness sign-offs")
+COMPONENTS = (
+    "weekly updates",
+    "roadmap views",
+    "digests",
+    "readiness sign-offs",
+    "weekly submissions",
+)
 Deadline = Callable[[RuleContext, date], datetime]
 _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -274,6 +282,7 @@ def due_artifacts(ctx: RuleContext) -> tuple[list[Artifact], list[Finding]]:
     findings: list[Finding] = []
     if ctx.enabled_anywhere(RuleFamily.WEEKLY):
         found += _weekly_artifacts(ctx, findings)
+        found += _submission_artifacts(ctx)
     if ctx.enabled_anywhere(RuleFamily.ROADMAP):
         found += _ritual_artifacts(ctx, RitualKind.ROADMAP_REVIEW, COMPONENTS[1], _view_due)
     if ctx.enabled_anywhere(RuleFamily.INSIGHTS):
@@ -320,6 +329,27 @@ def _weekly_artifacts(ctx: RuleContext, findings: list[Finding]) -> list[Artifac
         # publication the same day would change the scorecard between two runs of one day.
         if date.fromisocalendar(year, week, weekly.weekday) < ctx.today
     ]
+
+
+def _submission_artifacts(ctx: RuleContext) -> list[Artifact]:
+    """The PMs' submissions, the weekly update's input ("all PMs contributed"): each that
+    counts is on time when in by the submission deadline, and an area's PM with none is
+    missed, so a late submission counts against adoption and a missing one no less. Counted
+    for the weeks that have submission records, once that week's deadline has passed."""
+    found: list[Artifact] = []
+    weeks = {s.week for s in ctx.snapshot.weekly_submissions}
+    for year, week in sorted(w for w in map(_parse_week, weeks) if w is not None):
+        plan = week_plan(ctx, date.fromisocalendar(year, week, 1))
+        if ctx.now <= plan.submission_due:
+            continue
+        for part in sections(ctx, plan.key):
+            for sub in part.subs:
+                label = f"{plan.key} weekly submission, {source(ctx, part, sub.pm)}"
+                found.append(Artifact(COMPONENTS[4], label, not is_late(ctx, plan, sub)))
+            for pm in part.missing:
+                label = f"{plan.key} weekly submission, {source(ctx, part, pm)}"
+                found.append(Artifact(COMPONENTS[4], label, False))
+    return found
 
 
 def _aware(ctx: RuleContext, stamp: datetime | None) -> datetime | None:

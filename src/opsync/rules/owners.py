@@ -1,12 +1,16 @@
 """R10 People who must act: every open finding routed to its owner, and escalations.
 
-Owner of a finding, by what it is about:
+Owner of a finding: its code declares the role that acts (:mod:`opsync.rules.codes`). Product
+Ops' and the Head of Product's findings go to that person; a PM's or an Eng lead's go to the
+one named by the record the finding is about:
 
-- a release: its PM (the release's own, else its area's);
-- a decision: the decision's owner (else Product Ops);
-- an insight: the PM of its area once it is tagged; untagged or unroutable, Product Ops;
-- a product area's weekly submission: the area's PM;
-- everything else (the generated artifacts, unreadable records): the Product Ops lead.
+- a release: its PM (the release's own, else its area's), or its Eng lead likewise;
+- a decision: the decision's owner;
+- an insight: the PM of its area;
+- a weekly submission: the PM who wrote it; a missing one (``<week>/<area>``): the area's PM.
+
+A record that names nobody known (an unreadable record, an insight with no area) goes to the
+Product Ops lead, as does a code nobody declared.
 
 Each owner gets a direct message with the warnings and errors that need them, on a business
 day at ``digest_time`` or later, at most one every ``digest_every_days`` (a day by default),
@@ -34,6 +38,7 @@ from opsync.domain.findings import Finding, Level
 from opsync.domain.people import Role
 from opsync.domain.release import Release, Tier
 from opsync.domain.snapshot import Snapshot
+from opsync.rules.codes import CODES, Owner
 from opsync.rules.context import RuleContext
 from opsync.rules.output import Notification, RuleOutput
 
@@ -55,26 +60,42 @@ def head_of_product(snapshot: Snapshot) -> str | None:
 
 def owner_of(finding: Finding, ctx: RuleContext, lead: str | None) -> str | None:
     """The person who must act on ``finding`` (a person key), or the lead's key."""
-    snapshot = ctx.snapshot
+    code = CODES.get(finding.code)
+    role = code.owner if code is not None else Owner.PM
+    if role is Owner.PRODUCT_OPS:
+        return lead
+    if role is Owner.HEAD_OF_PRODUCT:
+        return head_of_product(ctx.snapshot) or lead
+    owner = _named_by_record(finding, ctx.snapshot, eng=role is Owner.ENG_LEAD)
+    known = {p.key for p in ctx.snapshot.people}
+    return owner if owner in known else lead
+
+
+def _named_by_record(finding: Finding, snapshot: Snapshot, *, eng: bool) -> str | None:
+    """The PM (or, with ``eng``, the Eng lead) that the finding's record names."""
     collection, _, key = finding.record.partition("/")
-    owner: str | None = None
     if collection == Collection.RELEASES.value:
         release = next((r for r in snapshot.releases if r.key == key), None)
-        if release is not None:
-            area = snapshot.area(release.product_area)
-            owner = release.pm or (area.pm if area else None)
-    elif collection == Collection.DECISIONS.value:
+        if release is None:
+            return None
+        area = snapshot.area(release.product_area)
+        if eng:
+            return release.eng_lead or (area.eng_lead if area else None)
+        return release.pm or (area.pm if area else None)
+    if eng:
+        return None
+    if collection == Collection.DECISIONS.value:
         decision = next((d for d in snapshot.decisions if d.key == key), None)
-        owner = decision.owner if decision is not None else None
-    elif collection == Collection.INSIGHTS.value and finding.code != "insights.needs-triage":
+        return decision.owner if decision is not None else None
+    if collection == Collection.INSIGHTS.value:
         insight = next((i for i in snapshot.insights if i.key == key), None)
         area = snapshot.area(insight.product_area) if insight is not None else None
-        owner = area.pm if area else None
-    elif collection == Collection.WEEKLY_SUBMISSIONS.value:
+        return area.pm if area else None
+    if collection == Collection.WEEKLY_SUBMISSIONS.value:
+        sub = next((s for s in snapshot.weekly_submissions if s.key == key), None)
         area = snapshot.area(key.rpartition("/")[2])
-        owner = area.pm if area else None
-    known = {p.key for p in snapshot.people}
-    return owner if owner in known else lead
+        return sub.pm if sub is not None else (area.pm if area else None)
+    return None
 
 
 def _fingerprint(findings: Iterable[Finding]) -> str:

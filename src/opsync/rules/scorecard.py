@@ -122,8 +122,8 @@ SPECS: dict[str, Spec] = {
         "Ritual adoption",
         RuleFamily.CADENCE,
         "> {} on time",
-        "share of due weekly updates, roadmap views, digests and readiness sign-offs that "
-        "were published on time",
+        "share of due weekly updates, roadmap views, digests and readiness sign-offs "
+        "published on time, and of PMs' weekly submissions in by their deadline",
         "Ask the owners of the late artifacts what got in the way and adjust the cadence.",
     ),
 }

@@ -11,24 +11,35 @@ Decisions where the pack leaves room:
   is due published at ``publish_due``; both instants come from ``calendar.at`` so the week of
   a DST change is right. An update day that is not a business day moves to the business day
   before it (as on the R8 cadence calendar), deadlines and page title with it.
-- A submission counts once any of its five bullets holds text; an empty record is a draft.
-  If an area has several for the week, the latest ``submitted_at`` wins.
+- Submissions are per PM (RULES.md R3): a submission counts once any of its five bullets
+  holds text (an empty record is a draft), and each PM's latest for an area (latest
+  ``submitted_at``) is the one that counts. Every PM's counts: an area's section holds the
+  submissions of all PMs who wrote for it, its configured PM first, each line attributed
+  when there are several; a PM whose submission names no configured area (blank, or an area
+  the org has not set up) gets a section of their own after the areas. Only an area's
+  configured PM is expected, so only their absence is a missing submission.
+- A submission made after the submission deadline is included and marked late on the page
+  (``weekly.submission-late``, this week only); the scorecard counts it against ritual
+  adoption (see ``cadence.py``).
 - The page for the week is generated once one submission exists or the submission deadline
   has passed: before that it would be a page of "No submission yet". The wording does not
   change at the deadline, so a page is the same all day for the same snapshot.
-- Publishing (one Slack post, one email) is due on the update day once every area has
-  submitted, or from the submission deadline on. Notification keys carry the ISO week, so
+- Publishing (one Slack post, one email) is due on the update day once every expected PM
+  has submitted, or from the submission deadline on. Notification keys carry the ISO week, so
   however often the sync runs the engine sends each once.
 - Lateness of the aggregate is judged for the current week only, from WeeklyUpdate records.
 - Cross-cutting risks list every submitted risk/ask line, then each release launching this
   week or within the upcoming window (or with no launch date) that earlier rules raised a
-  warning or error about; older launches stay in the report, not in the stakeholder update.
+  warning or error about, stated as facts: the stakeholder text its findings' codes declare
+  (``codes.py``), never a finding's message, which is an instruction to its owner. Older
+  launches stay in the report, not in the stakeholder update.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from opsync.documents import plaintext
@@ -50,6 +61,7 @@ from opsync.domain.findings import Finding, Level
 from opsync.domain.people import ProductArea
 from opsync.domain.release import Release, Tier
 from opsync.domain.weekly import WeeklySubmission
+from opsync.rules.codes import CODES
 from opsync.rules.context import RuleContext
 from opsync.rules.dates import WeekPlan, as_aware, clock, week_plan, weekday_date
 from opsync.rules.output import (
@@ -75,25 +87,46 @@ _BULLET_MARK = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+")
 _URL = re.compile(r"(https?://[^\s<>()]+[^\s<>().,;:!?'\"])")
 
 
+@dataclass(frozen=True)
+class Section:
+    """One section of the update: a configured area with every PM who wrote for it (its
+    configured PM first), or a PM whose submissions name no configured area."""
+
+    region: str
+    title: str
+    area: ProductArea | None
+    pms: tuple[str, ...]
+    subs: tuple[WeeklySubmission, ...]
+    missing: tuple[str, ...]
+
+
 def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     """Findings, the week's page, its publication notifications and PM reminders."""
     if not ctx.enabled_anywhere(RuleFamily.WEEKLY):
         return RuleOutput()
     plan = week_plan(ctx)
-    areas = weekly_areas(ctx)
-    submissions = submissions_by_area(ctx, plan.key)
-    missing = tuple(a for a in areas if a.key not in submissions)
-    findings = [*_unknown_area_findings(ctx, plan), *_late_update_findings(ctx, plan)]
+    parts = sections(ctx, plan.key)
+    missing = [(s.area, pm) for s in parts if s.area is not None for pm in s.missing]
+    findings = [
+        *_unknown_area_findings(ctx, plan),
+        *(
+            _late_finding(ctx, plan, s, sub)
+            for s in parts
+            for sub in s.subs
+            if is_late(ctx, plan, sub)
+        ),
+        *_late_update_findings(ctx, plan),
+    ]
     if ctx.now > plan.submission_due:
-        findings.extend(_missing_finding(ctx, plan, a) for a in missing)
-    if not submissions and ctx.now <= plan.submission_due:
+        findings.extend(_missing_finding(ctx, plan, area, pm) for area, pm in missing)
+    if not any(s.subs for s in parts) and ctx.now <= plan.submission_due:
         return RuleOutput(findings=tuple(findings), notifications=_reminders(ctx, plan, missing))
-    page = build_document(ctx, plan, submissions, earlier)
+    page = build_document(ctx, plan, parts, earlier)
     notifications = list(_reminders(ctx, plan, missing))
     all_in = not missing and ctx.today >= plan.update_day
     seeds: list[RecordSeed] = []
     if all_in or ctx.now >= plan.submission_due:
-        notifications.extend(_publication(ctx, plan, page, missing, earlier))
+        notifications.extend(_publication(ctx, plan, page, parts, earlier))
         if not any(u.week == plan.key for u in ctx.snapshot.weekly_updates):
             values = {"week": plan.key, "published_at": ctx.now}
             seeds.append(
@@ -117,18 +150,54 @@ def weekly_areas(ctx: RuleContext) -> tuple[ProductArea, ...]:
     return tuple(a for a in ctx.snapshot.product_areas if ctx.enabled(RuleFamily.WEEKLY, a.key))
 
 
-def submissions_by_area(ctx: RuleContext, week: str) -> dict[str, WeeklySubmission]:
-    """The submission that counts for each area this week (latest with any content)."""
-    latest: dict[str, WeeklySubmission] = {}
+def counted_submissions(ctx: RuleContext, week: str) -> list[WeeklySubmission]:
+    """The submissions that count this week: per PM and area as written, the latest with any
+    content. A submission naming no configured area follows the rollout of "no area"."""
+    configured = {a.key for a in ctx.snapshot.product_areas}
+    latest: dict[tuple[str, str], WeeklySubmission] = {}
     for sub in ctx.snapshot.weekly_submissions:
         if sub.week != week or not has_content(sub):
             continue
-        if not ctx.enabled(RuleFamily.WEEKLY, sub.product_area):
+        area = sub.product_area if sub.product_area in configured else None
+        if not ctx.enabled(RuleFamily.WEEKLY, area):
             continue
-        current = latest.get(sub.product_area)
+        slot = (sub.pm, sub.product_area.strip())
+        current = latest.get(slot)
         if current is None or _order(ctx, sub) > _order(ctx, current):
-            latest[sub.product_area] = sub
-    return latest
+            latest[slot] = sub
+    return sorted(latest.values(), key=lambda s: _order(ctx, s))
+
+
+def sections(ctx: RuleContext, week: str) -> tuple[Section, ...]:
+    """The week's sections: one per area in rollout, in the configured order, then one per PM
+    whose submissions name no configured area, by name. Nothing a PM wrote is dropped."""
+    by_area: dict[str, list[WeeklySubmission]] = defaultdict(list)
+    by_pm: dict[str, list[WeeklySubmission]] = defaultdict(list)
+    configured = {a.key for a in ctx.snapshot.product_areas}
+    for sub in counted_submissions(ctx, week):
+        if sub.product_area in configured:
+            by_area[sub.product_area].append(sub)
+        else:
+            by_pm[sub.pm].append(sub)
+    name = ctx.snapshot.person_name
+    result: list[Section] = []
+    for area in weekly_areas(ctx):
+        subs = sorted(by_area[area.key], key=lambda s: (s.pm != area.pm, name(s.pm), s.key))
+        pms = tuple(dict.fromkeys([area.pm, *(s.pm for s in subs)]))
+        missing = () if any(s.pm == area.pm for s in subs) else (area.pm,)
+        result.append(
+            Section(f"weekly.area.{area.key}", area.name, area, pms, tuple(subs), missing)
+        )
+    for pm in sorted(by_pm, key=lambda k: (name(k), k)):
+        result.append(Section(f"weekly.pm.{pm}", name(pm), None, (pm,), tuple(by_pm[pm]), ()))
+    return tuple(result)
+
+
+def is_late(ctx: RuleContext, plan: WeekPlan, sub: WeeklySubmission) -> bool:
+    """Submitted after the deadline. A submission without a time is taken as on time: there
+    is nothing to say it was late."""
+    at = sub.submitted_at
+    return at is not None and as_aware(at, ctx.calendar.tz) > plan.submission_due
 
 
 def has_content(sub: WeeklySubmission) -> bool:
@@ -155,13 +224,11 @@ def linked(line: str) -> list[str | Link]:
 
 
 def build_document(
-    ctx: RuleContext, plan: WeekPlan, subs: dict[str, WeeklySubmission], earlier: RuleOutput
+    ctx: RuleContext, plan: WeekPlan, parts: tuple[Section, ...], earlier: RuleOutput
 ) -> GeneratedDocument:
-    children: list[Block] = [_highlights(ctx, plan, subs, earlier)]
+    children: list[Block] = [_highlights(ctx, plan, parts, earlier)]
     this_week = _releases_between(ctx, plan.monday, plan.sunday)  # once, not once per area
-    children.extend(
-        _area_section(ctx, plan, a, subs.get(a.key), this_week) for a in weekly_areas(ctx)
-    )
+    children.extend(_section_block(ctx, plan, s, this_week) for s in parts)
     return GeneratedDocument(
         key=plan.document_key,
         kind=DocumentKind.WEEKLY_UPDATE,
@@ -177,16 +244,16 @@ def _labelled(label: str, children: list[ListItem], empty: str = "none") -> List
 
 
 def _highlights(
-    ctx: RuleContext, plan: WeekPlan, subs: dict[str, WeeklySubmission], earlier: RuleOutput
+    ctx: RuleContext, plan: WeekPlan, parts: tuple[Section, ...], earlier: RuleOutput
 ) -> Block:
     horizon = plan.sunday + timedelta(days=ctx.settings.weekly.upcoming_days)
     this_week = _releases_between(ctx, plan.monday, plan.sunday)
     upcoming = _releases_between(ctx, plan.sunday + timedelta(days=1), horizon)
     risks = [
-        item(f"{a.name} ({ctx.snapshot.person_name(a.pm)}): ", *linked(line))
-        for a in weekly_areas(ctx)
-        if a.key in subs
-        for line in lines(subs[a.key].risks)
+        item(f"{source(ctx, part, sub.pm)}: ", *linked(line))
+        for part in parts
+        for sub in part.subs
+        for line in lines(sub.risks)
     ]
     risks.extend(_release_risks(ctx, earlier, plan.monday, horizon))
     return region(
@@ -201,6 +268,17 @@ def _highlights(
             _labelled("Cross-cutting risks/dependencies", risks),
         ),
     )
+
+
+def source(ctx: RuleContext, part: Section, pm: str) -> str:
+    """Whose words: ``Billing (Ana Ruiz)``, or the PM alone without an area."""
+    name = ctx.snapshot.person_name(pm)
+    return f"{part.title} ({name})" if part.area is not None else name
+
+
+def _names(ctx: RuleContext, keys: tuple[str, ...]) -> str:
+    names = [ctx.snapshot.person_name(k) for k in keys]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _span_words(days: int) -> str:
@@ -235,83 +313,140 @@ def _launch(ctx: RuleContext, release: Release) -> ListItem:
 def _release_risks(
     ctx: RuleContext, earlier: RuleOutput, first: date, last: date
 ) -> list[ListItem]:
-    """Releases launching this week or in the upcoming window that other rules raised
-    warnings or errors about, each with those messages. Past launches stay in the report:
-    a stakeholder update that repeats every old finding each week stops being read."""
-    prefix = f"{Collection.RELEASES.value}/"
-    messages: dict[str, list[str]] = defaultdict(list)
-    for finding in earlier.findings:
-        if not finding.record.startswith(prefix) or finding.level == Level.INFO:
-            continue
-        key = finding.record.removeprefix(prefix)
-        if finding.message not in messages[key]:
-            messages[key].append(finding.message)
-    releases = {r.key: r for r in ctx.snapshot.releases}
-    found = [
-        release
-        for key in messages
-        if (release := releases.get(key)) is not None
-        and ctx.enabled(RuleFamily.WEEKLY, release.product_area)
-        and (release.launch_date is None or first <= release.launch_date <= last)
+    """Releases launching this week or in the upcoming window (or with no launch date) that
+    other rules flagged, each with what stands, in stakeholder words. Past launches stay in
+    the report: a stakeholder update that repeats every old finding each week stops being
+    read."""
+    chosen = [
+        r
+        for r in ctx.snapshot.releases
+        if ctx.enabled(RuleFamily.WEEKLY, r.product_area)
+        and (r.launch_date is None or first <= r.launch_date <= last)
     ]
-    found.sort(key=lambda r: (r.launch_date or date.max, r.title, r.key))
+    chosen.sort(key=lambda r: (r.launch_date or date.max, r.title, r.key))
     result: list[ListItem] = []
-    for release in found:
+    for release, facts in release_facts(ctx, earlier, chosen):
         area = ctx.snapshot.area(release.product_area)
-        suffix = f" ({area.name}): open findings" if area else ": open findings"
-        children = tuple(item(m) for m in sorted(messages[release.key]))
-        result.append(item(_title(release), suffix, children=children))
+        where = f" ({area.name})" if area else ""
+        result.append(item(_title(release), f"{where}: {'; '.join(facts)}{_when(ctx, release)}"))
     return result
 
 
-def _area_section(
-    ctx: RuleContext,
-    plan: WeekPlan,
-    area: ProductArea,
-    sub: WeeklySubmission | None,
-    this_week: list[Release],
+def release_facts(
+    ctx: RuleContext, earlier: RuleOutput, releases: list[Release]
+) -> list[tuple[Release, list[str]]]:
+    """Each release that other rules raised a warning or error about, with the stakeholder
+    text of those findings (RULES.md R3: facts, never a finding's instruction). A release
+    whose findings are all owner-only is left out: there is nothing for stakeholders in it."""
+    by_key = {r.key: r for r in releases}
+    found: dict[str, list[str]] = defaultdict(list)
+    for finding in earlier.findings:
+        collection, _, key = finding.record.partition("/")
+        code = CODES.get(finding.code)
+        release = by_key.get(key) if collection == Collection.RELEASES.value else None
+        if release is None or code is None or finding.level is Level.INFO:
+            continue
+        fact = code.fact(launched=release.has_launched(ctx.today))
+        if fact and fact not in found[key]:
+            found[key].append(fact)
+    return [(r, found[r.key]) for r in releases if found.get(r.key)]
+
+
+def _when(ctx: RuleContext, release: Release) -> str:
+    day = release.launch_date
+    if day is None:
+        return ""
+    verb = "launched" if release.has_launched(ctx.today) else "launches"
+    return f"; {verb} {weekday_date(day, year=False)}"
+
+
+def _section_block(
+    ctx: RuleContext, plan: WeekPlan, part: Section, this_week: list[Release]
 ) -> Block:
-    pm = ctx.snapshot.person_name(area.pm)
+    """An area's section (the template's "[Product Area] — [PM Name]") or a PM's own. With
+    several PMs each line names its author, so merged submissions stay attributed."""
+    area = part.area
     shipped = [
         item(_title(r), " (Tier 1, from the release tracker)")
         for r in this_week
-        if r.tier == Tier.LOW and r.product_area == area.key and r.has_launched(ctx.today)
+        if area is not None
+        and r.tier == Tier.LOW
+        and r.product_area == area.key
+        and r.has_launched(ctx.today)
     ]
-    blocks: list[Block] = [heading(2, f"{area.name} — {pm}")]
+    title = part.title if area is None else f"{part.title} — {_names(ctx, part.pms)}"
+    blocks: list[Block] = [heading(2, title)]
+    due_day = weekday_date(plan.update_day, year=False)
+    due = f"{due_day} at {clock(plan.submission_due.time())}"
+    for pm in part.missing:
+        name = ctx.snapshot.person_name(pm)
+        blocks.append(para(text(f"{NO_SUBMISSION} from {name} (due {due}).", italic=True)))
+    for sub in part.subs:
+        if is_late(ctx, plan, sub) and sub.submitted_at is not None:
+            at = ctx.calendar.localize(as_aware(sub.submitted_at, ctx.calendar.tz))
+            when = f"{weekday_date(at.date(), year=False)} at {clock(at.time())}"
+            by = clock(plan.submission_due.time()) if at.date() == plan.update_day else due
+            late = f"Submitted late by {ctx.snapshot.person_name(sub.pm)}: {when} (due {by})."
+            blocks.append(para(text(late, italic=True)))
     entries: list[ListItem] = []
-    if sub is None:
-        due = f"{weekday_date(plan.update_day, year=False)} at {clock(plan.submission_due.time())}"
-        blocks.append(para(text(f"{NO_SUBMISSION} from {pm} (due {due}).", italic=True)))
+    if not part.subs:
         entries.append(_labelled("Wins / shipped", shipped, empty="—"))
         entries.extend(item(f"{label}: —") for _, label in BULLETS[1:])
     else:
+        attribute = len(part.pms) > 1
         for name, label in BULLETS:
-            written = [item(*linked(line)) for line in lines(str(getattr(sub, name)))]
+            written = [
+                item(
+                    *([f"{ctx.snapshot.person_name(sub.pm)}: "] if attribute else []), *linked(line)
+                )
+                for sub in part.subs
+                for line in lines(str(getattr(sub, name)))
+            ]
             if name == "wins":
                 written.extend(shipped)
             entries.append(_labelled(label, written))
     blocks.append(bullets(*entries))
-    return region(f"weekly.area.{area.key}", *blocks)
+    return region(part.region, *blocks)
 
 
 # --- findings and notifications ---------------------------------------------------------
 
 
-def _missing_finding(ctx: RuleContext, plan: WeekPlan, area: ProductArea) -> Finding:
-    pm = ctx.snapshot.person_name(area.pm)
+def _missing_finding(ctx: RuleContext, plan: WeekPlan, area: ProductArea, pm: str) -> Finding:
+    name = ctx.snapshot.person_name(pm)
     due = f"{weekday_date(plan.update_day)} at {clock(plan.submission_due.time())}"
     return Finding(
         code="weekly.submission-missing",
         record=ref(Collection.WEEKLY_SUBMISSIONS, f"{plan.key}/{area.key}"),
         message=(
-            f"No weekly submission for {area.name} in {plan.key} (due {due}). {pm} should add "
+            f"No weekly submission for {area.name} in {plan.key} (due {due}). {name} should add "
             "the 5-bullet update (wins/shipped, what's next, risks/asks, metrics, links) so "
             f"the Weekly Product Update covers {area.name}."
         ),
     )
 
 
+def _late_finding(
+    ctx: RuleContext, plan: WeekPlan, part: Section, sub: WeeklySubmission
+) -> Finding:
+    at = ctx.calendar.localize(as_aware(sub.submitted_at or ctx.now, ctx.calendar.tz))
+    due = f"{weekday_date(plan.update_day)} at {clock(plan.submission_due.time())}"
+    return Finding(
+        code="weekly.submission-late",
+        record=ref(Collection.WEEKLY_SUBMISSIONS, sub.key),
+        field="submitted_at",
+        message=(
+            f"{ctx.snapshot.person_name(sub.pm)}'s weekly submission for {part.title} in "
+            f"{plan.key} came in on {weekday_date(at.date())} at {clock(at.time())}, after the "
+            f"deadline ({due}). It is in the update, marked late, and counts against ritual "
+            "adoption; submit by the deadline so Product Ops can aggregate in time."
+        ),
+    )
+
+
 def _unknown_area_findings(ctx: RuleContext, plan: WeekPlan) -> list[Finding]:
+    """A submission naming an area the org has not configured (often a typo): it is shown
+    under its PM's name, and the PM is told. A blank area is a PM without an area: no finding."""
     known = {a.key for a in ctx.snapshot.product_areas}
     return [
         Finding(
@@ -320,12 +455,13 @@ def _unknown_area_findings(ctx: RuleContext, plan: WeekPlan) -> list[Finding]:
             field="product_area",
             message=(
                 f"Weekly submission {sub.key} from {ctx.snapshot.person_name(sub.pm)} names "
-                f"product area “{sub.product_area}”, which is not configured, so it is not in "
-                "the Weekly Product Update. Set its product area to one of the org's areas."
+                f"product area “{sub.product_area}”, which is not configured, so the Weekly "
+                "Product Update shows it under the PM's name rather than an area. Set its "
+                "product area to one of the org's areas, or leave it blank."
             ),
         )
         for sub in ctx.snapshot.weekly_submissions
-        if sub.week == plan.key and sub.product_area not in known
+        if sub.week == plan.key and sub.product_area.strip() and sub.product_area not in known
     ]
 
 
@@ -360,14 +496,14 @@ def _publication(
     ctx: RuleContext,
     plan: WeekPlan,
     page: GeneratedDocument,
-    missing: tuple[ProductArea, ...],
+    parts: tuple[Section, ...],
     earlier: RuleOutput,
 ) -> list[Notification]:
     """The post and the email saying the update is out: each reads on its own (the week's
     launches, the next ones, the risks stated as facts, who did not submit) and links to the
     page. Written for stakeholders: no finding's instruction is pasted here (RULES.md R3)."""
     weekly = ctx.settings.weekly
-    summary = post_document(ctx, plan, page, missing, earlier)
+    summary = post_document(ctx, plan, page, parts, earlier)
     text_body = plaintext.render(summary)
     reason = f"Weekly Product Update {plan.key} is due published {clock(plan.publish_due.time())}"
     return [
@@ -396,7 +532,7 @@ def post_document(
     ctx: RuleContext,
     plan: WeekPlan,
     page: GeneratedDocument,
-    missing: tuple[ProductArea, ...],
+    parts: tuple[Section, ...],
     earlier: RuleOutput,
 ) -> Document:
     horizon = plan.sunday + timedelta(days=ctx.settings.weekly.upcoming_days)
@@ -413,48 +549,24 @@ def post_document(
         bullets(*([_launch(ctx, r) for r in upcoming] or [item("none")])),
     ]
     risks = [
-        item(f"{a.name}: ", *linked(line))
-        for a in weekly_areas(ctx)
-        for sub in [submissions_by_area(ctx, plan.key).get(a.key)]
-        if sub is not None
+        item(f"{part.title}: ", *linked(line))
+        for part in parts
+        for sub in part.subs
         for line in lines(sub.risks)
     ]
-    risks.extend(_risk_facts(ctx, earlier, [*this_week, *upcoming]))
+    risks.extend(
+        item(_title(release), f": {'; '.join(facts)}{_when(ctx, release)}")
+        for release, facts in release_facts(ctx, earlier, [*this_week, *upcoming])
+    )
     blocks += [heading(2, "Cross-cutting risks"), bullets(*(risks or [item("none reported")]))]
+    missing = [f"{p.title} ({ctx.snapshot.person_name(pm)})" for p in parts for pm in p.missing]
     if missing:
-        names = ", ".join(f"{a.name} ({ctx.snapshot.person_name(a.pm)})" for a in missing)
-        blocks.append(para(f"No submission this week from {names}."))
+        blocks.append(para(f"No submission this week from {', '.join(missing)}."))
     return Document(title=page.document.title, children=tuple(blocks))
 
 
-_STATUS_FACTS = {
-    "not started": "enablement bundle not started",
-    "drafting": "enablement bundle still in draft",
-    "ready for review": "enablement bundle in review, not published yet",
-    "late": "enablement is behind its deadlines",
-    "launched without bundle": "launched without an enablement bundle",
-}
-
-
-def _risk_facts(ctx: RuleContext, earlier: RuleOutput, releases: list[Release]) -> list[ListItem]:
-    """A fact per launching release other rules flagged: what stands, not what to do."""
-    flagged = {f.record for f in earlier.findings if f.level is not Level.INFO}
-    facts: list[ListItem] = []
-    for release in releases:
-        record = ref(Collection.RELEASES, release.key)
-        if record not in flagged:
-            continue
-        status = str(earlier.derived.get(record, {}).get("enablement_status") or "")
-        what = _STATUS_FACTS.get(status, "open questions with its owner")
-        if release.tier is None:
-            what = "tier not set yet"
-        day = weekday_date(release.launch_date, year=False) if release.launch_date else "no date"
-        facts.append(item(_title(release), f": {what}; launches {day}"))
-    return facts
-
-
 def _reminders(
-    ctx: RuleContext, plan: WeekPlan, missing: tuple[ProductArea, ...]
+    ctx: RuleContext, plan: WeekPlan, missing: list[tuple[ProductArea, str]]
 ) -> tuple[Notification, ...]:
     """One reminder per PM still missing a submission, inside the configured window."""
     hours = ctx.settings.weekly.reminder_hours_before
@@ -464,8 +576,8 @@ def _reminders(
     if not due - timedelta(hours=hours) <= ctx.now.astimezone(UTC) < due:
         return ()
     by_pm: dict[str, list[str]] = defaultdict(list)
-    for area in missing:
-        by_pm[area.pm].append(area.name)
+    for area, pm in missing:
+        by_pm[pm].append(area.name)
     when = f"{weekday_date(plan.update_day, year=False)} at {clock(plan.submission_due.time())}"
     return tuple(
         Notification(
