@@ -554,6 +554,7 @@ def test_a_person_typing_in_a_block_opsync_replaces_keeps_their_text(
     finally:
         wiki.close()
     assert read.regions["summary"].ownership is Ownership.EDITED  # reported again, not undone
+    assert read.regions["summary"].by_person  # Notion names the person: never taken for ours
     [row] = sdk.data_sources.query(pages.data_source_id)["results"]
     [callout] = [
         b for b in sdk.blocks.children.list(row["id"])["results"] if b["type"] == "callout"

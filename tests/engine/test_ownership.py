@@ -43,3 +43,14 @@ def test_a_page_the_journal_shows_unfinished_has_its_edited_regions_taken_as_ops
     }
     assert settled["weekly/2"] == pages["weekly/2"]  # no unfinished write: still a person's
     assert "gone/3" not in settled
+
+
+def test_a_region_the_target_shows_a_person_edited_stays_theirs_on_an_unfinished_page() -> None:
+    """Killed mid-write, then a person types into the page before the next run: Notion names
+    them as the last editor of a block inside the region, and that is not opsync's write."""
+    regions = {"a": RegionState("x", EDITED, by_person=True), "b": RegionState("y", EDITED)}
+    settled = settle({"weekly/1": PageState("weekly/1", "p1", regions)}, frozenset({"weekly/1"}))
+    assert settled["weekly/1"].regions == {
+        "a": RegionState("x", EDITED, by_person=True),
+        "b": RegionState("y", INTERRUPTED),
+    }

@@ -78,10 +78,14 @@ class RecordState:
 @dataclass(frozen=True)
 class RegionState:
     """An owned region of a page: its content as the target stores it (or its fingerprint),
-    and its state."""
+    and its state. ``by_person``: the target names someone other than opsync as the last
+    editor of what the region holds (Notion's ``last_edited_by`` on its blocks), so an
+    ``EDITED`` region is a person's edit for certain, even on a page whose last write the
+    journal shows unfinished (``engine/actual.settle``)."""
 
     content: str
     ownership: Ownership = Ownership.CLEAN
+    by_person: bool = False
 
 
 @dataclass(frozen=True)

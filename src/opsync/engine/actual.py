@@ -30,13 +30,15 @@ class Actual:
 def settle(pages: Mapping[str, PageState], unfinished: frozenset[str]) -> dict[str, PageState]:
     """The pages, with the regions that read as edited on a page whose last write the
     journal shows started and not finished taken for that write (``INTERRUPTED``):
-    finishing it is not overwriting a person."""
+    finishing it is not overwriting a person. A region the target shows a person edited
+    (``by_person``) stays theirs: a person may type into a page while the killed run's
+    write is unfinished."""
     settled = dict(pages)
     for key in unfinished & settled.keys():
         page = settled[key]
         regions = {
             name: replace(region, ownership=Ownership.INTERRUPTED)
-            if region.ownership is Ownership.EDITED
+            if region.ownership is Ownership.EDITED and not region.by_person
             else region
             for name, region in page.regions.items()
         }

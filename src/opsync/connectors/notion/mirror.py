@@ -96,13 +96,17 @@ class PageMemo:
         )
 
     def dump(self) -> dict[str, Any]:
-        regions = {k: [r.content, r.ownership.value] for k, r in self.regions.items()}
+        regions = {
+            k: [r.content, r.ownership.value, *([True] if r.by_person else [])]
+            for k, r in self.regions.items()
+        }
         return {**self.__dict__, "regions": regions}
 
     @classmethod
     def load(cls, data: Mapping[str, Any]) -> PageMemo:
         regions = {
-            str(k): RegionState(str(c), Ownership(o)) for k, (c, o) in data["regions"].items()
+            str(k): RegionState(str(v[0]), Ownership(v[1]), by_person=len(v) > 2 and v[2] is True)
+            for k, v in data["regions"].items()
         }
         return cls(**{**data, "regions": regions})
 

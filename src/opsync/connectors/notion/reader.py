@@ -309,12 +309,13 @@ class Reader:
                 continue
             landed = mark == content and stored != content
             edited = stored is not None and stored != content and not landed
+            theirs = edited and not only_edited_by(callout, self.bot())
             if edited and mark is not None:
-                edited = not only_edited_by(callout, self.bot())
+                edited = theirs
             state = (
                 Ownership.INTERRUPTED if landed else Ownership.EDITED if edited else Ownership.CLEAN
             )
-            out[key] = RegionState(content=content, ownership=state)
+            out[key] = RegionState(content=content, ownership=state, by_person=theirs)
         return out
 
     def bot(self) -> str:
