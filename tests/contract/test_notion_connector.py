@@ -31,6 +31,7 @@ from opsync.domain import Collection
 from opsync.engine.snapshot import build_snapshot
 from opsync.errors import AuthError, ConfigError, ConflictError, PermanentError
 from opsync.http import TokenBucket
+from opsync.state import SqliteStateStore
 from opsync.testing import pytest_plugin
 from opsync.testing.emulators.notion import NotionEmulator
 
@@ -636,3 +637,37 @@ def test_a_run_killed_before_restoring_a_persons_block_leaves_it_to_the_next_run
         second.close()
     assert "Status: red (Ana)" in region_texts() and "Status: amber" in region_texts()
     assert again.regions["summary"].ownership is Ownership.EDITED
+
+
+def test_after_a_contested_write_the_next_run_reads_the_region_as_the_persons(
+    env: NotionEmulator, sdk: Client, tmp_path: Path
+) -> None:
+    """The contested write is the page's last edit, by opsync: the next run trusts its memo
+    of the page, so the memo must say the region is a person's, or that run would plan the
+    region again and delete the restored block (which then looks as it was read)."""
+    pages = pages_database(env, sdk)
+    key = "weekly-update/2026-W49"
+    store = SqliteStateStore(tmp_path / "state.db")
+
+    def open_wiki() -> NotionWiki:
+        state = store.connector("notion")
+        return NotionWiki(NotionConnectorConfig(), pages=pages, bucket=fast(), state=state)
+
+    wiki = open_wiki()
+    try:
+        wiki.write_page(PageWrite(key=key, document=document("green"), create=True))
+        wiki.read()
+        _person_types_before_delete(wiki, sdk, "Status: green", "Status: red (Ana)")
+        with pytest.raises(ConflictError):
+            wiki.write_page(PageWrite(key=key, document=document("amber"), regions=("summary",)))
+        store.commit()
+    finally:
+        wiki.close()
+    env.reset_counts()
+    wiki = open_wiki()
+    try:
+        region = wiki.read().pages[key].regions["summary"]
+    finally:
+        wiki.close()
+    assert env.counts.of("GET", "/v1/blocks/{block_id}/children") == 0  # the memo was used
+    assert region.ownership is Ownership.EDITED and region.by_person

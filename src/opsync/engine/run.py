@@ -183,9 +183,8 @@ def run(
             if write:  # what the read learnt survives a run killed while it applies
                 store.commit()
             progress.stage("rules")
-            ctx = RuleContext(
-                snapshot, now, spec.calendar, spec.settings, sent=store.finished("send")
-            )
+            sent = store.finished("send")  # one read of the journal for the rules and the plan
+            ctx = RuleContext(snapshot, now, spec.calendar, spec.settings, sent=sent)
             # a page drawing on a record that could not be read says so (engine/doubts.py)
             output = doubts.annotate(
                 evaluate(ctx), doubts.unreadable(rows.findings, [*wiki.findings, *invalid])
@@ -203,11 +202,11 @@ def run(
                 del desired.messages[key]  # held back (a finding below), not planned
             actual.sent = delivery.sent(
                 wanted,
-                done=store.finished("send"),
+                done=sent,
                 unsure=store.unfinished("send"),
                 fresh=store.get_meta("identity") is None,
             )
-            held += delivery.copies_missing(wanted, store.finished("send"))
+            held += delivery.copies_missing(wanted, sent)
             actual.pages = settle(actual.pages, store.unfinished("update_page"))
             plan = make_plan(desired, actual, spec.workspace, force=force)
             known = store.get_meta("identity")

@@ -316,10 +316,12 @@ class Writer:
             if key in contested:  # the old hash stays: the next read sees the person's edit
                 if key in page.stored:
                     stored[key] = page.stored[key]
-                states.pop(key, None)
                 continue
             stored[key] = content
             states[key] = RegionState(content=content)
+        for key in contested:  # so says the page's memo, valid while nobody else edits it:
+            # what the region holds now is not known here, but it is a person's
+            states[key] = RegionState(content="", ownership=Ownership.EDITED, by_person=True)
         row = self.api.call(
             self.api.sdk.pages.update,
             page.id,
