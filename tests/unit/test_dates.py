@@ -151,7 +151,7 @@ def test_week_plan_thursday_deadlines_in_a_plain_week(make_ctx: MakeCtx) -> None
     assert plan.submission_due == ny(2026, 12, 3, 14)
     assert plan.publish_due == ny(2026, 12, 3, 16)
     assert plan.document_key == "weekly-update/2026-W49"
-    assert plan.title == "Weekly Product Update — December 3, 2026"
+    assert plan.title() == "Weekly Product Update — December 3, 2026"
 
 
 def test_week_plan_deadlines_follow_the_autumn_dst_change(make_ctx: MakeCtx) -> None:
@@ -188,4 +188,4 @@ def test_week_plan_moves_a_holiday_update_day_to_the_business_day_before(
     assert plan.key == "2026-W48"
     assert plan.update_day == date(2026, 11, 25)
     assert plan.submission_due == ny(2026, 11, 25, 14)
-    assert plan.title == "Weekly Product Update — November 25, 2026"
+    assert plan.title() == "Weekly Product Update — November 25, 2026"

@@ -36,7 +36,7 @@ from opsync.engine.desired import build
 from opsync.engine.notify import Delivery
 from opsync.engine.plan import Force, make_plan
 from opsync.engine.report import Reporter, RunReport, SilentReporter
-from opsync.engine.snapshot import build_snapshot
+from opsync.engine.snapshot import build_snapshot, links
 from opsync.errors import ConfigError, ConnectorError, OpsyncError
 from opsync.rules import evaluate
 from opsync.rules.context import RuleContext
@@ -184,7 +184,12 @@ def run(
                 store.commit()
             progress.stage("rules")
             ctx = RuleContext(
-                snapshot, now, spec.calendar, spec.settings, sent=store.finished("send")
+                snapshot,
+                now,
+                spec.calendar,
+                spec.settings,
+                sent=store.finished("send"),
+                links=links(wiki),
             )
             # a page drawing on a record that could not be read says so (engine/doubts.py)
             output = doubts.annotate(
