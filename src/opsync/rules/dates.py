@@ -149,6 +149,13 @@ class DateWords:
             return f"{WEEKDAYS[day.weekday()][:3]}, {_abbr(day)}{self._year(day)}"
         return f"{WEEKDAYS[day.weekday()]}, {MONTHS[day.month - 1]} {day.day}{self._year(day)}"
 
+    def full(self, day: date) -> str:
+        """A day that is a page's headline fact (a launch date), with its year always:
+        ``Monday, January 4, 2027``."""
+        if self.style is DateStyle.ISO:
+            return day.isoformat()
+        return f"{self.prose(day).removesuffix(self._year(day))}, {day.year}"
+
     def cell(self, day: date | None) -> str:
         """A day in a table column or a compact list: ``Dec 3`` (``2026-12-03`` for iso);
         ``—`` for no day."""
