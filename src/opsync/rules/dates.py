@@ -171,6 +171,13 @@ class DateWords:
             return f"{_abbr(day)}, {day.year}"
         return long_date(day)
 
+    def month(self, day: date) -> str:
+        """The month ``day`` is in, as a monthly page's title names it: ``December 2026``."""
+        if self.style is DateStyle.ISO:
+            return f"{day.year}-{day.month:02d}"
+        name = MONTHS[day.month - 1]
+        return f"{name[:3] if self.style is DateStyle.SHORT else name} {day.year}"
+
     def moment(self, day: date, at: time) -> str:
         """A deadline or a time something happened: ``Thursday, December 3 at 14:20``."""
         return f"{self.prose(day)} at {clock(at)}"
