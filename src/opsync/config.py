@@ -64,7 +64,7 @@ from opsync.domain.release import BundleState, GoNoGo, Tier
 from opsync.domain.ritual import RitualKind
 from opsync.domain.roadmap import RoadmapStatus
 from opsync.errors import ConfigError, ConfigProblem
-from opsync.settings import RolloutPhase, Settings
+from opsync.settings import OutputSettings, RolloutPhase, Settings
 
 ConnectorRole = Literal["tracker", "wiki", "pages", "notifier", "feeds"]
 CONNECTOR_ROLES: tuple[ConnectorRole, ...] = ("tracker", "wiki", "pages", "notifier", "feeds")
@@ -253,6 +253,7 @@ class Config(_Table):
     rules: Settings = Settings()
     aliases: AliasesConfig = AliasesConfig()
     rollout: RolloutConfig = RolloutConfig()
+    output: OutputSettings = OutputSettings()
     state: StateConfig = StateConfig()
     connectors: dict[str, SerializeAsAny[ConnectorConfig]] = {}
     roles: RolesConfig = RolesConfig()
@@ -294,6 +295,8 @@ class Config(_Table):
         if isinstance(value, Mapping) and value.get("rollout"):  # a dump holds an empty one
             hint = "write each phase as a [[rollout.phases]] table"
             raise invalid('the key "rollout" does not belong in [rules]', hint)
+        if isinstance(value, Mapping) and isinstance(value.get("output"), Mapping):
+            raise invalid('the key "output" does not belong in [rules]', "write it as [output]")
         return value
 
     @field_validator("connectors", mode="before")
@@ -321,8 +324,9 @@ class Config(_Table):
 
     @property
     def settings(self) -> Settings:
-        """The rule parameters of ``[rules]`` with the phases of ``[[rollout.phases]]``."""
-        return self.rules.model_copy(update={"rollout": self.rollout.phases})
+        """The rule parameters of ``[rules]`` with the phases of ``[[rollout.phases]]`` and
+        the page style of ``[output]``."""
+        return self.rules.model_copy(update={"rollout": self.rollout.phases, "output": self.output})
 
     @property
     def state_path(self) -> Path:

@@ -173,6 +173,32 @@ class CadenceSettings(_Section):
         return tuple(sorted(set(value)))
 
 
+class DateStyle(StrEnum):
+    """How generated pages write dates: one style per page, so a reader never meets the
+    same day written three ways."""
+
+    LONG = "long"  # Thursday, December 3 in prose; Dec 3 in tables
+    SHORT = "short"  # Thu, Dec 3 in prose; Dec 3 in tables
+    ISO = "iso"  # 2026-12-03 everywhere
+
+
+class OutputSettings(_Section):
+    """``[output]``: how generated pages read, whatever the rule that writes them."""
+
+    date_style: DateStyle = Field(
+        DateStyle.LONG,
+        description='Dates on generated pages: "long" (Thursday, December 3 in prose, Dec 3 in '
+        'tables), "short" (Thu, Dec 3) or "iso" (2026-12-03). The year is written when it is '
+        "not the year of the page's own date.",
+    )
+    list_limit: int = Field(
+        25,
+        ge=1,
+        description="Longest list a page shows; the rest is one line (and N more) pointing to "
+        "where the full list is.",
+    )
+
+
 class RolloutPhase(_Section):
     """From ``starts_on``, the listed rule families apply to the listed areas (``*`` = all)."""
 
@@ -201,6 +227,9 @@ class Settings(_Section):
     scorecard: ScorecardSettings = ScorecardSettings()
     cadence: CadenceSettings = CadenceSettings()
     owners: OwnerSettings = OwnerSettings()
+    # set from the config's [output] (as rollout from [[rollout.phases]]); left out of a
+    # dump of [rules], where it does not belong
+    output: OutputSettings = Field(OutputSettings(), exclude=True)
     rollout: tuple[RolloutPhase, ...] = ()
 
     def enabled(self, family: RuleFamily, area: str | None, today: date) -> bool:

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import MakeCtx, ny
 from opsync.documents.markdown import render
-from opsync.documents.model import Region
+from opsync.documents.model import Region, bullets
 from opsync.domain import (
     FULL_SECTIONS,
     LITE_SECTIONS,
@@ -96,7 +96,9 @@ def test_full_bundle_matches_golden(make_ctx: MakeCtx) -> None:
     markdown = render(page(out, "bundle/sso").document)
     assert len(headings(markdown, "###")) == 9
     assert "Sales talk track (if relevant)" in headings(markdown, "###")
-    assert "PM owner: Ben Okafor" in headings(markdown, "##")  # the area's PM
+    assert (
+        "| Tier 3 (High) | Monday, January 4, 2027 | Ben Okafor | Eve Martin |" in markdown
+    )  # area's PM
     assert_golden("bundle-full.md", markdown)
 
 
@@ -105,8 +107,8 @@ def test_header_facts_are_owned_and_skeleton_is_not(make_ctx: MakeCtx) -> None:
     regions = [b for b in doc.children if isinstance(b, Region)]
     assert [r.key for r in regions] == ["bundle.header"]
     owned = render(doc.model_copy(update={"children": tuple(regions)}))
-    assert "Target launch date: Monday, January 4, 2027" in owned
-    assert "Thursday, December 17, 2026 (L - 10 BD)" in owned
+    assert "| Target launch date |" in owned
+    assert "| Dec 17, 2026 (L - 10 BD) |" in owned  # the year before the launch's: written
     assert "Training session for Support/Sales" in owned
     assert "What changed" not in owned
 
@@ -129,7 +131,7 @@ def test_no_bundle_page_for_tier1_or_missing_tier(make_ctx: MakeCtx) -> None:
 def test_bundle_page_without_launch_date_says_deadlines_come_later(make_ctx: MakeCtx) -> None:
     undated = LITE.model_copy(update={"launch_date": None})
     markdown = markdown_of(make_ctx, TODAY, undated)
-    assert "## Target launch date: not set" in markdown
+    assert "| Tier 2 (Medium) | not set | Ana Ruiz |" in markdown
     assert "once the release has a target launch date" in markdown
 
 
@@ -177,9 +179,10 @@ def test_sections_complete_counts_required_sections(make_ctx: MakeCtx) -> None:
     )
     assert out.derived["releases/inv"] == {"bundle_sections_complete": "4/6"}
     assert out.findings == ()  # still drafting: incompleteness is expected
-    # no page yet: the skeleton this run creates is what the next run will read back
+    # no page yet: the skeleton this run creates is what the next run will read back, its
+    # owner section filled in with the PM's and the Eng lead's names
     no_bundle = evaluate(make_ctx(TODAY, releases=(FULL,)), RuleOutput())
-    assert no_bundle.derived["releases/sso"] == {"bundle_sections_complete": "0/9"}
+    assert no_bundle.derived["releases/sso"] == {"bundle_sections_complete": "1/9"}
     assert [d.key for d in no_bundle.documents] == ["bundle/sso"]
 
 
@@ -239,16 +242,14 @@ def test_page_shows_each_step_with_its_deadline_and_how_late_it_was_done(
     )
     markdown = markdown_of(make_ctx, ny(2026, 12, 9, 12), late)
     assert "🟢 **published**" in markdown
-    rows = [line for line in markdown.splitlines() if line.startswith("- ") and " BD)" in line]
+    rows = [line for line in markdown.splitlines() if " BD) |" in line]
     assert rows == [
-        "- Bundle drafted and handed to Product Ops: by Thursday, December 3, 2026 (L - 5 BD) "
-        "— handed off Thursday, December 3, 2026, on time",
-        "- Bundle published to stakeholders: by Tuesday, December 8, 2026 (L - 2 BD) "
-        "— published Wednesday, December 9, 2026, 1 BD late",
-        "- Support readiness confirmed: by Wednesday, December 9, 2026 (L - 1 BD) "
-        "— confirmed Wednesday, December 9, 2026, on time",
-        "- Sales readiness confirmed: by Wednesday, December 9, 2026 (L - 1 BD)",
-        "- Go/no-go recorded: by Wednesday, December 9, 2026 (L - 1 BD)",
+        "| Bundle drafted and handed to Product Ops | Dec 3 (L - 5 BD) | handed off Dec 3, on time "
+        "|",
+        "| Bundle published to stakeholders | Dec 8 (L - 2 BD) | published Dec 9, 1 BD late |",
+        "| Support readiness confirmed | Dec 9 (L - 1 BD) | confirmed Dec 9, on time |",
+        "| Sales readiness confirmed | Dec 9 (L - 1 BD) | — |",
+        "| Go/no-go recorded | Dec 9 (L - 1 BD) | — |",
     ]
 
 
@@ -259,3 +260,22 @@ def test_a_recorded_handoff_makes_an_incomplete_bundle_a_finding(make_ctx: MakeC
     assert finding.code == "enablement.bundle-incomplete"
     assert "the enablement bundle is ready for review" in finding.message
     assert "🟡 **ready for review**" in markdown_of(make_ctx, TODAY, handed)
+
+
+def test_owner_section_starts_with_the_names_opsync_knows(make_ctx: MakeCtx) -> None:
+    markdown = markdown_of(make_ctx, TODAY, LITE)
+    owner = markdown.split("### Owner + escalation")[1]
+    assert "- PM: Ana Ruiz\n- Eng: Dev Patel\n- Escalation: \\[Name/channel\\]" in owner
+    assert "[Name]" not in owner.replace("[Name/channel]", "")
+    # outside every region: written at creation, the team's afterwards
+    doc = page(evaluate(make_ctx(TODAY, releases=(LITE,)), RuleOutput()), "bundle/inv").document
+    owners = bullets("PM: Ana Ruiz", "Eng: Dev Patel", "Escalation: [Name/channel]")
+    assert doc.children[-1] == owners
+
+
+def test_bundle_facts_are_a_table_not_headings(make_ctx: MakeCtx) -> None:
+    markdown = markdown_of(make_ctx, TODAY, LITE)
+    assert headings(markdown, "##") == []
+    assert "| Release tier | Target launch date | PM owner | Eng lead | Enablement status |" in (
+        markdown
+    )

@@ -52,7 +52,7 @@ from opsync.errors import (
     RecordError,
     TransientError,
 )
-from opsync.settings import RolloutPhase, RuleFamily, Settings
+from opsync.settings import DateStyle, OutputSettings, RolloutPhase, RuleFamily, Settings
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "configs"
 DOC = Path(__file__).parents[2] / "docs" / "configuration.md"
@@ -252,6 +252,21 @@ def test_rollout_inside_rules_points_to_the_rollout_table(tmp_path: Path) -> Non
 
     assert error.key == "rules"
     assert error.hint == "write each phase as a [[rollout.phases]] table"
+
+
+def test_output_table_sets_the_pages_date_style_and_list_limit(tmp_path: Path) -> None:
+    path = tmp_path / "opsync.toml"
+    path.write_text(HEAD + '[output]\ndate_style = "iso"\nlist_limit = 10\n', encoding="utf-8")
+
+    settings = load_config(path).settings
+
+    assert settings.output == OutputSettings(date_style=DateStyle.ISO, list_limit=10)
+    assert error_in(tmp_path, HEAD + '[output]\ndate_style = "fancy"\n').key == (
+        "output.date_style"
+    )
+    assert error_in(tmp_path, HEAD + "[rules.output]\nlist_limit = 3\n").hint == (
+        "write it as [output]"
+    )
 
 
 def test_unknown_connector_type_lists_the_known_types() -> None:
@@ -592,11 +607,12 @@ def reference_models() -> dict[str, type[BaseModel]]:
     }
     for name, field in Settings.model_fields.items():
         section = model_in(field.annotation)
-        if name != "rollout" and section is not None:
+        if name not in ("rollout", "output") and section is not None:
             models[f"rules.{name}"] = section
     models |= {
         "aliases": AliasesConfig,
         "rollout.phases": RolloutPhase,
+        "output": OutputSettings,
         "state": StateConfig,
         "connectors.local": LocalConnectorConfig,
         "connectors.credentials": TokenConnectorConfig,

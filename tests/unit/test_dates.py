@@ -8,6 +8,7 @@ import pytest
 
 from conftest import NY, MakeCtx, ny
 from opsync.rules.dates import (
+    DateWords,
     Quarter,
     as_aware,
     clock,
@@ -20,6 +21,7 @@ from opsync.rules.dates import (
     week_plan,
     weekday_date,
 )
+from opsync.settings import DateStyle
 
 
 @pytest.mark.parametrize(
@@ -151,7 +153,7 @@ def test_week_plan_thursday_deadlines_in_a_plain_week(make_ctx: MakeCtx) -> None
     assert plan.submission_due == ny(2026, 12, 3, 14)
     assert plan.publish_due == ny(2026, 12, 3, 16)
     assert plan.document_key == "weekly-update/2026-W49"
-    assert plan.title == "Weekly Product Update — December 3, 2026"
+    assert plan.title() == "Weekly Product Update — December 3, 2026"
 
 
 def test_week_plan_deadlines_follow_the_autumn_dst_change(make_ctx: MakeCtx) -> None:
@@ -188,4 +190,31 @@ def test_week_plan_moves_a_holiday_update_day_to_the_business_day_before(
     assert plan.key == "2026-W48"
     assert plan.update_day == date(2026, 11, 25)
     assert plan.submission_due == ny(2026, 11, 25, 14)
-    assert plan.title == "Weekly Product Update — November 25, 2026"
+    assert plan.title() == "Weekly Product Update — November 25, 2026"
+
+
+def test_date_words_write_one_style_and_the_year_only_outside_the_pages_year() -> None:
+    day, next_year = date(2026, 12, 3), date(2027, 1, 4)
+    long = DateWords(DateStyle.LONG, day)
+    assert (long.prose(day), long.cell(day), long.title(day)) == (
+        "Thursday, December 3",
+        "Dec 3",
+        "December 3, 2026",
+    )
+    assert (long.prose(next_year), long.cell(next_year)) == (
+        "Monday, January 4, 2027",
+        "Jan 4, 2027",
+    )
+    assert long.full(day) == "Thursday, December 3, 2026"
+    assert long.month(day) == "December 2026"
+    assert long.moment(day, time(14, 20)) == "Thursday, December 3 at 14:20"
+    assert long.cell(None) == "—"
+    short = DateWords(DateStyle.SHORT, day)
+    assert (short.prose(day), short.full(day), short.title(day)) == (
+        "Thu, Dec 3",
+        "Thu, Dec 3, 2026",
+        "Dec 3, 2026",
+    )
+    iso = DateWords(DateStyle.ISO, day)
+    assert {iso.prose(day), iso.cell(day), iso.title(day), iso.full(day)} == {"2026-12-03"}
+    assert iso.month(day) == "2026-12"

@@ -9,11 +9,20 @@ from pathlib import Path
 import pytest
 
 from conftest import MakeCtx, ny
+from opsync.calendar import BusinessCalendar
 from opsync.documents.markdown import render
-from opsync.domain import Collection, Decision, ref
+from opsync.domain import Collection, Decision, Snapshot, ref
+from opsync.rules.context import RuleContext
 from opsync.rules.decisions import REQUIRED_FIELDS, evaluate
 from opsync.rules.output import DocumentKind, RuleOutput
-from opsync.settings import RoadmapSettings, RolloutPhase, RuleFamily, Settings
+from opsync.settings import (
+    DateStyle,
+    OutputSettings,
+    RoadmapSettings,
+    RolloutPhase,
+    RuleFamily,
+    Settings,
+)
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 TODAY = ny(2026, 12, 3, 9)  # Thursday of ISO week 2026-W49
@@ -105,7 +114,7 @@ def test_review_list_is_keyed_by_next_biweekly_review(make_ctx: MakeCtx) -> None
     (doc,) = out.documents
     assert doc.key == "decision-review/2026-12-10"
     assert doc.kind is DocumentKind.DECISION_REVIEW
-    assert doc.document.title == "Decision Review — 2026-12-10"
+    assert doc.document.title == "Decision Review — December 10, 2026"
 
 
 @pytest.mark.parametrize(
@@ -131,7 +140,7 @@ def test_review_on_a_holiday_keeps_its_key_and_shows_the_day_held(make_ctx: Make
     ctx = make_ctx(ny(2026, 12, 26, 9), settings=settings, decisions=(decision,))
     (doc,) = evaluate(ctx, RuleOutput()).documents
     assert doc.key == "decision-review/2026-12-25"  # Christmas: held Monday 2026-12-28
-    assert doc.document.title == "Decision Review — 2026-12-28"
+    assert doc.document.title == "Decision Review — December 28, 2026"
     after = make_ctx(ny(2026, 12, 29, 9), settings=settings, decisions=(decision,))
     (later,) = evaluate(after, RuleOutput()).documents
     assert later.key == "decision-review/2027-01-08"
@@ -176,6 +185,50 @@ def test_rollout_skips_decisions_of_areas_not_enabled(make_ctx: MakeCtx) -> None
     assert {f.record for f in out.findings} == {ref(Collection.DECISIONS, "dec-onb")}
     assert set(out.derived) == {"decisions/dec-onb"}
     assert out.documents == ()
+
+
+def review_text(out: RuleOutput) -> str:
+    (doc,) = out.documents
+    return render(doc.document)
+
+
+def test_one_overdue_decision_reads_in_the_singular(make_ctx: MakeCtx) -> None:
+    out = run(make_ctx, complete(review_date=date(2026, 12, 1)), settings=BIWEEKLY)
+    assert "1 decision is past its review date without a review" in review_text(out)
+
+
+def test_long_decision_is_shown_whole_and_linked_to_its_entry(
+    make_ctx: MakeCtx, calendar: BusinessCalendar, org: Snapshot
+) -> None:
+    long = "Keep the legacy CSV export for enterprise workspaces until the API export covers " * 2
+    decision = complete(decision=long.strip(), review_date=date(2026, 12, 1))
+    url = "https://wiki.example/decisions/dec-1"
+    ctx = RuleContext(
+        snapshot=org.model_copy(update={"decisions": (decision,)}),
+        now=TODAY,
+        calendar=calendar,
+        settings=BIWEEKLY,
+        links={"decisions/dec-1": url},
+    )
+    out = evaluate(ctx, RuleOutput())
+    assert f"[{long.strip()}]({url})" in review_text(out)
+    assert "…" not in review_text(out)
+    assert long.strip() in out.findings[0].message
+
+
+def test_every_date_on_the_review_list_follows_the_date_style(make_ctx: MakeCtx) -> None:
+    decision = complete(review_date=date(2026, 12, 1))
+    iso = BIWEEKLY.model_copy(update={"output": OutputSettings(date_style=DateStyle.ISO)})
+    long_text = review_text(run(make_ctx, decision, settings=BIWEEKLY))
+    iso_text = review_text(run(make_ctx, decision, settings=iso))
+    assert "# Decision Review — December 10, 2026" in long_text
+    assert "| Sep 1 | Move invoicing" in long_text
+    assert "on Thursday, December 10. " in long_text
+    assert "As of Thursday, December 3." in long_text
+    assert "2026-" not in long_text
+    assert "# Decision Review — 2026-12-10" in iso_text
+    assert "| 2026-09-01 | Move invoicing" in iso_text
+    assert "As of 2026-12-03." in iso_text
 
 
 def test_golden_decision_review(make_ctx: MakeCtx) -> None:

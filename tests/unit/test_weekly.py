@@ -8,12 +8,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from conftest import MakeCtx, ny
+from opsync.calendar import BusinessCalendar
 from opsync.documents.markdown import render
 from opsync.domain import (
     Collection,
     Finding,
     Level,
     Release,
+    Snapshot,
     Tier,
     WeeklySubmission,
     WeeklyUpdate,
@@ -22,7 +24,14 @@ from opsync.domain import (
 from opsync.rules.context import RuleContext
 from opsync.rules.output import DocumentKind, RuleOutput
 from opsync.rules.weekly import evaluate, lines, linked
-from opsync.settings import RolloutPhase, RuleFamily, Settings, WeeklySettings
+from opsync.settings import (
+    DateStyle,
+    OutputSettings,
+    RolloutPhase,
+    RuleFamily,
+    Settings,
+    WeeklySettings,
+)
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 WEEK = "2026-W49"  # Mon 2026-11-30 .. Sun 2026-12-06, update day Thu 2026-12-03
@@ -608,3 +617,48 @@ def assert_golden(name: str, rendered: str) -> None:
     if os.environ.get("OPSYNC_UPDATE_GOLDEN") == "1":
         path.write_text(rendered, encoding="utf-8")
     assert rendered == path.read_text(encoding="utf-8")
+
+
+# --- reading the page: caps and dates ----------------------------------------------------
+
+
+def test_long_lists_are_capped_with_a_line_to_the_full_view(
+    make_ctx: MakeCtx, calendar: BusinessCalendar, org: Snapshot
+) -> None:
+    many = tuple(rel(f"r{n:02d}", Tier.LOW, date(2026, 12, 1), "billing") for n in range(30))
+    settings = Settings(output=OutputSettings(list_limit=5))
+    view = "https://wiki.example/roadmap-view"
+    ctx = RuleContext(
+        snapshot=org.model_copy(update={"weekly_submissions": ALL_IN, "releases": many}),
+        now=ny(2026, 12, 3, 15),
+        calendar=calendar,
+        settings=settings,
+        links={"roadmap-view/2026-11-24": view},
+    )
+    out = evaluate(ctx, NOTHING)
+    text = page_text(out)
+    launches = text.split("- Key launches this week:")[1].split("- Upcoming")[0]
+    assert launches.count("Tier 1 (Low)") == 5
+    assert f"*and 25 more — see *[the Stakeholder Roadmap View]({view})" in launches
+    wins = text.split("## Billing — Ana Ruiz")[1].split("- What's next")[0]
+    assert wins.count("(Tier 1, from the release tracker)") == 5
+    assert "*and 25 more — see *the release tracker" in wins
+    (slack, _) = [n for n in out.notifications if n.document is not None]
+    assert slack.text.count("Tier 1 (Low)") == 5
+    assert "and 25 more — see the full update" in slack.text
+
+
+def test_dates_follow_the_configured_style(make_ctx: MakeCtx) -> None:
+    late = sub("billing", "ana", submitted_at=ny(2026, 12, 3, 14, 20))
+    releases = (rel("mon", Tier.HIGH, date(2026, 11, 30), "billing"),)
+    short = Settings(output=OutputSettings(date_style=DateStyle.SHORT))
+    text = page_text(
+        evaluate(
+            make_ctx(ny(2026, 12, 3, 15), short, weekly_submissions=(late,), releases=releases),
+            NOTHING,
+        )
+    )
+    assert text.startswith("# Weekly Product Update — Dec 3, 2026\n")
+    assert "Tier 3 (High) · Mon, Nov 30" in text
+    assert "Submitted late by Ana Ruiz: Thu, Dec 3 at 14:20 (due 14:00)." in text
+    assert "December" not in text

@@ -36,7 +36,7 @@ from opsync.engine.desired import build
 from opsync.engine.notify import Delivery
 from opsync.engine.plan import Force, make_plan
 from opsync.engine.report import Reporter, RunReport, SilentReporter
-from opsync.engine.snapshot import build_snapshot
+from opsync.engine.snapshot import build_snapshot, links
 from opsync.errors import ConfigError, ConnectorError, OpsyncError
 from opsync.rules import evaluate
 from opsync.rules.context import RuleContext
@@ -184,7 +184,9 @@ def run(
                 store.commit()
             progress.stage("rules")
             sent = store.finished("send")  # one read of the journal for the rules and the plan
-            ctx = RuleContext(snapshot, now, spec.calendar, spec.settings, sent=sent)
+            ctx = RuleContext(
+                snapshot, now, spec.calendar, spec.settings, sent=sent, links=links(wiki)
+            )
             # a page drawing on a record that could not be read says so (engine/doubts.py)
             output = doubts.annotate(
                 evaluate(ctx), doubts.unreadable(rows.findings, [*wiki.findings, *invalid])

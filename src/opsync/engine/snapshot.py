@@ -71,3 +71,12 @@ def build_snapshot(
         **{c.value: tuple(records[c]) for c in RECORD_MODELS},
     )
     return snapshot, findings
+
+
+def links(wiki: ReadResult) -> dict[str, str]:
+    """Where a person opens each record (by ref) and generated page (by key), for those the
+    target gives a web address: pages link decisions and other pages with it. A folder's
+    relative paths are left out: a link must open from wherever the page is read."""
+    found = {r: s.path for r, s in wiki.records.items()}
+    found |= {k: p.path for k, p in wiki.pages.items()}
+    return {k: v for k, v in found.items() if v.startswith(("https://", "http://"))}

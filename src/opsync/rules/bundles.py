@@ -2,10 +2,13 @@
 
 Every Tier 2/3 release gets a page ``bundle/<release key>`` laid out as the pack's "Launch
 Enablement Bundle (Template)": lite (six sections, RULES.md R1) for Tier 2, all nine for
-Tier 3. The facts opsync knows (tier, target launch date, PM owner, status, deadlines) live
-in the owned region ``bundle.header`` and are kept current; the section headings and the
-template's placeholder lines are written outside any region, because they are the skeleton
-people overwrite with the bundle prose, which opsync must never touch.
+Tier 3. The facts opsync knows (tier, target launch date, PM owner, Eng lead, status, each
+step's deadline and what happened to it) live in the owned region ``bundle.header``, as two
+compact tables, and are kept current; the section headings and the template's placeholder
+lines are written outside any region, because they are the skeleton people overwrite with
+the bundle prose, which opsync must never touch. The "Owner + escalation" section starts
+with the PM's and Eng lead's names instead of "PM: [Name]": written once, at creation, it is
+the team's afterwards like every other section.
 
 A section counts as complete when it holds text beyond the template's placeholder lines. The
 comparison ignores list markers, Markdown escapes, case and the placeholders' labels, so a
@@ -25,13 +28,15 @@ from opsync.documents.model import (
     Block,
     BulletList,
     Document,
+    Inline,
     ListItem,
     StatusChip,
     bullets,
+    cell,
     heading,
-    item,
     para,
     region,
+    table,
 )
 from opsync.domain import (
     FULL_SECTIONS,
@@ -47,7 +52,7 @@ from opsync.domain import (
     ref,
 )
 from opsync.rules.context import RuleContext
-from opsync.rules.dates import weekday_date
+from opsync.rules.dates import DateWords
 from opsync.rules.enablement import (
     STATUS_TONE,
     Step,
@@ -59,8 +64,8 @@ from opsync.rules.enablement import (
     steps,
 )
 from opsync.rules.output import DerivedValue, DocumentKind, GeneratedDocument, RuleOutput
-from opsync.rules.tiers import pm_name, requirements
-from opsync.settings import EnablementSettings, RuleFamily
+from opsync.rules.tiers import pm_name, requirements, tier_label
+from opsync.settings import DateStyle, EnablementSettings, RuleFamily
 
 HEADER_REGION = "bundle.header"
 #: Each step's row on the page, worded as the pack's workflow says it.
@@ -198,16 +203,35 @@ def sections_complete_label(release: Release, bundle: EnablementBundle | None) -
 
 
 @cache
-def _section_blocks(section: Section) -> tuple[Block, ...]:
-    """One section of the skeleton; its nodes are immutable, so every page shares them."""
+def _section_blocks(section: Section, lines: tuple[str, ...] | None = None) -> tuple[Block, ...]:
+    """One section of the skeleton (``lines`` instead of the template's placeholders); its
+    nodes are immutable, so every page shares them."""
     template = TEMPLATES[section]
     title = heading(3, template.heading)
+    lines = template.lines if lines is None else lines
     if template.style == "paragraph":
-        return (title, *(para(line) for line in template.lines))
+        return (title, *(para(line) for line in lines))
     if template.style == "numbered":
-        steps = tuple(ListItem(inlines=()) for _ in template.lines)
+        steps = tuple(ListItem(inlines=()) for _ in lines)
         return (title, BulletList(items=steps, ordered=True))
-    return (title, bullets(*template.lines))
+    return (title, bullets(*lines))
+
+
+def owner_lines(release: Release, snapshot: Snapshot) -> tuple[str, ...]:
+    """The "Owner + escalation" section as opsync can fill it in: the PM and the Eng lead
+    (the release's, else its area's); the escalation path is the team's to write."""
+    eng = _eng_lead(release, snapshot)
+    _, eng_line, escalation = TEMPLATES[Section.OWNER_ESCALATION].lines
+    return (
+        f"PM: {pm_name(snapshot, release)}",
+        f"Eng: {snapshot.person_name(eng)}" if eng else eng_line,
+        escalation,
+    )
+
+
+def _eng_lead(release: Release, snapshot: Snapshot) -> str | None:
+    area = snapshot.area(release.product_area)
+    return release.eng_lead or (area.eng_lead if area else None)
 
 
 def _header(
@@ -216,18 +240,29 @@ def _header(
     today: date,
     calendar: BusinessCalendar,
     settings: EnablementSettings,
+    style: DateStyle,
 ) -> tuple[Block, ...]:
-    tier = release.tier.label if release.tier is not None else "not set"
-    launch = weekday_date(release.launch_date) if release.launch_date else "not set"
+    """The facts opsync keeps current, as two compact tables: what the release is, then each
+    step's deadline beside what happened to it. Dates are anchored on the launch, so the
+    year appears only for a deadline in the year before it."""
+    launch_day = release.launch_date
+    words = DateWords(style, launch_day or today)
+    tier = tier_label(release.tier) or "not set"
+    eng = _eng_lead(release, snapshot)
     status = enablement_status(release, today, calendar, settings)
-    blocks: list[Block] = [
-        heading(2, f"Release tier: {tier}"),
-        heading(2, f"Target launch date: {launch}"),
-        heading(2, f"PM owner: {pm_name(snapshot, release)}"),
+    facts: list[tuple[str, str | StatusChip]] = [
+        ("Release tier", tier),
+        ("Target launch date", words.full(launch_day) if launch_day else "not set"),
+        ("PM owner", pm_name(snapshot, release)),
+        ("Eng lead", snapshot.person_name(eng) if eng else "not set"),
     ]
     if status is not None:
-        chip = StatusChip(label=status.value, tone=STATUS_TONE[status])
-        blocks.append(para("Enablement status: ", chip))
+        facts.append(
+            ("Enablement status", StatusChip(label=status.value, tone=STATUS_TONE[status]))
+        )
+    blocks: list[Block] = [
+        table(tuple(label for label, _ in facts), [tuple(cell(value) for _, value in facts)])
+    ]
     due = deadlines(release, calendar, settings)
     needs = requirements(release.tier)
     if due is None or needs is None or release.tier is None:
@@ -235,13 +270,15 @@ def _header(
         return tuple(blocks)
     # the readiness steps are all due "before L", that is by L - 1 BD
     lead = {Step.HANDOFF: handoff_bd(release.tier, settings), Step.PUBLISH: settings.publish_bd}
-    rows = []
-    for check in steps(release, calendar, settings):
-        when = f"by {weekday_date(check.due)} (L - {lead.get(check.step, 1)} BD)"
-        text = f"{STEP_ROWS[check.step]}: {when}"
-        done = record_text(check, today, calendar)
-        rows.append(item(f"{text} — {done}" if done else text))
-    blocks.append(bullets(*rows))
+    rows: list[tuple[tuple[Inline, ...], ...]] = [
+        (
+            cell(STEP_ROWS[check.step]),
+            cell(f"{words.cell(check.due)} (L - {lead.get(check.step, 1)} BD)"),
+            cell(record_text(check, today, calendar, words.cell) or "—"),
+        )
+        for check in steps(release, calendar, settings)
+    ]
+    blocks.append(table(("Step", "Deadline", "Done"), rows))
     return tuple(blocks)
 
 
@@ -251,21 +288,30 @@ def bundle_document(
     today: date,
     calendar: BusinessCalendar,
     settings: EnablementSettings,
+    style: DateStyle = DateStyle.LONG,
 ) -> Document | None:
-    """The bundle page for a Tier 2/3 release; None for other tiers."""
+    """The bundle page for a Tier 2/3 release; None for other tiers.
+
+    The skeleton outside the header is written once, when the page is created: its owner
+    section starts with the names opsync knows and is the team's from then on."""
     needs = requirements(release.tier)
     if needs is None or needs.bundle is None:
         return None
-    skeleton = _skeleton(needs.bundle)
-    header = region(HEADER_REGION, *_header(release, snapshot, today, calendar, settings))
+    skeleton = _skeleton(needs.bundle, owner_lines(release, snapshot))
+    facts = _header(release, snapshot, today, calendar, settings, style)
     return Document(
-        title=f"Launch Enablement Bundle — {release.title}", children=(header, *skeleton)
+        title=f"Launch Enablement Bundle — {release.title}",
+        children=(region(HEADER_REGION, *facts), *skeleton),
     )
 
 
 @cache
-def _skeleton(kind: BundleKind) -> tuple[Block, ...]:
-    return tuple(b for s in sections_for(kind) for b in _section_blocks(s))
+def _skeleton(kind: BundleKind, owner: tuple[str, ...] | None = None) -> tuple[Block, ...]:
+    return tuple(
+        b
+        for s in sections_for(kind)
+        for b in _section_blocks(s, owner if s is Section.OWNER_ESCALATION else None)
+    )
 
 
 def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
@@ -289,9 +335,22 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
         needs = requirements(release.tier)
         document = None
         if bundle is not None or not release.has_launched(ctx.today):
-            document = bundle_document(release, ctx.snapshot, ctx.today, ctx.calendar, settings)
+            document = bundle_document(
+                release,
+                ctx.snapshot,
+                ctx.today,
+                ctx.calendar,
+                settings,
+                ctx.settings.output.date_style,
+            )
         if document is not None and bundle is None and needs is not None and needs.bundle:
-            bundle = EnablementBundle(key=release.key, release_key=release.key, kind=needs.bundle)
+            owner = "\n".join(owner_lines(release, ctx.snapshot))
+            bundle = EnablementBundle(
+                key=release.key,
+                release_key=release.key,
+                kind=needs.bundle,
+                sections={Section.OWNER_ESCALATION: owner},
+            )
         derived[record] = {"bundle_sections_complete": sections_complete_label(release, bundle)}
         if document is None:
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -19,6 +20,9 @@ class RuleContext:
     settings: Settings = field(default_factory=Settings)
     # keys of the messages already sent (the journal's record): what a digest sent last
     sent: frozenset[str] = frozenset()
+    # where a person opens each record (by ref) and generated page (by key), for those the
+    # target gives a URL: pages link to them; a rule never needs them to decide anything
+    links: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from opsync.rules.context import RuleContext
+from opsync.settings import DateStyle
 
 MONTHS = (
     "January",
@@ -123,6 +124,72 @@ def weekday_date(day: date, *, year: bool = True) -> str:
     """``Thursday, December 3, 2026`` (or ``Thursday, December 3`` without the year)."""
     text = f"{WEEKDAYS[day.weekday()]}, {MONTHS[day.month - 1]} {day.day}"
     return f"{text}, {day.year}" if year else text
+
+
+@dataclass(frozen=True)
+class DateWords:
+    """The one way a generated page writes its dates (``[output] date_style``).
+
+    ``anchor`` is the page's own date (the update day, the launch, the review): the year is
+    written only for a day in another year. Anchoring on the page rather than on today keeps
+    a page's text the same from one run to the next, New Year's Day included.
+    """
+
+    style: DateStyle
+    anchor: date
+
+    def _year(self, day: date) -> str:
+        return f", {day.year}" if day.year != self.anchor.year else ""
+
+    def prose(self, day: date) -> str:
+        """A day in a sentence: ``Thursday, December 3`` · ``Thu, Dec 3`` · ``2026-12-03``."""
+        if self.style is DateStyle.ISO:
+            return day.isoformat()
+        if self.style is DateStyle.SHORT:
+            return f"{WEEKDAYS[day.weekday()][:3]}, {_abbr(day)}{self._year(day)}"
+        return f"{WEEKDAYS[day.weekday()]}, {MONTHS[day.month - 1]} {day.day}{self._year(day)}"
+
+    def full(self, day: date) -> str:
+        """A day that is a page's headline fact (a launch date), with its year always:
+        ``Monday, January 4, 2027``."""
+        if self.style is DateStyle.ISO:
+            return day.isoformat()
+        return f"{self.prose(day).removesuffix(self._year(day))}, {day.year}"
+
+    def cell(self, day: date | None) -> str:
+        """A day in a table column or a compact list: ``Dec 3`` (``2026-12-03`` for iso);
+        ``—`` for no day."""
+        if day is None:
+            return "—"
+        return day.isoformat() if self.style is DateStyle.ISO else _abbr(day) + self._year(day)
+
+    def title(self, day: date) -> str:
+        """A day in a page title, which always names its year: ``December 3, 2026``."""
+        if self.style is DateStyle.ISO:
+            return day.isoformat()
+        if self.style is DateStyle.SHORT:
+            return f"{_abbr(day)}, {day.year}"
+        return long_date(day)
+
+    def month(self, day: date) -> str:
+        """The month ``day`` is in, as a monthly page's title names it: ``December 2026``."""
+        if self.style is DateStyle.ISO:
+            return f"{day.year}-{day.month:02d}"
+        name = MONTHS[day.month - 1]
+        return f"{name[:3] if self.style is DateStyle.SHORT else name} {day.year}"
+
+    def moment(self, day: date, at: time) -> str:
+        """A deadline or a time something happened: ``Thursday, December 3 at 14:20``."""
+        return f"{self.prose(day)} at {clock(at)}"
+
+
+def date_words(ctx: RuleContext, anchor: date | None = None) -> DateWords:
+    """The page's :class:`DateWords`, anchored on ``anchor`` (default: today)."""
+    return DateWords(ctx.settings.output.date_style, ctx.today if anchor is None else anchor)
+
+
+def _abbr(day: date) -> str:
+    return f"{MONTHS[day.month - 1][:3]} {day.day}"
 
 
 def clock(value: time) -> str:
@@ -225,9 +292,9 @@ class WeekPlan:
     def document_key(self) -> str:
         return f"weekly-update/{self.key}"
 
-    @property
-    def title(self) -> str:
-        return f"Weekly Product Update — {long_date(self.update_day)}"
+    def title(self, style: DateStyle = DateStyle.LONG) -> str:
+        """The page's title, dated by its update day in the page's date style."""
+        return f"Weekly Product Update — {DateWords(style, self.update_day).title(self.update_day)}"
 
 
 def week_plan(ctx: RuleContext, day: date | None = None) -> WeekPlan:

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from opsync.documents.model import Document, Inline, cell, para, region, table, text
+from opsync.documents.model import Document, Inline, Link, Text, cell, para, region, table, text
 from opsync.domain.base import Collection, ref
 from opsync.domain.decision import Decision
 from opsync.domain.findings import Finding
 from opsync.rules.context import RuleContext
+from opsync.rules.dates import date_words
 from opsync.rules.output import DerivedValue, DocumentKind, GeneratedDocument, RuleOutput
+from opsync.rules.wording import counted, plural
 from opsync.settings import RuleFamily
 
 #: The Decision Log template's columns, as (model property, what people call it).
@@ -42,7 +44,6 @@ REQUIRED_FIELDS: tuple[tuple[str, str], ...] = (
 )
 
 REVIEW_LIST_REGION = "decision-review-list"
-_TITLE_MAX = 80
 
 
 def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
@@ -93,45 +94,57 @@ def review_list_key(ctx: RuleContext) -> str:
 
 
 def review_list(ctx: RuleContext, due: list[Decision]) -> GeneratedDocument:
-    """The list of lapsed reviews for the next biweekly review, oldest review date first."""
+    """The list of lapsed reviews for the next biweekly review, oldest review date first.
+
+    Each decision is shown whole (the agenda is where people read what they are deciding
+    again) and linked to its log entry where the target gives one a web address."""
     review_day = next_review_day(ctx)
     key = review_list_key(ctx)
     if review_day is not None:
-        held = _held_on(ctx, review_day).isoformat()
-        title = f"Decision Review — {held}"
-        lead = f"for the Biweekly Roadmap Review on {held}"
+        held = _held_on(ctx, review_day)
+        words = date_words(ctx, held)
+        title = f"Decision Review — {words.title(held)}"
+        lead = f"for the Biweekly Roadmap Review on {words.prose(held)}"
     else:
+        words = date_words(ctx)
         title = f"Decision Review — {key.removeprefix('decision-review/')}"
         lead = "for this week's Biweekly Roadmap Review"
     ordered = sorted(due, key=lambda d: (d.review_date or date.min, d.key))
     rows: list[tuple[tuple[Inline, ...], ...]] = [
         (
-            cell(_iso(d.decided_on)),
-            cell(_title(d)),
+            cell(words.cell(d.decided_on)),
+            cell(_linked(ctx, d)),
             cell(ctx.snapshot.person_name(_blank_to_none(d.owner))),
-            cell(_iso(d.review_date)),
+            cell(words.cell(d.review_date)),
             cell(str(_days_overdue(d, ctx.today))),
         )
         for d in ordered
     ]
     count = len(ordered)
-    noun = "decision is" if count == 1 else "decisions are"
     document = Document(
         title=title,
         children=(
             region(
                 REVIEW_LIST_REGION,
                 para(
-                    f"{count} {noun} past their review date without a review, {lead}. ",
+                    f"{counted(count, 'decision')} {plural(count, 'is', 'are')} past "
+                    f"{plural(count, 'its', 'their')} review date without a review, {lead}. ",
                     "Record the outcome and the date reviewed in the decision log; ",
                     "set a new review date if the decision stands.",
                 ),
                 table(("Date", "Decision", "Owner", "Review date", "Days overdue"), rows),
-                para(text(f"As of {ctx.today.isoformat()}.", italic=True)),
+                para(text(f"As of {words.prose(ctx.today)}.", italic=True)),
             ),
         ),
     )
     return GeneratedDocument(key=key, kind=DocumentKind.DECISION_REVIEW, document=document)
+
+
+def _linked(ctx: RuleContext, decision: Decision) -> Text | Link:
+    """The decision's full text, linked to its log entry when the target gives a URL."""
+    url = ctx.links.get(ref(Collection.DECISIONS, decision.key))
+    name = _title(decision)
+    return Link(text=name, url=url) if url else text(name)
 
 
 def _missing_fields(decision: Decision, record: str) -> list[Finding]:
@@ -156,14 +169,14 @@ def _missing_fields(decision: Decision, record: str) -> list[Finding]:
 def _overdue_finding(decision: Decision, record: str, ctx: RuleContext) -> Finding:
     days = _days_overdue(decision, ctx.today)
     owner = ctx.snapshot.person_name(_blank_to_none(decision.owner))
-    plural = "day" if days == 1 else "days"
+    review = date_words(ctx).prose(decision.review_date) if decision.review_date else "—"
     return Finding(
         code="decisions.review-overdue",
         record=record,
         field="review_date",
         message=(
             f"Decision “{_title(decision)}” was due for review on "
-            f"{_iso(decision.review_date)} ({days} {plural} ago) and has not been reviewed. "
+            f"{review} ({counted(days, 'day')} ago) and has not been reviewed. "
             f"It is on the list for the next biweekly review; {owner} should bring it and "
             "record the date reviewed."
         ),
@@ -185,16 +198,9 @@ def _days_overdue(decision: Decision, today: date) -> int:
 
 
 def _title(decision: Decision) -> str:
-    """The decision text, shortened, stands in for a title; the key when it is empty."""
-    words = " ".join(decision.decision.split())
-    if not words:
-        return decision.key
-    return words if len(words) <= _TITLE_MAX else words[: _TITLE_MAX - 1].rstrip() + "…"
+    """The decision text, whole, stands in for a title; the key when it is empty."""
+    return " ".join(decision.decision.split()) or decision.key
 
 
 def _blank_to_none(value: str | None) -> str | None:
     return value if value and value.strip() else None
-
-
-def _iso(day: date | None) -> str:
-    return day.isoformat() if day else "—"

@@ -50,6 +50,7 @@ from opsync.domain.insight import Disposition, Insight, Severity
 from opsync.domain.reading import spelling
 from opsync.domain.snapshot import Snapshot
 from opsync.rules.context import RuleContext
+from opsync.rules.dates import DateWords, date_words
 from opsync.rules.insights import (
     display_name,
     escalation_day,
@@ -61,6 +62,7 @@ from opsync.rules.insights import (
     title,
 )
 from opsync.rules.output import DocumentKind, GeneratedDocument, RuleOutput
+from opsync.rules.wording import counted, plural
 from opsync.settings import RuleFamily
 
 _SEVERITY_ORDER = (Severity.HIGH, Severity.MEDIUM, Severity.LOW)
@@ -124,22 +126,28 @@ def digest(ctx: RuleContext) -> GeneratedDocument:
         ),
     )
     month = f"{review.year}-{review.month:02d}"
+    words = date_words(ctx, held)
     summary = (
-        f"For the Monthly Insights Review on {held.isoformat()}. Covers insights received "
-        f"from {start.isoformat()} to the day before the review: {len(tagged)} tagged "
-        f"{_plural(len(tagged), 'insight')} in {len(themes)} {_plural(len(themes), 'theme')}."
+        f"For the Monthly Insights Review on {words.prose(held)}. Covers insights received "
+        f"from {words.prose(start)} to the day before the review: "
+        f"{counted(len(tagged), 'tagged insight')} in {counted(len(themes), 'theme')}."
     )
+    if not tagged:
+        summary = (
+            f"For the Monthly Insights Review on {words.prose(held)}. No tagged insights were "
+            f"received from {words.prose(start)} to the day before the review."
+        )
     untriaged = len(window) - len(tagged)
     if untriaged:
-        verbs = "needs triage and is" if untriaged == 1 else "need triage and are"
-        summary += f" {untriaged} more {_plural(untriaged, 'insight')} still {verbs} not counted."
+        verbs = plural(untriaged, "needs triage and is", "need triage and are")
+        summary += f" {counted(untriaged, 'more insight')} still {verbs} not counted."
     document = Document(
-        title=f"Monthly Insights Digest — {month}",
+        title=f"Monthly Insights Digest — {words.month(review)}",
         children=(
             region("insights-summary", para(summary)),
             region("insights-themes", *_theme_blocks(top, rest, ctx)),
             region("insights-cross-area", *_cross_area_blocks(themes, ctx.snapshot)),
-            region("insights-escalated", *_escalated_blocks(escalated, ctx)),
+            region("insights-escalated", *_escalated_blocks(escalated, ctx, words)),
             heading(2, "Actions + owners"),
             para("Recorded at the review: theme, action, owner, next step."),
         ),
@@ -162,9 +170,9 @@ def _themes(items: list[Insight], vocabulary: Mapping[str, str]) -> list[Theme]:
 
 
 def _theme_blocks(top: list[Theme], rest: list[Theme], ctx: RuleContext) -> list[Block]:
-    blocks: list[Block] = [heading(2, f"Top {len(top)} {_plural(len(top), 'theme')}")]
     if not top:
-        blocks.append(para("No tagged insights were received in this window."))
+        return [heading(2, "Top themes"), para("No themes this month: no tagged insights.")]
+    blocks: list[Block] = [heading(2, f"Top {counted(len(top), 'theme')}")]
     quotes, segments = ctx.settings.insights.quotes_per_theme, ctx.settings.insights.segments
     for rank, theme in enumerate(top, start=1):
         blocks.append(heading(3, f"{rank}. {theme.name}"))
@@ -186,7 +194,7 @@ def _evidence(
     areas = theme.areas
     area_text = ", ".join(f"{_area_name(snapshot, a)} ({n})" for a, n in areas)
     lines = [
-        item(f"Volume: {theme.volume} {_plural(theme.volume, 'insight')}"),
+        item(f"Volume: {counted(theme.volume, 'insight')}"),
         item(f"Severity mix: {mix}"),
         item(f"Segments: {_counts(_segment(i, segments) for i in theme.items)}"),
         item(f"Evidence: {_counts(_tag(i.evidence_type) for i in theme.items)}"),
@@ -251,7 +259,7 @@ def _cross_area_blocks(themes: list[Theme], snapshot: Snapshot) -> list[Block]:
         item(
             text(theme.name, bold=True),
             f": {', '.join(_area_name(snapshot, a) for a, _ in theme.areas)}"
-            f" ({theme.volume} {_plural(theme.volume, 'insight')}); owner "
+            f" ({counted(theme.volume, 'insight')}); owner "
             f"{_owner(theme, snapshot)}",
         )
         for theme in spanning
@@ -260,7 +268,7 @@ def _cross_area_blocks(themes: list[Theme], snapshot: Snapshot) -> list[Block]:
     return blocks
 
 
-def _escalated_blocks(escalated: list[Insight], ctx: RuleContext) -> list[Block]:
+def _escalated_blocks(escalated: list[Insight], ctx: RuleContext, words: DateWords) -> list[Block]:
     blocks: list[Block] = [heading(2, "Escalated High-severity items")]
     if not escalated:
         blocks.append(para("No High-severity item is past its escalation day undecided."))
@@ -277,8 +285,8 @@ def _escalated_blocks(escalated: list[Insight], ctx: RuleContext) -> list[Block]
                 cell(display_name(_tag(insight.theme), settings.themes) or "—"),
                 cell(_area_name(snapshot, _tag(insight.product_area)) or "—"),
                 cell(snapshot.person_name(area.pm) if area else "unassigned"),
-                cell(insight.received_on.isoformat() if insight.received_on else "—"),
-                cell(day.isoformat() if day else "—"),
+                cell(words.cell(insight.received_on)),
+                cell(words.cell(day)),
             )
         )
     blocks.append(
@@ -308,7 +316,3 @@ def _area_name(snapshot: Snapshot, key: str) -> str:
 
 def _tag(value: object) -> str:
     return "" if value is None else " ".join(str(value).split())
-
-
-def _plural(n: int, noun: str) -> str:
-    return noun if n == 1 else f"{noun}s"

@@ -34,6 +34,7 @@ A release with no tier gets no status (``tiers.missing`` explains why) rather th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -133,24 +134,30 @@ def lateness(check: StepCheck, calendar: BusinessCalendar) -> str:
     return f"{days} day late" if days == 1 else f"{days} days late"
 
 
-def done_on_text(check: StepCheck) -> str:
-    """``published Thursday, December 3, 2026``, or without a date when none was recorded."""
+def done_on_text(check: StepCheck, day: Callable[[date], str] = weekday_date) -> str:
+    """``published Thursday, December 3, 2026``, or without a date when none was recorded;
+    ``day`` writes the date (a page passes its own date style)."""
     verb = DONE_VERBS[check.step]
     if check.done_on is None:
         return f"{verb}, date not recorded"
-    return f"{verb} {weekday_date(check.done_on)}"
+    return f"{verb} {day(check.done_on)}"
 
 
-def record_text(check: StepCheck, today: date, calendar: BusinessCalendar) -> str | None:
+def record_text(
+    check: StepCheck,
+    today: date,
+    calendar: BusinessCalendar,
+    day: Callable[[date], str] = weekday_date,
+) -> str | None:
     """What happened to a step, beside its deadline on the bundle page: ``published
-    Thursday, December 3, 2026, 1 BD late``; None while it is neither done nor due."""
+    Dec 3, 1 BD late``; None while it is neither done nor due."""
     outcome = check.outcome(today)
     if outcome is Outcome.ON_TIME:
-        return f"{done_on_text(check)}, on time"
+        return f"{done_on_text(check, day)}, on time"
     if outcome is Outcome.LATE:
-        return f"{done_on_text(check)}, {lateness(check, calendar)}"
+        return f"{done_on_text(check, day)}, {lateness(check, calendar)}"
     if outcome is Outcome.DONE:
-        return done_on_text(check)
+        return done_on_text(check, day)
     if outcome is Outcome.MISSED:
         return "not done by its deadline"
     return None

@@ -41,7 +41,7 @@ from opsync.documents.model import (
 )
 from opsync.domain import Collection, Finding, Release, Snapshot, Tier, ref
 from opsync.rules.context import RuleContext
-from opsync.rules.dates import weekday_date
+from opsync.rules.dates import DateWords, weekday_date
 from opsync.rules.output import (
     DerivedValue,
     DocumentKind,
@@ -50,7 +50,7 @@ from opsync.rules.output import (
     RuleOutput,
 )
 from opsync.rules.tiers import needs_enablement, pm_name, requirements, tier_label
-from opsync.settings import PostLaunchSettings, RuleFamily
+from opsync.settings import DateStyle, PostLaunchSettings, RuleFamily
 
 HEADER_REGION = "post-launch.header"
 EARLY_ISSUES = ("Support ticket spike:", "Unexpected behavior:", "Customer confusion:")
@@ -99,25 +99,33 @@ def action_item_count(release: Release) -> int:
     return sum(1 for entry in release.post_launch.action_items if entry.strip())
 
 
-def _facts(release: Release, snapshot: Snapshot, due: date, label: str) -> tuple[ListItem, ...]:
-    launch = weekday_date(release.launch_date) if release.launch_date else "not set"
+def _facts(
+    release: Release, snapshot: Snapshot, due: date, label: str, style: DateStyle
+) -> tuple[ListItem, ...]:
+    """The page's facts, dated in the page's style and anchored on the launch."""
+    words = DateWords(style, release.launch_date or due)
+    launch = words.full(release.launch_date) if release.launch_date else "not set"
     return (
         item(f"Release: {release.title}"),
         item(f"Release tier: {tier_label(release.tier)}"),
         item(f"Launch date: {launch}"),
         item(f"PM owner: {pm_name(snapshot, release)}"),
-        item(f"{label} due: {weekday_date(due)}"),
+        item(f"{label} due: {words.prose(due)}"),
     )
 
 
 def day3_document(
-    release: Release, snapshot: Snapshot, due: PostLaunchDue, settings: PostLaunchSettings
+    release: Release,
+    snapshot: Snapshot,
+    due: PostLaunchDue,
+    settings: PostLaunchSettings,
+    style: DateStyle = DateStyle.LONG,
 ) -> Document:
     where = f"a quick Slack thread in {settings.day3_channel}" if settings.day3_channel else "here"
     header = region(
         HEADER_REGION,
         bullets(
-            *_facts(release, snapshot, due.day3_due, "Check-in"),
+            *_facts(release, snapshot, due.day3_due, "Check-in", style),
             item(f"Format: async. PM + Support report any early issues in {where}."),
         ),
     )
@@ -138,7 +146,11 @@ def _day14_prompts(low: int, high: int) -> tuple[Block, ...]:
 
 
 def day14_document(
-    release: Release, snapshot: Snapshot, due: PostLaunchDue, settings: PostLaunchSettings
+    release: Release,
+    snapshot: Snapshot,
+    due: PostLaunchDue,
+    settings: PostLaunchSettings,
+    style: DateStyle = DateStyle.LONG,
 ) -> Document:
     needs = requirements(release.tier)
     sync = needs is not None and needs.retro_sync
@@ -147,7 +159,7 @@ def day14_document(
     header = region(
         HEADER_REGION,
         bullets(
-            *_facts(release, snapshot, due.day14_due, "Retro"),
+            *_facts(release, snapshot, due.day14_due, "Retro", style),
             item(f"Format: {form}."),
             item(f"Outcome: {low}-{high} action items for Product Ops to improve the system."),
         ),
@@ -235,7 +247,9 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
                 GeneratedDocument(
                     key=f"post-launch/{release.key}/day3",
                     kind=DocumentKind.POST_LAUNCH_DAY3,
-                    document=day3_document(release, ctx.snapshot, due, settings),
+                    document=day3_document(
+                        release, ctx.snapshot, due, settings, ctx.settings.output.date_style
+                    ),
                     record=record,
                 )
             )
@@ -244,7 +258,9 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
                 GeneratedDocument(
                     key=f"post-launch/{release.key}/day14",
                     kind=DocumentKind.POST_LAUNCH_DAY14,
-                    document=day14_document(release, ctx.snapshot, due, settings),
+                    document=day14_document(
+                        release, ctx.snapshot, due, settings, ctx.settings.output.date_style
+                    ),
                     record=record,
                 )
             )

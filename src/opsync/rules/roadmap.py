@@ -50,12 +50,13 @@ from opsync.domain.findings import Finding, Level
 from opsync.domain.roadmap import RoadmapItem, RoadmapStatus, RoadmapView, RoadmapViewEntry
 from opsync.rules.context import RuleContext
 from opsync.rules.dates import (
+    DateWords,
     Quarter,
     ReviewSlot,
     Timing,
     as_aware,
     clock,
-    long_date,
+    date_words,
     review_slot,
     timing,
     weekday_date,
@@ -195,8 +196,9 @@ def changes_since(ctx: RuleContext, previous: RoadmapView | None) -> Changes:
 
 def build_document(ctx: RuleContext, slot: ReviewSlot) -> GeneratedDocument:
     current, following = view_quarters(ctx)
+    words = date_words(ctx, slot.review)
     if slot.review is not None:
-        title = f"Stakeholder Roadmap View — {long_date(slot.review)}"
+        title = f"Stakeholder Roadmap View — {words.title(slot.review)}"
     else:
         title = f"Stakeholder Roadmap View — {current.label}"
     intro: list[Block] = [
@@ -207,10 +209,10 @@ def build_document(ctx: RuleContext, slot: ReviewSlot) -> GeneratedDocument:
         )
     ]
     if slot.review is not None:
-        intro.append(para(f"Updated after the Roadmap Review of {weekday_date(slot.review)}."))
+        intro.append(para(f"Updated after the Roadmap Review of {words.prose(slot.review)}."))
     children: list[Block] = [
         region("roadmap.intro", *intro),
-        _changes_region(ctx, changes_since(ctx, previous_view(ctx, slot))),
+        _changes_region(ctx, changes_since(ctx, previous_view(ctx, slot)), words),
     ]
     for quarter, when in ((current, "this quarter"), (following, "next quarter")):
         children.append(_quarter_region(ctx, quarter, when))
@@ -222,13 +224,13 @@ def build_document(ctx: RuleContext, slot: ReviewSlot) -> GeneratedDocument:
     )
 
 
-def _changes_region(ctx: RuleContext, changes: Changes) -> Block:
+def _changes_region(ctx: RuleContext, changes: Changes, words: DateWords) -> Block:
     blocks: list[Block] = [heading(2, "What changed since the previous view")]
     if changes.previous is None:
         blocks.append(para("This is the first published view, so there is nothing to compare."))
         return region("roadmap.changes", *blocks)
     published = ctx.calendar.local_date(_aware(ctx, changes.previous.published_at))
-    blocks.append(para(f"Compared with the view published on {long_date(published)}."))
+    blocks.append(para(f"Compared with the view published on {words.prose(published)}."))
 
     worded = (
         ("Added", [(e, e.date_range) for e in changes.added]),

@@ -63,7 +63,15 @@ from opsync.domain.release import Release, Tier
 from opsync.domain.weekly import WeeklySubmission
 from opsync.rules.codes import CODES
 from opsync.rules.context import RuleContext
-from opsync.rules.dates import WeekPlan, as_aware, clock, week_plan, weekday_date
+from opsync.rules.dates import (
+    DateWords,
+    WeekPlan,
+    as_aware,
+    clock,
+    date_words,
+    week_plan,
+    weekday_date,
+)
 from opsync.rules.output import (
     DocumentKind,
     GeneratedDocument,
@@ -71,6 +79,7 @@ from opsync.rules.output import (
     RecordSeed,
     RuleOutput,
 )
+from opsync.rules.wording import capped, counted, more
 from opsync.settings import RuleFamily
 
 #: The pack template's five bullets: (WeeklySubmission property, label).
@@ -83,6 +92,9 @@ BULLETS: tuple[tuple[str, str], ...] = (
 )
 HIGHLIGHTS_REGION = "weekly.highlights"
 NO_SUBMISSION = "No submission yet"
+#: Where every release is, for a list of releases cut short (the tracker's address is its
+#: connector's, not the rules').
+TRACKER = text("the release tracker")
 _BULLET_MARK = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+")
 _URL = re.compile(r"(https?://[^\s<>()]+[^\s<>().,;:!?'\"])")
 
@@ -229,10 +241,11 @@ def build_document(
     children: list[Block] = [_highlights(ctx, plan, parts, earlier)]
     this_week = _releases_between(ctx, plan.monday, plan.sunday)  # once, not once per area
     children.extend(_section_block(ctx, plan, s, this_week) for s in parts)
+    title = plan.title(ctx.settings.output.date_style)
     return GeneratedDocument(
         key=plan.document_key,
         kind=DocumentKind.WEEKLY_UPDATE,
-        document=Document(title=plan.title, children=tuple(children)),
+        document=Document(title=title, children=tuple(children)),
         record=ref(Collection.WEEKLY_UPDATES, plan.key),
     )
 
@@ -241,6 +254,23 @@ def _labelled(label: str, children: list[ListItem], empty: str = "none") -> List
     if not children:
         return item(f"{label}: {empty}")
     return item(f"{label}:", children=tuple(children))
+
+
+def _capped(ctx: RuleContext, entries: list[ListItem], where: Text | Link) -> list[ListItem]:
+    """At most ``[output] list_limit`` entries, then one line saying how many more and where
+    they all are: an update of 5,000 releases stays a page people read to the end."""
+    shown, left_out = capped(entries, ctx.settings.output.list_limit)
+    if not left_out:
+        return list(shown)
+    return [*shown, item(text(more(left_out), italic=True), where)]
+
+
+def _roadmap_view(ctx: RuleContext) -> Text | Link:
+    """The newest Stakeholder Roadmap View, linked where the target gives it a URL: the full
+    view of what is launching, for a list of launches cut short."""
+    views = sorted(k for k in ctx.links if k.startswith("roadmap-view/"))
+    name = "the Stakeholder Roadmap View"
+    return Link(text=name, url=ctx.links[views[-1]]) if views else text(name)
 
 
 def _highlights(
@@ -256,16 +286,21 @@ def _highlights(
         for line in lines(sub.risks)
     ]
     risks.extend(_release_risks(ctx, earlier, plan.monday, horizon))
+    words = date_words(ctx, plan.update_day)
+    view = _roadmap_view(ctx)
     return region(
         HIGHLIGHTS_REGION,
         heading(2, "Org-wide highlights (Product Ops)"),
         bullets(
-            _labelled("Key launches this week", [_launch(ctx, r) for r in this_week]),
+            _labelled(
+                "Key launches this week",
+                _capped(ctx, [_launch(ctx, words, r) for r in this_week], view),
+            ),
             _labelled(
                 f"Upcoming launches (next {_span_words(ctx.settings.weekly.upcoming_days)})",
-                [_launch(ctx, r) for r in upcoming],
+                _capped(ctx, [_launch(ctx, words, r) for r in upcoming], view),
             ),
-            _labelled("Cross-cutting risks/dependencies", risks),
+            _labelled("Cross-cutting risks/dependencies", _capped(ctx, risks, TRACKER)),
         ),
     )
 
@@ -302,11 +337,11 @@ def _title(release: Release) -> Text | Link:
     return Link(text=name, url=release.url) if release.url else text(name)
 
 
-def _launch(ctx: RuleContext, release: Release) -> ListItem:
+def _launch(ctx: RuleContext, words: DateWords, release: Release) -> ListItem:
     area = ctx.snapshot.area(release.product_area)
     where = area.name if area else (release.product_area or "no product area")
     tier = f"Tier {release.tier.value} ({release.tier.label})" if release.tier else "tier not set"
-    day = weekday_date(release.launch_date, year=False) if release.launch_date else "date not set"
+    day = words.prose(release.launch_date) if release.launch_date else "date not set"
     return item(_title(release), f" — {where} · {tier} · {day}")
 
 
@@ -325,10 +360,12 @@ def _release_risks(
     ]
     chosen.sort(key=lambda r: (r.launch_date or date.max, r.title, r.key))
     result: list[ListItem] = []
+    words = date_words(ctx, week_plan(ctx).update_day)
     for release, facts in release_facts(ctx, earlier, chosen):
         area = ctx.snapshot.area(release.product_area)
         where = f" ({area.name})" if area else ""
-        result.append(item(_title(release), f"{where}: {'; '.join(facts)}{_when(ctx, release)}"))
+        when = _when(ctx, words, release)
+        result.append(item(_title(release), f"{where}: {'; '.join(facts)}{when}"))
     return result
 
 
@@ -352,12 +389,12 @@ def release_facts(
     return [(r, found[r.key]) for r in releases if found.get(r.key)]
 
 
-def _when(ctx: RuleContext, release: Release) -> str:
+def _when(ctx: RuleContext, words: DateWords, release: Release) -> str:
     day = release.launch_date
     if day is None:
         return ""
     verb = "launched" if release.has_launched(ctx.today) else "launches"
-    return f"; {verb} {weekday_date(day, year=False)}"
+    return f"; {verb} {words.prose(day)}"
 
 
 def _section_block(
@@ -366,25 +403,29 @@ def _section_block(
     """An area's section (the template's "[Product Area] — [PM Name]") or a PM's own. With
     several PMs each line names its author, so merged submissions stay attributed."""
     area = part.area
-    shipped = [
-        item(_title(r), " (Tier 1, from the release tracker)")
-        for r in this_week
-        if area is not None
-        and r.tier == Tier.LOW
-        and r.product_area == area.key
-        and r.has_launched(ctx.today)
-    ]
+    shipped = _capped(
+        ctx,
+        [
+            item(_title(r), " (Tier 1, from the release tracker)")
+            for r in this_week
+            if area is not None
+            and r.tier == Tier.LOW
+            and r.product_area == area.key
+            and r.has_launched(ctx.today)
+        ],
+        TRACKER,
+    )
     title = part.title if area is None else f"{part.title} — {_names(ctx, part.pms)}"
     blocks: list[Block] = [heading(2, title)]
-    due_day = weekday_date(plan.update_day, year=False)
-    due = f"{due_day} at {clock(plan.submission_due.time())}"
+    words = date_words(ctx, plan.update_day)
+    due = words.moment(plan.update_day, plan.submission_due.time())
     for pm in part.missing:
         name = ctx.snapshot.person_name(pm)
         blocks.append(para(text(f"{NO_SUBMISSION} from {name} (due {due}).", italic=True)))
     for sub in part.subs:
         if is_late(ctx, plan, sub) and sub.submitted_at is not None:
             at = ctx.calendar.localize(as_aware(sub.submitted_at, ctx.calendar.tz))
-            when = f"{weekday_date(at.date(), year=False)} at {clock(at.time())}"
+            when = words.moment(at.date(), at.time())
             by = clock(plan.submission_due.time()) if at.date() == plan.update_day else due
             late = f"Submitted late by {ctx.snapshot.person_name(sub.pm)}: {when} (due {by})."
             blocks.append(para(text(late, italic=True)))
@@ -538,15 +579,24 @@ def post_document(
     horizon = plan.sunday + timedelta(days=ctx.settings.weekly.upcoming_days)
     this_week = _releases_between(ctx, plan.monday, plan.sunday)
     upcoming = _releases_between(ctx, plan.sunday + timedelta(days=1), horizon)
-    count = len(this_week)
+    words = date_words(ctx, plan.update_day)
+    page_link = text("the full update")
     blocks: list[Block] = [
         para(
-            f"{count} launch{'es' if count != 1 else ''} this week. The full update is on the page."
+            f"{counted(len(this_week), 'launch', 'launches')} this week. "
+            "The full update is on the page."
         ),
         heading(2, "Launches this week"),
-        bullets(*([_launch(ctx, r) for r in this_week] or [item("none")])),
+        bullets(
+            *(
+                _capped(ctx, [_launch(ctx, words, r) for r in this_week], page_link)
+                or [item("none")]
+            )
+        ),
         heading(2, f"Next {_span_words(ctx.settings.weekly.upcoming_days)}"),
-        bullets(*([_launch(ctx, r) for r in upcoming] or [item("none")])),
+        bullets(
+            *(_capped(ctx, [_launch(ctx, words, r) for r in upcoming], page_link) or [item("none")])
+        ),
     ]
     risks = [
         item(f"{part.title}: ", *linked(line))
@@ -555,14 +605,23 @@ def post_document(
         for line in lines(sub.risks)
     ]
     risks.extend(
-        item(_title(release), f": {'; '.join(facts)}{_when(ctx, release)}")
+        item(_title(release), f": {'; '.join(facts)}{_when(ctx, words, release)}")
         for release, facts in release_facts(ctx, earlier, [*this_week, *upcoming])
     )
+    risks = _capped(ctx, risks, page_link)
     blocks += [heading(2, "Cross-cutting risks"), bullets(*(risks or [item("none reported")]))]
     missing = [f"{p.title} ({ctx.snapshot.person_name(pm)})" for p in parts for pm in p.missing]
     if missing:
         blocks.append(para(f"No submission this week from {', '.join(missing)}."))
     return Document(title=page.document.title, children=tuple(blocks))
+
+
+def _launch_list(
+    ctx: RuleContext, words: DateWords, releases: list[Release], rest: Text | Link
+) -> Block:
+    return bullets(
+        *(_capped(ctx, [_launch(ctx, words, r) for r in releases], rest) or [item("none")])
+    )
 
 
 def _reminders(
