@@ -183,14 +183,27 @@ class NotionHarness:
 
     def edit_region(self, page: str, region: str, text: str) -> None:
         callout = next(b for b in self._blocks(self._page(page)) if region_marker(b) == region)
-        block = next(b for b in self._blocks(callout["id"]) if "rich_text" in b[b["type"]])
         runs = [{"type": "text", "text": {"content": text}}]
-        self.person.blocks.update(block["id"], **{block["type"]: {"rich_text": runs}})
+        for block in self._blocks(callout["id"]):  # the first text, or table cell, it holds
+            content = block[block["type"]]
+            if "rich_text" in content:
+                self.person.blocks.update(block["id"], **{block["type"]: {"rich_text": runs}})
+                return
+            if block["type"] == "table_row":
+                cells = [runs, *content["cells"][1:]]
+                self.person.blocks.update(block["id"], table_row={"cells": cells})
+                return
+        raise AssertionError(f"region {region} of {page} holds no text to edit")
 
     def text(self, page: str) -> str:
+        def runs(block: dict[str, Any]) -> list[Any]:
+            content = block[block["type"]]
+            return [r for cell in content.get("cells", []) for r in cell] + content.get(
+                "rich_text", []
+            )
+
         return "\n".join(
-            "".join(r["plain_text"] for r in b[b["type"]].get("rich_text", []))
-            for b in self._blocks(self._page(page))
+            "".join(r["plain_text"] for r in runs(b)) for b in self._blocks(self._page(page))
         )
 
     def steps(self, hit: Step) -> AbstractContextManager[None]:

@@ -266,15 +266,18 @@ def test_a_persons_edit_later_in_the_same_minute_is_seen(acme: Acme) -> None:
 
 def test_a_persons_region_edit_in_the_minute_of_our_write_is_a_conflict(acme: Acme) -> None:
     made = first_sync(acme)
-    key = sorted(op.target for op in made.plan.operations if op.kind == "create_page")[0]
-    page = row_id(acme, PAGES, key)
     api = acme.wiki.api
-    callout = next(
-        b
-        for b in api.call(api.sdk.blocks.children.list, page)["results"]
-        if b["type"] == "callout" and b["has_children"]
-    )
-    inner = api.call(api.sdk.blocks.children.list, callout["id"])["results"][0]
+
+    def texts(key: str) -> Iterator[dict[str, Any]]:
+        """The blocks with text of their own (not a table) in page ``key``'s regions."""
+        for b in api.call(api.sdk.blocks.children.list, row_id(acme, PAGES, key))["results"]:
+            if b["type"] == "callout" and b["has_children"]:
+                for inner in api.call(api.sdk.blocks.children.list, b["id"])["results"]:
+                    if "rich_text" in inner[inner["type"]]:
+                        yield inner
+
+    created = sorted(op.target for op in made.plan.operations if op.kind == "create_page")
+    inner = next(block for key in created for block in texts(key))
     kind = inner["type"]
     text = [{"type": "text", "text": {"content": "changed by hand"}}]
     acme.person.blocks.update(inner["id"], **{kind: {"rich_text": text}})

@@ -198,7 +198,8 @@ def test_rollout_area_not_in_pilot_gets_nothing(make_ctx: MakeCtx) -> None:
         )
     )
     out = evaluate(make_ctx(ny(2026, 12, 30, 9), pilot, releases=(T2,)), RuleOutput())
-    assert out == RuleOutput()
+    assert (out.documents, out.findings, out.notifications) == ((), (), ())
+    assert out.derived == {"releases/inv": {"day3_due": None, "day14_due": None}}
 
 
 def _rollout(starts_on: date) -> Settings:
@@ -216,7 +217,8 @@ def test_no_capture_for_launches_from_before_the_rollout_and_its_look_back(
     assert set(documents(out)) == {"post-launch/recent/day3"}
     assert {f.record for f in out.findings} == {"releases/recent"}
     assert {n.key for n in out.notifications} == {"post-launch-day3/recent"}
-    assert "releases/inv" not in out.derived
+    # out of scope, its dates are written empty: a date an earlier scope gave it goes
+    assert out.derived["releases/inv"] == {"day3_due": None, "day14_due": None}
     wider = Settings(post_launch=PostLaunchSettings(lookback_days=30), rollout=adopted.rollout)
     out = evaluate(make_ctx(ny(2026, 12, 28, 9), wider, releases=(T2,)), RuleOutput())
     assert set(documents(out)) == {"post-launch/inv/day3", "post-launch/inv/day14"}
@@ -229,6 +231,6 @@ def test_a_launch_on_the_rollout_day_less_the_look_back_is_covered(make_ctx: Mak
     no_look_back = Settings(
         post_launch=PostLaunchSettings(lookback_days=0), rollout=adopted.rollout
     )
-    assert evaluate(make_ctx(ny(2026, 12, 24, 9), no_look_back, releases=(T2,)), RuleOutput()) == (
-        RuleOutput()
-    )
+    out = evaluate(make_ctx(ny(2026, 12, 24, 9), no_look_back, releases=(T2,)), RuleOutput())
+    assert (out.documents, out.findings, out.notifications) == ((), (), ())
+    assert out.derived == {"releases/inv": {"day3_due": None, "day14_due": None}}

@@ -232,9 +232,11 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     documents: list[GeneratedDocument] = []
     notes: list[Notification] = []
     for release in ctx.snapshot.releases:
-        if not in_scope(ctx, release):
-            continue
         record = ref(Collection.RELEASES, release.key)
+        if not in_scope(ctx, release):
+            # written as empty, so a date an earlier scope gave the release does not linger
+            derived[record] = {"day3_due": None, "day14_due": None}
+            continue
         due = due_dates(release, ctx.calendar, settings)
         derived[record] = {
             "day3_due": due.day3_due if due else None,

@@ -259,9 +259,20 @@ def check_row(row: Any, width: int, path: str) -> None:
         )
 
 
+# Block types whose object has no `rich_text` (https://developers.notion.com/reference/block:
+# a table holds `table_width`, `has_column_header`, `has_row_header`; a row its `cells`; a
+# divider, breadcrumb or table of contents nothing but a colour; media their file): Notion
+# refuses the key on them, as on any key a type does not have.
+NO_RICH_TEXT = frozenset(
+    {"table", "table_row", "divider", "breadcrumb", "table_of_contents", "image", "equation"}
+)
+
+
 def content_of(kind: str, raw: dict[str, Any], path: str) -> tuple[dict[str, Any], Any]:
     """A block's content in response form, and its nested children (None when absent)."""
     content = {k: v for k, v in raw.items() if k != "children"}
+    if "rich_text" in content and kind in NO_RICH_TEXT:
+        raise body_invalid(f"{path}.rich_text", "should be not present", content["rich_text"])
     if "rich_text" in content:
         content["rich_text"] = rich_text(content["rich_text"], f"{path}.rich_text")
     if kind == "table_row":
