@@ -161,6 +161,7 @@ def _overdue_finding(decision: Decision, record: str, ctx: RuleContext) -> Findi
         code="decisions.review-overdue",
         record=record,
         field="review_date",
+        due=decision.review_date,
         message=(
             f"Decision “{_title(decision)}” was due for review on "
             f"{_iso(decision.review_date)} ({days} {plural} ago) and has not been reviewed. "

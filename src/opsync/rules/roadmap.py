@@ -358,6 +358,7 @@ def _late_findings(ctx: RuleContext, slot: ReviewSlot) -> list[Finding]:
             record=ref(Collection.ROADMAP_VIEWS, slot.key),
             field="published_at",
             level=Level.WARNING if published else Level.ERROR,
+            due=None if published else due.date(),
             message=message,
         )
     ]

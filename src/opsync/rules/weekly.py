@@ -418,6 +418,7 @@ def _missing_finding(ctx: RuleContext, plan: WeekPlan, area: ProductArea, pm: st
     return Finding(
         code="weekly.submission-missing",
         record=ref(Collection.WEEKLY_SUBMISSIONS, f"{plan.key}/{area.key}"),
+        due=plan.update_day,
         message=(
             f"No weekly submission for {area.name} in {plan.key} (due {due}). {name} should add "
             "the 5-bullet update (wins/shipped, what's next, risks/asks, metrics, links) so "
@@ -487,6 +488,7 @@ def _late_update_findings(ctx: RuleContext, plan: WeekPlan) -> list[Finding]:
             record=ref(Collection.WEEKLY_UPDATES, key),
             field="published_at",
             level=Level.ERROR if not published else Level.WARNING,
+            due=None if published else plan.update_day,
             message=f"The Weekly Product Update for {plan.key} (due {due}) {what}. {todo}",
         )
     ]
