@@ -106,13 +106,30 @@ def due_text(due: date | None, today: date) -> str:
     return f"{long_date(due)} — {days} {_plural(days, 'day')} overdue"
 
 
+#: A record's collection as a reader names one of its records ("Decision DEC-13").
+_NOUNS: Mapping[str, str] = {
+    Collection.RELEASES.value: "Release",
+    Collection.BUNDLES.value: "Bundle",
+    Collection.WEEKLY_SUBMISSIONS.value: "Weekly submission",
+    Collection.WEEKLY_UPDATES.value: "Weekly update",
+    Collection.ROADMAP_ITEMS.value: "Roadmap item",
+    Collection.ROADMAP_VIEWS.value: "Roadmap view",
+    Collection.DECISIONS.value: "Decision",
+    Collection.INSIGHTS.value: "Insight",
+    Collection.RITUALS.value: "Ritual",
+    "pages": "Page",
+}
+
+
 def subject(finding: Finding, releases: Mapping[str, Release]) -> Inline:
     """What the finding concerns, as a reader finds it: a release by its title, linked to
-    its tracker issue when the tracker gave one; any other record by its reference."""
+    its tracker issue when the tracker gave one (the rules know no other record's address);
+    any other record by its kind and key, as it is filed in the wiki."""
     collection, _, key = finding.record.partition("/")
     release = releases.get(key) if collection == Collection.RELEASES.value else None
     if release is None:
-        return Text(text=finding.record)
+        noun = _NOUNS.get(collection)
+        return Text(text=f"{noun} {key}" if noun and key else finding.record)
     name = release.title.strip() or release.key
     return Link(text=name, url=release.url) if release.url else Text(text=name)
 
