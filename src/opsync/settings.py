@@ -113,7 +113,11 @@ class PostLaunchSettings(_Section):
 class OwnerSettings(_Section):
     """R10: every open finding routed to the person who must act on it."""
 
-    enabled: bool = Field(True, description="Send each owner a digest of their open findings.")
+    enabled: bool = Field(
+        True,
+        description="Keep the Product Ops action list page and send each owner a digest of "
+        "their open findings.",
+    )
     product_ops: str | None = Field(
         None,
         description="Person key of the Product Ops lead, who gets every finding grouped by "

@@ -34,10 +34,11 @@ def test_first_sync_produces_every_generated_document(cli: Cli, acme: Path) -> N
         "insights-digest",
         "decision-review",
         "scorecard",
+        "action-list.md",
     }
     assert (pages / "rituals.ics").is_file()
     kinds = {d.value for d in DocumentKind}
-    assert len(kinds) == 8
+    assert len(kinds) == 9
     assert report["writes"] == report["planned"] and report["writes"] > 0
     assert report["requests"]["local"]["writes"] == report["writes"]
 

@@ -310,14 +310,18 @@ def test_view_due_24_hours_after_the_review_ends(make_ctx: MakeCtx) -> None:
         return codes(out, "roadmap.view-late")
 
     assert late(ny(2026, 12, 2, 10, 45)) == []
-    (missing,) = late(ny(2026, 12, 2, 10, 46))
-    assert missing.record == ref(Collection.ROADMAP_VIEWS, "2026-12-01")
-    assert missing.level == Level.ERROR
-    assert "roadmap-view/2026-12-01" in missing.message
+    # The first run after the deadline publishes the view, late: it says so as the next run
+    # will read it, not "publish it now" (the action list would change for nothing).
+    (now_late,) = late(ny(2026, 12, 2, 10, 46))
+    assert now_late.record == ref(Collection.ROADMAP_VIEWS, "2026-12-01")
+    assert now_late.level == Level.WARNING and now_late.due is None
+    assert "published late, on Wednesday, December 2, 2026 at 10:46" in now_late.message
     assert late(ny(2026, 12, 3, 9), view(ny(2026, 12, 1, 15))) == []
     assert late(ny(2026, 12, 3, 9), view(ny(2026, 12, 1, 9, 30))) == []  # same day, early
-    (stale,) = late(ny(2026, 12, 3, 9), view(ny(2026, 11, 30, 17)))  # before the review day
-    assert stale.level == Level.ERROR
+    # its log says it was published before the review day: not this review's view
+    (stale,) = late(ny(2026, 12, 3, 9), view(ny(2026, 11, 30, 17), key="2026-12-01"))
+    assert stale.level == Level.ERROR and stale.due == date(2026, 12, 2)
+    assert "publish roadmap-view/2026-12-01 now" in stale.message
     (tardy,) = late(ny(2026, 12, 3, 9), view(ny(2026, 12, 2, 12)))
     assert tardy.level == Level.WARNING
     assert "published late, on Wednesday, December 2, 2026 at 12:00" in tardy.message

@@ -497,10 +497,15 @@ def test_update_late_when_not_published_by_16_00(make_ctx: MakeCtx) -> None:
     before = evaluate(make_ctx(ny(2026, 12, 3, 15, 59)), NOTHING)
     late = evaluate(make_ctx(ny(2026, 12, 3, 16, 1)), NOTHING)
     assert codes(before, "weekly.update-late") == []
+    # this run publishes it, late: said as the next run will read it, not "publish it now"
     (finding,) = codes(late, "weekly.update-late")
     assert finding.record == ref(Collection.WEEKLY_UPDATES, WEEK)
-    assert finding.level == Level.ERROR
-    assert "has not been published" in finding.message
+    assert finding.level == Level.WARNING and finding.due is None
+    assert "published late, on Thursday, December 3, 2026 at 16:01" in finding.message
+    logged = make_ctx(ny(2026, 12, 3, 16, 1), weekly_updates=(published(None),))
+    (unpublished,) = codes(evaluate(logged, NOTHING), "weekly.update-late")
+    assert unpublished.level == Level.ERROR and unpublished.due == date(2026, 12, 3)
+    assert "has not been published" in unpublished.message
 
 
 def test_update_on_time_or_late_by_published_at(make_ctx: MakeCtx) -> None:

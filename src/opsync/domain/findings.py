@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
 from opsync.domain.base import Model
@@ -29,7 +30,10 @@ class Finding(Model):
     """One observation. ``code`` is stable (documented in docs/rules.md) so people can filter.
 
     ``record`` is ``collection/key`` (see :func:`opsync.domain.base.ref`); ``field`` names the
-    property concerned when there is one.
+    property concerned when there is one. ``due`` is the day the owner was to act by, set by
+    the rule that knows the deadline it checks (a bundle's ``publish_due``, a decision's
+    review date): the action list (RULES.md R10) sorts and dates each owner's items by it.
+    None when no deadline applies (a missing field, something already done late).
     """
 
     code: str
@@ -37,6 +41,7 @@ class Finding(Model):
     message: str
     level: Level = Level.WARNING
     field: str | None = None
+    due: date | None = None
 
     @property
     def unreadable(self) -> bool:

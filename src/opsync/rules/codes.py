@@ -66,8 +66,8 @@ class Code:
 
 
 #: Pages written for stakeholders: they show stakeholder text only. The others (post-launch
-#: pages, insights digest, decision review, scorecard) are for PMs, Product Ops and the Head
-#: of Product, who own what they list.
+#: pages, insights digest, decision review, scorecard, the Product Ops action list) are for
+#: PMs, Product Ops and the Head of Product, who own what they list.
 STAKEHOLDER_DOCUMENTS: frozenset[DocumentKind] = frozenset(
     {DocumentKind.WEEKLY_UPDATE, DocumentKind.ROADMAP_VIEW, DocumentKind.BUNDLE}
 )

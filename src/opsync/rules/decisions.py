@@ -174,6 +174,7 @@ def _overdue_finding(decision: Decision, record: str, ctx: RuleContext) -> Findi
         code="decisions.review-overdue",
         record=record,
         field="review_date",
+        due=decision.review_date,
         message=(
             f"Decision “{_title(decision)}” was due for review on "
             f"{review} ({counted(days, 'day')} ago) and has not been reviewed. "

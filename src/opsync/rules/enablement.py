@@ -390,11 +390,18 @@ def _findings(release: Release, ctx: RuleContext, settings: EnablementSettings) 
     checks = steps(release, ctx.calendar, settings)
     missed = {c.step: c for c in checks if c.outcome(ctx.today) is Outcome.MISSED}
     out: list[Finding] = []
+    dues = {c.step: c.due for c in checks}
 
     def add(
-        code: str, message: str, level: Level = Level.WARNING, field: str | None = None
+        code: str,
+        message: str,
+        level: Level = Level.WARNING,
+        field: str | None = None,
+        due: date | None = None,
     ) -> None:
-        out.append(Finding(code=code, record=record, message=message, level=level, field=field))
+        out.append(
+            Finding(code=code, record=record, message=message, level=level, field=field, due=due)
+        )
 
     def missed_text(happened: str, todo: str) -> str:
         """What to do while the launch is ahead; once it is out, what happened, for the
@@ -409,6 +416,7 @@ def _findings(release: Release, ctx: RuleContext, settings: EnablementSettings) 
             f"them what they need; {_RETRO}",
             Level.ERROR,
             "bundle",
+            dues.get(Step.PUBLISH),
         )
     if not launched and Step.HANDOFF in missed:
         add(
@@ -417,6 +425,7 @@ def _findings(release: Release, ctx: RuleContext, settings: EnablementSettings) 
             f"{weekday_date(missed[Step.HANDOFF].due)} for the launch on {launch} and has not "
             "been handed off. Finish the draft and hand it over, or move the launch date.",
             field="bundle",
+            due=missed[Step.HANDOFF].due,
         )
     if not launched and Step.PUBLISH in missed:
         add(
@@ -425,13 +434,15 @@ def _findings(release: Release, ctx: RuleContext, settings: EnablementSettings) 
             f"{weekday_date(missed[Step.PUBLISH].due)} for the launch on {launch}. Publish it "
             "now, or move the launch date.",
             field="bundle",
+            due=missed[Step.PUBLISH].due,
         )
     teams = [
         name for step, name in ((Step.SUPPORT, "Support"), (Step.SALES, "Sales")) if step in missed
     ]
     if teams:
         who = " and ".join(teams)
-        by = weekday_date(missed[Step.SUPPORT if Step.SUPPORT in missed else Step.SALES].due)
+        by_day = missed[Step.SUPPORT if Step.SUPPORT in missed else Step.SALES].due
+        by = weekday_date(by_day)
         add(
             "enablement.readiness-not-confirmed",
             missed_text(
@@ -441,6 +452,7 @@ def _findings(release: Release, ctx: RuleContext, settings: EnablementSettings) 
                 "the date they confirm.",
             ),
             field="readiness",
+            due=by_day,
         )
     if Step.GO_NO_GO in missed:
         undated = release.readiness.go_no_go is not None
@@ -459,6 +471,7 @@ def _findings(release: Release, ctx: RuleContext, settings: EnablementSettings) 
                 "record the ship decision (go, no-go, hold or delay).",
             ),
             field="readiness",
+            due=missed[Step.GO_NO_GO].due,
         )
     if Step.MEETING in missed:
         add(
@@ -469,6 +482,7 @@ def _findings(release: Release, ctx: RuleContext, settings: EnablementSettings) 
                 f"{launch}. Hold it, or record the date it was held.",
             ),
             field="readiness",
+            due=missed[Step.MEETING].due,
         )
     if Step.TRAINING in missed:
         add(
@@ -480,6 +494,7 @@ def _findings(release: Release, ctx: RuleContext, settings: EnablementSettings) 
                 f"on {launch}. Schedule it, or record the date it was held.",
             ),
             field="readiness",
+            due=missed[Step.TRAINING].due,
         )
     late = [c for c in checks if c.outcome(ctx.today) is Outcome.LATE]
     if late:

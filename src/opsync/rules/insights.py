@@ -66,6 +66,11 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     """Triage status, routing and escalation for every insight whose area is in rollout."""
     findings: list[Finding] = []
     derived: dict[str, dict[str, DerivedValue]] = {}
+    # Triage, routing and rationale are due by the next review, where the digest counts the
+    # item (RULES.md R10: every open finding has a due date).
+    review = held_on(
+        review_on_or_after(ctx.today, ctx.settings.insights, ctx.calendar), ctx.calendar
+    )
     for insight in sorted(ctx.snapshot.insights, key=lambda i: i.key):
         area_key = _clean(insight.product_area)
         if not ctx.enabled(RuleFamily.INSIGHTS, area_key):
@@ -74,13 +79,15 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
         missing = missing_tags(insight)
         area = ctx.snapshot.area(area_key)
         routed = not missing and area is not None
+        found: list[Finding] = []
         if missing:
-            findings.append(_needs_triage(insight, record, missing))
+            found.append(_needs_triage(insight, record, missing))
         if area_key is not None and area is None:
-            findings.append(_area_unknown(insight, record, area_key))
-        findings.extend(_unknown_tags(insight, record, ctx.settings.insights))
+            found.append(_area_unknown(insight, record, area_key))
+        found.extend(_unknown_tags(insight, record, ctx.settings.insights))
         if insight.disposition is Disposition.WONT_DO and not insight.disposition_rationale.strip():
-            findings.append(_wont_do_without_rationale(insight, record, ctx))
+            found.append(_wont_do_without_rationale(insight, record, ctx))
+        findings.extend(f.model_copy(update={"due": review}) for f in found)
         escalated = is_escalated(insight, ctx.today, ctx.settings.insights, ctx.calendar)
         if escalated:
             findings.append(_escalated(insight, record, ctx))
@@ -283,6 +290,7 @@ def _escalated(insight: Insight, record: str, ctx: RuleContext) -> Finding:
         record=record,
         field="disposition",
         level=Level.ERROR,
+        due=day,
         message=(
             f"High-severity insight “{title(insight)}” has no disposition {since}. {who} "
             "should record backlog, needs research, already addressed or won't do."

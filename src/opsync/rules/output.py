@@ -32,6 +32,7 @@ class DocumentKind(StrEnum):
     INSIGHTS_DIGEST = "insights_digest"
     DECISION_REVIEW = "decision_review"
     SCORECARD = "scorecard"
+    ACTION_LIST = "action_list"
 
 
 class GeneratedDocument(_Out):

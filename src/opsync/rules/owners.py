@@ -9,10 +9,14 @@ one named by the record the finding is about:
 - an insight: the PM of its area;
 - a weekly submission: the PM who wrote it; a missing one (``<week>/<area>``): the area's PM.
 
-A record that names nobody known (an unreadable record, an insight with no area) goes to the
-Product Ops lead, as does a code nobody declared.
+A record that names nobody known (an insight with no area, a release whose area has no PM)
+leaves the finding unassigned: it is listed under "Unassigned" with its role, on the action
+list and in the Product Ops lead's digest, for the lead to assign. A code nobody declared is
+a PM's.
 
-Each owner gets a direct message with the warnings and errors that need them, on a business
+:func:`owner_lists` groups the open findings (warnings and errors) by owner, once, for both
+the Product Ops action list (:mod:`opsync.rules.actions`, the lead's daily page) and the
+digests. Each owner gets a direct message with their list, on a business
 day at ``digest_time`` or later, at most one every ``digest_every_days`` (a day by default),
 and only when their list differs from the
 last one they were sent: the message key carries the day and a digest of the list
@@ -28,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from opsync.documents import plaintext
@@ -38,13 +42,13 @@ from opsync.domain.findings import Finding, Level
 from opsync.domain.people import Role
 from opsync.domain.release import Release, Tier
 from opsync.domain.snapshot import Snapshot
+from opsync.rules.actions import ACTION_LIST, OwnerList, due_text, page, rank
 from opsync.rules.codes import CODES, Owner
 from opsync.rules.context import RuleContext
 from opsync.rules.output import Notification, RuleOutput
 
 DIGEST = "owner-digest"
 ESCALATION = "escalation"
-PRODUCT_OPS = "product-ops"  # owner of what no person owns, when no Product Ops lead is set
 
 
 def product_ops_lead(ctx: RuleContext) -> str | None:
@@ -58,17 +62,46 @@ def head_of_product(snapshot: Snapshot) -> str | None:
     return next((p.key for p in snapshot.people if p.role is Role.HEAD_OF_PRODUCT), None)
 
 
-def owner_of(finding: Finding, ctx: RuleContext, lead: str | None) -> str | None:
-    """The person who must act on ``finding`` (a person key), or the lead's key."""
+def role_of(finding: Finding) -> Owner:
     code = CODES.get(finding.code)
-    role = code.owner if code is not None else Owner.PM
+    return code.owner if code is not None else Owner.PM
+
+
+def owner_of(finding: Finding, ctx: RuleContext, lead: str | None) -> str | None:
+    """The person who must act on ``finding`` (a person key; ``lead`` for Product Ops), or
+    None when nobody known can be named (the finding is then unassigned)."""
+    role = role_of(finding)
     if role is Owner.PRODUCT_OPS:
         return lead
     if role is Owner.HEAD_OF_PRODUCT:
-        return head_of_product(ctx.snapshot) or lead
+        return head_of_product(ctx.snapshot)
     owner = _named_by_record(finding, ctx.snapshot, eng=role is Owner.ENG_LEAD)
     known = {p.key for p in ctx.snapshot.people}
-    return owner if owner in known else lead
+    return owner if owner in known else None
+
+
+def owner_lists(ctx: RuleContext, findings: Iterable[Finding], lead: str | None) -> list[OwnerList]:
+    """The open findings (warnings and errors; information needs nobody) by owner, each list
+    ranked (:func:`opsync.rules.actions.rank`): people by name, then one unassigned list per
+    role. The one grouping the action list and the digests share."""
+    by_owner: dict[tuple[str | None, Owner | None], list[Finding]] = defaultdict(list)
+    for finding in findings:
+        if finding.level is Level.INFO:
+            continue
+        person = owner_of(finding, ctx, lead)
+        # a person's list holds whatever role they act in; an unassigned list, one role
+        by_owner[(person, None if person else role_of(finding))].append(finding)
+    roles = list(Owner)
+
+    def order(owner: tuple[str | None, Owner | None]) -> tuple[bool, str, str, int]:
+        person, role = owner
+        name = ctx.snapshot.person_name(person).casefold() if person else ""
+        return (person is None, name, person or "", roles.index(role) if role else 0)
+
+    return [
+        OwnerList(person, role, tuple(sorted(by_owner[(person, role)], key=rank)))
+        for person, role in sorted(by_owner, key=order)
+    ]
 
 
 def _named_by_record(finding: Finding, snapshot: Snapshot, *, eng: bool) -> str | None:
@@ -119,16 +152,19 @@ def _too_soon(ctx: RuleContext, last_day: str) -> bool:
     return (ctx.today - last).days < ctx.settings.owners.digest_every_days
 
 
-def _lines(findings: list[Finding]) -> list[str]:
-    order = {Level.ERROR: 0, Level.WARNING: 1, Level.INFO: 2}
-    ranked = sorted(findings, key=lambda f: (order[f.level], f.record, f.code))
-    return [f"{'⛔' if f.level is Level.ERROR else '⚠️'} {f.message}" for f in ranked]
+def _lines(findings: Sequence[Finding], today: date) -> list[str]:
+    """The list's findings in its order, each with its due date as on the action list."""
+    return [
+        f"{'⛔' if f.level is Level.ERROR else '⚠️'} {f.message}"
+        + (f" Due: {due_text(f.due, today)}." if f.due is not None else "")
+        for f in findings
+    ]
 
 
 def _digest(
-    ctx: RuleContext, person: str, groups: dict[str, list[Finding]], lead: bool
+    ctx: RuleContext, person: str, lists: Sequence[OwnerList], lead: bool
 ) -> list[Notification]:
-    mine = [f for group in groups.values() for f in group]
+    mine = [f for lst in lists for f in lst.findings]
     fingerprint = _fingerprint(mine)
     today = ctx.today.isoformat()
     last = _last_digest(ctx.sent, person)
@@ -140,13 +176,11 @@ def _digest(
     children: list[Block] = [
         para(f"Hi {name.split(' ')[0]}, here is what needs you ({ctx.today:%b %-d}).")
     ]
-    for owner, group in sorted(groups.items()):
-        if lead and owner != person:
-            label = ctx.snapshot.person_name(owner) if owner != PRODUCT_OPS else "Product Ops"
-            children.append(heading(2, f"{label}: {len(group)}"))
-        elif lead:
-            children.append(heading(2, f"Yours: {len(group)}"))
-        children.append(bullets(*(item(line) for line in _lines(group))))
+    for lst in lists:
+        if lead:
+            label = "Yours" if lst.person == person else lst.label(ctx.snapshot)
+            children.append(heading(2, f"{label}: {len(lst.findings)}"))
+        children.append(bullets(*(item(line) for line in _lines(lst.findings, ctx.today))))
     document = Document(title=title, children=tuple(children))
     key = f"{DIGEST}/{person}/{today}/{fingerprint}"
     reason = "the open findings that need this person changed (RULES.md R10)"
@@ -162,6 +196,8 @@ def _digest(
                 title=title,
                 document=document,
                 reason=reason,
+                # the lead's digest is the action list in short: it links to the page
+                announces=ACTION_LIST if lead else None,
             )
         )
     return notes
@@ -214,18 +250,14 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     if not settings.enabled:
         return RuleOutput()
     lead = product_ops_lead(ctx)
-    open_findings = [f for f in earlier.findings if f.level is not Level.INFO]
-    by_owner: dict[str, list[Finding]] = defaultdict(list)
-    for finding in open_findings:
-        by_owner[owner_of(finding, ctx, lead) or PRODUCT_OPS].append(finding)
+    lists = owner_lists(ctx, earlier.findings, lead)
     notes: list[Notification] = []
     due = ctx.calendar.is_business_day(ctx.today) and ctx.local_now.time() >= settings.digest_time
     if due:
-        for person, findings in sorted(by_owner.items()):
-            if person in (lead, PRODUCT_OPS):
-                continue
-            notes.extend(_digest(ctx, person, {person: findings}, lead=False))
-        if lead is not None and by_owner:
-            notes.extend(_digest(ctx, lead, dict(by_owner), lead=True))
-    notes.extend(_escalations(ctx, open_findings))
-    return RuleOutput(notifications=tuple(notes))
+        for lst in lists:
+            if lst.person is not None and lst.person != lead:
+                notes.extend(_digest(ctx, lst.person, [lst], lead=False))
+        if lead is not None and lists:
+            notes.extend(_digest(ctx, lead, lists, lead=True))
+    notes.extend(_escalations(ctx, earlier.findings))
+    return RuleOutput(documents=(page(lists, ctx.snapshot, ctx.today),), notifications=tuple(notes))

@@ -293,6 +293,7 @@ def _findings(
                 code="post-launch.day3-overdue",
                 record=record,
                 field="post_launch",
+                due=due.day3_due,
                 message=(
                     f"{title}: the Day 3 check-in was due on {weekday_date(due.day3_due)} and is "
                     "not recorded. PM and Support should report early issues (ticket spike, "
@@ -306,6 +307,7 @@ def _findings(
                 code="post-launch.day14-overdue",
                 record=record,
                 field="post_launch",
+                due=due.day14_due,
                 message=(
                     f"{title}: the Day 14 retro was due on {weekday_date(due.day14_due)} and is "
                     "not recorded. Product Ops should run it with the PM and record its date and "

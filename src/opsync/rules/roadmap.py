@@ -104,10 +104,11 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
             "date_range": timing.label if timing else None
         }
         findings.extend(_item_findings(ctx, it, timing, it.key in shown))
-    findings.extend(_late_findings(ctx, slot))
+    publishing = not any(v.key == slot.key for v in ctx.snapshot.roadmap_views)
+    findings.extend(_late_findings(ctx, slot, ctx.now if publishing else None))
     page = build_document(ctx, slot)
     seeds: tuple[RecordSeed, ...] = ()
-    if not any(v.key == slot.key for v in ctx.snapshot.roadmap_views):
+    if publishing:
         record = view_record(ctx)
         values = record.model_dump(mode="json", exclude={"key"})
         seeds = (
@@ -333,12 +334,15 @@ def _item_findings(
     return [Finding(code=c, record=record, field=f, message=m) for c, f, m in found]
 
 
-def _late_findings(ctx: RuleContext, slot: ReviewSlot) -> list[Finding]:
+def _late_findings(
+    ctx: RuleContext, slot: ReviewSlot, publishing: datetime | None
+) -> list[Finding]:
+    """``publishing``: when this run publishes the view (its log is written with the page),
+    so the finding says what the next run will read, rather than "publish it now"."""
     if slot.review is None or slot.due is None or ctx.now <= slot.due:
         return []
-    published = sorted(
-        at for v in ctx.snapshot.roadmap_views if (at := _aware(ctx, v.published_at)) >= slot.opens
-    )
+    logged = (_aware(ctx, v.published_at) for v in ctx.snapshot.roadmap_views)
+    published = sorted(at for at in (*logged, publishing) if at is not None and at >= slot.opens)
     if published and published[0] <= slot.due:
         return []
     due = ctx.calendar.localize(slot.due)
@@ -360,6 +364,7 @@ def _late_findings(ctx: RuleContext, slot: ReviewSlot) -> list[Finding]:
             record=ref(Collection.ROADMAP_VIEWS, slot.key),
             field="published_at",
             level=Level.WARNING if published else Level.ERROR,
+            due=None if published else due.date(),
             message=message,
         )
     ]

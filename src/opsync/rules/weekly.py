@@ -119,6 +119,9 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     plan = week_plan(ctx)
     parts = sections(ctx, plan.key)
     missing = [(s.area, pm) for s in parts if s.area is not None for pm in s.missing]
+    all_in = not missing and ctx.today >= plan.update_day
+    publishes = all_in or ctx.now >= plan.submission_due
+    logs = not any(u.week == plan.key for u in ctx.snapshot.weekly_updates)
     findings = [
         *_unknown_area_findings(ctx, plan),
         *(
@@ -127,7 +130,7 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
             for sub in s.subs
             if is_late(ctx, plan, sub)
         ),
-        *_late_update_findings(ctx, plan),
+        *_late_update_findings(ctx, plan, ctx.now if publishes and logs else None),
     ]
     if ctx.now > plan.submission_due:
         findings.extend(_missing_finding(ctx, plan, area, pm) for area, pm in missing)
@@ -135,11 +138,10 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
         return RuleOutput(findings=tuple(findings), notifications=_reminders(ctx, plan, missing))
     page = build_document(ctx, plan, parts, earlier)
     notifications = list(_reminders(ctx, plan, missing))
-    all_in = not missing and ctx.today >= plan.update_day
     seeds: list[RecordSeed] = []
-    if all_in or ctx.now >= plan.submission_due:
+    if publishes:
         notifications.extend(_publication(ctx, plan, page, parts, earlier))
-        if not any(u.week == plan.key for u in ctx.snapshot.weekly_updates):
+        if logs:
             values = {"week": plan.key, "published_at": ctx.now}
             seeds.append(
                 RecordSeed(
@@ -459,6 +461,7 @@ def _missing_finding(ctx: RuleContext, plan: WeekPlan, area: ProductArea, pm: st
     return Finding(
         code="weekly.submission-missing",
         record=ref(Collection.WEEKLY_SUBMISSIONS, f"{plan.key}/{area.key}"),
+        due=plan.update_day,
         message=(
             f"No weekly submission for {area.name} in {plan.key} (due {due}). {name} should add "
             "the 5-bullet update (wins/shipped, what's next, risks/asks, metrics, links) so "
@@ -506,11 +509,16 @@ def _unknown_area_findings(ctx: RuleContext, plan: WeekPlan) -> list[Finding]:
     ]
 
 
-def _late_update_findings(ctx: RuleContext, plan: WeekPlan) -> list[Finding]:
+def _late_update_findings(
+    ctx: RuleContext, plan: WeekPlan, publishing: datetime | None
+) -> list[Finding]:
+    """``publishing``: when this run publishes the update (its log is written with the
+    page), so the finding says what the next run will read, rather than "publish it now"."""
     if ctx.now <= plan.publish_due:
         return []
     records = [u for u in ctx.snapshot.weekly_updates if u.week == plan.key]
-    published = sorted(as_aware(u.published_at, ctx.calendar.tz) for u in records if u.published_at)
+    logged = [as_aware(u.published_at, ctx.calendar.tz) for u in records if u.published_at]
+    published = sorted([*logged, *([publishing] if publishing else [])])
     if published and published[0] <= plan.publish_due:
         return []
     due = f"{weekday_date(plan.update_day)} at {clock(plan.publish_due.time())}"
@@ -528,6 +536,7 @@ def _late_update_findings(ctx: RuleContext, plan: WeekPlan) -> list[Finding]:
             record=ref(Collection.WEEKLY_UPDATES, key),
             field="published_at",
             level=Level.ERROR if not published else Level.WARNING,
+            due=None if published else plan.update_day,
             message=f"The Weekly Product Update for {plan.key} (due {due}) {what}. {todo}",
         )
     ]
