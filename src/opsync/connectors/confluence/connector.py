@@ -165,6 +165,7 @@ class ConfluenceWiki:
         return result
 
     def render_region(self, document: Document, region: str) -> str:
+        # charts as their text: attaching the picture to the page is not done yet
         return self.pages.render_region(charts.as_text(document), region)
 
     def write_record(self, op: RecordWrite) -> None:

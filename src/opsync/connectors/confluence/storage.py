@@ -22,7 +22,6 @@ from xml.sax.saxutils import escape as _escape
 from opsync.documents.model import (
     Block,
     BulletList,
-    Chart,
     Document,
     Heading,
     Inline,
@@ -138,12 +137,6 @@ class Renderer:
                 for row in block.rows
             )
             return f"<table><tbody><tr>{head}</tr>{rows}</tbody></table>"
-        if isinstance(block, Chart):
-            # the picture is an attachment of the page, named after the chart's fingerprint
-            return (
-                f'<p><ac:image ac:alt="{attr(block.title)}">'
-                f'<ri:attachment ri:filename="{attr(block.filename)}" /></ac:image></p>'
-            )
         if isinstance(block, Region):
             return macro(REGION_MACRO, [(REGION_PARAMETER, block.key)], self.blocks(block.children))
         raise TypeError(f"no storage format for {type(block).__name__}")
