@@ -116,7 +116,10 @@ def test_bootstrap_creates_databases_and_views_and_a_rerun_creates_nothing(
             b["child_database"]["title"]
             for b in sdk.blocks.children.list(env.root_page_id)["results"]
         }
-        assert len(titles) == 12 and {"Releases", "Insights", "opsync pages"} <= titles
+        assert (
+            len(titles) == 13
+            and {"Releases", "Insights", "Scorecard history", "opsync pages"} <= titles
+        )
         releases = sdk.data_sources.retrieve(made.ids["releases"][1])["properties"]
         assert releases["Name"]["type"] == "title"
         assert releases["opsync key"]["type"] == "rich_text"

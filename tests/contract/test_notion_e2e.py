@@ -32,7 +32,7 @@ from opsync.connectors.notion.config import CollectionMapping, NotionConnectorCo
 from opsync.connectors.notion.connector import NotionWiki
 from opsync.connectors.notion.properties import plain_text
 from opsync.connectors.notion.reader import PAGES, owned_fields
-from opsync.connectors.records import RECORD_MODELS, RELEASE_WIKI_FIELDS
+from opsync.connectors.records import RECORD_MODELS, RELEASE_WIKI_FIELDS, WRITTEN_WHOLE
 from opsync.domain import Collection
 from opsync.engine.report import RunReport
 from opsync.engine.run import RunSpec, run
@@ -76,7 +76,9 @@ def seed(wiki: NotionWiki, folder: Path) -> int:
             key = str(data.pop("key", path.stem))
             keep = RELEASE_WIKI_FIELDS if collection is Collection.RELEASES else data
             values = {k: v for k, v in data.items() if k in keep and not k.startswith("opsync")}
-            owned = set(owned_fields(collection))
+            # what opsync writes it writes itself; the weeks of the scorecard history are
+            # what earlier runs wrote, so they are seeded whole
+            owned = set() if collection in WRITTEN_WHOLE else set(owned_fields(collection))
             values = {k: v for k, v in values.items() if k not in owned}
             wiki.write_record(
                 RecordWrite(ref=f"{collection.value}/{key}", values=values, create=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from support import ACME_NOW, Cli, files, tree
 
+from opsync.connectors import charts
 from opsync.rules.codes import CODES
 from opsync.rules.output import DocumentKind
 
@@ -50,6 +52,43 @@ def test_second_sync_writes_nothing_and_leaves_every_byte(cli: Cli, acme: Path) 
     assert (code, report["writes"], report["planned"]) == (0, 0, 0)
     assert report["requests"]["local"]["writes"] == 0
     assert files(acme.parent) == before
+
+
+def test_scorecard_history_keeps_a_record_per_week_and_the_page_embeds_its_chart(
+    cli: Cli, acme: Path
+) -> None:
+    """R10: a value per metric per week, kept in the wiki; the page shows the trend and a
+    chart drawn beside it (the charts extra is installed with dev), redrawn only when its
+    data changes."""
+    root = acme.parent
+    _sync(cli, acme)
+    history = root / "wiki" / "scorecard_history"
+    weeks = sorted(p.stem for p in history.glob("*.md"))
+    assert weeks == [f"2026-W{w}" for w in range(41, 50)]  # W41-W48 kept by earlier runs
+    assert "week_start: 2026-11-30" in (history / "2026-W49.md").read_text(encoding="utf-8")
+    text = (root / "pages" / "scorecard" / "2026-Q4.md").read_text(encoding="utf-8")
+    assert (
+        "| Stakeholder surprise | 16% | 15.4% | 14.3% | 14.7% | ↑ up 0.4 points (worse) | — |"
+        in text
+    )
+    page = root / "pages" / "scorecard" / "2026-Q4.md"
+    (picture,) = page.parent.glob("*.png")
+    assert f"![Scorecard by week, 2026-W37 to 2026-W49]({picture.name})" in page.read_text(
+        encoding="utf-8"
+    )
+    data = picture.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", data[16:24]) == (charts.WIDTH, charts.HEIGHT)
+    # the next day of the same week updates the week's record, never adds one
+    result = cli("sync", "--config", str(acme), "--now", "2026-12-04T15:00:00-05:00", "--quiet")
+    assert result.exit_code == 0
+    assert sorted(p.stem for p in history.glob("*.md")) == weeks
+    # the week after has its own record, and the page shows both weeks
+    result = cli("sync", "--config", str(acme), "--now", "2026-12-10T15:00:00-05:00", "--quiet")
+    assert result.exit_code == 0
+    assert sorted(p.stem for p in history.glob("*.md")) == [*weeks, "2026-W50"]
+    assert "| W47 | W48 | W49 | W50 |" in page.read_text(encoding="utf-8")
+    assert len(list(page.parent.glob("*.png"))) == 1  # the older picture went with its data
 
 
 def test_deleting_the_state_store_creates_no_duplicate(cli: Cli, acme: Path) -> None:

@@ -3,11 +3,13 @@ bootstrap, doctor, sync, and a second sync that writes nothing."""
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import pytest
 from support import ACME_NOW, Cli, acme_checkout, tree
 
+from opsync.connectors import charts
 from opsync.testing.emulators.notion import NotionEmulator
 
 MARK = "# Paste into opsync.toml:"
@@ -44,17 +46,24 @@ def test_bootstrap_doctor_sync_and_a_second_sync_that_writes_nothing(
     assert first.report["writes"] > 0
     assert first.report["requests"]["notion"]["writes"] == notion_emulator.counts.writes
     assert first.report["requests"]["notion"]["reads"] == notion_emulator.counts.reads
+    # the scorecard's chart: one PNG uploaded (File Upload API) and shown by an image block
+    ((name, data),) = notion_emulator.attached_files()
+    assert name.startswith("scorecard-2026-Q4-") and name.endswith(".png")
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", data[16:24]) == (charts.WIDTH, charts.HEIGHT)
+    assert [u for u in notion_emulator.image_urls() if u.endswith(f"/{name}")]
 
     notion_emulator.reset_counts()
     second = cli("sync", "--config", str(notion_acme), "--now", ACME_NOW, "--quiet")
     assert (second.exit_code, second.report["writes"], second.report["planned"]) == (0, 0, 0)
-    assert notion_emulator.counts.writes == 0
-    # one query per data source (11 collections and the pages database), no block listings
+    assert notion_emulator.counts.writes == 0  # no upload either
+    assert len(notion_emulator.attached_files()) == 1
+    # one query per data source (12 collections and the pages database), no block listings
     queries = sum(
         n for (method, path), n in notion_emulator.counts.by_endpoint.items() if "query" in path
     )
     # and one GET of the write lease (connectors/notion/lease.py)
-    assert notion_emulator.counts.reads == queries + 1 <= 13
+    assert notion_emulator.counts.reads == queries + 1 <= 14
 
 
 def test_doctor_names_a_missing_token(

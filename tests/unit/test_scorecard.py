@@ -20,6 +20,7 @@ from opsync.domain import (
     Release,
     RitualKind,
     RitualOccurrence,
+    ScorecardWeek,
     SurveyAnswer,
     Tier,
     WeeklyUpdate,
@@ -351,6 +352,25 @@ def golden_records() -> dict[str, object]:
             ritual("rr1", RitualKind.ROADMAP_REVIEW, date(2026, 11, 10), ny(2026, 11, 11, 9)),
             ritual("ir1", RitualKind.INSIGHTS_REVIEW, date(2026, 11, 3), ny(2026, 11, 5, 9)),
         ),
+        "scorecard_history": (
+            ScorecardWeek(key="2026-W39", week_start=date(2026, 9, 21), ritual_adoption=60.0),
+            ScorecardWeek(
+                key="2026-W47",
+                week_start=date(2026, 11, 16),
+                stakeholder_surprise=12.5,
+                status_pings=20.0,
+                enablement_coverage=66.7,
+                ritual_adoption=87.5,
+            ),
+            ScorecardWeek(
+                key="2026-W48",
+                week_start=date(2026, 11, 23),
+                stakeholder_surprise=12.0,
+                status_pings=35.0,
+                enablement_coverage=66.7,
+                ritual_adoption=90.0,
+            ),
+        ),
     }
 
 
@@ -363,7 +383,7 @@ def test_scorecard_document_and_findings(make_ctx: MakeCtx) -> None:
         "scorecards/2026-Q4",
     )
     owned = [c for c in doc.document.children if isinstance(c, Region)]
-    assert [r.key for r in owned] == ["scorecard", "scorecard-method"]
+    assert [r.key for r in owned] == ["scorecard", "scorecard-trend", "scorecard-method"]
     grid = next(c for c in owned[0].children if isinstance(c, Table))
     assert grid.header == ("Metric", "Target", "Current", "Status", "Basis")
     chips = {row[0][0].text: row[3][0] for row in grid.rows}  # type: ignore[union-attr]

@@ -33,6 +33,7 @@ from opsync.domain import (
     RitualOccurrence,
     RoadmapItem,
     RoadmapView,
+    ScorecardWeek,
     SurveyAnswer,
     WeeklySubmission,
     WeeklyUpdate,
@@ -51,6 +52,7 @@ RECORD_MODELS: dict[Collection, type[BaseModel]] = {
     Collection.PULSE_ANSWERS: PulseAnswer,
     Collection.PING_AUDITS: PingAudit,
     Collection.RITUALS: RitualOccurrence,
+    Collection.SCORECARD_HISTORY: ScorecardWeek,
 }
 
 TRACKER_FIELDS = (
@@ -102,6 +104,9 @@ DERIVED_FIELDS: dict[Collection, tuple[str, ...]] = {
     Collection.INSIGHTS: ("triage_status", "routed_to", "routed_on", "escalated"),
     Collection.ROADMAP_ITEMS: ("date_range",),
 }
+# Collections opsync writes whole and keeps up to date (the scorecard history): every field
+# of their records but the key is opsync's, as the derived fields are on people's records.
+WRITTEN_WHOLE: frozenset[Collection] = frozenset({Collection.SCORECARD_HISTORY})
 # The field shown as each collection's title property ("Name" by default).
 TITLE_FIELDS = {Collection.DECISIONS: "decision", Collection.INSIGHTS: "summary"}
 _LABELS = {

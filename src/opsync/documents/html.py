@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from opsync.documents.model import (
     Block,
     BulletList,
+    Chart,
     Document,
     Heading,
     Inline,
@@ -170,6 +171,8 @@ def render_block(node: Block) -> str:
         return _render_items(node.items, node.ordered, nested=False)
     if isinstance(node, Table):
         return _render_table(node)
+    if isinstance(node, Chart):
+        return paragraph(escape(node.text))  # a message carries no attachment to show
     return render_region(node)
 
 

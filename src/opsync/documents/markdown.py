@@ -15,6 +15,7 @@ from urllib.parse import quote
 from opsync.documents.model import (
     Block,
     BulletList,
+    Chart,
     Document,
     Heading,
     Inline,
@@ -110,6 +111,8 @@ def render_block(node: Block, page: str | None = None) -> str:
         return "\n".join(_render_items(node.items, node.ordered, 0))
     if isinstance(node, Table):
         return _render_table(node)
+    if isinstance(node, Chart):
+        return f"![{escape(node.title)}]({quote(node.filename)})"  # a file beside the page
     return render_region(node, page)
 
 

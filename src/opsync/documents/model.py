@@ -8,6 +8,7 @@ people and is never rewritten.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -79,6 +80,39 @@ class Table(_Node):
     rows: tuple[tuple[tuple[Inline, ...], ...], ...]
 
 
+class Series(_Node):
+    """One line of a chart: a value per label, None where there is none."""
+
+    name: str
+    values: tuple[float | None, ...]
+
+
+class Chart(_Node):
+    """A line chart of values over time, kept as data: rules build it and never draw it.
+    Where a target shows pictures, its connector draws it (``opsync.connectors.charts``)
+    into a file named after ``name`` and the chart's fingerprint, so new data gets a new
+    name and unchanged data is never drawn or sent again; elsewhere ``text`` stands in for
+    it. ``unit`` follows each value on the axis ("%")."""
+
+    kind: Literal["chart"] = "chart"
+    name: str
+    title: str
+    labels: tuple[str, ...]
+    series: tuple[Series, ...]
+    unit: str = ""
+    text: str
+
+    @property
+    def fingerprint(self) -> str:
+        """What the picture is drawn from, hashed: the same data draws the same picture."""
+        blob = self.model_dump_json(exclude={"text"}).encode("utf-8")
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}-{self.fingerprint}.png"
+
+
 class Region(_Node):
     """A part of a page that opsync owns, identified by a key stable across runs."""
 
@@ -87,7 +121,9 @@ class Region(_Node):
     children: tuple[Block, ...]
 
 
-Block = Annotated[Heading | Paragraph | BulletList | Table | Region, Field(discriminator="kind")]
+Block = Annotated[
+    Heading | Paragraph | BulletList | Table | Chart | Region, Field(discriminator="kind")
+]
 
 
 class Document(_Node):

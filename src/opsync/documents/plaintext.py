@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from opsync.documents.model import (
     Block,
     BulletList,
+    Chart,
     Document,
     Heading,
     Inline,
@@ -84,6 +85,8 @@ def render_block(node: Block) -> str:
         return "\n".join(_render_items(node.items, node.ordered, 0))
     if isinstance(node, Table):
         return _render_table(node)
+    if isinstance(node, Chart):
+        return _fold(node.text).strip()  # text cannot hold a picture
     return render_blocks(node.children)  # a region: its content, no markers
 
 

@@ -24,6 +24,7 @@ from opsync.domain.release import (
 )
 from opsync.domain.ritual import RitualKind, RitualOccurrence
 from opsync.domain.roadmap import RoadmapItem, RoadmapStatus, RoadmapView, RoadmapViewEntry
+from opsync.domain.scorecard import ScorecardWeek
 from opsync.domain.snapshot import Snapshot
 from opsync.domain.survey import PingAudit, PulseAnswer, SurveyAnswer
 from opsync.domain.weekly import WeeklySubmission, WeeklyUpdate
@@ -59,6 +60,7 @@ __all__ = [
     "RoadmapView",
     "RoadmapViewEntry",
     "Role",
+    "ScorecardWeek",
     "Section",
     "Severity",
     "Snapshot",

@@ -41,6 +41,7 @@ class Collection(StrEnum):
     POST_LAUNCH = "post_launch"
     DIGESTS = "digests"
     SCORECARDS = "scorecards"
+    SCORECARD_HISTORY = "scorecard_history"
 
 
 def ref(collection: Collection, key: str) -> str:

@@ -10,6 +10,7 @@ from opsync.domain.people import Person, ProductArea
 from opsync.domain.release import Release
 from opsync.domain.ritual import RitualOccurrence
 from opsync.domain.roadmap import RoadmapItem, RoadmapView
+from opsync.domain.scorecard import ScorecardWeek
 from opsync.domain.survey import PingAudit, PulseAnswer, SurveyAnswer
 from opsync.domain.weekly import WeeklySubmission, WeeklyUpdate
 
@@ -29,6 +30,7 @@ class Snapshot(Model):
     pulse_answers: tuple[PulseAnswer, ...] = ()
     ping_audits: tuple[PingAudit, ...] = ()
     rituals: tuple[RitualOccurrence, ...] = ()
+    scorecard_history: tuple[ScorecardWeek, ...] = ()
 
     def area(self, key: str | None) -> ProductArea | None:
         return next((a for a in self.product_areas if a.key == key), None)

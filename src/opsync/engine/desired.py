@@ -140,8 +140,12 @@ def build(
                 key=seed.key,
                 values={k: plain(v) for k, v in seed.values.items()},
                 create=True,
-                create_only=True,
-                reason="publication log of a generated artifact",
+                create_only=not seed.updates,
+                reason=(
+                    "kept up to date by opsync (the scorecard history)"
+                    if seed.updates
+                    else "publication log of a generated artifact"
+                ),
                 after=seed.page,
             ),
         )

@@ -74,14 +74,17 @@ class CalendarEvent(_Out):
 
 
 class RecordSeed(_Out):
-    """A record the rules want to exist, created once and never updated afterwards: the
-    publication log of an artifact (a weekly update, a roadmap view), which later runs read
-    back to judge lateness and to say what changed since."""
+    """A record opsync writes and owns whole. By default it is created once and never
+    updated afterwards: the publication log of an artifact (a weekly update, a roadmap
+    view), which later runs read back to judge lateness and to say what changed since.
+    With ``updates``, every run that asks for it keeps it up to date (the scorecard's
+    current week), and a run that no longer asks leaves it as it last wrote it."""
 
     collection: Collection
     key: str
     values: dict[str, Any]
     page: str | None = None  # the page it logs: the log is written only once that page is
+    updates: bool = False
 
 
 class ScoreRow(_Out):

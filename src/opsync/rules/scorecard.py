@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
@@ -36,6 +36,8 @@ from opsync.documents.model import (
 from opsync.domain.base import Collection, ref
 from opsync.domain.findings import Finding, Level
 from opsync.domain.release import Release
+from opsync.domain.scorecard import ScorecardWeek
+from opsync.rules import trend
 from opsync.rules.cadence import COMPONENTS, Artifact, due_artifacts, in_rollout
 from opsync.rules.context import RuleContext
 from opsync.rules.enablement import Outcome, deadlines, steps
@@ -202,10 +204,11 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     metrics = tuple(m for m in candidates if ctx.enabled_anywhere(m.spec.family))
     title = f"Product Ops Scorecard — {quarter.year} Q{quarter.number}"
     findings = [_missed(m, title, record) for m in metrics if m.status is Status.NOT_MET]
+    week = trend.this_week(ctx.today, {m.key: trend.stored(m.value) for m in metrics})
     document = GeneratedDocument(
         key=f"scorecard/{quarter.label}",
         kind=DocumentKind.SCORECARD,
-        document=build_document(title, ctx.today, metrics),
+        document=build_document(title, ctx.today, metrics, _trend(ctx, quarter, metrics, week)),
         record=record,
     )
     rows = tuple(
@@ -219,7 +222,24 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
         for m in metrics
     )
     return RuleOutput(
-        findings=tuple(findings + week_findings), documents=(document,), scorecard=rows
+        findings=tuple(findings + week_findings),
+        documents=(document,),
+        scorecard=rows,
+        seeds=(trend.seed(week),),
+    )
+
+
+def _trend(
+    ctx: RuleContext, quarter: Quarter, metrics: tuple[Metric, ...], week: ScorecardWeek
+) -> trend.Trend:
+    previous = quarter_of(
+        quarter.start - timedelta(days=1), ctx.settings.cadence.quarter_start_months
+    )
+    return trend.Trend(
+        metrics=tuple((m.key, m.spec.name) for m in metrics),
+        recorded=tuple(trend.weeks(ctx.snapshot.scorecard_history, week)),
+        previous=(f"{previous.year} Q{previous.number}", previous.start, quarter.start),
+        chart_name=f"scorecard-{quarter.label}",
     )
 
 
@@ -248,7 +268,9 @@ _CHIPS = {
 }
 
 
-def build_document(title: str, today: date, metrics: tuple[Metric, ...]) -> Document:
+def build_document(
+    title: str, today: date, metrics: tuple[Metric, ...], history: trend.Trend
+) -> Document:
     rows: list[tuple[tuple[Inline, ...], ...]] = [
         (
             cell(m.spec.name),
@@ -271,6 +293,7 @@ def build_document(title: str, today: date, metrics: tuple[Metric, ...]) -> Docu
                 summary,
                 table(("Metric", "Target", "Current", "Status", "Basis"), rows),
             ),
+            region("scorecard-trend", *history.blocks()),
             region(
                 "scorecard-method",
                 heading(2, "How each metric is measured"),

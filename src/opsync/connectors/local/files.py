@@ -220,14 +220,14 @@ class Changed(Exception):
     """The target changed after the write read it: re-read it and decide again."""
 
 
-def write_atomic(path: Path, text: str, based_on: Identity | None) -> None:
+def write_atomic(path: Path, text: str | bytes, based_on: Identity | None) -> None:
     """Put ``text`` at ``path``: a temporary file beside it, then a rename over it.
 
     ``based_on`` is the target as the write read it (None: it did not exist). Right before
     the rename the target is compared with it (inode, mtime, size, then content); if a
     person saved it since, :class:`Changed` is raised and nothing is replaced. What remains
     is the moment between the last ``lstat`` and the rename (docs/reliability.md)."""
-    data = text.encode("utf-8")
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
     try:
         try:

@@ -22,10 +22,12 @@ import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
+from opsync.connectors import charts
 from opsync.connectors.base import (
     Capabilities,
     FileWrite,
@@ -52,7 +54,7 @@ from opsync.connectors.records import (
 )
 from opsync.documents import markdown
 from opsync.documents.markdown_regions import MarkerProblem, find_regions, parse_regions, splice
-from opsync.documents.model import Document, find_region
+from opsync.documents.model import Block, Chart, Document, find_region
 from opsync.domain import Collection, Finding, Level, ref
 from opsync.domain.findings import duplicate
 from opsync.errors import ConfigError, ConflictError, PermanentError
@@ -73,6 +75,12 @@ def owned_sum(values: dict[str, Any]) -> str:
     """Fingerprint of the owned values of a record, stored beside them in the file."""
     canonical = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
     return markdown.checksum(canonical)
+
+
+def _regions(document: Document, keys: Sequence[str]) -> list[Block]:
+    """The regions ``keys`` of ``document`` (those a page update rewrites)."""
+    found = (find_region(document.children, k) for k in keys)
+    return [r for r in found if r is not None]
 
 
 def _safe(key: str) -> str:
@@ -517,7 +525,7 @@ class LocalWorkspace:
         return self._read_text(path) if path.is_file() else None
 
     def render_region(self, document: Document, region: str) -> str:
-        node = find_region(document.children, region)
+        node = find_region(charts.drawable(document).children, region)
         return markdown.render_blocks(node.children) if node is not None else ""
 
     @_retrying
@@ -546,6 +554,7 @@ class LocalWorkspace:
     @_retrying
     def write_page(self, op: PageWrite) -> None:
         self.lease.tick()
+        op = replace(op, document=charts.drawable(op.document))
         path = self._page_path(op.key)
         if self._known(f"page:{op.key}") is None and (path.exists() or path in self._taken):
             why = self._taken.get(path, "it is not opsync's page (no such key when read)")
@@ -583,6 +592,21 @@ class LocalWorkspace:
             text = splice(current, replacements, appended, op.key)
         self._write_text(path, text)
         self._paths[f"page:{op.key}"] = str(path)
+        written = op.document.children if op.create else _regions(op.document, op.regions)
+        for chart in charts.charts(written):
+            self._write_chart(path.parent, chart)
+
+    def _write_chart(self, folder: Path, chart: Chart) -> None:
+        """The chart's picture beside its page, drawn only when its name (its fingerprint)
+        is new there; the pictures of this chart's earlier data go, as the page no longer
+        shows them."""
+        path = folder / chart.filename
+        if not path.is_file():
+            self._check_path(path)
+            files.write_atomic(path, charts.draw(chart), None)  # part of the page's write
+        for old in folder.glob(f"{chart.name}-*.png"):
+            if old.name != chart.filename and not old.is_symlink():
+                old.unlink(missing_ok=True)
 
     @_retrying
     def write_file(self, op: FileWrite) -> None:

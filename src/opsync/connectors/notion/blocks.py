@@ -56,6 +56,8 @@ _ESSENCE_KEYS: dict[str, tuple[str, ...]] = {
     "callout": (*_TEXT_KEYS, "icon"),
     "table": ("table_width", "has_column_header", "has_row_header"),
     "table_row": ("cells",),
+    # the picture's URL is signed afresh on every read: its caption says which one it is
+    "image": ("caption",),
 }
 _FLAGS = ("is_toggleable", "has_column_header", "has_row_header")
 _DEFAULTS: dict[str, Any] = {"color": "default", **dict.fromkeys(_FLAGS, False)}
@@ -196,7 +198,25 @@ def render_block(node: doc.Block) -> list[Payload]:
         return _items(node.items, "numbered_list_item" if node.ordered else "bulleted_list_item")
     if isinstance(node, doc.Table):
         return _table(node)
+    if isinstance(node, doc.Chart):
+        return [chart_block(node)]
     return [render_region(node)]
+
+
+#: The id an image block carries until the writer uploads its chart (``uploads.py``).
+UPLOAD_PLACEHOLDER = "opsync-chart:"
+
+
+def chart_block(node: doc.Chart) -> Payload:
+    """An image block for the chart, to be uploaded under ``node.filename``. Notion gives an
+    uploaded picture back as a fresh signed URL on every read, so what tells that the
+    picture is current is its caption: it ends with the chart's fingerprint."""
+    image = {
+        "type": "file_upload",
+        "file_upload": {"id": f"{UPLOAD_PLACEHOLDER}{node.filename}"},
+        "caption": [_run(f"{node.title} · {node.fingerprint}")],
+    }
+    return {"type": "image", "image": image}
 
 
 def render_blocks(nodes: Sequence[doc.Block]) -> list[Payload]:
@@ -296,7 +316,7 @@ def _content(kind: str, content: Mapping[str, Any]) -> dict[str, Any]:
         value = content.get(key)
         if value is None or _DEFAULTS.get(key, object()) == value:
             continue
-        if key == "rich_text":
+        if key in ("rich_text", "caption"):
             out[key] = _rich_text(value)
         elif key == "cells":
             out[key] = [_rich_text(cell) for cell in value]

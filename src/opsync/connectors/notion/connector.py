@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import ClassVar
 
 import httpx
 
+from opsync.connectors import charts
 from opsync.connectors.base import (
     Capabilities,
     PageWrite,
@@ -192,13 +194,13 @@ class NotionWiki:
         return self.reader.read()
 
     def render_region(self, document: Document, region: str) -> str:
-        return region_content(document, region)
+        return region_content(charts.drawable(document), region)
 
     def write_record(self, op: RecordWrite) -> None:
         self.writer.write_record(op)
 
     def write_page(self, op: PageWrite) -> None:
-        self.writer.write_page(op)
+        self.writer.write_page(replace(op, document=charts.drawable(op.document)))
 
     def page_url(self, key: str) -> str | None:
         """The page's ``url`` as Notion gave it in this run's read or write."""

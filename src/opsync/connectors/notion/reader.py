@@ -41,6 +41,8 @@ from opsync.connectors.records import (
     DERIVED_FIELDS,
     MIRRORED_FIELDS,
     TITLE_FIELDS,
+    WRITTEN_WHOLE,
+    domain_fields,
 )
 from opsync.domain import Collection, Finding, Level, Release, ref
 from opsync.domain.findings import duplicate
@@ -60,6 +62,8 @@ _FALSE = value_hash(False)
 
 def owned_fields(collection: Collection) -> tuple[str, ...]:
     """The fields the engine writes on a record of ``collection``."""
+    if collection in WRITTEN_WHOLE:
+        return domain_fields(collection)[1:]  # all but the key
     mirrored = MIRRORED_FIELDS if collection is Collection.RELEASES else ()
     return (*mirrored, *DERIVED_FIELDS.get(collection, ()))
 

@@ -15,8 +15,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from opsync.connectors import charts
 from opsync.connectors.base import Ownership, PageWrite, RecordWrite, RegionState
 from opsync.connectors.notion.blocks import (
+    UPLOAD_PLACEHOLDER,
     BlockOp,
     DeleteBlock,
     InsertBlocks,
@@ -38,7 +40,7 @@ from opsync.connectors.notion.page_fields import fields_to_properties, page_to_f
 from opsync.connectors.notion.pending import dump_regions
 from opsync.connectors.notion.properties import build_value, property_type
 from opsync.connectors.notion.reader import PageRead, Reader, outside_text
-from opsync.documents.model import Document, find_region, region_keys
+from opsync.documents.model import Chart, Document, find_region, region_keys
 from opsync.domain import Collection, Finding
 from opsync.errors import ConflictError, ConnectorError, PermanentError
 
@@ -76,6 +78,8 @@ class Writer:
         self.config: NotionConnectorConfig = reader.config
         self.name = name
         self.guard = Guard(reader, name)
+        self._charts: dict[str, Chart] = {}  # the charts of the page being written, by file
+        self._sent: dict[str, str] = {}  # pictures uploaded this run: file name → upload id
 
     # Records ---------------------------------------------------------------------
 
@@ -223,6 +227,7 @@ class Writer:
             self._write_page(op)
 
     def _write_page(self, op: PageWrite) -> None:
+        self._charts = {c.filename: c for c in charts.charts(op.document.children)}
         regions = op.regions or tuple(region_keys(op.document.children))
         page = self.guard.page(op.key, regions)
         if page is None:
@@ -245,7 +250,7 @@ class Writer:
         regions = {k: RegionState(content=h) for k, h in done.items()}
         text = outside_text(op.key, blocks)
         if len(calls) <= 1:  # one request holds it all: properties, hashes and blocks at once
-            children = calls[0].children if calls else []
+            children = self._uploaded(calls[0].children, record) if calls else []
             row = self.api.call(
                 self.api.sdk.pages.create,
                 parent=parent,
@@ -425,11 +430,48 @@ class Writer:
             answer = self.api.call(
                 self.api.sdk.blocks.children.append,
                 resolve(call.parent, created),
-                children=call.children,
+                children=self._uploaded(call.children, record),
                 **where,
                 record=record,
             )
             created.append([str(r["id"]) for r in answer.get("results", [])])
+
+    def _uploaded(self, blocks: list[Payload], record: str) -> list[Payload]:
+        """``blocks`` with each chart's image pointing at its uploaded picture: drawn and
+        sent (File Upload API, single part) only when a block that shows it is about to
+        be written, once per picture and run."""
+        out: list[Payload] = []
+        for block in blocks:
+            kind = str(block.get("type"))
+            content = dict(block.get(kind) or {})
+            ref = (content.get("file_upload") or {}).get("id", "")
+            if kind == "image" and str(ref).startswith(UPLOAD_PLACEHOLDER):
+                name = str(ref).removeprefix(UPLOAD_PLACEHOLDER)
+                content["file_upload"] = {"id": self._upload(name, record)}
+            if "children" in content:
+                content["children"] = self._uploaded(content["children"], record)
+            out.append({**block, kind: content})
+        return out
+
+    def _upload(self, name: str, record: str) -> str:
+        """The id of the uploaded picture ``name`` (a chart of the page being written)."""
+        if name not in self._sent:
+            data = charts.draw(self._charts[name])
+            created = self.api.call(
+                self.api.sdk.file_uploads.create,
+                mode="single_part",
+                filename=name,
+                content_type="image/png",
+                record=record,
+            )
+            self.api.call(
+                self.api.sdk.file_uploads.send,
+                str(created["id"]),
+                file=(name, data, "image/png"),
+                record=record,
+            )
+            self._sent[name] = str(created["id"])
+        return self._sent[name]
 
 
 def _trashed(block: Mapping[str, Any]) -> bool:

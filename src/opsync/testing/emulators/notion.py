@@ -70,6 +70,24 @@ class NotionEmulator(FaultingEmulator):
         """The user `person_token` acts as: edits made with it look like a person's."""
         return self._world.person_id
 
+    def attached_files(self) -> list[tuple[str, bytes]]:
+        """(file name, bytes) of each file upload attached to a block, oldest first."""
+        with self._world.lock:
+            return [
+                (u.filename or "", u.data)
+                for u in self._world.uploads.values()
+                if u.expiry is None and u.data is not None
+            ]
+
+    def image_urls(self) -> list[str]:
+        """The file URL of each image block not in the trash."""
+        with self._world.lock:
+            return [
+                str(b.content["file"]["url"])
+                for b in self._world.blocks.values()
+                if b.type == "image" and b.content.get("type") == "file" and not b.in_trash
+            ]
+
     @property
     def faults(self) -> Faults:
         return self._app.faults

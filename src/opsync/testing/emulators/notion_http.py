@@ -19,6 +19,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from opsync.testing.emulators import notion_databases as dbs
+from opsync.testing.emulators import notion_files as files
 from opsync.testing.emulators import notion_pages as pages
 from opsync.testing.emulators import notion_views as views
 from opsync.testing.emulators.emulator_controls import Reply, RequestCounter
@@ -42,6 +43,7 @@ API_VERSION = "2025-09-03"
 VERSIONS = (API_VERSION, "2026-03-11")
 _TRASHABLE = frozenset({"page", "block", "database", "data_source"})
 MAX_BODY_BYTES = 500 * 1000
+MAX_FORM_BYTES = 21 * 1024 * 1024  # a 20 MB single-part file and its form (notion_files.py)
 MISSING_VERSION = (
     "Notion-Version header failed validation: Notion-Version header should be defined, "
     "instead was `undefined`."
@@ -58,6 +60,8 @@ class Call:
     query: dict[str, list[str]]
     body: Json
     version: str = "2025-09-03"
+    raw: bytes = b""  # the body as sent: a file upload's multipart form
+    content_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ def _routes() -> list[Route]:
     d = "/v1/databases/{database_id}"
     s = "/v1/data_sources/{data_source_id}"
     v = "/v1/views/{view_id}"
+    f = "/v1/file_uploads/{file_upload_id}"
     return [
         Route("GET", "/v1/users/me", lambda c: dbs.users_me(c.world, c.user)),
         Route("GET", "/v1/users", lambda c: dbs.list_users(c.world)),
@@ -140,6 +145,26 @@ def _routes() -> list[Route]:
             s + "/query",
             lambda c: dbs.query_data_source(c.world, c.params["data_source_id"], c.body, c.query),
         ),
+        Route("POST", "/v1/file_uploads", lambda c: files.create_upload(c.world, c.user, c.body)),
+        Route(
+            "GET",
+            f,
+            lambda c: files.retrieve_upload(c.world, c.user, c.params["file_upload_id"]),
+        ),
+        Route(
+            "POST",
+            SEND,
+            lambda c: files.send_upload(
+                c.world,
+                c.user,
+                c.params["file_upload_id"],
+                c.raw,
+                c.content_type,
+                c.world.user(c.world.bot_id)["bot"]["workspace_limits"][
+                    "max_file_upload_size_in_bytes"
+                ],
+            ),
+        ),
         Route("POST", "/v1/views", lambda c: views.create_view(c.world, c.user, c.body)),
         Route("GET", "/v1/views", lambda c: views.list_views(c.world, c.query)),
         Route("GET", v, lambda c: views.retrieve_view(c.world, c.params["view_id"])),
@@ -150,6 +175,8 @@ def _routes() -> list[Route]:
     ]
 
 
+# The one endpoint whose body is multipart/form-data, not JSON (upload-file reference).
+SEND = "/v1/file_uploads/{file_upload_id}/send"
 ROUTES = [(route, route.pattern) for route in _routes()]
 UNMATCHED = "(unmatched)"
 
@@ -196,13 +223,26 @@ class App:
             self.limiter.admit()
             if route is None:
                 raise ApiError(400, "invalid_request_url", "Invalid request URL.")
-            body = _json_body(raw)
+            form = route.template == SEND
+            body = {} if form else _json_body(raw)
+            if form and len(raw) > MAX_FORM_BYTES:
+                raise invalid(f"Request body is {len(raw)} bytes, too large for an upload.")
             validate(method, route.template, path, query, headers, raw)
             if version != API_VERSION and "archived" in body:
                 raise body_invalid("body.archived", "should be not present", body["archived"])
             ids = {k: (v if k == "property_id" else parse_id(v, k)) for k, v in params.items()}
             with self.world.lock:
-                result = route.handler(Call(self.world, user, ids, query, body, version))
+                call = Call(
+                    self.world,
+                    user,
+                    ids,
+                    query,
+                    body,
+                    version,
+                    raw if form else b"",
+                    headers.get("content-type", ""),
+                )
+                result = route.handler(call)
             if version != API_VERSION:
                 result = _without_archived(result)
             return 200, {**result, "request_id": request_id}, {}

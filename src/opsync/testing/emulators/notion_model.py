@@ -113,6 +113,7 @@ class World:
         self.databases: dict[str, DatabaseRec] = {}
         self.data_sources: dict[str, DataSourceRec] = {}
         self.views: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, Any] = {}  # file uploads (notion_files.py)
         self.children: dict[str, list[str]] = {}
         self.root_page_id = self.new_id()
         root_title = [_text("opsync emulator root")]

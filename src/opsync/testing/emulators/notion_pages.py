@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
+from opsync.testing.emulators import notion_files as files
 from opsync.testing.emulators import notion_props as props
 from opsync.testing.emulators.notion_errors import body_id, body_invalid, invalid, not_found
 from opsync.testing.emulators.notion_model import BlockRec, PageRec, World
@@ -50,6 +51,7 @@ def create_page(world: World, user: str, body: Json) -> Json:
     if not isinstance(parent, dict):
         raise body_invalid("body.parent", "should be an object", parent)
     children = blocks(body["children"]) if "children" in body else []
+    _attach(world, user, children, "body.children")
     raw_props = body.get("properties") or {}
     if not isinstance(raw_props, dict):
         raise body_invalid("body.properties", "should be an object", raw_props)
@@ -213,6 +215,7 @@ def append_children(world: World, user: str, block_id: str, body: Json, version:
     if world.trashed(block_id):
         raise invalid(TRASHED_EDIT)
     specs = blocks(body.get("children"))
+    _attach(world, user, specs, "body.children")
     parent = world.blocks.get(block_id)
     if parent is not None and parent.type == "table":
         width = int(parent.content["table_width"])
@@ -221,6 +224,14 @@ def append_children(world: World, user: str, block_id: str, body: Json, version:
     after = _position(world, block_id, body)
     created = _create_blocks(world, user, block_id, specs, after)
     return listing([world.block_json(c) for c in created], None, "block")
+
+
+def _attach(world: World, user: str, specs: list[BlockSpec], path: str) -> None:
+    """Media blocks that name a file upload hold the uploaded file (notion_files.py)."""
+    for i, spec in enumerate(specs):
+        where = f"{path}[{i}].{spec.type}"
+        spec.content = files.attach(world, user, spec.type, spec.content, where)
+        _attach(world, user, spec.children, f"{where}.children")
 
 
 POSITION_TYPES = ("after_block", "start", "end")

@@ -275,6 +275,8 @@ def content_of(kind: str, raw: dict[str, Any], path: str) -> tuple[dict[str, Any
         raise body_invalid(f"{path}.rich_text", "should be not present", content["rich_text"])
     if "rich_text" in content:
         content["rich_text"] = rich_text(content["rich_text"], f"{path}.rich_text")
+    if "caption" in content:  # code and media blocks' caption is rich text (block reference)
+        content["caption"] = rich_text(content["caption"], f"{path}.caption")
     if kind == "table_row":
         cells = check_array(content.get("cells", []), f"{path}.cells")
         content["cells"] = [rich_text(c, f"{path}.cells[{i}]") for i, c in enumerate(cells)]
