@@ -16,6 +16,7 @@ over it.
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 import re
 import shutil
@@ -35,7 +36,7 @@ from opsync.connectors.notion.client import NotionApi
 from opsync.connectors.notion.config import NotionConnectorConfig, property_names
 from opsync.connectors.notion.connector import NotionWiki
 from opsync.connectors.notion.reader import owned_fields
-from opsync.connectors.records import RECORD_MODELS, RELEASE_WIKI_FIELDS
+from opsync.connectors.records import RECORD_MODELS, RELEASE_WIKI_FIELDS, WRITTEN_WHOLE
 from opsync.domain import Collection
 from opsync.http import TokenBucket
 from opsync.testing.emulators.notion import NotionEmulator
@@ -84,10 +85,18 @@ _PAGE_ID = re.compile(r"[0-9a-f]{32}|/pages/\d+")
 
 def _files(root: Path) -> dict[str, str]:
     return {
-        str(p.relative_to(root)): _lease_or(p.read_text(encoding="utf-8"), p.name)
+        str(p.relative_to(root)): _lease_or(_text(p), p.name)
         for p in sorted(root.rglob("*"))
         if p.is_file() and ".opsync" not in p.parts and not p.name.endswith(".tmp")
     }
+
+
+def _text(path: Path) -> str:
+    """A file's text; a picture (the scorecard's chart) as a hash of its bytes."""
+    data = path.read_bytes()
+    if path.suffix == ".png":
+        return "png " + hashlib.sha256(data).hexdigest()
+    return data.decode("utf-8")
 
 
 def _lease_or(text: str, name: str) -> str:
@@ -165,7 +174,9 @@ def _when(text: str) -> Any:
 
 def _normal(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _normal(v) for k, v in sorted(value.items()) if k not in _VOLATILE}
+        # a Notion-hosted file's signed url changes with every read, as does its expiry
+        signed = {"url", "expiry_time"} if "expiry_time" in value else set()
+        return {k: _normal(v) for k, v in sorted(value.items()) if k not in _VOLATILE | signed}
     if isinstance(value, list):
         return [_normal(v) for v in value]
     return value
@@ -179,7 +190,8 @@ def seed_wiki(wiki: Any, folder: Path) -> None:
             data = frontmatter.split(path.read_text(encoding="utf-8")).data
             key = str(data.pop("key", path.stem))
             keep = RELEASE_WIKI_FIELDS if collection is Collection.RELEASES else data
-            owned = set(owned_fields(collection))
+            # the weeks of the scorecard history are what earlier runs wrote: seeded whole
+            owned = set() if collection in WRITTEN_WHOLE else set(owned_fields(collection))
             values = {
                 k: v
                 for k, v in data.items()

@@ -26,7 +26,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opsync.testing.emulators.notion_errors import body_invalid, invalid, not_found
@@ -71,7 +71,11 @@ def _uploads(world: World) -> dict[str, Upload]:
 
 
 def _stamp(when: datetime | None) -> str | None:
-    return None if when is None else when.isoformat().replace("+00:00", ".000Z")
+    """As Notion writes times: UTC, milliseconds, ``Z`` ("2026-12-07T10:48:39.775Z")."""
+    if when is None:
+        return None
+    utc = when.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
 def _live(world: World, upload: Upload) -> Upload:
