@@ -5,12 +5,14 @@ incremental read costs."""
 
 from __future__ import annotations
 
+import struct
 from datetime import date
 from pathlib import Path
 
 import pytest
 from support import ACME_NOW, Cli, acme_checkout
 
+from opsync.connectors import charts
 from opsync.state import SqliteStateStore
 from opsync.testing.emulators.confluence import ConfluenceEmulator
 from opsync.testing.emulators.jira import JiraEmulator
@@ -18,6 +20,7 @@ from opsync.testing.emulators.jira import JiraEmulator
 MARK = "# Paste into opsync.toml:"
 LISTING = "/wiki/rest/api/content/{id}/child/page"
 PROPS = "/wiki/api/v2/pages/{id}/properties"  # the write lease's read
+ATTACHMENTS = "/wiki/rest/api/content/{id}/child/attachment"
 
 
 @pytest.fixture
@@ -78,6 +81,17 @@ def test_bootstrap_doctor_sync_and_a_second_sync_that_writes_nothing(
     # every release of the tracker has its record page in Confluence
     titles = {p.title for p in confluence_emulator.world.pages.values()}
     assert sum(t.startswith("Releases ACME-") for t in titles) == len(jira_emulator.world.issues)
+    # the scorecard's chart: one PNG attached to the scorecard page, which shows it
+    ((page, item),) = [
+        (p, a) for p in confluence_emulator.world.pages.values() for a in p.attachments
+    ]
+    assert "scorecard" in page.title.lower()
+    assert item.title.startswith("scorecard-2026-Q4-") and item.title.endswith(".png")
+    assert (item.media_type, item.data[:8]) == ("image/png", b"\x89PNG\r\n\x1a\n")
+    assert struct.unpack(">II", item.data[16:24]) == (charts.WIDTH, charts.HEIGHT)
+    assert f'<ri:attachment ri:filename="{item.title}">' in page.body
+    assert confluence_emulator.counts.of("POST", ATTACHMENTS) == 1
+    assert confluence_emulator.counts.of("GET", ATTACHMENTS) == 0  # a page just made has none
 
     jira_emulator.reset_counts()
     confluence_emulator.reset_counts()
@@ -91,6 +105,7 @@ def test_bootstrap_doctor_sync_and_a_second_sync_that_writes_nothing(
     # the generated pages' page, connectors/confluence/lease.py); a no-op run never takes it.
     assert second.report["requests"]["confluence"] == {"reads": 14, "writes": 0}
     assert confluence_emulator.counts.by_endpoint == {("GET", LISTING): 13, ("GET", PROPS): 1}
+    assert [a.title for a in page.attachments] == [item.title]  # nothing uploaded again
 
 
 @pytest.mark.parametrize(

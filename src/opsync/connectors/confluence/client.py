@@ -160,18 +160,28 @@ class ConfluenceApi:
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
+        files: Mapping[str, tuple[str | None, bytes, str | None]] | None = None,
         record: str | None = None,
     ) -> Any:
-        """``method path`` (after the root) and its JSON answer; errors as opsync's."""
+        """``method path`` (after the root) and its JSON answer; errors as opsync's.
+        ``files`` sends a multipart form instead of a JSON body (an attachment), with the
+        ``X-Atlassian-Token: no-check`` header without which Atlassian's XSRF filter
+        blocks any multipart request (403)."""
         self._last = f"{method} {self.root}{path}"
+        headers = (
+            {"Accept": "application/json", "X-Atlassian-Token": "no-check"}
+            if files is not None
+            else {"Accept": "application/json", "Content-Type": "application/json"}
+        )
         try:
             response = self.sdk.request(
                 method,
                 path=self.root + path,
                 params=dict(params) if params else None,
                 data=body,
+                files=dict(files) if files is not None else None,
                 advanced_mode=True,
-                headers={"Accept": "application/json", "Content-Type": "application/json"},
+                headers=headers,
             )
         except ConnectorError as exc:  # from the policy: retries spent, or auth refused
             if record and exc.record is None:

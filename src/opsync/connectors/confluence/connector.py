@@ -165,8 +165,7 @@ class ConfluenceWiki:
         return result
 
     def render_region(self, document: Document, region: str) -> str:
-        # charts as their text: attaching the picture to the page is not done yet
-        return self.pages.render_region(charts.as_text(document), region)
+        return self.pages.render_region(charts.drawable(document), region)
 
     def write_record(self, op: RecordWrite) -> None:
         self.lease.tick()
@@ -174,7 +173,7 @@ class ConfluenceWiki:
 
     def write_page(self, op: PageWrite) -> None:
         self.lease.tick()
-        self.pages.write_page(replace(op, document=charts.as_text(op.document)))
+        self.pages.write_page(replace(op, document=charts.drawable(op.document)))
 
     def page_url(self, key: str) -> str | None:
         """The page's web address: the site's ``/wiki`` base and the page's ``webui`` link."""

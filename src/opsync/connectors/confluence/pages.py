@@ -13,14 +13,17 @@ version opsync's last write produced, and the hash of what opsync rendered per r
   it sends the body, the version read plus one: a run killed between the two requests
   leaves a page whose regions match either, which the next run takes as opsync's own and
   finishes, where the other order would leave opsync's own write looking like a person's
-  edit. A 409 re-reads the page and plans it again.
+  edit. A 409 re-reads the page and plans it again;
+- a chart's picture is a file attached to the page, named after its data, uploaded before
+  the hashes and the body that show it (:meth:`PageStore._attach`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from opsync.connectors import charts
 from opsync.connectors.base import Ownership, PageState, PageWrite, RegionState
 from opsync.connectors.bundles import reads_text
 from opsync.connectors.confluence.client import ApiError, StaleVersion
@@ -32,9 +35,9 @@ from opsync.connectors.confluence.regions import (
     splice,
 )
 from opsync.connectors.confluence.site import Page, Site
-from opsync.connectors.confluence.storage import Renderer
+from opsync.connectors.confluence.storage import Renderer, attachments
 from opsync.connectors.confluence.text import outside_text
-from opsync.documents.model import Document, find_region, region_keys
+from opsync.documents.model import Block, Chart, Document, find_region, region_keys
 from opsync.domain import Finding, Level
 from opsync.domain.findings import duplicate
 from opsync.errors import ConflictError, PermanentError
@@ -111,6 +114,7 @@ class PageStore:
         self.site, self.renderer, self.parent = site, renderer, parent
         self.name, self.label = name, label
         self.known: dict[str, Page] = {}
+        self._attached: set[tuple[str, str]] = set()  # (page id, file name) seen there
 
     def render_region(self, document: Document, key: str) -> str:
         return region_hash(self.renderer.region(document, key))
@@ -202,6 +206,11 @@ class PageStore:
                 connector=self.name,
                 record=record,
             ) from exc
+        # A file needs its page: the one request a new page's picture comes after the body
+        # (shown as a placeholder meanwhile); the page has no attachments yet, so none is
+        # listed, and the upload comes before the property whose hashes vouch for it.
+        for chart in charts.charts(doc.children):
+            self._attach(page, chart, record, fresh=True)
         hashes = {k: self.render_region(doc, k) for k in region_keys(doc.children)}
         self.site.label(page.id, self.label, record=record)
         page = self.site.store(page, self._value(op.key, page.version, hashes), record=record)
@@ -229,11 +238,10 @@ class PageStore:
                 for r in regions
                 if r in present and r not in blocked
             }
-            added = [
-                self.renderer.region(doc, r)
-                for r in regions
-                if r not in present and find_region(doc.children, r) is not None
+            new = [
+                r for r in regions if r not in present and find_region(doc.children, r) is not None
             ]
+            added = [self.renderer.region(doc, r) for r in new]
             body = splice(page.body, replace, added)
             before = stored_regions(page)
             hashes = dict(before)
@@ -247,6 +255,8 @@ class PageStore:
             value = self._value(op.key, page.version + 1, hashes, before)
             try:
                 self.site.writable(page, record=record)
+                for chart in _charts(doc, [*replace, *new]):
+                    self._attach(page, chart, record)
                 page = self.site.store(page, value, record=record)
                 written = self.site.update(page, page.title, body, record=record)
             except StaleVersion:
@@ -272,3 +282,39 @@ class PageStore:
             connector=self.name,
             record=record,
         )
+
+    def _attach(self, page: Page, chart: Chart, record: str, *, fresh: bool = False) -> None:
+        """Attach the chart's picture to ``page`` before a body showing it is sent, unless
+        it is there: the name carries the chart's fingerprint, so a name on the page is
+        these very bytes. Known without a request when a region opsync provably wrote (its
+        hash is the stored one, stored only after the upload) shows it; else one listing
+        filtered by the name. Once per page and name in a run, 409 retries included."""
+        if (page.id, chart.filename) in self._attached:
+            return
+        there = not fresh and (
+            _shown(page, chart.filename)
+            or self.site.attached(page.id, chart.filename, record=record)
+        )
+        if not there:
+            data = charts.draw(chart)
+            self.site.attach(page.id, chart.filename, data, "image/png", record=record)
+        self._attached.add((page.id, chart.filename))
+
+
+def _charts(doc: Document, regions: Sequence[str]) -> Iterator[Chart]:
+    """The charts of the regions ``regions`` of ``doc``, the ones a write sends."""
+    for key in regions:
+        node = find_region(doc.children, key)
+        children: tuple[Block, ...] = node.children if node is not None else ()
+        yield from charts.charts(children)
+
+
+def _shown(page: Page, filename: str) -> bool:
+    """Whether a region of ``page`` as read shows ``filename`` and holds what opsync's last
+    write stored the hash of: that write came after the file's upload."""
+    stored = stored_regions(page)
+    for key, span in find_regions(page.body).items():
+        markup = fragment(page.body, span)
+        if key in stored and region_hash(markup) == stored[key] and filename in attachments(markup):
+            return True
+    return False

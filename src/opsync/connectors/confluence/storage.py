@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape as _escape
 from opsync.documents.model import (
     Block,
     BulletList,
+    Chart,
     Document,
     Heading,
     Inline,
@@ -137,9 +138,22 @@ class Renderer:
                 for row in block.rows
             )
             return f"<table><tbody><tr>{head}</tr>{rows}</tbody></table>"
+        if isinstance(block, Chart):
+            return self.chart(block)
         if isinstance(block, Region):
             return macro(REGION_MACRO, [(REGION_PARAMETER, block.key)], self.blocks(block.children))
         raise TypeError(f"no storage format for {type(block).__name__}")
+
+    def chart(self, chart: Chart) -> str:
+        """The chart's picture, a file attached to the page under the name that carries its
+        fingerprint (the writer attaches it before a body shows it), with its title as
+        the image's alternative text and as a caption under it for screen readers and
+        for pages exported without pictures."""
+        return (
+            f'<p><ac:image ac:alt="{attr(chart.title)}">'
+            f'<ri:attachment ri:filename="{attr(chart.filename)}" /></ac:image></p>'
+            f"<p><em>{escape(chart.title)}</em></p>"
+        )
 
     def items(self, items: Sequence[ListItem], ordered: bool) -> str:
         tag = "ol" if ordered else "ul"
@@ -173,6 +187,16 @@ class Renderer:
         if self.jira_server_id:
             params.append(("serverId", self.jira_server_id))
         return macro("jira", params)
+
+
+def attachments(markup: str) -> set[str]:
+    """The names of the attached files ``markup`` shows (``<ri:attachment ri:filename>``)."""
+    ri = "{" + NAMESPACES["ri"] + "}"
+    return {
+        str(e.get(ri + "filename"))
+        for e in parse(markup).iter(ri + "attachment")
+        if e.get(ri + "filename")
+    }
 
 
 def digest(text: str) -> str:

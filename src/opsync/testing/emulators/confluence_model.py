@@ -58,6 +58,7 @@ _CODES = {
     404: "NOT_FOUND",
     409: "CONFLICT",
     413: "REQUEST_ENTITY_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
     429: "TOO_MANY_REQUESTS",
     500: "INTERNAL_SERVER_ERROR",
 }
@@ -166,6 +167,18 @@ class Prop:
 
 
 @dataclass
+class Attachment:
+    """A file attached to a page: its name is unique on that page (``confluence_files``)."""
+
+    id: str
+    title: str
+    media_type: str
+    data: bytes
+    comment: str = ""
+    version: int = 1
+
+
+@dataclass
 class PageRec:
     id: str
     space: str
@@ -178,6 +191,7 @@ class PageRec:
     author: str = ""
     props: dict[str, Prop] = field(default_factory=dict)
     labels: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 @dataclass
@@ -194,6 +208,8 @@ class World:
     def __init__(self, space_key: str = "OPS") -> None:
         self.lock = threading.RLock()
         self._ids = itertools.count(65_537)
+        # Attachments number apart ("att" ids, as Cloud's are), so page ids stay as documented.
+        self._attachment_ids = itertools.count(1_000_001)
         self.normalise = Normaliser()
         self.spaces: dict[str, Space] = {}
         self.pages: dict[str, PageRec] = {}
@@ -204,6 +220,9 @@ class World:
 
     def new_id(self) -> str:
         return str(next(self._ids))
+
+    def new_attachment_id(self) -> str:
+        return f"att{next(self._attachment_ids)}"
 
     def space_by_id(self, space_id: str) -> Space | None:
         return next((s for s in self.spaces.values() if s.id == space_id), None)

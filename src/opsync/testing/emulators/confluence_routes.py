@@ -10,7 +10,7 @@ and v2's ``Link`` header).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,6 +34,8 @@ class Call:
     params: dict[str, str]
     query: dict[str, str]
     body: Any
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    raw: bytes = b""  # the body as sent: a multipart form is parsed by its handler
 
 
 Handler = Callable[[Call], Json]

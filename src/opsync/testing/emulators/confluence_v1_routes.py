@@ -1,10 +1,12 @@
 """The v1 endpoints the Confluence emulator serves (Cloud under ``/wiki``, Data Center
-without it): content, child pages, properties, labels and the current user, per SPEC-C1."""
+without it): content, child pages, properties, labels, attachments (``confluence_files``)
+and the current user, per SPEC-C1."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from opsync.testing.emulators.confluence_files import v1_attachments, v1_create_attachment
 from opsync.testing.emulators.confluence_model import (
     DuplicateTitle,
     Json,
@@ -226,6 +228,8 @@ def v1_routes() -> list[tuple[str, str, Handler, bool]]:
         ("PUT", f"{v1}/content/{{id}}/property/{{key}}", v1_put_property, False),
         ("GET", f"{v1}/content/{{id}}/label", v1_get_labels, False),
         ("POST", f"{v1}/content/{{id}}/label", v1_label, False),
+        ("GET", f"{v1}/content/{{id}}/child/attachment", v1_attachments, False),
+        ("POST", f"{v1}/content/{{id}}/child/attachment", v1_create_attachment, False),
         ("GET", f"{v1}/user/current", v1_current_user, False),
     ]
 
