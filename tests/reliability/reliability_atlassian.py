@@ -39,7 +39,7 @@ from opsync.connectors.confluence.config import ConfluenceConnectorConfig, row_n
 from opsync.connectors.confluence.connector import ConfluenceWiki
 from opsync.connectors.confluence.records import record_title
 from opsync.connectors.confluence.storage import escape
-from opsync.connectors.lease import LEASE_KEY
+from opsync.connectors.lease import LEASE_KEY, Holder
 from opsync.domain import Collection
 from opsync.http import TokenBucket
 from opsync.testing.emulators.confluence import ConfluenceEmulator
@@ -214,14 +214,13 @@ class AtlassianTarget:
                 # page's property and labels are compared, publication logs' too (a create
                 # killed before them is finished by the next run).
                 # The write lease's expiry and generation (connectors/confluence/lease.py)
-                # count the writing runs, which faults change: only its holder is compared
-                # (empty: every run released it).
+                # count the writing runs, which faults change: only whether it is free is
+                # compared (released, or held by a process that is gone, which the next
+                # writing run takes at once), as for the other targets.
                 props = {
-                    k: {
-                        f: v
-                        for f, v in p.value.items()
-                        if f not in ("version", "previous") and (k != LEASE_KEY or f == "holder")
-                    }
+                    k: _lease(p.value)
+                    if k == LEASE_KEY
+                    else {f: v for f, v in p.value.items() if f not in ("version", "previous")}
                     for k, p in sorted(page.props.items())
                 }
                 body = _MACRO_ID.sub("", page.body)
@@ -247,3 +246,8 @@ def _as_made_by_people(confluence: ConfluenceEmulator) -> None:
         for page in world.pages.values():
             page.props.pop("opsync", None)
             page.author = "person"
+
+
+def _lease(value: Any) -> str:
+    holder = Holder.parse(str(value.get("holder") or ""))
+    return "<lease free>" if holder is None or holder.dead() else "<lease held>"
