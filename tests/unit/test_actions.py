@@ -16,11 +16,12 @@ from opsync.domain.release import Release, Tier
 from opsync.rules import evaluate as evaluate_all
 from opsync.rules.actions import ACTION_LIST, due_text
 from opsync.rules.codes import STAKEHOLDER_DOCUMENTS
+from opsync.rules.dates import DateWords
 from opsync.rules.insights import held_on, review_on_or_after
 from opsync.rules.output import DocumentKind, GeneratedDocument, RuleOutput
 from opsync.rules.owners import evaluate, owner_lists
 from opsync.rules.weekly import evaluate as weekly
-from opsync.settings import OwnerSettings, Settings
+from opsync.settings import DateStyle, OwnerSettings, Settings
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 LEAD = Person(key="ops", name="Olga Ops", role=Role.PRODUCT_OPS)
@@ -159,7 +160,7 @@ def test_each_owner_has_a_list_overdue_first_then_by_due_date(make_ctx: MakeCtx)
     assert "scorecard.target-missed" not in text
     # Ana: the handoff (Nov 20) before the publication (Dec 1), both overdue
     assert text.index(HANDOFF) < text.index(PUBLISH)
-    assert "November 20, 2026 — 13 days overdue" in text
+    assert "Nov 20 — 13 days overdue" in text
     assert "[Usage-based invoices](https://tracker.example/browse/INV)" in render(
         action_list(run(make_ctx)).document
     )
@@ -180,12 +181,16 @@ def test_no_open_finding_is_said_as_such(make_ctx: MakeCtx) -> None:
     )
 
 
-def test_due_text_reads_as_a_date() -> None:
+def test_due_text_reads_as_a_date_in_the_pages_style() -> None:
     today = date(2026, 12, 3)
-    assert due_text(None, today) == "no date"
-    assert due_text(today, today) == "today"
-    assert due_text(date(2026, 12, 8), today) == "December 8, 2026"
-    assert due_text(date(2026, 12, 2), today) == "December 2, 2026 — 1 day overdue"
+    words = DateWords(DateStyle.LONG, today)
+    assert due_text(None, today, words) == "no date"
+    assert due_text(today, today, words) == "today"
+    assert due_text(date(2026, 12, 8), today, words) == "Dec 8"
+    assert due_text(date(2026, 12, 2), today, words) == "Dec 2 — 1 day overdue"
+    assert due_text(date(2027, 1, 4), today, words) == "Jan 4, 2027"  # another year: named
+    iso = DateWords(DateStyle.ISO, today)
+    assert due_text(date(2026, 12, 2), today, iso) == "2026-12-02 — 1 day overdue"
 
 
 def test_an_owner_nobody_can_name_is_unassigned_with_the_role(make_ctx: MakeCtx) -> None:
@@ -202,7 +207,7 @@ def test_the_digests_are_the_same_lists(make_ctx: MakeCtx) -> None:
     digests = {n.channel: n for n in out.notifications if n.key.startswith("owner-digest/")}
     ana = digests["dm:ana"].text
     assert ana.index(HANDOFF) < ana.index(PUBLISH)
-    assert "Due: November 20, 2026 — 13 days overdue." in ana
+    assert "Due: Nov 20 — 13 days overdue." in ana
     lead = digests["dm:ops"]
     assert lead.announces == ACTION_LIST  # the lead's digest links to the page
     assert digests["dm:ana"].announces is None

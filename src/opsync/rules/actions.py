@@ -41,8 +41,9 @@ from opsync.domain.findings import Finding, Level
 from opsync.domain.release import Release
 from opsync.domain.snapshot import Snapshot
 from opsync.rules.codes import Owner
-from opsync.rules.dates import long_date
+from opsync.rules.dates import DateWords
 from opsync.rules.output import DocumentKind, GeneratedDocument
+from opsync.rules.wording import counted
 
 ACTION_LIST = "action-list"  # the page's key, and its one region's
 TITLE = "Product Ops Action List"
@@ -94,16 +95,16 @@ def rank(finding: Finding) -> tuple[bool, date, int, str, str, str]:
     )
 
 
-def due_text(due: date | None, today: date) -> str:
-    """``no date``, ``today``, ``December 8, 2026``, or how overdue it is."""
+def due_text(due: date | None, today: date, words: DateWords) -> str:
+    """``no date``, ``today``, ``Dec 8`` (in the page's date style), or how overdue it is."""
     if due is None:
         return "no date"
     if due == today:
         return "today"
     if due > today:
-        return long_date(due)
+        return words.cell(due)
     days = (today - due).days
-    return f"{long_date(due)} — {days} {_plural(days, 'day')} overdue"
+    return f"{words.cell(due)} — {counted(days, 'day')} overdue"
 
 
 #: A record's collection as a reader names one of its records ("Decision DEC-13").
@@ -134,12 +135,9 @@ def subject(finding: Finding, releases: Mapping[str, Release]) -> Inline:
     return Link(text=name, url=release.url) if release.url else Text(text=name)
 
 
-def counted(n: int, noun: str) -> str:
-    """``1 open finding``, ``2 open findings``."""
-    return f"{n} {_plural(n, noun)}"
-
-
-def page(lists: Sequence[OwnerList], snapshot: Snapshot, today: date) -> GeneratedDocument:
+def page(
+    lists: Sequence[OwnerList], snapshot: Snapshot, today: date, words: DateWords
+) -> GeneratedDocument:
     """The action list: a summary, a line per owner, then each owner's items as a table."""
     total = sum(len(lst.findings) for lst in lists)
     overdue = sum(lst.overdue(today) for lst in lists)
@@ -160,7 +158,9 @@ def page(lists: Sequence[OwnerList], snapshot: Snapshot, today: date) -> Generat
             )
         )
         blocks.append(
-            table(("Owner", "Open", "Overdue", "Next due"), _overview(lists, snapshot, today))
+            table(
+                ("Owner", "Open", "Overdue", "Next due"), _overview(lists, snapshot, today, words)
+            )
         )
     releases = {r.key: r for r in snapshot.releases}
     for lst in lists:
@@ -169,7 +169,7 @@ def page(lists: Sequence[OwnerList], snapshot: Snapshot, today: date) -> Generat
         blocks.append(heading(2, f"{lst.label(snapshot)}: {count}"))
         rows: list[tuple[tuple[Inline, ...], ...]] = [
             (
-                cell(due_text(f.due, today)),
+                cell(due_text(f.due, today, words)),
                 cell(_LEVEL_CHIP[f.level]),
                 cell(subject(f, releases)),
                 cell(f.message),
@@ -177,13 +177,13 @@ def page(lists: Sequence[OwnerList], snapshot: Snapshot, today: date) -> Generat
             for f in lst.findings
         ]
         blocks.append(table(("Due", "Level", "About", "What to do"), rows))
-    blocks.append(para(text(f"As of {long_date(today)}.", italic=True)))
+    blocks.append(para(text(f"As of {words.prose(today)}.", italic=True)))
     document = Document(title=TITLE, children=(region(ACTION_LIST, *blocks),))
     return GeneratedDocument(key=ACTION_LIST, kind=DocumentKind.ACTION_LIST, document=document)
 
 
 def _overview(
-    lists: Sequence[OwnerList], snapshot: Snapshot, today: date
+    lists: Sequence[OwnerList], snapshot: Snapshot, today: date, words: DateWords
 ) -> list[tuple[tuple[Inline, ...], ...]]:
     """One row per owner: how much is open, how much overdue, and the next day due."""
     rows: list[tuple[tuple[Inline, ...], ...]] = []
@@ -194,11 +194,7 @@ def _overview(
                 cell(lst.label(snapshot)),
                 cell(str(len(lst.findings))),
                 cell(str(lst.overdue(today)) if lst.overdue(today) else "—"),
-                cell(due_text(min(ahead), today) if ahead else "—"),
+                cell(due_text(min(ahead), today, words) if ahead else "—"),
             )
         )
     return rows
-
-
-def _plural(n: int, noun: str) -> str:
-    return noun if n == 1 else f"{noun}s"

@@ -45,6 +45,7 @@ from opsync.domain.snapshot import Snapshot
 from opsync.rules.actions import ACTION_LIST, OwnerList, due_text, page, rank
 from opsync.rules.codes import CODES, Owner
 from opsync.rules.context import RuleContext
+from opsync.rules.dates import DateWords, date_words
 from opsync.rules.output import Notification, RuleOutput
 
 DIGEST = "owner-digest"
@@ -152,11 +153,11 @@ def _too_soon(ctx: RuleContext, last_day: str) -> bool:
     return (ctx.today - last).days < ctx.settings.owners.digest_every_days
 
 
-def _lines(findings: Sequence[Finding], today: date) -> list[str]:
+def _lines(findings: Sequence[Finding], today: date, words: DateWords) -> list[str]:
     """The list's findings in its order, each with its due date as on the action list."""
     return [
         f"{'⛔' if f.level is Level.ERROR else '⚠️'} {f.message}"
-        + (f" Due: {due_text(f.due, today)}." if f.due is not None else "")
+        + (f" Due: {due_text(f.due, today, words)}." if f.due is not None else "")
         for f in findings
     ]
 
@@ -180,7 +181,9 @@ def _digest(
         if lead:
             label = "Yours" if lst.person == person else lst.label(ctx.snapshot)
             children.append(heading(2, f"{label}: {len(lst.findings)}"))
-        children.append(bullets(*(item(line) for line in _lines(lst.findings, ctx.today))))
+        children.append(
+            bullets(*(item(line) for line in _lines(lst.findings, ctx.today, date_words(ctx))))
+        )
     document = Document(title=title, children=tuple(children))
     key = f"{DIGEST}/{person}/{today}/{fingerprint}"
     reason = "the open findings that need this person changed (RULES.md R10)"
@@ -260,4 +263,7 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
         if lead is not None and lists:
             notes.extend(_digest(ctx, lead, lists, lead=True))
     notes.extend(_escalations(ctx, earlier.findings))
-    return RuleOutput(documents=(page(lists, ctx.snapshot, ctx.today),), notifications=tuple(notes))
+    return RuleOutput(
+        documents=(page(lists, ctx.snapshot, ctx.today, date_words(ctx)),),
+        notifications=tuple(notes),
+    )

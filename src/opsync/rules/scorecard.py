@@ -43,6 +43,7 @@ from opsync.rules.context import RuleContext
 from opsync.rules.enablement import Outcome, deadlines, steps
 from opsync.rules.output import DocumentKind, GeneratedDocument, RuleOutput, ScoreRow
 from opsync.rules.tiers import needs_enablement
+from opsync.rules.wording import counted
 from opsync.settings import RuleFamily
 
 CODE_MISSED = "scorecard.target-missed"
@@ -303,10 +304,6 @@ def build_document(
     )
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 def _title(releases: dict[str, Release], key: str) -> str:
     return releases[key].title if key in releases else key
 
@@ -321,8 +318,8 @@ def stakeholder_surprise(ctx: RuleContext) -> Metric:
     basis = "No survey answers yet"
     if answers:
         basis = (
-            f"{flagged} of {_plural(len(answers), 'survey answer')} not aware before ship "
-            f"({_plural(len(surprised), 'release')})"
+            f"{flagged} of {counted(len(answers), 'survey answer')} not aware before ship "
+            f"({counted(len(surprised), 'release')})"
         )
     target = _target(ctx.settings.scorecard.surprise_max)
     return Metric("stakeholder_surprise", flagged, len(answers), target, basis, tuple(surprised))
@@ -375,8 +372,8 @@ def enablement_coverage(ctx: RuleContext) -> Metric:
     if launched:
         on_time, total = _steps_on_time(ctx, launched)
         basis = (
-            f"{covered} of {_plural(len(launched), 'launched Tier 2/3 release')}; "
-            f"{on_time} of {_plural(total, 'enablement step')} on time"
+            f"{covered} of {counted(len(launched), 'launched Tier 2/3 release')}; "
+            f"{on_time} of {counted(total, 'enablement step')} on time"
         )
     target = _target(ctx.settings.scorecard.coverage_min)
     return Metric("enablement_coverage", covered, len(launched), target, basis, missing)
@@ -400,7 +397,7 @@ def _steps_on_time(ctx: RuleContext, launched: list[tuple[Release, date]]) -> tu
 def pm_satisfaction(ctx: RuleContext) -> Metric:
     answers = ctx.snapshot.pulse_answers
     agree = sum(1 for a in answers if a.agree)
-    basis = f"{agree} of {_plural(len(answers), 'pulse answer')} agree"
+    basis = f"{agree} of {counted(len(answers), 'pulse answer')} agree"
     if not answers:
         basis = "No pulse answers yet"
     target = _target(ctx.settings.scorecard.pm_satisfaction_min)
@@ -420,7 +417,7 @@ def ritual_adoption(ctx: RuleContext, findings: list[Finding]) -> Metric:
             mine = [a.on_time for a in artifacts if a.component == component]
             if mine:
                 parts.append(f"{component} {sum(mine)}/{len(mine)}")
-        basis = f"{on_time} of {_plural(len(artifacts), 'artifact')} on time: {', '.join(parts)}"
+        basis = f"{on_time} of {counted(len(artifacts), 'artifact')} on time: {', '.join(parts)}"
     target = _target(ctx.settings.scorecard.ritual_adoption_min)
     gaps = tuple(a.label for a in artifacts if not a.on_time)
     return Metric("ritual_adoption", on_time, len(artifacts), target, basis, gaps)
