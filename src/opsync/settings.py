@@ -162,6 +162,13 @@ class CadenceSettings(_Section):
         time(11, 0), description="Start of a Launch Readiness Check (recorded day or placeholder)."
     )
     readiness_minutes: int = Field(30, ge=1)
+    training_time: time = Field(
+        time(13, 0),
+        description="Start of a Tier 3 training session (recorded day or placeholder).",
+    )
+    training_minutes: int = Field(60, ge=1, description="Length of a Tier 3 training session.")
+    day14_sync_time: time = Field(time(11, 0), description="Start of a Tier 3 Day 14 sync.")
+    day14_sync_minutes: int = Field(30, ge=1, description="Length of a Tier 3 Day 14 sync.")
     insights_review_time: time = Field(
         time(14, 0), description="Clear of the 10:00 roadmap review."
     )

@@ -203,3 +203,65 @@ def test_weekly_submissions_count_for_adoption_late_and_missing_against_it(
         ("2026-W49 weekly submission, Onboarding (Ben Okafor)", True),
         ("2026-W49 weekly submission, Reporting (Chen Li)", False),
     ]
+
+
+def test_tier3_release_gets_launch_day_training_and_day14_sync(make_ctx: MakeCtx) -> None:
+    releases = (
+        # L = Thu 12 Nov; Wed 11 Nov is Veterans Day, so the last business day before is Tue 10.
+        Release(key="sso", title="SAML SSO", tier=Tier.HIGH, launch_date=date(2026, 11, 12)),
+        Release(
+            key="api",
+            title="API v3",
+            tier=Tier.HIGH,
+            launch_date=date(2026, 11, 19),
+            readiness=Readiness(training_on=date(2026, 11, 13)),
+        ),
+        Release(key="inv", title="Invoices v2", tier=Tier.MEDIUM, launch_date=date(2026, 11, 12)),
+        Release(key="copy", title="Copy fix", tier=Tier.LOW, launch_date=date(2026, 11, 12)),
+    )
+    conf = settings(cadence={"horizon_days": 30})
+    found = events(make_ctx, ny(2026, 11, 9, 9), conf, releases=releases)
+    launches = sorted(uid for uid in found if uid.startswith("launch-"))
+    assert launches == ["launch-api@opsync", "launch-inv@opsync", "launch-sso@opsync"]
+    launch = found["launch-sso@opsync"]
+    assert launch.all_day and launch.summary == "Launch: SAML SSO (Tier 3)"
+    assert local(launch) == (date(2026, 11, 12), time(0, 0), time(0, 0))
+    assert launch.end - launch.start == timedelta(days=1)
+    assert found["launch-inv@opsync"].summary == "Launch: Invoices v2 (Tier 2)"
+    training = sorted(uid for uid in found if uid.startswith("training-"))
+    assert training == ["training-api@opsync", "training-sso@opsync"]
+    placeholder = found["training-sso@opsync"]
+    assert local(placeholder) == (date(2026, 11, 10), time(13, 0), time(14, 0))
+    assert placeholder.summary == "Tier 3 Training (to schedule): SAML SSO"
+    assert local(found["training-api@opsync"])[0] == date(2026, 11, 13)
+    assert found["training-api@opsync"].summary == "Tier 3 Training: API v3"
+    # Day 14 of 12 Nov is Thu 26 Nov, Thanksgiving: the retro's due date rolls to Fri 27.
+    syncs = {uid: local(e) for uid, e in found.items() if uid.startswith("day14-sync-")}
+    assert syncs == {
+        "day14-sync-sso@opsync": (date(2026, 11, 27), time(11, 0), time(11, 30)),
+        "day14-sync-api@opsync": (date(2026, 12, 3), time(11, 0), time(11, 30)),
+    }
+
+
+def test_launch_events_follow_the_rollout_and_the_configured_times(make_ctx: MakeCtx) -> None:
+    releases = (
+        Release(key="sso", title="SAML SSO", tier=Tier.HIGH, launch_date=date(2026, 11, 12)),
+    )
+    conf = settings(
+        cadence={"horizon_days": 30, "day14_sync_time": "15:30", "day14_sync_minutes": 60},
+        rollout=[{"name": "pilot", "starts_on": "2026-01-01", "rules": ["cadence", "enablement"]}],
+    )
+    found = events(make_ctx, ny(2026, 11, 9, 9), conf, releases=releases)
+    assert not [uid for uid in found if uid.startswith("day14-sync-")]
+    assert "launch-sso@opsync" in found and "training-sso@opsync" in found
+    conf = settings(cadence={"horizon_days": 30, "day14_sync_time": "15:30"})
+    found = events(make_ctx, ny(2026, 11, 9, 9), conf, releases=releases)
+    assert local(found["day14-sync-sso@opsync"])[1:] == (time(15, 30), time(16, 0))
+
+
+def test_weekly_description_names_the_configured_channels(make_ctx: MakeCtx) -> None:
+    conf = settings(weekly={"slack_channel": "#prod-news", "email_channel": "email:leads"})
+    found = events(make_ctx, ny(2026, 12, 1, 9), conf)
+    description = found["weekly-update-2026-W49@opsync"].description
+    assert "to #prod-news and email (leads) by 16:00" in description
+    assert "#product-updates" not in description

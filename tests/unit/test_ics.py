@@ -70,6 +70,10 @@ def test_feed_parses_back_to_the_same_events(make_ctx: MakeCtx) -> None:
         parsed = back[event.uid]
         assert str(parsed["SUMMARY"]) == event.summary
         assert str(parsed["DESCRIPTION"]) == event.description
+        if event.all_day:  # a launch day: local dates, no zone
+            assert parsed.decoded("DTSTART") == event.start.astimezone(NY).date()
+            assert parsed.decoded("DTEND") == event.end.astimezone(NY).date()
+            continue
         assert parsed["DTSTART"].params["TZID"] == TZ
         assert parsed.decoded("DTSTART") == event.start
         assert parsed.decoded("DTEND") == event.end
@@ -116,3 +120,48 @@ def test_empty_calendar_and_naive_times() -> None:
         render_ics((naive,), TZ)
     with pytest.raises(ValueError):
         render_ics((), TZ, generated_at=datetime(2026, 12, 3))
+
+
+def launch_feed(make_ctx: MakeCtx, launch: date, previous: bytes | None = None) -> bytes:
+    release = Release(key="sso", title="SAML SSO", tier=Tier.HIGH, launch_date=launch)
+    ctx = make_ctx(ny(2026, 11, 2, 9), Settings(), releases=(release,))
+    return render_ics(cadence.evaluate(ctx, RuleOutput()).events, TZ, previous=previous)
+
+
+def sequences(data: bytes) -> dict[str, int]:
+    return {str(e["UID"]): int(e["SEQUENCE"]) for e in parsed_events(data)}
+
+
+def test_launch_day_is_an_all_day_event(make_ctx: MakeCtx) -> None:
+    back = {str(e["UID"]): e for e in parsed_events(launch_feed(make_ctx, date(2026, 11, 19)))}
+    launch = back["launch-sso@opsync"]
+    assert launch.decoded("DTSTART") == date(2026, 11, 19)
+    assert launch.decoded("DTEND") == date(2026, 11, 20)
+    assert str(launch["SUMMARY"]) == "Launch: SAML SSO (Tier 3)"
+
+
+def test_moved_launch_keeps_its_uid_and_raises_sequence(make_ctx: MakeCtx) -> None:
+    first = launch_feed(make_ctx, date(2026, 11, 19))
+    assert set(sequences(first).values()) == {0}
+    moved = launch_feed(make_ctx, date(2026, 11, 24), previous=first)
+    before, after = sequences(first), sequences(moved)
+    for uid in ("launch-sso@opsync", "training-sso@opsync", "readiness-check-sso@opsync"):
+        assert uid in before and after[uid] == 1
+    assert after["weekly-update-2026-W45@opsync"] == 0  # unchanged
+    again = launch_feed(make_ctx, date(2026, 11, 25), previous=moved)
+    assert sequences(again)["launch-sso@opsync"] == 2
+    back = {str(e["UID"]): e for e in parsed_events(again)}
+    assert back["launch-sso@opsync"].decoded("DTSTART") == date(2026, 11, 25)
+
+
+def test_no_op_render_with_previous_gives_the_same_bytes(make_ctx: MakeCtx) -> None:
+    first = launch_feed(make_ctx, date(2026, 11, 19))
+    moved = launch_feed(make_ctx, date(2026, 11, 24), previous=first)
+    assert launch_feed(make_ctx, date(2026, 11, 24), previous=moved) == moved
+    assert launch_feed(make_ctx, date(2026, 11, 19), previous=first) == first
+
+
+def test_broken_previous_feed_is_ignored(make_ctx: MakeCtx) -> None:
+    fresh = launch_feed(make_ctx, date(2026, 11, 19))
+    for broken in (b"not a calendar", b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSEQUENCE:x\r\n", b""):
+        assert launch_feed(make_ctx, date(2026, 11, 19), previous=broken) == fresh

@@ -5,14 +5,20 @@ DTSTAMP is never the wall clock — it is ``generated_at`` when the caller passe
 event's own start — and events are sorted. Times carry the org's TZID with a VTIMEZONE that
 covers the years of the events, so clients show 16:00 as 16:00 on both sides of a DST
 change (a UTC calendar uses the ``Z`` form, which needs none). Events are taken structurally
-(uid, summary, start, end, description) so this module does not depend on the rules package.
+(uid, summary, start, end, description, all_day) so this module does not depend on the rules
+package.
+
+SEQUENCE tells a subscribed client that an event it holds changed (RFC 5545 3.8.7.4); without
+a raise, some clients ignore a moved launch. It comes from the feed as last published: an
+event whose UID is there with the same summary, times and description keeps its SEQUENCE (so
+a no-op run gives the same bytes), a changed one gets the previous one + 1, a new one 0.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
@@ -33,6 +39,15 @@ class EventLike(Protocol):
     def end(self) -> datetime: ...
     @property
     def description(self) -> str: ...
+    @property
+    def all_day(self) -> bool: ...
+
+
+class _Published(NamedTuple):
+    """What an event looked like in the previous feed: its content and its SEQUENCE."""
+
+    content: tuple[str, date | datetime, date | datetime, str]
+    sequence: int
 
 
 def render_ics(
@@ -41,12 +56,16 @@ def render_ics(
     *,
     name: str = "Product Ops rituals",
     generated_at: datetime | None = None,
+    previous: bytes | None = None,
 ) -> bytes:
     """The events as one VCALENDAR in ``timezone`` (an IANA name), CRLF line endings.
 
+    ``previous`` is the feed as last published, for SEQUENCE (see the module docstring); an
+    unreadable one counts as none, since the feed is regenerated whole either way.
     Raises ValueError for a naive datetime: an event without a zone has no single meaning.
     """
     tz = ZoneInfo(timezone)
+    published = _published(previous)
     if generated_at is not None and generated_at.tzinfo is None:
         raise ValueError("generated_at must be timezone-aware")
     ordered = sorted(events, key=lambda e: (e.start, e.uid))
@@ -65,11 +84,13 @@ def render_ics(
         event.add("uid", source.uid)
         stamp = generated_at if generated_at is not None else source.start
         event.add("dtstamp", stamp.astimezone(UTC))
-        event.add("dtstart", source.start.astimezone(tz))
-        event.add("dtend", source.end.astimezone(tz))
+        start, end = _times(source, tz)
+        event.add("dtstart", start)
+        event.add("dtend", end)
         event.add("summary", source.summary)
         if source.description:
             event.add("description", source.description)
+        event.add("sequence", _sequence(published.get(source.uid), source, start, end))
         calendar.add_component(event)
     if ordered:
         # Whole years: the usual shape of a VTIMEZONE, and it only changes once a year.
@@ -78,3 +99,39 @@ def render_ics(
         calendar.add_missing_timezones(first_date=first, last_date=last)
     data: bytes = calendar.to_ical()
     return data
+
+
+def _times(source: EventLike, tz: ZoneInfo) -> tuple[date | datetime, date | datetime]:
+    """DTSTART and DTEND values: local dates for an all-day event, zoned times otherwise."""
+    start, end = source.start.astimezone(tz), source.end.astimezone(tz)
+    if source.all_day:
+        return start.date(), end.date()
+    return start, end
+
+
+def _sequence(
+    before: _Published | None, source: EventLike, start: date | datetime, end: date | datetime
+) -> int:
+    if before is None:
+        return 0
+    same = before.content == (source.summary, start, end, source.description)
+    return before.sequence if same else before.sequence + 1
+
+
+def _published(previous: bytes | None) -> dict[str, _Published]:
+    """The previous feed's events by UID; empty when there is none or it cannot be read."""
+    if previous is None:
+        return {}
+    try:
+        found: dict[str, _Published] = {}
+        for event in Calendar.from_ical(previous).walk("VEVENT"):
+            content = (
+                str(event.get("SUMMARY", "")),
+                event.decoded("DTSTART"),
+                event.decoded("DTEND"),
+                str(event.get("DESCRIPTION", "")),
+            )
+            found[str(event["UID"])] = _Published(content, int(event.get("SEQUENCE", 0)))
+    except (ValueError, KeyError, TypeError):
+        return {}
+    return found

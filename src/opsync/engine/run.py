@@ -192,7 +192,10 @@ def run(
                 evaluate(ctx), doubts.unreadable(rows.findings, [*wiki.findings, *invalid])
             )
             feed = render_ics(
-                output.events, spec.calendar.timezone, name=f"{spec.org_name} rituals"
+                output.events,
+                spec.calendar.timezone,
+                name=f"{spec.org_name} rituals",
+                previous=feed_now.encode("utf-8") if feed_now is not None else None,
             )
             existing = set(actual.records)
             desired = build(snapshot.releases, output, {FEED_NAME: feed.decode("utf-8")}, existing)

@@ -1,4 +1,5 @@
-"""R8 cadence: the pack's five rituals (section 3) as subscribable calendar events, and which
+"""R8 cadence: the pack's five rituals (section 3) and the launch events around them (launch
+days, Tier 3 training sessions and Day 14 syncs) as subscribable calendar events, and which
 ritual artifacts were due and on time (for the scorecard's ritual adoption).
 
 Times are org-local wall-clock times, so a ritual stays at 16:00 across a DST change. A ritual
@@ -24,17 +25,18 @@ from opsync.domain.ritual import RitualKind
 from opsync.rules.context import RuleContext
 from opsync.rules.dates import week_plan
 from opsync.rules.output import CalendarEvent, RuleOutput
+from opsync.rules.postlaunch import due_dates
 from opsync.rules.tiers import needs_enablement
 from opsync.rules.weekly import is_late, sections, source
 from opsync.settings import RuleFamily
 
 CODE_WEEK_UNREADABLE = "scorecard.week-unreadable"
+_EMAIL_PREFIX = "email:"
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _WEEKLY_DESCRIPTION = (
     "Owner: Product Ops. Each PM submits a 5-bullet update (wins/shipped, what's next, "
     "risks/asks, metrics snapshot, links) by {submit}. Product Ops aggregates it, adds the "
-    "cross-cutting section and publishes the Weekly Product Update to #product-updates and "
-    "email by {publish}."
+    "cross-cutting section and publishes the Weekly Product Update to {channels} by {publish}."
 )
 _ROADMAP_DESCRIPTION = (
     "Owner: Head of Product. Attendees: PMs, Eng leads, Product Ops. Align on roadmap changes "
@@ -55,7 +57,16 @@ _PLANNING_DESCRIPTION = (
 
 def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     """The ritual calendar from today for ``settings.cadence.horizon_days`` days."""
-    events = [*_weekly(ctx), *_roadmap(ctx), *_readiness(ctx), *_insights(ctx), *_planning(ctx)]
+    events = [
+        *_weekly(ctx),
+        *_roadmap(ctx),
+        *_readiness(ctx),
+        *_launches(ctx),
+        *_training(ctx),
+        *_day14_syncs(ctx),
+        *_insights(ctx),
+        *_planning(ctx),
+    ]
     events.sort(key=lambda e: (e.start, e.uid))
     return RuleOutput(events=tuple(events))
 
@@ -135,7 +146,7 @@ def _weekly(ctx: RuleContext) -> Iterator[CalendarEvent]:
             actual,
             weekly.submission_due,
             max(span, 15),  # a publish time before the deadline is misconfigured
-            _WEEKLY_DESCRIPTION.format(submit=submit, publish=publish)
+            _WEEKLY_DESCRIPTION.format(submit=submit, publish=publish, channels=_channels(ctx))
             + _moved_note(ctx, nominal, actual),
         )
 
@@ -207,6 +218,99 @@ def _readiness_description(
     if placeholder:
         text += " Placeholder on the last business day before launch: record the meeting date."
     return text
+
+
+def _channels(ctx: RuleContext) -> str:
+    """Where the weekly update goes, as configured: the description must not send people to
+    a channel the organisation does not use."""
+    weekly = ctx.settings.weekly
+    email = weekly.email_channel
+    if email.startswith(_EMAIL_PREFIX):
+        email = f"email ({email.removeprefix(_EMAIL_PREFIX)})"
+    return f"{weekly.slack_channel} and {email}"
+
+
+def _in_scope(ctx: RuleContext, release: Release, family: RuleFamily, day: date) -> bool:
+    """A release's event needs the cadence family and ``family`` on in its area that day."""
+    families = (RuleFamily.CADENCE, family)
+    return all(ctx.settings.enabled(f, release.product_area, day) for f in families)
+
+
+def _launches(ctx: RuleContext) -> Iterator[CalendarEvent]:
+    """An all-day event on the launch date of each Tier 2/3 release, launched or not: the
+    day stays on the calendar when the launch happens, and moves with the date."""
+    for release in sorted(ctx.snapshot.releases, key=lambda r: r.key):
+        launch = release.launch_date
+        if not needs_enablement(release) or launch is None or not _in_window(ctx, launch):
+            continue
+        if not _in_scope(ctx, release, RuleFamily.ENABLEMENT, launch):
+            continue
+        tier = release.tier or Tier.MEDIUM
+        begin = ctx.calendar.at(launch, time.min)
+        yield CalendarEvent(
+            uid=f"launch-{release.key}@opsync",
+            summary=f"Launch: {release.title} (Tier {tier.value})",
+            start=begin,
+            end=ctx.calendar.at(launch + timedelta(days=1), time.min),
+            description=(
+                f"Tier {tier.value} ({tier.label}) release; "
+                f"PM: {ctx.snapshot.person_name(release.pm)}."
+            ),
+            all_day=True,
+        )
+
+
+def _training(ctx: RuleContext) -> Iterator[CalendarEvent]:
+    """A training session per Tier 3 release not yet out: on the recorded training date, else
+    a placeholder on the last business day before launch (as for the readiness check)."""
+    cadence = ctx.settings.cadence
+    for release in sorted(ctx.snapshot.releases, key=lambda r: r.key):
+        launch = release.launch_date
+        if release.tier is not Tier.HIGH or launch is None or release.launched is True:
+            continue
+        recorded = release.readiness.training_on
+        day = recorded if recorded is not None else ctx.calendar.step_back(launch, 1)
+        if not _in_window(ctx, day) or not _in_scope(ctx, release, RuleFamily.ENABLEMENT, day):
+            continue
+        summary = f"Tier 3 Training: {release.title}"
+        description = (
+            f"Support and Sales training for the Tier 3 release launching {launch}; PM: "
+            f"{ctx.snapshot.person_name(release.pm)}, with Product Ops and the enablement bundle."
+        )
+        if recorded is None:
+            summary = f"Tier 3 Training (to schedule): {release.title}"
+            description += " Placeholder on the last business day before launch: record the date."
+        yield _event(
+            ctx,
+            f"training-{release.key}",
+            summary,
+            day,
+            cadence.training_time,
+            cadence.training_minutes,
+            description,
+        )
+
+
+def _day14_syncs(ctx: RuleContext) -> Iterator[CalendarEvent]:
+    """The Day 14 sync of each Tier 3 release, on the Day 14 retro's due date (R7)."""
+    cadence = ctx.settings.cadence
+    for release in sorted(ctx.snapshot.releases, key=lambda r: r.key):
+        due = due_dates(release, ctx.calendar, ctx.settings.post_launch)
+        if release.tier is not Tier.HIGH or due is None or not _in_window(ctx, due.day14_due):
+            continue
+        if not _in_scope(ctx, release, RuleFamily.POST_LAUNCH, due.day14_due):
+            continue
+        yield _event(
+            ctx,
+            f"day14-sync-{release.key}",
+            f"Day 14 Sync: {release.title}",
+            due.day14_due,
+            cadence.day14_sync_time,
+            cadence.day14_sync_minutes,
+            f"Tier 3 release launched {due.launch}. Owner: "
+            f"{ctx.snapshot.person_name(release.pm)} (PM). Review adoption and feedback "
+            "against the success metrics; output: the Day 14 retro with its action items.",
+        )
 
 
 def _insights(ctx: RuleContext) -> Iterator[CalendarEvent]:

@@ -71,6 +71,9 @@ class CalendarEvent(_Out):
     start: datetime
     end: datetime
     description: str = ""
+    # A launch day is a day, not a slot: clients show it as a banner over the day's meetings.
+    # start and end are then local midnights (end exclusive), exported as dates.
+    all_day: bool = False
 
 
 class RecordSeed(_Out):
