@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -47,7 +48,7 @@ from typing import Any
 
 from bench.generate import generate
 from opsync.calendar import BusinessCalendar
-from opsync.connectors.base import ReadResult, TrackerRead
+from opsync.connectors.base import Message, ReadResult, TrackerRead
 from opsync.connectors.local.workspace import LocalWorkspace
 from opsync.domain import Person, ProductArea
 from opsync.engine.actual import Actual
@@ -97,8 +98,10 @@ class SnapshotWorkspace:
     def read(self) -> ReadResult:
         return self._reads.wiki
 
-    def sent(self) -> set[str]:
-        return self._reads.sent
+    def sent(self, wanted: Sequence[Message], unsure: frozenset[str]) -> set[str]:
+        """The outbox is read as the run asks for it: which messages it holds depends on
+        which the rules want."""
+        return self._inner.sent(wanted, unsure)
 
     def read_file(self, key: str) -> str | None:
         return self._reads.feed if key == FEED_NAME else self._inner.read_file(key)
@@ -113,12 +116,10 @@ class Reads:
 
     rows: TrackerRead
     wiki: ReadResult
-    sent: set[str]
     feed: str | None
 
     def actual(self) -> Actual:
         actual = Actual.of(self.wiki)
-        actual.sent = self.sent
         if self.feed is not None:
             actual.files[FEED_NAME] = self.feed
         return actual
@@ -128,7 +129,6 @@ def read_all(workspace: LocalWorkspace) -> Reads:
     return Reads(
         workspace.read_releases(),
         workspace.read(),
-        workspace.sent(),
         workspace.read_file(FEED_NAME),
     )
 
