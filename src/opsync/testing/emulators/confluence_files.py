@@ -28,12 +28,11 @@ https://developer.atlassian.com/server/confluence/rest/v1000/api-group-attachmen
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 from urllib.parse import quote, urlencode
 
 from opsync.testing.emulators.confluence_model import Attachment, Json, PageRec, v1_error
 from opsync.testing.emulators.confluence_routes import Call, int_param, page_or_404
+from opsync.testing.emulators.multipart import Parts, form_parts
 
 #: The request templates (after the root) whose body is ``multipart/form-data``, not JSON.
 MULTIPART = frozenset({("POST", "/rest/api/content/{id}/child/attachment")})
@@ -43,20 +42,11 @@ XSRF_TOKENS = frozenset({"no-check", "nocheck"})
 XSRF_FAILED = "XSRF check failed"
 
 
-def form(raw: bytes, content_type: str) -> dict[str, tuple[str | None, str, bytes]]:
+def form(raw: bytes, content_type: str) -> Parts:
     """The parts of a multipart/form-data body: name → (filename, content type, bytes)."""
     if "boundary=" not in content_type:
         raise v1_error(400, "multipart/form-data without a boundary")
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
-    parts: dict[str, tuple[str | None, str, bytes]] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if isinstance(name, str):
-            payload = part.get_payload(decode=True)
-            data = payload if isinstance(payload, bytes) else b""
-            parts[name] = (part.get_filename(), part.get_content_type(), data)
-    return parts
+    return form_parts(raw, content_type)
 
 
 def _attachment_json(call: Call, page: PageRec, item: Attachment) -> Json:

@@ -23,12 +23,11 @@ What is served, each point from the Notion documentation:
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from opsync.testing.emulators.multipart import Parts, form_parts
 from opsync.testing.emulators.notion_errors import body_invalid, invalid, not_found
 from opsync.testing.emulators.notion_model import World
 
@@ -145,7 +144,7 @@ def _find(world: World, user: str, upload_id: str) -> Upload:
     return _live(world, upload)
 
 
-def _form(raw: bytes, content_type: str) -> dict[str, tuple[str | None, str | None, bytes]]:
+def _form(raw: bytes, content_type: str) -> Parts:
     """The parts of a multipart/form-data body: name → (filename, content type, bytes)."""
     if (
         not content_type.lower().startswith("multipart/form-data")
@@ -155,16 +154,7 @@ def _form(raw: bytes, content_type: str) -> dict[str, tuple[str | None, str | No
             "Send a file upload takes multipart/form-data with a boundary, not "
             f"`{content_type or 'no Content-Type'}`."
         )
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
-    parts: dict[str, tuple[str | None, str | None, bytes]] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if isinstance(name, str):
-            payload = part.get_payload(decode=True)
-            data = payload if isinstance(payload, bytes) else b""
-            parts[name] = (part.get_filename(), part.get_content_type(), data)
-    return parts
+    return form_parts(raw, content_type)
 
 
 def send_upload(
