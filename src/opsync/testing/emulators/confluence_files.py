@@ -30,7 +30,13 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from opsync.testing.emulators.confluence_model import Attachment, Json, PageRec, v1_error
+from opsync.testing.emulators.confluence_model import (
+    Attachment,
+    Json,
+    PageRec,
+    v1_error,
+    v1_listing,
+)
 from opsync.testing.emulators.confluence_routes import Call, int_param, page_or_404
 from opsync.testing.emulators.multipart import Parts, form_parts
 
@@ -114,13 +120,7 @@ def v1_attachments(call: Call) -> Json:
         query = {k: v for k, v in call.query.items() if k not in ("start", "limit")}
         query.update({"limit": str(limit), "start": str(start + limit)})
         links["next"] = f"/rest/api/content/{page.id}/child/attachment?{urlencode(query)}"
-    return {
-        "results": results,
-        "start": start,
-        "limit": limit,
-        "size": len(results),
-        "_links": links,
-    }
+    return v1_listing(results, start, limit, links)
 
 
 __all__ = ["MULTIPART", "XSRF_FAILED", "XSRF_TOKENS", "v1_attachments", "v1_create_attachment"]

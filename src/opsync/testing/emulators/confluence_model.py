@@ -269,3 +269,15 @@ class DuplicateTitle(Exception):
         super().__init__(title)
         self.title = title
         self.space = space
+
+
+def v1_listing(results: list[Json], start: int, limit: int, links: Json) -> Json:
+    """The envelope every v1 listing answers with (``results``, ``start``, ``limit``,
+    ``size`` of this page, ``_links`` with ``next`` when there is more)."""
+    return {
+        "results": results,
+        "start": start,
+        "limit": limit,
+        "size": len(results),
+        "_links": links,
+    }

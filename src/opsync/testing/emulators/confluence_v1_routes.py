@@ -13,6 +13,7 @@ from opsync.testing.emulators.confluence_model import (
     PageRec,
     Prop,
     v1_error,
+    v1_listing,
 )
 from opsync.testing.emulators.confluence_routes import (
     Call,
@@ -84,7 +85,7 @@ def v1_find(call: Call) -> Json:
         and p.status == "current"
     ]
     results = [_v1_page(call, p, call.query.get("expand", "")) for p in pages]
-    return {"results": results, "start": 0, "limit": 25, "size": len(results), "_links": {}}
+    return v1_listing(results, 0, 25, {})
 
 
 def v1_create(call: Call) -> Json:
@@ -140,13 +141,7 @@ def v1_children(call: Call) -> Json:
         query = {"expand": expand} if expand else {}
         query.update({"limit": str(limit), "start": str(start + limit)})
         links["next"] = f"/rest/api/content/{page.id}/child/page?{urlencode(query, safe=',')}"
-    return {
-        "results": results,
-        "start": start,
-        "limit": limit,
-        "size": len(results),
-        "_links": links,
-    }
+    return v1_listing(results, start, limit, links)
 
 
 def v1_put_property(call: Call) -> Json:
