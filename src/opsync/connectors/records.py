@@ -25,11 +25,14 @@ from opsync.domain import (
     Collection,
     Decision,
     Finding,
+    Friction,
     Insight,
+    InsightAction,
     Level,
     PingAudit,
     PulseAnswer,
     Release,
+    Request,
     RitualOccurrence,
     RoadmapItem,
     RoadmapView,
@@ -53,6 +56,9 @@ RECORD_MODELS: dict[Collection, type[BaseModel]] = {
     Collection.PING_AUDITS: PingAudit,
     Collection.RITUALS: RitualOccurrence,
     Collection.SCORECARD_HISTORY: ScorecardWeek,
+    Collection.FRICTIONS: Friction,
+    Collection.REQUESTS: Request,
+    Collection.INSIGHT_ACTIONS: InsightAction,
 }
 
 TRACKER_FIELDS = (
@@ -108,7 +114,12 @@ DERIVED_FIELDS: dict[Collection, tuple[str, ...]] = {
 # of their records but the key is opsync's, as the derived fields are on people's records.
 WRITTEN_WHOLE: frozenset[Collection] = frozenset({Collection.SCORECARD_HISTORY})
 # The field shown as each collection's title property ("Name" by default).
-TITLE_FIELDS = {Collection.DECISIONS: "decision", Collection.INSIGHTS: "summary"}
+TITLE_FIELDS = {
+    Collection.DECISIONS: "decision",
+    Collection.INSIGHTS: "summary",
+    Collection.REQUESTS: "summary",
+    Collection.INSIGHT_ACTIONS: "action",
+}
 _LABELS = {
     "key": "opsync key",
     "pm": "PM",

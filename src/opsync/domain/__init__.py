@@ -11,6 +11,7 @@ from opsync.domain.enablement import (
 )
 from opsync.domain.findings import Finding, Level
 from opsync.domain.insight import Disposition, Insight, InsightSource, Severity
+from opsync.domain.intake import Friction, InsightAction, Request, RequestStatus
 from opsync.domain.people import Person, ProductArea, Role
 from opsync.domain.release import (
     Bundle,
@@ -41,8 +42,10 @@ __all__ = [
     "Disposition",
     "EnablementBundle",
     "Finding",
+    "Friction",
     "GoNoGo",
     "Insight",
+    "InsightAction",
     "InsightSource",
     "Level",
     "Model",
@@ -52,6 +55,8 @@ __all__ = [
     "ProductArea",
     "PulseAnswer",
     "Readiness",
+    "Request",
+    "RequestStatus",
     "Release",
     "RitualKind",
     "RitualOccurrence",

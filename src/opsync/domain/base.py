@@ -42,6 +42,9 @@ class Collection(StrEnum):
     DIGESTS = "digests"
     SCORECARDS = "scorecards"
     SCORECARD_HISTORY = "scorecard_history"
+    FRICTIONS = "frictions"
+    REQUESTS = "requests"
+    INSIGHT_ACTIONS = "insight_actions"
 
 
 def ref(collection: Collection, key: str) -> str:

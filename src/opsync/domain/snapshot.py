@@ -6,6 +6,7 @@ from opsync.domain.base import Model
 from opsync.domain.decision import Decision
 from opsync.domain.enablement import EnablementBundle
 from opsync.domain.insight import Insight
+from opsync.domain.intake import Friction, InsightAction, Request
 from opsync.domain.people import Person, ProductArea
 from opsync.domain.release import Release
 from opsync.domain.ritual import RitualOccurrence
@@ -31,6 +32,9 @@ class Snapshot(Model):
     ping_audits: tuple[PingAudit, ...] = ()
     rituals: tuple[RitualOccurrence, ...] = ()
     scorecard_history: tuple[ScorecardWeek, ...] = ()
+    frictions: tuple[Friction, ...] = ()
+    requests: tuple[Request, ...] = ()
+    insight_actions: tuple[InsightAction, ...] = ()
 
     def area(self, key: str | None) -> ProductArea | None:
         return next((a for a in self.product_areas if a.key == key), None)
