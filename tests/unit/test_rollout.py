@@ -9,9 +9,11 @@ import pytest
 from pydantic import ValidationError
 
 from conftest import MakeCtx, ny
+from opsync.calendar import BusinessCalendar
 from opsync.domain import Bundle, BundleState, Release, SurveyAnswer, Tier
 from opsync.rules import cadence, scorecard
 from opsync.rules.output import RuleOutput
+from opsync.rules.rollout import rollout_retros, rollout_start
 from opsync.settings import RolloutPhase, RuleFamily, Settings
 
 AREAS = ("billing", "onboarding", "reporting")
@@ -150,3 +152,31 @@ def test_cadence_events_follow_each_phase_from_its_own_day(make_ctx: MakeCtx) ->
     assert "readiness-check-o2@opsync" in uids  # 19 Nov: org-wide
     assert "weekly-update-2026-W45@opsync" in uids  # weekly runs for the pilot already
     assert not [u for u in uids if u.startswith("insights-review-")]  # never switched on
+
+
+def test_rollout_retros_fall_on_days_28_56_and_90_moved_to_business_days(
+    calendar: BusinessCalendar,
+) -> None:
+    """Acme's rollout starts Thursday 2026-10-01: Day 28 is Wednesday Oct 28, Day 56 the
+    Wednesday before Thanksgiving, Day 90 Tuesday Dec 29 (the pack: "Week 12 (Day 90)")."""
+    settings = Settings(rollout=(ORG_WIDE, PILOT))
+    retros = rollout_retros(settings, calendar)
+    assert [(r.key, r.day_number, r.held_on) for r in retros] == [
+        ("week-4", 28, date(2026, 10, 28)),
+        ("week-8", 56, date(2026, 11, 25)),
+        ("week-12", 90, date(2026, 12, 29)),
+    ]
+    assert "pilot pod" in retros[0].audience
+    assert rollout_start(settings) == date(2026, 10, 1)
+
+
+def test_a_retro_on_a_weekend_moves_to_the_next_business_day(calendar: BusinessCalendar) -> None:
+    # Day 28 from Sunday 2026-11-01 is Saturday Nov 28: held Monday Nov 30.
+    settings = Settings(rollout=(RolloutPhase(name="all", starts_on=date(2026, 11, 1)),))
+    week4 = rollout_retros(settings, calendar)[0]
+    assert week4.nominal == date(2026, 11, 28)
+    assert week4.held_on == date(2026, 11, 30)
+
+
+def test_no_phases_means_no_rollout_retros(calendar: BusinessCalendar) -> None:
+    assert rollout_retros(Settings(), calendar) == ()
