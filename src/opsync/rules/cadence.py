@@ -23,7 +23,7 @@ from opsync.domain.findings import Finding
 from opsync.domain.release import Release, Tier
 from opsync.domain.ritual import RitualKind
 from opsync.rules.context import RuleContext
-from opsync.rules.dates import week_plan
+from opsync.rules.dates import roadmap_reviews, week_plan
 from opsync.rules.output import CalendarEvent, RuleOutput
 from opsync.rules.postlaunch import due_dates
 from opsync.rules.tiers import needs_enablement
@@ -152,29 +152,22 @@ def _weekly(ctx: RuleContext) -> Iterator[CalendarEvent]:
 
 
 def _roadmap(ctx: RuleContext) -> Iterator[CalendarEvent]:
-    """Every ``interval_days`` from ``first_review`` (any one review date), both directions."""
+    """Every review of the schedule (:func:`opsync.rules.dates.roadmap_reviews`) held in
+    the window."""
     roadmap = ctx.settings.roadmap
     cadence = ctx.settings.cadence
-    if roadmap.first_review is None:
-        return
-    first, last = window(ctx)
-    # Start one interval early: a review on a holiday may move forward into the window.
-    steps = (first - roadmap.first_review).days // roadmap.interval_days - 1
-    nominal = roadmap.first_review + timedelta(days=steps * roadmap.interval_days)
-    while nominal <= last:
-        actual = _next_business_day(ctx, nominal)
-        if _in_window(ctx, actual) and _org_wide(ctx, RuleFamily.ROADMAP, actual):
+    for review in roadmap_reviews(ctx, *window(ctx)):
+        if _org_wide(ctx, RuleFamily.ROADMAP, review.held_on):
             yield _event(
                 ctx,
-                f"roadmap-review-{nominal.isoformat()}",
+                f"roadmap-review-{review.scheduled.isoformat()}",
                 "Biweekly Roadmap Review",
-                actual,
+                review.held_on,
                 cadence.roadmap_review_time,
                 cadence.roadmap_review_minutes,
                 _ROADMAP_DESCRIPTION.format(hours=roadmap.publish_within_hours)
-                + _moved_note(ctx, nominal, actual),
+                + _moved_note(ctx, review.scheduled, review.held_on),
             )
-        nominal += timedelta(days=roadmap.interval_days)
 
 
 def _readiness(ctx: RuleContext) -> Iterator[CalendarEvent]:

@@ -20,6 +20,7 @@ can ask "when was this week's update due?" without re-deriving it. Deadlines are
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
@@ -357,3 +358,41 @@ def review_slot(ctx: RuleContext) -> ReviewSlot:
         opens=ctx.calendar.at(review, time(0)),
         due=ends + timedelta(hours=settings.publish_within_hours),
     )
+
+
+@dataclass(frozen=True)
+class RoadmapReview:
+    """One Biweekly Roadmap Review: ``scheduled`` is its day on the schedule (what keys and
+    calendar UIDs are named by, so a moved review keeps its name), ``held_on`` the business
+    day it is held on."""
+
+    scheduled: date
+    held_on: date
+
+
+def roadmap_reviews(ctx: RuleContext, first: date, last: date) -> Iterator[RoadmapReview]:
+    """The reviews held from ``first`` to ``last`` (inclusive), in order; none without a
+    ``first_review``.
+
+    Reviews repeat every ``interval_days`` both ways from ``first_review`` (any one review
+    date); a review on a non-business day is held on the next business day. The calendar,
+    the prep page and anything else asking "when is the review?" read it here.
+    """
+    roadmap = ctx.settings.roadmap
+    if roadmap.first_review is None:
+        return
+    interval = timedelta(days=roadmap.interval_days)
+    # Start one interval early: a review on a holiday may move forward into the span.
+    steps = (first - roadmap.first_review).days // roadmap.interval_days - 1
+    scheduled = roadmap.first_review + steps * interval
+    while scheduled <= last:
+        review = roadmap_review(ctx, scheduled)
+        if first <= review.held_on <= last:
+            yield review
+        scheduled += interval
+
+
+def roadmap_review(ctx: RuleContext, scheduled: date) -> RoadmapReview:
+    """The review scheduled on ``scheduled``, held on the next business day when that day
+    is not one."""
+    return RoadmapReview(scheduled, ctx.calendar.roll_forward(scheduled))
