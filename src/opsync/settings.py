@@ -63,6 +63,12 @@ class RoadmapSettings(_Section):
     publish_within_hours: int = Field(
         24, ge=1, description="View due this long after the review ends (cadence time + length)."
     )
+    prep_days_before: int = Field(
+        1,
+        ge=0,
+        description="The review's prep page appears this many business days before the "
+        "review (0: on the day) and is kept up to date until the review day.",
+    )
 
 
 class InsightSettings(_Section):

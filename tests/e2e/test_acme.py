@@ -40,7 +40,7 @@ def test_first_sync_produces_every_generated_document(cli: Cli, acme: Path) -> N
     }
     assert (pages / "rituals.ics").is_file()
     kinds = {d.value for d in DocumentKind}
-    assert len(kinds) == 9
+    assert len(kinds) == 10  # roadmap_review_prep: the day before a review (test below)
     assert report["writes"] == report["planned"] and report["writes"] > 0
     assert report["requests"]["local"]["writes"] == report["writes"]
 
@@ -124,6 +124,33 @@ def test_person_owned_edits_are_untouched_and_no_conflict(cli: Cli, acme: Path) 
     assert (code, report["conflicts"], report["writes"]) == (0, [], 0)
     assert record.read_text(encoding="utf-8") == human
     assert page.read_text(encoding="utf-8").endswith("A note from Product Ops.\n")
+
+
+def test_roadmap_review_prep_page_on_the_day_before_the_review_keeps_peoples_actions(
+    cli: Cli, acme: Path
+) -> None:
+    """R9: Acme reviews on Tuesday, December 8; its page appears on Monday with every
+    section filled from the example, and the actions people write survive the next sync."""
+    page = acme.parent / "pages" / "roadmap-review" / "2026-12-08.md"
+    _sync(cli, acme)
+    assert not page.exists()  # Thursday, December 3: not yet
+    monday = cli("sync", "--config", str(acme), "--now", "2026-12-07T09:00:00-05:00", "--quiet")
+    assert monday.exit_code == 0, monday.report
+    text = page.read_text(encoding="utf-8")
+    for empty in (
+        "nothing to compare",
+        "No new dependency",
+        "No decision is due",
+        "No risk or",
+        "No insight theme",
+    ):
+        assert empty not in text
+    assert "| new, cross-area |" in text
+    people = text.replace("|  |  |  |", "| Ratify the NL assistant slip | Grace | Dec 10 |", 1)
+    page.write_text(people, encoding="utf-8")
+    tuesday = cli("sync", "--config", str(acme), "--now", "2026-12-08T09:00:00-05:00", "--quiet")
+    assert (tuesday.exit_code, tuesday.report["conflicts"]) == (0, [])
+    assert "| Ratify the NL assistant slip | Grace | Dec 10 |" in page.read_text(encoding="utf-8")
 
 
 def test_an_edit_inside_an_owned_region_is_a_conflict_until_forced(cli: Cli, acme: Path) -> None:

@@ -27,6 +27,8 @@ class RoadmapItem(Model):
     internal_description: str = ""
     quarter: str | None = None
     """Target quarter such as ``2027-Q1`` while no start/end dates are known yet."""
+    depends_on: tuple[str, ...] = ()
+    """Keys of the roadmap items this one needs first (pack section 3: dependency flags)."""
 
 
 class RoadmapViewEntry(Model):
@@ -37,6 +39,8 @@ class RoadmapViewEntry(Model):
     date_range: str
     status: RoadmapStatus
     product_area: str | None = None
+    depends_on: tuple[str, ...] = ()
+    """Absent from views published before items had dependencies: read as none."""
 
 
 class RoadmapView(Model):

@@ -29,6 +29,16 @@ DRAWS_ON: Mapping[DocumentKind, frozenset[str]] = {
     DocumentKind.ROADMAP_VIEW: frozenset({Collection.ROADMAP_ITEMS, Collection.ROADMAP_VIEWS}),
     DocumentKind.DECISION_REVIEW: frozenset({Collection.DECISIONS}),
     DocumentKind.INSIGHTS_DIGEST: frozenset({Collection.INSIGHTS}),
+    DocumentKind.ROADMAP_REVIEW_PREP: frozenset(
+        {
+            Collection.ROADMAP_ITEMS,
+            Collection.ROADMAP_VIEWS,
+            Collection.DECISIONS,
+            Collection.WEEKLY_SUBMISSIONS,
+            Collection.INSIGHTS,
+            Collection.RELEASES,
+        }
+    ),
     DocumentKind.SCORECARD: _ALL,
 }
 

@@ -111,6 +111,7 @@ CODES: dict[str, Code] = {
     "roadmap.dates-inverted": Code(_OPS),
     "roadmap.stakeholder-description-missing": Code(_OPS, NO_DESCRIPTION),  # shown on the view
     "roadmap.view-late": Code(_OPS),
+    "roadmap.dependency-unknown": Code(_OPS),
     # R5 decisions: the PM is the decision's owner
     "decisions.field-missing": Code(_PM),
     "decisions.review-overdue": Code(_PM),

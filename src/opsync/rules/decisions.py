@@ -113,7 +113,7 @@ def review_list(ctx: RuleContext, due: list[Decision]) -> GeneratedDocument:
     rows: list[tuple[tuple[Inline, ...], ...]] = [
         (
             cell(words.cell(d.decided_on)),
-            cell(_linked(ctx, d)),
+            cell(decision_link(ctx, d)),
             cell(ctx.snapshot.person_name(_blank_to_none(d.owner))),
             cell(words.cell(d.review_date)),
             cell(str(_days_overdue(d, ctx.today))),
@@ -140,7 +140,7 @@ def review_list(ctx: RuleContext, due: list[Decision]) -> GeneratedDocument:
     return GeneratedDocument(key=key, kind=DocumentKind.DECISION_REVIEW, document=document)
 
 
-def _linked(ctx: RuleContext, decision: Decision) -> Text | Link:
+def decision_link(ctx: RuleContext, decision: Decision) -> Text | Link:
     """The decision's full text, linked to its log entry when the target gives a URL."""
     url = ctx.links.get(ref(Collection.DECISIONS, decision.key))
     name = _title(decision)

@@ -209,7 +209,7 @@ def _evidence(
         )
     else:
         lines.append(item(f"Product areas: {area_text}"))
-    lines.append(item(f"Owner: {_owner(theme, snapshot)}"))
+    lines.append(item(f"Owner: {theme_owner(theme, snapshot)}"))
     lines.append(item(f"Decision path: {_decision_path(theme.items)}"))
     chosen = _quotes(theme.items, quotes, segments)
     if chosen:
@@ -217,7 +217,7 @@ def _evidence(
     return lines
 
 
-def _owner(theme: Theme, snapshot: Snapshot) -> str:
+def theme_owner(theme: Theme, snapshot: Snapshot) -> str:
     known = [(a, n) for a, n in theme.areas if snapshot.area(a) is not None]
     if not known:
         return "unassigned (no configured area)"
@@ -225,6 +225,16 @@ def _owner(theme: Theme, snapshot: Snapshot) -> str:
     area = snapshot.area(best)
     assert area is not None
     return f"{snapshot.person_name(area.pm)} ({area.name})"
+
+
+def cross_area_themes(items: Iterable[Insight], vocabulary: Mapping[str, str]) -> list[Theme]:
+    """The themes of ``items`` that span more than one product area, ranked as on the
+    digest; only fully tagged items count (see :func:`opsync.rules.insights.missing_tags`).
+    The pack sends these on to the Biweekly Roadmap Review."""
+    tagged = [i for i in items if not missing_tags(i)]
+    return [
+        t for t in sorted(_themes(tagged, vocabulary), key=lambda t: t.rank_key) if len(t.areas) > 1
+    ]
 
 
 def _decision_path(items: Iterable[Insight]) -> str:
@@ -260,7 +270,7 @@ def _cross_area_blocks(themes: list[Theme], snapshot: Snapshot) -> list[Block]:
             text(theme.name, bold=True),
             f": {', '.join(_area_name(snapshot, a) for a, _ in theme.areas)}"
             f" ({counted(theme.volume, 'insight')}); owner "
-            f"{_owner(theme, snapshot)}",
+            f"{theme_owner(theme, snapshot)}",
         )
         for theme in spanning
     ]

@@ -33,6 +33,7 @@ class DocumentKind(StrEnum):
     DECISION_REVIEW = "decision_review"
     SCORECARD = "scorecard"
     ACTION_LIST = "action_list"
+    ROADMAP_REVIEW_PREP = "roadmap_review_prep"
 
 
 class GeneratedDocument(_Out):

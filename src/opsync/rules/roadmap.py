@@ -232,14 +232,20 @@ def _changes_region(ctx: RuleContext, changes: Changes, words: DateWords) -> Blo
         return region("roadmap.changes", *blocks)
     published = ctx.calendar.local_date(_aware(ctx, changes.previous.published_at))
     blocks.append(para(f"Compared with the view published on {words.prose(published)}."))
+    blocks.append(change_bullets(ctx, changes))
+    return region("roadmap.changes", *blocks)
 
+
+def change_bullets(ctx: RuleContext, changes: Changes) -> Block:
+    """Added, moved, dropped and status changes as a list, each group said even when empty
+    (a review wants to hear "nothing dropped"): the view and the review prep page show it."""
     worded = (
         ("Added", [(e, e.date_range) for e in changes.added]),
         ("Moved", [(e, f"from {old} to {e.date_range}") for e, old in changes.moved]),
         ("Dropped", [(e, "no longer on the roadmap") for e in changes.dropped]),
         (
             "Status changed",
-            [(e, f"{_label(old)} → {_label(e.status)}") for e, old in changes.status],
+            [(e, f"{status_label(old)} → {status_label(e.status)}") for e, old in changes.status],
         ),
     )
     groups = [
@@ -248,11 +254,10 @@ def _changes_region(ctx: RuleContext, changes: Changes, words: DateWords) -> Blo
         else item(f"{label}: none")
         for label, pairs in worded
     ]
-    blocks.append(bullets(*groups))
-    return region("roadmap.changes", *blocks)
+    return bullets(*groups)
 
 
-def _label(status: RoadmapStatus) -> str:
+def status_label(status: RoadmapStatus) -> str:
     return _STATUS[status][0]
 
 
@@ -330,6 +335,17 @@ def _item_findings(
                 "write one or two plain-language sentences for Sales, CS and Support.",
             )
         )
+    known = {i.key for i in ctx.snapshot.roadmap_items}
+    for key in dict.fromkeys(k.strip() for k in it.depends_on if k.strip() not in {*known, ""}):
+        found.append(
+            (
+                "roadmap.dependency-unknown",
+                "depends_on",
+                f"{name} depends on “{key}”, which is not the key of any roadmap item, so the "
+                f"Roadmap Review prep page cannot show that dependency. {owner}: write the key "
+                "of the item it needs (the key of its record, like RM-107) or remove it.",
+            )
+        )
     record = ref(Collection.ROADMAP_ITEMS, it.key)
     return [Finding(code=c, record=record, field=f, message=m) for c, f, m in found]
 
@@ -387,6 +403,7 @@ def _entry(it: RoadmapItem, timing: Timing) -> RoadmapViewEntry:
         date_range=timing.label,
         status=it.status,
         product_area=it.product_area,
+        depends_on=it.depends_on,
     )
 
 
