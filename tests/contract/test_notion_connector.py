@@ -117,8 +117,16 @@ def test_bootstrap_creates_databases_and_views_and_a_rerun_creates_nothing(
             for b in sdk.blocks.children.list(env.root_page_id)["results"]
         }
         assert (
-            len(titles) == 13
-            and {"Releases", "Insights", "Scorecard history", "opsync pages"} <= titles
+            len(titles) == 16
+            and {
+                "Releases",
+                "Insights",
+                "Scorecard history",
+                "Frictions",
+                "Requests",
+                "opsync pages",
+            }
+            <= titles
         )
         releases = sdk.data_sources.retrieve(made.ids["releases"][1])["properties"]
         assert releases["Name"]["type"] == "title"
