@@ -49,7 +49,7 @@ def test_bootstrap_doctor_sync_and_a_second_sync_that_writes_nothing(
     root = confluence_emulator.root_page_id
     made = cli("bootstrap", "confluence", "--parent", root, "--config", str(atlassian_acme))
     assert made.exit_code == 0, made.output
-    assert made.output.count("created ") == 13  # twelve collections and the generated pages
+    assert made.output.count("created ") == 16  # fifteen collections and the generated pages
     block = made.output.split(MARK, 1)[1]
     text = atlassian_acme.read_text(encoding="utf-8")
     atlassian_acme.write_text(text + block, encoding="utf-8")
@@ -171,4 +171,4 @@ def test_a_collection_longer_than_one_listing_page_syncs_once_and_stays_put(
     assert len(again) == len(releases)  # no duplicate
     # One listing per collection page and the generated pages' page, and one more for the
     # releases' second listing page; and one read of the write lease (lease.py).
-    assert confluence_emulator.counts.by_endpoint == {("GET", LISTING): 14, ("GET", PROPS): 1}
+    assert confluence_emulator.counts.by_endpoint == {("GET", LISTING): 17, ("GET", PROPS): 1}
