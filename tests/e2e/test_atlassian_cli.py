@@ -104,7 +104,7 @@ def test_bootstrap_doctor_sync_and_a_second_sync_that_writes_nothing(
     # generated pages' page, and one read of the write lease (the opsync-lease property of
     # the generated pages' page, connectors/confluence/lease.py); a no-op run never takes it.
     assert second.report["requests"]["confluence"] == {"reads": 17, "writes": 0}
-    assert confluence_emulator.counts.by_endpoint == {("GET", LISTING): 13, ("GET", PROPS): 1}
+    assert confluence_emulator.counts.by_endpoint == {("GET", LISTING): 16, ("GET", PROPS): 1}
     assert [a.title for a in page.attachments] == [item.title]  # nothing uploaded again
 
 
