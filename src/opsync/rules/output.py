@@ -33,6 +33,8 @@ class DocumentKind(StrEnum):
     DECISION_REVIEW = "decision_review"
     SCORECARD = "scorecard"
     ACTION_LIST = "action_list"
+    INTAKE_TRIAGE = "intake_triage"
+    QBR_PACK = "qbr_pack"
 
 
 class GeneratedDocument(_Out):
