@@ -181,6 +181,12 @@ class CadenceSettings(_Section):
     insights_review_minutes: int = Field(45, ge=1)
     planning_time: time = time(9, 0)
     planning_minutes: int = Field(240, ge=1, description="Quarterly Planning/QBR: half a day.")
+    qbr_pack_days_before: int = Field(
+        5,
+        ge=0,
+        description="The QBR pack page (qbr/<year>-Q<n>) is published this many business days "
+        "before the Quarterly Planning/QBR and kept up to date through the meeting day.",
+    )
 
     @field_validator("quarter_start_months")
     @classmethod
@@ -188,6 +194,18 @@ class CadenceSettings(_Section):
         if not value or any(not 1 <= m <= 12 for m in value):
             raise ValueError("quarter_start_months needs one or more months between 1 and 12")
         return tuple(sorted(set(value)))
+
+
+class IntakeSettings(_Section):
+    """``[rules.intake]``: requests to Product Ops (pack section 1, "Product Ops triages
+    weekly")."""
+
+    triage_within_days: int = Field(
+        7,
+        ge=1,
+        description="A request still new this many days after it was received is a finding "
+        "for Product Ops (due that day).",
+    )
 
 
 class DateStyle(StrEnum):
@@ -243,6 +261,7 @@ class Settings(_Section):
     post_launch: PostLaunchSettings = PostLaunchSettings()
     scorecard: ScorecardSettings = ScorecardSettings()
     cadence: CadenceSettings = CadenceSettings()
+    intake: IntakeSettings = IntakeSettings()
     owners: OwnerSettings = OwnerSettings()
     # set from the config's [output] (as rollout from [[rollout.phases]]); left out of a
     # dump of [rules], where it does not belong

@@ -37,12 +37,35 @@ def test_first_sync_produces_every_generated_document(cli: Cli, acme: Path) -> N
         "decision-review",
         "scorecard",
         "action-list.md",
+        "intake-triage",
     }
     assert (pages / "rituals.ics").is_file()
     kinds = {d.value for d in DocumentKind}
-    assert len(kinds) == 10  # roadmap_review_prep: the day before a review (test below)
+    # the prep page and the QBR pack appear from their publication day (tests below)
+    assert len(kinds) == 12
     assert report["writes"] == report["planned"] and report["writes"] > 0
     assert report["requests"]["local"]["writes"] == report["writes"]
+
+
+def test_the_qbr_pack_appears_on_its_publication_day_and_the_triage_page_each_week(
+    cli: Cli, acme: Path
+) -> None:
+    """2027-Q1's planning is Monday Jan 4 (New Year's Day is a Friday); 5 business days
+    before it, past Acme's Christmas days off, is Tuesday Dec 22."""
+    pages = acme.parent / "pages"
+    triage = (pages / "intake-triage" / "2026-W49.md").as_posix()
+    _sync(cli, acme)
+    text = Path(triage).read_text(encoding="utf-8")
+    assert "REQ-005 · One view of the open Launch Readiness Checks" in text
+    assert "Overdue since Nov 26" in text
+    result = cli("sync", "--config", str(acme), "--now", "2026-12-21T17:00:00-05:00", "--quiet")
+    assert result.exit_code == 0 and not (pages / "qbr").exists()
+    result = cli("sync", "--config", str(acme), "--now", "2026-12-22T09:00:00-05:00", "--quiet")
+    assert result.exit_code == 0
+    text = (pages / "qbr" / "2027-Q1.md").read_text(encoding="utf-8")
+    assert "Meeting: Monday, January 4, 2027 at 09:00" in text
+    assert "| Monthly Insights Review | none | 🟡 **Candidate for pruning (pack §8)** |" in text
+    assert (pages / "intake-triage" / "2026-W52.md").is_file()
 
 
 def test_second_sync_writes_nothing_and_leaves_every_byte(cli: Cli, acme: Path) -> None:

@@ -40,6 +40,8 @@ DRAWS_ON: Mapping[DocumentKind, frozenset[str]] = {
         }
     ),
     DocumentKind.SCORECARD: _ALL,
+    DocumentKind.INTAKE_TRIAGE: frozenset({Collection.REQUESTS, Collection.FRICTIONS}),
+    DocumentKind.QBR_PACK: _ALL,  # the scorecard's figures, and requests and frictions
 }
 
 _SHOWN = 5  # records named in a note; the others are counted

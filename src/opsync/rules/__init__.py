@@ -1,4 +1,4 @@
-"""Rules R1-R8 of RULES.md as pure functions of (snapshot, clock, calendar, settings).
+"""Rules R1-R10 of RULES.md as pure functions of (snapshot, clock, calendar, settings).
 
 Each rule module exposes ``evaluate(ctx, earlier) -> RuleOutput``; ``earlier`` is what the
 rules before it produced, so that a page (the weekly update, the scorecard) can show other
@@ -30,8 +30,10 @@ def _rules() -> tuple[Rule, ...]:
         digest,
         enablement,
         insights,
+        intake,
         owners,
         postlaunch,
+        qbr,
         review_prep,
         roadmap,
         scorecard,
@@ -40,7 +42,7 @@ def _rules() -> tuple[Rule, ...]:
     )
 
     # Per-record rules first, so that the weekly update and the scorecard can show their
-    # findings; the cadence calendar and the scorecard last.
+    # findings; the cadence calendar, the scorecard and the pages drawing on it last.
     return (
         tiers.evaluate,
         enablement.evaluate,
@@ -54,6 +56,8 @@ def _rules() -> tuple[Rule, ...]:
         weekly.evaluate,
         cadence.evaluate,
         scorecard.evaluate,
+        intake.evaluate,
+        qbr.evaluate,  # after the scorecard: the QBR pack shows its table and trend
         owners.evaluate,  # last: it routes every other rule's findings
     )
 

@@ -118,6 +118,8 @@ _NOUNS: Mapping[str, str] = {
     Collection.DECISIONS.value: "Decision",
     Collection.INSIGHTS.value: "Insight",
     Collection.RITUALS.value: "Ritual",
+    Collection.FRICTIONS.value: "Friction",
+    Collection.REQUESTS.value: "Request",
     "pages": "Page",
 }
 

@@ -330,6 +330,12 @@ def _insights(ctx: RuleContext) -> Iterator[CalendarEvent]:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
+def planning_day(ctx: RuleContext, quarter_start: date) -> date:
+    """The day the Quarterly Planning/QBR of the quarter starting on ``quarter_start`` is
+    held: that quarter's first business day (the calendar event and the QBR pack agree)."""
+    return _next_business_day(ctx, quarter_start)
+
+
 def _planning(ctx: RuleContext) -> Iterator[CalendarEvent]:
     """Half a day on the first business day of each quarter."""
     cadence = ctx.settings.cadence
@@ -337,7 +343,7 @@ def _planning(ctx: RuleContext) -> Iterator[CalendarEvent]:
     for year in range(first.year, last.year + 1):
         for month in cadence.quarter_start_months:
             start = date(year, month, 1)
-            actual = _next_business_day(ctx, start)
+            actual = planning_day(ctx, start)
             if not _in_window(ctx, actual) or not _org_wide(ctx, RuleFamily.CADENCE, actual):
                 continue
             number = cadence.quarter_start_months.index(month) + 1  # the months are sorted

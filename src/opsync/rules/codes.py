@@ -129,6 +129,11 @@ CODES: dict[str, Code] = {
     # R8 scorecard
     "scorecard.target-missed": Code(_OPS),
     "scorecard.week-unreadable": Code(_OPS),
+    # R9/R10 intake and the QBR's friction list (pack sections 1 and 8)
+    "intake.untriaged": Code(_OPS),
+    "intake.friction-missing": Code(_OPS),
+    "intake.friction-unknown": Code(_OPS),
+    "frictions.ritual-unknown": Code(_OPS),
     # delivery
     "message.undeliverable": Code(_OPS),
     "message.copy-missing": Code(_OPS),

@@ -34,6 +34,8 @@ class DocumentKind(StrEnum):
     SCORECARD = "scorecard"
     ACTION_LIST = "action_list"
     ROADMAP_REVIEW_PREP = "roadmap_review_prep"
+    INTAKE_TRIAGE = "intake_triage"
+    QBR_PACK = "qbr_pack"
 
 
 class GeneratedDocument(_Out):

@@ -346,8 +346,9 @@ def status_pings(ctx: RuleContext) -> Metric:
     return Metric("status_pings", base - latest, base, target, basis)
 
 
-def _launched_tier23(ctx: RuleContext) -> list[tuple[Release, date]]:
-    """Tier 2/3 releases in rollout whose launch date is today or past (and not called off)."""
+def launched_tier23(ctx: RuleContext) -> list[tuple[Release, date]]:
+    """Tier 2/3 releases in rollout whose launch date is today or past (and not called off),
+    by launch date: what enablement coverage counts (here and per area on the QBR pack)."""
     found = []
     for release in sorted(ctx.snapshot.releases, key=lambda r: (r.launch_date or date.max, r.key)):
         launch = release.launch_date
@@ -361,7 +362,7 @@ def _launched_tier23(ctx: RuleContext) -> list[tuple[Release, date]]:
 
 
 def enablement_coverage(ctx: RuleContext) -> Metric:
-    launched = _launched_tier23(ctx)
+    launched = launched_tier23(ctx)
     missing = tuple(
         f"{r.title} ({launch})"
         for r, launch in launched
@@ -404,11 +405,19 @@ def pm_satisfaction(ctx: RuleContext) -> Metric:
     return Metric("pm_satisfaction", agree, len(answers), target, basis)
 
 
-def ritual_adoption(ctx: RuleContext, findings: list[Finding]) -> Metric:
+def adoption_artifacts(ctx: RuleContext) -> tuple[list[Artifact], list[Finding]]:
+    """Every ritual artifact due so far, readiness sign-offs included, with the findings of
+    weekly updates whose week cannot be read: what ritual adoption counts (here and per
+    component on the QBR pack)."""
     artifacts, week_findings = due_artifacts(ctx)
-    findings.extend(week_findings)
     if ctx.enabled_anywhere(RuleFamily.ENABLEMENT):
         artifacts += _signoff_artifacts(ctx)
+    return artifacts, week_findings
+
+
+def ritual_adoption(ctx: RuleContext, findings: list[Finding]) -> Metric:
+    artifacts, week_findings = adoption_artifacts(ctx)
+    findings.extend(week_findings)
     on_time = sum(1 for a in artifacts if a.on_time)
     basis = "No artifact due yet"
     if artifacts:
