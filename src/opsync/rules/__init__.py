@@ -33,6 +33,7 @@ def _rules() -> tuple[Rule, ...]:
         owners,
         postlaunch,
         roadmap,
+        rollout_retros,
         scorecard,
         tiers,
         weekly,
@@ -52,6 +53,7 @@ def _rules() -> tuple[Rule, ...]:
         weekly.evaluate,
         cadence.evaluate,
         scorecard.evaluate,
+        rollout_retros.evaluate,
         owners.evaluate,  # last: it routes every other rule's findings
     )
 

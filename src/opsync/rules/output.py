@@ -33,6 +33,7 @@ class DocumentKind(StrEnum):
     DECISION_REVIEW = "decision_review"
     SCORECARD = "scorecard"
     ACTION_LIST = "action_list"
+    ROLLOUT_RETRO = "rollout_retro"
 
 
 class GeneratedDocument(_Out):
