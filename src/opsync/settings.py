@@ -157,6 +157,17 @@ class ScorecardSettings(_Section):
     ritual_adoption_min: float = Field(0.80, ge=0, le=1)
 
 
+class RetroSettings(_Section):
+    """The rollout retros (Week 4, Week 8, Week 12 / Day 90; pack section 7)."""
+
+    publish_bd: int = Field(
+        2,
+        ge=0,
+        description="Each retro's page appears N business days before the retro is held, and "
+        "is kept up to date until that day.",
+    )
+
+
 class CadenceSettings(_Section):
     """Where the pack's rituals sit in the day; the pack gives durations, not clock times."""
 
@@ -262,6 +273,7 @@ class Settings(_Section):
     scorecard: ScorecardSettings = ScorecardSettings()
     cadence: CadenceSettings = CadenceSettings()
     intake: IntakeSettings = IntakeSettings()
+    retros: RetroSettings = RetroSettings()
     owners: OwnerSettings = OwnerSettings()
     # set from the config's [output] (as rollout from [[rollout.phases]]); left out of a
     # dump of [rules], where it does not belong

@@ -41,8 +41,9 @@ def test_first_sync_produces_every_generated_document(cli: Cli, acme: Path) -> N
     }
     assert (pages / "rituals.ics").is_file()
     kinds = {d.value for d in DocumentKind}
-    # the prep page and the QBR pack appear from their publication day (tests below)
-    assert len(kinds) == 12
+    # the prep page, the QBR pack and the rollout retros appear from their own publication
+    # days (tests below and in test_acme_retros.py)
+    assert len(kinds) == 13
     assert report["writes"] == report["planned"] and report["writes"] > 0
     assert report["requests"]["local"]["writes"] == report["writes"]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -67,5 +68,5 @@ def test_every_daily_run_succeeds(quarter: Quarter) -> None:
 
 def test_a_page_once_made_is_never_removed_nor_duplicated(quarter: Quarter) -> None:
     days = sorted(quarter.pages_per_day)
-    for before, after in zip(days, days[1:], strict=False):
+    for before, after in pairwise(days):
         assert quarter.pages_per_day[before] <= quarter.pages_per_day[after], after

@@ -21,7 +21,8 @@ from opsync.rules.output import DocumentKind, GeneratedDocument, RuleOutput
 _ALL: frozenset[str] = frozenset(c.value for c in Collection)
 
 #: The collections each generated page's figures are drawn from. The scorecard draws on
-#: nearly everything (coverage, surprise, adoption, pulse, pings), so on every collection.
+#: nearly everything (coverage, surprise, adoption, pulse, pings), so on every collection;
+#: so do the rollout retros, which measure each phase with the scorecard's metrics and more.
 DRAWS_ON: Mapping[DocumentKind, frozenset[str]] = {
     DocumentKind.WEEKLY_UPDATE: frozenset(
         {Collection.RELEASES, Collection.WEEKLY_SUBMISSIONS, Collection.WEEKLY_UPDATES}
@@ -42,6 +43,7 @@ DRAWS_ON: Mapping[DocumentKind, frozenset[str]] = {
     DocumentKind.SCORECARD: _ALL,
     DocumentKind.INTAKE_TRIAGE: frozenset({Collection.REQUESTS, Collection.FRICTIONS}),
     DocumentKind.QBR_PACK: _ALL,  # the scorecard's figures, and requests and frictions
+    DocumentKind.ROLLOUT_RETRO: _ALL,
 }
 
 _SHOWN = 5  # records named in a note; the others are counted

@@ -36,6 +36,7 @@ def _rules() -> tuple[Rule, ...]:
         qbr,
         review_prep,
         roadmap,
+        rollout_retros,
         scorecard,
         tiers,
         weekly,
@@ -58,6 +59,7 @@ def _rules() -> tuple[Rule, ...]:
         scorecard.evaluate,
         intake.evaluate,
         qbr.evaluate,  # after the scorecard: the QBR pack shows its table and trend
+        rollout_retros.evaluate,
         owners.evaluate,  # last: it routes every other rule's findings
     )
 

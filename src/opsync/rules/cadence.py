@@ -23,11 +23,12 @@ from opsync.domain.findings import Finding
 from opsync.domain.release import Release, Tier
 from opsync.domain.ritual import RitualKind
 from opsync.rules.context import RuleContext
-from opsync.rules.dates import roadmap_reviews, week_plan
+from opsync.rules.dates import WeekPlan, roadmap_reviews, week_plan
 from opsync.rules.output import CalendarEvent, RuleOutput
+from opsync.rules.period import Period, within
 from opsync.rules.postlaunch import due_dates
 from opsync.rules.tiers import needs_enablement
-from opsync.rules.weekly import is_late, sections, source
+from opsync.rules.weekly import Section, is_late, sections, source
 from opsync.settings import RuleFamily
 
 CODE_WEEK_UNREADABLE = "scorecard.week-unreadable"
@@ -377,21 +378,28 @@ Deadline = Callable[[RuleContext, date], datetime]
 _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
-def due_artifacts(ctx: RuleContext) -> tuple[list[Artifact], list[Finding]]:
+def due_artifacts(
+    ctx: RuleContext, period: Period | None = None
+) -> tuple[list[Artifact], list[Finding]]:
     """Ritual artifacts due so far and whether each came out on time, by the cadence's own
     deadlines; a kind counts only while its family is on somewhere. Readiness sign-offs of
-    Tier 2/3 releases come from the releases themselves (see the scorecard)."""
+    Tier 2/3 releases come from the releases themselves (see the scorecard).
+
+    With a ``period``, only artifacts due in it: weeks whose update day falls in it, and
+    rituals held in it (a rollout retro measures the phase it closes)."""
     found: list[Artifact] = []
     findings: list[Finding] = []
     if ctx.enabled_anywhere(RuleFamily.WEEKLY):
-        found += _weekly_artifacts(ctx, findings)
-        found += _submission_artifacts(ctx)
-    if ctx.enabled_anywhere(RuleFamily.ROADMAP):
-        found += _ritual_artifacts(ctx, RitualKind.ROADMAP_REVIEW, COMPONENTS[1], _view_due)
-    if ctx.enabled_anywhere(RuleFamily.INSIGHTS):
-        found += _ritual_artifacts(ctx, RitualKind.INSIGHTS_REVIEW, COMPONENTS[2], _next_day)
-    if ctx.enabled_anywhere(RuleFamily.ENABLEMENT):
-        found += _ritual_artifacts(ctx, RitualKind.READINESS_CHECK, COMPONENTS[3], _next_day)
+        found += _weekly_artifacts(ctx, findings, period)
+        found += _submission_artifacts(ctx, period)
+    rituals = (
+        (RuleFamily.ROADMAP, RitualKind.ROADMAP_REVIEW, COMPONENTS[1], _view_due),
+        (RuleFamily.INSIGHTS, RitualKind.INSIGHTS_REVIEW, COMPONENTS[2], _next_day),
+        (RuleFamily.ENABLEMENT, RitualKind.READINESS_CHECK, COMPONENTS[3], _next_day),
+    )
+    for family, kind, component, deadline in rituals:
+        if ctx.enabled_anywhere(family):
+            found += _ritual_artifacts(ctx, kind, component, deadline, period)
     return found, findings
 
 
@@ -401,8 +409,11 @@ def in_rollout(ctx: RuleContext, releases: dict[str, Release], key: str | None) 
     return ctx.enabled(RuleFamily.ENABLEMENT, release.product_area if release else None)
 
 
-def _weekly_artifacts(ctx: RuleContext, findings: list[Finding]) -> list[Artifact]:
+def _weekly_artifacts(
+    ctx: RuleContext, findings: list[Finding], period: Period | None
+) -> list[Artifact]:
     """Every week from the first recorded update to now is due; a week with none is missed.
+    With a ``period``, every week whose update day falls in it is due, recorded or not.
 
     On time means published by the nominal weekday's publish time (Thursday 16:00), even when
     the calendar moved that week's update earlier for a holiday: adoption is not penalised.
@@ -419,9 +430,12 @@ def _weekly_artifacts(ctx: RuleContext, findings: list[Finding]) -> list[Artifac
         stamp = _aware(ctx, update.published_at)
         on_time = None if stamp is None else stamp <= deadline
         state[week] = max(state.get(week), on_time, key=lambda v: rank[v])
-    if not state:
+    if period is not None:
+        monday = period.first - timedelta(days=period.first.weekday())
+    elif state:
+        monday = date.fromisocalendar(*min(state), 1)
+    else:
         return []
-    monday = date.fromisocalendar(*min(state), 1)
     while monday <= ctx.today:
         state.setdefault(monday.isocalendar()[:2], None)
         monday += timedelta(days=7)
@@ -430,22 +444,18 @@ def _weekly_artifacts(ctx: RuleContext, findings: list[Finding]) -> list[Artifac
         for year, week in sorted(state)
         # A week counts once its update day has passed, published or not: counting an early
         # publication the same day would change the scorecard between two runs of one day.
-        if date.fromisocalendar(year, week, weekly.weekday) < ctx.today
+        if (day := date.fromisocalendar(year, week, weekly.weekday)) < ctx.today
+        and within(period, day)
     ]
 
 
-def _submission_artifacts(ctx: RuleContext) -> list[Artifact]:
+def _submission_artifacts(ctx: RuleContext, period: Period | None) -> list[Artifact]:
     """The PMs' submissions, the weekly update's input ("all PMs contributed"): each that
     counts is on time when in by the submission deadline, and an area's PM with none is
-    missed, so a late submission counts against adoption and a missing one no less. Counted
-    for the weeks that have submission records, once that week's deadline has passed."""
+    missed, so a late submission counts against adoption and a missing one no less."""
     found: list[Artifact] = []
-    weeks = {s.week for s in ctx.snapshot.weekly_submissions}
-    for year, week in sorted(w for w in map(_parse_week, weeks) if w is not None):
-        plan = week_plan(ctx, date.fromisocalendar(year, week, 1))
-        if ctx.now <= plan.submission_due:
-            continue
-        for part in sections(ctx, plan.key):
+    for plan, parts in submission_weeks(ctx, period):
+        for part in parts:
             for sub in part.subs:
                 label = f"{plan.key} weekly submission, {source(ctx, part, sub.pm)}"
                 found.append(Artifact(COMPONENTS[4], label, not is_late(ctx, plan, sub)))
@@ -453,6 +463,20 @@ def _submission_artifacts(ctx: RuleContext) -> list[Artifact]:
                 label = f"{plan.key} weekly submission, {source(ctx, part, pm)}"
                 found.append(Artifact(COMPONENTS[4], label, False))
     return found
+
+
+def submission_weeks(
+    ctx: RuleContext, period: Period | None = None
+) -> Iterator[tuple[WeekPlan, tuple[Section, ...]]]:
+    """The weeks whose submissions are counted, with their sections: the weeks that have
+    submission records, once that week's deadline has passed (and whose update day falls in
+    ``period``, if given)."""
+    weeks = {s.week for s in ctx.snapshot.weekly_submissions}
+    for year, week in sorted(w for w in map(_parse_week, weeks) if w is not None):
+        plan = week_plan(ctx, date.fromisocalendar(year, week, 1))
+        if ctx.now <= plan.submission_due or not within(period, plan.update_day):
+            continue
+        yield plan, sections(ctx, plan.key)
 
 
 def _aware(ctx: RuleContext, stamp: datetime | None) -> datetime | None:
@@ -496,9 +520,10 @@ def _next_day(ctx: RuleContext, held_on: date) -> datetime:
 
 
 def _ritual_artifacts(
-    ctx: RuleContext, kind: RitualKind, component: str, deadline: Deadline
+    ctx: RuleContext, kind: RitualKind, component: str, deadline: Deadline, period: Period | None
 ) -> list[Artifact]:
-    """Held occurrences of ``kind`` and whether their artifact came out by ``deadline``.
+    """Held occurrences of ``kind`` (in ``period``, if given) and whether their artifact came
+    out by ``deadline``.
 
     A readiness check for a Tier 2/3 release is left to that release's go/no-go date, so
     that one sign-off never counts twice.
@@ -507,7 +532,7 @@ def _ritual_artifacts(
     found: list[Artifact] = []
     for ritual in sorted(ctx.snapshot.rituals, key=lambda r: (r.held_on, r.key)):
         key = ritual.release_key
-        if ritual.kind is not kind:
+        if ritual.kind is not kind or not within(period, ritual.held_on):
             continue
         if key is not None and kind is RitualKind.READINESS_CHECK:
             if key in releases and needs_enablement(releases[key]):

@@ -189,6 +189,11 @@ def _held_on(ctx: RuleContext, scheduled: date) -> date:
     return ctx.calendar.step_forward(scheduled - timedelta(days=1), 1)
 
 
+def is_complete(decision: Decision) -> bool:
+    """Whether the entry has every field the log's template asks for (R5)."""
+    return not any(_is_missing(decision, name) for name, _ in REQUIRED_FIELDS)
+
+
 def _is_missing(decision: Decision, name: str) -> bool:
     value = getattr(decision, name)
     return value is None or (isinstance(value, str) and not value.strip())

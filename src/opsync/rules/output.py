@@ -36,6 +36,7 @@ class DocumentKind(StrEnum):
     ROADMAP_REVIEW_PREP = "roadmap_review_prep"
     INTAKE_TRIAGE = "intake_triage"
     QBR_PACK = "qbr_pack"
+    ROLLOUT_RETRO = "rollout_retro"
 
 
 class GeneratedDocument(_Out):

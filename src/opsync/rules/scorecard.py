@@ -8,7 +8,8 @@ exactly 10% is not "< 10%".
 Only metrics whose rule family is switched on somewhere are shown, and records of areas
 outside the rollout are left out (a pilot is measured on the pilot). The page is named after
 the current quarter (``cadence.quarter_start_months``); it counts everything recorded up to
-today, as the pack measures progress against Day 0.
+today, as the pack measures progress against Day 0. The metric functions also take a
+:class:`~opsync.rules.period.Period`, so that a rollout retro measures one phase with them.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from opsync.rules.cadence import COMPONENTS, Artifact, due_artifacts, in_rollout
 from opsync.rules.context import RuleContext
 from opsync.rules.enablement import Outcome, deadlines, steps
 from opsync.rules.output import DocumentKind, GeneratedDocument, RuleOutput, ScoreRow
+from opsync.rules.period import Period, within
 from opsync.rules.tiers import needs_enablement
 from opsync.rules.wording import counted
 from opsync.settings import RuleFamily
@@ -308,9 +310,16 @@ def _title(releases: dict[str, Release], key: str) -> str:
     return releases[key].title if key in releases else key
 
 
-def stakeholder_surprise(ctx: RuleContext) -> Metric:
+def stakeholder_surprise(ctx: RuleContext, period: Period | None = None) -> Metric:
+    """Within ``period``, an answer counts on the day it was given, or when that was not
+    recorded, on its release's launch day."""
     releases = {r.key: r for r in ctx.snapshot.releases}
-    answers = [a for a in ctx.snapshot.survey_answers if in_rollout(ctx, releases, a.release_key)]
+    answers = [
+        a
+        for a in ctx.snapshot.survey_answers
+        if in_rollout(ctx, releases, a.release_key)
+        and within(period, a.answered_on or _launch_day(releases, a.release_key))
+    ]
     surprised = sorted(
         {_title(releases, a.release_key) for a in answers if not a.aware_before_ship}
     )
@@ -325,9 +334,16 @@ def stakeholder_surprise(ctx: RuleContext) -> Metric:
     return Metric("stakeholder_surprise", flagged, len(answers), target, basis, tuple(surprised))
 
 
-def status_pings(ctx: RuleContext) -> Metric:
-    """Reduction from the latest baseline audit to the latest audit after it."""
-    audits = [a for a in ctx.snapshot.ping_audits if a.period_start <= ctx.today]
+def _launch_day(releases: dict[str, Release], key: str) -> date | None:
+    return releases[key].launch_date if key in releases else None
+
+
+def status_pings(ctx: RuleContext, period: Period | None = None) -> Metric:
+    """Reduction from the latest baseline audit to the latest audit after it; within
+    ``period``, the latest audit in it against the latest baseline up to its end (the
+    baseline is usually taken before the period, in Week 1)."""
+    end = ctx.today if period is None else min(ctx.today, period.last)
+    audits = [a for a in ctx.snapshot.ping_audits if a.period_start <= end]
     target = _target(ctx.settings.scorecard.ping_reduction_min)
     baselines = [a.period_start for a in audits if a.baseline]
     if not baselines:
@@ -336,7 +352,11 @@ def status_pings(ctx: RuleContext) -> Metric:
     base = sum(a.count for a in audits if a.baseline and a.period_start == base_day)
     if base <= 0:
         return Metric("status_pings", 0, 0, target, f"Baseline audit ({base_day}) counted none")
-    later = [a.period_start for a in audits if not a.baseline and a.period_start > base_day]
+    later = [
+        a.period_start
+        for a in audits
+        if not a.baseline and a.period_start > base_day and within(period, a.period_start)
+    ]
     if not later:
         basis = f"Baseline {base} pings ({base_day}); no audit since"
         return Metric("status_pings", 0, 0, target, basis)
@@ -346,13 +366,16 @@ def status_pings(ctx: RuleContext) -> Metric:
     return Metric("status_pings", base - latest, base, target, basis)
 
 
-def launched_tier23(ctx: RuleContext) -> list[tuple[Release, date]]:
+def launched_tier23(ctx: RuleContext, period: Period | None = None) -> list[tuple[Release, date]]:
     """Tier 2/3 releases in rollout whose launch date is today or past (and not called off),
-    by launch date: what enablement coverage counts (here and per area on the QBR pack)."""
+    by launch date, launched within ``period`` if one is given: what enablement coverage
+    counts (here, per area on the QBR pack, and per phase on the rollout retros)."""
     found = []
     for release in sorted(ctx.snapshot.releases, key=lambda r: (r.launch_date or date.max, r.key)):
         launch = release.launch_date
         if not needs_enablement(release) or launch is None or launch > ctx.today:
+            continue
+        if not within(period, launch):
             continue
         if release.launched is not False and ctx.enabled(
             RuleFamily.ENABLEMENT, release.product_area
@@ -361,8 +384,8 @@ def launched_tier23(ctx: RuleContext) -> list[tuple[Release, date]]:
     return found
 
 
-def enablement_coverage(ctx: RuleContext) -> Metric:
-    launched = launched_tier23(ctx)
+def enablement_coverage(ctx: RuleContext, period: Period | None = None) -> Metric:
+    launched = launched_tier23(ctx, period)
     missing = tuple(
         f"{r.title} ({launch})"
         for r, launch in launched
@@ -395,8 +418,9 @@ def _steps_on_time(ctx: RuleContext, launched: list[tuple[Release, date]]) -> tu
     return on_time, len(outcomes)
 
 
-def pm_satisfaction(ctx: RuleContext) -> Metric:
-    answers = ctx.snapshot.pulse_answers
+def pm_satisfaction(ctx: RuleContext, period: Period | None = None) -> Metric:
+    """Within ``period``, only answers dated in it count (an undated one has no place)."""
+    answers = [a for a in ctx.snapshot.pulse_answers if within(period, a.answered_on)]
     agree = sum(1 for a in answers if a.agree)
     basis = f"{agree} of {counted(len(answers), 'pulse answer')} agree"
     if not answers:
