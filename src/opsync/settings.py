@@ -160,7 +160,7 @@ class ScorecardSettings(_Section):
 class RetroSettings(_Section):
     """The rollout retros (Week 4, Week 8, Week 12 / Day 90; pack section 7)."""
 
-    publish_bd: int = Field(
+    page_days_before: int = Field(
         2,
         ge=0,
         description="Each retro's page appears N business days before the retro is held, and "

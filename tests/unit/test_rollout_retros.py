@@ -127,10 +127,10 @@ def test_a_page_appears_two_business_days_before_its_retro_and_is_kept_through_t
 
 
 def test_the_publication_lead_is_configurable(make_ctx: MakeCtx) -> None:
-    same_day = ALL.model_copy(update={"retros": RetroSettings(publish_bd=0)})
+    same_day = ALL.model_copy(update={"retros": RetroSettings(page_days_before=0)})
     assert pages(make_ctx, ny(2026, 10, 27, 9), same_day) == []
     assert pages(make_ctx, ny(2026, 10, 28, 9), same_day) == ["rollout-retro/week-4"]
-    early = ALL.model_copy(update={"retros": RetroSettings(publish_bd=5)})
+    early = ALL.model_copy(update={"retros": RetroSettings(page_days_before=5)})
     assert pages(make_ctx, ny(2026, 10, 21, 9), early) == ["rollout-retro/week-4"]
 
 

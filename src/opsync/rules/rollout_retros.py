@@ -1,7 +1,7 @@
 """The rollout retro pages (pack section 7, "Iteration Loop"; RULES.md R10): one page per
 retro of rules/rollout.py, ``rollout-retro/<retro key>`` (``rollout-retro/week-4``).
 
-A page appears ``[rules.retros] publish_bd`` business days before its retro is held and is
+A page appears ``[rules.retros] page_days_before`` business days before its retro is held and is
 regenerated through that day, so its measures are current when the room opens it; after
 that no run generates it, and it stays as people left it (the engine never deletes a page).
 A first sync long after a retro therefore makes no page for it. An organisation with no
@@ -73,8 +73,8 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
 
 
 def publishes(ctx: RuleContext, retro: RolloutRetro) -> bool:
-    """From ``publish_bd`` business days before the retro through the day it is held."""
-    opens = ctx.calendar.step_back(retro.held_on, ctx.settings.retros.publish_bd)
+    """From ``page_days_before`` business days before the retro through the day it is held."""
+    opens = ctx.calendar.step_back(retro.held_on, ctx.settings.retros.page_days_before)
     return opens <= ctx.today <= retro.held_on
 
 
