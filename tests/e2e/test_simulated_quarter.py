@@ -70,3 +70,55 @@ def test_a_page_once_made_is_never_removed_nor_duplicated(quarter: Quarter) -> N
     days = sorted(quarter.pages_per_day)
     for before, after in pairwise(days):
         assert quarter.pages_per_day[before] <= quarter.pages_per_day[after], after
+
+
+def test_each_roadmap_review_prep_page_appears_the_business_day_before_its_review(
+    quarter: Quarter,
+) -> None:
+    # Biweekly Tuesdays; Columbus Day (Monday Oct 12) moves the Oct 13 prep to Friday Oct 9.
+    assert _first(quarter, "roadmap-review/") == {
+        "roadmap-review/2026-10-13": date(2026, 10, 9),
+        "roadmap-review/2026-10-27": date(2026, 10, 26),
+        "roadmap-review/2026-11-10": date(2026, 11, 9),
+        "roadmap-review/2026-11-24": date(2026, 11, 23),
+        "roadmap-review/2026-12-08": date(2026, 12, 7),
+        "roadmap-review/2026-12-22": date(2026, 12, 21),
+        "roadmap-review/2027-01-05": date(2027, 1, 4),
+    }
+
+
+def test_each_rollout_retro_page_appears_two_business_days_before_it(quarter: Quarter) -> None:
+    # Day 28 (Wed Oct 28), Day 56 (Wed Nov 25), Day 90 (Tue Dec 29): two business days
+    # before Dec 29 skip Christmas Eve (a day off), Christmas and the weekend.
+    assert _first(quarter, "rollout-retro/") == {
+        "rollout-retro/week-4": date(2026, 10, 26),
+        "rollout-retro/week-8": date(2026, 11, 23),
+        "rollout-retro/week-12": date(2026, 12, 23),
+    }
+
+
+def test_the_qbr_pack_appears_five_business_days_before_the_quarter_starts(
+    quarter: Quarter,
+) -> None:
+    # 2027 Q1's planning is Monday Jan 4: five business days back skip New Year's Eve, Christmas
+    # and Christmas Eve, to Tuesday Dec 22. Q4's (Oct 1) was due before the rollout; the first
+    # run, on its meeting day, still makes it.
+    assert _first(quarter, "qbr/") == {
+        "qbr/2026-Q4": date(2026, 10, 1),
+        "qbr/2027-Q1": date(2026, 12, 22),
+    }
+
+
+def test_the_intake_triage_page_is_made_each_monday(quarter: Quarter) -> None:
+    first = _first(quarter, "intake-triage/")
+    assert len(first) == 15  # 2026-W40 (the first run, a Thursday) to 2027-W01
+    assert all(day.weekday() == 0 for key, day in first.items() if key != "intake-triage/2026-W40")
+    assert first["intake-triage/2026-W53"] == date(2026, 12, 28)
+
+
+def test_no_ritual_page_exists_but_those_expected(quarter: Quarter) -> None:
+    """A page's key is its file, so one file per ritual occurrence: no second copy under
+    another name, no page for an occurrence that is not due."""
+    last = quarter.pages_per_day[LAST_DAY]
+    made = {k for k in last if k.startswith(("roadmap-review/", "rollout-retro/", "qbr/"))}
+    assert len(made) == 7 + 3 + 2
