@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from support import ACME_NOW, Cli, acme_checkout
+from support import ACME_NOW, NEWER_COLLECTIONS, Cli, acme_checkout, without_tables
 
 from opsync.connectors import charts
 from opsync.state import SqliteStateStore
@@ -49,7 +49,7 @@ def test_bootstrap_doctor_sync_and_a_second_sync_that_writes_nothing(
     root = confluence_emulator.root_page_id
     made = cli("bootstrap", "confluence", "--parent", root, "--config", str(atlassian_acme))
     assert made.exit_code == 0, made.output
-    assert made.output.count("created ") == 13  # twelve collections and the generated pages
+    assert made.output.count("created ") == 16  # fifteen collections and the generated pages
     block = made.output.split(MARK, 1)[1]
     text = atlassian_acme.read_text(encoding="utf-8")
     atlassian_acme.write_text(text + block, encoding="utf-8")
@@ -103,8 +103,8 @@ def test_bootstrap_doctor_sync_and_a_second_sync_that_writes_nothing(
     # Confluence: one listing (bodies and properties included) per collection page and the
     # generated pages' page, and one read of the write lease (the opsync-lease property of
     # the generated pages' page, connectors/confluence/lease.py); a no-op run never takes it.
-    assert second.report["requests"]["confluence"] == {"reads": 14, "writes": 0}
-    assert confluence_emulator.counts.by_endpoint == {("GET", LISTING): 13, ("GET", PROPS): 1}
+    assert second.report["requests"]["confluence"] == {"reads": 17, "writes": 0}
+    assert confluence_emulator.counts.by_endpoint == {("GET", LISTING): 16, ("GET", PROPS): 1}
     assert [a.title for a in page.attachments] == [item.title]  # nothing uploaded again
 
 
@@ -171,4 +171,25 @@ def test_a_collection_longer_than_one_listing_page_syncs_once_and_stays_put(
     assert len(again) == len(releases)  # no duplicate
     # One listing per collection page and the generated pages' page, and one more for the
     # releases' second listing page; and one read of the write lease (lease.py).
-    assert confluence_emulator.counts.by_endpoint == {("GET", LISTING): 14, ("GET", PROPS): 1}
+    assert confluence_emulator.counts.by_endpoint == {("GET", LISTING): 17, ("GET", PROPS): 1}
+
+
+def test_a_space_bootstrapped_without_the_newer_collections_checks_and_syncs(
+    cli: Cli, atlassian_acme: Path, confluence_emulator: ConfluenceEmulator
+) -> None:
+    """An unmapped collection is absent, not an error: a space made before frictions,
+    requests and insight actions existed keeps working until it maps them."""
+    root = confluence_emulator.root_page_id
+    made = cli("bootstrap", "confluence", "--parent", root, "--config", str(atlassian_acme))
+    assert made.exit_code == 0, made.output
+    assert "collections.insight_actions" in made.output
+    block = without_tables(made.output.split(MARK, 1)[1], "confluence", NEWER_COLLECTIONS)
+    assert "insight_actions" not in block and "collections.decisions" in block
+    text = atlassian_acme.read_text(encoding="utf-8")
+    atlassian_acme.write_text(text + block, encoding="utf-8")
+    checked = cli("doctor", "--config", str(atlassian_acme))
+    assert checked.exit_code == 0, checked.output
+    first = cli("sync", "--config", str(atlassian_acme), "--now", ACME_NOW, "--quiet")
+    assert first.exit_code == 0, first.output
+    codes = {f["code"] for f in first.report["findings"]}
+    assert not {c for c in codes if c.startswith(("confluence.", "record."))}

@@ -181,14 +181,13 @@ def test_an_action_that_cannot_be_placed_on_the_reviews_is_product_ops_to_fix(
     assert "### Open, with a review month to fix" in page(make_ctx, act("a1", review))
 
 
-def test_the_review_day_written_as_a_date_is_read_as_its_month() -> None:
+@pytest.mark.parametrize("written", [date(2026, 11, 3), "2026-11-03", " 2026-11-03 ", "2026-11"])
+def test_the_review_day_written_as_a_date_or_text_is_read_as_its_month(written: object) -> None:
     action = InsightAction.model_validate(
-        {"key": "a1", "action": "Call the churned accounts", "review": date(2026, 11, 3)}
+        {"key": "a1", "action": "Call the churned accounts", "review": written}
     )
     assert action.review == "2026-11"
-    assert insight_actions.assigned_review(act("x", "2026-11-03"), Settings().insights) == date(
-        2026, 11, 3
-    )
+    assert insight_actions.assigned_review(action, Settings().insights) == date(2026, 11, 3)
 
 
 def test_done_actions_raise_nothing_and_show_when_completed_since_the_last_review(

@@ -50,7 +50,7 @@ from opsync.rules.insights import (
 from opsync.rules.output import RuleOutput
 from opsync.settings import InsightSettings, RuleFamily
 
-_MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-\d{1,2})?\s*$")
+_MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 _TITLE_MAX = 80
 
 
