@@ -13,7 +13,7 @@ from opsync.documents.markdown import render
 from opsync.documents.model import Text
 from opsync.domain import Finding, InsightAction, Person
 from opsync.domain.people import Role
-from opsync.rules import digest, insight_actions, owners
+from opsync.rules import digest, insight_actions, owners, scorecard
 from opsync.rules.actions import subject
 from opsync.rules.output import RuleOutput
 from opsync.settings import OwnerSettings, RolloutPhase, Settings
@@ -244,3 +244,13 @@ def test_people_note_new_actions_in_a_table_outside_the_regions(make_ctx: MakeCt
 def test_the_action_list_names_an_action_by_its_kind_and_key(make_ctx: MakeCtx) -> None:
     [finding] = findings(make_ctx, act("IA-7", due_on=date(2026, 11, 2)))
     assert subject(finding, {}) == Text(text="Insight action IA-7")
+
+
+def test_the_scorecard_counts_insight_actions_beside_ritual_adoption(make_ctx: MakeCtx) -> None:
+    actions = (act("on-time", done_on=date(2026, 11, 20)), act("missed", due_on=date(2026, 11, 2)))
+    ctx = make_ctx(TODAY, insight_actions=actions)
+    adoption = scorecard.ritual_adoption(ctx, [])
+    assert adoption.basis == "No artifact due yet; insight actions 1/2 done by their due date"
+    assert (adoption.numerator, adoption.denominator) == (0, 0)  # the metric is unchanged
+    none_due = make_ctx(TODAY, insight_actions=(act("pending"),))
+    assert scorecard.ritual_adoption(none_due, []).basis == "No artifact due yet"
