@@ -261,3 +261,34 @@ def test_data_center_reads_and_writes_records_through_v1(
     finally:
         wiki.close()
     assert not any(path.startswith("/wiki") for _, path in confluence_emulator.counts.by_endpoint)
+
+
+def test_a_person_made_insight_action_page_reads_as_the_action(
+    confluence_emulator: ConfluenceEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One of the collections added for the ritual packs, read like every other: the
+    review written as its day is read as its month, as from the files."""
+    world = confluence_emulator.world
+    parent = world.add_page("OPS", "insight_actions", world.root_page_id, "<p></p>")
+    collections = {Collection.INSIGHT_ACTIONS: ConfluenceCollection(parent=parent.id)}
+    connector = _connect(confluence_emulator, monkeypatch, collections)
+    table = (
+        '<ac:structured-macro ac:name="details"><ac:rich-text-body><table><tbody>'
+        "<tr><th>Action</th><td>Interview three enterprise admins</td></tr>"
+        "<tr><th>Owner</th><td>maya</td></tr>"
+        "<tr><th>Review</th><td>2026-10-13</td></tr>"
+        "<tr><th>Due on</th><td>2026-11-20</td></tr>"
+        "</tbody></table></ac:rich-text-body></ac:structured-macro>"
+    )
+    world.add_page("OPS", "IA-2", parent.id, table, author="person")
+    try:
+        (action,) = _snapshot(_read(connector)).insight_actions
+    finally:
+        connector.close()
+    assert (action.key, action.action, action.owner, action.review) == (
+        "IA-2",
+        "Interview three enterprise admins",
+        "maya",
+        "2026-10",
+    )
+    assert (action.due_on, action.done_on) == (date(2026, 11, 20), None)

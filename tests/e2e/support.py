@@ -48,3 +48,23 @@ def acme_checkout(tmp_path: Path, name: str, config: str, block: str | None = No
     assert paced, f"{config} sets no requests_per_second"
     path.write_text(text + (block or ""), encoding="utf-8")
     return path
+
+
+#: Collections added after the first workspaces were bootstrapped (issue 16).
+NEWER_COLLECTIONS = ("frictions", "requests", "insight_actions")
+
+
+def without_tables(block: str, connector: str, collections: tuple[str, ...]) -> str:
+    """The pasted config block without the tables of ``collections`` (and their sub-tables)."""
+    kept, skipping = [], False
+    for line in block.splitlines(keepends=True):
+        if line.startswith("["):
+            name = line.strip().strip("[]")
+            skipping = any(
+                name == f"connectors.{connector}.collections.{c}"
+                or name.startswith(f"connectors.{connector}.collections.{c}.")
+                for c in collections
+            )
+        if not skipping:
+            kept.append(line)
+    return "".join(kept)

@@ -320,3 +320,44 @@ def test_every_finding_code_is_declared_and_stakeholders_read_no_owner_text(
     assert len(owner_text) > 50
     leaked = {s for s in owner_text for text in read if s in text}
     assert not leaked
+
+
+def test_insight_review_actions_are_carried_over_then_escalated(cli: Cli, acme: Path) -> None:
+    """R9: on Dec 3 the October review's open action (IA-002) is escalated to the Dec 8
+    review and overdue, November's open one (IA-003, its review written as a day) is carried
+    over; after the Dec 8 review, November's is escalated to January's."""
+    root = acme.parent
+    code, report = _sync(cli, acme)
+    assert code == 0, report
+    found = {(f["code"], f["record"]) for f in report["findings"]}  # type: ignore[union-attr]
+    actions = {c for c in found if c[1].startswith("insight_actions/")}
+    assert actions == {
+        ("insight-actions.escalated", "insight_actions/IA-002"),
+        ("insight-actions.overdue", "insight_actions/IA-002"),
+    }
+    page = (root / "pages" / "insights-digest" / "2026-12.md").read_text(encoding="utf-8")
+    region = page.split("## Actions from earlier reviews")[1].split("<!-- opsync:end")[0]
+    escalated, carried = region.split("### Carried over from November 2026")
+    assert "| Interview three enterprise admins about dashboard load times | Performance | " in (
+        escalated
+    )
+    assert "| Maya Chen | October 2026 | Nov 20 (overdue) |" in escalated
+    assert (
+        "| Size a seat-based pricing option as planning input for Q1 | Pricing | Priya Nair |"
+        in (carried)
+    )
+    completed = carried.split("### Completed since the last review")[1]
+    assert "IA-001" not in completed and "alert-noise" not in completed  # done before Nov 10
+    assert "| Elliot Park | November 2026 | Dec 1 | Dec 2 |" in completed
+    assert "Completion: 2 of 4 insight actions done by their due date (50%;" in region
+    assert "## Actions + owners" in page.split("<!-- opsync:end insights-actions")[1]
+    escalation = root / "outbox" / "dm-grace" / "escalation" / "insight_actions" / "IA-002"
+    assert len(list(escalation.glob("*.md"))) == 1
+
+    after = cli("sync", "--config", str(acme), "--now", "2026-12-09T15:00:00-05:00", "--quiet")
+    assert after.exit_code == 0, after.output
+    later = {(f["code"], f["record"]) for f in after.report["findings"]}
+    assert ("insight-actions.escalated", "insight_actions/IA-003") in later
+    january = (root / "pages" / "insights-digest" / "2027-01.md").read_text(encoding="utf-8")
+    assert "### Carried over from" not in january
+    assert "Size a seat-based pricing option" in january.split("### Escalated")[1]

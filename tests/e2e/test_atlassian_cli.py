@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from support import ACME_NOW, Cli, acme_checkout
+from support import ACME_NOW, NEWER_COLLECTIONS, Cli, acme_checkout, without_tables
 
 from opsync.connectors import charts
 from opsync.state import SqliteStateStore
@@ -172,3 +172,24 @@ def test_a_collection_longer_than_one_listing_page_syncs_once_and_stays_put(
     # One listing per collection page and the generated pages' page, and one more for the
     # releases' second listing page; and one read of the write lease (lease.py).
     assert confluence_emulator.counts.by_endpoint == {("GET", LISTING): 17, ("GET", PROPS): 1}
+
+
+def test_a_space_bootstrapped_without_the_newer_collections_checks_and_syncs(
+    cli: Cli, atlassian_acme: Path, confluence_emulator: ConfluenceEmulator
+) -> None:
+    """An unmapped collection is absent, not an error: a space made before frictions,
+    requests and insight actions existed keeps working until it maps them."""
+    root = confluence_emulator.root_page_id
+    made = cli("bootstrap", "confluence", "--parent", root, "--config", str(atlassian_acme))
+    assert made.exit_code == 0, made.output
+    assert "collections.insight_actions" in made.output
+    block = without_tables(made.output.split(MARK, 1)[1], "confluence", NEWER_COLLECTIONS)
+    assert "insight_actions" not in block and "collections.decisions" in block
+    text = atlassian_acme.read_text(encoding="utf-8")
+    atlassian_acme.write_text(text + block, encoding="utf-8")
+    checked = cli("doctor", "--config", str(atlassian_acme))
+    assert checked.exit_code == 0, checked.output
+    first = cli("sync", "--config", str(atlassian_acme), "--now", ACME_NOW, "--quiet")
+    assert first.exit_code == 0, first.output
+    codes = {f["code"] for f in first.report["findings"]}
+    assert not {c for c in codes if c.startswith(("confluence.", "record."))}

@@ -7,7 +7,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from support import ACME_NOW, Cli, acme_checkout, tree
+from support import ACME_NOW, NEWER_COLLECTIONS, Cli, acme_checkout, tree, without_tables
 
 from opsync.connectors import charts
 from opsync.testing.emulators.notion import NotionEmulator
@@ -92,3 +92,28 @@ def test_plan_after_a_sync_writes_nothing_not_even_the_mirror(
     assert planned.exit_code == 0, planned.output
     assert notion_emulator.counts.writes == 0
     assert tree(notion_acme.parent) == before
+
+
+def test_a_workspace_bootstrapped_without_the_newer_collections_checks_and_syncs(
+    cli: Cli, notion_acme: Path, notion_emulator: NotionEmulator
+) -> None:
+    """An unmapped collection is absent, not an error: a workspace made before frictions,
+    requests and insight actions existed keeps working until it maps them."""
+    made = cli(
+        "bootstrap",
+        "notion",
+        "--parent",
+        notion_emulator.root_page_id,
+        "--config",
+        str(notion_acme),
+    )
+    assert made.exit_code == 0, made.output
+    assert "collections.insight_actions" in made.output
+    block = without_tables(made.output.split(MARK, 1)[1], "notion", NEWER_COLLECTIONS)
+    assert "insight_actions" not in block and "collections.decisions" in block
+    notion_acme.write_text(notion_acme.read_text(encoding="utf-8") + block, encoding="utf-8")
+    checked = cli("doctor", "--config", str(notion_acme))
+    assert checked.exit_code == 0, checked.output
+    first = cli("sync", "--config", str(notion_acme), "--now", ACME_NOW, "--quiet")
+    assert first.exit_code == 0, first.output
+    assert not [f for f in first.report["findings"] if f["code"].startswith(("notion.", "record."))]

@@ -10,8 +10,8 @@ import pytest
 
 from conftest import MakeCtx, ny
 from opsync.documents.markdown import render
-from opsync.documents.model import Heading, Paragraph, Region, Text
-from opsync.domain import Disposition, Insight, InsightSource, Severity
+from opsync.documents.model import Heading, Paragraph, Region, Table, Text
+from opsync.domain import Disposition, Insight, InsightAction, InsightSource, Severity
 from opsync.rules.digest import evaluate
 from opsync.rules.output import DocumentKind, GeneratedDocument, RuleOutput
 from opsync.settings import InsightSettings, RolloutPhase, RuleFamily, Settings
@@ -36,9 +36,13 @@ def ins(key: str, theme: str | None, area: str | None = "billing", **changes: ob
 
 
 def run(
-    make_ctx: MakeCtx, *insights: Insight, now: datetime = TODAY, settings: Settings | None = None
+    make_ctx: MakeCtx,
+    *insights: Insight,
+    now: datetime = TODAY,
+    settings: Settings | None = None,
+    actions: tuple[InsightAction, ...] = (),
 ) -> GeneratedDocument | None:
-    ctx = make_ctx(now, settings=settings, insights=insights)
+    ctx = make_ctx(now, settings=settings, insights=insights, insight_actions=actions)
     out = evaluate(ctx, RuleOutput())
     assert len(out.documents) <= 1
     return out.documents[0] if out.documents else None
@@ -265,10 +269,11 @@ def test_empty_window_still_gives_the_review_its_page(make_ctx: MakeCtx) -> None
 def test_actions_section_belongs_to_people(make_ctx: MakeCtx) -> None:
     doc = run(make_ctx, ins("i1", "pricing"))
     assert doc is not None
-    tail = doc.document.children[-2:]
+    tail = doc.document.children[-3:]
     assert isinstance(tail[0], Heading) and tail[0].text == "Actions + owners"
     assert isinstance(tail[1], Paragraph) and isinstance(tail[1].inlines[0], Text)
-    assert all(isinstance(b, Region) for b in doc.document.children[:-2])
+    assert isinstance(tail[2], Table) and not any(c for row in tail[2].rows for c in row)
+    assert all(isinstance(b, Region) for b in doc.document.children[:-3])
 
 
 def test_same_snapshot_and_date_give_the_same_document(make_ctx: MakeCtx) -> None:
@@ -394,9 +399,58 @@ def golden_insights() -> tuple[Insight, ...]:
 SEGMENTS = {"mid-market": "Mid-market", "new-user": "New users", "power-user": "Power users"}
 
 
+def golden_actions() -> tuple[InsightAction, ...]:
+    """Actions of the October (Oct 6) and November (Nov 3) reviews, seen on Nov 25: one
+    escalated and overdue, one carried over, one completed since the last review, one done
+    before it, and one whose owner is unknown."""
+    return (
+        InsightAction(
+            key="oct-onboarding-calls",
+            action="Call the five churned accounts about setup",
+            owner="ben",
+            review="2026-10",
+            theme="onboarding",
+            due_on=date(2026, 11, 13),
+        ),
+        InsightAction(
+            key="oct-export-fix",
+            action="Size the export timeout fix with Eng",
+            owner="chen",
+            review="2026-10",
+            theme="reliability",
+            due_on=date(2026, 10, 30),
+            done_on=date(2026, 10, 28),
+        ),
+        InsightAction(
+            key="nov-seat-pricing",
+            action="Bring seat pricing to the Q1 planning input",
+            owner="ana",
+            review="2026-11",
+            theme="pricing",
+            due_on=date(2026, 12, 15),
+        ),
+        InsightAction(
+            key="nov-dashboards",
+            action="Research dashboard load times with power users",
+            owner="chen",
+            review="2026-11",
+            theme="performance",
+            due_on=date(2026, 11, 24),
+            done_on=date(2026, 11, 20),
+        ),
+        InsightAction(
+            key="nov-activation",
+            action="Draft the activation checklist",
+            owner="zoe",
+            review="2026-11",
+            theme="activation",
+        ),
+    )
+
+
 def test_golden_insights_digest(make_ctx: MakeCtx) -> None:
     settings = Settings(insights=InsightSettings(segments=SEGMENTS))
-    text = markdown(make_ctx, *golden_insights(), settings=settings)
+    text = markdown(make_ctx, *golden_insights(), settings=settings, actions=golden_actions())
     assert_golden("insights-digest.md", text)
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Any
+
+from pydantic import field_validator
 
 from opsync.domain.base import Model
 
@@ -54,7 +57,9 @@ class Request(Model):
 class InsightAction(Model):
     """An action the Monthly Insights Review assigned (pack: "Insights Digest with actions +
     owners"; "Product Ops tracks action completion; unresolved items escalate to next
-    review"). ``review`` is the review's month (``2026-12``) that assigned it."""
+    review"). ``review`` is the month of the review that assigned it (``2026-12``); the
+    review's day (``2026-12-08``), which people write as readily, is read as its month. An
+    action is open until ``done_on`` is set."""
 
     key: str
     action: str
@@ -63,3 +68,17 @@ class InsightAction(Model):
     theme: str | None = None
     due_on: date | None = None
     done_on: date | None = None
+
+    @field_validator("review", mode="before")
+    @classmethod
+    def _month_of_day(cls, value: Any) -> Any:
+        """A day, as YAML reads it or as text (a Notion text property), is read as its month:
+        every source gives the same record."""
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value.strip())
+            except ValueError:
+                return value
+        if isinstance(value, date):
+            return f"{value.year}-{value.month:02d}"
+        return value

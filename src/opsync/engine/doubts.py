@@ -29,7 +29,7 @@ DRAWS_ON: Mapping[DocumentKind, frozenset[str]] = {
     ),
     DocumentKind.ROADMAP_VIEW: frozenset({Collection.ROADMAP_ITEMS, Collection.ROADMAP_VIEWS}),
     DocumentKind.DECISION_REVIEW: frozenset({Collection.DECISIONS}),
-    DocumentKind.INSIGHTS_DIGEST: frozenset({Collection.INSIGHTS}),
+    DocumentKind.INSIGHTS_DIGEST: frozenset({Collection.INSIGHTS, Collection.INSIGHT_ACTIONS}),
     DocumentKind.ROADMAP_REVIEW_PREP: frozenset(
         {
             Collection.ROADMAP_ITEMS,

@@ -117,6 +117,7 @@ _NOUNS: Mapping[str, str] = {
     Collection.ROADMAP_VIEWS.value: "Roadmap view",
     Collection.DECISIONS.value: "Decision",
     Collection.INSIGHTS.value: "Insight",
+    Collection.INSIGHT_ACTIONS.value: "Insight action",
     Collection.RITUALS.value: "Ritual",
     Collection.FRICTIONS.value: "Friction",
     Collection.REQUESTS.value: "Request",

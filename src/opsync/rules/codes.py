@@ -121,6 +121,11 @@ CODES: dict[str, Code] = {
     "insights.wont-do-without-rationale": Code(_PM),
     "insights.escalated": Code(_PM),
     "insights.tag-unknown": Code(_OPS),
+    # R9 Monthly Insights Review actions: the PM is the action's owner
+    "insight-actions.escalated": Code(_PM),
+    "insight-actions.overdue": Code(_PM),
+    "insight-actions.owner-unknown": Code(_OPS),
+    "insight-actions.review-invalid": Code(_OPS),
     # R7 post-launch capture: internal follow-up, not a stakeholder risk
     "post-launch.day3-overdue": Code(_PM),
     "post-launch.day14-overdue": Code(_PM),

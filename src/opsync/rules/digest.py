@@ -22,7 +22,11 @@ shown by their name in the theme vocabulary, else their most used spelling in wo
 friction"; see :func:`opsync.rules.insights.display_name`); segments alike. A theme's owner
 is the PM of the area most of its items are tagged with (ties: area key). The digest is
 produced when the insights family is enabled for some area and the snapshot holds any
-insight at all, so an organisation that does not collect insights gets no empty page.
+insight or insight-review action, so an organisation that does not collect insights gets no
+empty page.
+
+Actions (R9): the region ``insights-actions`` and the people's "Actions + owners" table
+after it come from :mod:`opsync.rules.digest_actions`.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from opsync.domain.reading import spelling
 from opsync.domain.snapshot import Snapshot
 from opsync.rules.context import RuleContext
 from opsync.rules.dates import DateWords, date_words
+from opsync.rules.digest_actions import action_blocks, actions_skeleton
 from opsync.rules.insights import (
     display_name,
     escalation_day,
@@ -98,7 +103,10 @@ class Theme:
 
 
 def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
-    if not ctx.snapshot.insights or not ctx.enabled_anywhere(RuleFamily.INSIGHTS):
+    snapshot = ctx.snapshot
+    if not (snapshot.insights or snapshot.insight_actions):
+        return RuleOutput()
+    if not ctx.enabled_anywhere(RuleFamily.INSIGHTS):
         return RuleOutput()
     return RuleOutput(documents=(digest(ctx),))
 
@@ -148,8 +156,8 @@ def digest(ctx: RuleContext) -> GeneratedDocument:
             region("insights-themes", *_theme_blocks(top, rest, ctx)),
             region("insights-cross-area", *_cross_area_blocks(themes, ctx.snapshot)),
             region("insights-escalated", *_escalated_blocks(escalated, ctx, words)),
-            heading(2, "Actions + owners"),
-            para("Recorded at the review: theme, action, owner, next step."),
+            region("insights-actions", *action_blocks(ctx, words)),
+            *actions_skeleton(month),
         ),
     )
     return GeneratedDocument(

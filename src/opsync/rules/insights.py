@@ -173,7 +173,13 @@ def review_on_or_after(day: date, settings: InsightSettings, calendar: BusinessC
 
 def review_before(review: date, settings: InsightSettings) -> date:
     """The nominal Monthly Insights Review of the month before ``review``'s month."""
-    year, month = _add_months(review.year, review.month, -1)
+    return review_months_on(review, -1, settings)
+
+
+def review_months_on(review: date, months: int, settings: InsightSettings) -> date:
+    """The nominal Monthly Insights Review ``months`` months after ``review``'s month (before
+    it for a negative count): reviews are monthly, so the Nth review after this one."""
+    year, month = _add_months(review.year, review.month, months)
     return monthly_review(year, month, settings)
 
 

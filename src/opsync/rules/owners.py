@@ -7,6 +7,7 @@ one named by the record the finding is about:
 - a release: its PM (the release's own, else its area's), or its Eng lead likewise;
 - a decision: the decision's owner;
 - an insight: the PM of its area;
+- an insight-review action: its owner;
 - a weekly submission: the PM who wrote it; a missing one (``<week>/<area>``): the area's PM.
 
 A record that names nobody known (an insight with no area, a release whose area has no PM)
@@ -24,8 +25,9 @@ last one they were sent: the message key carries the day and a digest of the lis
 given, tell the last list. The Product Ops lead's digest holds every open finding, grouped by
 owner. The owner's digest carries the findings' instructions; stakeholder channels never do.
 
-Escalations (a High insight past its review, a Tier 3 release whose enablement is late) go
-once each to ``escalate_to``, or to the Head of Product when it is not set.
+Escalations (a High insight past its review, an insight-review action still open after the
+review it was carried to, a Tier 3 release whose enablement is late) go once each to
+``escalate_to``, or to the Head of Product when it is not set.
 """
 
 from __future__ import annotations
@@ -125,6 +127,9 @@ def _named_by_record(finding: Finding, snapshot: Snapshot, *, eng: bool) -> str 
         insight = next((i for i in snapshot.insights if i.key == key), None)
         area = snapshot.area(insight.product_area) if insight is not None else None
         return area.pm if area else None
+    if collection == Collection.INSIGHT_ACTIONS.value:
+        action = next((a for a in snapshot.insight_actions if a.key == key), None)
+        return action.owner if action is not None else None
     if collection == Collection.WEEKLY_SUBMISSIONS.value:
         sub = next((s for s in snapshot.weekly_submissions if s.key == key), None)
         area = snapshot.area(key.rpartition("/")[2])
@@ -235,6 +240,8 @@ def _escalations(ctx: RuleContext, findings: Iterable[Finding]) -> list[Notifica
 def _escalation(finding: Finding, releases: dict[str, Release]) -> str | None:
     if finding.code == "insights.escalated":
         return "a High-severity insight is past its review without a disposition."
+    if finding.code == "insight-actions.escalated":
+        return "an insight-review action is still open after the review it was carried to."
     collection, _, key = finding.record.partition("/")
     release = releases.get(key) if collection == Collection.RELEASES.value else None
     if (

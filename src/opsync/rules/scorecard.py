@@ -42,6 +42,7 @@ from opsync.rules import trend
 from opsync.rules.cadence import COMPONENTS, Artifact, due_artifacts, in_rollout
 from opsync.rules.context import RuleContext
 from opsync.rules.enablement import Outcome, deadlines, steps
+from opsync.rules.insight_actions import completion
 from opsync.rules.output import DocumentKind, GeneratedDocument, RuleOutput, ScoreRow
 from opsync.rules.period import Period, within
 from opsync.rules.tiers import needs_enablement
@@ -451,9 +452,20 @@ def ritual_adoption(ctx: RuleContext, findings: list[Finding]) -> Metric:
             if mine:
                 parts.append(f"{component} {sum(mine)}/{len(mine)}")
         basis = f"{on_time} of {counted(len(artifacts), 'artifact')} on time: {', '.join(parts)}"
+    basis += _insight_actions(ctx)
     target = _target(ctx.settings.scorecard.ritual_adoption_min)
     gaps = tuple(a.label for a in artifacts if not a.on_time)
     return Metric("ritual_adoption", on_time, len(artifacts), target, basis, gaps)
+
+
+def _insight_actions(ctx: RuleContext) -> str:
+    """Insight-review actions done by their due date, counted beside adoption (R9): the
+    pack's Day 90 measure is an insights review "producing owned action items", and a
+    review is only adopted if its actions get done. Not part of the metric or its target."""
+    if not ctx.enabled_anywhere(RuleFamily.INSIGHTS):
+        return ""
+    done, due = completion(ctx.snapshot.insight_actions, ctx.today)
+    return f"; insight actions {done}/{due} done by their due date" if due else ""
 
 
 def _signoff_artifacts(ctx: RuleContext) -> list[Artifact]:
