@@ -24,8 +24,10 @@ from opsync.domain.release import Release, Tier
 from opsync.domain.ritual import RitualKind
 from opsync.rules.context import RuleContext
 from opsync.rules.dates import week_plan
+from opsync.rules.invitees import NOBODY, Invite, Ritual, invite
 from opsync.rules.output import CalendarEvent, RuleOutput
 from opsync.rules.postlaunch import due_dates
+from opsync.rules.rollout import RolloutRetro, rollout_retros, rollout_start
 from opsync.rules.tiers import needs_enablement
 from opsync.rules.weekly import is_late, sections, source
 from opsync.settings import RuleFamily
@@ -66,6 +68,7 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
         *_day14_syncs(ctx),
         *_insights(ctx),
         *_planning(ctx),
+        *_retros(ctx),
     ]
     events.sort(key=lambda e: (e.start, e.uid))
     return RuleOutput(events=tuple(events))
@@ -107,6 +110,7 @@ def _event(
     start: time,
     minutes: int,
     description: str,
+    people: Invite = NOBODY,
 ) -> CalendarEvent:
     begin = ctx.calendar.at(day, start)
     # Aware arithmetic in one zone is wall-clock: 45 minutes stay 45 on a DST night.
@@ -116,6 +120,8 @@ def _event(
         start=begin,
         end=begin + timedelta(minutes=minutes),
         description=description,
+        attendees=people.attendees,
+        organizer=people.organizer,
     )
 
 
@@ -148,6 +154,7 @@ def _weekly(ctx: RuleContext) -> Iterator[CalendarEvent]:
             max(span, 15),  # a publish time before the deadline is misconfigured
             _WEEKLY_DESCRIPTION.format(submit=submit, publish=publish, channels=_channels(ctx))
             + _moved_note(ctx, nominal, actual),
+            invite(ctx, Ritual.WEEKLY_UPDATE),
         )
 
 
@@ -173,6 +180,7 @@ def _roadmap(ctx: RuleContext) -> Iterator[CalendarEvent]:
                 cadence.roadmap_review_minutes,
                 _ROADMAP_DESCRIPTION.format(hours=roadmap.publish_within_hours)
                 + _moved_note(ctx, nominal, actual),
+                invite(ctx, Ritual.ROADMAP_REVIEW),
             )
         nominal += timedelta(days=roadmap.interval_days)
 
@@ -202,6 +210,7 @@ def _readiness(ctx: RuleContext) -> Iterator[CalendarEvent]:
             cadence.readiness_time,
             cadence.readiness_minutes,
             _readiness_description(ctx, release, launch, placeholder=recorded is None),
+            invite(ctx, Ritual.READINESS_CHECK, release),
         )
 
 
@@ -247,6 +256,7 @@ def _launches(ctx: RuleContext) -> Iterator[CalendarEvent]:
             continue
         tier = release.tier or Tier.MEDIUM
         begin = ctx.calendar.at(launch, time.min)
+        people = invite(ctx, Ritual.LAUNCH, release)
         yield CalendarEvent(
             uid=f"launch-{release.key}@opsync",
             summary=f"Launch: {release.title} (Tier {tier.value})",
@@ -257,6 +267,8 @@ def _launches(ctx: RuleContext) -> Iterator[CalendarEvent]:
                 f"PM: {ctx.snapshot.person_name(release.pm)}."
             ),
             all_day=True,
+            attendees=people.attendees,
+            organizer=people.organizer,
         )
 
 
@@ -288,6 +300,7 @@ def _training(ctx: RuleContext) -> Iterator[CalendarEvent]:
             cadence.training_time,
             cadence.training_minutes,
             description,
+            invite(ctx, Ritual.LAUNCH, release),
         )
 
 
@@ -310,6 +323,7 @@ def _day14_syncs(ctx: RuleContext) -> Iterator[CalendarEvent]:
             f"Tier 3 release launched {due.launch}. Owner: "
             f"{ctx.snapshot.person_name(release.pm)} (PM). Review adoption and feedback "
             "against the success metrics; output: the Day 14 retro with its action items.",
+            invite(ctx, Ritual.LAUNCH, release),
         )
 
 
@@ -333,6 +347,7 @@ def _insights(ctx: RuleContext) -> Iterator[CalendarEvent]:
                 cadence.insights_review_time,
                 cadence.insights_review_minutes,
                 _INSIGHTS_DESCRIPTION + _moved_note(ctx, nominal, actual),
+                invite(ctx, Ritual.INSIGHTS_REVIEW),
             )
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
@@ -356,7 +371,38 @@ def _planning(ctx: RuleContext) -> Iterator[CalendarEvent]:
                 cadence.planning_time,
                 cadence.planning_minutes,
                 _PLANNING_DESCRIPTION + _moved_note(ctx, start, actual),
+                invite(ctx, Ritual.QUARTERLY_PLANNING),
             )
+
+
+def _retros(ctx: RuleContext) -> Iterator[CalendarEvent]:
+    """The rollout's own retros (pack section 7), on the days rules/rollout.py gives."""
+    cadence = ctx.settings.cadence
+    start = rollout_start(ctx.settings)
+    for retro in rollout_retros(ctx.settings, ctx.calendar):
+        day = retro.held_on
+        if start is None or not _in_window(ctx, day):
+            continue
+        if not _org_wide(ctx, RuleFamily.CADENCE, day):
+            continue
+        yield _event(
+            ctx,
+            f"rollout-retro-{retro.key}",
+            f"Rollout retro: {retro.name}",
+            day,
+            cadence.retro_time,
+            cadence.retro_minutes,
+            _retro_description(retro, start) + _moved_note(ctx, retro.nominal, day),
+            invite(ctx, Ritual(retro.key), None),
+        )
+
+
+def _retro_description(retro: RolloutRetro, start: date) -> str:
+    prompts = " ".join(retro.prompts)
+    return (
+        f"Day {retro.day_number} of the Product Ops rollout (Day 1: {start.isoformat()}). "
+        f"Owner: Product Ops; with {retro.audience}. Prompts: {prompts}"
+    )
 
 
 class Artifact(NamedTuple):
