@@ -24,7 +24,7 @@ from opsync.domain.release import Release, Tier
 from opsync.domain.ritual import RitualKind
 from opsync.rules.context import RuleContext
 from opsync.rules.dates import week_plan
-from opsync.rules.invitees import NOBODY, Invite, Ritual, invite
+from opsync.rules.invitees import NOBODY, Invite, Ritual, Roster
 from opsync.rules.output import CalendarEvent, RuleOutput
 from opsync.rules.postlaunch import due_dates
 from opsync.rules.rollout import RolloutRetro, rollout_retros, rollout_start
@@ -59,16 +59,17 @@ _PLANNING_DESCRIPTION = (
 
 def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     """The ritual calendar from today for ``settings.cadence.horizon_days`` days."""
+    roster = Roster(ctx)
     events = [
-        *_weekly(ctx),
-        *_roadmap(ctx),
-        *_readiness(ctx),
-        *_launches(ctx),
-        *_training(ctx),
-        *_day14_syncs(ctx),
-        *_insights(ctx),
-        *_planning(ctx),
-        *_retros(ctx),
+        *_weekly(ctx, roster),
+        *_roadmap(ctx, roster),
+        *_readiness(ctx, roster),
+        *_launches(ctx, roster),
+        *_training(ctx, roster),
+        *_day14_syncs(ctx, roster),
+        *_insights(ctx, roster),
+        *_planning(ctx, roster),
+        *_retros(ctx, roster),
     ]
     events.sort(key=lambda e: (e.start, e.uid))
     return RuleOutput(events=tuple(events))
@@ -125,7 +126,7 @@ def _event(
     )
 
 
-def _weekly(ctx: RuleContext) -> Iterator[CalendarEvent]:
+def _weekly(ctx: RuleContext, roster: Roster) -> Iterator[CalendarEvent]:
     """One event per ISO week from the submission deadline (14:00) to publication (16:00)."""
     weekly = ctx.settings.weekly
     first, last = window(ctx)
@@ -154,11 +155,11 @@ def _weekly(ctx: RuleContext) -> Iterator[CalendarEvent]:
             max(span, 15),  # a publish time before the deadline is misconfigured
             _WEEKLY_DESCRIPTION.format(submit=submit, publish=publish, channels=_channels(ctx))
             + _moved_note(ctx, nominal, actual),
-            invite(ctx, Ritual.WEEKLY_UPDATE),
+            roster.invite(Ritual.WEEKLY_UPDATE),
         )
 
 
-def _roadmap(ctx: RuleContext) -> Iterator[CalendarEvent]:
+def _roadmap(ctx: RuleContext, roster: Roster) -> Iterator[CalendarEvent]:
     """Every ``interval_days`` from ``first_review`` (any one review date), both directions."""
     roadmap = ctx.settings.roadmap
     cadence = ctx.settings.cadence
@@ -180,12 +181,12 @@ def _roadmap(ctx: RuleContext) -> Iterator[CalendarEvent]:
                 cadence.roadmap_review_minutes,
                 _ROADMAP_DESCRIPTION.format(hours=roadmap.publish_within_hours)
                 + _moved_note(ctx, nominal, actual),
-                invite(ctx, Ritual.ROADMAP_REVIEW),
+                roster.invite(Ritual.ROADMAP_REVIEW),
             )
         nominal += timedelta(days=roadmap.interval_days)
 
 
-def _readiness(ctx: RuleContext) -> Iterator[CalendarEvent]:
+def _readiness(ctx: RuleContext, roster: Roster) -> Iterator[CalendarEvent]:
     """One Launch Readiness Check per Tier 2/3 release that has a launch date and is not out."""
     cadence = ctx.settings.cadence
     for release in sorted(ctx.snapshot.releases, key=lambda r: r.key):
@@ -210,7 +211,7 @@ def _readiness(ctx: RuleContext) -> Iterator[CalendarEvent]:
             cadence.readiness_time,
             cadence.readiness_minutes,
             _readiness_description(ctx, release, launch, placeholder=recorded is None),
-            invite(ctx, Ritual.READINESS_CHECK, release),
+            roster.invite(Ritual.READINESS_CHECK, release),
         )
 
 
@@ -245,7 +246,7 @@ def _in_scope(ctx: RuleContext, release: Release, family: RuleFamily, day: date)
     return all(ctx.settings.enabled(f, release.product_area, day) for f in families)
 
 
-def _launches(ctx: RuleContext) -> Iterator[CalendarEvent]:
+def _launches(ctx: RuleContext, roster: Roster) -> Iterator[CalendarEvent]:
     """An all-day event on the launch date of each Tier 2/3 release, launched or not: the
     day stays on the calendar when the launch happens, and moves with the date."""
     for release in sorted(ctx.snapshot.releases, key=lambda r: r.key):
@@ -256,7 +257,7 @@ def _launches(ctx: RuleContext) -> Iterator[CalendarEvent]:
             continue
         tier = release.tier or Tier.MEDIUM
         begin = ctx.calendar.at(launch, time.min)
-        people = invite(ctx, Ritual.LAUNCH, release)
+        people = roster.invite(Ritual.LAUNCH, release)
         yield CalendarEvent(
             uid=f"launch-{release.key}@opsync",
             summary=f"Launch: {release.title} (Tier {tier.value})",
@@ -272,7 +273,7 @@ def _launches(ctx: RuleContext) -> Iterator[CalendarEvent]:
         )
 
 
-def _training(ctx: RuleContext) -> Iterator[CalendarEvent]:
+def _training(ctx: RuleContext, roster: Roster) -> Iterator[CalendarEvent]:
     """A training session per Tier 3 release not yet out: on the recorded training date, else
     a placeholder on the last business day before launch (as for the readiness check)."""
     cadence = ctx.settings.cadence
@@ -300,11 +301,11 @@ def _training(ctx: RuleContext) -> Iterator[CalendarEvent]:
             cadence.training_time,
             cadence.training_minutes,
             description,
-            invite(ctx, Ritual.LAUNCH, release),
+            roster.invite(Ritual.LAUNCH, release),
         )
 
 
-def _day14_syncs(ctx: RuleContext) -> Iterator[CalendarEvent]:
+def _day14_syncs(ctx: RuleContext, roster: Roster) -> Iterator[CalendarEvent]:
     """The Day 14 sync of each Tier 3 release, on the Day 14 retro's due date (R7)."""
     cadence = ctx.settings.cadence
     for release in sorted(ctx.snapshot.releases, key=lambda r: r.key):
@@ -323,11 +324,11 @@ def _day14_syncs(ctx: RuleContext) -> Iterator[CalendarEvent]:
             f"Tier 3 release launched {due.launch}. Owner: "
             f"{ctx.snapshot.person_name(release.pm)} (PM). Review adoption and feedback "
             "against the success metrics; output: the Day 14 retro with its action items.",
-            invite(ctx, Ritual.LAUNCH, release),
+            roster.invite(Ritual.LAUNCH, release),
         )
 
 
-def _insights(ctx: RuleContext) -> Iterator[CalendarEvent]:
+def _insights(ctx: RuleContext, roster: Roster) -> Iterator[CalendarEvent]:
     """The Nth weekday of each month (settings.insights)."""
     insights = ctx.settings.insights
     cadence = ctx.settings.cadence
@@ -347,12 +348,12 @@ def _insights(ctx: RuleContext) -> Iterator[CalendarEvent]:
                 cadence.insights_review_time,
                 cadence.insights_review_minutes,
                 _INSIGHTS_DESCRIPTION + _moved_note(ctx, nominal, actual),
-                invite(ctx, Ritual.INSIGHTS_REVIEW),
+                roster.invite(Ritual.INSIGHTS_REVIEW),
             )
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
-def _planning(ctx: RuleContext) -> Iterator[CalendarEvent]:
+def _planning(ctx: RuleContext, roster: Roster) -> Iterator[CalendarEvent]:
     """Half a day on the first business day of each quarter."""
     cadence = ctx.settings.cadence
     first, last = window(ctx)
@@ -371,11 +372,11 @@ def _planning(ctx: RuleContext) -> Iterator[CalendarEvent]:
                 cadence.planning_time,
                 cadence.planning_minutes,
                 _PLANNING_DESCRIPTION + _moved_note(ctx, start, actual),
-                invite(ctx, Ritual.QUARTERLY_PLANNING),
+                roster.invite(Ritual.QUARTERLY_PLANNING),
             )
 
 
-def _retros(ctx: RuleContext) -> Iterator[CalendarEvent]:
+def _retros(ctx: RuleContext, roster: Roster) -> Iterator[CalendarEvent]:
     """The rollout's own retros (pack section 7), on the days rules/rollout.py gives."""
     cadence = ctx.settings.cadence
     start = rollout_start(ctx.settings)
@@ -393,7 +394,7 @@ def _retros(ctx: RuleContext) -> Iterator[CalendarEvent]:
             cadence.retro_time,
             cadence.retro_minutes,
             _retro_description(retro, start) + _moved_note(ctx, retro.nominal, day),
-            invite(ctx, Ritual(retro.key), None),
+            roster.invite(Ritual(retro.key)),
         )
 
 

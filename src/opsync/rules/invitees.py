@@ -11,7 +11,6 @@ false`` keeps every address out of the feed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -88,23 +87,73 @@ class Invite(NamedTuple):
 NOBODY = Invite()
 
 
-def invite(ctx: RuleContext, ritual: Ritual, release: Release | None = None) -> Invite:
-    """The attendees of ``ritual`` (of ``release``, for a release's events) with an email,
-    in the order of the pack's table and then of ``[[org.people]]``, each once, and its
-    owner as organizer (the first of that role with an email)."""
-    if not ctx.settings.cadence.attendees:
-        return NOBODY
-    seen: set[str] = set()
-    attendees: list[Attendee] = []
-    for who in AUDIENCE[ritual]:
-        for person in _members(ctx, who, release):
-            found = attendee(person)
-            if found is not None and found.email.lower() not in seen:
-                seen.add(found.email.lower())
-                attendees.append(found)
-    owner = Role.HEAD_OF_PRODUCT if ritual in _HEAD_OWNED else Role.PRODUCT_OPS
-    organizer = next((a for a in map(attendee, _with_role(ctx, owner)) if a is not None), None)
-    return Invite(tuple(attendees), organizer)
+class Roster:
+    """The organisation's people by role, with their addresses, built once per run: the
+    calendar asks for the attendees of every event, tens of thousands in a large
+    organisation, and a scan of ``[[org.people]]`` per event and role cost seconds."""
+
+    def __init__(self, ctx: RuleContext) -> None:
+        self.on = ctx.settings.cadence.attendees
+        snapshot = ctx.snapshot
+        self._people = {p.key: attendee(p) for p in snapshot.people}
+        owners = {
+            Role.PM: {a.pm for a in snapshot.product_areas},
+            Role.ENG_LEAD: {a.eng_lead for a in snapshot.product_areas if a.eng_lead},
+        }
+        self._roles = {
+            role: tuple(
+                p.key for p in snapshot.people if p.role is role or p.key in owners.get(role, ())
+            )
+            for role in Role
+        }
+        pilot = _pilot_areas(ctx)
+        self._pilot = (
+            self._roles[Role.PM]
+            if pilot is None
+            else tuple(
+                p.key
+                for p in snapshot.people
+                if p.key in {a.pm for a in snapshot.product_areas if a.key in pilot}
+            )
+        )
+        self._area_eng = {a.key: a.eng_lead for a in snapshot.product_areas}
+        self._org: dict[Ritual, Invite] = {}
+
+    def invite(self, ritual: Ritual, release: Release | None = None) -> Invite:
+        """The attendees of ``ritual`` (of ``release``, for a release's events) with an
+        email, in the order of the pack's table and then of ``[[org.people]]``, each once,
+        and its owner as organizer (the first of that role with an email)."""
+        if not self.on:
+            return NOBODY
+        if release is None and ritual in self._org:
+            return self._org[ritual]
+        seen: set[str] = set()
+        attendees: list[Attendee] = []
+        for who in AUDIENCE[ritual]:
+            for key in self._members(who, release):
+                found = self._people.get(key) if key is not None else None
+                if found is not None and found.email.lower() not in seen:
+                    seen.add(found.email.lower())
+                    attendees.append(found)
+        owner = Role.HEAD_OF_PRODUCT if ritual in _HEAD_OWNED else Role.PRODUCT_OPS
+        organizer = next(
+            (a for a in (self._people[k] for k in self._roles[owner]) if a is not None), None
+        )
+        result = Invite(tuple(attendees), organizer)
+        if release is None:
+            self._org[ritual] = result
+        return result
+
+    def _members(self, who: _Who, release: Release | None) -> tuple[str | None, ...]:
+        if isinstance(who, Role):
+            return self._roles[who]
+        if who is _Group.PILOT_PMS:
+            return self._pilot
+        if release is None:
+            return ()
+        if who is _Group.RELEASE_PM:
+            return (release.pm,)
+        return (release.eng_lead or self._area_eng.get(release.product_area or ""),)
 
 
 def attendee(person: Person) -> Attendee | None:
@@ -114,35 +163,6 @@ def attendee(person: Person) -> Attendee | None:
         return None
     # A double quote cannot stand in a parameter value (RFC 5545 3.1), so not in CN either.
     return Attendee(name=person.name.replace('"', "'"), email=email)
-
-
-def _with_role(ctx: RuleContext, role: Role) -> Iterator[Person]:
-    snapshot = ctx.snapshot
-    keys: set[str] = set()
-    if role is Role.PM:
-        keys = {a.pm for a in snapshot.product_areas}
-    elif role is Role.ENG_LEAD:
-        keys = {a.eng_lead for a in snapshot.product_areas if a.eng_lead is not None}
-    return (p for p in snapshot.people if p.role is role or p.key in keys)
-
-
-def _members(ctx: RuleContext, who: _Who, release: Release | None) -> Iterable[Person]:
-    if isinstance(who, Role):
-        return _with_role(ctx, who)
-    snapshot = ctx.snapshot
-    if who is _Group.PILOT_PMS:
-        areas = _pilot_areas(ctx)
-        if areas is None:
-            return _with_role(ctx, Role.PM)
-        keys = {a.pm for a in snapshot.product_areas if a.key in areas}
-        return (p for p in snapshot.people if p.key in keys)
-    if release is None:
-        return ()
-    key = release.pm
-    if who is _Group.RELEASE_ENG_LEAD:
-        area = snapshot.area(release.product_area)
-        key = release.eng_lead or (area.eng_lead if area is not None else None)
-    return (p for p in snapshot.people if p.key == key)
 
 
 def _pilot_areas(ctx: RuleContext) -> set[str] | None:
