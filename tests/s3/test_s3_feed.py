@@ -177,3 +177,16 @@ def test_secrets_reader_is_the_one_the_store_uses(moto_url: str) -> None:
     )
     with pytest.raises(Exception, match="AWS_ACCESS_KEY_ID"):
         feeds.read_file("rituals.ics")
+
+
+def test_moving_the_feed_to_a_bucket_is_an_identity_change_accepted_once(
+    bucket: Any, moto_url: str, acme: Path, cli: Callable[..., Any]
+) -> None:
+    """As docs/calendar.md says: the feeds role is part of the run's identity."""
+    assert cli("sync", "--config", str(acme), "--now", ACME_NOW).exit_code in (0, 3)
+    config = s3_acme(acme, moto_url)
+    moved = cli("sync", "--config", str(config), "--now", ACME_NOW)
+    assert moved.exit_code == 2 and "accept-identity-change" in moved.output
+    accepted = cli("sync", "--config", str(config), "--now", ACME_NOW, "--accept-identity-change")
+    assert accepted.exit_code in (0, 3), accepted.output
+    assert bucket.head_object(Bucket=BUCKET, Key="acme/rituals.ics")["ContentLength"] > 0
