@@ -243,7 +243,11 @@ class RolesConfig(_Table):
             "email-dm:)."
         ),
     )
-    feeds: str | None = Field(None, description="Connector holding the ritual calendar feed.")
+    feeds: str | None = Field(
+        None,
+        description="Connector holding the ritual calendar feed: the local workspace unless "
+        "named, or a Confluence connector with feed_page, or an s3 one, to publish it.",
+    )
 
 
 class Config(_Table):
@@ -273,7 +277,9 @@ class Config(_Table):
             data["roles"] = dict.fromkeys(CONNECTOR_ROLES, next(iter(connectors))) | dict(roles)
             return data
         # Messages and the calendar feed go to the one connector that can take them unless
-        # named: a Notion or Confluence wiki has no outbox or file store of its own.
+        # named: a Notion wiki has no outbox or file store of its own. The feed stays in the
+        # local workspace unless [roles] names another (a Confluence page, a bucket): a
+        # published feed is a choice, not something a new connector does by itself.
         defaults = {}
         for role in (Role.NOTIFIER, Role.FEEDS):
             able = [
@@ -283,6 +289,9 @@ class Config(_Table):
                 and isinstance(c.get("type"), str)
                 and serves(c["type"], role)
             ]
+            local = [n for n in able if connectors[n].get("type") == EMBEDDED]
+            if role is Role.FEEDS and len(local) == 1:
+                able = local
             fallback = able[0] if len(able) == 1 else roles.get("wiki")
             if fallback is not None:
                 defaults[role.value] = fallback

@@ -198,6 +198,15 @@ class CadenceSettings(_Section):
         description="The QBR pack page (qbr/<year>-Q<n>) is published this many business days "
         "before the Quarterly Planning/QBR and kept up to date through the meeting day.",
     )
+    retro_time: time = Field(
+        time(14, 0), description="Start of a rollout retro (Week 4, Week 8, Week 12 / Day 90)."
+    )
+    retro_minutes: int = Field(60, ge=1, description="Length of a rollout retro.")
+    attendees: bool = Field(
+        True,
+        description="List each event's attendees and organizer (people by role, those with an "
+        "email) in the feed; false keeps every email address out of it.",
+    )
 
     @field_validator("quarter_start_months")
     @classmethod

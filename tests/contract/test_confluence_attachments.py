@@ -141,3 +141,39 @@ def test_data_center_serves_the_same_endpoints_without_wiki(
         assert made.status_code == 200, made.text
         listed = http.get(url, params={"filename": "dc.png"}).json()
     assert [r["title"] for r in listed["results"]] == ["dc.png"]
+
+
+def test_new_data_keeps_the_attachment_id_and_raises_its_version(
+    session: requests.Session, confluence_emulator: ConfluenceEmulator
+) -> None:
+    first = upload(session, confluence_emulator, "rituals.ics", b"one").json()["results"][0]
+    url = f"{attachments_url(confluence_emulator, confluence_emulator.root_page_id)}"
+    answer = session.post(
+        f"{url}/{first['id']}/data",
+        headers=NO_CHECK,
+        files={"file": ("rituals.ics", b"two", "text/calendar"), "minorEdit": (None, "true")},
+    )
+    assert answer.status_code == 200, answer.text
+    item = answer.json()  # one content object, not a result list
+    assert (item["id"], item["version"]["number"], item["title"]) == (first["id"], 2, "rituals.ics")
+    assert [(a.id, a.data) for a in stored(confluence_emulator)] == [(first["id"], b"two")]
+    missing = session.post(
+        f"{url}/att404/data", headers=NO_CHECK, files={"file": ("x.ics", b"x", "text/calendar")}
+    )
+    assert missing.status_code == 404
+
+
+def test_the_download_link_answers_the_latest_bytes_with_their_media_type(
+    session: requests.Session, confluence_emulator: ConfluenceEmulator
+) -> None:
+    page = confluence_emulator.root_page_id
+    item = upload(session, confluence_emulator, "chart-abc.png").json()["results"][0]
+    link = f"{confluence_emulator.base_url}/wiki{item['_links']['download']}"
+    latest = f"{confluence_emulator.base_url}/wiki/download/attachments/{page}/chart-abc.png"
+    for url in (link, latest):
+        answer = session.get(url)
+        assert answer.status_code == 200 and answer.content == PNG
+        assert answer.headers["Content-Type"] == "image/png"
+    assert session.get(f"{latest}?version=7").status_code == 404
+    assert session.get(latest.replace("chart-abc", "nothing")).status_code == 404
+    assert requests.get(latest).status_code == 401  # the same authentication as the API

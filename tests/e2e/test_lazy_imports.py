@@ -10,8 +10,8 @@ from pathlib import Path
 
 from support import ACME_NOW
 
-VENDORS = ("notion_client", "atlassian", "requests", "httpx", "openapi_core", "slack_sdk")
-OTHER_CONNECTORS = tuple(f"opsync.connectors.{t}" for t in ("notion", "jira", "confluence"))
+VENDORS = ("notion_client", "atlassian", "requests", "httpx", "openapi_core", "slack_sdk", "boto3")
+OTHER_CONNECTORS = tuple(f"opsync.connectors.{t}" for t in ("notion", "jira", "confluence", "s3"))
 
 PROBE = """
 import json, sys

@@ -11,7 +11,8 @@ from opsync.rules.output import DocumentKind
 
 ROOT = Path(__file__).parents[2]
 SOURCE = ROOT / "src" / "opsync"
-LITERAL = re.compile(r"""["']([a-z]+(?:-[a-z]+)*)\.([a-z0-9]+(?:-[a-z0-9]+)*)["']""")
+# a prefix may hold digits after its first letter ("s3.setup")
+LITERAL = re.compile(r"""["']([a-z][a-z0-9]*(?:-[a-z0-9]+)*)\.([a-z0-9]+(?:-[a-z0-9]+)*)["']""")
 #: Strings shaped like a code that are not one: region keys and a file name.
 NOT_CODES = {
     "weekly.highlights",

@@ -38,6 +38,7 @@ from opsync.connectors.confluence.config import ConfluenceCollection, Confluence
 from opsync.connectors.email.config import EmailConnectorConfig
 from opsync.connectors.jira.config import FieldMap, JiraConnectorConfig
 from opsync.connectors.local.config import LocalConnectorConfig
+from opsync.connectors.s3.config import S3ConnectorConfig
 from opsync.connectors.slack.config import SlackConnectorConfig
 from opsync.domain import Person, ProductArea, Role
 from opsync.errors import (
@@ -622,6 +623,7 @@ def reference_models() -> dict[str, type[BaseModel]]:
         "connectors.confluence.collections": ConfluenceCollection,
         "connectors.slack": SlackConnectorConfig,
         "connectors.email": EmailConnectorConfig,
+        "connectors.s3": S3ConnectorConfig,
         "roles": RolesConfig,
     }
     return models

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar, Event
 
-from conftest import NY, MakeCtx, ny
+from conftest import NY, PEOPLE, MakeCtx, ny
 from opsync.documents.ics import PRODID, render_ics
-from opsync.domain import Readiness, Release, Tier
+from opsync.domain import Person, Readiness, Release, Role, Tier
 from opsync.rules import cadence
 from opsync.rules.output import CalendarEvent, RuleOutput
 from opsync.settings import Settings
@@ -21,10 +21,31 @@ GOLDEN = Path(__file__).parent.parent / "golden"
 TZ = "America/New_York"
 
 
-def ritual_events(make_ctx: MakeCtx) -> tuple[CalendarEvent, ...]:
-    """26 Oct 2026 - 5 Jan 2027: the DST change (1 Nov), Veterans Day, Thanksgiving, New Year."""
+# The conftest's people with addresses (Chen has none, Eve an unusable one), and the
+# people of the other roles.
+STAFF = (
+    *(
+        p.model_copy(
+            update={"email": {"chen": None, "eve": "eve"}.get(p.key, f"{p.key}@x.example")}
+        )
+        for p in PEOPLE
+    ),
+    Person(key="hope", name="Hope Adams", role=Role.HEAD_OF_PRODUCT, email="hope@x.example"),
+    Person(key="omar", name="Omar Haddad", role=Role.PRODUCT_OPS, email="omar@x.example"),
+    Person(key="sue", name='Sue "Support" Kim', role=Role.SUPPORT, email="sue@x.example"),
+    Person(key="sam", name="Sam Sales", role=Role.SALES, email="sam@x.example"),
+)
+
+
+def ritual_events(make_ctx: MakeCtx, **cadence_settings: object) -> tuple[CalendarEvent, ...]:
+    """26 Oct 2026 - 5 Jan 2027: the DST change (1 Nov), Veterans Day, Thanksgiving, New Year;
+    the rollout's three retros (it started on 1 Oct)."""
     conf = Settings.model_validate(
-        {"roadmap": {"first_review": "2026-10-27"}, "cadence": {"horizon_days": 72}}
+        {
+            "roadmap": {"first_review": "2026-10-27"},
+            "cadence": {"horizon_days": 72, **cadence_settings},
+            "rollout": [{"name": "all", "starts_on": "2026-10-01"}],
+        }
     )
     releases = (
         Release(
@@ -43,7 +64,7 @@ def ritual_events(make_ctx: MakeCtx) -> tuple[CalendarEvent, ...]:
             pm="ana",
         ),
     )
-    ctx = make_ctx(ny(2026, 10, 26, 9), conf, releases=releases)
+    ctx = make_ctx(ny(2026, 10, 26, 9), conf, releases=releases, people=STAFF)
     return cadence.evaluate(ctx, RuleOutput()).events
 
 
@@ -77,6 +98,64 @@ def test_feed_parses_back_to_the_same_events(make_ctx: MakeCtx) -> None:
         assert parsed["DTSTART"].params["TZID"] == TZ
         assert parsed.decoded("DTSTART") == event.start
         assert parsed.decoded("DTEND") == event.end
+
+
+def addresses(event: Event) -> list[tuple[str, str]]:
+    found = event.get("ATTENDEE", [])
+    return [(str(a), str(a.params["CN"])) for a in (found if isinstance(found, list) else [found])]
+
+
+def test_attendees_and_organizer_round_trip(make_ctx: MakeCtx) -> None:
+    events = ritual_events(make_ctx)
+    back = {str(e["UID"]): e for e in parsed_events(render_ics(events, TZ))}
+    named = 0
+    for event in events:
+        parsed = back[event.uid]
+        want = [(f"mailto:{a.email}", a.name) for a in event.attendees]
+        assert addresses(parsed) == want
+        named += bool(want)
+        for line in parsed.get("ATTENDEE", []) if want else ():
+            assert line.params["ROLE"] == "REQ-PARTICIPANT"
+            assert line.params["PARTSTAT"] == "NEEDS-ACTION" and line.params["RSVP"] == "FALSE"
+        if event.organizer is not None:
+            assert str(parsed["ORGANIZER"]) == f"mailto:{event.organizer.email}"
+            assert str(parsed["ORGANIZER"].params["CN"]) == event.organizer.name
+    assert named == len(events)  # every ritual here involves someone with an address
+    review = back["roadmap-review-2026-10-27@opsync"]
+    assert str(review["ORGANIZER"]) == "mailto:hope@x.example"  # the Head of Product's
+    assert [m for m, _ in addresses(review)] == [
+        "mailto:hope@x.example",
+        "mailto:ana@x.example",
+        "mailto:ben@x.example",
+        "mailto:dev@x.example",
+        "mailto:omar@x.example",
+    ]  # Chen has no address and Eve an unusable one: left out, not a broken mailto
+    readiness = back["readiness-check-sso@opsync"]
+    assert str(readiness["ORGANIZER"]) == "mailto:omar@x.example"
+    assert addresses(readiness) == [
+        ("mailto:ben@x.example", "Ben Okafor"),  # the release's PM
+        ("mailto:sue@x.example", "Sue 'Support' Kim"),  # no Eng lead with an address
+        ("mailto:sam@x.example", "Sam Sales"),
+        ("mailto:omar@x.example", "Omar Haddad"),
+    ]
+
+
+def test_attendees_switched_off_leave_no_address_in_the_feed(make_ctx: MakeCtx) -> None:
+    data = render_ics(ritual_events(make_ctx, attendees=False), TZ)
+    assert b"mailto:" not in data and b"@x.example" not in data
+    assert b"ATTENDEE" not in data and b"ORGANIZER" not in data
+
+
+def test_a_changed_attendee_list_raises_sequence(make_ctx: MakeCtx) -> None:
+    events = ritual_events(make_ctx)
+    first = render_ics(events, TZ)
+    assert render_ics(events, TZ, previous=first) == first
+    review = next(e for e in events if e.uid == "roadmap-review-2026-10-27@opsync")
+    fewer = review.model_copy(update={"attendees": review.attendees[1:]})
+    changed = [fewer if e is review else e for e in events]
+    after = sequences(render_ics(changed, TZ, previous=first))
+    assert after[review.uid] == 1
+    assert {v for k, v in after.items() if k != review.uid} == {0}
 
 
 def test_dst_change_week_keeps_local_times_and_shifts_utc(make_ctx: MakeCtx) -> None:

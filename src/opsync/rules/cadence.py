@@ -24,9 +24,11 @@ from opsync.domain.release import Release, Tier
 from opsync.domain.ritual import RitualKind
 from opsync.rules.context import RuleContext
 from opsync.rules.dates import WeekPlan, roadmap_reviews, week_plan
+from opsync.rules.invitees import NOBODY, Invite, Ritual, Roster
 from opsync.rules.output import CalendarEvent, RuleOutput
 from opsync.rules.period import Period, within
 from opsync.rules.postlaunch import due_dates
+from opsync.rules.rollout import RolloutRetro, rollout_retros, rollout_start
 from opsync.rules.tiers import needs_enablement
 from opsync.rules.weekly import Section, is_late, sections, source
 from opsync.settings import RuleFamily
@@ -58,15 +60,17 @@ _PLANNING_DESCRIPTION = (
 
 def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     """The ritual calendar from today for ``settings.cadence.horizon_days`` days."""
+    roster = Roster(ctx)
     events = [
-        *_weekly(ctx),
-        *_roadmap(ctx),
-        *_readiness(ctx),
-        *_launches(ctx),
-        *_training(ctx),
-        *_day14_syncs(ctx),
-        *_insights(ctx),
-        *_planning(ctx),
+        *_weekly(ctx, roster),
+        *_roadmap(ctx, roster),
+        *_readiness(ctx, roster),
+        *_launches(ctx, roster),
+        *_training(ctx, roster),
+        *_day14_syncs(ctx, roster),
+        *_insights(ctx, roster),
+        *_planning(ctx, roster),
+        *_retros(ctx, roster),
     ]
     events.sort(key=lambda e: (e.start, e.uid))
     return RuleOutput(events=tuple(events))
@@ -108,6 +112,7 @@ def _event(
     start: time,
     minutes: int,
     description: str,
+    people: Invite = NOBODY,
 ) -> CalendarEvent:
     begin = ctx.calendar.at(day, start)
     # Aware arithmetic in one zone is wall-clock: 45 minutes stay 45 on a DST night.
@@ -117,10 +122,12 @@ def _event(
         start=begin,
         end=begin + timedelta(minutes=minutes),
         description=description,
+        attendees=people.attendees,
+        organizer=people.organizer,
     )
 
 
-def _weekly(ctx: RuleContext) -> Iterator[CalendarEvent]:
+def _weekly(ctx: RuleContext, roster: Roster) -> Iterator[CalendarEvent]:
     """One event per ISO week from the submission deadline (14:00) to publication (16:00)."""
     weekly = ctx.settings.weekly
     first, last = window(ctx)
@@ -149,10 +156,11 @@ def _weekly(ctx: RuleContext) -> Iterator[CalendarEvent]:
             max(span, 15),  # a publish time before the deadline is misconfigured
             _WEEKLY_DESCRIPTION.format(submit=submit, publish=publish, channels=_channels(ctx))
             + _moved_note(ctx, nominal, actual),
+            roster.invite(Ritual.WEEKLY_UPDATE),
         )
 
 
-def _roadmap(ctx: RuleContext) -> Iterator[CalendarEvent]:
+def _roadmap(ctx: RuleContext, roster: Roster) -> Iterator[CalendarEvent]:
     """Every review of the schedule (:func:`opsync.rules.dates.roadmap_reviews`) held in
     the window."""
     roadmap = ctx.settings.roadmap
@@ -168,10 +176,11 @@ def _roadmap(ctx: RuleContext) -> Iterator[CalendarEvent]:
                 cadence.roadmap_review_minutes,
                 _ROADMAP_DESCRIPTION.format(hours=roadmap.publish_within_hours)
                 + _moved_note(ctx, review.scheduled, review.held_on),
+                roster.invite(Ritual.ROADMAP_REVIEW),
             )
 
 
-def _readiness(ctx: RuleContext) -> Iterator[CalendarEvent]:
+def _readiness(ctx: RuleContext, roster: Roster) -> Iterator[CalendarEvent]:
     """One Launch Readiness Check per Tier 2/3 release that has a launch date and is not out."""
     cadence = ctx.settings.cadence
     for release in sorted(ctx.snapshot.releases, key=lambda r: r.key):
@@ -196,6 +205,7 @@ def _readiness(ctx: RuleContext) -> Iterator[CalendarEvent]:
             cadence.readiness_time,
             cadence.readiness_minutes,
             _readiness_description(ctx, release, launch, placeholder=recorded is None),
+            roster.invite(Ritual.READINESS_CHECK, release),
         )
 
 
@@ -230,7 +240,7 @@ def _in_scope(ctx: RuleContext, release: Release, family: RuleFamily, day: date)
     return all(ctx.settings.enabled(f, release.product_area, day) for f in families)
 
 
-def _launches(ctx: RuleContext) -> Iterator[CalendarEvent]:
+def _launches(ctx: RuleContext, roster: Roster) -> Iterator[CalendarEvent]:
     """An all-day event on the launch date of each Tier 2/3 release, launched or not: the
     day stays on the calendar when the launch happens, and moves with the date."""
     for release in sorted(ctx.snapshot.releases, key=lambda r: r.key):
@@ -241,6 +251,7 @@ def _launches(ctx: RuleContext) -> Iterator[CalendarEvent]:
             continue
         tier = release.tier or Tier.MEDIUM
         begin = ctx.calendar.at(launch, time.min)
+        people = roster.invite(Ritual.LAUNCH, release)
         yield CalendarEvent(
             uid=f"launch-{release.key}@opsync",
             summary=f"Launch: {release.title} (Tier {tier.value})",
@@ -251,10 +262,12 @@ def _launches(ctx: RuleContext) -> Iterator[CalendarEvent]:
                 f"PM: {ctx.snapshot.person_name(release.pm)}."
             ),
             all_day=True,
+            attendees=people.attendees,
+            organizer=people.organizer,
         )
 
 
-def _training(ctx: RuleContext) -> Iterator[CalendarEvent]:
+def _training(ctx: RuleContext, roster: Roster) -> Iterator[CalendarEvent]:
     """A training session per Tier 3 release not yet out: on the recorded training date, else
     a placeholder on the last business day before launch (as for the readiness check)."""
     cadence = ctx.settings.cadence
@@ -282,10 +295,11 @@ def _training(ctx: RuleContext) -> Iterator[CalendarEvent]:
             cadence.training_time,
             cadence.training_minutes,
             description,
+            roster.invite(Ritual.LAUNCH, release),
         )
 
 
-def _day14_syncs(ctx: RuleContext) -> Iterator[CalendarEvent]:
+def _day14_syncs(ctx: RuleContext, roster: Roster) -> Iterator[CalendarEvent]:
     """The Day 14 sync of each Tier 3 release, on the Day 14 retro's due date (R7)."""
     cadence = ctx.settings.cadence
     for release in sorted(ctx.snapshot.releases, key=lambda r: r.key):
@@ -304,10 +318,11 @@ def _day14_syncs(ctx: RuleContext) -> Iterator[CalendarEvent]:
             f"Tier 3 release launched {due.launch}. Owner: "
             f"{ctx.snapshot.person_name(release.pm)} (PM). Review adoption and feedback "
             "against the success metrics; output: the Day 14 retro with its action items.",
+            roster.invite(Ritual.LAUNCH, release),
         )
 
 
-def _insights(ctx: RuleContext) -> Iterator[CalendarEvent]:
+def _insights(ctx: RuleContext, roster: Roster) -> Iterator[CalendarEvent]:
     """The Nth weekday of each month (settings.insights)."""
     insights = ctx.settings.insights
     cadence = ctx.settings.cadence
@@ -327,6 +342,7 @@ def _insights(ctx: RuleContext) -> Iterator[CalendarEvent]:
                 cadence.insights_review_time,
                 cadence.insights_review_minutes,
                 _INSIGHTS_DESCRIPTION + _moved_note(ctx, nominal, actual),
+                roster.invite(Ritual.INSIGHTS_REVIEW),
             )
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
@@ -337,7 +353,7 @@ def planning_day(ctx: RuleContext, quarter_start: date) -> date:
     return _next_business_day(ctx, quarter_start)
 
 
-def _planning(ctx: RuleContext) -> Iterator[CalendarEvent]:
+def _planning(ctx: RuleContext, roster: Roster) -> Iterator[CalendarEvent]:
     """Half a day on the first business day of each quarter."""
     cadence = ctx.settings.cadence
     first, last = window(ctx)
@@ -356,7 +372,38 @@ def _planning(ctx: RuleContext) -> Iterator[CalendarEvent]:
                 cadence.planning_time,
                 cadence.planning_minutes,
                 _PLANNING_DESCRIPTION + _moved_note(ctx, start, actual),
+                roster.invite(Ritual.QUARTERLY_PLANNING),
             )
+
+
+def _retros(ctx: RuleContext, roster: Roster) -> Iterator[CalendarEvent]:
+    """The rollout's own retros (pack section 7), on the days rules/rollout.py gives."""
+    cadence = ctx.settings.cadence
+    start = rollout_start(ctx.settings)
+    for retro in rollout_retros(ctx.settings, ctx.calendar):
+        day = retro.held_on
+        if start is None or not _in_window(ctx, day):
+            continue
+        if not _org_wide(ctx, RuleFamily.CADENCE, day):
+            continue
+        yield _event(
+            ctx,
+            f"rollout-retro-{retro.key}",
+            f"Rollout retro: {retro.name}",
+            day,
+            cadence.retro_time,
+            cadence.retro_minutes,
+            _retro_description(retro, start) + _moved_note(ctx, retro.nominal, day),
+            roster.invite(Ritual(retro.key)),
+        )
+
+
+def _retro_description(retro: RolloutRetro, start: date) -> str:
+    prompts = " ".join(retro.prompts)
+    return (
+        f"Day {retro.day_number} of the Product Ops rollout (Day 1: {start.isoformat()}). "
+        f"Owner: Product Ops; with {retro.audience}. Prompts: {prompts}"
+    )
 
 
 class Artifact(NamedTuple):

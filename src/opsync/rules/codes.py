@@ -170,4 +170,5 @@ CODES: dict[str, Code] = {
     "slack.not-in-channel": Code(_OPS),
     "slack.person": Code(_OPS),
     "email.setup": Code(_OPS),
+    "s3.setup": Code(_OPS),
 }

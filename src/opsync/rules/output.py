@@ -67,6 +67,14 @@ class Notification(_Out):
     announces: str | None = None
 
 
+class Attendee(_Out):
+    """Someone a calendar event involves, as plain data (the ICS writer makes it an
+    ATTENDEE or ORGANIZER line): only people with an email address are ever listed."""
+
+    name: str
+    email: str
+
+
 class CalendarEvent(_Out):
     """One ritual occurrence on the cadence calendar (exported as ICS)."""
 
@@ -78,6 +86,10 @@ class CalendarEvent(_Out):
     # A launch day is a day, not a slot: clients show it as a banner over the day's meetings.
     # start and end are then local midnights (end exclusive), exported as dates.
     all_day: bool = False
+    # The people the ritual involves, by role (rules/invitees.py), and its owner; empty
+    # when no email is known or the organisation keeps emails out of the feed.
+    attendees: tuple[Attendee, ...] = ()
+    organizer: Attendee | None = None
 
 
 class RecordSeed(_Out):

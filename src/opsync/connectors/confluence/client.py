@@ -212,6 +212,34 @@ class ConfluenceApi:
             record=record,
         )
 
+    def download(self, path: str, *, record: str | None = None) -> bytes:
+        """The bytes at ``path`` (after the root), such as an attachment's download link:
+        not JSON, so not through :meth:`call`; errors as opsync's, as there."""
+        self._last = f"GET {self.root}{path}"
+        try:
+            response = self.sdk.request(
+                "GET", path=self.root + path, advanced_mode=True, headers={"Accept": "*/*"}
+            )
+        except ConnectorError as exc:
+            if record and exc.record is None:
+                exc.record = record
+            raise
+        if response.status_code >= 400:
+            try:
+                answer = response.json() if response.content else None
+            except ValueError:
+                answer = response.text
+            detail = redact_text(error_detail(answer), self._secrets)
+            raise ApiError(
+                f"Confluence answered {response.status_code}: {detail}",
+                status=response.status_code,
+                connector=self.name,
+                request=self._last,
+                record=record,
+            )
+        data: bytes = response.content
+        return data
+
     def paginate(
         self, path: str, params: Mapping[str, Any] | None = None, *, what: str
     ) -> Iterator[Mapping[str, Any]]:

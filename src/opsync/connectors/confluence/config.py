@@ -8,7 +8,7 @@ their row header and each domain value to their wording, as the Notion mapping d
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -97,6 +97,11 @@ class ConfluenceConnectorConfig(TokenConnectorConfig):
     space: str = Field(description="Key of the space the pages live in.")
     parent: PageId | None = Field(None, description="Page under which bootstrap creates pages.")
     pages_parent: PageId | None = Field(None, description="Page holding the generated pages.")
+    feed_page: PageId | None = Field(
+        None,
+        description="Page the ritual calendar is attached to as rituals.ics, when this "
+        "connector holds the feeds role (its URL: /wiki/download/attachments/<id>/rituals.ics).",
+    )
     email: str | None = Field(None, description="Cloud: the Atlassian account's email.")
     email_env: str = Field("CONFLUENCE_EMAIL", description="Or the variable holding it.")
     requests_per_second: float = Field(5.0, gt=0, description="Pace, below the burst limit.")
@@ -123,6 +128,9 @@ class ConfluenceConnectorConfig(TokenConnectorConfig):
     pages: ConfluenceCollection | None = Field(
         None, description="Or, as `opsync bootstrap confluence` prints it, the pages parent."
     )
+
+    # Where the feed is attached moves no record: adding it is no identity change.
+    NOT_IDENTITY: ClassVar[frozenset[str]] = TokenConnectorConfig.NOT_IDENTITY | {"feed_page"}
 
     @property
     def generated_parent(self) -> str | None:

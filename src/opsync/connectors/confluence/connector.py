@@ -1,7 +1,8 @@
 """The Confluence wiki connector: generated pages under a parent page, in one space.
 
-It serves the ``wiki`` and ``pages`` roles; releases come from the tracker connector. See
-``pages.py`` for how generated pages are found, compared and rewritten, and ``site.py``
+It serves the ``wiki`` and ``pages`` roles, and ``feeds`` when named for it (the ritual
+calendar attached to ``feed_page``, ``feed.py``); releases come from the tracker connector.
+See ``pages.py`` for how generated pages are found, compared and rewritten, and ``site.py``
 for the Cloud (v2) / Data Center (v1) split.
 """
 
@@ -17,6 +18,7 @@ import httpx
 from opsync.connectors import charts
 from opsync.connectors.base import (
     Capabilities,
+    FileWrite,
     PageWrite,
     ReadResult,
     RecordWrite,
@@ -24,6 +26,7 @@ from opsync.connectors.base import (
 )
 from opsync.connectors.confluence.client import ApiError, ConfluenceApi
 from opsync.connectors.confluence.config import ConfluenceConnectorConfig
+from opsync.connectors.confluence.feed import FEED_FILE, AttachedFeed
 from opsync.connectors.confluence.lease import ConfluenceLease, lease_page
 from opsync.connectors.confluence.pages import PageStore
 from opsync.connectors.confluence.records import READ_ORDER, RecordStore
@@ -47,7 +50,7 @@ class ConfluenceWiki:
 
     name: ClassVar[str] = "confluence"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        roles=frozenset({Role.WIKI, Role.PAGES}),
+        roles=frozenset({Role.WIKI, Role.PAGES, Role.FEEDS}),
         page_format="confluence",
         requests_per_second=5.0,
     )
@@ -70,6 +73,7 @@ class ConfluenceWiki:
         renderer = Renderer(config.jira_url, config.jira_server, config.jira_server_id)
         self.pages = PageStore(self.site, renderer, config.generated_parent, name, config.label)
         self.records = RecordStore(self.site, config, name)
+        self.feed = AttachedFeed(self.site, config.feed_page, name)
         collections = {
             c.value: config.collections[c].parent for c in READ_ORDER if c in config.collections
         }
@@ -100,9 +104,11 @@ class ConfluenceWiki:
         parents |= {
             f"collections.{c.value}.parent": e.parent for c, e in self.config.collections.items()
         }
+        # a table that only holds the ritual feed (feed_page, no collections) needs no pages
+        feed_only = self.config.feed_page is not None and not self.config.collections
         for field, page_id in parents.items():
             if page_id is None:
-                if field == "pages_parent":
+                if field == "pages_parent" and not feed_only:
                     findings.append(
                         _problem(
                             record,
@@ -132,7 +138,31 @@ class ConfluenceWiki:
                     findings.extend(
                         self._format(f"pages/{page.key}", "format", page.raw, page.representation)
                     )
-        return findings
+        return findings + self._feed_page(record)
+
+    def _feed_page(self, record: str) -> list[Finding]:
+        """The feed's page can be read and its attachments listed (what every run does
+        before it writes the feed); whether the account may attach is known at the first
+        write, which Confluence refuses with a 403 naming the page."""
+        page_id = self.config.feed_page
+        if page_id is None:
+            return []
+        try:
+            page = self.site.page(page_id)
+            self.site.attachment(page_id, FEED_FILE)
+        except ApiError as exc:
+            return [
+                _problem(
+                    record,
+                    "feed_page",
+                    f"page {page_id} or its attachments cannot be read ({exc}); check the id "
+                    "and that the account can view the page and add attachments to it",
+                )
+            ]
+        if page.status != "current":
+            message = f"page {page_id} is {page.status}; restore it or name another feed_page"
+            return [_problem(record, "feed_page", message)]
+        return []
 
     @staticmethod
     def _format(record: str, field: str, raw: object, representation: str) -> list[Finding]:
@@ -174,6 +204,13 @@ class ConfluenceWiki:
     def write_page(self, op: PageWrite) -> None:
         self.lease.tick()
         self.pages.write_page(replace(op, document=charts.drawable(op.document)))
+
+    def read_file(self, key: str) -> str | None:
+        return self.feed.read_file(key)
+
+    def write_file(self, op: FileWrite) -> None:
+        self.lease.tick()
+        self.feed.write_file(op)
 
     def page_url(self, key: str) -> str | None:
         """The page's web address: the site's ``/wiki`` base and the page's ``webui`` link."""

@@ -308,13 +308,39 @@ class Site:
 
     def attached(self, page_id: str, filename: str, *, record: str | None = None) -> bool:
         """Whether ``page_id`` has an attachment named ``filename`` (one filtered listing)."""
+        return self.attachment(page_id, filename, record=record) is not None
+
+    def attachment(
+        self, page_id: str, filename: str, *, record: str | None = None
+    ) -> Mapping[str, Any] | None:
+        """The attachment named ``filename`` on ``page_id`` (v1 content), or None."""
         found = self.api.call(
             "GET",
             f"/rest/api/content/{page_id}/child/attachment",
             params={"filename": filename},
             record=record,
         )
-        return any(str(r.get("title")) == filename for r in found.get("results") or [])
+        return next(
+            (r for r in found.get("results") or [] if str(r.get("title")) == filename), None
+        )
+
+    def replace_attachment(
+        self,
+        page_id: str,
+        attachment_id: str,
+        filename: str,
+        data: bytes,
+        media_type: str,
+        *,
+        record: str | None,
+    ) -> None:
+        """A new version of an attachment's bytes: the same id, so the same download URL."""
+        self.api.call(
+            "POST",
+            f"/rest/api/content/{page_id}/child/attachment/{attachment_id}/data",
+            files={"file": (filename, data, media_type), "minorEdit": (None, b"true", None)},
+            record=record,
+        )
 
     def attach(
         self, page_id: str, filename: str, data: bytes, media_type: str, *, record: str | None

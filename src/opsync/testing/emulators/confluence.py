@@ -22,7 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from opsync.testing.emulators.confluence_files import MULTIPART, XSRF_FAILED, XSRF_TOKENS
+from opsync.testing.emulators.confluence_files import (
+    MULTIPART,
+    XSRF_FAILED,
+    XSRF_TOKENS,
+    Download,
+)
 from opsync.testing.emulators.confluence_model import (
     ApiError,
     World,
@@ -152,7 +157,8 @@ class App:
                         400, "Unexpected character in JSON")) from None  # fmt: skip
             else:
                 body = {}
-            if not is_form:  # the trimmed specs hold the JSON operations only
+            if not is_form and not rest.startswith("/download/"):
+                # the trimmed specs hold the JSON operations only; a download is no API
                 validate(v2, rest, method, query, raw)
             with self.world.lock:
                 result = handler(Call(self.world, user, root, params, query, body, headers, raw))
@@ -202,6 +208,8 @@ class _Handler(LoopbackHandler):
             status, body, extra = app.answer(self.command, self.path, headers, raw)
         if isinstance(body, PlainText):
             self.send_text(status, body)
+        elif isinstance(body, Download):
+            self.send_file(status, body)
         else:
             self.send_json(status, body, extra)
 
@@ -212,6 +220,13 @@ class _Handler(LoopbackHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def send_file(self, status: int, file: Download) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", file.media_type)
+        self.send_header("Content-Length", str(len(file.data)))
+        self.end_headers()
+        self.wfile.write(file.data)
 
     do_GET = do_POST = do_PUT = serve
 

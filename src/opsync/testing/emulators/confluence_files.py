@@ -10,9 +10,16 @@ https://developer.atlassian.com/server/confluence/rest/v1000/api-group-attachmen
   It "only adds a new attachment": a file name already attached to the page is refused with
   400 and the message Confluence sends (quoted in line/conflr#130:
   ``BadRequestException: Cannot add a new attachment with same file name as an existing
-  attachment: <name>``); a new version goes through ``PUT .../child/attachment`` or
-  ``POST .../child/attachment/{attachmentId}/data``, which opsync never needs (its files
-  are named after their content) and the emulator does not serve.
+  attachment: <name>``); a new version goes through ``PUT .../child/attachment`` (not
+  served here) or ``POST .../child/attachment/{attachmentId}/data`` (SPEC-C1
+  updateAttachmentData: "Updates the binary data of an attachment, given the attachment ID"),
+  multipart like a create, which keeps the attachment's id, raises its version and answers
+  the attachment as one v1 content object. opsync's charts never need it (they are named
+  after their content); the ritual feed does, so that its download URL stays the same.
+- ``GET /download/attachments/{pageId}/{filename}`` (the ``download`` link, under ``/wiki``
+  on Cloud) answers the file's bytes with its media type: the latest version without
+  ``version``, else that version (only the latest is kept here: another is 404). It is no
+  REST resource, so no OpenAPI document describes it; it needs the same authentication.
 - Without the header ``X-Atlassian-Token: no-check`` such a request is refused with 403
   "XSRF check failed" before it runs: the page says "you must set a X-Atlassian-Token:
   nocheck header on the request for this method, otherwise it will be blocked", and
@@ -28,7 +35,9 @@ https://developer.atlassian.com/server/confluence/rest/v1000/api-group-attachmen
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, unquote, urlencode
 
 from opsync.testing.emulators.confluence_model import (
     Attachment,
@@ -41,7 +50,24 @@ from opsync.testing.emulators.confluence_routes import Call, int_param, page_or_
 from opsync.testing.emulators.multipart import Parts, form_parts
 
 #: The request templates (after the root) whose body is ``multipart/form-data``, not JSON.
-MULTIPART = frozenset({("POST", "/rest/api/content/{id}/child/attachment")})
+MULTIPART = frozenset(
+    {
+        ("POST", "/rest/api/content/{id}/child/attachment"),
+        ("POST", "/rest/api/content/{id}/child/attachment/{aid}/data"),
+    }
+)
+#: Where an attachment's bytes are downloaded (after the root); not a REST resource.
+DOWNLOAD = "/download/attachments/{id}/{filename}"
+
+
+@dataclass(frozen=True)
+class Download:
+    """An answer that is a file's bytes, not JSON."""
+
+    data: bytes
+    media_type: str
+
+
 #: The values of ``X-Atlassian-Token`` that pass the XSRF check (``no-check``; ``nocheck``
 #: is deprecated but accepted, per "Form Token handling").
 XSRF_TOKENS = frozenset({"no-check", "nocheck"})
@@ -104,6 +130,36 @@ def v1_create_attachment(call: Call) -> Json:
     return {"results": results, "start": 0, "limit": 1, "size": 1, "_links": {"base": call.root}}
 
 
+def v1_update_attachment_data(call: Call) -> Json:
+    page = page_or_404(call, False)
+    item = next((a for a in page.attachments if a.id == call.params["aid"]), None)
+    if item is None:
+        raise v1_error(404, f"No attachment found with id: {call.params['aid']}")
+    parts = form(call.raw, call.headers.get("content-type", ""))
+    if "file" not in parts:
+        raise v1_error(400, "At least one attachment file must be included, in the 'file' part")
+    filename, media_type, data = parts["file"]
+    if filename and filename != item.title and any(a.title == filename for a in page.attachments):
+        raise v1_error(400, f"An attachment named {filename} is already on the page")
+    item.title = filename or item.title
+    item.media_type = media_type or item.media_type
+    item.data = data
+    item.comment = parts.get("comment", (None, "", item.comment.encode()))[2].decode()
+    item.version += 1
+    return _attachment_json(call, page, item)
+
+
+def download(call: Call) -> Any:
+    """The bytes of the attachment ``filename`` of page ``id`` (see the module docstring)."""
+    page = page_or_404(call, False)
+    name = unquote(call.params["filename"])
+    item = next((a for a in page.attachments if a.title == name), None)
+    wanted = call.query.get("version")
+    if item is None or (wanted is not None and wanted != str(item.version)):
+        raise v1_error(404, f"No attachment {name} on page {page.id}")
+    return Download(item.data, item.media_type)
+
+
 def v1_attachments(call: Call) -> Json:
     page = page_or_404(call, False)
     start = int(call.query.get("start", "0") or 0)
@@ -123,4 +179,14 @@ def v1_attachments(call: Call) -> Json:
     return v1_listing(results, start, limit, links)
 
 
-__all__ = ["MULTIPART", "XSRF_FAILED", "XSRF_TOKENS", "v1_attachments", "v1_create_attachment"]
+__all__ = [
+    "DOWNLOAD",
+    "MULTIPART",
+    "XSRF_FAILED",
+    "XSRF_TOKENS",
+    "Download",
+    "download",
+    "v1_attachments",
+    "v1_create_attachment",
+    "v1_update_attachment_data",
+]

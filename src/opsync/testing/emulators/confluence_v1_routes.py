@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from opsync.testing.emulators.confluence_files import v1_attachments, v1_create_attachment
+from opsync.testing.emulators.confluence_files import (
+    DOWNLOAD,
+    download,
+    v1_attachments,
+    v1_create_attachment,
+    v1_update_attachment_data,
+)
 from opsync.testing.emulators.confluence_model import (
     DuplicateTitle,
     Json,
@@ -225,6 +231,13 @@ def v1_routes() -> list[tuple[str, str, Handler, bool]]:
         ("POST", f"{v1}/content/{{id}}/label", v1_label, False),
         ("GET", f"{v1}/content/{{id}}/child/attachment", v1_attachments, False),
         ("POST", f"{v1}/content/{{id}}/child/attachment", v1_create_attachment, False),
+        (
+            "POST",
+            f"{v1}/content/{{id}}/child/attachment/{{aid}}/data",
+            v1_update_attachment_data,
+            False,
+        ),
+        ("GET", DOWNLOAD, download, False),
         ("GET", f"{v1}/user/current", v1_current_user, False),
     ]
 
