@@ -34,6 +34,7 @@ def _rules() -> tuple[Rule, ...]:
         owners,
         postlaunch,
         qbr,
+        readiness,
         review_prep,
         roadmap,
         rollout_retros,
@@ -48,6 +49,7 @@ def _rules() -> tuple[Rule, ...]:
         tiers.evaluate,
         enablement.evaluate,
         bundles.evaluate,
+        readiness.evaluate,  # after bundles: it shows the bundle's sections complete
         postlaunch.evaluate,
         decisions.evaluate,
         insights.evaluate,
