@@ -187,7 +187,7 @@ class AliasesConfig(_Table):
         "a release's `bundle_state`", 'Shipped = "published"'
     )
     go_no_go: dict[str, Annotated[GoNoGo, _spelt(GoNoGo)]] = _aliases(
-        "a release's `go_no_go`", 'ship = "go"'
+        "a release's `go_no_go`", 'approved = "go"'
     )
     roadmap_status: dict[str, Annotated[RoadmapStatus, _spelt(RoadmapStatus)]] = _aliases(
         "a roadmap item's `status`", 'WIP = "in progress"'

@@ -32,6 +32,12 @@ class EnablementSettings(_Section):
     handoff_bd_tier2: int = Field(5, ge=0, description="Bundle handed to Product Ops by L - N BD.")
     handoff_bd_tier3: int = Field(10, ge=0)
     publish_bd: int = Field(2, ge=0, description="Bundle published to stakeholders by L - N BD.")
+    readiness_page_days_before: int = Field(
+        5,
+        ge=0,
+        description="The Launch Readiness Check page of a Tier 2/3 release is created at L - N "
+        "BD and kept current until launch day.",
+    )
     announce_channel: str | tuple[str, ...] = Field(
         "#support-sales",
         description="Channel, or channels (Support's and Sales'), told when a Tier 2/3 bundle "

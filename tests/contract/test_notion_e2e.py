@@ -166,7 +166,7 @@ def test_first_sync_lands_every_page_and_owned_field_and_the_second_writes_nothi
     assert first.failed == []
     assert first.plan.operations and first.plan.conflicts == ()
     kinds = Counter(op.kind for op in first.plan.operations)
-    assert kinds["create_page"] == 40 and kinds["update_record"] > 0  # acme's pages (README)
+    assert kinds["create_page"] == 46 and kinds["update_record"] > 0  # acme's pages (README)
     pages = {op.target for op in first.plan.operations if op.kind == "create_page"}
     landed = rows_by_key(acme.wiki, PAGES)
     assert landed.pop(LEASE_KEY) == 1  # the write lease's row, beside the pages

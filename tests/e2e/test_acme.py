@@ -33,6 +33,7 @@ def test_first_sync_produces_every_generated_document(cli: Cli, acme: Path) -> N
         "roadmap-view",
         "bundle",
         "post-launch",
+        "readiness",
         "insights-digest",
         "decision-review",
         "scorecard",
@@ -43,7 +44,7 @@ def test_first_sync_produces_every_generated_document(cli: Cli, acme: Path) -> N
     kinds = {d.value for d in DocumentKind}
     # the prep page, the QBR pack and the rollout retros appear from their own publication
     # days (tests below and in test_acme_retros.py)
-    assert len(kinds) == 13
+    assert len(kinds) == 14
     assert report["writes"] == report["planned"] and report["writes"] > 0
     assert report["requests"]["local"]["writes"] == report["writes"]
 

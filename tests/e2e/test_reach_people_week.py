@@ -113,7 +113,10 @@ def test_a_week_of_cron_sends_each_message_once_to_the_right_place(
         return slack.workspace.channel_named(name).id  # type: ignore[union-attr]
 
     def dm(person: str) -> str:
-        user = slack.workspace.user_by_email(f"{person}@acme-analytics.example")
+        # PMs are found by their email; Eng leads, who have none in acme, by their @handle
+        user = slack.workspace.user_by_email(f"{person}@acme-analytics.example") or next(
+            (u for u in slack.workspace.users.values() if u.name == person), None
+        )
         assert user is not None
         return slack.dm_channel(user.id)
 

@@ -116,9 +116,41 @@ def test_the_intake_triage_page_is_made_each_monday(quarter: Quarter) -> None:
     assert first["intake-triage/2026-W53"] == date(2026, 12, 28)
 
 
+def test_each_readiness_page_appears_five_business_days_before_its_launch(
+    quarter: Quarter,
+) -> None:
+    # Tier 2/3 releases only; until Nov 2 enablement runs for the Dashboards pilot alone, so
+    # ACME-110 (Admin, launching Nov 4) gets its page the day its area joins, not Oct 28.
+    # Veterans Day (Nov 11), Thanksgiving and its Friday off are skipped when counting back.
+    assert _first(quarter, "readiness/") == {
+        "readiness/ACME-102": date(2026, 10, 1),  # launches Oct 8: L - 5 BD is the first run
+        "readiness/ACME-108": date(2026, 10, 20),
+        "readiness/ACME-110": date(2026, 11, 2),
+        "readiness/ACME-112": date(2026, 11, 3),
+        "readiness/ACME-113": date(2026, 11, 4),
+        "readiness/ACME-115": date(2026, 11, 9),
+        "readiness/ACME-117": date(2026, 11, 12),
+        "readiness/ACME-118": date(2026, 11, 16),
+        "readiness/ACME-119": date(2026, 11, 17),
+        "readiness/ACME-121": date(2026, 11, 19),
+        "readiness/ACME-124": date(2026, 11, 24),
+        "readiness/ACME-125": date(2026, 11, 25),
+        "readiness/ACME-126": date(2026, 12, 1),
+        "readiness/ACME-127": date(2026, 12, 2),
+        "readiness/ACME-129": date(2026, 12, 3),
+        "readiness/ACME-131": date(2026, 12, 8),
+        "readiness/ACME-133": date(2026, 12, 9),
+        "readiness/ACME-134": date(2026, 12, 10),
+        "readiness/ACME-135": date(2026, 12, 15),
+        "readiness/ACME-138": date(2027, 1, 5),
+    }
+
+
 def test_no_ritual_page_exists_but_those_expected(quarter: Quarter) -> None:
     """A page's key is its file, so one file per ritual occurrence: no second copy under
     another name, no page for an occurrence that is not due."""
     last = quarter.pages_per_day[LAST_DAY]
-    made = {k for k in last if k.startswith(("roadmap-review/", "rollout-retro/", "qbr/"))}
-    assert len(made) == 7 + 3 + 2
+    made = {
+        k for k in last if k.startswith(("roadmap-review/", "rollout-retro/", "qbr/", "readiness/"))
+    }
+    assert len(made) == 7 + 3 + 2 + 20

@@ -13,6 +13,7 @@ from opsync.documents.model import Region, StatusChip, Table, Tone
 from opsync.domain import (
     Bundle,
     BundleState,
+    GoNoGo,
     Level,
     PingAudit,
     PulseAnswer,
@@ -71,6 +72,11 @@ def pulses(agree: int, total: int) -> tuple[PulseAnswer, ...]:
 
 def release(key: str, tier: Tier | None, launch: date | None, **extra: object) -> Release:
     return Release(key=key, title=f"Release {key}", tier=tier, launch_date=launch, **extra)
+
+
+def signed(on: date, decision: GoNoGo = GoNoGo.GO) -> Readiness:
+    """A go/no-go sign-off: the PM's decision with the day it was recorded."""
+    return Readiness(go_no_go=decision, go_no_go_on=on)
 
 
 def published(on: date) -> Bundle:
@@ -240,7 +246,7 @@ ADOPTION = {
             "a",
             Tier.MEDIUM,
             date(2026, 11, 19),
-            readiness=Readiness(go_no_go_on=date(2026, 11, 17)),
+            readiness=Readiness(go_no_go=GoNoGo.GO, go_no_go_on=date(2026, 11, 17)),
         ),
         release("b", Tier.HIGH, date(2026, 11, 30)),  # no go/no-go recorded -> missed
         release("c", Tier.HIGH, date(2026, 12, 10)),  # launch ahead: not due
@@ -449,9 +455,26 @@ def test_quarter_of_honours_configured_starts() -> None:
 def test_a_signoff_after_the_last_business_day_before_launch_is_late(make_ctx: MakeCtx) -> None:
     monday = date(2026, 12, 7)  # readiness due by L - 1 BD: Friday, December 4
     releases = (
-        release("sun", Tier.MEDIUM, monday, readiness=Readiness(go_no_go_on=date(2026, 12, 6))),
-        release("fri", Tier.MEDIUM, monday, readiness=Readiness(go_no_go_on=date(2026, 12, 4))),
+        release("sun", Tier.MEDIUM, monday, readiness=signed(date(2026, 12, 6))),
+        release("fri", Tier.MEDIUM, monday, readiness=signed(date(2026, 12, 4))),
     )
     m = metric(make_ctx, "ritual_adoption", ny(2026, 12, 8, 9), releases=releases)
     assert "readiness sign-off for Release sun" in m.gaps
     assert "readiness sign-off for Release fri" not in m.gaps
+
+
+def test_a_readiness_signoff_counts_once_its_launch_comes_and_a_missing_one_is_missed(
+    make_ctx: MakeCtx,
+) -> None:
+    thursday = date(2026, 12, 10)  # readiness due Wednesday, December 9
+    releases = (
+        release("ship", Tier.HIGH, thursday, readiness=signed(date(2026, 12, 9))),
+        release("hold", Tier.MEDIUM, thursday, readiness=signed(date(2026, 12, 8), GoNoGo.HOLD)),
+        release("none", Tier.MEDIUM, thursday),
+        release("t1", Tier.LOW, thursday),  # Tier 1 has no readiness check
+    )
+    before = metric(make_ctx, "ritual_adoption", ny(2026, 12, 9, 17), releases=releases)
+    assert before.basis == "2 of 2 artifacts on time: readiness sign-offs 2/2"
+    launch_day = metric(make_ctx, "ritual_adoption", ny(2026, 12, 10, 9), releases=releases)
+    assert (launch_day.numerator, launch_day.denominator) == (2, 3)
+    assert launch_day.gaps == ("readiness sign-off for Release none",)

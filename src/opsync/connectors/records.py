@@ -84,6 +84,8 @@ RELEASE_WIKI_FIELDS: dict[str, tuple[str, str]] = {
     "bundle_published_on": ("bundle", "published_on"),
     "support_confirmed_on": ("readiness", "support_confirmed_on"),
     "sales_confirmed_on": ("readiness", "sales_confirmed_on"),
+    "eng_monitoring_confirmed_on": ("readiness", "eng_monitoring_confirmed_on"),
+    "rollback_ready_on": ("readiness", "rollback_ready_on"),
     "go_no_go": ("readiness", "go_no_go"),
     "go_no_go_on": ("readiness", "go_no_go_on"),
     "readiness_meeting_on": ("readiness", "meeting_on"),

@@ -31,8 +31,13 @@ Aliases = Mapping[type[Enum], Mapping[str, Enum]]
 
 _PARENTHESIS = re.compile(r"\s*\([^()]*\)$")
 #: Spellings of the pack's prose that are not a member's value (pack section 5, "Decision
-#: path": "(a) add to backlog, (b) needs more research").
-_PROSE: dict[str, str] = {"add to backlog": "backlog", "needs more research": "needs research"}
+#: path": "(a) add to backlog, (b) needs more research"; section 3, the Launch Readiness
+#: Check decides "Ship/hold/delay", and ship is a go).
+_PROSE: dict[str, str] = {
+    "add to backlog": "backlog",
+    "needs more research": "needs research",
+    "ship": "go",
+}
 
 
 def spelling(value: str) -> str:

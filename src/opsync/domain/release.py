@@ -30,6 +30,9 @@ class BundleState(StrEnum):
 
 
 class GoNoGo(StrEnum):
+    """The PM's ship decision. The pack says "ship/hold/delay": "ship" is read as ``go``
+    (see :mod:`opsync.domain.reading`)."""
+
     GO = "go"
     NO_GO = "no-go"
     HOLD = "hold"
@@ -57,6 +60,10 @@ class Readiness(Model):
 
     support_confirmed_on: date | None = None
     sales_confirmed_on: date | None = None
+    eng_monitoring_confirmed_on: date | None = None
+    """The Eng lead confirmed monitoring for the launch (dashboards, alerts) is in place."""
+    rollback_ready_on: date | None = None
+    """The Eng lead confirmed the rollback procedure is ready."""
     go_no_go: GoNoGo | None = None
     go_no_go_on: date | None = None
     meeting_on: date | None = None

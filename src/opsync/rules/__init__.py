@@ -35,6 +35,7 @@ def _rules() -> tuple[Rule, ...]:
         owners,
         postlaunch,
         qbr,
+        readiness,
         review_prep,
         roadmap,
         rollout_retros,
@@ -49,6 +50,7 @@ def _rules() -> tuple[Rule, ...]:
         tiers.evaluate,
         enablement.evaluate,
         bundles.evaluate,
+        readiness.evaluate,  # after bundles: it shows the bundle's sections complete
         postlaunch.evaluate,
         decisions.evaluate,
         insights.evaluate,

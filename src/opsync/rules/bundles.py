@@ -220,7 +220,7 @@ def _section_blocks(section: Section, lines: tuple[str, ...] | None = None) -> t
 def owner_lines(release: Release, snapshot: Snapshot) -> tuple[str, ...]:
     """The "Owner + escalation" section as opsync can fill it in: the PM and the Eng lead
     (the release's, else its area's); the escalation path is the team's to write."""
-    eng = _eng_lead(release, snapshot)
+    eng = eng_lead(release, snapshot)
     _, eng_line, escalation = TEMPLATES[Section.OWNER_ESCALATION].lines
     return (
         f"PM: {pm_name(snapshot, release)}",
@@ -229,7 +229,7 @@ def owner_lines(release: Release, snapshot: Snapshot) -> tuple[str, ...]:
     )
 
 
-def _eng_lead(release: Release, snapshot: Snapshot) -> str | None:
+def eng_lead(release: Release, snapshot: Snapshot) -> str | None:
     area = snapshot.area(release.product_area)
     return release.eng_lead or (area.eng_lead if area else None)
 
@@ -248,7 +248,7 @@ def _header(
     launch_day = release.launch_date
     words = DateWords(style, launch_day or today)
     tier = tier_label(release.tier) or "not set"
-    eng = _eng_lead(release, snapshot)
+    eng = eng_lead(release, snapshot)
     status = enablement_status(release, today, calendar, settings)
     facts: list[tuple[str, str | StatusChip]] = [
         ("Release tier", tier),

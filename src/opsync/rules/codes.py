@@ -100,6 +100,9 @@ CODES: dict[str, Code] = {
     "enablement.moved-inside-deadline": Code(
         _PM, "launch date moved closer than its enablement plan allows"
     ),
+    # R9 Launch Readiness Check: the Eng lead's confirmations
+    "readiness.eng-monitoring-not-confirmed": Code(Owner.ENG_LEAD),
+    "readiness.rollback-not-ready": Code(Owner.ENG_LEAD),
     # R3 weekly update
     "weekly.submission-missing": Code(_PM),
     "weekly.submission-late": Code(_PM),

@@ -83,6 +83,10 @@ class Step(StrEnum):
     GO_NO_GO = "go/no-go"
     MEETING = "Launch Readiness Check meeting"
     TRAINING = "Support/Sales training session"
+    # Not enablement deadlines: the Eng lead's checks on the Launch Readiness Check page
+    # (rules/readiness.py), due with the other readiness steps.
+    MONITORING = "Eng monitoring confirmation"
+    ROLLBACK = "rollback readiness confirmation"
 
 
 class Outcome(StrEnum):
@@ -118,6 +122,8 @@ DONE_VERBS: dict[Step, str] = {
     Step.GO_NO_GO: "decided",
     Step.MEETING: "held",
     Step.TRAINING: "held",
+    Step.MONITORING: "confirmed",
+    Step.ROLLBACK: "confirmed",
 }
 #: How a finding about a launch that is out ends: it is history to learn from, not a task.
 _RETRO = "a point for the Day 14 retro."
@@ -299,7 +305,7 @@ def announcement(
     by = weekday_date(due.readiness_due) if due else "before launch"
     bundle = next((b for b in snapshot.bundles if b.release_key == release.key), None)
     impacted = (bundle.sections.get(Section.WHO_IMPACTED, "") if bundle else "").strip()
-    impacted_lines = _points(impacted)
+    impacted_lines = section_points(impacted)
     title = f"Enablement bundle published: {release.title}"
     facts = [
         item(f"Tier: {tier_label(release.tier)}"),
@@ -327,7 +333,7 @@ def announcement(
     ]
 
 
-def _points(text: str) -> list[str]:
+def section_points(text: str) -> list[str]:
     """A section's bullet points, each whole (a wrapped line joins its point), placeholders
     (``[…]`` template lines) left out."""
     points: list[str] = []

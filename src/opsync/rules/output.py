@@ -27,6 +27,7 @@ class DocumentKind(StrEnum):
     WEEKLY_UPDATE = "weekly_update"
     ROADMAP_VIEW = "roadmap_view"
     BUNDLE = "bundle"
+    READINESS_CHECK = "readiness_check"
     POST_LAUNCH_DAY3 = "post_launch_day3"
     POST_LAUNCH_DAY14 = "post_launch_day14"
     INSIGHTS_DIGEST = "insights_digest"
