@@ -34,6 +34,7 @@ def _rules() -> tuple[Rule, ...]:
         postlaunch,
         roadmap,
         scorecard,
+        surveys,
         tiers,
         weekly,
     )
@@ -51,6 +52,7 @@ def _rules() -> tuple[Rule, ...]:
         roadmap.evaluate,
         weekly.evaluate,
         cadence.evaluate,
+        surveys.evaluate,
         scorecard.evaluate,
         owners.evaluate,  # last: it routes every other rule's findings
     )

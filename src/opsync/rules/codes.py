@@ -158,5 +158,6 @@ CODES: dict[str, Code] = {
     "slack.channel-id": Code(_OPS),
     "slack.not-in-channel": Code(_OPS),
     "slack.person": Code(_OPS),
+    "slack.signals": Code(_OPS),
     "email.setup": Code(_OPS),
 }
