@@ -15,7 +15,7 @@ from opsync.connectors.slack.client import SlackApi
 from opsync.connectors.slack.config import SlackConnectorConfig
 from opsync.connectors.slack.notifier import SlackNotifier
 from opsync.domain import Person, Snapshot
-from opsync.domain.survey import PingAudit, SurveyAnswer
+from opsync.domain.survey import PingAudit, PulseAnswer, SurveyAnswer
 from opsync.engine import signals
 from opsync.http import RetryPolicy
 from opsync.secrets import Secrets
@@ -128,8 +128,27 @@ def test_intake_keys_are_the_same_after_the_state_store_is_lost(
     assert [r.key for r in first.requests] == [r.key for r in again.requests]
     snapshot, seeds = signals.merge(Snapshot(), again)
     assert [s.key for s in seeds] == [first.requests[0].key]
-    assert seeds[0].values["source"] == "slack" and seeds[0].values["status"] == "new"
+    assert seeds[0].values["source"] == "slack" and "status" not in seeds[0].values
     assert snapshot.requests[0].summary == "A request"
+
+
+def test_intake_and_reactions_are_read_at_most_once_in_read_back_minutes(
+    emulator: SlackEmulator, clock: Clock
+) -> None:
+    store = MemoryStateStore()
+    slack = notifier(emulator, clock, store)
+    ts = survey(emulator, slack, "#sales")
+    emulator.react("U0MAYA0001", SALES, ts, "white_check_mark")
+    both = SignalAsk(timezone="America/New_York", reactions=("survey/",), intake_channel=OPS)
+    assert len(slack.read_signals(both).reactions) == 1
+    store.commit()
+    emulator.reset_counts()
+    clock.now += timedelta(minutes=5)  # the next cron run: what was read is kept, unasked
+    again = notifier(emulator, clock, store).read_signals(both)
+    assert len(again.reactions) == 1 and emulator.counts.total == 0
+    clock.now += timedelta(minutes=60)
+    notifier(emulator, clock, store).read_signals(both)
+    assert emulator.calls("reactions.get") == emulator.calls("conversations.history") == 1
 
 
 def test_intake_of_a_channel_without_an_id_is_a_finding(
@@ -290,3 +309,24 @@ def test_reactions_get_follows_the_documented_envelope(
     assert full["type"] == "message" and full["channel"] == SALES
     with pytest.raises(Exception, match="message_not_found"):
         slack.api.call("reactions.get", channel=SALES, timestamp="1.000001")
+
+
+def test_the_pulse_is_answered_in_the_pm_direct_message(
+    emulator: SlackEmulator, clock: Clock
+) -> None:
+    slack = notifier(emulator, clock, MemoryStateStore())
+    slack.send(Message(key="pulse/2026-Q4/maya", channel="dm:maya", text="Agree? ✅/❌"))
+    dm = emulator.dm_channel("U0MAYA0001")
+    [post] = emulator.messages(dm)
+    emulator.react("U0MAYA0001", dm, post["ts"], "white_check_mark")
+    pulse = SignalAsk(timezone="America/New_York", reactions=("pulse/",))
+
+    heard = slack.read_signals(pulse)
+    snapshot, _ = signals.merge(Snapshot(), heard)
+
+    assert [(a.key, a.respondent, a.agree) for a in snapshot.pulse_answers] == [
+        ("slack-2026-Q4-maya", "maya", True)
+    ]
+    hand = PulseAnswer(key="2026-Q4-maya", respondent="maya", agree=False)
+    merged, _ = signals.merge(Snapshot(pulse_answers=(hand,)), heard)
+    assert [(a.key, a.agree) for a in merged.pulse_answers] == [("2026-Q4-maya", False)]

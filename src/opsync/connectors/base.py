@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -246,7 +246,8 @@ class Notifier(Protocol):
 @dataclass(frozen=True)
 class SignalAsk:
     """What the engine asks a chat service to read back in one run (``engine/signals.py``),
-    each part off when empty.
+    each part off when empty. ``now`` is the run's instant (``--now`` in a simulation): the
+    windows and weeks below are counted from it.
 
     ``reactions``: the key prefixes of messages whose reactions are read (``survey/``), for
     messages posted less than ``reaction_days`` ago; older ones keep what was last read.
@@ -256,6 +257,7 @@ class SignalAsk:
     ``intake_days`` are requests to Product Ops.
     """
 
+    now: datetime | None = None
     timezone: str = "UTC"
     reactions: tuple[str, ...] = ()
     reaction_days: int = 14

@@ -178,7 +178,7 @@ def run(
             wiki = spec.workspace.read()
             snapshot, invalid = build_snapshot(rows, wiki, spec.people, spec.areas, spec.aliases)
             heard, unheard = signals.read(
-                spec.notifiers(), signals.ask(spec.settings, str(spec.calendar.timezone))
+                spec.notifiers(), signals.ask(spec.settings, str(spec.calendar.timezone), now)
             )
             snapshot, requests = signals.merge(snapshot, heard)
             actual = Actual.of(wiki)

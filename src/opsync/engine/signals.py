@@ -11,7 +11,8 @@ answer came from:
   in; a person who left both ✅ and ❌ is not counted (Slack does not say which came last);
   a hand-entered answer of the same person for the same release wins;
 - a reaction to ``pulse/<quarter>/<person>`` is a :class:`PulseAnswer` (✅ agree, ❌
-  disagree), unless that PM's answer for the quarter was entered by hand;
+  disagree), unless that PM's answer for the quarter was entered by hand (a record of theirs
+  whose key names the quarter, ``2026-Q4-maya``);
 - a week's ping count is a :class:`PingAudit`, unless that week was entered by hand; the
   earliest week counted is the baseline, unless a baseline was entered by hand;
 - a message in the intake channel is a :class:`Request`, and a :class:`RecordSeed` that
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from opsync.connectors.base import PingCount, Reaction, SignalAsk, Signals, SignalSource
 from opsync.domain import Collection, Finding, Level, Snapshot
@@ -46,7 +47,7 @@ NO = frozenset({"x", "negative_squared_cross_mark", "heavy_multiplication_x"})
 SOURCE = "slack"
 
 
-def ask(settings: Settings, timezone: str) -> SignalAsk:
+def ask(settings: Settings, timezone: str, now: datetime) -> SignalAsk:
     """What the settings ask to read back; empty (falsy) when they ask nothing."""
     surveys, scorecard = settings.surveys, settings.scorecard
     reactions = []
@@ -58,6 +59,7 @@ def ask(settings: Settings, timezone: str) -> SignalAsk:
     if since is None and settings.rollout:
         since = min(p.starts_on for p in settings.rollout)
     return SignalAsk(
+        now=now,
         timezone=timezone,
         reactions=tuple(reactions),
         reaction_days=surveys.read_days,
@@ -104,7 +106,8 @@ def merge(snapshot: Snapshot, signals: Signals) -> tuple[Snapshot, tuple[RecordS
         RecordSeed(
             collection=Collection.REQUESTS,
             key=r.key,
-            values=r.model_dump(exclude={"key"}, exclude_none=True, exclude_defaults=False),
+            # what the message says; status, friction and triage are people's, left unset
+            values=r.model_dump(exclude={"key"}, exclude_defaults=True),
         )
         for r in requests.values()
     )
@@ -173,10 +176,8 @@ def _pulses(
     found = []
     for (quarter, person), seen in sorted(names.items()):
         agree = _verdict(seen)
-        entered = any(
-            a.respondent == person and (a.key.startswith(quarter) or quarter in a.key)
-            for a in by_hand
-        )
+        # a hand-entered answer names its quarter in its key, as acme's 2026-Q4-maya
+        entered = any(a.respondent == person and quarter in a.key for a in by_hand)
         if agree is None or entered:
             continue
         found.append(

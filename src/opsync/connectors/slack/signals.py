@@ -60,6 +60,7 @@ class Heard:
     reactions: dict[str, dict[str, Any]] = field(default_factory=dict)
     # "pings": {"basis": digest of patterns + first week, "weeks": {channel: {monday: n}}}
     pings: dict[str, Any] = field(default_factory=dict)
+    read_at: dict[str, str] = field(default_factory=dict)  # part → when Slack was last read
 
     @classmethod
     def load(cls, text: str | None) -> Heard:
@@ -72,13 +73,20 @@ class Heard:
                 users=dict(data.get("users", {})),
                 reactions=dict(data.get("reactions", {})),
                 pings=dict(data.get("pings", {})),
+                read_at=dict(data.get("read_at", {})),
             )
         except (ValueError, TypeError, AttributeError):
             return cls()  # a cache: lost, it costs reads again
 
     def dump(self) -> str:
         return json.dumps(
-            {"me": self.me, "users": self.users, "reactions": self.reactions, "pings": self.pings},
+            {
+                "me": self.me,
+                "users": self.users,
+                "reactions": self.reactions,
+                "pings": self.pings,
+                "read_at": self.read_at,
+            },
             sort_keys=True,
         )
 
@@ -99,16 +107,18 @@ class SignalReader:
         self.notifier = notifier
         self.api = notifier.api
         self.heard = Heard.load(notifier.state.get(MIRROR))
+        self._now = notifier.now()  # the run's instant, from each ask
         notifier.state.keep(MIRROR, self._dump)
 
     def _dump(self) -> str:
-        horizon = self.notifier.now() - timedelta(days=KEEP_DAYS)
+        horizon = self._now - timedelta(days=KEEP_DAYS)
         self.heard.reactions = {
             k: v for k, v in self.heard.reactions.items() if posted_at(v["ts"]) >= horizon
         }
         return self.heard.dump()
 
     def read(self, ask: SignalAsk) -> Signals:
+        self._now = ask.now or self.notifier.now()
         out = Signals()
         zone = ZoneInfo(ask.timezone)
         for part in (self._reactions, self._pings, self._intake):
@@ -118,12 +128,38 @@ class SignalReader:
                 out.findings.append(self._finding(str(exc)))
         return out
 
+    def _due(self, part: str) -> bool:
+        """Whether ``part`` is to be read from Slack this run: not read successfully in the
+        last ``read_back_minutes``."""
+        last = self.heard.read_at.get(part)
+        every = timedelta(minutes=self.notifier.config.read_back_minutes)
+        since = self._now - datetime.fromisoformat(last) if last else None
+        return since is None or not timedelta(0) <= since < every
+
+    def _done(self, part: str) -> None:
+        self.heard.read_at[part] = self._now.isoformat()
+
     # -- reactions ---------------------------------------------------------------------------
 
     def _reactions(self, ask: SignalAsk, zone: ZoneInfo, out: Signals) -> None:
         if not ask.reactions:
             return
-        now = self.notifier.now()
+        if self._due("reactions"):
+            self._read_reactions(ask)
+            self._done("reactions")
+        me = self._me()
+        for key, seen in sorted(self.heard.reactions.items()):
+            if not key.startswith(ask.reactions):
+                continue
+            on = posted_at(seen["ts"]).astimezone(zone).date()
+            for user, names in sorted(seen["users"].items()):
+                if user != me:  # opsync's own reactions are no answer
+                    out.reactions.append(
+                        Reaction(key, user, self.person_of(user), tuple(sorted(names)), on)
+                    )
+
+    def _read_reactions(self, ask: SignalAsk) -> None:
+        now = self._now
         window = timedelta(days=ask.reaction_days)
         for key, post in sorted(self.notifier.learnt.posts.items()):
             if not key.startswith(ask.reactions) or not post.ts or not post.channel:
@@ -144,23 +180,13 @@ class SignalReader:
                 for user in reaction.get("users") or []:
                     users.setdefault(str(user), []).append(str(reaction.get("name") or ""))
             self.heard.reactions[key] = {"channel": post.channel, "ts": post.ts, "users": users}
-        me = self._me()
-        for key, seen in sorted(self.heard.reactions.items()):
-            if not key.startswith(ask.reactions):
-                continue
-            on = posted_at(seen["ts"]).astimezone(zone).date()
-            for user, names in sorted(seen["users"].items()):
-                if user != me:  # opsync's own reactions are no answer
-                    out.reactions.append(
-                        Reaction(key, user, self.person_of(user), tuple(sorted(names)), on)
-                    )
 
     # -- status pings ------------------------------------------------------------------------
 
     def _pings(self, ask: SignalAsk, zone: ZoneInfo, out: Signals) -> None:
         if not ask.ping_channels:
             return
-        now = self.notifier.now()
+        now = self._now
         this_week = monday(now.astimezone(zone).date())
         basis = hashlib.sha256(json.dumps([ask.ping_patterns, str(ask.ping_since)]).encode())
         if self.heard.pings.get("basis") != basis.hexdigest():
@@ -196,12 +222,12 @@ class SignalReader:
 
     def _intake(self, ask: SignalAsk, zone: ZoneInfo, out: Signals) -> None:
         address = ask.intake_channel
-        if not address:
-            return
+        if not address or not self._due("intake"):
+            return  # not asked, or read in the last read_back_minutes: created already
         channel = self._channel(address, "[rules.intake] slack_channel", out)
         if channel is None:
             return
-        oldest = self.notifier.now() - timedelta(days=ask.intake_days)
+        oldest = self._now - timedelta(days=ask.intake_days)
         me = self._me()
         found = list(self._history(channel, oldest, out, address))
         for item in sorted(found, key=lambda m: float(m["ts"])):  # oldest first
@@ -220,6 +246,7 @@ class SignalReader:
                     link=self._permalink(channel, ts),
                 )
             )
+        self._done("intake")
 
     # -- helpers -----------------------------------------------------------------------------
 
