@@ -21,6 +21,7 @@ from datetime import date, timedelta
 
 from opsync.domain import Release, Role
 from opsync.rules.context import RuleContext
+from opsync.rules.dates import date_words
 from opsync.rules.output import Notification, RuleOutput
 from opsync.rules.scorecard import quarter_of
 from opsync.rules.tiers import needs_enablement
@@ -40,8 +41,10 @@ def _surveys(ctx: RuleContext) -> list[Notification]:
     if not surveys.stakeholder_channels:
         return found
     oldest = ctx.today - timedelta(days=surveys.send_within_days)
+    words = date_words(ctx)
     for release in sorted(ctx.snapshot.releases, key=lambda r: r.key):
-        if not _launched(release, oldest, ctx.today):
+        launch = release.launch_date
+        if launch is None or not _launched(release, oldest, ctx.today):
             continue
         for channel in surveys.stakeholder_channels:
             found.append(
@@ -50,7 +53,7 @@ def _surveys(ctx: RuleContext) -> list[Notification]:
                     channel=channel,
                     title=f"Did you know {release.title} was coming?",
                     text=(
-                        f"{release.title} launched on {release.launch_date}. Were you aware of "
+                        f"{release.title} launched {words.prose(launch)}. Were you aware of "
                         f"{release.title} before it shipped? React ✅ yes / ❌ no. "
                         "(One reaction per person; it measures how well launches are "
                         "announced, not you.)"
