@@ -1,7 +1,8 @@
 """A Slack Web API emulator shipped with opsync, as the Notion and Jira ones are.
 
-It serves, on loopback, the methods a notifier needs (auth.test, chat.postMessage,
-chat.update, conversations.history/replies/info/members/open, users.lookupByEmail) with
+It serves, on loopback, the methods a notifier and its read-back need (auth.test,
+chat.postMessage, chat.update, conversations.history/replies/info/members/open,
+users.lookupByEmail, users.info, reactions.get/add) with
 Slack's envelope, scopes, limits and failure modes, so the Slack connector is tested
 through the official ``slack_sdk.WebClient``::
 
