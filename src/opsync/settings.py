@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from enum import StrEnum
 from typing import Literal
@@ -155,12 +156,104 @@ class OwnerSettings(_Section):
     )
 
 
+DEFAULT_PING_PATTERNS = (
+    r"what'?s the status",
+    r"what is the status",
+    r"any updates? on",
+    r"status of",
+    r"eta on",
+)
+
+
 class ScorecardSettings(_Section):
     surprise_max: float = Field(0.10, ge=0, le=1)
     ping_reduction_min: float = Field(0.50, ge=0, le=1)
     coverage_min: float = Field(1.0, ge=0, le=1)
     pm_satisfaction_min: float = Field(0.70, ge=0, le=1)
     ritual_adoption_min: float = Field(0.80, ge=0, le=1)
+    ping_channels: tuple[str, ...] = Field(
+        (),
+        description='Channels whose "what\'s the status of X?" messages are counted per week '
+        "through Slack (the sample audit, pack section 7); empty: hand-entered ping_audits "
+        "only.",
+    )
+    ping_patterns: tuple[str, ...] = Field(
+        DEFAULT_PING_PATTERNS,
+        description="Regular expressions (case-insensitive) a message matches to count as a "
+        "status ping.",
+    )
+    ping_since: date | None = Field(
+        None,
+        description="First week counted (its Monday is the baseline); default: the first "
+        "rollout phase's start, else 10 weeks before the first run.",
+    )
+
+    @field_validator("ping_patterns")
+    @classmethod
+    def _patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"ping pattern {pattern!r} is not a regular expression: {exc}"
+                ) from None
+        return value
+
+
+class SurveySettings(_Section):
+    """``[rules.surveys]``: the post-release surprise survey and the quarterly PM pulse, asked
+    in Slack and answered with reactions (pack section 7, measurement plan)."""
+
+    stakeholder_channels: tuple[str, ...] = Field(
+        (),
+        description='Channels asked "Were you aware of <release> before it shipped?" after '
+        'each Tier 2/3 launch, e.g. ["#sales", "#support", "#cs"]; empty: no survey is sent.',
+    )
+    send_within_days: int = Field(
+        3,
+        ge=0,
+        description="A survey or pulse not sent on its day goes out with a run this many days "
+        "later at most (a first run over old launches must not flood the channels).",
+    )
+    read_days: int = Field(
+        14,
+        ge=1,
+        le=30,
+        description="Reactions to a survey or pulse are read back for this many days after it "
+        "was sent; afterwards its answers are final.",
+    )
+    pulse_business_day: int | None = Field(
+        None,
+        ge=1,
+        le=40,
+        description="The quarterly PM pulse is sent by DM to each PM on this business day of "
+        "the quarter (1 = the first); unset: no pulse is sent.",
+    )
+
+
+class IntakeSettings(_Section):
+    """``[rules.intake]``: requests to Product Ops (pack section 1, "Product Ops triages
+    weekly"; RULES.md R10), from the wiki collection and, with Slack, the intake channel."""
+
+    triage_within_days: int = Field(
+        7,
+        ge=1,
+        description="A request still new this many days after it was received is a finding "
+        "for Product Ops (due that day).",
+    )
+    slack_channel: str | None = Field(
+        None,
+        description='The channel whose messages become requests, e.g. "#product-ops" (needs '
+        "a Slack connector); unset: requests come from the wiki collection only.",
+    )
+    slack_days: int = Field(
+        14,
+        ge=1,
+        le=90,
+        description="How far back the intake channel is read on each run; a request is "
+        "created once, however often it is read.",
+    )
 
 
 class RetroSettings(_Section):
@@ -222,18 +315,6 @@ class CadenceSettings(_Section):
         return tuple(sorted(set(value)))
 
 
-class IntakeSettings(_Section):
-    """``[rules.intake]``: requests to Product Ops (pack section 1, "Product Ops triages
-    weekly")."""
-
-    triage_within_days: int = Field(
-        7,
-        ge=1,
-        description="A request still new this many days after it was received is a finding "
-        "for Product Ops (due that day).",
-    )
-
-
 class DateStyle(StrEnum):
     """How generated pages write dates: one style per page, so a reader never meets the
     same day written three ways."""
@@ -286,8 +367,9 @@ class Settings(_Section):
     insights: InsightSettings = InsightSettings()
     post_launch: PostLaunchSettings = PostLaunchSettings()
     scorecard: ScorecardSettings = ScorecardSettings()
-    cadence: CadenceSettings = CadenceSettings()
+    surveys: SurveySettings = SurveySettings()
     intake: IntakeSettings = IntakeSettings()
+    cadence: CadenceSettings = CadenceSettings()
     retros: RetroSettings = RetroSettings()
     owners: OwnerSettings = OwnerSettings()
     # set from the config's [output] (as rollout from [[rollout.phases]]); left out of a

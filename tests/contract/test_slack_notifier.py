@@ -254,6 +254,8 @@ def test_doctor_names_each_problem_and_its_fix(emulator: SlackEmulator) -> None:
     codes = {f.code for f in found}
     assert {"slack.scope", "slack.channel-id", "slack.person"} <= codes
     assert any("users:read.email" in f.message for f in found)
+    [reactions] = [f for f in found if "reactions:read" in f.message]
+    assert reactions.level == "warning"  # only the surveys' read-back needs it
     assert any("#launches" in f.message and "channel ID" in f.message for f in found)
     full = notifier(emulator, channels={"#product-updates": "C0PRODUPD1", "#sales": "C0SALES001"})
     assert any(

@@ -715,3 +715,77 @@ def test_main_prints_the_base_url_and_the_env_to_export(
         "launches": True,
         "sales": False,
     }
+
+
+# ---------------------------------------------------------------------- reactions, users.info
+
+
+def test_reactions_add_then_get_and_their_documented_errors(
+    emu: SlackEmulator, slack: WebClient
+) -> None:
+    channel = emu.add_channel("surveys")
+    ts = slack.chat_postMessage(channel=channel, text="Aware?")["ts"]
+    slack.reactions_add(channel=channel, name=":white_check_mark:", timestamp=ts)
+    assert error_of(
+        lambda: slack.reactions_add(channel=channel, name="white_check_mark", timestamp=ts)
+    ) == ("already_reacted")
+    assert error_of(lambda: slack.reactions_add(channel=channel, name="a b", timestamp=ts)) == (
+        "invalid_name"
+    )
+    emu.react("U0ANA", channel, ts, "x")
+    got = slack.reactions_get(channel=channel, timestamp=ts, full=True)
+    assert got["type"] == "message" and got["channel"] == channel
+    assert got["message"]["reactions"] == [
+        {"name": "white_check_mark", "users": [emu.bot_user_id], "count": 1},
+        {"name": "x", "users": ["U0ANA"], "count": 1},
+    ]
+    assert error_of(lambda: slack.reactions_get(channel=channel)) == "no_item_specified"
+    assert error_of(lambda: slack.reactions_get(channel=channel, timestamp="9.000001")) == (
+        "message_not_found"
+    )
+    emu.add_token("xoxb-noreact", ["chat:write", "channels:history"])
+    narrow = client(emu, "xoxb-noreact")
+    assert error_of(lambda: narrow.reactions_get(channel=channel, timestamp=ts)) == (
+        "missing_scope"
+    )
+
+
+def test_users_info_answers_the_user_object_or_user_not_found(slack: WebClient) -> None:
+    user = slack.users_info(user="U0ANA")["user"]
+    assert (user["id"], user["name"], user["profile"]["email"]) == (
+        "U0ANA",
+        "ana",
+        "ana@acme.example",
+    )
+    assert error_of(lambda: slack.users_info(user="U0NOBODY")) == "user_not_found"
+
+
+def test_seeded_history_keeps_system_bot_and_thread_messages_apart(
+    emu: SlackEmulator, slack: WebClient
+) -> None:
+    emu.seed(
+        {
+            "channels": [
+                {
+                    "name": "product-ops",
+                    "id": "C0OPS00001",
+                    "messages": [
+                        {"user": "U0ANA", "at": "2026-11-24T10:00:00-05:00", "text": "A request",
+                         "reactions": {"eyes": ["U0BEN"]}},
+                        {"user": "U0BEN", "at": "2026-11-24T10:05:00-05:00", "text": "+1",
+                         "reply_to": "2026-11-24T10:00:00-05:00"},
+                        {"user": "U0BEN", "at": "2026-11-25T09:00:00-05:00", "text": "joined",
+                         "subtype": "channel_join"},
+                        {"user": "U0CIBOT", "at": "2026-11-25T09:30:00-05:00", "text": "deploy",
+                         "bot": True},
+                    ],
+                }
+            ]
+        }
+    )  # fmt: skip
+    history = slack.conversations_history(channel="C0OPS00001")["messages"]
+    assert [m["text"] for m in history] == ["deploy", "joined", "A request"]  # no reply
+    deploy, joined, request = history
+    assert deploy["bot_id"] != emu.bot_id and joined["subtype"] == "channel_join"
+    assert request["reply_count"] == 1 and request["reactions"][0]["name"] == "eyes"
+    assert request["ts"] == f"{1795532400}.000000"

@@ -159,5 +159,8 @@ def test_a_person_saving_every_millisecond_loses_no_save(
     lost = {n for n, _, _ in saves if f"note {n}\n" not in final}
     excused = {n for n, s, e in saves if any(s <= w1 and e >= w0 for w0, w1 in windows)}
     assert len(saves) > 100 and len(windows) > 100  # both really wrote, many times
-    assert "step 199" in final or conflicts  # opsync's last update landed (or was refused)
+    # opsync's last update landed, or was refused, or a save the person's editor began
+    # before it landed replaced it (their editor's copy was older: the next run rewrites it)
+    replaced = any(s <= windows[-1][1] <= e for _, s, e in saves)
+    assert "step 199" in final or conflicts or replaced
     assert lost <= excused, (sorted(lost), len(windows), conflicts)

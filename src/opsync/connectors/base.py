@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -24,6 +25,7 @@ class Role(StrEnum):
     PAGES = "pages"  # writes generated pages (the wiki connector, for now)
     NOTIFIER = "notifier"  # sends messages exactly once
     FEEDS = "feeds"  # holds files opsync owns whole, such as the ritual calendar
+    SIGNALS = "signals"  # reads what people said in chat: reactions, pings, requests
 
 
 @dataclass(frozen=True)
@@ -239,6 +241,90 @@ class Notifier(Protocol):
     def send(self, message: Message) -> None:
         """Send once; the message key is stored with the message in the target."""
         ...
+
+
+@dataclass(frozen=True)
+class SignalAsk:
+    """What the engine asks a chat service to read back in one run (``engine/signals.py``),
+    each part off when empty. ``now`` is the run's instant (``--now`` in a simulation): the
+    windows and weeks below are counted from it.
+
+    ``reactions``: the key prefixes of messages whose reactions are read (``survey/``), for
+    messages posted less than ``reaction_days`` ago; older ones keep what was last read.
+    ``ping_channels``: channels whose messages matching ``ping_patterns`` (regular
+    expressions, case-insensitive) are counted per ISO week from ``ping_since`` on, weeks
+    counted in ``timezone``. ``intake_channel``: the channel whose messages of the last
+    ``intake_days`` are requests to Product Ops.
+    """
+
+    now: datetime | None = None
+    timezone: str = "UTC"
+    reactions: tuple[str, ...] = ()
+    reaction_days: int = 14
+    ping_channels: tuple[str, ...] = ()
+    ping_patterns: tuple[str, ...] = ()
+    ping_since: date | None = None
+    intake_channel: str | None = None
+    intake_days: int = 14
+
+    def __bool__(self) -> bool:
+        return bool(self.reactions or self.ping_channels or self.intake_channel)
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """The reactions one user left on one message opsync sent (by its message key).
+    ``person`` is the configured person the user is, when known; ``on`` the day the message
+    was posted."""
+
+    message: str
+    user: str
+    person: str | None
+    names: tuple[str, ...]
+    on: date
+
+
+@dataclass(frozen=True)
+class PingCount:
+    """Messages matching the ping patterns in ``channel`` in the ISO week starting
+    ``week`` (a Monday), counted once the week was over."""
+
+    channel: str
+    week: date
+    count: int
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """A person's top-level message in the intake channel: ``key`` is stable from the
+    channel and the message's ts, so reading it again never makes a second request."""
+
+    key: str
+    channel: str
+    text: str
+    user: str
+    person: str | None
+    on: date
+    link: str | None = None
+
+
+@dataclass
+class Signals:
+    """What a chat service read back for a :class:`SignalAsk`, and findings about what it
+    could not read (a channel the app is not in, a missing scope)."""
+
+    reactions: list[Reaction] = field(default_factory=list)
+    pings: list[PingCount] = field(default_factory=list)
+    requests: list[ChatRequest] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+@runtime_checkable
+class SignalSource(Protocol):
+    """A connector that reads back what people said in chat (Slack): reactions to the
+    survey messages opsync sent, status pings, requests in the intake channel."""
+
+    def read_signals(self, ask: SignalAsk) -> Signals: ...
 
 
 @runtime_checkable

@@ -29,7 +29,7 @@ from opsync.connectors.base import (
 from opsync.documents.ics import render_ics
 from opsync.domain import Person, ProductArea
 from opsync.domain.reading import Aliases
-from opsync.engine import doubts
+from opsync.engine import doubts, signals
 from opsync.engine.actual import Actual, settle
 from opsync.engine.apply import Targets, apply
 from opsync.engine.desired import build
@@ -40,6 +40,7 @@ from opsync.engine.snapshot import build_snapshot, links
 from opsync.errors import ConfigError, ConnectorError, OpsyncError
 from opsync.rules import evaluate
 from opsync.rules.context import RuleContext
+from opsync.rules.output import RuleOutput
 from opsync.settings import Settings
 from opsync.state import StateStore
 
@@ -176,6 +177,10 @@ def run(
             rows = tracker.read_releases()
             wiki = spec.workspace.read()
             snapshot, invalid = build_snapshot(rows, wiki, spec.people, spec.areas, spec.aliases)
+            heard, unheard = signals.read(
+                spec.notifiers(), signals.ask(spec.settings, str(spec.calendar.timezone), now)
+            )
+            snapshot, requests = signals.merge(snapshot, heard)
             actual = Actual.of(wiki)
             feed_now = targets.feeds.read_file(FEED_NAME)
             if feed_now is not None:
@@ -190,7 +195,7 @@ def run(
             # a page drawing on a record that could not be read says so (engine/doubts.py)
             output = doubts.annotate(
                 evaluate(ctx), doubts.unreadable(rows.findings, [*wiki.findings, *invalid])
-            )
+            ).merge(RuleOutput(seeds=requests))
             feed = render_ics(
                 output.events,
                 spec.calendar.timezone,
@@ -238,7 +243,14 @@ def run(
                 now=now.isoformat(),
                 applied=write,
                 plan=plan,
-                findings=[*rows.findings, *wiki.findings, *invalid, *output.findings, *held],
+                findings=[
+                    *rows.findings,
+                    *wiki.findings,
+                    *invalid,
+                    *unheard,
+                    *output.findings,
+                    *held,
+                ],
                 scorecard=[row.model_dump() for row in output.scorecard],
                 identity_change=identity_change,
             )

@@ -40,6 +40,7 @@ def _rules() -> tuple[Rule, ...]:
         roadmap,
         rollout_retros,
         scorecard,
+        surveys,
         tiers,
         weekly,
     )
@@ -60,6 +61,7 @@ def _rules() -> tuple[Rule, ...]:
         review_prep.evaluate,
         weekly.evaluate,
         cadence.evaluate,
+        surveys.evaluate,
         scorecard.evaluate,
         intake.evaluate,
         qbr.evaluate,  # after the scorecard: the QBR pack shows its table and trend

@@ -172,6 +172,7 @@ CODES: dict[str, Code] = {
     "slack.channel-id": Code(_OPS),
     "slack.not-in-channel": Code(_OPS),
     "slack.person": Code(_OPS),
+    "slack.signals": Code(_OPS),
     "email.setup": Code(_OPS),
     "s3.setup": Code(_OPS),
 }

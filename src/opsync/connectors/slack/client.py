@@ -49,6 +49,8 @@ TIER_PER_MINUTE: dict[str, float] = {
     "conversations.members": 90,
     "conversations.open": 45,
     "users.lookupByEmail": 90,
+    "users.info": 90,
+    "reactions.get": 45,
 }
 _DEFAULT_PER_MINUTE = 18.0  # Tier 2, for a method not listed
 
@@ -62,6 +64,8 @@ READS = frozenset(
         "conversations.members",
         "conversations.open",  # returns the same DM channel every time
         "users.lookupByEmail",
+        "users.info",
+        "reactions.get",
     }
 )
 

@@ -60,6 +60,15 @@ class SlackConnectorConfig(TokenConnectorConfig):
             "interrupted (and every message, after the state store was lost)."
         ),
     )
+    read_back_minutes: int = Field(
+        60,
+        ge=0,
+        le=24 * 60,
+        description=(
+            "Reactions to surveys and the intake channel are read back at most once in this "
+            "many minutes (a cron every 5 minutes does not ask Slack every run); 0: every run."
+        ),
+    )
     requests_per_minute: dict[str, float] = Field(
         default_factory=dict,
         description=(
@@ -76,6 +85,7 @@ class SlackConnectorConfig(TokenConnectorConfig):
             "users",
             "edit_window_minutes",
             "lookback_days",
+            "read_back_minutes",
             "requests_per_minute",
             "token_env",
             "token_file",

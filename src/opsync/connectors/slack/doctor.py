@@ -17,14 +17,21 @@ from opsync.errors import AuthError, ConnectorError
 #: What opsync calls, and the scope each needs (https://api.slack.com/scopes).
 SCOPES: dict[str, str] = {
     "chat:write": "post and correct messages (chat.postMessage, chat.update)",
-    "channels:history": "find a message in a public channel after a crash",
+    "channels:history": "find a message in a public channel after a crash, and read the "
+    "ping and intake channels",
     "groups:history": "find a message in a private channel after a crash",
     "im:history": "find a direct message after a crash",
     "im:write": "open a direct message with a person (conversations.open)",
     "channels:read": "check the app is in each channel (conversations.info)",
     "groups:read": "check the app is in each private channel",
-    "users:read": "look people up",
+    "users:read": "look people up (and who answered a survey or asked in the intake channel)",
     "users:read.email": "find a person's Slack account by their email",
+}
+
+#: Scopes only the read-back needs (docs/slack.md, "Surveys, status pings and intake"): a
+#: warning when missing, since an app that only posts does without them.
+READ_BACK_SCOPES: dict[str, str] = {
+    "reactions:read": "read the ✅/❌ answers to the surveys and the PM pulse ([rules.surveys])",
 }
 
 
@@ -51,6 +58,17 @@ def check(notifier: SlackNotifier, channels: Iterable[str]) -> list[Finding]:
                         record,
                         f"the app lacks the {scope} scope, needed to {why}: add it under "
                         "OAuth & Permissions (or the manifest in docs/slack.md) and reinstall",
+                    )
+                )
+        for scope, why in READ_BACK_SCOPES.items():
+            if scope not in granted:
+                findings.append(
+                    _finding(
+                        "slack.scope",
+                        record,
+                        f"the app lacks the {scope} scope, needed to {why}: add it if you "
+                        "use them, and reinstall",
+                        Level.WARNING,
                     )
                 )
     for name in sorted(set(channels)):

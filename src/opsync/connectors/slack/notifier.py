@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from opsync.connectors.base import Capabilities, Message, Role
+from opsync.connectors.base import Capabilities, Message, Role, SignalAsk, Signals
 from opsync.connectors.slack import blocks
 from opsync.connectors.slack.client import SlackApi, SlackError
 from opsync.connectors.slack.config import SlackConnectorConfig
+from opsync.connectors.slack.signals import SignalReader
 from opsync.domain import Finding, Level, Person
 from opsync.errors import ConnectorError, PermanentError
 from opsync.state import ConnectorState
@@ -99,7 +100,7 @@ def digest(message: Message) -> str:
 class SlackNotifier:
     name: ClassVar[str] = "slack"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        roles=frozenset({Role.NOTIFIER}), requests_per_second=1.0
+        roles=frozenset({Role.NOTIFIER, Role.SIGNALS}), requests_per_second=1.0
     )
 
     def __init__(
@@ -117,9 +118,13 @@ class SlackNotifier:
         self.label = name  # the config's name, carried by errors
         self.people = {p.key: p for p in people}
         self._clock = clock
-        self._state = state
+        self.state = state
         self.learnt = Learnt.load(state.get(MIRROR))
         state.keep(MIRROR, self._dump)
+        self._signals: SignalReader | None = None
+
+    def now(self) -> datetime:
+        return self._clock()  # type: ignore[no-any-return]
 
     def _dump(self) -> str:
         """The mirror, without the posts older than any search or edit could need."""
@@ -240,6 +245,14 @@ class SlackNotifier:
         self.learnt.posts[message.key] = Post(
             channel, str(answer.get("ts") or ""), digest(message), self._clock().isoformat()
         )
+
+    # -- signals -----------------------------------------------------------------------------
+
+    def read_signals(self, ask: SignalAsk) -> Signals:
+        """Reactions to the surveys, status pings and intake (``connectors/slack/signals``)."""
+        if self._signals is None:
+            self._signals = SignalReader(self)
+        return self._signals.read(ask)
 
     # -- channels and people -----------------------------------------------------------------
 

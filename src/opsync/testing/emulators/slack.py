@@ -1,7 +1,8 @@
 """A Slack Web API emulator shipped with opsync, as the Notion and Jira ones are.
 
-It serves, on loopback, the methods a notifier needs (auth.test, chat.postMessage,
-chat.update, conversations.history/replies/info/members/open, users.lookupByEmail) with
+It serves, on loopback, the methods a notifier and its read-back need (auth.test,
+chat.postMessage, chat.update, conversations.history/replies/info/members/open,
+users.lookupByEmail, users.info, reactions.get/add) with
 Slack's envelope, scopes, limits and failure modes, so the Slack connector is tested
 through the official ``slack_sdk.WebClient``::
 
@@ -19,6 +20,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -141,14 +143,48 @@ class SlackEmulator(FaultingEmulator):
         with self.workspace.lock:
             return self.workspace.open_im(user_id)[0].id
 
-    def post_as(self, user_id: str, channel: str, text: str, thread_ts: str | None = None) -> str:
-        """A message by a person (a reply when `thread_ts` is given); returns its ts."""
+    def post_as(
+        self,
+        user_id: str,
+        channel: str,
+        text: str,
+        thread_ts: str | None = None,
+        *,
+        ts: str | None = None,
+        subtype: str | None = None,
+        bot: bool = False,
+    ) -> str:
+        """A message by a person (a reply when `thread_ts` is given; another app's when
+        `bot`; a system message such as ``channel_join`` with `subtype`); `ts` places it in
+        the past. Returns its ts."""
         with self.workspace.lock:
             target = self._channel(channel)
-            return self.workspace.post(target, user_id, text, thread_ts=thread_ts).ts
+            message = self.workspace.post(
+                target, user_id, text, thread_ts=thread_ts, ts=ts, subtype=subtype, bot=bot
+            )
+            if bot:
+                message.bot_id = f"B0{user_id[2:]}"  # another app's bot, not opsync's
+            return message.ts
+
+    def react(self, user_id: str, channel: str, ts: str, name: str) -> None:
+        """`user_id` reacts with `name` (``white_check_mark``) to the message at `ts`."""
+        with self.workspace.lock:
+            message = self.workspace.find(self._channel(channel), ts)
+            if message is None:
+                raise KeyError(f"no message {ts} in {channel!r}")
+            users = message.reactions.setdefault(name.strip(":"), [])
+            if user_id not in users:
+                users.append(user_id)
+
+    def unreact(self, user_id: str, channel: str, ts: str, name: str) -> None:
+        with self.workspace.lock:
+            message = self.workspace.find(self._channel(channel), ts)
+            if message is not None and user_id in message.reactions.get(name, []):
+                message.reactions[name].remove(user_id)
 
     def seed(self, data: Json) -> None:
-        """Seed from a dict: ``team``, ``users``, ``channels`` (see `load_seed`)."""
+        """Seed from a dict: ``team``, ``users``, ``channels`` and their ``messages`` (see
+        `load_seed`)."""
         team = data.get("team")
         if team:
             self.set_team(team["id"], team["name"], team.get("domain", "opsync-emulator"))
@@ -160,6 +196,36 @@ class SlackEmulator(FaultingEmulator):
                 private=bool(channel.get("private")), member=channel.get("member", True),
                 members=channel.get("members", []),
             )  # fmt: skip
+        for channel in data.get("channels", []):
+            for number, message in enumerate(channel.get("messages", [])):
+                self._seed_message(channel["name"], number, message)
+
+    def _seed_message(self, channel: str, number: int, message: Json) -> None:
+        """One past message: ``at`` (ISO, with offset) gives its ts, ``number`` keeps ts
+        unique within the second; ``reply_to`` the ``at`` of the thread's parent."""
+
+        def stamp(at: str, sequence: int) -> str:
+            return f"{int(datetime.fromisoformat(at).timestamp())}.{sequence:06d}"
+
+        ts = stamp(message["at"], number)
+        parent = None
+        if message.get("reply_to"):
+            parent = self._seeded_ts(channel, message["reply_to"])
+        self.post_as(
+            message["user"], channel, message.get("text", ""), parent, ts=ts,
+            subtype=message.get("subtype"), bot=bool(message.get("bot")),
+        )  # fmt: skip
+        for name, users in message.get("reactions", {}).items():
+            for user in users:
+                self.react(user, channel, ts, name)
+
+    def _seeded_ts(self, channel: str, at: str) -> str:
+        second = str(int(datetime.fromisoformat(at).timestamp()))
+        with self.workspace.lock:
+            for found in self._channel(channel).messages:
+                if found.ts.split(".")[0] == second:
+                    return found.ts
+        raise KeyError(f"no seeded message at {at} in {channel!r} to reply to")
 
     # ------------------------------------------------------------------ inspection
 
@@ -206,7 +272,9 @@ def _stored(message: Message) -> Json:
 
 def load_seed(path: Path) -> Json:
     """A seed file: JSON ``{"team": {"id", "name", "domain"}, "users": [{"id", "name",
-    "email"}], "channels": [{"name", "id"?, "private"?, "member"?, "members"?}]}``."""
+    "email"}], "channels": [{"name", "id"?, "private"?, "member"?, "members"?, "messages"?:
+    [{"user", "text", "at", "subtype"?, "bot"?, "reply_to"?, "reactions"?: {name: [user]}}]}]}``
+    (``at``: when it was posted, ISO with an offset)."""
     data: Any = json.loads(path.read_text())
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a seed is a JSON object")

@@ -27,7 +27,7 @@ from opsync.testing.emulators.emulator_controls import Counts, Fault, FaultQueue
 __all__ = ["Counts", "Faults", "RateLimits", "SlackError", "is_read"]
 
 #: The methods that change the workspace; everything else is counted as a read.
-WRITES = frozenset({"chat.postMessage", "chat.update"})
+WRITES = frozenset({"chat.postMessage", "chat.update", "reactions.add"})
 #: Requests a minute per tier (https://docs.slack.dev/apis/web-api/rate-limits, "Overview").
 TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
 #: chat.postMessage: "generally allows posting one message per second per channel"; bursts

@@ -18,7 +18,15 @@ methods/<group>/<name>.json):
   ``latest`` exclusive unless ``inclusive``, thread replies left out, ``metadata`` only with
   ``include_all_metadata``; ``not_in_channel`` for a conversation the bot is not in.
 - conversations.replies: the parent then its replies, oldest first; ``thread_not_found``.
-- conversations.info / conversations.members / conversations.open / users.lookupByEmail.
+- conversations.info / conversations.members / conversations.open / users.lookupByEmail /
+  users.info (``user_not_found``).
+- reactions.get: ``channel`` + ``timestamp`` (else ``no_item_specified``), answers
+  ``{type: "message", channel, message}`` with ``message.reactions`` as ``[{name, users,
+  count}]``; without ``full`` a reaction's ``users`` may be cut short (here: to
+  `REACTION_USERS_PARTIAL`), ``count`` stays whole; ``bad_timestamp``,
+  ``message_not_found``.
+- reactions.add: ``channel``, ``name``, ``timestamp``; ``already_reacted``,
+  ``invalid_name`` (a name with ``:`` or spaces), ``message_not_found``.
 
 An absent required argument is ``invalid_arguments``; one present but naming nothing is the
 method's own error (``channel_not_found``...), as measured in
@@ -41,6 +49,8 @@ from opsync.testing.emulators.slack_model import Channel, Grant, Json, Message, 
 MAX_TEXT = 40_000
 MAX_UPDATE_TEXT = 4_000
 HISTORY_DEFAULT, HISTORY_MAX = 100, 999
+#: How many users reactions.get lists per reaction without ``full`` (Slack does not say).
+REACTION_USERS_PARTIAL = 3
 TRUNCATED = (
     "[WARN] Your message was truncated but still posted. "
     "The `text` field accepts up to 40,000 characters."
@@ -357,6 +367,49 @@ def users_lookup_by_email(call: Call) -> Json:
     return {"user": user.to_json(call.ws.team_id)}
 
 
+def users_info(call: Call) -> Json:
+    user = call.ws.users.get(str(call.required("user")))
+    if user is None:
+        raise SlackError("user_not_found")
+    return {"user": user.to_json(call.ws.team_id)}
+
+
+def _reacted(call: Call) -> tuple[Channel, Message]:
+    """The message ``channel`` + ``timestamp`` name, for the reactions methods."""
+    if not call.args.get("channel") or not call.args.get("timestamp"):
+        raise SlackError("no_item_specified")
+    channel = _conversation(call, call.args["channel"], None)
+    stamp = str(call.args["timestamp"])
+    if _ts(stamp, "bad_timestamp") is None:
+        raise SlackError("bad_timestamp")
+    message = call.ws.find(channel, stamp)
+    if message is None:
+        raise SlackError("message_not_found")
+    return channel, message
+
+
+def reactions_get(call: Call) -> Json:
+    channel, message = _reacted(call)
+    body = call.ws.message_json(message)
+    body.pop("reactions", None)
+    reactions = message.reaction_json(None if call.flag("full") else REACTION_USERS_PARTIAL)
+    if reactions:
+        body["reactions"] = reactions
+    return {"type": "message", "channel": channel.id, "message": body}
+
+
+def reactions_add(call: Call) -> Json:
+    _, message = _reacted(call)
+    name = str(call.required("name")).strip(":")
+    if not name or any(c in name for c in ": "):
+        raise SlackError("invalid_name")
+    users = message.reactions.setdefault(name, [])
+    if call.ws.bot_user in users:
+        raise SlackError("already_reacted")
+    users.append(call.ws.bot_user)
+    return {}
+
+
 def _family(family: str) -> tuple[str, ...]:
     return tuple(f"{kind}:{family}" for kind in ("channels", "groups", "im", "mpim"))
 
@@ -379,5 +432,8 @@ METHODS = {
             3,
         ),
         Method("users.lookupByEmail", users_lookup_by_email, ("users:read.email",), None, 3),
+        Method("users.info", users_info, ("users:read",), None, 4),
+        Method("reactions.get", reactions_get, ("reactions:read",), None, 3),
+        Method("reactions.add", reactions_add, ("reactions:write",), None, 3),
     )
 }

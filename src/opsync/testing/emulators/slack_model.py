@@ -38,6 +38,8 @@ DEFAULT_SCOPES = (
     "im:write",
     "users:read",
     "users:read.email",
+    "reactions:read",
+    "reactions:write",
 )
 
 
@@ -85,6 +87,8 @@ class Message:
     metadata: Json | None = None
     thread_ts: str | None = None
     replies: list[Message] = field(default_factory=list)
+    subtype: str | None = None  # "channel_join", "bot_message", ...: not a person's message
+    reactions: dict[str, list[str]] = field(default_factory=dict)  # name → users, in order
 
     @property
     def is_reply(self) -> bool:
@@ -92,6 +96,8 @@ class Message:
 
     def to_json(self, team_id: str, app_id: str, *, with_metadata: bool) -> Json:
         body: Json = {"type": "message", "text": self.text, "user": self.user, "ts": self.ts}
+        if self.subtype:
+            body["subtype"] = self.subtype
         if self.bot_id:
             body |= {"bot_id": self.bot_id, "app_id": app_id}
         body["team"] = team_id
@@ -106,9 +112,21 @@ class Message:
                 "reply_users_count": len({r.user for r in self.replies}),
                 "latest_reply": self.replies[-1].ts,
             }
+        if self.reactions:
+            body["reactions"] = self.reaction_json()
         if with_metadata and self.metadata:
             body["metadata"] = self.metadata
         return body
+
+    def reaction_json(self, limit: int | None = None) -> list[Json]:
+        """``[{name, users, count}]`` as conversations.history and reactions.get show them;
+        ``limit`` cuts each ``users`` list (``count`` stays whole), as reactions.get does
+        without ``full`` (its docs: "If true always return the complete reaction list")."""
+        return [
+            {"name": name, "users": users[:limit] if limit else list(users), "count": len(users)}
+            for name, users in self.reactions.items()
+            if users
+        ]
 
 
 @dataclass
@@ -280,11 +298,21 @@ class Workspace:
         blocks: list[Json] | None = None,
         metadata: Json | None = None,
         thread_ts: str | None = None,
+        ts: str | None = None,
+        subtype: str | None = None,
     ) -> Message:
-        """Store a message; a `thread_ts` makes it a reply in that message's thread."""
+        """Store a message; a `thread_ts` makes it a reply in that message's thread. A
+        given `ts` (seeding the past) is used as it is; otherwise the clock's."""
+        if ts is not None:  # a ts is unique within a conversation
+            taken = {m.ts for top in channel.messages for m in (top, *top.replies)}
+            seconds, _, micros = ts.partition(".")
+            sequence = int(micros or 0)
+            while f"{seconds}.{sequence:06d}" in taken:
+                sequence += 1
+            ts = f"{seconds}.{sequence:06d}"
         message = Message(
-            self.next_ts(), channel.id, text, user, self.bot_id if bot else None,
-            blocks, metadata,
+            ts or self.next_ts(), channel.id, text, user, self.bot_id if bot else None,
+            blocks, metadata, subtype=subtype,
         )  # fmt: skip
         parent = self.find(channel, thread_ts) if thread_ts else None
         if parent is not None and parent.is_reply:
