@@ -183,6 +183,10 @@ def plan(
     quiet: QuietOpt = False,
     force: ForceOpt = False,
     force_only: ForceOnlyOpt = None,
+    detail: Annotated[
+        bool,
+        typer.Option("--detail", help="Show every operation, field, diff line and message."),
+    ] = False,
 ) -> None:
     """Dry run: show what a sync would change, grouped by collection, with reasons."""
     reporter = ConsoleReporter(err, quiet)
@@ -194,8 +198,7 @@ def plan(
     if quiet:
         print_problems(err, report)
     else:
-        print_plan(out, report)
-        print_summary(out, report)
+        print_plan(out, report, detail=detail)
     _finish(report, report_json)
 
 

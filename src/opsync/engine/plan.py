@@ -24,7 +24,9 @@ from opsync.connectors.base import (
     PageWrite,
     RecordWrite,
 )
-from opsync.documents.model import Document, region_keys
+from opsync.documents import markdown
+from opsync.documents.model import Document, find_region, region_keys
+from opsync.engine import reasons
 from opsync.engine.actual import Actual
 from opsync.engine.desired import Desired
 
@@ -34,6 +36,18 @@ Payload = RecordWrite | PageWrite | FileWrite | Message
 # ``collection/key`` (``releases/ACME-1``), a page as its key (``weekly-update/2026-W49``)
 # or ``pages/`` and its key.
 Force = bool | Collection[str]
+
+
+@dataclass(frozen=True)
+class RegionChange:
+    """One owned region a page write rewrites, as text a person can diff: ``before`` is what
+    the page holds (None when the region is new, or when the target keeps only a fingerprint
+    of it, as Notion and Confluence do; ``Capabilities.page_format``), ``after`` what opsync
+    writes (empty for a region no longer generated)."""
+
+    region: str
+    before: str | None
+    after: str
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,8 @@ class Operation:
     # a page whose write must have succeeded in this run (or be in the wiki already) before
     # this operation runs: a publication log, or a message, never runs ahead of its page
     after: str | None = None
+    # update_page: each rewritten region's text before and after, for the plan's diffs
+    regions: tuple[RegionChange, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -140,7 +156,7 @@ def _records(
                         key=f"create_record:{record}:{_digest(dict(want.values))}",
                         collection=want.collection,
                         target=record,
-                        reason=f"not in the wiki yet; {want.reason}",
+                        reason=want.reason,
                         payload=payload,
                         changes=tuple((k, None, v) for k, v in want.values.items()),
                         after=want.after,
@@ -182,7 +198,11 @@ def _records(
                     key=f"update_record:{record}:{_digest(values)}",
                     collection=want.collection,
                     target=record,
-                    reason=want.reason if changes else "restamping what opsync owns",
+                    reason=(
+                        reasons.record_updated(want.collection, changes)
+                        if changes
+                        else reasons.RESTAMP
+                    ),
                     payload=RecordWrite(ref=record, values=values),
                     changes=changes,
                 )
@@ -207,7 +227,7 @@ def _finish(
         key=f"update_record:{record}:finish:{_digest(values)}",
         collection=collection,
         target=record,
-        reason="finishing opsync's interrupted create",
+        reason=reasons.FINISH,
         payload=RecordWrite(ref=record, values=values),
         changes=tuple((k, owned.get(k), v) for k, v in values.items() if owned.get(k) != v),
     )
@@ -228,22 +248,25 @@ def _pages(
                     key=f"create_page:{key}:{_digest(doc.model_dump(mode='json'))}",
                     collection=_page_collection(key),
                     target=key,
-                    reason=f"{want.kind.replace('_', ' ')} is due and does not exist yet",
+                    reason=reasons.page_created(want.kind),
                     payload=PageWrite(key=key, document=doc, create=True),
                 )
             )
             continue
         rewrite: list[str] = []
+        changes: list[RegionChange] = []
         wanted = region_keys(doc.children)
         for region in wanted:
             have = state.regions.get(region)
             if have is None:
                 rewrite.append(region)
+                changes.append(_region_change(store, doc, region, None))
                 continue
-            holds = have.content == store.render_region(doc, region)
-            act = decide(have.ownership, holds, forces(force, key))
+            rendered = store.render_region(doc, region)
+            act = decide(have.ownership, have.content == rendered, forces(force, key))
             if act is Act.WRITE:
                 rewrite.append(region)
+                changes.append(_region_change(store, doc, region, have.content, rendered))
             elif act is Act.CONFLICT:
                 conflicts.append(
                     Conflict(
@@ -256,11 +279,14 @@ def _pages(
                         ),
                     )
                 )
-        rewrite.extend(
+        dropped = [
             r
             for r, s in state.regions.items()
             if r not in wanted and s.ownership not in (Ownership.EDITED, Ownership.DAMAGED)
-        )
+        ]
+        changes.extend(_region_change(store, doc, r, state.regions[r].content) for r in dropped)
+        changed = list(rewrite)
+        rewrite.extend(dropped)
         if rewrite:
             ops.append(
                 Operation(
@@ -268,8 +294,9 @@ def _pages(
                     key=f"update_page:{key}:{_digest(rewrite, doc.model_dump(mode='json'))}",
                     collection=_page_collection(key),
                     target=key,
-                    reason="owned regions changed: " + ", ".join(rewrite),
+                    reason=reasons.page_updated(want.kind, changed, dropped),
                     payload=PageWrite(key=key, document=doc, regions=tuple(rewrite)),
+                    regions=tuple(changes),
                 )
             )
     for name, content in sorted(desired.files.items()):
@@ -282,11 +309,29 @@ def _pages(
                 key=f"write_file:{name}:{_digest(content)}",
                 collection="pages/files",
                 target=name,
-                reason="feed does not exist yet" if feed is None else "feed content changed",
+                reason=reasons.feed(created=feed is None),
                 payload=FileWrite(key=name, content=content),
             )
         )
     return ops, conflicts
+
+
+def _region_change(
+    store: PageStore,
+    doc: Document,
+    region: str,
+    before: str | None,
+    rendered: str | None = None,
+) -> RegionChange:
+    """A region's change as text: the target's own rendering when it stores text (the one
+    the plan compared), else the region as Markdown with no earlier text to diff against."""
+    capabilities = getattr(store, "capabilities", None)
+    if getattr(capabilities, "page_format", None) == "markdown":
+        after = rendered if rendered is not None else store.render_region(doc, region)
+        return RegionChange(region, before, after)
+    node = find_region(doc.children, region)
+    after = markdown.render_blocks(node.children) if node is not None else ""
+    return RegionChange(region, None, after)
 
 
 def _messages(desired: Desired, actual: Actual) -> list[Operation]:

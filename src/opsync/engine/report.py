@@ -8,12 +8,14 @@ the process's exit code is decided, for a run that completed and for one an erro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from opsync.connectors.base import Message
 from opsync.domain.findings import Finding
+from opsync.engine.diffs import region_diff
 from opsync.engine.plan import Conflict, Operation, Plan
 from opsync.errors import OpsyncError
 
@@ -23,11 +25,13 @@ EXIT_USAGE = 2
 EXIT_CONFLICTS = 3
 EXIT_LOCKED = 4
 EXIT_UNREADABLE = 5
+EXIT_STALE = 7
 
 #: The JSON report's shape, one for every outcome; raised when a field is added, removed or
 #: changes meaning (documented in docs/cli.md, "The JSON report"). 1 was the shape before
-#: ``schema_version`` existed, with a different object for a run an error stopped.
-SCHEMA_VERSION = 2
+#: ``schema_version`` existed, with a different object for a run an error stopped; 2 had no
+#: field changes nor region diffs on operations.
+SCHEMA_VERSION = 3
 
 
 class Reporter(Protocol):
@@ -62,6 +66,8 @@ class RunReport:
     conflicted: list[Conflict] = field(default_factory=list)
     identity_change: str | None = None
     interrupted: int = 0  # operations an earlier, killed run started and never finished
+    # people's display names by handle, so a plan shows "Maya Chen" where a field holds "maya"
+    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def conflicts(self) -> tuple[Conflict, ...]:
@@ -114,7 +120,7 @@ class RunReport:
                     "target": op.target,
                     "reason": op.reason,
                     "key": op.key,
-                    **_message(op.payload),
+                    **operation_details(op),
                 }
                 for op in self.plan.operations
             ],
@@ -188,6 +194,17 @@ class _Message(_Shape):
     announces: str | None
 
 
+class _Change(_Shape):
+    field: str
+    before: Any
+    after: Any
+
+
+class _RegionDiff(_Shape):
+    region: str
+    diff: str
+
+
 class _Operation(_Shape):
     kind: Literal[
         "create_record", "update_record", "create_page", "update_page", "write_file", "send"
@@ -196,6 +213,8 @@ class _Operation(_Shape):
     target: str
     reason: str
     key: str
+    changes: list[_Change]
+    regions: list[_RegionDiff]
     message: _Message | None = None
 
 
@@ -216,7 +235,7 @@ class ReportSchema(_Shape):
     """The JSON report, field by field (docs/cli.md): ``ReportSchema.model_validate(data)``
     checks a report a monitor reads; ``model_json_schema()`` gives it as a JSON Schema."""
 
-    schema_version: Literal[2]
+    schema_version: Literal[3]
     now: str | None
     applied: bool
     planned: int
@@ -230,8 +249,32 @@ class ReportSchema(_Shape):
     scorecard: list[_ScorecardRow]
     identity_change: str | None
     interrupted_before: int
-    exit_code: Literal[0, 1, 2, 3, 4, 5, 6]
+    exit_code: Literal[0, 1, 2, 3, 4, 5, 6, 7]
     error: _Error | None
+
+
+def json_value(value: Any) -> Any:
+    """A field's value as JSON holds it: dates as ISO text, the rest as the target stores it."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    return value
+
+
+def operation_details(op: Operation) -> dict[str, Any]:
+    """What an operation changes, for a machine: each field before and after, each region's
+    unified diff, a message's text and where it goes."""
+    return {
+        "changes": [
+            {"field": name, "before": json_value(old), "after": json_value(new)}
+            for name, old, new in op.changes
+        ],
+        "regions": [{"region": c.region, "diff": "\n".join(region_diff(c))} for c in op.regions],
+        **_message(op.payload),
+    }
 
 
 def _message(payload: object) -> dict[str, Any]:

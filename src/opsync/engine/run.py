@@ -241,6 +241,7 @@ def run(
                 findings=[*rows.findings, *wiki.findings, *invalid, *output.findings, *held],
                 scorecard=[row.model_dump() for row in output.scorecard],
                 identity_change=identity_change,
+                names={person.key: person.name for person in spec.people},
             )
             if write:
                 report.interrupted = store.close_interrupted()
