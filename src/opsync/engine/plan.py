@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from enum import StrEnum
 from typing import Any
+
+from pydantic import BaseModel
 
 from opsync.connectors.base import (
     FileWrite,
@@ -32,7 +34,7 @@ from opsync.engine.desired import Desired
 
 Payload = RecordWrite | PageWrite | FileWrite | Message
 # What a run may overwrite of what people edited: nothing (False), everything (True), or the
-# conflicts of the named pages and records only (``--force-only``): a record as
+# conflicts of the named pages and records only (``--force KEY``): a record as
 # ``collection/key`` (``releases/ACME-1``), a page as its key (``weekly-update/2026-W49``)
 # or ``pages/`` and its key.
 Force = bool | Collection[str]
@@ -71,7 +73,7 @@ class Conflict:
     target: str
     part: str
     message: str
-    # the run forced some conflicts (--force-only) but not this one: it was not named
+    # the run forced some conflicts (--force KEY) but not this one: it was not named
     not_targeted: bool = False
 
 
@@ -85,6 +87,18 @@ class Plan:
         for op in self.operations:
             groups.setdefault(op.collection, []).append(op)
         return groups
+
+    def fingerprint(self) -> str:
+        """What this plan would do, whole: every operation with all it writes or sends, and
+        every conflict. Two plans with the same fingerprint write the same things (a saved
+        plan is applied only while the targets still call for exactly it)."""
+        operations = [
+            [op.kind, op.key, op.target, op.after, _canonical(op.payload)] for op in self.operations
+        ]
+        conflicts = [[c.target, c.part, c.not_targeted] for c in self.conflicts]
+        return hashlib.sha256(
+            json.dumps([operations, conflicts], sort_keys=True, default=str).encode("utf-8")
+        ).hexdigest()
 
 
 class Act(StrEnum):
@@ -123,12 +137,25 @@ def forces(force: Force, target: str) -> bool:
 
 
 def untargeted(conflict: Conflict) -> Conflict:
-    """``conflict`` as a forced run reports it when --force-only did not name its target."""
+    """``conflict`` as a forced run reports it when --force did not name its target."""
     return replace(
         conflict,
-        message=f"{conflict.message} (not forced: --force-only did not name {conflict.target})",
+        message=f"{conflict.message} (not forced: --force did not name {conflict.target})",
         not_targeted=True,
     )
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` (a payload and what it holds) as plain JSON data, for the fingerprint."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value
 
 
 def _digest(*parts: Any) -> str:
@@ -187,7 +214,7 @@ def _records(
                     message=(
                         f"{state.path}: fields opsync owns were edited by hand since opsync wrote "
                         "them; put the edit where it belongs (tracker or a person-owned field) "
-                        f"and restore them, or run with --force-only {record} to overwrite them"
+                        f"and restore them, or run with --force {record} to overwrite them"
                     ),
                 )
             )
@@ -274,7 +301,7 @@ def _pages(
                         part=f"region {region}",
                         message=(
                             f"{state.path}: the opsync region `{region}` was edited by hand; move "
-                            "the text outside the region markers, or run with --force-only "
+                            "the text outside the region markers, or run with --force "
                             f"{key} to regenerate it"
                         ),
                     )
@@ -355,7 +382,7 @@ def make_plan(desired: Desired, actual: Actual, store: PageStore, *, force: Forc
     pages' and records'), never a region whose markers are damaged or text outside regions."""
     record_ops, record_conflicts = _records(desired, actual, force)
     page_ops, page_conflicts = _pages(desired, actual, store, force)
-    if not isinstance(force, bool) and force:  # --force-only: say what it left as it was
+    if not isinstance(force, bool) and force:  # --force KEY: say what it left as it was
         record_conflicts = [untargeted(c) for c in record_conflicts]
         page_conflicts = [untargeted(c) for c in page_conflicts]
     # what waits for a page goes after every page write

@@ -176,7 +176,7 @@ class _Conflict(_Shape):
     target: str
     part: str
     message: str
-    not_targeted: bool  # left because ``--force-only`` named other things
+    not_targeted: bool  # left because ``--force KEY`` named other things
 
 
 class _Finding(_Shape):

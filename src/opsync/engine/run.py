@@ -36,6 +36,7 @@ from opsync.engine.desired import build
 from opsync.engine.notify import Delivery
 from opsync.engine.plan import Force, make_plan
 from opsync.engine.report import Reporter, RunReport, SilentReporter
+from opsync.engine.saved import SavedPlan
 from opsync.engine.snapshot import build_snapshot, links
 from opsync.errors import ConfigError, ConnectorError, OpsyncError
 from opsync.rules import evaluate
@@ -161,8 +162,11 @@ def run(
     force: Force = False,
     accept_identity_change: bool = False,
     reporter: Reporter | None = None,
+    expect: SavedPlan | None = None,
 ) -> RunReport:
-    """Run the pack once; with ``write=False`` nothing is written anywhere (a dry run)."""
+    """Run the pack once; with ``write=False`` nothing is written anywhere (a dry run).
+    With ``expect`` (``opsync apply``), the plan must be that saved plan, or nothing is
+    written (:class:`~opsync.errors.StalePlan`)."""
     progress = reporter or SilentReporter()
     store = spec.state
     lock: AbstractContextManager[object] = store.lock() if write else nullcontext()
@@ -214,6 +218,8 @@ def run(
             held += delivery.copies_missing(wanted, sent)
             actual.pages = settle(actual.pages, store.unfinished("update_page"))
             plan = make_plan(desired, actual, spec.workspace, force=force)
+            if expect is not None:
+                expect.check(plan)
             known = store.get_meta("identity")
             if known is not None and known in spec.earlier_identities:
                 known = spec.identity
