@@ -21,7 +21,7 @@ from rich.text import Text
 from opsync.connectors.base import Message
 from opsync.connectors.records import DEFAULT_OPTIONS
 from opsync.domain import Collection
-from opsync.engine.diffs import region_diff
+from opsync.engine.diffs import edit_diff, region_diff
 from opsync.engine.plan import Conflict, Operation
 from opsync.engine.report import RunReport
 from opsync.rules.wording import counted
@@ -200,6 +200,8 @@ class PlanView:
                 2,
             )
             self.line(conflict.message, 4)
+            if conflict.edit is not None:
+                self.diff(edit_diff(conflict.edit))
 
 
 def plan_summary(report: RunReport) -> str:

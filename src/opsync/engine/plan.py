@@ -75,6 +75,9 @@ class Conflict:
     message: str
     # the run forced some conflicts (--force KEY) but not this one: it was not named
     not_targeted: bool = False
+    # a region's conflict on a target that stores text: what opsync would write (before)
+    # and what the page holds (after), so the plan shows the person's edit as a diff
+    edit: RegionChange | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -299,6 +302,9 @@ def _pages(
                     Conflict(
                         target=key,
                         part=f"region {region}",
+                        edit=RegionChange(region, rendered, have.content)
+                        if _as_text(store)
+                        else None,
                         message=(
                             f"{state.path}: the opsync region `{region}` was edited by hand; move "
                             "the text outside the region markers, or run with --force "
@@ -352,13 +358,18 @@ def _region_change(
 ) -> RegionChange:
     """A region's change as text: the target's own rendering when it stores text (the one
     the plan compared), else the region as Markdown with no earlier text to diff against."""
-    capabilities = getattr(store, "capabilities", None)
-    if getattr(capabilities, "page_format", None) == "markdown":
+    if _as_text(store):
         after = rendered if rendered is not None else store.render_region(doc, region)
         return RegionChange(region, before, after)
     node = find_region(doc.children, region)
     after = markdown.render_blocks(node.children) if node is not None else ""
     return RegionChange(region, None, after)
+
+
+def _as_text(store: PageStore) -> bool:
+    """Whether ``store`` keeps a region's text (Markdown), not only its fingerprint."""
+    capabilities = getattr(store, "capabilities", None)
+    return getattr(capabilities, "page_format", None) == "markdown"
 
 
 def _messages(desired: Desired, actual: Actual) -> list[Operation]:

@@ -84,13 +84,17 @@ def record_created(collection: str) -> str:
     )
 
 
+def _words(collection: str) -> str:
+    return collection.replace("_", " ")
+
+
 def seed(collection: str, updates: bool, page: str | None) -> str:
     anchor = sections.COLLECTIONS.get(collection)
     if updates:
-        return f"opsync keeps this record of {collection} up to date {cite(anchor)}."
+        return f"opsync keeps this {_words(collection)} record up to date {cite(anchor)}."
     if page:
         return f"It records that {page} was published; written once, after the page {cite(anchor)}."
-    return f"opsync writes this record of {collection} once {cite(anchor)}."
+    return f"opsync writes this {_words(collection)} record once {cite(anchor)}."
 
 
 def record_updated(collection: str, changes: Iterable[tuple[str, Any, Any]]) -> str:
@@ -118,7 +122,8 @@ def record_updated(collection: str, changes: Iterable[tuple[str, Any, Any]]) -> 
 
 
 RESTAMP = (
-    "opsync's fields already hold what the rules want, but opsync's record of its last write "
-    "is not whole: one write restamps them, so a later change is not taken for a person's."
+    "The fields opsync owns already hold what the rules want, but its record of its last "
+    "write is not whole: one write restamps them, so a later change is not taken for a "
+    "person's."
 )
 FINISH = "An earlier run was stopped while it created this record: this write finishes it."

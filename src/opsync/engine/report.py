@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from opsync.connectors.base import Message
 from opsync.domain.findings import Finding
-from opsync.engine.diffs import region_diff
+from opsync.engine.diffs import edit_diff, region_diff
 from opsync.engine.plan import Conflict, Operation, Plan
 from opsync.errors import OpsyncError
 
@@ -100,6 +100,7 @@ class RunReport:
                     "part": c.part,
                     "message": c.message,
                     "not_targeted": c.not_targeted,
+                    "diff": "\n".join(edit_diff(c.edit)) if c.edit is not None else None,
                 }
                 for c in self.conflicts
             ],
@@ -177,6 +178,7 @@ class _Conflict(_Shape):
     part: str
     message: str
     not_targeted: bool  # left because ``--force KEY`` named other things
+    diff: str | None  # a region's: what opsync would write against the person's edit
 
 
 class _Finding(_Shape):
