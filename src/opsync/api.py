@@ -168,6 +168,7 @@ def _spec(config: Config, state: StateStore, clock: Clock | None = None) -> RunS
         people=people,
         areas=areas,
         aliases=config.aliases.table(),
+        on_conflict=config.run.on_conflict,
     )
 
 

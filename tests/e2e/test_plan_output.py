@@ -260,3 +260,32 @@ def test_force_key_overwrites_only_that_key_and_keeps_every_other_conflict(acme:
     assert {p: p.read_text(encoding="utf-8") for p in edited} == edited
     scorecard = (acme.parent / "pages" / "scorecard" / "2026-Q4.md").read_text(encoding="utf-8")
     assert "Grace: coverage looks low" not in scorecard
+
+
+@pytest.mark.parametrize("on_conflict", ["fail", "report"])
+def test_a_conflict_reported_before_and_unchanged_exits_0_only_with_on_conflict_report(
+    acme: Path, on_conflict: str
+) -> None:
+    with acme.open("a", encoding="utf-8") as config:
+        config.write(f'\n[run]\non_conflict = "{on_conflict}"\n')
+    assert _sync(acme) == 0
+    _edit_region(acme)
+    runner = CliRunner()
+    args = ["sync", "--config", str(acme), "--now", ACME_NOW, "--quiet"]
+    first = runner.invoke(app, [*args, "--report-json", str(acme.parent / "1.json")])
+    assert first.exit_code == EXIT_CONFLICTS and "scorecard/2026-Q4" in first.output
+    again = runner.invoke(app, [*args, "--report-json", str(acme.parent / "2.json")])
+    (conflict,) = json.loads((acme.parent / "2.json").read_text(encoding="utf-8"))["conflicts"]
+    if on_conflict == "fail":
+        assert again.exit_code == EXIT_CONFLICTS and "scorecard/2026-Q4" in again.output
+        assert conflict["reported"] is False
+        return
+    assert (again.exit_code, again.output) == (0, "")  # cron mails nothing
+    assert conflict["reported"] is True  # still listed for a monitor
+    _edit(
+        acme.parent / "pages" / "scorecard" / "2026-Q4.md",
+        "check with Nina.",
+        "check with Nina and Raj.",
+    )
+    changed = runner.invoke(app, args)
+    assert changed.exit_code == EXIT_CONFLICTS and "scorecard/2026-Q4" in changed.output

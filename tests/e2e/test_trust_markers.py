@@ -171,6 +171,7 @@ def test_force_only_regenerates_the_named_page_and_reports_the_rest(cli: Cli, ac
             "message": report["conflicts"][0]["message"],  # type: ignore[index]
             "not_targeted": True,
             "diff": report["conflicts"][0]["diff"],  # type: ignore[index]
+            "reported": False,
         }
     ]
     assert "--force did not name" in report["conflicts"][0]["message"]  # type: ignore[index]

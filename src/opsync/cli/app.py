@@ -232,7 +232,7 @@ def plan(
     except OpsyncError as error:
         raise _guard(error, report_json, now=now) from None
     if quiet:
-        print_problems(err, report)
+        print_problems(err, report, quiet=True)
     else:
         print_plan(out, report, detail=detail)
     _finish(report, report_json)
@@ -266,7 +266,7 @@ def sync(
     except OpsyncError as error:
         raise _guard(error, report_json, now=now, applied=True) from None
     if quiet:
-        print_problems(err, report)
+        print_problems(err, report, quiet=True)
     else:
         print_summary(out, report)
         print_problems(out, report)
@@ -293,7 +293,7 @@ def apply_plan(
     except OpsyncError as error:
         raise _guard(error, report_json, applied=True) from None
     if quiet:
-        print_problems(err, report)
+        print_problems(err, report, quiet=True)
     else:
         print_summary(out, report)
         print_problems(out, report)

@@ -54,7 +54,9 @@ def print_plan(console: Console, report: RunReport, *, detail: bool = False) -> 
     console.print(plan_view.plan_summary(report), highlight=False, soft_wrap=True)
 
 
-def print_problems(console: Console, report: RunReport, *, conflicts: bool = True) -> None:
+def print_problems(
+    console: Console, report: RunReport, *, conflicts: bool = True, quiet: bool = False
+) -> None:
     """What needs a person: failed operations, conflicts (unless the plan view printed
     them), input that could not be read, an identity change."""
     for op, error in report.failed:
@@ -68,7 +70,7 @@ def print_problems(console: Console, report: RunReport, *, conflicts: bool = Tru
     for op, why in report.waiting:
         console.print(f"[yellow]waiting[/yellow] {op.target}: {why}", highlight=False)
     if conflicts:
-        print_conflicts(console, report)
+        print_conflicts(console, report, quiet=quiet)
     if report.identity_change:
         console.print(
             f"[red]identity change[/red]: {report.identity_change}; `opsync sync` will refuse "
@@ -77,9 +79,15 @@ def print_problems(console: Console, report: RunReport, *, conflicts: bool = Tru
         )
 
 
-def print_conflicts(console: Console, report: RunReport) -> None:
+def print_conflicts(console: Console, report: RunReport, *, quiet: bool = False) -> None:
+    """Each conflict; with ``quiet`` (cron), not those reported before and unchanged
+    (``[run] on_conflict = "report"``): cron mails what is new only."""
     for conflict in report.conflicts:
+        if quiet and conflict.reported:
+            continue
         label = "conflict, not targeted" if conflict.not_targeted else "conflict"
+        if conflict.reported:
+            label += ", reported before"
         console.print(
             f"[yellow]{label}[/yellow] {conflict.target} ({conflict.part}): {conflict.message}",
             highlight=False,

@@ -194,6 +194,8 @@ class PlanView:
         self.line(Text("conflicts", style="bold") + Text(f" — {len(conflicts)} kept as they are"))
         for conflict in conflicts:
             label = "! conflict, not targeted" if conflict.not_targeted else "! conflict"
+            if conflict.reported:
+                label += ", reported before"
             self.line(
                 Text(f"{label} ", style="yellow")
                 + Text(f"{conflict.target} ({conflict.part})", style="bold"),

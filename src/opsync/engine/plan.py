@@ -78,6 +78,11 @@ class Conflict:
     # a region's conflict on a target that stores text: what opsync would write (before)
     # and what the page holds (after), so the plan shows the person's edit as a diff
     edit: RegionChange | None = field(default=None, compare=False)
+    # the conflict and the person's edit, hashed: the same while nobody touches it again
+    fingerprint: str = field(default="", compare=False)
+    # an earlier sync reported this very conflict and [run] on_conflict = "report": it is
+    # listed, and it no longer makes the run exit 3
+    reported: bool = False
 
 
 @dataclass(frozen=True)
@@ -214,6 +219,7 @@ def _records(
                 Conflict(
                     target=record,
                     part="fields " + ", ".join(sorted(state.edited)),
+                    fingerprint=_digest(record, {k: state.owned.get(k) for k in state.edited}),
                     message=(
                         f"{state.path}: fields opsync owns were edited by hand since opsync wrote "
                         "them; put the edit where it belongs (tracker or a person-owned field) "
@@ -305,6 +311,7 @@ def _pages(
                         edit=RegionChange(region, rendered, have.content)
                         if _as_text(store)
                         else None,
+                        fingerprint=_digest(key, region, have.content),
                         message=(
                             f"{state.path}: the opsync region `{region}` was edited by hand; move "
                             "the text outside the region markers, or run with --force "

@@ -101,6 +101,7 @@ class RunReport:
                     "message": c.message,
                     "not_targeted": c.not_targeted,
                     "diff": "\n".join(edit_diff(c.edit)) if c.edit is not None else None,
+                    "reported": c.reported,
                 }
                 for c in self.conflicts
             ],
@@ -179,6 +180,7 @@ class _Conflict(_Shape):
     message: str
     not_targeted: bool  # left because ``--force KEY`` named other things
     diff: str | None  # a region's: what opsync would write against the person's edit
+    reported: bool  # reported by an earlier sync, unchanged, and on_conflict = "report"
 
 
 class _Finding(_Shape):
@@ -305,7 +307,9 @@ def exit_code(outcome: RunReport | OpsyncError) -> int:
          than those below stopped it (a connector could not read its tool)
     2    a :class:`~opsync.errors.ConfigError` stopped it before anything was written
     3    the run completed with conflicts: a person edited what opsync owns, seen by the
-         plan or by a write that found the edit made between the read and itself
+         plan or by a write that found the edit made between the read and itself; with
+         ``[run] on_conflict = "report"``, not for a conflict an earlier sync reported and
+         nobody touched since
     4    :class:`~opsync.errors.LockHeld`: another run holds the lock; this one did nothing
     5    the run completed, but some input could not be read (a finding whose code is in
          :data:`~opsync.domain.findings.UNREADABLE_CODES`: broken front matter, a file that
@@ -323,7 +327,7 @@ def exit_code(outcome: RunReport | OpsyncError) -> int:
         return outcome.exit_code
     if outcome.failed:
         return EXIT_FAILED
-    if outcome.conflicts:
+    if any(not c.reported for c in outcome.conflicts):
         return EXIT_CONFLICTS
     if any(f.unreadable for f in outcome.findings):
         return EXIT_UNREADABLE
