@@ -289,3 +289,12 @@ def test_a_conflict_reported_before_and_unchanged_exits_0_only_with_on_conflict_
     )
     changed = runner.invoke(app, args)
     assert changed.exit_code == EXIT_CONFLICTS and "scorecard/2026-Q4" in changed.output
+
+
+def test_the_plan_excerpt_in_the_cli_docs_is_the_golden_one() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    excerpt = doc.split("An excerpt of the acme plan", 1)[1].split("```\n", 2)[1]
+    golden = (GOLDEN / "launch-moved.txt").read_text(encoding="utf-8")
+    assert len(excerpt.splitlines()) > 10
+    assert all(line in golden.splitlines() for line in excerpt.splitlines())
+    assert excerpt.endswith(golden.splitlines()[-1] + "\n")
