@@ -128,7 +128,11 @@ def test_detail_shows_every_operation_and_no_python_repr(acme: Path) -> None:
     assert "datetime." not in text and "{'" not in text
     assert "+ releases/ACME-101" in text and "+ roadmap-view/2026-11-24" in text
     assert "→ weekly-update/2026-W49/slack to #product-updates" in text
-    assert "pm    Maya Chen" in text or "Maya Chen" in text  # people by name, not handle
+    create = text.split("+ releases/ACME-101\n", 1)[1].split("\n  + ", 1)[0]
+    assert re.search(r"^ +pm +Maya Chen$", create, re.M)  # people by name, not handle
+    assert re.search(r"^ +tier +Tier 1$", create, re.M)  # the option's name
+    assert re.search(r"^ +launch_date +2026-10-06$", create, re.M)
+    assert re.search(r"^ +handoff_due +\(empty\)$", create, re.M)
 
 
 def test_every_reason_is_a_sentence_citing_a_section_of_the_rules(acme: Path) -> None:
