@@ -24,6 +24,7 @@ from opsync.connectors.context import ConnectorContext
 from opsync.connectors.registry import Bootstrap
 from opsync.domain import Finding
 from opsync.domain.findings import DUPLICATE
+from opsync.engine import saved
 from opsync.engine.plan import Force
 from opsync.engine.report import Reporter, RunReport
 from opsync.engine.run import RunSpec, run
@@ -31,6 +32,7 @@ from opsync.errors import ConfigError
 from opsync.state import MemoryStateStore, SqliteStateStore, StateStore
 
 __all__ = [
+    "apply",
     "bootstrap",
     "doctor",
     "emulate",
@@ -38,6 +40,7 @@ __all__ = [
     "load_config",
     "plan",
     "report",
+    "save_plan",
     "sync",
 ]
 
@@ -165,6 +168,7 @@ def _spec(config: Config, state: StateStore, clock: Clock | None = None) -> RunS
         people=people,
         areas=areas,
         aliases=config.aliases.table(),
+        on_conflict=config.run.on_conflict,
     )
 
 
@@ -223,6 +227,29 @@ def sync(
             force=force,
             accept_identity_change=accept_identity_change,
             reporter=reporter,
+        )
+
+
+def save_plan(report: RunReport, path: Path, *, config_path: Path, force: Force = False) -> None:
+    """Write ``report``'s plan (a dry run's) to ``path``, for :func:`apply` to apply later."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = saved.to_json(report, config=config_path, force=force)
+    path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def apply(
+    plan_path: Path,
+    *,
+    config_path: Path | None = None,
+    reporter: Reporter | None = None,
+) -> RunReport:
+    """Apply the plan saved in ``plan_path`` exactly, under the run lock, with the clock and
+    force it was made with; raises :class:`~opsync.errors.StalePlan` (nothing written) when
+    the targets call for another plan now. ``config_path`` defaults to the plan's config."""
+    expect = saved.read(plan_path)
+    with _session(config_path or expect.config, None) as spec:
+        return run(
+            spec, expect.now, write=True, force=expect.force, reporter=reporter, expect=expect
         )
 
 

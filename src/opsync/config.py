@@ -227,6 +227,21 @@ class StateConfig(_Table):
     path: ResolvedPath = Field(Path(".opsync/state.db"), description="SQLite file of the store.")
 
 
+OnConflict = Literal["fail", "report"]
+
+
+class RunConfig(_Table):
+    """``[run]``: how a run ends when it leaves something for a person."""
+
+    on_conflict: OnConflict = Field(
+        "fail",
+        description="A conflict (a person edited what opsync owns) that an earlier sync "
+        'reported and that is unchanged since: "fail" exits 3 on every run until someone '
+        'resolves it; "report" exits 3 on the run that finds it, then 0 while it stays as '
+        'it was (it is still listed in the plan and the JSON report). For cron, "report".',
+    )
+
+
 class RolesConfig(_Table):
     """``[roles]``: which connector serves each role (default: the only connector)."""
 
@@ -259,6 +274,7 @@ class Config(_Table):
     rollout: RolloutConfig = RolloutConfig()
     output: OutputSettings = OutputSettings()
     state: StateConfig = StateConfig()
+    run: RunConfig = RunConfig()
     connectors: dict[str, SerializeAsAny[ConnectorConfig]] = {}
     roles: RolesConfig = RolesConfig()
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)

@@ -10,8 +10,10 @@ OpsyncError            anything opsync raises on purpose                        
 ├── ConflictError      a person edited what opsync owns: report it, never overwrite  3
 ├── RecordError        one record is unusable: a finding on it, the run goes on     (5)
 ├── LockHeld           another run holds the lock; try again later                   4
-└── DiskError          the disk refused a write (full, read-only, no permission):    6
-                       stop; a person frees space or fixes permissions, then reruns
+├── DiskError          the disk refused a write (full, read-only, no permission):    6
+│                      stop; a person frees space or fixes permissions, then reruns
+└── StalePlan          a saved plan no longer matches the targets: nothing applied;   7
+                       make a new plan, read it, apply that one
 ```
 
 A run that completes exits 0, or 1 (an operation failed), 3 (conflicts) or 5: it completed
@@ -282,3 +284,15 @@ __all__ = [
     "RecordError",
     "TransientError",
 ]
+
+
+class StalePlan(OpsyncError):
+    """``opsync apply plan.json`` found that the plan the targets call for now is not the
+    saved one: something the plan read changed since in a way that changes what it would
+    write (a tracker edit, a person's edit, another sync). Nothing was written.
+
+    Args:
+        message: what differs, as far as it can be said in a line.
+    """
+
+    exit_code: ClassVar[int] = 7

@@ -21,6 +21,7 @@ from opsync.connectors.confluence.connector import ConfluenceWiki
 from opsync.connectors.confluence.details import row, table
 from opsync.connectors.confluence.records import record_title
 from opsync.domain import Collection
+from opsync.engine import reasons
 from opsync.engine.actual import Actual
 from opsync.engine.desired import Desired, DesiredRecord, plain
 from opsync.engine.plan import Plan, make_plan
@@ -225,7 +226,7 @@ def test_a_log_record_page_created_without_label_and_property_is_finished(
         plan = _plan(wiki, log=log)
         assert plan.conflicts == ()
         (op,) = plan.operations
-        assert op.kind == "update_record" and op.reason == "finishing opsync's interrupted create"
+        assert op.kind == "update_record" and op.reason == reasons.FINISH
         _apply(wiki, plan)
     finally:
         wiki.close()

@@ -256,9 +256,9 @@ def test_a_run_while_another_holds_the_lock_exits_4_at_once(cli: Cli, acme: Path
 
 def test_plan_shows_the_diff_and_writes_nothing(cli: Cli, acme: Path) -> None:
     before = files(acme.parent)
-    result = cli("plan", "--config", str(acme), "--now", ACME_NOW)
+    result = cli("plan", "--config", str(acme), "--now", ACME_NOW, "--detail")
     assert result.exit_code == 0
-    assert "create_page" in result.output and "weekly-update/2026-W49" in result.output
+    assert "+ weekly-update/2026-W49" in result.output
     assert result.report["planned"] > 0 and result.report["writes"] == 0
     assert files(acme.parent) == before
     assert not (acme.parent / ".opsync").exists()

@@ -158,9 +158,7 @@ def test_force_only_regenerates_the_named_page_and_reports_the_rest(cli: Cli, ac
     assert _sync(cli, acme)[0] == 0
     clean = _page(acme, "scorecard/2026-Q4").read_text(encoding="utf-8")
     scorecard, _, weekly, weekly_edited = _edit_two_pages(acme)
-    planned = cli(
-        "plan", "--config", str(acme), "--now", ACME_NOW, "--force-only", "scorecard/2026-Q4"
-    )
+    planned = cli("plan", "--config", str(acme), "--now", ACME_NOW, "--force", "scorecard/2026-Q4")
     assert "conflict, not targeted" in planned.output and "weekly-update/2026-W49" in planned.output
     code, report = _sync(cli, acme, "--force-only", "pages/scorecard/2026-Q4")
     assert code == 3, report
@@ -172,9 +170,11 @@ def test_force_only_regenerates_the_named_page_and_reports_the_rest(cli: Cli, ac
             "part": "region weekly.area.alerts",
             "message": report["conflicts"][0]["message"],  # type: ignore[index]
             "not_targeted": True,
+            "diff": report["conflicts"][0]["diff"],  # type: ignore[index]
+            "reported": False,
         }
     ]
-    assert "--force-only did not name" in report["conflicts"][0]["message"]  # type: ignore[index]
+    assert "--force did not name" in report["conflicts"][0]["message"]  # type: ignore[index]
 
 
 def test_force_and_force_only_together_is_a_usage_error(cli: Cli, acme: Path) -> None:

@@ -2,7 +2,8 @@
 
 Exit codes (for cron): 0 completed (findings are normal) · 1 some operations failed ·
 2 bad usage or config · 3 completed with conflicts waiting for a person · 4 another run
-holds the lock · 5 completed, but some input could not be read.
+holds the lock · 5 completed, but some input could not be read · 7 a saved plan no longer
+matches the targets (``opsync apply`` wrote nothing).
 :func:`opsync.engine.report.exit_code` decides which; the commands only pass it what the
 run gave (a report or the error that stopped it).
 """
@@ -13,9 +14,10 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.markup import escape
 
@@ -35,9 +37,30 @@ from opsync.errors import ConfigError, OpsyncError
 EXIT_CODES = """Exit codes: 0 completed (findings are normal), 1 some operations failed,
 2 bad usage or config, 3 completed with conflicts waiting for a person,
 4 another run holds the lock, 5 completed but some input could not be read (the records
-named by record.invalid findings were left out), 6 the disk refused a write."""
+named by record.invalid findings were left out), 6 the disk refused a write,
+7 a saved plan no longer matches the targets (apply wrote nothing)."""
+
+#: What a bare ``--force`` (no KEY) stands for once :class:`_Commands` read it: everything.
+EVERYTHING = "*"
+
+
+class _Commands(typer.core.TyperGroup):
+    """Reads a bare ``--force`` (the last word, or followed by another option) as "force
+    everything", so that ``--force KEY`` and ``--force`` are one option."""
+
+    # ctx: typer's own (vendored) click Context, which typer does not export
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        args = [
+            f"--force={EVERYTHING}"
+            if word == "--force" and (i + 1 == len(args) or args[i + 1].startswith("-"))
+            else word
+            for i, word in enumerate(args)
+        ]
+        return super().parse_args(ctx, args)
+
 
 app = typer.Typer(
+    cls=_Commands,
     help="Run the Product Ops operating system on the tools you already use.\n\n" + EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
@@ -63,11 +86,14 @@ ReportOpt = Annotated[
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and conflicts.")]
 ForceOpt = Annotated[
-    bool,
+    list[str] | None,
     typer.Option(
         "--force",
-        help="Regenerate every owned region and record people edited (asks first on a "
-        "terminal). Never touches text outside regions or regions with damaged markers.",
+        metavar="[KEY]",
+        help="Regenerate this page's or record's content people edited, e.g. "
+        "weekly-update/2026-W49 or decisions/D-12; repeat for more. Alone (no KEY): every "
+        "owned region and record people edited (asks first on a terminal). Never touches "
+        "text outside regions or regions with damaged markers.",
     ),
 ]
 ForceOnlyOpt = Annotated[
@@ -75,23 +101,24 @@ ForceOnlyOpt = Annotated[
     typer.Option(
         "--force-only",
         metavar="KEY",
-        help="Regenerate only this page's or record's edited content, e.g. "
-        "weekly-update/2026-W49 or decisions/D-12; repeat for more.",
+        help="The same as --force KEY (kept for scripts written before --force took a KEY).",
     ),
 ]
 
 
-def _force(force: bool, only: list[str] | None) -> bool | frozenset[str]:
-    """What the run may overwrite: --force-only's keys, else everything with --force."""
-    if only:
-        if force:
+def _force(force: list[str] | None, only: list[str] | None) -> bool | frozenset[str]:
+    """What the run may overwrite: the keys --force (or --force-only) names, or everything
+    with a bare --force."""
+    keys = [*(force or ()), *(only or ())]
+    if EVERYTHING in keys:
+        if len(keys) > 1:
             raise ConfigError(
-                "--force and --force-only both given",
+                "--force without a KEY and --force KEY both given",
                 key="--force",
-                hint="give --force alone (everything) or --force-only KEY (just those)",
+                hint="give --force alone (everything) or --force KEY (just those)",
             )
-        return frozenset(k.strip().removesuffix(".md") for k in only)
-    return force
+        return True
+    return frozenset(k.strip().removesuffix(".md") for k in keys) if keys else False
 
 
 def _interactive() -> bool:
@@ -181,21 +208,33 @@ def plan(
     now: NowOpt = None,
     report_json: ReportOpt = None,
     quiet: QuietOpt = False,
-    force: ForceOpt = False,
+    force: ForceOpt = None,
     force_only: ForceOnlyOpt = None,
+    detail: Annotated[
+        bool,
+        typer.Option("--detail", help="Show every operation, field, diff line and message."),
+    ] = False,
+    save: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Save the plan to this file, for `opsync apply FILE` to apply exactly it.",
+        ),
+    ] = None,
 ) -> None:
     """Dry run: show what a sync would change, grouped by collection, with reasons."""
     reporter = ConsoleReporter(err, quiet)
     try:
         forced = _force(force, force_only)
         report = api.plan(config, now=_parse_now(now), force=forced, reporter=reporter)
+        if save is not None:
+            api.save_plan(report, save, config_path=config, force=forced)
     except OpsyncError as error:
         raise _guard(error, report_json, now=now) from None
     if quiet:
-        print_problems(err, report)
+        print_problems(err, report, quiet=True)
     else:
-        print_plan(out, report)
-        print_summary(out, report)
+        print_plan(out, report, detail=detail)
     _finish(report, report_json)
 
 
@@ -205,7 +244,7 @@ def sync(
     now: NowOpt = None,
     report_json: ReportOpt = None,
     quiet: QuietOpt = False,
-    force: ForceOpt = False,
+    force: ForceOpt = None,
     force_only: ForceOnlyOpt = None,
     accept_identity_change: Annotated[
         bool, typer.Option("--accept-identity-change", help="After moving records yourself.")
@@ -227,7 +266,34 @@ def sync(
     except OpsyncError as error:
         raise _guard(error, report_json, now=now, applied=True) from None
     if quiet:
-        print_problems(err, report)
+        print_problems(err, report, quiet=True)
+    else:
+        print_summary(out, report)
+        print_problems(out, report)
+    _finish(report, report_json)
+
+
+@app.command(name="apply")
+def apply_plan(
+    saved: Annotated[
+        Path, typer.Argument(metavar="PLAN", help="A file `opsync plan --out` wrote.")
+    ],
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Path of opsync.toml (default: the plan's)."),
+    ] = None,
+    report_json: ReportOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Apply a saved plan exactly; refuse (exit 7, nothing written) when the targets now call
+    for another plan."""
+    reporter = ConsoleReporter(err, quiet)
+    try:
+        report = api.apply(saved, config_path=config, reporter=reporter)
+    except OpsyncError as error:
+        raise _guard(error, report_json, applied=True) from None
+    if quiet:
+        print_problems(err, report, quiet=True)
     else:
         print_summary(out, report)
         print_problems(out, report)

@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from opsync.connectors.base import Message
+from opsync.cli import plan_view
 from opsync.engine.plan import Operation
 from opsync.engine.report import RunReport
 
@@ -47,41 +47,18 @@ class ConsoleReporter:
                 self._task = None
 
 
-def print_plan(console: Console, report: RunReport) -> None:
-    groups = report.plan.by_collection()
-    if not groups and not report.conflicts:
-        console.print("Nothing to do: every target already matches.")
-    elif not groups:
-        console.print("Nothing to write; the conflicts below wait for a person.")
-    for collection, ops in sorted(groups.items()):
-        console.print(f"[bold]{collection}[/bold] ({len(ops)})")
-        for op in ops:
-            console.print(f"  {op.kind:<14} {op.target}  [dim]— {op.reason}[/dim]", highlight=False)
-            for name, old, new in op.changes[:12]:
-                console.print(f"      {name}: {old!r} → {new!r}", highlight=False)
-            if isinstance(op.payload, Message):
-                _preview(console, op.payload)
-    print_problems(console, report)
+def print_plan(console: Console, report: RunReport, *, detail: bool = False) -> None:
+    """The plan (cli/plan_view.py), what else needs a person, and the summary line."""
+    plan_view.print_plan(console, report, detail=detail)
+    print_problems(console, report, conflicts=False)
+    console.print(plan_view.plan_summary(report), highlight=False, soft_wrap=True)
 
 
-PREVIEW_LINES = 8
-
-
-def _preview(console: Console, message: Message) -> None:
-    """The message as its recipient will first read it: the plain text, cut short."""
-    lines = [line for line in message.text.splitlines() if line.strip()]
-    shown = lines[:PREVIEW_LINES]
-    for line in shown:
-        console.print(f"      │ {line}", highlight=False, markup=False)
-    if len(lines) > len(shown):
-        console.print(f"      │ … {len(lines) - len(shown)} more line(s)", highlight=False)
-    if message.announces:
-        console.print(f"      │ (links to the page {message.announces})", highlight=False)
-
-
-def print_problems(console: Console, report: RunReport) -> None:
-    """What needs a person: failed operations, conflicts, input that could not be read, an
-    identity change."""
+def print_problems(
+    console: Console, report: RunReport, *, conflicts: bool = True, quiet: bool = False
+) -> None:
+    """What needs a person: failed operations, conflicts (unless the plan view printed
+    them), input that could not be read, an identity change."""
     for op, error in report.failed:
         console.print(f"[red]failed[/red] {op.target}: {error}", highlight=False)
     for finding in report.findings:
@@ -92,7 +69,8 @@ def print_problems(console: Console, report: RunReport) -> None:
             )
     for op, why in report.waiting:
         console.print(f"[yellow]waiting[/yellow] {op.target}: {why}", highlight=False)
-    print_conflicts(console, report)
+    if conflicts:
+        print_conflicts(console, report, quiet=quiet)
     if report.identity_change:
         console.print(
             f"[red]identity change[/red]: {report.identity_change}; `opsync sync` will refuse "
@@ -101,9 +79,15 @@ def print_problems(console: Console, report: RunReport) -> None:
         )
 
 
-def print_conflicts(console: Console, report: RunReport) -> None:
+def print_conflicts(console: Console, report: RunReport, *, quiet: bool = False) -> None:
+    """Each conflict; with ``quiet`` (cron), not those reported before and unchanged
+    (``[run] on_conflict = "report"``): cron mails what is new only."""
     for conflict in report.conflicts:
+        if quiet and conflict.reported:
+            continue
         label = "conflict, not targeted" if conflict.not_targeted else "conflict"
+        if conflict.reported:
+            label += ", reported before"
         console.print(
             f"[yellow]{label}[/yellow] {conflict.target} ({conflict.part}): {conflict.message}",
             highlight=False,

@@ -15,6 +15,7 @@ from typing import Any
 from opsync.connectors.base import Message
 from opsync.documents.model import Document
 from opsync.domain import Collection, Release, ref
+from opsync.engine import reasons
 from opsync.rules.output import RuleOutput
 
 MIRRORED_RELEASE_FIELDS = (
@@ -119,7 +120,7 @@ def build(
             key=release.key,
             values=values,
             create=True,
-            reason="mirrored from the tracker, with the fields the rules derive",
+            reason=reasons.record_created(Collection.RELEASES.value),
         )
     for record, fields in sorted(output.derived.items()):
         if record in desired.records or record not in existing:
@@ -129,7 +130,6 @@ def build(
             collection=collection,
             key=key,
             values={k: plain(v) for k, v in fields.items()},
-            reason="fields derived by the rules",
         )
     for seed in output.seeds:
         record = ref(seed.collection, seed.key)
@@ -141,11 +141,7 @@ def build(
                 values={k: plain(v) for k, v in seed.values.items()},
                 create=True,
                 create_only=not seed.updates,
-                reason=(
-                    "kept up to date by opsync (the scorecard history)"
-                    if seed.updates
-                    else "publication log of a generated artifact"
-                ),
+                reason=reasons.seed(seed.collection.value, seed.updates, seed.page),
                 after=seed.page,
             ),
         )

@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from enum import StrEnum
 from typing import Any
+
+from pydantic import BaseModel
 
 from opsync.connectors.base import (
     FileWrite,
@@ -24,16 +26,30 @@ from opsync.connectors.base import (
     PageWrite,
     RecordWrite,
 )
-from opsync.documents.model import Document, region_keys
+from opsync.documents import markdown
+from opsync.documents.model import Document, find_region, region_keys
+from opsync.engine import reasons
 from opsync.engine.actual import Actual
 from opsync.engine.desired import Desired
 
 Payload = RecordWrite | PageWrite | FileWrite | Message
 # What a run may overwrite of what people edited: nothing (False), everything (True), or the
-# conflicts of the named pages and records only (``--force-only``): a record as
+# conflicts of the named pages and records only (``--force KEY``): a record as
 # ``collection/key`` (``releases/ACME-1``), a page as its key (``weekly-update/2026-W49``)
 # or ``pages/`` and its key.
 Force = bool | Collection[str]
+
+
+@dataclass(frozen=True)
+class RegionChange:
+    """One owned region a page write rewrites, as text a person can diff: ``before`` is what
+    the page holds (None when the region is new, or when the target keeps only a fingerprint
+    of it, as Notion and Confluence do; ``Capabilities.page_format``), ``after`` what opsync
+    writes (empty for a region no longer generated)."""
+
+    region: str
+    before: str | None
+    after: str
 
 
 @dataclass(frozen=True)
@@ -48,6 +64,8 @@ class Operation:
     # a page whose write must have succeeded in this run (or be in the wiki already) before
     # this operation runs: a publication log, or a message, never runs ahead of its page
     after: str | None = None
+    # update_page: each rewritten region's text before and after, for the plan's diffs
+    regions: tuple[RegionChange, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -55,8 +73,16 @@ class Conflict:
     target: str
     part: str
     message: str
-    # the run forced some conflicts (--force-only) but not this one: it was not named
+    # the run forced some conflicts (--force KEY) but not this one: it was not named
     not_targeted: bool = False
+    # a region's conflict on a target that stores text: what opsync would write (before)
+    # and what the page holds (after), so the plan shows the person's edit as a diff
+    edit: RegionChange | None = field(default=None, compare=False)
+    # the conflict and the person's edit, hashed: the same while nobody touches it again
+    fingerprint: str = field(default="", compare=False)
+    # an earlier sync reported this very conflict and [run] on_conflict = "report": it is
+    # listed, and it no longer makes the run exit 3
+    reported: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +95,18 @@ class Plan:
         for op in self.operations:
             groups.setdefault(op.collection, []).append(op)
         return groups
+
+    def fingerprint(self) -> str:
+        """What this plan would do, whole: every operation with all it writes or sends, and
+        every conflict. Two plans with the same fingerprint write the same things (a saved
+        plan is applied only while the targets still call for exactly it)."""
+        operations = [
+            [op.kind, op.key, op.target, op.after, _canonical(op.payload)] for op in self.operations
+        ]
+        conflicts = [[c.target, c.part, c.not_targeted] for c in self.conflicts]
+        return hashlib.sha256(
+            json.dumps([operations, conflicts], sort_keys=True, default=str).encode("utf-8")
+        ).hexdigest()
 
 
 class Act(StrEnum):
@@ -107,12 +145,25 @@ def forces(force: Force, target: str) -> bool:
 
 
 def untargeted(conflict: Conflict) -> Conflict:
-    """``conflict`` as a forced run reports it when --force-only did not name its target."""
+    """``conflict`` as a forced run reports it when --force did not name its target."""
     return replace(
         conflict,
-        message=f"{conflict.message} (not forced: --force-only did not name {conflict.target})",
+        message=f"{conflict.message} (not forced: --force did not name {conflict.target})",
         not_targeted=True,
     )
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` (a payload and what it holds) as plain JSON data, for the fingerprint."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value
 
 
 def _digest(*parts: Any) -> str:
@@ -140,7 +191,7 @@ def _records(
                         key=f"create_record:{record}:{_digest(dict(want.values))}",
                         collection=want.collection,
                         target=record,
-                        reason=f"not in the wiki yet; {want.reason}",
+                        reason=want.reason,
                         payload=payload,
                         changes=tuple((k, None, v) for k, v in want.values.items()),
                         after=want.after,
@@ -168,10 +219,11 @@ def _records(
                 Conflict(
                     target=record,
                     part="fields " + ", ".join(sorted(state.edited)),
+                    fingerprint=_digest(record, {k: state.owned.get(k) for k in state.edited}),
                     message=(
                         f"{state.path}: fields opsync owns were edited by hand since opsync wrote "
                         "them; put the edit where it belongs (tracker or a person-owned field) "
-                        f"and restore them, or run with --force-only {record} to overwrite them"
+                        f"and restore them, or run with --force {record} to overwrite them"
                     ),
                 )
             )
@@ -182,7 +234,11 @@ def _records(
                     key=f"update_record:{record}:{_digest(values)}",
                     collection=want.collection,
                     target=record,
-                    reason=want.reason if changes else "restamping what opsync owns",
+                    reason=(
+                        reasons.record_updated(want.collection, changes)
+                        if changes
+                        else reasons.RESTAMP
+                    ),
                     payload=RecordWrite(ref=record, values=values),
                     changes=changes,
                 )
@@ -207,7 +263,7 @@ def _finish(
         key=f"update_record:{record}:finish:{_digest(values)}",
         collection=collection,
         target=record,
-        reason="finishing opsync's interrupted create",
+        reason=reasons.FINISH,
         payload=RecordWrite(ref=record, values=values),
         changes=tuple((k, owned.get(k), v) for k, v in values.items() if owned.get(k) != v),
     )
@@ -228,39 +284,49 @@ def _pages(
                     key=f"create_page:{key}:{_digest(doc.model_dump(mode='json'))}",
                     collection=_page_collection(key),
                     target=key,
-                    reason=f"{want.kind.replace('_', ' ')} is due and does not exist yet",
+                    reason=reasons.page_created(want.kind),
                     payload=PageWrite(key=key, document=doc, create=True),
                 )
             )
             continue
         rewrite: list[str] = []
+        changes: list[RegionChange] = []
         wanted = region_keys(doc.children)
         for region in wanted:
             have = state.regions.get(region)
             if have is None:
                 rewrite.append(region)
+                changes.append(_region_change(store, doc, region, None))
                 continue
-            holds = have.content == store.render_region(doc, region)
-            act = decide(have.ownership, holds, forces(force, key))
+            rendered = store.render_region(doc, region)
+            act = decide(have.ownership, have.content == rendered, forces(force, key))
             if act is Act.WRITE:
                 rewrite.append(region)
+                changes.append(_region_change(store, doc, region, have.content, rendered))
             elif act is Act.CONFLICT:
                 conflicts.append(
                     Conflict(
                         target=key,
                         part=f"region {region}",
+                        edit=RegionChange(region, rendered, have.content)
+                        if _as_text(store)
+                        else None,
+                        fingerprint=_digest(key, region, have.content),
                         message=(
                             f"{state.path}: the opsync region `{region}` was edited by hand; move "
-                            "the text outside the region markers, or run with --force-only "
+                            "the text outside the region markers, or run with --force "
                             f"{key} to regenerate it"
                         ),
                     )
                 )
-        rewrite.extend(
+        dropped = [
             r
             for r, s in state.regions.items()
             if r not in wanted and s.ownership not in (Ownership.EDITED, Ownership.DAMAGED)
-        )
+        ]
+        changes.extend(_region_change(store, doc, r, state.regions[r].content) for r in dropped)
+        changed = list(rewrite)
+        rewrite.extend(dropped)
         if rewrite:
             ops.append(
                 Operation(
@@ -268,8 +334,9 @@ def _pages(
                     key=f"update_page:{key}:{_digest(rewrite, doc.model_dump(mode='json'))}",
                     collection=_page_collection(key),
                     target=key,
-                    reason="owned regions changed: " + ", ".join(rewrite),
+                    reason=reasons.page_updated(want.kind, changed, dropped),
                     payload=PageWrite(key=key, document=doc, regions=tuple(rewrite)),
+                    regions=tuple(changes),
                 )
             )
     for name, content in sorted(desired.files.items()):
@@ -282,11 +349,34 @@ def _pages(
                 key=f"write_file:{name}:{_digest(content)}",
                 collection="pages/files",
                 target=name,
-                reason="feed does not exist yet" if feed is None else "feed content changed",
+                reason=reasons.feed(created=feed is None),
                 payload=FileWrite(key=name, content=content),
             )
         )
     return ops, conflicts
+
+
+def _region_change(
+    store: PageStore,
+    doc: Document,
+    region: str,
+    before: str | None,
+    rendered: str | None = None,
+) -> RegionChange:
+    """A region's change as text: the target's own rendering when it stores text (the one
+    the plan compared), else the region as Markdown with no earlier text to diff against."""
+    if _as_text(store):
+        after = rendered if rendered is not None else store.render_region(doc, region)
+        return RegionChange(region, before, after)
+    node = find_region(doc.children, region)
+    after = markdown.render_blocks(node.children) if node is not None else ""
+    return RegionChange(region, None, after)
+
+
+def _as_text(store: PageStore) -> bool:
+    """Whether ``store`` keeps a region's text (Markdown), not only its fingerprint."""
+    capabilities = getattr(store, "capabilities", None)
+    return getattr(capabilities, "page_format", None) == "markdown"
 
 
 def _messages(desired: Desired, actual: Actual) -> list[Operation]:
@@ -310,7 +400,7 @@ def make_plan(desired: Desired, actual: Actual, store: PageStore, *, force: Forc
     pages' and records'), never a region whose markers are damaged or text outside regions."""
     record_ops, record_conflicts = _records(desired, actual, force)
     page_ops, page_conflicts = _pages(desired, actual, store, force)
-    if not isinstance(force, bool) and force:  # --force-only: say what it left as it was
+    if not isinstance(force, bool) and force:  # --force KEY: say what it left as it was
         record_conflicts = [untargeted(c) for c in record_conflicts]
         page_conflicts = [untargeted(c) for c in page_conflicts]
     # what waits for a page goes after every page write

@@ -8,12 +8,14 @@ the process's exit code is decided, for a run that completed and for one an erro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from opsync.connectors.base import Message
 from opsync.domain.findings import Finding
+from opsync.engine.diffs import edit_diff, region_diff
 from opsync.engine.plan import Conflict, Operation, Plan
 from opsync.errors import OpsyncError
 
@@ -23,11 +25,13 @@ EXIT_USAGE = 2
 EXIT_CONFLICTS = 3
 EXIT_LOCKED = 4
 EXIT_UNREADABLE = 5
+EXIT_STALE = 7
 
 #: The JSON report's shape, one for every outcome; raised when a field is added, removed or
 #: changes meaning (documented in docs/cli.md, "The JSON report"). 1 was the shape before
-#: ``schema_version`` existed, with a different object for a run an error stopped.
-SCHEMA_VERSION = 2
+#: ``schema_version`` existed, with a different object for a run an error stopped; 2 had no
+#: field changes nor region diffs on operations.
+SCHEMA_VERSION = 3
 
 
 class Reporter(Protocol):
@@ -62,6 +66,8 @@ class RunReport:
     conflicted: list[Conflict] = field(default_factory=list)
     identity_change: str | None = None
     interrupted: int = 0  # operations an earlier, killed run started and never finished
+    # people's display names by handle, so a plan shows "Maya Chen" where a field holds "maya"
+    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def conflicts(self) -> tuple[Conflict, ...]:
@@ -94,6 +100,8 @@ class RunReport:
                     "part": c.part,
                     "message": c.message,
                     "not_targeted": c.not_targeted,
+                    "diff": "\n".join(edit_diff(c.edit)) if c.edit is not None else None,
+                    "reported": c.reported,
                 }
                 for c in self.conflicts
             ],
@@ -114,7 +122,7 @@ class RunReport:
                     "target": op.target,
                     "reason": op.reason,
                     "key": op.key,
-                    **_message(op.payload),
+                    **operation_details(op),
                 }
                 for op in self.plan.operations
             ],
@@ -170,7 +178,9 @@ class _Conflict(_Shape):
     target: str
     part: str
     message: str
-    not_targeted: bool  # left because ``--force-only`` named other things
+    not_targeted: bool  # left because ``--force KEY`` named other things
+    diff: str | None  # a region's: what opsync would write against the person's edit
+    reported: bool  # reported by an earlier sync, unchanged, and on_conflict = "report"
 
 
 class _Finding(_Shape):
@@ -188,6 +198,17 @@ class _Message(_Shape):
     announces: str | None
 
 
+class _Change(_Shape):
+    field: str
+    before: Any
+    after: Any
+
+
+class _RegionDiff(_Shape):
+    region: str
+    diff: str
+
+
 class _Operation(_Shape):
     kind: Literal[
         "create_record", "update_record", "create_page", "update_page", "write_file", "send"
@@ -196,6 +217,8 @@ class _Operation(_Shape):
     target: str
     reason: str
     key: str
+    changes: list[_Change]
+    regions: list[_RegionDiff]
     message: _Message | None = None
 
 
@@ -216,7 +239,7 @@ class ReportSchema(_Shape):
     """The JSON report, field by field (docs/cli.md): ``ReportSchema.model_validate(data)``
     checks a report a monitor reads; ``model_json_schema()`` gives it as a JSON Schema."""
 
-    schema_version: Literal[2]
+    schema_version: Literal[3]
     now: str | None
     applied: bool
     planned: int
@@ -230,8 +253,32 @@ class ReportSchema(_Shape):
     scorecard: list[_ScorecardRow]
     identity_change: str | None
     interrupted_before: int
-    exit_code: Literal[0, 1, 2, 3, 4, 5, 6]
+    exit_code: Literal[0, 1, 2, 3, 4, 5, 6, 7]
     error: _Error | None
+
+
+def json_value(value: Any) -> Any:
+    """A field's value as JSON holds it: dates as ISO text, the rest as the target stores it."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    return value
+
+
+def operation_details(op: Operation) -> dict[str, Any]:
+    """What an operation changes, for a machine: each field before and after, each region's
+    unified diff, a message's text and where it goes."""
+    return {
+        "changes": [
+            {"field": name, "before": json_value(old), "after": json_value(new)}
+            for name, old, new in op.changes
+        ],
+        "regions": [{"region": c.region, "diff": "\n".join(region_diff(c))} for c in op.regions],
+        **_message(op.payload),
+    }
 
 
 def _message(payload: object) -> dict[str, Any]:
@@ -260,7 +307,9 @@ def exit_code(outcome: RunReport | OpsyncError) -> int:
          than those below stopped it (a connector could not read its tool)
     2    a :class:`~opsync.errors.ConfigError` stopped it before anything was written
     3    the run completed with conflicts: a person edited what opsync owns, seen by the
-         plan or by a write that found the edit made between the read and itself
+         plan or by a write that found the edit made between the read and itself; with
+         ``[run] on_conflict = "report"``, not for a conflict an earlier sync reported and
+         nobody touched since
     4    :class:`~opsync.errors.LockHeld`: another run holds the lock; this one did nothing
     5    the run completed, but some input could not be read (a finding whose code is in
          :data:`~opsync.domain.findings.UNREADABLE_CODES`: broken front matter, a file that
@@ -278,7 +327,7 @@ def exit_code(outcome: RunReport | OpsyncError) -> int:
         return outcome.exit_code
     if outcome.failed:
         return EXIT_FAILED
-    if outcome.conflicts:
+    if any(not c.reported for c in outcome.conflicts):
         return EXIT_CONFLICTS
     if any(f.unreadable for f in outcome.findings):
         return EXIT_UNREADABLE

@@ -10,10 +10,11 @@ crash-free run would) and once at its end, with what its writes left in them.
 from __future__ import annotations
 
 import gc
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -34,8 +35,9 @@ from opsync.engine.actual import Actual, settle
 from opsync.engine.apply import Targets, apply
 from opsync.engine.desired import build
 from opsync.engine.notify import Delivery
-from opsync.engine.plan import Force, make_plan
+from opsync.engine.plan import Force, Plan, make_plan
 from opsync.engine.report import Reporter, RunReport, SilentReporter
+from opsync.engine.saved import SavedPlan
 from opsync.engine.snapshot import build_snapshot, links
 from opsync.errors import ConfigError, ConnectorError, OpsyncError
 from opsync.rules import evaluate
@@ -72,6 +74,9 @@ class RunSpec:
     feeds: FeedStore | None = None
     # the local workspace, keeping a copy of what other notifiers send (engine/notify.py)
     archive: Notifier | None = None
+    # [run] on_conflict: "report" lets a conflict an earlier sync reported, unchanged since,
+    # stop making the run exit 3
+    on_conflict: str = "fail"
 
     def serving(self, connector: object | None, role: str) -> Any:
         chosen = connector if connector is not None else self.workspace
@@ -154,6 +159,24 @@ def _held(target: Leased | None, store: StateStore) -> Iterator[None]:
         yield
 
 
+REPORTED = "reported_conflicts"  # state meta: fingerprints of the last sync's conflicts
+
+
+def _mark_reported(plan: Plan, store: StateStore, on_conflict: str) -> Plan:
+    """``plan`` with each conflict the last sync reported, unchanged since, marked
+    ``reported`` (``on_conflict = "report"``); as it is otherwise."""
+    if on_conflict != "report" or not plan.conflicts:
+        return plan
+    known = set(json.loads(store.get_meta(REPORTED) or "[]"))
+    return replace(
+        plan,
+        conflicts=tuple(
+            replace(c, reported=True) if c.fingerprint and c.fingerprint in known else c
+            for c in plan.conflicts
+        ),
+    )
+
+
 def run(
     spec: RunSpec,
     now: datetime,
@@ -162,8 +185,11 @@ def run(
     force: Force = False,
     accept_identity_change: bool = False,
     reporter: Reporter | None = None,
+    expect: SavedPlan | None = None,
 ) -> RunReport:
-    """Run the pack once; with ``write=False`` nothing is written anywhere (a dry run)."""
+    """Run the pack once; with ``write=False`` nothing is written anywhere (a dry run).
+    With ``expect`` (``opsync apply``), the plan must be that saved plan, or nothing is
+    written (:class:`~opsync.errors.StalePlan`)."""
     progress = reporter or SilentReporter()
     store = spec.state
     lock: AbstractContextManager[object] = store.lock() if write else nullcontext()
@@ -219,6 +245,8 @@ def run(
             held += delivery.copies_missing(wanted, sent)
             actual.pages = settle(actual.pages, store.unfinished("update_page"))
             plan = make_plan(desired, actual, spec.workspace, force=force)
+            if expect is not None:
+                expect.check(plan)
             known = store.get_meta("identity")
             if known is not None and known in spec.earlier_identities:
                 known = spec.identity
@@ -239,6 +267,7 @@ def run(
                             "then run `opsync sync --accept-identity-change` once"
                         ),
                     )
+            plan = _mark_reported(plan, store, spec.on_conflict)
             report = RunReport(
                 now=now.isoformat(),
                 applied=write,
@@ -253,6 +282,7 @@ def run(
                 ],
                 scorecard=[row.model_dump() for row in output.scorecard],
                 identity_change=identity_change,
+                names={person.key: person.name for person in spec.people},
             )
             if write:
                 report.interrupted = store.close_interrupted()
@@ -266,6 +296,9 @@ def run(
                 report.conflicted = applied.conflicts
                 store.finish_run(run_id, "failed" if report.failed else "done")
                 store.set_meta("identity", spec.identity)
+            if write:  # what the next run counts as reported already
+                fingerprints = sorted(c.fingerprint for c in plan.conflicts if c.fingerprint)
+                store.set_meta(REPORTED, json.dumps(fingerprints))
             lease.close()  # released before the count, which includes the release
             report.requests = {n: c.counts() for n, c in spec.connectors().items()}
             return report

@@ -48,6 +48,7 @@ from opsync.domain.enablement import Section
 from opsync.rules.context import RuleContext
 from opsync.rules.dates import weekday_date
 from opsync.rules.output import DerivedValue, Notification, RuleOutput
+from opsync.rules.sections import ENABLEMENT, cite
 from opsync.rules.tiers import needs_enablement, pm_name, requirements, tier_label
 from opsync.settings import EnablementSettings, RuleFamily
 
@@ -327,7 +328,10 @@ def announcement(
             document=document,
             # linked when the bundle is an opsync page; a bundle kept elsewhere has no page here
             announces=f"bundle/{release.key}" if bundle is not None else None,
-            reason="A Tier 2/3 enablement bundle was published (RULES.md R1).",
+            reason=(
+                f"The {tier_label(release.tier)} enablement bundle of {release.key} was "
+                f"published, so the teams it impacts are told once {cite(ENABLEMENT)}."
+            ),
         )
         for n, channel in enumerate(names)
     ]

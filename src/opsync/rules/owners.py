@@ -49,6 +49,7 @@ from opsync.rules.codes import CODES, Owner
 from opsync.rules.context import RuleContext
 from opsync.rules.dates import DateWords, date_words
 from opsync.rules.output import Notification, RuleOutput
+from opsync.rules.sections import OWNERS, cite
 
 DIGEST = "owner-digest"
 ESCALATION = "escalation"
@@ -191,7 +192,9 @@ def _digest(
         )
     document = Document(title=title, children=tuple(children))
     key = f"{DIGEST}/{person}/{today}/{fingerprint}"
-    reason = "the open findings that need this person changed (RULES.md R10)"
+    reason = (
+        f"The open findings this person must act on changed since their last digest {cite(OWNERS)}."
+    )
     notes = []
     for via in ctx.settings.owners.digest_via:
         channel = f"dm:{person}" if via == "slack" else f"email-dm:{person}"
@@ -231,7 +234,8 @@ def _escalations(ctx: RuleContext, findings: Iterable[Finding]) -> list[Notifica
                 channel=target,
                 text=f"Escalation: {what} {finding.message}",
                 title="Product Ops escalation",
-                reason=f"{what} (RULES.md R10)",
+                reason=f"{what[0].upper()}{what[1:-1]}, so it is escalated to {target} "
+                f"{cite(OWNERS)}.",
             )
         )
     return notes

@@ -49,6 +49,7 @@ from opsync.rules.output import (
     Notification,
     RuleOutput,
 )
+from opsync.rules.sections import POST_LAUNCH, cite
 from opsync.rules.tiers import needs_enablement, pm_name, requirements, tier_label
 from opsync.settings import DateStyle, PostLaunchSettings, RuleFamily
 
@@ -188,7 +189,7 @@ def day3_thread(
         ),
         title=f"Day 3 check-in — {release.title}",
         announces=f"post-launch/{release.key}/day3",
-        reason="Post-launch Day 3 check-in is due (RULES.md R7).",
+        reason=f"The Day 3 check-in of {release.key} is due and not recorded {cite(POST_LAUNCH)}.",
     )
 
 
@@ -219,7 +220,7 @@ def day14_reminder(
         text=text,
         title=f"Day 14 retro — {release.title}",
         announces=f"post-launch/{release.key}/day14",
-        reason="Post-launch Day 14 retro is due (RULES.md R7).",
+        reason=f"The Day 14 retro of {release.key} is due and not recorded {cite(POST_LAUNCH)}.",
     )
 
 

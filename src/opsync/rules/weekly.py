@@ -79,6 +79,7 @@ from opsync.rules.output import (
     RecordSeed,
     RuleOutput,
 )
+from opsync.rules.sections import WEEKLY, cite
 from opsync.rules.wording import capped, counted, more
 from opsync.settings import RuleFamily
 
@@ -555,7 +556,10 @@ def _publication(
     weekly = ctx.settings.weekly
     summary = post_document(ctx, plan, page, parts, earlier)
     text_body = plaintext.render(summary)
-    reason = f"Weekly Product Update {plan.key} is due published {clock(plan.publish_due.time())}"
+    reason = (
+        f"The Weekly Product Update {plan.key} is published, due by "
+        f"{clock(plan.publish_due.time())} {cite(WEEKLY)}."
+    )
     return [
         Notification(
             key=f"{plan.document_key}/slack",
@@ -655,7 +659,7 @@ def _reminders(
                 f"Reminder: your 5-bullet weekly update for {', '.join(names)} is due {when} "
                 "(wins/shipped, what's next, risks/asks, metrics snapshot, links)."
             ),
-            reason=f"No weekly submission yet for {plan.key}",
+            reason=f"{pm} has an area without a weekly submission for {plan.key} {cite(WEEKLY)}.",
         )
         for pm, names in sorted(by_pm.items())
     )

@@ -340,7 +340,7 @@ class Writer:
             raise ConflictError(
                 f"a person edited the owned region {contested[0]!r} of page {op.key!r} while "
                 "opsync was rewriting it: their text is kept, next to opsync's new text; "
-                "merge the two, then rerun (or `opsync sync --force-only "
+                "merge the two, then rerun (or `opsync sync --force "
                 f"{op.key}` to keep only opsync's)",
                 target=op.key,
                 region=contested[0],
