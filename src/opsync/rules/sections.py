@@ -28,6 +28,9 @@ QBR = "quarterly-planningqbr-pack"
 INSIGHT_ACTIONS = "r9-monthly-insights-review-actions"
 OWNERS = "r10-people-who-must-act"
 RETROS = "rollout-retros"
+READINESS = "r9-launch-readiness-check-page"
+SURVEYS = "surveys-without-a-server-and-status-pings-measured-pack-sections-1-and-7"
+SLACK_INTAKE = "requests-from-product-ops-intake-rulesmd-r10"
 
 #: The section of each generated page's rule.
 PAGES: dict[DocumentKind, str] = {
@@ -44,6 +47,7 @@ PAGES: dict[DocumentKind, str] = {
     DocumentKind.INTAKE_TRIAGE: INTAKE,
     DocumentKind.QBR_PACK: QBR,
     DocumentKind.ROLLOUT_RETRO: RETROS,
+    DocumentKind.READINESS_CHECK: READINESS,
 }
 
 #: The section of the rule that derives each field opsync writes on people's records, and
@@ -83,6 +87,7 @@ COLLECTIONS: dict[str, str] = {
     Collection.INSIGHTS.value: INSIGHTS,
     Collection.ROADMAP_ITEMS.value: ROADMAP,
     Collection.INSIGHT_ACTIONS.value: INSIGHT_ACTIONS,
+    Collection.REQUESTS.value: SLACK_INTAKE,
 }
 
 

@@ -24,6 +24,7 @@ from opsync.rules.context import RuleContext
 from opsync.rules.dates import date_words
 from opsync.rules.output import Notification, RuleOutput
 from opsync.rules.scorecard import quarter_of
+from opsync.rules.sections import SURVEYS, cite
 from opsync.rules.tiers import needs_enablement
 
 SURVEY_PREFIX = "survey/"
@@ -58,7 +59,10 @@ def _surveys(ctx: RuleContext) -> list[Notification]:
                         "(One reaction per person; it measures how well launches are "
                         "announced, not you.)"
                     ),
-                    reason=f"post-release survey of Tier 2/3 release {release.key}",
+                    reason=(
+                        f"Tier 2/3 release {release.key} has launched, so its stakeholders are "
+                        f"asked whether they knew it was coming {cite(SURVEYS)}."
+                    ),
                 )
             )
     return found
@@ -100,7 +104,10 @@ def _pulse(ctx: RuleContext) -> list[Notification]:
                 f"Quarterly pulse ({label}), one reaction: do you agree that “{PULSE_STATEMENT}” "
                 "React ✅ agree / ❌ disagree."
             ),
-            reason=f"quarterly PM pulse {label}",
+            reason=(
+                f"The quarterly PM pulse of {label} is due: each PM is asked whether Product "
+                f"Ops reduced their coordination time {cite(SURVEYS)}."
+            ),
         )
         for person in sorted(ctx.snapshot.people, key=lambda p: p.key)
         if person.role is Role.PM
