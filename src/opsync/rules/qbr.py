@@ -32,7 +32,6 @@ from opsync.documents.model import (
     Document,
     Heading,
     Inline,
-    Link,
     ListItem,
     StatusChip,
     Tone,
@@ -180,9 +179,15 @@ def _scorecard(ctx: RuleContext, earlier: RuleOutput) -> tuple[Block, ...]:
             if isinstance(block, Heading):
                 block = heading(block.level + 1, block.text)
             blocks.append(block)
-    url = ctx.links.get(page.key)
-    where = Link(text=page.document.title, url=url) if url else text(page.document.title)
-    blocks.append(para("The weekly chart is on the scorecard page, ", where, "."))
+    # Named, not linked: the scorecard page of a new quarter is made in the same run, so a
+    # link would appear only on the next run, which would then rewrite this page.
+    blocks.append(
+        para(
+            "The weekly chart is on the scorecard page, ",
+            text(page.document.title, italic=True),
+            ".",
+        )
+    )
     return tuple(blocks)
 
 
