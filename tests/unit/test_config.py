@@ -36,7 +36,7 @@ from opsync.config_problems import model_in, toml_value
 from opsync.connectors import registry
 from opsync.connectors.confluence.config import ConfluenceCollection, ConfluenceConnectorConfig
 from opsync.connectors.email.config import EmailConnectorConfig
-from opsync.connectors.jira.config import FieldMap, JiraConnectorConfig
+from opsync.connectors.jira.config import FieldMap, JiraConnectorConfig, WriteBack
 from opsync.connectors.local.config import LocalConnectorConfig
 from opsync.connectors.slack.config import SlackConnectorConfig
 from opsync.domain import Person, ProductArea, Role
@@ -618,6 +618,7 @@ def reference_models() -> dict[str, type[BaseModel]]:
         "connectors.credentials": TokenConnectorConfig,
         "connectors.jira": JiraConnectorConfig,
         "connectors.jira.fields": FieldMap,
+        "connectors.jira.write_back": WriteBack,
         "connectors.confluence": ConfluenceConnectorConfig,
         "connectors.confluence.collections": ConfluenceCollection,
         "connectors.slack": SlackConnectorConfig,

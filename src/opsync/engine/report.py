@@ -190,7 +190,13 @@ class _Message(_Shape):
 
 class _Operation(_Shape):
     kind: Literal[
-        "create_record", "update_record", "create_page", "update_page", "write_file", "send"
+        "create_record",
+        "update_record",
+        "create_page",
+        "update_page",
+        "write_file",
+        "send",
+        "update_tracker",
     ]
     collection: str
     target: str
