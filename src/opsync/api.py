@@ -333,10 +333,15 @@ def duplicates(config_path: Path) -> list[Finding]:
 
 def bootstrap(kind: str, config_path: Path, parent: str | None = None) -> tuple[Bootstrap, str]:
     """Create (or find, on a rerun) what a connector of type ``kind`` works under ``parent``
-    (databases, views, pages), for the wiki connector of the config; returns what was done
-    and the config block to paste into opsync.toml."""
+    (databases, views, pages), for the wiki connector of the config, or what the tracker
+    connector needs (Jira's write-back fields) when ``kind`` is the tracker's type; returns
+    what was done and the config block to paste into opsync.toml."""
     config = load_config(config_path)
     name, settings = config.wiki_connector()
+    if settings.type != kind:
+        tracker, tracked = config.connector("tracker")
+        if tracked.type == kind:
+            name, settings = tracker, tracked
     make = registry.hook(kind, "bootstrap")
     if make is None:
         raise ConfigError(

@@ -37,7 +37,7 @@ from opsync.config_problems import model_in, toml_value
 from opsync.connectors import registry
 from opsync.connectors.confluence.config import ConfluenceCollection, ConfluenceConnectorConfig
 from opsync.connectors.email.config import EmailConnectorConfig
-from opsync.connectors.jira.config import FieldMap, JiraConnectorConfig
+from opsync.connectors.jira.config import FieldMap, JiraConnectorConfig, WriteBack
 from opsync.connectors.local.config import LocalConnectorConfig
 from opsync.connectors.s3.config import S3ConnectorConfig
 from opsync.connectors.slack.config import SlackConnectorConfig
@@ -621,6 +621,7 @@ def reference_models() -> dict[str, type[BaseModel]]:
         "connectors.credentials": TokenConnectorConfig,
         "connectors.jira": JiraConnectorConfig,
         "connectors.jira.fields": FieldMap,
+        "connectors.jira.write_back": WriteBack,
         "connectors.confluence": ConfluenceConnectorConfig,
         "connectors.confluence.collections": ConfluenceCollection,
         "connectors.slack": SlackConnectorConfig,

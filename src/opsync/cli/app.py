@@ -350,7 +350,11 @@ def doctor(
 @app.command(no_args_is_help=True)
 def bootstrap(
     kind: Annotated[
-        str, typer.Argument(metavar="TYPE", help="The wiki connector's type: notion, confluence.")
+        str,
+        typer.Argument(
+            metavar="TYPE",
+            help="The wiki connector's type (notion, confluence), or jira (write-back fields).",
+        ),
     ],
     parent: Annotated[
         str | None,

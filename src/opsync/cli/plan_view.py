@@ -37,6 +37,7 @@ _VERBS = {
     "create_page": "to create",
     "update_record": "to update",
     "update_page": "to update",
+    "update_tracker": "to update",
     "write_file": "to write",
     "send": "to send",
 }
@@ -45,6 +46,7 @@ _MARKS = {
     "create_page": ("+", "green"),
     "update_record": ("~", "yellow"),
     "update_page": ("~", "yellow"),
+    "update_tracker": ("~", "yellow"),
     "write_file": ("~", "yellow"),
     "send": ("→", "cyan"),
 }

@@ -102,15 +102,27 @@ class PageState:
     text: str | None = None
 
 
+#: What a tracker may hold for opsync on a release when write-back is on (each optional, per
+#: config): the enablement status (a Jira field, a Linear label), the next enablement deadline
+#: (a date), the bundle page's URL in a field, and a link object to the bundle page (a Jira
+#: remote link, a Linear attachment) that the tracker finds again by a stable id, so a lost
+#: state store never adds a second one.
+WRITE_BACK = ("enablement_status", "next_deadline", "bundle_link", "bundle_page")
+
+
 @dataclass
 class TrackerRead:
     """Release rows as the tracker holds them, by release key, in the flat field names of
     :mod:`opsync.connectors.records` (``TRACKER_FIELDS``), and rows it could not use.
-    ``source`` names the tracker in findings (a file, a site)."""
+    ``source`` names the tracker in findings (a file, a site). ``owned``: with write-back
+    on, what each release holds of :data:`WRITE_BACK` (values as domain values: a date for
+    ``next_deadline``, text for the rest) and which of them a person changed since opsync
+    last wrote them (``RecordState.edited``)."""
 
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     source: str = "tracker"
+    owned: dict[str, RecordState] = field(default_factory=dict)
 
 
 @dataclass
@@ -155,6 +167,18 @@ class FileWrite:
 
 
 @dataclass(frozen=True)
+class TrackerWrite:
+    """Write-back onto one release in the tracker: ``values`` by :data:`WRITE_BACK` name,
+    only those that change. ``page`` names the generated bundle page whose URL is the
+    value of ``bundle_link`` and ``bundle_page`` when the page is created in the same run
+    (it has no URL before then): the engine fills those in just before the write."""
+
+    key: str
+    values: Mapping[str, Any]
+    page: str | None = None
+
+
+@dataclass(frozen=True)
 class Message:
     """A message sent exactly once, whatever the notifier.
 
@@ -196,6 +220,20 @@ class Connector(Protocol):
 
 class TrackerSource(Protocol):
     def read_releases(self) -> TrackerRead: ...
+
+
+@runtime_checkable
+class TrackerSink(Protocol):
+    """A tracker that writes opsync's values back onto its releases (optional, per config)."""
+
+    def writes_back(self) -> frozenset[str]:
+        """The :data:`WRITE_BACK` names this tracker is configured to write; empty: none."""
+        ...
+
+    def write_release(self, op: TrackerWrite) -> None:
+        """Write ``op.values`` onto release ``op.key``, only what the tracker does not hold
+        already; raises ``ConflictError`` when a person changed one of them since the read."""
+        ...
 
 
 class RecordSource(Protocol):

@@ -20,6 +20,8 @@ class Actual:
     pages: dict[str, PageState] = field(default_factory=dict)
     sent: set[str] = field(default_factory=set)
     files: dict[str, str] = field(default_factory=dict)
+    # what each release holds of what opsync writes back to the tracker (TrackerRead.owned)
+    tracker: dict[str, RecordState] = field(default_factory=dict)
 
     @classmethod
     def of(cls, wiki: ReadResult) -> Actual:

@@ -21,10 +21,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from opsync.connectors.base import FeedStore, WikiConnector
+from opsync.connectors.base import FeedStore, TrackerSink, TrackerWrite, WikiConnector
 from opsync.engine.notify import Delivery
 from opsync.engine.plan import Conflict, Operation, Plan
 from opsync.engine.report import Reporter
+from opsync.engine.writeback import resolve
 from opsync.errors import ConflictError, DiskError, LockHeld, TransientError
 from opsync.state import StateStore
 
@@ -36,6 +37,7 @@ class Targets:
     wiki: WikiConnector
     notifier: Delivery
     feeds: FeedStore
+    tracker: TrackerSink | None = None  # when it writes back (engine/writeback.py)
 
 
 @dataclass
@@ -62,11 +64,20 @@ DISPATCH: Mapping[str, tuple[str, Callable[[Targets, Any], None]]] = {
     "update_page": ("wiki", lambda t, p: t.wiki.write_page(p)),
     "write_file": ("feeds", lambda t, p: t.feeds.write_file(p)),
     "send": ("notifier", lambda t, p: t.notifier.send(p)),
+    "update_tracker": ("tracker", lambda t, p: _write_back(t, p)),
 }
 
 
+def _write_back(targets: Targets, op: TrackerWrite) -> None:
+    """Write back onto the tracker, with the URL of the bundle page the write waited for."""
+    tracker = targets.tracker
+    if tracker is None:  # the plan has no such operation then; a guard, not a path
+        raise ValueError("no tracker writes back in this run")
+    tracker.write_release(resolve(op, tracker.writes_back(), targets.wiki.page_url))
+
+
 def _conflict(op: Operation, error: ConflictError) -> Conflict:
-    part = "fields" if op.kind.endswith("_record") else "region"
+    part = "fields" if op.kind.endswith(("_record", "_tracker")) else "region"
     return Conflict(
         target=op.target,
         part=f"{part} {error.region}" if error.region else part,

@@ -16,6 +16,7 @@ from opsync.connectors.base import Message
 from opsync.documents.model import Document
 from opsync.domain import Collection, Release, ref
 from opsync.engine import reasons
+from opsync.engine.writeback import DesiredWriteBack
 from opsync.rules.output import RuleOutput
 
 MIRRORED_RELEASE_FIELDS = (
@@ -74,6 +75,8 @@ class Desired:
     pages: dict[str, DesiredPage] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     messages: dict[str, DesiredMessage] = field(default_factory=dict)
+    # what each release should hold in the tracker, when it writes back (engine/writeback.py)
+    tracker: dict[str, DesiredWriteBack] = field(default_factory=dict)
 
 
 #: Types stored as they are; exact types, so enums (str and int subclasses) and datetimes

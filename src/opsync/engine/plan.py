@@ -25,14 +25,16 @@ from opsync.connectors.base import (
     PageStore,
     PageWrite,
     RecordWrite,
+    TrackerWrite,
 )
 from opsync.documents import markdown
 from opsync.documents.model import Document, find_region, region_keys
 from opsync.engine import reasons
 from opsync.engine.actual import Actual
 from opsync.engine.desired import Desired
+from opsync.engine.writeback import TARGET, plan_release
 
-Payload = RecordWrite | PageWrite | FileWrite | Message
+Payload = RecordWrite | PageWrite | FileWrite | Message | TrackerWrite
 # What a run may overwrite of what people edited: nothing (False), everything (True), or the
 # conflicts of the named pages and records only (``--force KEY``): a record as
 # ``collection/key`` (``releases/ACME-1``), a page as its key (``weekly-update/2026-W49``)
@@ -54,7 +56,9 @@ class RegionChange:
 
 @dataclass(frozen=True)
 class Operation:
-    kind: str  # create_record | update_record | create_page | update_page | write_file | send
+    # create_record | update_record | create_page | update_page | write_file | send |
+    # update_tracker
+    kind: str
     key: str
     collection: str
     target: str
@@ -395,18 +399,63 @@ def _messages(desired: Desired, actual: Actual) -> list[Operation]:
     ]
 
 
+def _tracker(
+    desired: Desired, actual: Actual, force: Force
+) -> tuple[list[Operation], list[Conflict]]:
+    """The write-back onto each release in the tracker (``engine/writeback.py``); a value
+    a person changed there is a conflict on that value only, the others are written."""
+    ops: list[Operation] = []
+    conflicts: list[Conflict] = []
+    for key, want in sorted(desired.tracker.items()):
+        target = TARGET + key
+        state = actual.tracker.get(key)
+        planned = plan_release(want, state, forces(force, target))
+        if planned.conflicts:
+            where = state.path if state is not None else key
+            conflicts.append(
+                Conflict(
+                    target=target,
+                    part="fields " + ", ".join(planned.conflicts),
+                    message=(
+                        f"{where}: {', '.join(planned.conflicts)}, which opsync writes back, "
+                        "changed in the tracker since opsync wrote it; opsync leaves it as it "
+                        "is. Restore it (or clear it), or run with --force-only "
+                        f"{target} to overwrite it"
+                    ),
+                )
+            )
+        if planned.write is None:
+            continue
+        payload = planned.write
+        ops.append(
+            Operation(
+                kind="update_tracker",
+                key=f"update_tracker:{key}:{_digest(dict(payload.values), payload.page)}",
+                collection="tracker",
+                target=target,
+                reason=reasons.tracker_written([name for name, _, _ in planned.changes]),
+                payload=payload,
+                changes=planned.changes,
+                after=payload.page,
+            )
+        )
+    return ops, conflicts
+
+
 def make_plan(desired: Desired, actual: Actual, store: PageStore, *, force: Force = False) -> Plan:
     """The plan; ``force`` overwrites people's edits of owned content (all, or the named
     pages' and records'), never a region whose markers are damaged or text outside regions."""
     record_ops, record_conflicts = _records(desired, actual, force)
     page_ops, page_conflicts = _pages(desired, actual, store, force)
+    tracker_ops, tracker_conflicts = _tracker(desired, actual, force)
     if not isinstance(force, bool) and force:  # --force KEY: say what it left as it was
         record_conflicts = [untargeted(c) for c in record_conflicts]
         page_conflicts = [untargeted(c) for c in page_conflicts]
+        tracker_conflicts = [untargeted(c) for c in tracker_conflicts]
     # what waits for a page goes after every page write
     first = [op for op in record_ops if op.after is None]
     logs = [op for op in record_ops if op.after is not None]
     return Plan(
-        operations=tuple(first + page_ops + logs + _messages(desired, actual)),
-        conflicts=tuple(record_conflicts + page_conflicts),
+        operations=tuple(first + page_ops + logs + tracker_ops + _messages(desired, actual)),
+        conflicts=tuple(record_conflicts + page_conflicts + tracker_conflicts),
     )

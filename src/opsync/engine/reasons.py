@@ -35,6 +35,7 @@ _PAGE_NAMES: dict[DocumentKind, str] = {
     DocumentKind.INTAKE_TRIAGE: "intake triage page",
     DocumentKind.QBR_PACK: "QBR pack",
     DocumentKind.ROLLOUT_RETRO: "rollout retro page",
+    DocumentKind.READINESS_CHECK: "Launch Readiness Check page",
 }
 
 
@@ -127,3 +128,12 @@ RESTAMP = (
     "person's."
 )
 FINISH = "An earlier run was stopped while it created this record: this write finishes it."
+
+
+def tracker_written(names: Sequence[str]) -> str:
+    """Write-back: the enablement status, next deadline and bundle link derive from R2."""
+    anchor = cite(sections.ENABLEMENT)
+    if not names:
+        return f"opsync restamps the tracker fields it owns, unchanged {anchor}."
+    fields = _listed([n.replace("_", " ") for n in names])
+    return f"What opsync writes back to the tracker changed: {fields} {anchor}."

@@ -211,7 +211,13 @@ class _RegionDiff(_Shape):
 
 class _Operation(_Shape):
     kind: Literal[
-        "create_record", "update_record", "create_page", "update_page", "write_file", "send"
+        "create_record",
+        "update_record",
+        "create_page",
+        "update_page",
+        "write_file",
+        "send",
+        "update_tracker",
     ]
     collection: str
     target: str

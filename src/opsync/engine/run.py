@@ -24,13 +24,14 @@ from opsync.connectors.base import (
     FeedStore,
     Leased,
     Notifier,
+    TrackerSink,
     TrackerSource,
     WikiConnector,
 )
 from opsync.documents.ics import render_ics
 from opsync.domain import Person, ProductArea
 from opsync.domain.reading import Aliases
-from opsync.engine import doubts, signals
+from opsync.engine import doubts, signals, writeback
 from opsync.engine.actual import Actual, settle
 from opsync.engine.apply import Targets, apply
 from opsync.engine.desired import build
@@ -39,6 +40,7 @@ from opsync.engine.plan import Force, Plan, make_plan
 from opsync.engine.report import Reporter, RunReport, SilentReporter
 from opsync.engine.saved import SavedPlan
 from opsync.engine.snapshot import build_snapshot, links
+from opsync.engine.writeback import writes_back
 from opsync.errors import ConfigError, ConnectorError, OpsyncError
 from opsync.rules import evaluate
 from opsync.rules.context import RuleContext
@@ -94,10 +96,12 @@ class RunSpec:
         return tuple(self.serving(n, "notifier") for n in named)
 
     def targets(self) -> Targets:
+        tracker = self.serving(self.tracker, "tracker")
         return Targets(
             wiki=self.workspace,
             notifier=Delivery(self.notifiers(), self.workspace, self.archive),
             feeds=self.serving(self.feeds, "feeds"),
+            tracker=tracker if writes_back(tracker) and isinstance(tracker, TrackerSink) else None,
         )
 
     def connectors(self) -> dict[str, Connector]:
@@ -230,6 +234,19 @@ def run(
             )
             existing = set(actual.records)
             desired = build(snapshot.releases, output, {FEED_NAME: feed.decode("utf-8")}, existing)
+            names = writes_back(tracker)
+            if names:
+                desired.tracker = writeback.wanted(
+                    snapshot.releases,
+                    output,
+                    names,
+                    today=ctx.today,
+                    calendar=spec.calendar,
+                    settings=spec.settings.enablement,
+                    page_url=spec.workspace.page_url,
+                    created=frozenset(desired.pages.keys() - actual.pages.keys()),
+                )
+                actual.tracker = rows.owned
             progress.stage("plan")
             delivery = targets.notifier
             wanted = [m.message() for m in desired.messages.values() if delivery.accepts(m.channel)]

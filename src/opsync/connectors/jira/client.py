@@ -178,6 +178,11 @@ class JiraApi:
             self.sdk.post, self.path(resource), data=body, params=params or None, record=record
         )
 
+    def put(self, resource: str, body: Any, *, record: str | None = None, **params: Any) -> Any:
+        return self.call(
+            self.sdk.put, self.path(resource), data=body, params=params or None, record=record
+        )
+
     def call(self, fn: Callable[..., Any], *args: Any, record: str | None = None, **kw: Any) -> Any:
         """``fn(*args, **kw)`` (an SDK method) with its failures as opsync errors."""
         self._last = ""

@@ -65,6 +65,52 @@ class FieldMap(BaseModel):
         return _field_id(value)
 
 
+class WriteBack(BaseModel):
+    """``[connectors.<name>.write_back]``: what opsync writes onto each release issue.
+
+    Each field is a custom field id; one left out is not written. Only the values the rules
+    derive go there, and a person's change to one is a conflict (docs/jira.md, write-back).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enablement_status: str | None = Field(
+        None, description="Field for the enablement status: a select (options by value) or text."
+    )
+    next_deadline: str | None = Field(
+        None, description="Date field for the next enablement deadline (YYYY-MM-DD)."
+    )
+    bundle_link: str | None = Field(
+        None, description="URL (or text) field for the bundle page's address."
+    )
+    remote_link: bool = Field(
+        True, description="Add a remote link to the bundle page (found again by its globalId)."
+    )
+    notify_users: bool = Field(
+        True,
+        description="false: edits send no watcher email (needs Administer projects; Jira "
+        "ignores it otherwise).",
+    )
+
+    @field_validator("enablement_status", "next_deadline", "bundle_link")
+    @classmethod
+    def _check_field(cls, value: str | None) -> str | None:
+        return None if value is None else _field_id(value)
+
+    def fields(self) -> dict[str, str]:
+        """Write-back name → field id, for the fields configured."""
+        named = {
+            "enablement_status": self.enablement_status,
+            "next_deadline": self.next_deadline,
+            "bundle_link": self.bundle_link,
+        }
+        return {name: field_id for name, field_id in named.items() if field_id is not None}
+
+    def names(self) -> frozenset[str]:
+        """What is written back (``connectors.base.WRITE_BACK`` names)."""
+        return frozenset(self.fields()) | ({"bundle_page"} if self.remote_link else set())
+
+
 class JiraConnectorConfig(TokenConnectorConfig):
     """``[connectors.<name>]`` with ``type = "jira"``."""
 
@@ -111,13 +157,17 @@ class JiraConnectorConfig(TokenConnectorConfig):
     full_pass_hours: float = Field(
         24.0, gt=0, description="How often an id-only pass looks for deleted issues."
     )
+    write_back: WriteBack | None = Field(
+        None, description="What opsync writes onto each release issue; absent: nothing."
+    )
     page_size: int = Field(100, ge=1, le=5000, description="Issues asked for per search page.")
     requests_per_second: float = Field(5.0, gt=0, description="Pace of requests.")
     timeout_seconds: float = Field(30.0, gt=0, description="Per-request timeout.")
 
     def identity(self) -> dict[str, str]:
-        """Only the project: opsync writes nothing to Jira, and release keys are its issue
-        keys, so remapping fields or filters, or moving the site, moves no record. Reading
+        """Only the project: release keys are its issue keys, and what opsync writes back
+        goes onto those issues, so remapping fields or filters, or moving the site, moves no
+        record. Reading
         releases from versions keys them by version id instead, so that mode is part of it."""
         identity = {"type": self.type, "project": self.project}
         if self.releases != "issues":
@@ -169,5 +219,10 @@ class JiraConnectorConfig(TokenConnectorConfig):
             raise invalid(
                 f'launch_date = "{self.launch_date}" does not apply when releases = "versions"',
                 "a version's release date is its launch date: remove launch_date",
+            )
+        if self.releases == "versions" and self.write_back is not None:
+            raise invalid(
+                'write_back needs releases = "issues"',
+                "a fix version has no fields to write to: remove [write_back]",
             )
         return self

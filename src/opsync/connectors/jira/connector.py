@@ -1,7 +1,8 @@
 """The Jira tracker connector: releases as issues, read incrementally (see ``reader.py``).
 
-It serves the ``tracker`` role only and writes nothing to Jira; the release rows it returns
-are merged by the wiki connector with the people-owned fields of the release records.
+It serves the ``tracker`` role; the release rows it returns are merged by the wiki
+connector with the people-owned fields of the release records. With ``[write_back]`` it
+also writes opsync's values onto the release issues (``writeback.py``), nothing else.
 """
 
 from __future__ import annotations
@@ -14,19 +15,22 @@ from typing import ClassVar
 
 import httpx
 
-from opsync.connectors.base import Capabilities, Role, TrackerRead
+from opsync.connectors.base import Capabilities, Role, TrackerRead, TrackerWrite
 from opsync.connectors.jira.client import JiraApi
 from opsync.connectors.jira.config import JiraConnectorConfig
 from opsync.connectors.jira.doctor import check
 from opsync.connectors.jira.mirror import NAME, Mirror
 from opsync.connectors.jira.reader import Reader
 from opsync.connectors.jira.rows import RowMapper
+from opsync.connectors.jira.writeback import NAME as WRITTEN
+from opsync.connectors.jira.writeback import Memory, Writer
 from opsync.domain import Finding, Person, ProductArea
 from opsync.http import RetryPolicy, TokenBucket
 from opsync.secrets import Secrets
 from opsync.state import ConnectorState
 
-_MIRROR_SCOPE = {"deployment", "project", "filters", "jql", "launch_date", "fields"}
+# write_back: its fields are read too, so a mirror read without them is read again
+_MIRROR_SCOPE = {"deployment", "project", "filters", "jql", "launch_date", "fields", "write_back"}
 
 
 def _utc_now() -> datetime:
@@ -79,12 +83,35 @@ class JiraTracker:
         if state is not None:
             state.keep(NAME, mirror.dump)
         self.reader = Reader(self.api, config, mapper, mirror, clock)
+        self.writer: Writer | None = None
+        self._titles: dict[str, str] = {}
+        if config.write_back is not None:
+            memory = Memory.load(state.get(WRITTEN) if state is not None else None)
+            if state is not None:
+                state.keep(WRITTEN, memory.dump)
+            self.writer = Writer(self.api, config.write_back, memory)
 
     def check(self) -> list[Finding]:
         return check(self.api, self.config)
 
     def read_releases(self) -> TrackerRead:
-        return self.reader.read()
+        read = self.reader.read()
+        if self.writer is not None:
+            issues = [
+                i for i in self.reader.mirror.issues.values() if str(i.get("key")) in read.rows
+            ]
+            read.owned = self.writer.states(issues, self.api.url)
+            self._titles = {k: str(r.get("title") or k) for k, r in read.rows.items()}
+        return read
+
+    def writes_back(self) -> frozenset[str]:
+        return self.config.write_back.names() if self.config.write_back is not None else frozenset()
+
+    def write_release(self, op: TrackerWrite) -> None:
+        if self.writer is None:  # the engine asks only a tracker that writes back
+            raise ValueError(f"connector {self.api.name!r} has no [write_back]")
+        title = f"Launch enablement bundle: {self._titles.get(op.key, op.key)}"
+        self.writer.write(op, title)
 
     def counts(self) -> dict[str, int]:
         return self.api.counts()

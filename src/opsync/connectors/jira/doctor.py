@@ -3,7 +3,9 @@
 Checked in the order a person fixes them: the site answers as the configured deployment,
 the credentials work (``/myself``), the project is visible, every mapped field id exists
 (``/field``: ids, as names are not unique) with a type opsync can read, and the JQL the
-connector sends parses (``/jql/parse``, which validates without running the search).
+connector sends parses (``/jql/parse``, which validates without running the search). With
+``[write_back]``, each write-back field exists with a type opsync can write, and is on the
+edit screen of a release issue (``/issue/{key}/editmeta``: what the account may edit there).
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ _TYPES = {
     "eng_lead": {"user", "array", "option"},
     "stakeholder_summary": {"string"},
     "launch_date": {"date", "datetime"},
+    # write-back: a select (by option value) or text; a date; a URL or text field
+    "write_back.enablement_status": {"option", "string"},
+    "write_back.next_deadline": {"date"},
+    "write_back.bundle_link": {"string"},
 }
 
 
@@ -90,7 +96,38 @@ def check(api: JiraApi, config: JiraConnectorConfig) -> list[Finding]:
                 record, "jql", f"Jira rejects the query {query!r}: {error}; fix filters or jql"
             )
         )
+    if config.write_back is not None and not errors:
+        findings += _edit_screen(api, config, record)
     return findings
+
+
+def _edit_screen(api: JiraApi, config: JiraConnectorConfig, record: str) -> list[Finding]:
+    """Each write-back field is editable on a release issue (the first the query finds)."""
+    assert config.write_back is not None
+    wanted = config.write_back.fields()
+    base = jql.scope(config.project, config.filters, config.jql)
+    try:
+        first = next(iter(api.search(base + jql.ORDER, ["id"], what="a release issue", size=1)))
+    except StopIteration:
+        return []  # no release issue yet: nothing to ask editmeta about
+    except ConnectorError as exc:
+        return [_problem(record, "write_back", f"cannot find a release issue: {exc}")]
+    key = str(first.get("key") or first.get("id"))
+    try:
+        editable = (api.get(f"issue/{key}/editmeta", record=key) or {}).get("fields") or {}
+    except ConnectorError as exc:
+        return [_problem(record, "write_back", f"cannot read what {key} lets opsync edit: {exc}")]
+    return [
+        _problem(
+            record,
+            f"write_back.{name}",
+            f"{field_id} is not on the edit screen of {key} (or this account cannot edit it), "
+            f"so opsync cannot write {name} there: add the field to the screen of project "
+            f"{config.project}'s release issue type, and give the account Edit issues",
+        )
+        for name, field_id in wanted.items()
+        if field_id not in editable
+    ]
 
 
 def _anonymous_info(api: JiraApi) -> dict[str, Any]:
@@ -129,15 +166,18 @@ def _fields(api: JiraApi, config: JiraConnectorConfig, record: str) -> list[Find
     wanted = [(name, m.field) for name, m in config.fields.items()]
     if config.launch_date != "fixVersions":
         wanted.append(("launch_date", config.launch_date))
+    if config.write_back is not None:
+        wanted += [(f"write_back.{n}", f) for n, f in config.write_back.fields().items()]
     findings: list[Finding] = []
     custom = ", ".join(sorted(k for k in known if k.startswith("custom"))) or "none"
     for name, field_id in wanted:
         found = known.get(field_id)
+        key = name if name.startswith("write_back.") else f"fields.{name}"
         if found is None:
             findings.append(
                 _problem(
                     record,
-                    f"fields.{name}",
+                    key,
                     f"Jira has no field {field_id} visible to this account for {name}; use a "
                     f"field id from: {custom}",
                 )
@@ -148,7 +188,7 @@ def _fields(api: JiraApi, config: JiraConnectorConfig, record: str) -> list[Find
             findings.append(
                 _problem(
                     record,
-                    f"fields.{name}",
+                    key,
                     f'{field_id} ("{found.get("name")}") is a {kind} field; {name} needs one of '
                     f"{', '.join(sorted(_TYPES[name]))}: map {name} to another field",
                 )

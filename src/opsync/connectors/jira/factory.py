@@ -1,11 +1,13 @@
-"""Entry point of the Jira connector (``type = "jira"``), with its ``doctor`` and
-``emulate`` hooks; the emulator is imported only when it is asked for, never by a run."""
+"""Entry point of the Jira connector (``type = "jira"``), with its ``doctor``, ``bootstrap``
+(the write-back fields) and ``emulate`` hooks; the emulator is imported only when it is
+asked for, never by a run."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from opsync.connectors.context import ConnectorContext
+from opsync.connectors.jira.bootstrap import Bootstrap, bootstrap
 from opsync.connectors.jira.client import JiraApi
 from opsync.connectors.jira.config import JiraConnectorConfig
 from opsync.connectors.jira.connector import JiraTracker
@@ -34,6 +36,15 @@ class _Factory:
         api = JiraApi(ctx.settings_as(JiraConnectorConfig), name=ctx.name, secrets=ctx.secrets)
         try:
             return check(api, ctx.settings_as(JiraConnectorConfig))
+        finally:
+            api.close()
+
+    def bootstrap(self, ctx: ConnectorContext, parent: str | None) -> tuple[Bootstrap, str]:
+        """The write-back custom fields (``parent`` does not apply to Jira)."""
+        config = ctx.settings_as(JiraConnectorConfig)
+        api = JiraApi(config, name=ctx.name, secrets=ctx.secrets)
+        try:
+            return bootstrap(api, config, ctx.name)
         finally:
             api.close()
 

@@ -64,6 +64,8 @@ class RowMapper:
         """The issue fields a search asks for, and nothing more (pages stay large)."""
         wanted = ["summary", "description", "updated", "fixVersions", self.config.launch_date]
         wanted += [m.field for m in self.config.fields.values()]
+        if self.config.write_back is not None:  # so a person's edit there is seen
+            wanted += self.config.write_back.fields().values()
         return list(dict.fromkeys(wanted))
 
     def row(

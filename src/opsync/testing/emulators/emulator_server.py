@@ -106,7 +106,7 @@ class LoopbackHandler(BaseHTTPRequestHandler):
         """Silent: tests and the CLI read counts, not access logs."""
 
     def send_json(self, status: int, body: Any, extra: dict[str, str]) -> None:
-        data = json.dumps(body).encode()
+        data = b"" if status == 204 else json.dumps(body).encode()  # 204: no content
         self.send_response(status)
         self.send_header("Content-Type", self.content_type)
         self.send_header("Content-Length", str(len(data)))

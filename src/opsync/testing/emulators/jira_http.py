@@ -2,9 +2,10 @@
 
 Cloud serves ``/rest/api/3`` and ``/rest/api/2`` with ``search/jql`` (token pagination) and
 answers the removed ``/search`` with the real 410; Data Center serves ``/rest/api/2`` only,
-with the offset ``/search`` and no ``search/jql``. Each request meets, in order: queued
-faults, authentication (Cloud: Basic email + API token; Data Center: Bearer PAT), the rate
-limit, routing, the OpenAPI document, and the handler; it is counted with its status.
+with the offset ``/search`` and no ``search/jql``. Both serve the writes of ``jira_edit.py``.
+Each request meets, in order: queued faults, authentication (Cloud: Basic email + API token;
+Data Center: Bearer PAT), the rate limit, routing, the OpenAPI document, and the handler; it
+is counted with its status.
 """
 
 from __future__ import annotations
@@ -23,6 +24,14 @@ from opsync.testing.emulators.emulator_server import (
     LoopbackServer,
     match_route,
     template_pattern,
+)
+from opsync.testing.emulators.jira_edit import (
+    Answer,
+    create_field,
+    edit_issue,
+    edit_meta,
+    remote_links,
+    save_remote_link,
 )
 from opsync.testing.emulators.jira_faults import Faults, JiraError, RateLimiter, is_read
 from opsync.testing.emulators.jira_jql import JqlError
@@ -195,9 +204,14 @@ ROUTES: list[Route] = [
     Route("GET", "/serverInfo", _server_info),
     Route("GET", "/myself", _myself),
     Route("GET", "/field", lambda app, c: c.world.field_list()),
+    Route("POST", "/field", create_field),
     Route("GET", "/project/{projectIdOrKey}", _get_project),
     Route("GET", "/project/{projectIdOrKey}/versions", _versions),
     Route("GET", "/issue/{issueIdOrKey}", _issue),
+    Route("PUT", "/issue/{issueIdOrKey}", edit_issue),
+    Route("GET", "/issue/{issueIdOrKey}/editmeta", edit_meta),
+    Route("GET", "/issue/{issueIdOrKey}/remotelink", remote_links),
+    Route("POST", "/issue/{issueIdOrKey}/remotelink", save_remote_link),
     Route("GET", "/search/jql", _search_jql, cloud_only=True),
     Route("POST", "/search/jql", _search_jql, cloud_only=True),
     Route("GET", "/search", _search_offset),
@@ -268,6 +282,8 @@ class App:
             validate(method, f"/rest/api/{version}{route.template}", path, query, headers, raw)
             with self.world.lock:
                 result = route.handler(self, Call(self.world, version, params, query, body))
+            if isinstance(result, Answer):
+                return result.status, result.body, {}
             return 200, result, {}
         except JqlError as error:
             return 400, {"errorMessages": [str(error)], "errors": {}}, {}
@@ -290,4 +306,4 @@ def _json_body(raw: bytes) -> Json:
 class RequestHandler(FaultingHandler):
     server: LoopbackServer[App]
 
-    do_GET = do_POST = FaultingHandler.serve
+    do_GET = do_POST = do_PUT = FaultingHandler.serve

@@ -28,7 +28,10 @@ CUSTOM_TYPES = {
     "text": ("string", "com.atlassian.jira.plugin.system.customfieldtypes:textfield"),
     "date": ("date", "com.atlassian.jira.plugin.system.customfieldtypes:datepicker"),
     "datetime": ("datetime", "com.atlassian.jira.plugin.system.customfieldtypes:datetime"),
+    "url": ("string", "com.atlassian.jira.plugin.system.customfieldtypes:url"),
 }
+# createCustomField's ``type`` → the kind above, for the types the emulator serves.
+KIND_OF_TYPE = {custom: kind for kind, (_, custom) in CUSTOM_TYPES.items()}
 SYSTEM_FIELDS: dict[str, tuple[str, Json]] = {
     "summary": ("Summary", {"type": "string", "system": "summary"}),
     "description": ("Description", {"type": "string", "system": "description"}),
@@ -131,6 +134,12 @@ class World:
         self.users: dict[str, User] = {}
         self.custom: dict[str, tuple[str, str]] = {}  # field id -> (name, kind)
         self.issues: dict[str, Issue] = {}  # by id
+        self.options: dict[str, list[str]] = {}  # select field id -> its options' values
+        self.remote_links: dict[str, list[Json]] = {}  # issue id -> its remote links
+        # field ids on the project's edit screen; None: every field (editmeta, PUT issue)
+        self.screen: set[str] | None = None
+        self.admin = True  # the account has Administer Jira (createCustomField)
+        self.edits: list[tuple[str, Json, str | None]] = []  # (key, fields, notifyUsers)
         self._ids = itertools.count(10001)
         self._numbers: dict[str, itertools.count[int]] = {}
         self.me = self.add_user("opsync-bot", "opsync", "opsync bot", "opsync@example.com")
@@ -171,10 +180,14 @@ class World:
             self.users[account_id] = user
             return user
 
-    def add_field(self, name: str, kind: str, field_id: str | None = None) -> str:
+    def add_field(
+        self, name: str, kind: str, field_id: str | None = None, options: list[str] | None = None
+    ) -> str:
         with self.lock:
             field_id = field_id or f"customfield_{next(self._ids)}"
             self.custom[field_id] = (name, kind)
+            if options is not None:
+                self.options[field_id] = list(options)
             return field_id
 
     def create_issue(
@@ -211,6 +224,11 @@ class World:
         with self.lock:
             del self.issues[self.by_key(key).id]
 
+    def next_id(self) -> int:
+        """A new id from the site's one sequence (issues, fields, links...)."""
+        with self.lock:
+            return next(self._ids)
+
     def by_key(self, key: str) -> Issue:
         found = next((i for i in self.issues.values() if i.key == key or i.id == key), None)
         if found is None:
@@ -223,10 +241,7 @@ class World:
         for field_id, (name, schema) in SYSTEM_FIELDS.items():
             out.append(_field(field_id, name, False, schema, [field_id]))
         for field_id, (name, kind) in self.custom.items():
-            number = int(field_id.rsplit("_", 1)[1])
-            kind_type, custom = CUSTOM_TYPES[kind]
-            schema = {"type": kind_type, "custom": custom, "customId": number}
-            out.append(_field(field_id, name, True, schema, [f"cf[{number}]", name]))
+            out.append(custom_field(field_id, name, kind))
         return out
 
     # ------------------------------------------------------------------ rendering
@@ -312,3 +327,11 @@ def _field(field_id: str, name: str, custom: bool, schema: Json, clauses: list[s
         "clauseNames": clauses,
         "schema": schema,
     }
+
+
+def custom_field(field_id: str, name: str, kind: str) -> Json:
+    """A custom field as ``/field`` lists it."""
+    number = int(field_id.rsplit("_", 1)[1])
+    kind_type, custom = CUSTOM_TYPES[kind]
+    schema = {"type": kind_type, "custom": custom, "customId": number}
+    return _field(field_id, name, True, schema, [f"cf[{number}]", name])

@@ -3,9 +3,10 @@
 ``jira_openapi.json`` is the part of ``swagger-v3.v3.json`` (Jira Cloud platform REST API,
 Apache 2.0, LICENSE.jira-openapi.txt beside it) covering the operations the emulator
 serves: their parameters and request bodies with every schema they reference, descriptions
-and examples dropped, responses left out (the emulator's answers follow the recordings). It
-is 11 kB where the whole document is 2.4 MB. v2 requests are validated with the v3
-operation: Atlassian documents both versions as the same operations, v3 adding ADF.
+and examples dropped, responses left out (the emulator's answers follow the recordings and
+the operations' documented statuses). It is 27 kB where the whole document is 2.4 MB. v2
+requests are validated with the v3 operation: Atlassian documents both versions as the same
+operations, v3 adding ADF.
 """
 
 from __future__ import annotations
