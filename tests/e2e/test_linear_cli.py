@@ -26,7 +26,8 @@ def test_doctor_sync_and_a_second_sync_that_asks_linear_one_query(
 ) -> None:
     checked = cli("doctor", "--config", str(linear_acme))
     assert checked.exit_code == 0, checked.output
-    assert "OpsyncViewer" in linear_emulator.operations  # the key was checked
+    # the key, the team, and the labels Release, Tier (a group), Area (a group), eng-...
+    assert linear_emulator.operations == ["OpsyncViewer", "OpsyncTeam"] + 4 * ["OpsyncIssueLabels"]
 
     linear_emulator.reset_counts()
     first = cli("sync", "--config", str(linear_acme), "--now", ACME_NOW, "--quiet")

@@ -37,6 +37,7 @@ from opsync.connectors import registry
 from opsync.connectors.confluence.config import ConfluenceCollection, ConfluenceConnectorConfig
 from opsync.connectors.email.config import EmailConnectorConfig
 from opsync.connectors.jira.config import FieldMap, JiraConnectorConfig
+from opsync.connectors.linear.config import LabelMap, LinearConnectorConfig
 from opsync.connectors.local.config import LocalConnectorConfig
 from opsync.connectors.slack.config import SlackConnectorConfig
 from opsync.domain import Person, ProductArea, Role
@@ -618,6 +619,8 @@ def reference_models() -> dict[str, type[BaseModel]]:
         "connectors.credentials": TokenConnectorConfig,
         "connectors.jira": JiraConnectorConfig,
         "connectors.jira.fields": FieldMap,
+        "connectors.linear": LinearConnectorConfig,
+        "connectors.linear.fields": LabelMap,
         "connectors.confluence": ConfluenceConnectorConfig,
         "connectors.confluence.collections": ConfluenceCollection,
         "connectors.slack": SlackConnectorConfig,
