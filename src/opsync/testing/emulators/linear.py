@@ -26,7 +26,7 @@ What it follows, and where that comes from:
   since Linear's published numbers have changed over time.
 - Recorded responses: no public recording of real Linear API responses (a vcrpy cassette
   or similar) was found, in Linear's repositories or elsewhere, so none is replayed; the
-  shapes follow the schema and the SDK's test fixtures.
+  answers' shapes follow the schema.
 """
 
 from __future__ import annotations
