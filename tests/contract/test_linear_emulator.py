@@ -162,3 +162,19 @@ def test_a_query_linear_rejects_is_reported_with_its_message_and_not_retried(
     with pytest.raises(PermanentError, match=r"GRAPHQL_VALIDATION_FAILED.*emial"):
         tracker.api.query("query { viewer { emial } }", what="a typo")
     assert acme.counts.total == 1
+
+
+def test_a_budget_drained_by_another_tool_is_waited_out_from_the_headers_of_the_refusal(
+    acme: LinearEmulator, build: Builder, time: FakeSleep
+) -> None:
+    """Another client of the same key spent the budget between two of opsync's requests:
+    Linear refuses with RATELIMITED (HTTP 400, no Retry-After), and the wait comes from
+    the refusal's own budget headers, not from a blind backoff."""
+    acme.set_limits(requests=3, points=1_000_000, period=30)  # one request back every 10 s
+    for _ in range(3):
+        post(acme, queries.VIEWER)
+    tracker = build()
+    assert len(tracker.read_releases().rows) == 40
+    assert acme.counts.by_status == {200: 4, 400: 1}
+    assert time.sleeps == [pytest.approx(10.0, abs=0.5)]
+    assert tracker.api.transport.counts.rate_limited_seconds == pytest.approx(10.0, abs=0.5)

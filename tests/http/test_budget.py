@@ -25,7 +25,10 @@ def test_a_budget_with_room_for_the_next_request_costs_no_wait() -> None:
 
 def test_a_short_budget_waits_for_the_deficit_at_the_refill_rate_not_the_whole_window() -> None:
     # 100 missing refill over 60 s: 0.6 s a unit; 30 points needed, 10 there: 12 s.
-    assert Budget(remaining=10, limit=110, reset_at=1060, need=30).delay(now=1000) == 12.0
+    budget = Budget(remaining=10, limit=110, reset_at=1060, need=30, seen_at=1000)
+    assert budget.delay(now=1000) == 12.0
+    assert budget.delay(now=1005) == pytest.approx(7.0)  # what refilled since then counts
+    assert budget.delay(now=1020) == 0.0
 
 
 def test_the_bucket_pauses_for_the_shortest_reported_budget_before_sending() -> None:

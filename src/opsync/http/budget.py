@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from opsync.errors import TransientError
 from opsync.http.pacing import TokenBucket
@@ -27,23 +27,27 @@ from opsync.http.pacing import TokenBucket
 
 @dataclass(frozen=True)
 class Budget:
-    """One reported budget: what is left, its size, when it is full again (epoch seconds),
-    and how much the next request is expected to cost of it."""
+    """One reported budget: what was left when it was reported (``seen_at``, epoch seconds),
+    its size, when it is full again (epoch seconds), and how much the next request is
+    expected to cost of it."""
 
     remaining: float
     limit: float
     reset_at: float
     need: float = 1.0
+    seen_at: float | None = None
 
     def delay(self, now: float) -> float:
-        """Seconds until ``need`` is available at the constant refill rate; 0 if it is."""
-        if self.remaining >= self.need:
-            return 0.0
-        window = max(self.reset_at - now, 0.0)
+        """Seconds until ``need`` is available, counting what refilled since it was seen at
+        the constant rate that fills it by ``reset_at``; 0 if it is there."""
+        seen = now if self.seen_at is None else self.seen_at
+        window = self.reset_at - seen
         missing = self.limit - self.remaining
-        if window <= 0 or missing <= 0:
+        if self.remaining >= self.need or window <= 0 or missing <= 0:
             return 0.0
-        return (self.need - self.remaining) * window / missing
+        rate = missing / window
+        available = self.remaining + max(now - seen, 0.0) * rate
+        return max((self.need - available) / rate, 0.0)
 
 
 class BudgetedBucket(TokenBucket):
@@ -76,26 +80,31 @@ class BudgetedBucket(TokenBucket):
         self._guard = threading.Lock()
 
     def note(self, name: str, budget: Budget) -> None:
-        """Remember the budget ``name`` as the last response reported it."""
+        """Remember the budget ``name`` as the last response reported it (stamped now when
+        it carries no ``seen_at``)."""
+        if budget.seen_at is None:
+            budget = replace(budget, seen_at=self._wall())
         with self._guard:
             self._budgets[name] = budget
 
-    def delay(self) -> float:
-        """Seconds the next request should wait for the reported budgets (0: none)."""
+    def _delays(self) -> dict[str, float]:
         now = self._wall()
         with self._guard:
-            budgets = list(self._budgets.values())
-        return max((b.delay(now) for b in budgets), default=0.0)
+            budgets = dict(self._budgets)
+        return {name: b.delay(now) for name, b in budgets.items()}
+
+    def delay(self) -> float:
+        """Seconds the next request should wait for the reported budgets (0: none)."""
+        return max(self._delays().values(), default=0.0)
 
     def acquire(self) -> float:
         waited = super().acquire()
-        wait = self.delay()
+        delays = self._delays()
+        wait = max(delays.values(), default=0.0)
         if wait <= 0:
             return waited
         if wait > self._max_wait:
-            short = ", ".join(
-                name for name, b in self._budgets.items() if b.delay(self._wall()) > 0
-            )
+            short = " and ".join(name for name, seconds in delays.items() if seconds > 0)
             raise TransientError(
                 f"the service's {short} budget is spent and refills in {wait:.0f} s, over the "
                 f"{self._max_wait:.0f} s opsync waits; run again later",

@@ -179,7 +179,7 @@ class LinearApi:
         """A throttle told in the errors envelope (HTTP 400): retried by the policy as a
         429 would be. Refused credentials (``AUTHENTICATION_ERROR``) are left to
         :meth:`query`, which raises them with Linear's own message."""
-        if response.status_code not in (200, 400):
+        if response.status_code != 400:  # a 200's body is read once, by query()
             return None
         codes = error_codes(_body(response))
         if _THROTTLED in codes:
@@ -220,7 +220,7 @@ class LinearApi:
         request = self._last or None
         if _AUTH_CODES & set(codes) or status in (401, 403):
             return AuthError(message, connector=self.name, request=request)
-        if status >= 500 or "INTERNAL_ERROR" in codes:
+        if status >= 500 or {"INTERNAL_ERROR", _THROTTLED} & set(codes):
             return TransientError(message, connector=self.name, request=request)
         return PermanentError(message, connector=self.name, request=request)
 
