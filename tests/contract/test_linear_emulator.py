@@ -178,3 +178,18 @@ def test_a_budget_drained_by_another_tool_is_waited_out_from_the_headers_of_the_
     assert acme.counts.by_status == {200: 4, 400: 1}
     assert time.sleeps == [pytest.approx(10.0, abs=0.5)]
     assert tracker.api.transport.counts.rate_limited_seconds == pytest.approx(10.0, abs=0.5)
+
+
+def test_a_json_world_seeds_a_team_of_its_own(time: FakeSleep) -> None:
+    with LinearEmulator(wall=time.monotonic) as emulator:
+        emulator.seed_json(
+            '{"team": {"key": "ENG", "name": "Engineering"}, "releases": [{"key": "ENG-7",'
+            ' "title": "SSO", "tier": 2, "launch_date": "2027-01-12", "pm": "ana"}]}'
+        )
+        answer = post(emulator, queries.items("issues"), filter={"team": {"key": {"eq": "ENG"}}})
+    (issue,) = answer.json()["data"]["issues"]["nodes"]
+    assert (issue["identifier"], issue["dueDate"], issue["assignee"]["email"]) == (
+        "ENG-7",
+        "2027-01-12",
+        "ana@acme-analytics.example",
+    )

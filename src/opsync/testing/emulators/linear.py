@@ -310,7 +310,9 @@ def seed_releases(
             labels.append(f"Area/{row['product_area']}")
         if row.get("eng_lead"):
             labels.append(f"eng-{row['eng_lead']}")
-        launch = row.get("launch_date") if isinstance(row.get("launch_date"), date) else None
+        launch = row.get("launch_date")
+        launch = date.fromisoformat(launch) if isinstance(launch, str) else launch  # JSON
+        launch = launch if isinstance(launch, date) else None
         pm = f"{row['pm']}@acme-analytics.example" if row.get("pm") else None
         project = world.create_project(
             [key],
