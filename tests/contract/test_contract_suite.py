@@ -1,8 +1,8 @@
 """opsync's own connectors, and the toy wiki, through the shipped contract suite
 (:mod:`opsync.testing.contract`), each by the harness a third-party author would write.
 
-The local workspace, Notion and Confluence are wikis: every check runs. Jira is a tracker
-only: the wiki checks are skipped and the tracker's run (second run, lost state) is
+The local workspace, Notion and Confluence are wikis: every check runs. Jira and Linear
+are trackers only: the wiki checks are skipped and the tracker's run (second run, lost state) is
 checked. Each harness names the connector's factory, found through the registry as a run
 finds it (the toy's is handed over, as an author's own would be before it has an entry
 point), and the suite builds every connector with a context, as a run does.
@@ -27,6 +27,7 @@ from opsync.connectors.confluence.regions import find_regions as confluence_regi
 from opsync.connectors.confluence.regions import fragment
 from opsync.connectors.confluence.site import Site
 from opsync.connectors.jira import JiraConnectorConfig
+from opsync.connectors.linear import LinearConnectorConfig
 from opsync.connectors.local import frontmatter
 from opsync.connectors.local.config import LocalConnectorConfig
 from opsync.connectors.notion.blocks import region_marker
@@ -287,6 +288,32 @@ class JiraHarness:
     factory = factory("jira")
 
 
+class LinearHarness:
+    """Linear, a tracker: the emulator holds the organisation's releases as issues of team
+    CT labelled Release."""
+
+    def __init__(self, emulator: Any) -> None:
+        from opsync.testing.emulators.linear import seed_releases as seed_linear
+
+        seed_linear(emulator.world, [dict(row) for row in RELEASES], "CT", "Contract")
+        self.settings = LinearConnectorConfig.model_validate(
+            {
+                "team": "CT",
+                "releases": "issues",
+                "label": "Release",
+                "requests_per_second": FAST,
+                "fields": {
+                    "tier": {"group": "Tier"},
+                    "product_area": {"group": "Area"},
+                    "eng_lead": {"prefix": "eng-"},
+                },
+                "people": {"ana": "ana@acme-analytics.example"},
+            }
+        )
+
+    factory = factory("linear")
+
+
 class TestToy(ContractSuite):
     @pytest.fixture
     def harness(self, tmp_path: Path) -> ToyHarness:
@@ -329,3 +356,11 @@ class TestJira(ContractSuite):
         monkeypatch.setenv("JIRA_EMAIL", jira_emulator.email)
         monkeypatch.setenv("JIRA_API_TOKEN", jira_emulator.token)
         return JiraHarness(jira_emulator)
+
+
+class TestLinear(ContractSuite):
+    @pytest.fixture
+    def harness(self, linear_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> LinearHarness:
+        monkeypatch.setenv("OPSYNC_LINEAR_BASE_URL", linear_emulator.base_url)
+        monkeypatch.setenv("LINEAR_API_KEY", linear_emulator.key)
+        return LinearHarness(linear_emulator)

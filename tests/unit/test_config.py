@@ -38,6 +38,7 @@ from opsync.connectors import registry
 from opsync.connectors.confluence.config import ConfluenceCollection, ConfluenceConnectorConfig
 from opsync.connectors.email.config import EmailConnectorConfig
 from opsync.connectors.jira.config import FieldMap, JiraConnectorConfig, WriteBack
+from opsync.connectors.linear.config import LabelMap, LinearConnectorConfig
 from opsync.connectors.local.config import LocalConnectorConfig
 from opsync.connectors.s3.config import S3ConnectorConfig
 from opsync.connectors.slack.config import SlackConnectorConfig
@@ -622,6 +623,8 @@ def reference_models() -> dict[str, type[BaseModel]]:
         "connectors.jira": JiraConnectorConfig,
         "connectors.jira.fields": FieldMap,
         "connectors.jira.write_back": WriteBack,
+        "connectors.linear": LinearConnectorConfig,
+        "connectors.linear.fields": LabelMap,
         "connectors.confluence": ConfluenceConnectorConfig,
         "connectors.confluence.collections": ConfluenceCollection,
         "connectors.slack": SlackConnectorConfig,

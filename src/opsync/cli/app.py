@@ -386,14 +386,18 @@ def bootstrap(
 def emulate(
     ctx: typer.Context,
     kind: Annotated[
-        str, typer.Argument(metavar="TYPE", help="The service: notion, jira, confluence or slack.")
+        str,
+        typer.Argument(
+            metavar="TYPE", help="The service: notion, jira, linear, confluence or slack."
+        ),
     ],
 ) -> None:
     """Run a loopback emulator of a vendor API, to try opsync offline; prints its base URL
     and credentials. Options after TYPE go to the emulator: --port (0: any free one),
     --host, --rate (requests per second before 429s; 0 for none), and for jira
-    --deployment cloud|datacenter and --seed-example acme, for confluence --space KEY, for
-    slack --token, --seed FILE and --enforce-limits (`opsync emulate slack --help`)."""
+    --deployment cloud|datacenter and --seed-example acme, for linear --seed-example acme
+    and --seed FILE, for confluence --space KEY, for slack --token, --seed FILE and
+    --enforce-limits (`opsync emulate slack --help`)."""
     try:
         code = api.emulate(kind, ctx.args)
     except OpsyncError as error:

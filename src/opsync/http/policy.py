@@ -180,6 +180,7 @@ class _Call:
     idempotent: bool
     connector: str | None
     on_wait: Callable[[float, Verdict], None] | None
+    classify: Callable[[httpx.Response], Verdict | None] | None = None
     planned: dict[int, float] = field(default_factory=dict)
 
     @property
@@ -238,6 +239,7 @@ class RetryPolicy:
         idempotent: bool,
         connector: str | None = None,
         on_wait: Callable[[float, Verdict], None] | None = None,
+        classify_response: Callable[[httpx.Response], Verdict | None] | None = None,
     ) -> httpx.Response:
         """Send ``request`` through ``send`` until an outcome is final.
 
@@ -247,13 +249,16 @@ class RetryPolicy:
             idempotent: whether running the request twice does no harm.
             connector: the connector's name, for errors.
             on_wait: told of each retry wait before it is slept, with the verdict causing it.
+            classify_response: the service's own reading of a response, where its status
+                does not tell (GraphQL APIs answer "rate limited" inside a 200 or 400 body);
+                None falls back to :func:`classify`.
 
         Raises:
             AuthError: the server answered 401 or 403.
             TransientError: the attempts or the wait budget ran out, or a request that may
                 have run failed without a response and cannot safely be repeated.
         """
-        call = _Call(request, send, idempotent, connector, on_wait)
+        call = _Call(request, send, idempotent, connector, on_wait, classify_response)
         return self._retrying(self._attempt, call)
 
     def _attempt(self, call: _Call) -> httpx.Response:
@@ -271,7 +276,9 @@ class RetryPolicy:
                 connector=call.connector,
                 request=call.name,
             ) from exc
-        verdict = classify(response, clock=self._clock)
+        verdict = (call.classify and call.classify(response)) or classify(
+            response, clock=self._clock
+        )
         if verdict.kind is Kind.AUTH:
             detail = _error_detail(response)
             raise AuthError(

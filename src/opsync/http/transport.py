@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import httpx
 
 from opsync.http.pacing import TokenBucket
-from opsync.http.policy import THROTTLED_STATUSES, RetryPolicy, Verdict
+from opsync.http.policy import Kind, RetryPolicy, Verdict
 from opsync.http.redact import describe, redact_headers, redact_url
 
 _log = logging.getLogger("opsync.http")
@@ -44,7 +44,7 @@ class RequestCounts:
         writes: every other attempt. A server counts each attempt, so these are comparable
             with an emulator's request counts.
         paced_seconds: time spent waiting in the token bucket.
-        rate_limited_seconds: retry waits after a 429 or 529.
+        rate_limited_seconds: retry waits after a 429, a 529 or a throttle told in the body.
         backoff_seconds: retry waits after a 5xx, timeout or connection failure.
     """
 
@@ -102,6 +102,10 @@ class PolicyTransport(httpx.BaseTransport):
             unless the server refused them unrun (429, 529, connection not made).
         on_request: called after each attempt, for logs and tests.
         connector: the connector's name, carried by the errors raised.
+        on_response: given each response as it arrives, before the policy reads it, for a
+            connector that paces itself on the budget its service reports in headers.
+        classify_response: the service's own reading of a response (see
+            :meth:`RetryPolicy.call`), for services that signal throttling in the body.
     """
 
     def __init__(
@@ -113,7 +117,11 @@ class PolicyTransport(httpx.BaseTransport):
         on_request: Callable[[Attempt], None] | None = None,
         *,
         connector: str | None = None,
+        on_response: Callable[[httpx.Response], None] | None = None,
+        classify_response: Callable[[httpx.Response], Verdict | None] | None = None,
     ) -> None:
+        self._on_response = on_response
+        self._classify_response = classify_response
         self._inner = inner
         self._bucket = bucket
         self._policy = policy
@@ -156,6 +164,8 @@ class PolicyTransport(httpx.BaseTransport):
                 raise
             date = response.headers.get("date")
             self._report(replace(attempt, status=response.status_code, date=date))
+            if self._on_response is not None:
+                self._on_response(response)
             return response
 
         return self._policy.call(
@@ -164,6 +174,7 @@ class PolicyTransport(httpx.BaseTransport):
             idempotent=read or request.method in IDEMPOTENT_METHODS,
             connector=self._connector,
             on_wait=self._count_wait,
+            classify_response=self._classify_response,
         )
 
     def close(self) -> None:
@@ -174,7 +185,7 @@ class PolicyTransport(httpx.BaseTransport):
             self._on_request(attempt)
 
     def _count_wait(self, seconds: float, verdict: Verdict) -> None:
-        if verdict.status in THROTTLED_STATUSES:
+        if verdict.kind is Kind.THROTTLED:
             self._add(rate_limited_seconds=seconds)
         else:
             self._add(backoff_seconds=seconds)

@@ -7,6 +7,7 @@ suites stay fast; a test about pacing turns it on with `set_rate_limit(3.0)`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -35,4 +36,15 @@ def confluence_emulator() -> Iterator[ConfluenceEmulator]:
     """A running Confluence emulator: `.base_url`, `.email`, `.token`, `.space`,
     `.root_page_id`, `.counts`, `.fail(...)`, `.drop(...)`, `.edit(...)`."""
     with ConfluenceEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def linear_emulator() -> Iterator[Any]:
+    """A running Linear emulator (``LinearEmulator``): `.base_url`, `.key`, `.world`,
+    `.counts`, `.operations`, `.faults`, `.set_limits(...)`. Imported when asked for, since
+    it needs graphql-core (the ``emulators`` extra)."""
+    from opsync.testing.emulators.linear import LinearEmulator
+
+    with LinearEmulator() as emulator:
         yield emulator
