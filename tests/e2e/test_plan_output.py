@@ -286,6 +286,11 @@ def test_a_conflict_reported_before_and_unchanged_exits_0_only_with_on_conflict_
         return
     assert (again.exit_code, again.output) == (0, "")  # cron mails nothing
     assert conflict["reported"] is True  # still listed for a monitor
+    # ... and the owner is told instead: the lead's action list (and so their digest)
+    told = json.loads((acme.parent / "2.json").read_text(encoding="utf-8"))["findings"]
+    assert [f["record"] for f in told if f["code"] == "sync.conflict"] == ["scorecard/2026-Q4"]
+    actions = (acme.parent / "pages" / "action-list.md").read_text(encoding="utf-8")
+    assert "opsync sync --force scorecard/2026-Q4" in actions
     _edit(
         acme.parent / "pages" / "scorecard" / "2026-Q4.md",
         "check with Nina.",

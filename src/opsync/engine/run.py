@@ -164,6 +164,17 @@ def _held(target: Leased | None, store: StateStore) -> Iterator[None]:
 
 
 REPORTED = "reported_conflicts"  # state meta: fingerprints of the last sync's conflicts
+CONFLICTS = "last_conflicts"  # state meta: the last sync's conflicts, for the lead's digest
+
+
+def _last_conflicts(store: StateStore) -> tuple[tuple[str, str, str], ...]:
+    """The conflicts the last sync saw, as the rules take them; none if unreadable (a
+    cache: the next sync writes it again)."""
+    try:
+        rows = json.loads(store.get_meta(CONFLICTS) or "[]")
+        return tuple((str(t), str(p), str(m)) for t, p, m in rows)
+    except (ValueError, TypeError):
+        return ()
 
 
 def _mark_reported(plan: Plan, store: StateStore, on_conflict: str) -> Plan:
@@ -220,7 +231,13 @@ def run(
             progress.stage("rules")
             sent = store.finished("send")  # one read of the journal for the rules and the plan
             ctx = RuleContext(
-                snapshot, now, spec.calendar, spec.settings, sent=sent, links=links(wiki)
+                snapshot,
+                now,
+                spec.calendar,
+                spec.settings,
+                sent=sent,
+                links=links(wiki),
+                conflicts=_last_conflicts(store),
             )
             # a page drawing on a record that could not be read says so (engine/doubts.py)
             output = doubts.annotate(
@@ -316,6 +333,9 @@ def run(
             if write:  # what the next run counts as reported already
                 fingerprints = sorted(c.fingerprint for c in plan.conflicts if c.fingerprint)
                 store.set_meta(REPORTED, json.dumps(fingerprints))
+                seen = [*plan.conflicts, *report.conflicted]
+                notes = sorted({(c.target, c.part, c.message) for c in seen})
+                store.set_meta(CONFLICTS, json.dumps(notes))
             lease.close()  # released before the count, which includes the release
             report.requests = {n: c.counts() for n, c in spec.connectors().items()}
             return report

@@ -26,6 +26,7 @@ def _rules() -> tuple[Rule, ...]:
     from opsync.rules import (
         bundles,
         cadence,
+        conflicts,
         decisions,
         digest,
         enablement,
@@ -66,6 +67,7 @@ def _rules() -> tuple[Rule, ...]:
         intake.evaluate,
         qbr.evaluate,  # after the scorecard: the QBR pack shows its table and trend
         rollout_retros.evaluate,
+        conflicts.evaluate,
         owners.evaluate,  # last: it routes every other rule's findings
     )
 

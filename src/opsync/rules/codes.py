@@ -142,6 +142,8 @@ CODES: dict[str, Code] = {
     "intake.friction-missing": Code(_OPS),
     "intake.friction-unknown": Code(_OPS),
     "frictions.ritual-unknown": Code(_OPS),
+    # R10: a conflict the last sync saw, for the lead (rules/conflicts.py)
+    "sync.conflict": Code(_OPS),
     # delivery
     "message.undeliverable": Code(_OPS),
     "message.copy-missing": Code(_OPS),

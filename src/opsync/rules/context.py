@@ -23,6 +23,9 @@ class RuleContext:
     # where a person opens each record (by ref) and generated page (by key), for those the
     # target gives a URL: pages link to them; a rule never needs them to decide anything
     links: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
+    # the conflicts the last sync saw (target, part, message): content opsync owns that a
+    # person edited, for the lead's action list and digest (rules/conflicts.py)
+    conflicts: tuple[tuple[str, str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
