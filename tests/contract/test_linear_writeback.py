@@ -15,7 +15,9 @@ from pydantic import ValidationError
 
 from opsync.connectors.base import TrackerWrite
 from opsync.connectors.linear import LinearConnectorConfig
+from opsync.connectors.linear.doctor import STATUSES
 from opsync.errors import ConflictError, PermanentError, TransientError
+from opsync.rules.enablement import EnablementStatus
 from opsync.testing.emulators.linear import LinearEmulator
 from opsync.testing.emulators.linear_model import Item
 
@@ -158,3 +160,27 @@ def test_write_back_needs_release_issues() -> None:
         LinearConnectorConfig.model_validate(
             {"team": "ACME", "releases": "projects", "write_back": {}}
         )
+
+
+def test_doctor_names_a_missing_status_group_as_an_error_or_a_warning_by_create_labels(
+    acme: LinearEmulator, build: Builder
+) -> None:
+    (refused,) = build(write_back={"create_labels": False}).check()
+    assert (refused.field, refused.level) == ("write_back.label_group", "error")
+    assert 'Linear has no label group "Enablement" with one label per status' in refused.message
+    assert (
+        "create_labels = true" in refused.message and "launched without bundle" in refused.message
+    )
+    (warned,) = build(**WRITE_BACK).check()
+    assert warned.level == "warning" and "opsync creates them in team ACME" in warned.message
+
+    for status in STATUSES[:-1]:
+        acme.world.add_label(status, group="Enablement")
+    (partial,) = build(write_back={"create_labels": False}).check()
+    assert 'no label launched without bundle in the label group "Enablement"' in partial.message
+    acme.world.add_label("launched without bundle", group="Enablement")
+    assert build(write_back={"create_labels": False}).check() == []
+
+
+def test_doctor_lists_the_statuses_the_rules_derive() -> None:
+    assert tuple(s.value for s in EnablementStatus) == STATUSES
