@@ -38,7 +38,7 @@ from opsync.connectors import registry
 from opsync.connectors.confluence.config import ConfluenceCollection, ConfluenceConnectorConfig
 from opsync.connectors.email.config import EmailConnectorConfig
 from opsync.connectors.jira.config import FieldMap, JiraConnectorConfig, WriteBack
-from opsync.connectors.linear.config import LabelMap, LinearConnectorConfig
+from opsync.connectors.linear.config import LabelMap, LinearConnectorConfig, LinearWriteBack
 from opsync.connectors.local.config import LocalConnectorConfig
 from opsync.connectors.s3.config import S3ConnectorConfig
 from opsync.connectors.slack.config import SlackConnectorConfig
@@ -625,6 +625,7 @@ def reference_models() -> dict[str, type[BaseModel]]:
         "connectors.jira.write_back": WriteBack,
         "connectors.linear": LinearConnectorConfig,
         "connectors.linear.fields": LabelMap,
+        "connectors.linear.write_back": LinearWriteBack,
         "connectors.confluence": ConfluenceConnectorConfig,
         "connectors.confluence.collections": ConfluenceCollection,
         "connectors.slack": SlackConnectorConfig,

@@ -67,6 +67,47 @@ class LabelMap(BaseModel):
         return self
 
 
+class LinearWriteBack(BaseModel):
+    """``[connectors.<name>.write_back]``: what opsync writes onto each release issue.
+
+    The enablement status is a label of the group ``label_group`` (one label per status,
+    named as the status: ``drafting``, ``late``...); the bundle page is an
+    attachment titled "Enablement bundle" whose subtitle is the status. Only opsync's label
+    of that group is changed; a person's change to it is a conflict (docs/linear.md).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status_labels: bool = Field(
+        True, description="Set the enablement status as a label of label_group."
+    )
+    label_group: str = Field(
+        "Enablement", description="The label group holding one label per enablement status."
+    )
+    create_labels: bool = Field(
+        True,
+        description="Create the group and its labels in the team when missing; false: "
+        "doctor names the missing ones.",
+    )
+    bundle_attachment: bool = Field(
+        True, description="Attach the bundle page to the issue (one attachment per URL)."
+    )
+
+    @field_validator("label_group")
+    @classmethod
+    def _group_name(cls, value: str) -> str:
+        if not value.strip():
+            raise invalid("label_group is empty", 'name the label group, e.g. "Enablement"')
+        return value.strip()
+
+    def names(self) -> frozenset[str]:
+        """What is written back (``connectors.base.WRITE_BACK`` names)."""
+        return frozenset(
+            ({"enablement_status"} if self.status_labels else set())
+            | ({"bundle_page"} if self.bundle_attachment else set())
+        )
+
+
 class LinearConnectorConfig(TokenConnectorConfig):
     """``[connectors.<name>]`` with ``type = "linear"``."""
 
@@ -104,6 +145,9 @@ class LinearConnectorConfig(TokenConnectorConfig):
     page_size: int = Field(
         50, ge=1, le=100, description="Items asked for per page (at most 100: complexity)."
     )
+    write_back: LinearWriteBack | None = Field(
+        None, description="What opsync writes onto each release issue; absent: nothing."
+    )
     requests_per_second: float = Field(2.0, gt=0, description="Pace of requests.")
     timeout_seconds: float = Field(30.0, gt=0, description="Per-request timeout.")
 
@@ -136,6 +180,12 @@ class LinearConnectorConfig(TokenConnectorConfig):
             raise invalid(
                 'releases = "issues" needs the label that marks a release issue',
                 'set label = "Release" (the label your release issues carry)',
+            )
+        if self.releases == "projects" and self.write_back is not None:
+            raise invalid(
+                'write_back needs releases = "issues"',
+                "Linear attaches links to issues only (attachmentCreate takes an issue): "
+                "remove [write_back] or read releases from labelled issues",
             )
         return self
 

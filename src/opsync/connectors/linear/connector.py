@@ -1,11 +1,11 @@
 """The Linear tracker connector: releases as projects or labelled issues, read
 incrementally (``reader.py``).
 
-It serves the ``tracker`` role and writes nothing to Linear yet; the release rows it
-returns are merged by the wiki connector with the people-owned fields of the release
-records. A write-back (a status label and an attachment linking the bundle page) would sit
-beside the reader, on the same :class:`LinearApi` (mutations are already counted as writes
-and never repeated blindly by the policy).
+It serves the ``tracker`` role; the release rows it returns are merged by the wiki
+connector with the people-owned fields of the release records. With ``[write_back]`` it
+also writes opsync's values onto the release issues (``writeback.py``): a status label and
+an attachment linking the bundle page, nothing else. Writes are GraphQL mutations on the
+same :class:`LinearApi`: counted as writes and never repeated blindly by the policy.
 """
 
 from __future__ import annotations
@@ -18,21 +18,25 @@ from typing import ClassVar
 
 import httpx
 
-from opsync.connectors.base import Capabilities, Role, TrackerRead
+from opsync.connectors.base import Capabilities, Role, TrackerRead, TrackerWrite
 from opsync.connectors.jira.mirror import NAME, Mirror
+from opsync.connectors.jira.writeback import Memory
 from opsync.connectors.linear.client import LinearApi
 from opsync.connectors.linear.config import LinearConnectorConfig
 from opsync.connectors.linear.doctor import check
 from opsync.connectors.linear.reader import Reader
 from opsync.connectors.linear.rows import RowMapper
+from opsync.connectors.linear.writeback import NAME as WRITTEN
+from opsync.connectors.linear.writeback import Writer
 from opsync.domain import Finding, Person, ProductArea
 from opsync.http import RetryPolicy
 from opsync.http.budget import BudgetedBucket
 from opsync.secrets import Secrets
 from opsync.state import ConnectorState
 
-# What the items in the mirror depend on: another team, label or mode reads other items.
-_MIRROR_SCOPE = {"team", "releases", "label"}
+# What the items in the mirror depend on: another team, label or mode reads other items;
+# write_back: the status labels are read from the mirror, so a new group reads them again.
+_MIRROR_SCOPE = {"team", "releases", "label", "write_back"}
 
 
 def _utc_now() -> datetime:
@@ -82,12 +86,32 @@ class LinearTracker:
         if state is not None:
             state.keep(NAME, mirror.dump)
         self.reader = Reader(self.api, config, RowMapper(config, people, areas), mirror, clock)
+        self.writer: Writer | None = None
+        if config.write_back is not None:
+            memory = Memory.load(state.get(WRITTEN) if state is not None else None)
+            if state is not None:
+                state.keep(WRITTEN, memory.dump)
+            self.writer = Writer(self.api, config.write_back, config.team, memory)
 
     def check(self) -> list[Finding]:
         return check(self.api, self.config)
 
     def read_releases(self) -> TrackerRead:
-        return self.reader.read()
+        read = self.reader.read()
+        if self.writer is not None:
+            items = self.reader.mirror.issues.values()
+            read.owned = self.writer.states(
+                i for i in items if str(i.get("identifier")) in read.rows
+            )
+        return read
+
+    def writes_back(self) -> frozenset[str]:
+        return self.config.write_back.names() if self.config.write_back is not None else frozenset()
+
+    def write_release(self, op: TrackerWrite) -> None:
+        if self.writer is None:  # the engine asks only a tracker that writes back
+            raise ValueError(f"connector {self.api.name!r} has no [write_back]")
+        self.writer.write(op)
 
     def counts(self) -> dict[str, int]:
         return self.api.counts()

@@ -3,7 +3,9 @@
 Checked in the order a person fixes them: the key works (``viewer``), the team exists and
 the key can see it, and every label the config names exists: the release label, each label
 group (as a group) and at least one label for each prefix. Issue labels are checked for
-``releases = "issues"``, project labels for ``"projects"``.
+``releases = "issues"``, project labels for ``"projects"``. With write-back, the status
+label group and its labels are checked too: missing ones are an error when opsync may not
+create them (``create_labels = false``), else a warning saying opsync creates them.
 """
 
 from __future__ import annotations
@@ -13,14 +15,25 @@ from typing import Any
 from opsync.connectors.linear import queries
 from opsync.connectors.linear.client import LinearApi
 from opsync.connectors.linear.config import DEFAULT_TOKEN_ENV, LinearConnectorConfig
+from opsync.connectors.linear.writeback import group_labels
 from opsync.domain import Finding, Level
 from opsync.errors import AuthError, ConfigError, ConnectorError
 
+#: The statuses the rules derive, written as labels (``rules/enablement.EnablementStatus``;
+#: a connector does not import the rules, and tests check the two lists agree).
+STATUSES = (
+    "not required",
+    "not started",
+    "drafting",
+    "ready for review",
+    "published",
+    "late",
+    "launched without bundle",
+)
 
-def _problem(record: str, field: str, message: str) -> Finding:
-    return Finding(
-        code="linear.setup", record=record, field=field, level=Level.ERROR, message=message
-    )
+
+def _problem(record: str, field: str, message: str, level: Level = Level.ERROR) -> Finding:
+    return Finding(code="linear.setup", record=record, field=field, level=level, message=message)
 
 
 def check(api: LinearApi, config: LinearConnectorConfig) -> list[Finding]:
@@ -46,7 +59,7 @@ def check(api: LinearApi, config: LinearConnectorConfig) -> list[Finding]:
                 "team's key (Settings → Teams), and a key of a member of that team",
             )
         ]
-    return _labels(api, config, record)
+    return _labels(api, config, record) + _status_labels(api, config, record)
 
 
 def _key_hint(config: LinearConnectorConfig, name: str) -> str:
@@ -107,3 +120,52 @@ def _labels(api: LinearApi, config: LinearConnectorConfig, record: str) -> list[
     except ConnectorError as exc:
         findings.append(_problem(record, "fields", f"cannot list Linear's {kind} labels: {exc}"))
     return findings
+
+
+def _status_labels(api: LinearApi, config: LinearConnectorConfig, record: str) -> list[Finding]:
+    """The write-back's label group and one label per status."""
+    write_back = config.write_back
+    if write_back is None or not write_back.status_labels:
+        return []
+    group = write_back.label_group
+    try:
+        nodes = list(
+            api.nodes(
+                queries.STATUS_LABELS,
+                "issueLabels",
+                {"filter": queries.status_labels(group)},
+                what=f'the labels of group "{group}"',
+                size=100,
+            )
+        )
+    except ConnectorError as exc:
+        return [_problem(record, "write_back", f"cannot list Linear's issue labels: {exc}")]
+    has_group = any(n.get("isGroup") and str(n.get("name")).lower() == group.lower() for n in nodes)
+    have = {str(n.get("name")).lower() for n in group_labels({"labels": {"nodes": nodes}}, group)}
+    missing = [s for s in STATUSES if s not in have]
+    if has_group and not missing:
+        return []
+    what = (
+        f'label group "{group}" with one label per status'
+        if not has_group
+        else f"label{'s' if len(missing) > 1 else ''} {', '.join(missing)} in the label "
+        f'group "{group}"'
+    )
+    if write_back.create_labels:
+        return [
+            _problem(
+                record,
+                "write_back.label_group",
+                f"Linear has no {what}; opsync creates them in team {config.team} when it "
+                "first sets a status (the key needs permission to create labels)",
+                Level.WARNING,
+            )
+        ]
+    return [
+        _problem(
+            record,
+            "write_back.label_group",
+            f"Linear has no {what}; create them (Settings → Labels, a group named "
+            f'"{group}" holding: {", ".join(STATUSES)}), or set create_labels = true',
+        )
+    ]

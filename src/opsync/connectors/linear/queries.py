@@ -79,3 +79,47 @@ def updated_since(base: Json, since: str | None) -> Json:
 
 def with_ids(base: Json, ids: list[str]) -> Json:
     return {**base, "id": {"in": ids}}
+
+
+# ---------------------------------------------------------------- write-back
+
+#: The status label group and its labels (``write_back.label_group``), with their ids.
+STATUS_LABELS = (
+    "query OpsyncStatusLabels($filter: IssueLabelFilter, $first: Int, $after: String) { "
+    "issueLabels(filter: $filter, first: $first, after: $after) { "
+    f"nodes {{ id name isGroup parent {{ id name }} }} {_PAGE} }} }}"
+)
+#: One issue's labels as they are now, read again just before a write.
+ISSUE_NOW = (
+    "query OpsyncIssueNow($id: String!) { issue(id: $id) { id identifier "
+    "labels(first: 50) { nodes { id name parent { name } } } } }"
+)
+#: One issue's attachments with a URL, to find opsync's after a lost state store.
+ATTACHMENTS = (
+    "query OpsyncAttachments($id: String!, $filter: AttachmentFilter) { issue(id: $id) { "
+    "attachments(filter: $filter, first: 10) { nodes { id url title subtitle } } } }"
+)
+#: A label (or the group) created in the team.
+LABEL_CREATE = (
+    "mutation OpsyncLabelCreate($input: IssueLabelCreateInput!) { "
+    "issueLabelCreate(input: $input) { success "
+    "issueLabel { id name isGroup parent { id name } } } }"
+)
+#: The status label swapped in one update: only the named labels are added and removed,
+#: so a label a person adds at the same time is kept (``labelIds`` would replace them all).
+SET_LABELS = (
+    "mutation OpsyncSetStatus($id: String!, $input: IssueUpdateInput!) { "
+    "issueUpdate(id: $id, input: $input) { success } }"
+)
+#: The bundle attachment: Linear updates the attachment with the same URL on the same
+#: issue instead of adding one (linear.app/developers/attachments).
+ATTACH = (
+    "mutation OpsyncAttachBundle($input: AttachmentCreateInput!) { "
+    "attachmentCreate(input: $input) { success attachment { id url } } }"
+)
+
+
+def status_labels(group: str) -> Json:
+    """The filter selecting the group label and its children."""
+    name = {"name": {"eq": group}}
+    return {"or": [name, {"parent": name}]}

@@ -1,7 +1,9 @@
 """A Linear emulator shipped with opsync: loopback, no workspace or key needed.
 
 It serves ``POST /graphql`` for the queries opsync's Linear connector sends (viewer, teams,
-issue and project labels, issues, projects), checked against the part of Linear's published
+issue and project labels, issues, projects, one issue with its labels and attachments) and
+the write-back's mutations (labels swapped on an issue, labels created, attachments made
+with Linear's one-attachment-per-URL rule), checked against the part of Linear's published
 schema opsync uses (``linear_schema.graphql``), with Linear's pagination, filters, rate
 limits and errors. `opsync emulate linear --port PORT [--seed-example acme]` runs
 :func:`main`.
@@ -43,7 +45,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from graphql import OperationDefinitionNode
+from graphql import FieldNode, OperationDefinitionNode
 
 from opsync.testing.emulators.emulator_controls import Fault, FaultQueue, Reply, RequestCounter
 from opsync.testing.emulators.emulator_server import (
@@ -131,7 +133,8 @@ class Limits:
 
 
 def is_read(method: str, template: str) -> bool:
-    """Every request counts as a read until the emulator serves mutations."""
+    """Every request is one ``POST /graphql``, so the counter cannot tell a mutation by its
+    route: it counts them all here, and :attr:`LinearEmulator.mutations` lists the writes."""
     return True
 
 
@@ -172,6 +175,7 @@ class App:
         self.faults = Faults()
         self.counter = RequestCounter(is_read)
         self.operations: list[str] = []  # operation names, in order: what tests read
+        self.mutations: list[str] = []  # the mutations among them, by their root fields
         self.max_complexity = MAX_COMPLEXITY
 
     def template_of(self, method: str, path: str) -> str:
@@ -210,14 +214,19 @@ class App:
                 "invalid input",
             )
             return 400, too_complex.body(), limit_headers
-        names = [
-            d.name.value
-            for d in document.definitions
-            if isinstance(d, OperationDefinitionNode) and d.name is not None
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        names = [d.name.value for d in operations if d.name is not None]
+        writes = [
+            f.name.value
+            for d in operations
+            if d.operation.value == "mutation"
+            for f in d.selection_set.selections
+            if isinstance(f, FieldNode)
         ]
         try:
             with self.world.lock:
                 self.operations.extend(names)
+                self.mutations.extend(writes)
                 result = run(self.world, document, variables)
         except LinearError as error:
             return error.status, error.body(), limit_headers
@@ -270,9 +279,16 @@ class LinearEmulator(FaultingEmulator):
         """The operation names served so far, in order."""
         return list(self._app.operations)
 
+    @property
+    def mutations(self) -> list[str]:
+        """The mutations served so far (``issueUpdate``, ``attachmentCreate``...), in order:
+        the writes, which the request counter cannot tell from reads."""
+        return list(self._app.mutations)
+
     def reset_counts(self) -> None:
         super().reset_counts()
         self._app.operations.clear()
+        self._app.mutations.clear()
 
     def set_limits(self, requests: float, points: float, period: float = HOUR) -> None:
         self.limits.configure(requests, points, period)

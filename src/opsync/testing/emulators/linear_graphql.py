@@ -13,6 +13,13 @@ unless ``includeArchived``. The complexity of a query is estimated as the rate-l
 guide describes it (linear.app/developers/rate-limiting): 0.1 point a property, 1 an
 object, a connection's children multiplied by its ``first`` (50 when not given), rounded
 up.
+
+Mutations (the write-back's: ``issueUpdate`` with ``addedLabelIds``/``removedLabelIds`` or
+``labelIds``, ``issueAddLabel``, ``issueRemoveLabel``, ``issueLabelCreate``,
+``attachmentCreate``) change the world under its lock and answer Linear's payloads
+(``success``, ``lastSyncId``, the entity). A reference that does not resolve, or a label
+that cannot be applied, is ``INVALID_INPUT`` in the errors envelope. ``attachmentCreate``
+with a URL the issue already has updates that attachment (linear.app/developers/attachments).
 """
 
 from __future__ import annotations
@@ -98,9 +105,13 @@ def complexity(document: DocumentNode, variables: Json) -> int:
     total = 0.0
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
-            query = schema().query_type
-            assert query is not None
-            total += _cost(definition.selection_set.selections, query, variables)
+            root = (
+                schema().mutation_type
+                if definition.operation.value == "mutation"
+                else schema().query_type
+            )
+            assert root is not None
+            total += _cost(definition.selection_set.selections, root, variables)
     return math.ceil(total)
 
 
@@ -167,6 +178,76 @@ class _Root:
 
     def viewer(self) -> Json:
         return self.world.viewer.render()
+
+    def issue(self, id: str) -> Json:
+        return self._issue(self._find_issue(id))
+
+    # ------------------------------------------------------------ mutations
+
+    def issueUpdate(self, id: str, input: Json) -> Json:
+        item = self._find_issue(id)
+        if input.get("labelIds") is not None:
+            added, removed = list(input["labelIds"]), list(item.labels)
+        else:
+            added = list(input.get("addedLabelIds") or [])
+            removed = list(input.get("removedLabelIds") or [])
+        with self.world.lock:
+            self._relabel(item, added, removed)
+            fields = {k: input[k] for k in ("title", "dueDate") if input.get(k) is not None}
+            if fields:
+                self.world.update(item.id, **fields)
+        return self._issue_payload(item)
+
+    def issueAddLabel(self, id: str, labelId: str) -> Json:
+        item = self._find_issue(id)
+        self._relabel(item, [labelId], [])
+        return self._issue_payload(item)
+
+    def issueRemoveLabel(self, id: str, labelId: str) -> Json:
+        item = self._find_issue(id)
+        self._relabel(item, [], [labelId])
+        return self._issue_payload(item)
+
+    def issueLabelCreate(self, input: Json, replaceTeamLabels: bool | None = None) -> Json:
+        try:
+            label = self.world.create_label(
+                str(input["name"]),
+                is_group=bool(input.get("isGroup")),
+                parent_id=input.get("parentId"),
+                team_id=input.get("teamId"),
+            )
+        except ValueError as exc:
+            raise LinearError("INVALID_INPUT", str(exc), "invalid input") from None
+        return {"success": True, "lastSyncId": self._sync(), "issueLabel": label.render()}
+
+    def attachmentCreate(self, input: Json) -> Json:
+        item = self._find_issue(str(input["issueId"]))
+        found = self.world.attach(
+            item.id, str(input["url"]), str(input["title"]), input.get("subtitle")
+        )
+        attachment = {**found.render(), "issue": lambda **_: self._issue(item)}
+        return {"success": True, "lastSyncId": self._sync(), "attachment": attachment}
+
+    def _find_issue(self, ref: str) -> Item:
+        try:
+            item = self.world.find(ref)
+        except KeyError:
+            item = None
+        if item is None or "identifier" not in item.fields:
+            raise LinearError("INVALID_INPUT", f"Entity not found: Issue - {ref}", "invalid input")
+        return item
+
+    def _relabel(self, item: Item, added: list[str], removed: list[str]) -> None:
+        try:
+            self.world.relabel(item.id, added, removed)
+        except ValueError as exc:
+            raise LinearError("INVALID_INPUT", str(exc), "invalid input") from None
+
+    def _issue_payload(self, item: Item) -> Json:
+        return {"success": True, "lastSyncId": self._sync(), "issue": self._issue(item)}
+
+    def _sync(self) -> float:
+        return float(len(self.world.attachments) + len(self.world.issue_labels))
 
     def teams(self, **args: Any) -> Json:
         teams = [t.render() for t in self.world.teams.values()]
@@ -236,6 +317,9 @@ class _Root:
                 **item.fields["state"],
             },
             "labels": lambda **a: connection([(lb, lb) for lb in labels], a),
+            "attachments": lambda **a: connection(
+                [(at, at) for at in (x.render() for x in self.world.attachments_of(item.id))], a
+            ),
         }
 
     def _project(self, item: Item) -> Json:

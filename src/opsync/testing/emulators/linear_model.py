@@ -1,4 +1,5 @@
-"""The data behind the Linear emulator: teams, users, labels, issues and projects.
+"""The data behind the Linear emulator: teams, users, labels, issues, projects and the
+issues' attachments.
 
 Items are kept as Linear shapes them (ids are UUIDs, project ``slugId`` a 12-hex short id,
 issue ``identifier`` ``<TEAM>-<number>``, DateTimes in UTC with milliseconds and ``Z``,
@@ -51,10 +52,43 @@ class Label:
     name: str
     is_group: bool = False
     parent: Label | None = None
+    team: Team | None = None  # None: a workspace label
 
     def render(self) -> Json:
         parent = self.parent.render() if self.parent else None
-        return {"id": self.id, "name": self.name, "isGroup": self.is_group, "parent": parent}
+        team = self.team.render() if self.team else None
+        return {
+            "id": self.id,
+            "name": self.name,
+            "isGroup": self.is_group,
+            "parent": parent,
+            "team": team,
+        }
+
+
+@dataclass
+class Attachment:
+    """A link on an issue; Linear keeps one per (issue, url)."""
+
+    id: str
+    issue_id: str
+    url: str
+    title: str
+    subtitle: str | None
+    created_at: str
+    updated_at: str
+
+    def render(self) -> Json:
+        return {
+            "id": self.id,
+            "url": self.url,
+            "title": self.title,
+            "subtitle": self.subtitle,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+            "archivedAt": None,
+            "metadata": {},
+        }
 
 
 @dataclass
@@ -81,6 +115,7 @@ class World:
         self.project_labels: dict[str, Label] = {}
         self.issues: dict[str, Item] = {}
         self.projects: dict[str, Item] = {}
+        self.attachments: dict[str, Attachment] = {}
         self.viewer = self.add_user("opsync", "opsync@example.com")
         self._slugs = itertools.count(0x5A17E0000001)
         self._numbers: dict[str, itertools.count[int]] = {}
@@ -232,6 +267,65 @@ class World:
                 item.labels = self.label_ids(labels, project="slugId" in item.fields)
             item.fields["updatedAt"] = stamp(at) if at is not None else self.now()
             return item
+
+    def create_label(
+        self,
+        name: str,
+        *,
+        is_group: bool = False,
+        parent_id: str | None = None,
+        team_id: str | None = None,
+    ) -> Label:
+        """An issue label made through the API (``issueLabelCreate``): a name is unique
+        among the labels of one team (or of the workspace) under one parent."""
+        parent = self.issue_labels.get(parent_id) if parent_id else None
+        if parent_id and (parent is None or not parent.is_group):
+            raise ValueError(f"parent {parent_id} is not a label group")
+        team = self.teams.get(team_id) if team_id else None
+        if team_id and team is None:
+            raise ValueError(f"team {team_id} does not exist")
+        for label in self.issue_labels.values():
+            if label.name.lower() == name.lower() and label.parent is parent and label.team is team:
+                raise ValueError(f'a label named "{name}" already exists')
+        label = Label(self.new_id(), name, is_group=is_group, parent=parent, team=team)
+        self.issue_labels[label.id] = label
+        return label
+
+    def relabel(self, ref: str, added: list[str], removed: list[str]) -> Item:
+        """Add and remove issue labels by id, leaving the others (``issueUpdate`` with
+        ``addedLabelIds``/``removedLabelIds``, ``issueAddLabel``, ``issueRemoveLabel``)."""
+        with self.lock:
+            item = self.find(ref)
+            for label_id in added:
+                label = self.issue_labels.get(label_id)
+                if label is None or label.is_group:
+                    raise ValueError(f"label {label_id} cannot be applied to an issue")
+            kept = [i for i in item.labels if i not in removed]
+            item.labels = kept + [i for i in added if i not in kept]
+            item.fields["updatedAt"] = self.now()
+            return item
+
+    def attach(self, ref: str, url: str, title: str, subtitle: str | None) -> Attachment:
+        """Create the attachment, or update the issue's one with the same URL: "if you try
+        to re-create an attachment with the same URL on the same issue, the original
+        attachment is updated instead" (linear.app/developers/attachments)."""
+        with self.lock:
+            issue = self.find(ref)
+            now = self.now()
+            found = next(
+                (a for a in self.attachments.values() if a.issue_id == issue.id and a.url == url),
+                None,
+            )
+            if found is None:
+                found = Attachment(self.new_id(), issue.id, url, title, subtitle, now, now)
+                self.attachments[found.id] = found
+            else:
+                found.title, found.subtitle, found.updated_at = title, subtitle, now
+            return found
+
+    def attachments_of(self, ref: str) -> list[Attachment]:
+        issue = self.find(ref)
+        return [a for a in self.attachments.values() if a.issue_id == issue.id]
 
     def remove_label(self, ref: str, name: str) -> Item:
         """Take label ``name`` off an item (a person un-marking a release)."""
