@@ -1,18 +1,23 @@
 """opsync: the Product Ops operating system, run on top of the tools an organisation uses.
 
-The library API: load a config, then ``plan`` (dry run), ``sync`` (apply) or ``report``;
-each returns a :class:`RunReport` and never prints. The rules can also be used alone:
-build a :class:`Snapshot`, a :class:`RuleContext` and call :func:`evaluate`.
+The library API (docs/library.md): give ``plan`` (dry run), ``sync`` (apply) or ``report``
+a config (a path, or a :class:`Config` from ``load_config``/``parse_config``) and, if the
+environment should not be read, a ``secrets`` mapping; each returns a typed
+:class:`RunReport` (findings with due dates, :class:`ScoreRow` figures as numbers, the plan's
+:class:`Operation` and :class:`Conflict` objects) and never prints. The rules can also be
+used alone: build a :class:`Snapshot`, a :class:`RuleContext` and call :func:`evaluate`.
 """
 
 from opsync.api import init_workspace, load_config, plan, report, sync
 from opsync.calendar import BusinessCalendar
 from opsync.clock import Clock, FixedClock, SystemClock
-from opsync.config import Config
+from opsync.config import Config, parse_config
 from opsync.domain import Finding, Snapshot
+from opsync.engine.plan import Conflict, Operation
 from opsync.engine.report import Reporter, RunReport
 from opsync.errors import ConfigError, LockHeld, OpsyncError
 from opsync.rules import RuleContext, RuleOutput, evaluate
+from opsync.rules.output import ScoreRow
 from opsync.settings import Settings
 
 __version__ = "0.1.0"
@@ -22,14 +27,17 @@ __all__ = [
     "Clock",
     "Config",
     "ConfigError",
+    "Conflict",
     "Finding",
     "FixedClock",
     "LockHeld",
+    "Operation",
     "OpsyncError",
     "Reporter",
     "RuleContext",
     "RuleOutput",
     "RunReport",
+    "ScoreRow",
     "Settings",
     "Snapshot",
     "SystemClock",
@@ -37,6 +45,7 @@ __all__ = [
     "evaluate",
     "init_workspace",
     "load_config",
+    "parse_config",
     "plan",
     "report",
     "sync",

@@ -1,14 +1,18 @@
 """The library facade: everything the CLI does, as functions that return data.
 
 Nothing here prints; progress goes through a :class:`~opsync.engine.report.Reporter`.
+A run takes its config as a path to ``opsync.toml`` or as a :class:`Config` built in code
+(an Airflow task, a notebook), and its connectors' secrets from the process environment
+or, when ``secrets`` is given, from that mapping only (docs/library.md).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from importlib import resources
@@ -29,6 +33,7 @@ from opsync.engine.plan import Force
 from opsync.engine.report import Reporter, RunReport
 from opsync.engine.run import RunSpec, run
 from opsync.errors import ConfigError
+from opsync.secrets import Secrets
 from opsync.state import MemoryStateStore, SqliteStateStore, StateStore
 
 __all__ = [
@@ -43,6 +48,18 @@ __all__ = [
     "save_plan",
     "sync",
 ]
+
+#: A run's config: the path of an ``opsync.toml``, or a :class:`Config` built in code.
+ConfigLike = Config | str | os.PathLike[str]
+
+
+def _load(config: ConfigLike) -> Config:
+    return config if isinstance(config, Config) else load_config(Path(config))
+
+
+def _secrets(secrets: Mapping[str, str] | None) -> Secrets:
+    """The process environment, or a copy of the caller's mapping read instead of it."""
+    return Secrets() if secrets is None else Secrets(dict(secrets))
 
 
 def _portable(connector: ConnectorConfig, base: Path) -> ConnectorConfig:
@@ -102,7 +119,11 @@ def _earlier_identities(config: Config) -> frozenset[str]:
 
 
 def _context(
-    config: Config, name: str, state: StateStore, clock: Clock | None = None
+    config: Config,
+    name: str,
+    state: StateStore,
+    clock: Clock | None = None,
+    secrets: Secrets | None = None,
 ) -> ConnectorContext:
     people, areas = config.snapshot_people()
     return ConnectorContext(
@@ -110,13 +131,19 @@ def _context(
         settings=config.connectors[name],
         state=state.connector(name),
         clock=clock or SystemClock(),
+        secrets=secrets or Secrets(),
         people=people,
         areas=areas,
         base_dir=config.base_dir,
     )
 
 
-def _spec(config: Config, state: StateStore, clock: Clock | None = None) -> RunSpec:
+def _spec(
+    config: Config,
+    state: StateStore,
+    clock: Clock | None = None,
+    secrets: Secrets | None = None,
+) -> RunSpec:
     """The run's connectors, each built once, each checked to declare the role it serves."""
     built: dict[str, Connector] = {}
     people, areas = config.snapshot_people()
@@ -127,7 +154,7 @@ def _spec(config: Config, state: StateStore, clock: Clock | None = None) -> RunS
         else:
             settings = config.connectors[name]
         if name not in built:
-            built[name] = registry.create(_context(config, name, state, clock))
+            built[name] = registry.create(_context(config, name, state, clock, secrets))
         if Role(role) not in built[name].capabilities.roles:
             raise ConfigError(
                 f"connector {name!r} ({settings.type}) cannot serve the {role} role",
@@ -173,10 +200,12 @@ def _spec(config: Config, state: StateStore, clock: Clock | None = None) -> RunS
 
 
 @contextmanager
-def _session(config_path: Path, clock: Clock | None) -> Iterator[RunSpec]:
+def _session(
+    source: ConfigLike, clock: Clock | None, secrets: Mapping[str, str] | None = None
+) -> Iterator[RunSpec]:
     """A run's connectors, closed afterwards (HTTP connectors hold open connections)."""
-    config = load_config(config_path)
-    spec = _spec(config, SqliteStateStore(config.state_path), clock)
+    config = _load(source)
+    spec = _spec(config, SqliteStateStore(config.state_path), clock, _secrets(secrets))
     try:
         yield spec
     finally:
@@ -197,29 +226,39 @@ def _now(now: datetime | None, clock: Clock | None) -> datetime:
 
 
 def plan(
-    config_path: Path,
+    config: ConfigLike,
     *,
     now: datetime | None = None,
     clock: Clock | None = None,
+    secrets: Mapping[str, str] | None = None,
     force: Force = False,
     reporter: Reporter | None = None,
 ) -> RunReport:
-    """Read, apply the rules and compute the plan; write nothing (a dry run)."""
-    with _session(config_path, clock) as spec:
+    """Read, apply the rules and compute the plan; write nothing (a dry run).
+
+    Args:
+        config: the path of an ``opsync.toml``, or a :class:`Config`.
+        now: the run's clock (with a timezone); the system clock when not given.
+        secrets: the variables the connectors name (``token_env = "NOTION_TOKEN"``), read
+            from this mapping instead of the environment; never logged nor reported.
+    """
+    with _session(config, clock, secrets) as spec:
         return run(spec, _now(now, clock), write=False, force=force, reporter=reporter)
 
 
 def sync(
-    config_path: Path,
+    config: ConfigLike,
     *,
     now: datetime | None = None,
     clock: Clock | None = None,
+    secrets: Mapping[str, str] | None = None,
     force: Force = False,
     accept_identity_change: bool = False,
     reporter: Reporter | None = None,
 ) -> RunReport:
-    """Plan and apply exactly that plan, under the run lock."""
-    with _session(config_path, clock) as spec:
+    """Plan and apply exactly that plan, under the run lock; ``config``, ``now`` and
+    ``secrets`` as for :func:`plan`."""
+    with _session(config, clock, secrets) as spec:
         return run(
             spec,
             _now(now, clock),
@@ -240,28 +279,30 @@ def save_plan(report: RunReport, path: Path, *, config_path: Path, force: Force 
 def apply(
     plan_path: Path,
     *,
-    config_path: Path | None = None,
+    config_path: ConfigLike | None = None,
+    secrets: Mapping[str, str] | None = None,
     reporter: Reporter | None = None,
 ) -> RunReport:
     """Apply the plan saved in ``plan_path`` exactly, under the run lock, with the clock and
     force it was made with; raises :class:`~opsync.errors.StalePlan` (nothing written) when
     the targets call for another plan now. ``config_path`` defaults to the plan's config."""
     expect = saved.read(plan_path)
-    with _session(config_path or expect.config, None) as spec:
+    with _session(config_path or expect.config, None, secrets) as spec:
         return run(
             spec, expect.now, write=True, force=expect.force, reporter=reporter, expect=expect
         )
 
 
 def report(
-    config_path: Path,
+    config: ConfigLike,
     *,
     now: datetime | None = None,
     clock: Clock | None = None,
+    secrets: Mapping[str, str] | None = None,
     reporter: Reporter | None = None,
 ) -> RunReport:
     """Findings and scorecard as of ``now``; the same as a plan, shown differently."""
-    return plan(config_path, now=now, clock=clock, reporter=reporter)
+    return plan(config, now=now, clock=clock, secrets=secrets, reporter=reporter)
 
 
 def init_workspace(target: Path, *, example: str | None = None) -> Path:
@@ -285,14 +326,14 @@ def init_workspace(target: Path, *, example: str | None = None) -> Path:
     return config_path
 
 
-def doctor(config_path: Path) -> list[Finding]:
+def doctor(config: ConfigLike, *, secrets: Mapping[str, str] | None = None) -> list[Finding]:
     """Check every configured connector (credentials, sharing, schema); each finding names
     the problem and its fix. An empty list means ready to sync.
 
     The checks use a state store of their own, in memory: they look at the services as
     they are, neither through nor into what the runs remember, save one thing: the folders
     a local workspace read from, so that one gone since (a typo) is reported."""
-    config = load_config(config_path)
+    config = _load(config)
     state = MemoryStateStore()
     findings: list[Finding] = []
     remembered = SqliteStateStore(config.state_path)
@@ -302,7 +343,7 @@ def doctor(config_path: Path) -> list[Finding]:
         folders = remembered.load_mirror(name, "folders") if remembered.exists else None
         if folders is not None:
             state.save_mirrors({(name, "folders"): folders})
-        ctx = _context(config, name, state)
+        ctx = _context(config, name, state, secrets=_secrets(secrets))
         check = registry.hook(settings.type, "doctor")
         if check is not None:
             findings.extend(check(ctx))
@@ -331,12 +372,18 @@ def duplicates(config_path: Path) -> list[Finding]:
     return [f for f in found if f.code == DUPLICATE]
 
 
-def bootstrap(kind: str, config_path: Path, parent: str | None = None) -> tuple[Bootstrap, str]:
+def bootstrap(
+    kind: str,
+    config: ConfigLike,
+    parent: str | None = None,
+    *,
+    secrets: Mapping[str, str] | None = None,
+) -> tuple[Bootstrap, str]:
     """Create (or find, on a rerun) what a connector of type ``kind`` works under ``parent``
     (databases, views, pages), for the wiki connector of the config, or what the tracker
     connector needs (Jira's write-back fields) when ``kind`` is the tracker's type; returns
     what was done and the config block to paste into opsync.toml."""
-    config = load_config(config_path)
+    config = _load(config)
     name, settings = config.wiki_connector()
     if settings.type != kind:
         tracker, tracked = config.connector("tracker")
@@ -355,7 +402,8 @@ def bootstrap(kind: str, config_path: Path, parent: str | None = None) -> tuple[
             key="roles.wiki",
             hint=f'add [connectors.{kind}] with type = "{kind}" and name it under [roles]',
         )
-    result, block = make(_context(config, name, MemoryStateStore()), parent)
+    ctx = _context(config, name, MemoryStateStore(), secrets=_secrets(secrets))
+    result, block = make(ctx, parent)
     return result, block
 
 

@@ -6,7 +6,9 @@ once, in one ``ConfigError``, each with its key path in TOML notation, what was 
 and the fix (worded by ``opsync.config_problems``). Relative paths are resolved against
 the file's folder, not the working directory, because cron's working directory is rarely
 the one the file was written in. Secrets never live in the file: a connector names an
-environment variable or a secret file instead (``token_env`` / ``token_file``).
+environment variable or a secret file instead (``token_env`` / ``token_file``). Text values
+may refer to the environment (``${env:VAR}``) and ``OPSYNC_<TABLE>__<KEY>`` variables
+override keys (``opsync.config_env``), when loaded with ``load_config``/``parse_config``.
 
 ``[connectors.<name>]`` tables are validated by the model the connector registry gives
 for their ``type`` (the ``config_model`` of the connector factory published under the
@@ -44,6 +46,7 @@ from pydantic import (
 )
 
 from opsync.calendar import BusinessCalendar
+from opsync.config_env import explain, resolve
 from opsync.config_problems import (
     cross_check,
     invalid,
@@ -385,8 +388,30 @@ class Config(_Table):
         return self.connector("wiki")
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate ``path``; raises one ``ConfigError`` listing every problem found."""
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    text: str | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Read and validate the file at ``path``, or the TOML ``text`` given instead (relative
+    paths in it relative to ``base_dir``, the working directory by default); raises one
+    ``ConfigError`` listing every problem found.
+
+    ``environ`` (the process environment by default) resolves ``${env:VAR}`` references
+    and ``OPSYNC_<TABLE>__<KEY>`` overrides (docs/configuration.md).
+    """
+    if text is not None:
+        if path is not None:
+            raise TypeError("load_config takes a path or text, not both")
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise toml_error(exc, text, Path("<text>")) from None
+        return parse_config(data, base_dir=Path(base_dir or Path.cwd()).resolve(), environ=environ)
+    if path is None:
+        raise TypeError("load_config needs a path or text")
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8")
@@ -401,16 +426,23 @@ def load_config(path: Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise toml_error(exc, text, path) from None
-    return parse_config(data, base_dir=path.resolve().parent, file=path)
+    return parse_config(data, base_dir=path.resolve().parent, file=path, environ=environ)
 
 
 def parse_config(
-    data: Mapping[str, Any], *, base_dir: Path, file: str | os.PathLike[str] | None = None
+    data: Mapping[str, Any],
+    *,
+    base_dir: str | os.PathLike[str],
+    file: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Config:
-    """Validate a parsed TOML document whose relative paths are relative to ``base_dir``."""
+    """Validate a parsed TOML document (or a dict built in code) whose relative paths are
+    relative to ``base_dir``, with the environment applied as :func:`load_config` does."""
+    base_dir = Path(base_dir)
     context: dict[str, Any] = {"base_dir": base_dir, "defer_checks": True}
     problems: list[ConfigProblem] = []
-    raw = strip_secrets(data, (), problems)
+    resolved = resolve(data, os.environ if environ is None else environ)
+    raw = strip_secrets(resolved.data, (), problems)
     connector_problems: list[ConfigProblem] = []
     if isinstance(raw.get("connectors"), Mapping):
         raw["connectors"], connector_problems = _validate_connectors(raw["connectors"], context)
@@ -421,6 +453,7 @@ def parse_config(
     else:  # references between tables are checked once every table is valid
         problems += cross_check(config, roles=not connector_problems)
     problems += connector_problems
+    problems = explain(problems, resolved)
     if problems:
         order = {name: i for i, name in enumerate(Config.model_fields)}
         problems.sort(key=lambda p: order.get(re.split(r"[.\[]", p.key)[0], -1))

@@ -5,7 +5,10 @@ Every connector asks the same reader, handed to it in its context, so a missing 
 unreadable secret reads the same everywhere: the error names the config key to change and
 how to provide the value, and never holds the value itself. The reader is an object, not
 the process environment, so that an embedder or a test can give a connector its secrets
-without exporting them to everything else in the process.
+without exporting them to everything else in the process: ``opsync.sync(config,
+secrets={"NOTION_TOKEN": ...})`` reads the variables a connector names (``token_env``) from
+that mapping instead of the environment. The values are never shown: not in errors, not in
+this object's ``repr``.
 """
 
 from __future__ import annotations
@@ -18,16 +21,28 @@ from opsync.errors import ConfigError
 
 
 class Secrets:
-    """Secrets from ``environ`` (the process environment, read at each call, by default)
-    and from files."""
+    """Secrets from ``environ`` (the process environment, read at each call, by default;
+    else a mapping an embedder gives, read instead of it) and from files."""
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self._environ = environ
 
+    def __repr__(self) -> str:
+        if self._environ is None:
+            return "Secrets(from the environment)"
+        return f"Secrets(names={sorted(self._environ)!r})"  # names only, never a value
+
     def from_env(self, variable: str, *, key: str, what: str, hint: str) -> str:
-        """Environment ``variable``, stripped; unset or blank is a config error on ``key``."""
+        """Environment ``variable`` (or the given mapping's entry), stripped; unset or blank
+        is a config error on ``key``."""
         environ = os.environ if self._environ is None else self._environ
         value = environ.get(variable, "").strip()
+        if not value and self._environ is not None:
+            raise ConfigError(
+                f"the secrets given to opsync have no {variable} (the {what})",
+                key=key,
+                hint=f'add "{variable}" to the secrets mapping passed to opsync',
+            )
         if not value:
             raise ConfigError(
                 f"the environment variable {variable} holding the {what} is not set",

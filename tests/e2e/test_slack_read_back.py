@@ -59,7 +59,7 @@ def sync(config: Path, clock: Now, later: timedelta = timedelta(0)) -> api.RunRe
 
 
 def surprise(report: api.RunReport) -> str:
-    return next(r["basis"] for r in report.scorecard if r["metric"] == "Stakeholder surprise")
+    return next(r.basis for r in report.scorecard if r.metric == "Stakeholder surprise")
 
 
 def survey_posts(slack: SlackEmulator) -> dict[str, dict[str, str]]:

@@ -113,8 +113,9 @@ def print_findings(console: Console, report: RunReport) -> None:
     console.print(table)
     if report.scorecard:
         score = Table(title="Scorecard")
-        for column in report.scorecard[0]:
+        columns = ("metric", "target", "current", "status", "basis")  # the page's words
+        for column in columns:
             score.add_column(column, overflow="fold")
         for row in report.scorecard:
-            score.add_row(*row.values())
+            score.add_row(*(getattr(row, column) for column in columns))
         console.print(score)

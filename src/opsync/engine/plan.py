@@ -56,6 +56,10 @@ class RegionChange:
 
 @dataclass(frozen=True)
 class Operation:
+    """One write the plan holds: ``kind`` (below) on ``target`` in ``collection``, for the
+    ``reason`` shown in the plan; ``key`` names it in ``--force`` and in the journal;
+    ``changes`` lists each field's (name, before, after)."""
+
     # create_record | update_record | create_page | update_page | write_file | send |
     # update_tracker
     kind: str
@@ -74,6 +78,10 @@ class Operation:
 
 @dataclass(frozen=True)
 class Conflict:
+    """Something opsync owns that a person edited (``part``: a field or a page region of
+    ``target``): left as the person wrote it, and waiting for them (``message`` says how to
+    settle it)."""
+
     target: str
     part: str
     message: str

@@ -8,7 +8,7 @@ the process's exit code is decided, for a run that completed and for one an erro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -18,6 +18,7 @@ from opsync.domain.findings import Finding
 from opsync.engine.diffs import edit_diff, region_diff
 from opsync.engine.plan import Conflict, Operation, Plan
 from opsync.errors import OpsyncError
+from opsync.rules.output import ScoreRow
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -30,8 +31,9 @@ EXIT_STALE = 7
 #: The JSON report's shape, one for every outcome; raised when a field is added, removed or
 #: changes meaning (documented in docs/cli.md, "The JSON report"). 1 was the shape before
 #: ``schema_version`` existed, with a different object for a run an error stopped; 2 had no
-#: field changes nor region diffs on operations.
-SCHEMA_VERSION = 3
+#: field changes nor region diffs on operations; 3 had no finding ``due`` and scorecard
+#: rows held only their page's words (no ``key``, ``value``, ``target_value``, ``met``).
+SCHEMA_VERSION = 4
 
 
 class Reporter(Protocol):
@@ -52,6 +54,12 @@ class SilentReporter:
 
 @dataclass
 class RunReport:
+    """What a run planned, wrote, failed at and found, as typed data: findings with their
+    ``due`` dates, the scorecard with its ratios as numbers (:class:`ScoreRow`), the plan's
+    :class:`Operation` and :class:`Conflict` objects. :meth:`to_json` is the same as the
+    stable JSON report of docs/cli.md. ``now`` is the run's clock as ISO text (``at`` as a
+    datetime)."""
+
     now: str
     applied: bool
     plan: Plan
@@ -60,7 +68,7 @@ class RunReport:
     done: list[Operation] = field(default_factory=list)
     failed: list[tuple[Operation, str]] = field(default_factory=list)
     waiting: list[tuple[Operation, str]] = field(default_factory=list)
-    scorecard: list[dict[str, str]] = field(default_factory=list)
+    scorecard: list[ScoreRow] = field(default_factory=list)
     # Operations refused while applying because a person edited their target between the
     # read and the write (the plan could not see it): conflicts like the plan's, not failures.
     conflicted: list[Conflict] = field(default_factory=list)
@@ -79,13 +87,28 @@ class RunReport:
     def exit_code(self) -> int:
         return exit_code(self)
 
+    @property
+    def at(self) -> datetime:
+        """The run's clock (``now``), with its offset."""
+        return datetime.fromisoformat(self.now)
+
+    @property
+    def planned(self) -> int:
+        """How many operations the plan holds (written or not)."""
+        return len(self.plan.operations)
+
+    @property
+    def writes(self) -> int:
+        """How many operations this run applied (0 for a plan)."""
+        return len(self.done)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
             "now": self.now,
             "applied": self.applied,
-            "planned": len(self.plan.operations),
-            "writes": len(self.done),
+            "planned": self.planned,
+            "writes": self.writes,
             "failed": [
                 {"operation": op.key, "target": op.target, "error": error}
                 for op, error in self.failed
@@ -112,6 +135,7 @@ class RunReport:
                     "message": f.message,
                     "level": f.level.value,
                     "field": f.field,
+                    "due": f.due.isoformat() if f.due is not None else None,
                 }
                 for f in self.findings
             ],
@@ -127,7 +151,7 @@ class RunReport:
                 for op in self.plan.operations
             ],
             "requests": self.requests,
-            "scorecard": self.scorecard,
+            "scorecard": [row.model_dump() for row in self.scorecard],
             "identity_change": self.identity_change,
             "interrupted_before": self.interrupted,
             "exit_code": self.exit_code,
@@ -189,6 +213,7 @@ class _Finding(_Shape):
     message: str
     level: Literal["info", "warning", "error"]
     field: str | None
+    due: str | None  # ISO date the owner was to act by
 
 
 class _Message(_Shape):
@@ -229,11 +254,15 @@ class _Operation(_Shape):
 
 
 class _ScorecardRow(_Shape):
+    key: str
     metric: str
     target: str
     current: str
     status: str
     basis: str
+    value: float | None
+    target_value: float
+    met: bool | None
 
 
 class _Error(_Shape):
@@ -245,7 +274,7 @@ class ReportSchema(_Shape):
     """The JSON report, field by field (docs/cli.md): ``ReportSchema.model_validate(data)``
     checks a report a monitor reads; ``model_json_schema()`` gives it as a JSON Schema."""
 
-    schema_version: Literal[3]
+    schema_version: Literal[4]
     now: str | None
     applied: bool
     planned: int

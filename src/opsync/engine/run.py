@@ -314,7 +314,7 @@ def run(
                     *output.findings,
                     *held,
                 ],
-                scorecard=[row.model_dump() for row in output.scorecard],
+                scorecard=list(output.scorecard),
                 identity_change=identity_change,
                 names={person.key: person.name for person in spec.people},
             )

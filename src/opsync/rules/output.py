@@ -108,13 +108,31 @@ class RecordSeed(_Out):
 
 
 class ScoreRow(_Out):
-    """One scorecard metric as plain text, for reports and dashboards."""
+    """One scorecard metric, for reports, dashboards and notebooks: the figures as numbers
+    (``value``, ``target_value``, ``met``) and as the page shows them (``current``,
+    ``target``, ``status``), so a program never parses "14.7%".
 
+    Attributes:
+        key: the metric's stable key (``stakeholder_surprise``, ``status_pings``,
+            ``enablement_coverage``, ``pm_satisfaction``, ``ritual_adoption``).
+        metric: its name on the page ("Stakeholder surprise").
+        target, current, status, basis: the page's words ("< 10%", "14.7%", "not met",
+            "3 of 31 survey answers").
+        value: the ratio measured, 0.147 for 14.7%; for ``status_pings`` the drop from the
+            baseline (negative when pings grew). None when there was nothing to count.
+        target_value: the configured target as a ratio (0.1 for "< 10%").
+        met: whether ``value`` meets the target; None when there is no data (never True).
+    """
+
+    key: str
     metric: str
     target: str
     current: str
     status: str
     basis: str
+    value: float | None
+    target_value: float
+    met: bool | None
 
 
 class RuleOutput(_Out):

@@ -217,11 +217,15 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     )
     rows = tuple(
         ScoreRow(
+            key=m.key,
             metric=m.spec.name,
             target=m.target_text,
             current=m.current_text,
             status=m.status.value,
             basis=m.basis,
+            value=None if m.value is None else float(m.value),
+            target_value=float(m.target),
+            met=None if m.status is Status.NO_DATA else m.status is Status.MET,
         )
         for m in metrics
     )
