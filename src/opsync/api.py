@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from opsync import extras
 from opsync.clock import Clock, SystemClock
 from opsync.config import CONNECTOR_ROLES, Config, ConnectorRole, load_config
 from opsync.connectors import registry
@@ -33,6 +34,7 @@ from opsync.engine.plan import Force
 from opsync.engine.report import Reporter, RunReport
 from opsync.engine.run import RunSpec, run
 from opsync.errors import ConfigError
+from opsync.extras import missing_module
 from opsync.secrets import Secrets
 from opsync.state import MemoryStateStore, SqliteStateStore, StateStore
 
@@ -323,7 +325,26 @@ def init_workspace(target: Path, *, example: str | None = None) -> Path:
         )
     with resources.as_file(source) as folder:
         shutil.copytree(folder, target, dirs_exist_ok=True)
+    _ignore_state(target)
     return config_path
+
+
+#: What a workspace keeps between runs but never commits: the state store (the journal,
+#: the read mirrors) and the outbox (messages "sent"). wiki/ and pages/ are people's work.
+GITIGNORED = ("/.opsync/", "/outbox/")
+
+
+def _ignore_state(target: Path) -> None:
+    """Add :data:`GITIGNORED` to the workspace's ``.gitignore`` (created if absent; the
+    lines already there are kept, and none is added twice)."""
+    ignore = target / ".gitignore"
+    text = ignore.read_text(encoding="utf-8") if ignore.exists() else ""
+    missing = [line for line in GITIGNORED if line not in text.splitlines()]
+    if not missing:
+        return
+    lead = "" if not text or text.endswith("\n") else "\n"
+    block = "# opsync's state and outbox: keep them between runs, do not commit them\n"
+    ignore.write_text(text + lead + block + "\n".join(missing) + "\n", encoding="utf-8")
 
 
 def doctor(config: ConfigLike, *, secrets: Mapping[str, str] | None = None) -> list[Finding]:
@@ -413,8 +434,15 @@ def _bootstraps(kind: str) -> bool:
 
 def emulate(kind: str, args: Sequence[str]) -> int:
     """Serve the emulator of connector type ``kind`` until stopped; returns its exit code."""
-    serve = registry.hook(kind, "emulate")
-    if serve is None:
-        raise ConfigError(f"the {kind} connector has no emulator", key="emulate")
-    code: int = serve(args)
+    try:
+        serve = registry.hook(kind, "emulate")
+        if serve is None:
+            raise ConfigError(f"the {kind} connector has no emulator", key="emulate")
+        code: int = serve(args)
+    except (extras.MissingExtra, ModuleNotFoundError) as exc:
+        # the connector's SDK (its factory) or the emulator's validation stack is missing
+        module = exc.module if isinstance(exc, extras.MissingExtra) else missing_module(exc)
+        if module is None:
+            raise
+        raise extras.for_emulator(kind, module) from None
     return code

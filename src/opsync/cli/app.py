@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +24,7 @@ from rich.markup import escape
 
 from opsync import api
 from opsync.cli import logs
+from opsync.cli.filters import FindingFilter
 from opsync.cli.output import (
     ConsoleReporter,
     print_findings,
@@ -82,7 +84,11 @@ NowOpt = Annotated[
     typer.Option("--now", help="The clock, ISO-8601 with offset, for reproducible runs."),
 ]
 ReportOpt = Annotated[
-    Path | None, typer.Option("--report-json", help="Write the JSON report here.")
+    Path | None,
+    typer.Option(
+        "--report-json",
+        help="Write the JSON report here; - writes it to stdout (and the rest to stderr).",
+    ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and conflicts.")]
 ForceOpt = Annotated[
@@ -164,6 +170,16 @@ def _write_json(path: Path, body: object) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def _to_stdout(report_json: Path | None) -> bool:
+    return report_json is not None and str(report_json) == "-"
+
+
+def _results(report_json: Path | None) -> Console:
+    """Where a command prints its results: stdout, unless ``--report-json -`` gave stdout to
+    the JSON report, so that a pipe (``| jq``) reads JSON only; then stderr."""
+    return err if _to_stdout(report_json) else out
+
+
 def _finish(report: RunReport, report_json: Path | None) -> None:
     if report_json is not None:
         _write_json(report_json, report.to_json())
@@ -234,7 +250,7 @@ def plan(
     if quiet:
         print_problems(err, report, quiet=True)
     else:
-        print_plan(out, report, detail=detail)
+        print_plan(_results(report_json), report, detail=detail)
     _finish(report, report_json)
 
 
@@ -268,8 +284,8 @@ def sync(
     if quiet:
         print_problems(err, report, quiet=True)
     else:
-        print_summary(out, report)
-        print_problems(out, report)
+        print_summary(_results(report_json), report)
+        print_problems(_results(report_json), report)
     _finish(report, report_json)
 
 
@@ -295,8 +311,8 @@ def apply_plan(
     if quiet:
         print_problems(err, report, quiet=True)
     else:
-        print_summary(out, report)
-        print_problems(out, report)
+        print_summary(_results(report_json), report)
+        print_problems(_results(report_json), report)
     _finish(report, report_json)
 
 
@@ -305,13 +321,53 @@ def report(
     config: ConfigOpt = Path("opsync.toml"),
     now: NowOpt = None,
     report_json: ReportOpt = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the JSON report (its findings filtered) instead of tables."
+        ),
+    ] = False,
+    codes: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--code",
+            metavar="CODE",
+            help="Only findings with this code, a family of codes (enablement) or a pattern "
+            "(enablement.*-late); repeat for more.",
+        ),
+    ] = None,
+    records: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--record",
+            metavar="REF",
+            help="Only findings about this record (releases/ACME-121), a collection "
+            "(releases) or a pattern (releases/ACME-12*); repeat for more.",
+        ),
+    ] = None,
+    severity: Annotated[
+        Level | None,
+        typer.Option("--severity", help="Only findings of this level or above."),
+    ] = None,
 ) -> None:
-    """Findings and the scorecard as tables (writes nothing)."""
+    """Findings and the scorecard as tables, or as JSON with --json (writes nothing)."""
+    selected = FindingFilter(tuple(codes or ()), tuple(records or ()), severity)
     try:
+        if as_json and _to_stdout(report_json):
+            raise ConfigError(
+                "--json and --report-json - both print to stdout",
+                key="--json",
+                hint="give --json alone (filtered) or --report-json - (the whole report)",
+            )
         result = api.report(config, now=_parse_now(now))
     except OpsyncError as error:
         raise _guard(error, report_json, now=now) from None
-    print_findings(out, result)
+    if as_json:
+        body = result.to_json()
+        body["findings"] = [f for f in body["findings"] if selected.keeps_json(f)]
+        _write_json(Path("-"), body)
+    else:
+        print_findings(_results(report_json), result, selected.keeps)
     _finish(result, report_json)
 
 
@@ -405,8 +461,23 @@ def emulate(
     raise typer.Exit(code)
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        out.print(f"opsync {installed_version('opsync')}", highlight=False)
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _options(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the installed opsync's version and exit.",
+        ),
+    ] = False,
     log_level: Annotated[
         str | None,
         typer.Option(

@@ -1,6 +1,6 @@
 """Diagnostic logging for the command line (``--log-level``, ``-v``).
 
-Logs go to stderr through one stdlib handler carrying :class:`~opsync.http.RedactingFilter`:
+Logs go to stderr through one stdlib handler carrying :class:`~opsync.redaction.RedactingFilter`:
 a filter on the handler, not on a logger, sees every record that reaches it, including
 those of loggers opsync does not own (httpx, notion-client), so no level shows a secret.
 The values of the environment variables named ``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*`` or
@@ -14,6 +14,8 @@ import os
 import re
 import sys
 
+from opsync.redaction import RedactingFilter
+
 LEVELS = ("debug", "info", "warning", "error")
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY", re.IGNORECASE)
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -26,9 +28,6 @@ def secrets_from_env() -> list[str]:
 
 def configure(level: str) -> None:
     """Send records at ``level`` and above to stderr, redacted; idempotent."""
-    # Imported here: the HTTP layer pulls in httpx, which a run without logs never needs
-    from opsync.http.redact import RedactingFilter
-
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, "opsync", False)]:
         root.removeHandler(handler)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from opsync.cli import plan_view
+from opsync.domain.findings import Finding
 from opsync.engine.plan import Operation
 from opsync.engine.report import RunReport
 
@@ -104,11 +107,18 @@ def print_summary(console: Console, report: RunReport) -> None:
     )
 
 
-def print_findings(console: Console, report: RunReport) -> None:
-    table = Table(title="Findings", show_lines=False)
+def print_findings(
+    console: Console, report: RunReport, keep: Callable[[Finding], bool] = lambda _: True
+) -> None:
+    """The findings ``keep`` selects (``opsync report``'s filters), then the scorecard."""
+    shown = [f for f in report.findings if keep(f)]
+    title = "Findings"
+    if len(shown) < len(report.findings):
+        title += f" ({len(shown)} of {len(report.findings)})"
+    table = Table(title=title, show_lines=False)
     for column in ("record", "code", "message"):
         table.add_column(column, overflow="fold")
-    for finding in report.findings:
+    for finding in shown:
         table.add_row(finding.record, finding.code, finding.message)
     console.print(table)
     if report.scorecard:

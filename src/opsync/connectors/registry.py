@@ -19,6 +19,7 @@ from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Protocol
 
+from opsync import extras
 from opsync.connectors.base import Connector, Role
 from opsync.connectors.config import ConnectorConfig
 from opsync.connectors.context import ConnectorContext
@@ -92,11 +93,10 @@ def factory(kind: str) -> ConnectorFactory:
         try:
             loaded = point.load()
         except ModuleNotFoundError as exc:  # a connector whose SDK is an extra not installed
-            raise ConfigError(
-                f"the {kind} connector needs the package {exc.name!r}, which is not installed",
-                key="connectors",
-                hint=f'install it with: pip install "opsync[{kind}]"',
-            ) from None
+            missing = extras.for_connector(kind, exc)
+            if missing is None:
+                raise
+            raise missing from None
         model = getattr(loaded, "config_model", None)
         if not (isinstance(model, type) and issubclass(model, ConnectorConfig)):
             raise TypeError(f"{point.value}.config_model must subclass ConnectorConfig")

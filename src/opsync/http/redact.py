@@ -9,14 +9,13 @@ do not write, such as ``notion_client``'s, which logs URLs and raw response bodi
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from urllib.parse import unquote_plus
 
 import httpx
 
-MASK = "***"
+from opsync.redaction import MASK, RedactingFilter, redact_text
 
 SENSITIVE_HEADERS = frozenset(
     {
@@ -34,15 +33,6 @@ _SENSITIVE_NAME = re.compile(
     r"token|secret|passw|api[-_]?key|auth|signature|session|credential|^sig$|^key$|^code$",
     re.IGNORECASE,
 )
-_SCHEME_CREDENTIALS = re.compile(r"\b(Bearer|bearer|BEARER|Basic)\s+[A-Za-z0-9._~+/-]{8,}=*")
-_KEY_VALUE = re.compile(
-    r"((?:access_token|refresh_token|token|secret|client_secret|password|api[-_]?key)"
-    r"[\"']?\s*[=:]\s*[\"']?)[^\s&,;\"']+",
-    re.IGNORECASE,
-)
-_URL_USERINFO = re.compile(r"(://)[^/\s@]+@")
-# Notion integration tokens: ``secret_…`` (older) and ``ntn_…`` (current).
-_NOTION_TOKEN = re.compile(r"\b(?:secret|ntn)_[A-Za-z0-9]{20,}\b")
 
 
 def describe(request: httpx.Request) -> str:
@@ -71,33 +61,12 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """Mask known secrets and anything shaped like a credential in free text.
-
-    ``secrets`` are exact values the caller knows (the configured token), masked wherever
-    they appear; the patterns catch what nobody listed: ``Bearer …`` values, ``token=…``
-    pairs, passwords in URLs and Notion token shapes.
-    """
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    text = _SCHEME_CREDENTIALS.sub(lambda m: f"{m.group(1)} {MASK}", text)
-    text = _KEY_VALUE.sub(lambda m: f"{m.group(1)}{MASK}", text)
-    text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", text)
-    return _NOTION_TOKEN.sub(MASK, text)
-
-
-class RedactingFilter(logging.Filter):
-    """A logging filter that rewrites each record's message through :func:`redact_text`.
-
-    Attach it to a logger handed to a vendor SDK (``notion_client.Client(logger=...)``), so
-    that what the SDK chooses to log passes through the same scrubbing as opsync's own lines.
-    """
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        super().__init__()
-        self._secrets = tuple(secrets)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact_text(record.getMessage(), self._secrets)
-        record.args = None
-        return True
+__all__ = [
+    "MASK",
+    "SENSITIVE_HEADERS",
+    "RedactingFilter",
+    "describe",
+    "redact_headers",
+    "redact_text",
+    "redact_url",
+]

@@ -11,7 +11,6 @@ from opsync.connectors.linear.config import LinearConnectorConfig
 from opsync.connectors.linear.connector import LinearTracker
 from opsync.connectors.linear.doctor import check
 from opsync.domain import Finding
-from opsync.errors import ConfigError
 
 
 class _Factory:
@@ -40,14 +39,8 @@ class _Factory:
             api.close()
 
     def emulate(self, args: Sequence[str]) -> int:
-        try:
-            from opsync.testing.emulators.linear import main
-        except ModuleNotFoundError as exc:
-            raise ConfigError(
-                f"the Linear emulator needs the package {exc.name!r}, which is not installed",
-                key="emulate",
-                hint='install it with: pip install "opsync[emulators]"',
-            ) from None
+        from opsync.testing.emulators.linear import main
+
         return main(list(args))
 
 
