@@ -130,3 +130,11 @@ def _git(folder: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=folder, capture_output=True, text=True, check=True
     ).stdout
+
+
+def test_report_json_prints_the_error_report_when_the_config_is_refused(tmp_path: Path) -> None:
+    code, stdout, stderr = _invoke("report", "-c", str(tmp_path / "missing.toml"), "--json")
+    body = json.loads(stdout)
+    ReportSchema.model_validate(body)
+    assert code == 2 and body["exit_code"] == 2 and body["error"]["kind"] == "ConfigError"
+    assert "error" in stderr

@@ -64,8 +64,9 @@ def hidden(names: Iterable[str]) -> list[Any]:
 
 
 def _quick_start(folder: str, now: str) -> dict[str, object]:
-    """The README's quick start (init the acme example, sync it), then a report and a
-    logged plan, each as the command line runs it; the exit codes and every module loaded."""
+    """The README's quick start (init the acme example, sync it), then a report, a logged
+    plan and doctor, each as the command line runs it; the exit codes and every module
+    loaded."""
     from opsync.cli.app import app
 
     config = f"{folder}/opsync.toml"
@@ -74,6 +75,7 @@ def _quick_start(folder: str, now: str) -> dict[str, object]:
         ["sync", "--config", config, "--now", now],
         ["report", "--config", config, "--now", now, "--json"],
         ["--log-level", "info", "plan", "--config", config, "--now", now],
+        ["doctor", "--config", config],
     ]
     codes = []
     for args in commands:

@@ -361,7 +361,10 @@ def report(
             )
         result = api.report(config, now=_parse_now(now))
     except OpsyncError as error:
-        raise _guard(error, report_json, now=now) from None
+        stop = _guard(error, report_json, now=now)
+        if as_json and not _to_stdout(report_json):  # as --report-json - prints it
+            _write_json(Path("-"), error_json(error, now=now, applied=False))
+        raise stop from None
     if as_json:
         body = result.to_json()
         body["findings"] = [f for f in body["findings"] if selected.keeps_json(f)]
