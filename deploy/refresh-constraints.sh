@@ -23,7 +23,7 @@ extras=$("$work/venv/bin/python" - <<'EOF'
 import tomllib
 with open("pyproject.toml", "rb") as f:
     extras = tomllib.load(f)["project"].get("optional-dependencies", {})
-print(",".join(sorted(name for name in extras if name not in {"dev", "emulators"})))
+print(",".join(sorted(name for name in extras if name not in {"dev", "emulators", "all"})))
 EOF
 )
 "$work/venv/bin/pip" install --quiet --upgrade pip setuptools
