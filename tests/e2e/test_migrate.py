@@ -1,0 +1,116 @@
+"""`opsync migrate` as the walkthroughs use it: the acme organisation run locally, moved into
+another wiki (a folder, the Notion emulator), synced there; the target then shows the same
+findings and scorecard as the local run, a second sync writes nothing, and a rerun of the
+migration copies nothing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import ACME_NOW, Cli, acme_checkout
+
+from opsync.testing.emulators.notion import NotionEmulator
+
+MARK = "# Paste into opsync.toml:"
+
+
+def _findings(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return sorted((f["code"], f["record"], f["message"]) for f in report["findings"])
+
+
+def _local_run(cli: Cli, config: Path) -> dict[str, Any]:
+    first = cli("sync", "--config", str(config), "--now", ACME_NOW, "--quiet")
+    assert first.exit_code == 0, first.output
+    return first.report
+
+
+def _sync_twice(cli: Cli, config: Path) -> dict[str, Any]:
+    first = cli("sync", "--config", str(config), "--now", ACME_NOW, "--quiet")
+    assert first.exit_code == 0, first.output
+    second = cli("sync", "--config", str(config), "--now", ACME_NOW, "--quiet")
+    assert (second.exit_code, second.report["planned"], second.report["writes"]) == (0, 0, 0)
+    assert _findings(second.report) == _findings(first.report)
+    return second.report
+
+
+def test_a_local_organisation_moved_into_another_folder_keeps_its_findings(
+    cli: Cli, acme: Path, tmp_path: Path
+) -> None:
+    local = _local_run(cli, acme)
+    target = tmp_path / "moved"
+    target.mkdir()
+    shutil.copytree(acme.parent / "tracker", target / "tracker")
+    shutil.copy(acme, target / "opsync.toml")
+
+    dry = cli("migrate", "--from", str(acme), "--to", str(target / "opsync.toml"), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "Dry run: would create" in dry.output
+    assert not (target / "wiki").exists()  # a dry run writes nothing
+
+    moved = cli("migrate", "--from", str(acme), "--to", str(target / "opsync.toml"))
+    assert moved.exit_code == 0, moved.output
+    assert "create    decisions/DEC-013" in moved.output
+    assert "create    pages/bundle/ACME-125" in moved.output
+    again = cli("migrate", "--from", str(acme), "--to", str(target / "opsync.toml"))
+    assert again.exit_code == 0 and "Migrated: created 0," in again.output
+
+    there = _sync_twice(cli, target / "opsync.toml")
+    assert _findings(there) == _findings(local)
+    assert there["scorecard"] == local["scorecard"]
+
+
+def test_a_record_the_target_holds_otherwise_is_reported_and_kept_unless_overwritten(
+    cli: Cli, acme: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "moved"
+    (target / "wiki" / "decisions").mkdir(parents=True)
+    shutil.copytree(acme.parent / "tracker", target / "tracker")
+    shutil.copy(acme, target / "opsync.toml")
+    mine = target / "wiki" / "decisions" / "DEC-013.md"
+    mine.write_text("---\nkey: DEC-013\ndecision: Something else\n---\n", encoding="utf-8")
+
+    kept = cli("migrate", "--from", str(acme), "--to", str(target / "opsync.toml"))
+    assert kept.exit_code == 3, kept.output
+    assert "differs   decisions/DEC-013: differs in" in kept.output
+    assert "Something else" in mine.read_text(encoding="utf-8")
+
+    forced = cli("migrate", "--from", str(acme), "--to", str(target / "opsync.toml"), "--overwrite")
+    assert forced.exit_code == 0, forced.output
+    assert "Something else" not in mine.read_text(encoding="utf-8")
+    assert "opsync_fields" not in mine.read_text(encoding="utf-8")  # people's, not opsync's
+
+
+@pytest.fixture
+def notion_target(
+    tmp_path: Path, notion_emulator: NotionEmulator, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    monkeypatch.setenv("NOTION_TOKEN", notion_emulator.token)
+    monkeypatch.setenv("OPSYNC_NOTION_BASE_URL", notion_emulator.base_url)
+    return acme_checkout(tmp_path, "acme", "opsync.notion.toml")
+
+
+def test_the_local_acme_moved_into_notion_shows_the_local_findings(
+    cli: Cli, notion_target: Path, notion_emulator: NotionEmulator
+) -> None:
+    local = _local_run(cli, notion_target.parent / "opsync.toml")
+    made = cli(
+        "bootstrap", "notion", "--parent", notion_emulator.root_page_id, "-c", str(notion_target)
+    )
+    assert made.exit_code == 0, made.output
+    block = made.output.split(MARK, 1)[1]
+    notion_target.write_text(notion_target.read_text("utf-8") + block, encoding="utf-8")
+
+    source = str(notion_target.parent / "opsync.toml")
+    moved = cli("migrate", "--from", source, "--to", str(notion_target))
+    assert moved.exit_code == 0, moved.output
+    notion_emulator.reset_counts()
+    again = cli("migrate", "--from", source, "--to", str(notion_target))
+    assert again.exit_code == 0 and "Migrated: created 0," in again.output, again.output
+    assert notion_emulator.counts.writes == 0
+
+    there = _sync_twice(cli, notion_target)
+    assert _findings(there) == _findings(local)
+    assert there["scorecard"] == local["scorecard"]
