@@ -124,6 +124,22 @@ def _blank(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
+def _compared(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` as two wikis holding the same content agree on them: text with its runs of
+    whitespace folded (a Confluence cell holds no line breaks; a folder keeps them)."""
+
+    def fold(value: Any) -> Any:
+        if isinstance(value, str):
+            return " ".join(value.split())
+        if isinstance(value, list):
+            return [fold(v) for v in value]
+        if isinstance(value, dict):
+            return {k: fold(v) for k, v in value.items()}
+        return value
+
+    return {k: fold(v) for k, v in values.items()}
+
+
 def _filled(fields: Mapping[str, Any]) -> dict[str, Any]:
     """The fields that hold something: a blank one reads as its default in the domain, and a
     wiki that lists every property (Notion) must not differ from one that omits it."""
@@ -231,12 +247,11 @@ def plan(
             planned.append(_Planned(Item(record, Outcome.CREATE), write))
             continue
         have, _ = values_of(record, there, target_aliases)
-        if have == values:
+        if have is not None and _compared(have) == _compared(values):
             planned.append(_Planned(Item(record, Outcome.SAME)))
             continue
-        fields_differ = sorted(
-            f for f in {*values, *(have or {})} if (have or {}).get(f) != values.get(f)
-        )
+        mine, theirs = _compared(values), _compared(have or {})
+        fields_differ = sorted(f for f in {*mine, *theirs} if theirs.get(f) != mine.get(f))
         detail = "differs in " + ", ".join(fields_differ) if have is not None else "unreadable"
         if overwrite:
             # a field the source leaves blank is cleared in the target, so the two agree
