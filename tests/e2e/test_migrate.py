@@ -164,3 +164,31 @@ def test_the_local_acme_moved_into_confluence_shows_the_local_findings(
     assert len(tracker_only) == 1
     assert _findings(there) == [f for f in _findings(local) if f not in tracker_only]
     assert there["scorecard"] == local["scorecard"]
+
+
+def test_notion_moved_back_into_a_folder_keeps_the_findings(
+    cli: Cli, notion_target: Path, notion_emulator: NotionEmulator, tmp_path: Path
+) -> None:
+    """Notion as the source: its bundle pages give their text without the regions, and
+    the folder's new pages get an empty header region in its place."""
+    local = _local_run(cli, notion_target.parent / "opsync.toml")
+    made = cli(
+        "bootstrap", "notion", "--parent", notion_emulator.root_page_id, "-c", str(notion_target)
+    )
+    block = made.output.split(MARK, 1)[1]
+    notion_target.write_text(notion_target.read_text("utf-8") + block, encoding="utf-8")
+    source = str(notion_target.parent / "opsync.toml")
+    assert cli("migrate", "--from", source, "--to", str(notion_target)).exit_code == 0
+
+    back = tmp_path / "back"
+    back.mkdir()
+    shutil.copytree(notion_target.parent / "tracker", back / "tracker")
+    shutil.copy(notion_target.parent / "opsync.toml", back / "opsync.toml")
+    moved = cli("migrate", "--from", str(notion_target), "--to", str(back / "opsync.toml"))
+    assert moved.exit_code == 0, moved.output
+    page = (back / "pages" / "bundle" / "ACME-125.md").read_text("utf-8")
+    assert "<!-- opsync:begin bundle.header" in page and "### What changed" in page
+
+    there = _sync_twice(cli, back / "opsync.toml")
+    assert _findings(there) == _findings(local)
+    assert there["scorecard"] == local["scorecard"]

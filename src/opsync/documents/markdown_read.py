@@ -111,6 +111,8 @@ class _Builder:
             self.close()
         while self.open and self.open[-1].indent >= indent:
             self.open.pop()
+        if not self.open and self.items and ordered != self.ordered:
+            self.close()  # a numbered list after a bulleted one (or back) is a list of its own
         entry = _Item(indent, [text] if text else [])
         if self.open:
             self.open[-1].children.append(entry)
