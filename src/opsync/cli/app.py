@@ -407,6 +407,11 @@ def migrate(
         f"the source, {counts['failed']} failed"
     )
     out.print(("Dry run: " if dry_run else "Migrated: ") + summary, highlight=False)
+    sides = [
+        f"{side} {n.get('reads', 0)} reads, {n.get('writes', 0)} writes"
+        for side, n in result.requests.items()
+    ]
+    out.print("Requests: " + "; ".join(sides), highlight=False)
     if report_json is not None:
         _write_json(report_json, result.to_json())
     code = 1 if counts["failed"] else 3 if counts["differs"] else 5 if counts["skipped"] else 0

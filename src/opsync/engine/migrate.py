@@ -89,6 +89,8 @@ class Item:
 class MigrationReport:
     dry_run: bool
     items: list[Item] = field(default_factory=list)
+    # requests each side's connector made, by side ("from", "to"), as Connector.counts()
+    requests: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for item in self.items if item.outcome is outcome)
@@ -102,6 +104,7 @@ class MigrationReport:
         return {
             "dry_run": self.dry_run,
             "counts": {o.value: self.count(o) for o in Outcome},
+            "requests": self.requests,
             "items": [
                 {"target": i.target, "outcome": i.outcome.value, "detail": i.detail}
                 for i in self.items
@@ -348,6 +351,7 @@ def migrate(
             report.items.append(item)
             if progress is not None:
                 progress(item)
+    report.requests = {"from": source.counts(), "to": target.counts()}
     return report
 
 
