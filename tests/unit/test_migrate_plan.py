@@ -96,3 +96,14 @@ def test_a_bundle_page_is_created_with_its_sections_and_compared_by_words() -> N
     other = "### What changed (1 paragraph)\nSomething else.\n"
     (differs,) = plan(_read({}, {"bundle/R-1": BUNDLE}), _read({}, {"bundle/R-1": other}))
     assert differs.item.outcome is Outcome.DIFFERS and "What changed" in differs.item.detail
+
+
+def test_fields_the_target_leaves_blank_are_filled_in_without_overwrite() -> None:
+    """A release record a sync made in the target before the migration holds only opsync's
+    fields: the people's fields are filled in, nothing anyone wrote is replaced."""
+    source = _read({"releases/R-1": {"bundle_state": "drafting", "go_no_go": "go"}})
+    target = _read({"releases/R-1": {"title": "X", "tier_label": "Medium", "go_no_go": "go"}})
+    (step,) = plan(source, target)
+    assert step.item.outcome is Outcome.FILL and step.item.detail == "filled in bundle_state"
+    assert isinstance(step.write, RecordWrite) and not step.write.create
+    assert step.write.people == {"bundle_state": "drafting"} and step.write.values == {}

@@ -350,6 +350,7 @@ def doctor(
 
 _MIGRATED = {
     "create": "[green]create[/green]   ",
+    "fill": "[green]fill[/green]     ",
     "same": "same     ",
     "differs": "[yellow]differs[/yellow]  ",
     "overwrite": "[yellow]overwrite[/yellow]",
@@ -397,7 +398,8 @@ def migrate(
     counts = {o.value: result.count(o) for o in Outcome}
     verb = "would create" if dry_run else "created"
     summary = (
-        f"{verb} {counts['create']}, {counts['same']} already there"
+        f"{verb} {counts['create']}, {'would fill' if dry_run else 'filled'} {counts['fill']}, "
+        f"{counts['same']} already there"
         + (
             f", {'would overwrite' if dry_run else 'overwrote'} {counts['overwrite']}"
             if overwrite

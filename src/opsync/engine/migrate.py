@@ -29,8 +29,10 @@ for bundle pages), and records the source cannot read (each is reported: fix it 
 
 A record is matched by its key. One the target lacks is created; one it holds with the same
 content (compared as the domain reads them, so a date typed in a folder and the same date
-in Notion agree) is left alone; one it holds with other content is reported and left as it
-is, unless ``overwrite``. A rerun therefore creates nothing. Pages are never overwritten.
+in Notion agree) is left alone; one it holds with some of the copied fields blank and the
+others the same gets those fields filled in; one it holds with other content is reported
+and left as it is, unless ``overwrite``. A rerun therefore creates nothing. Pages are
+never overwritten.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ LOGS: frozenset[Collection] = frozenset(
 
 class Outcome(StrEnum):
     CREATE = "create"  # the target lacks it: created
+    FILL = "fill"  # the target holds it with some of these fields blank: those filled in
     SAME = "same"  # the target holds the same: left alone
     DIFFERS = "differs"  # the target holds other content: reported, left as it is
     OVERWRITE = "overwrite"  # the target held other content and --overwrite replaced it
@@ -98,7 +101,7 @@ class MigrationReport:
     @property
     def writes(self) -> int:
         """Writes made (or, in a dry run, planned)."""
-        return self.count(Outcome.CREATE) + self.count(Outcome.OVERWRITE)
+        return sum(self.count(o) for o in (Outcome.CREATE, Outcome.FILL, Outcome.OVERWRITE))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -255,6 +258,18 @@ def plan(
             continue
         mine, theirs = _compared(values), _compared(have or {})
         fields_differ = sorted(f for f in {*mine, *theirs} if theirs.get(f) != mine.get(f))
+        if have is not None and all(f not in have for f in fields_differ):
+            # only fields the target leaves blank (a release record a sync made before the
+            # migration): filling them replaces nothing anyone wrote
+            filled = {f: values[f] for f in fields_differ}
+            write = RecordWrite(
+                ref=record,
+                values=filled if logs else {},
+                people={} if logs else filled,
+            )
+            detail = "filled in " + ", ".join(fields_differ)
+            planned.append(_Planned(Item(record, Outcome.FILL, detail), write))
+            continue
         detail = "differs in " + ", ".join(fields_differ) if have is not None else "unreadable"
         if overwrite:
             # a field the source leaves blank is cleared in the target, so the two agree
