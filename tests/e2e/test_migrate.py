@@ -192,3 +192,33 @@ def test_notion_moved_back_into_a_folder_keeps_the_findings(
     there = _sync_twice(cli, back / "opsync.toml")
     assert _findings(there) == _findings(local)
     assert there["scorecard"] == local["scorecard"]
+
+
+def test_confluence_moved_back_into_a_folder_keeps_the_findings(
+    cli: Cli, atlassian_target: Path, confluence_emulator: Any, tmp_path: Path
+) -> None:
+    """Confluence as the source: its record pages' tables and its bundle pages' text."""
+    local = _local_run(cli, atlassian_target.parent / "opsync.toml")
+    made = cli(
+        "bootstrap",
+        "confluence",
+        "--parent",
+        confluence_emulator.root_page_id,
+        "-c",
+        str(atlassian_target),
+    )
+    block = made.output.split(MARK, 1)[1]
+    atlassian_target.write_text(atlassian_target.read_text("utf-8") + block, encoding="utf-8")
+    source = str(atlassian_target.parent / "opsync.toml")
+    assert cli("migrate", "--from", source, "--to", str(atlassian_target)).exit_code == 0
+
+    back = tmp_path / "back"
+    back.mkdir()
+    shutil.copytree(atlassian_target.parent / "tracker", back / "tracker")
+    shutil.copy(atlassian_target.parent / "opsync.toml", back / "opsync.toml")
+    moved = cli("migrate", "--from", str(atlassian_target), "--to", str(back / "opsync.toml"))
+    assert moved.exit_code == 0, moved.output
+
+    there = _sync_twice(cli, back / "opsync.toml")
+    assert _findings(there) == _findings(local)
+    assert there["scorecard"] == local["scorecard"]
