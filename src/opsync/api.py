@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from importlib import resources
@@ -23,12 +23,13 @@ from opsync import extras
 from opsync.clock import Clock, SystemClock
 from opsync.config import CONNECTOR_ROLES, Config, ConnectorRole, load_config
 from opsync.connectors import registry
-from opsync.connectors.base import Connector, Role
+from opsync.connectors.base import Connector, Role, WikiConnector
 from opsync.connectors.config import ConnectorConfig
 from opsync.connectors.context import ConnectorContext
 from opsync.connectors.registry import Bootstrap
 from opsync.domain import Finding
 from opsync.domain.findings import DUPLICATE
+from opsync.engine import migrate as migration
 from opsync.engine import saved
 from opsync.engine.plan import Force
 from opsync.engine.report import Reporter, RunReport
@@ -45,6 +46,7 @@ __all__ = [
     "emulate",
     "init_workspace",
     "load_config",
+    "migrate",
     "plan",
     "report",
     "save_plan",
@@ -391,6 +393,54 @@ def duplicates(config_path: Path) -> list[Finding]:
         for connector in spec.connectors().values():
             connector.close()
     return [f for f in found if f.code == DUPLICATE]
+
+
+def _wiki(config: Config, state: StateStore) -> WikiConnector:
+    """The config's wiki connector alone (a migration reads and writes nothing else)."""
+    name, _ = config.wiki_connector()
+    made = registry.create(_context(config, name, state))
+    if Role.WIKI not in made.capabilities.roles:
+        made.close()
+        raise ConfigError(
+            f"connector {name!r} cannot serve the wiki role",
+            key="roles.wiki",
+            hint="name a wiki connector (local, notion, confluence) under [roles]",
+        )
+    return made  # type: ignore[return-value]  # it declares the wiki role
+
+
+def migrate(
+    from_path: Path,
+    to_path: Path,
+    *,
+    dry_run: bool = False,
+    overwrite: bool = False,
+    progress: Callable[[migration.Item], None] | None = None,
+) -> migration.MigrationReport:
+    """Copy the people-owned records, the publication logs and the bundle pages' text from
+    the wiki of ``from_path``'s config to that of ``to_path``'s (see
+    :mod:`opsync.engine.migrate`); with ``dry_run``, only say what would be copied.
+
+    Each side is read whole, through a state store of its own in memory: the migration
+    reads the wikis as they are, and the next sync of the target reads it whole once."""
+    source_config, target_config = load_config(from_path), load_config(to_path)
+    source = _wiki(source_config, MemoryStateStore())
+    try:
+        target = _wiki(target_config, MemoryStateStore())
+        try:
+            return migration.migrate(
+                source,
+                target,
+                dry_run=dry_run,
+                overwrite=overwrite,
+                source_aliases=source_config.aliases.table(),
+                target_aliases=target_config.aliases.table(),
+                progress=progress,
+            )
+        finally:
+            target.close()
+    finally:
+        source.close()
 
 
 def bootstrap(

@@ -33,6 +33,7 @@ from opsync.cli.output import (
     print_summary,
 )
 from opsync.domain.findings import Level
+from opsync.engine.migrate import Item, Outcome
 from opsync.engine.report import RunReport, error_json, exit_code
 from opsync.errors import ConfigError, OpsyncError
 
@@ -404,6 +405,78 @@ def doctor(
     if any(f.level is Level.ERROR for f in problems):
         raise typer.Exit(1)
     out.print("All connectors are ready." if not problems else "Ready, with the warnings above.")
+
+
+_MIGRATED = {
+    "create": "[green]create[/green]   ",
+    "fill": "[green]fill[/green]     ",
+    "same": "same     ",
+    "differs": "[yellow]differs[/yellow]  ",
+    "overwrite": "[yellow]overwrite[/yellow]",
+    "skipped": "[red]skipped[/red]  ",
+    "failed": "[red]failed[/red]   ",
+}
+
+
+@app.command(no_args_is_help=True)
+def migrate(
+    source: Annotated[Path, typer.Option("--from", help="opsync.toml of the wiki to copy from.")],
+    target: Annotated[Path, typer.Option("--to", help="opsync.toml of the wiki to copy into.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Read both wikis and print what would be copied.")
+    ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace a record the target holds with other content (default: report it).",
+        ),
+    ] = False,
+    report_json: ReportOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Copy people's records, the publication logs and the bundle pages' text from one
+    wiki to another, keyed: a rerun copies nothing twice. Exit 1 if a write failed, 3 if
+    the target holds a record with other content (not overwritten), 5 if a record could
+    not be read from the source."""
+
+    def progress(item: Item) -> None:
+        if quiet and item.outcome.value not in ("differs", "skipped", "failed"):
+            return
+        if item.outcome.value == "same" and not dry_run:
+            return
+        detail = f": {escape(item.detail)}" if item.detail else ""
+        out.print(f"{_MIGRATED[item.outcome.value]} {escape(item.target)}{detail}", highlight=False)
+
+    try:
+        result = api.migrate(
+            source, target, dry_run=dry_run, overwrite=overwrite, progress=progress
+        )
+    except OpsyncError as error:
+        raise _guard(error) from None
+    counts = {o.value: result.count(o) for o in Outcome}
+    verb = "would create" if dry_run else "created"
+    summary = (
+        f"{verb} {counts['create']}, {'would fill' if dry_run else 'filled'} {counts['fill']}, "
+        f"{counts['same']} already there"
+        + (
+            f", {'would overwrite' if dry_run else 'overwrote'} {counts['overwrite']}"
+            if overwrite
+            else ""
+        )
+        + f", {counts['differs']} differ (not overwritten), {counts['skipped']} unreadable in "
+        f"the source, {counts['failed']} failed"
+    )
+    out.print(("Dry run: " if dry_run else "Migrated: ") + summary, highlight=False)
+    sides = [
+        f"{side} {n.get('reads', 0)} reads, {n.get('writes', 0)} writes"
+        for side, n in result.requests.items()
+    ]
+    out.print("Requests: " + "; ".join(sides), highlight=False)
+    if report_json is not None:
+        _write_json(report_json, result.to_json())
+    code = 1 if counts["failed"] else 3 if counts["differs"] else 5 if counts["skipped"] else 0
+    raise typer.Exit(code)
 
 
 @app.command(no_args_is_help=True)

@@ -140,12 +140,18 @@ class ReadResult:
 
 @dataclass(frozen=True)
 class RecordWrite:
-    """Create (``create=True``) or update the owned fields of one record."""
+    """Create (``create=True``) or update the owned fields of one record.
+
+    ``people``: fields written as people's, not opsync's: the target holds them like any
+    field a person typed, and records no ownership for them, so a later sync neither
+    reports a change to them as an edit nor clears them. Only ``opsync migrate`` writes
+    them (the engine writes derived fields and logs, which are opsync's)."""
 
     ref: str
     values: Mapping[str, Any]
     create: bool = False
     body: str = ""
+    people: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

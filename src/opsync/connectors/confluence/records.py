@@ -232,7 +232,8 @@ class RecordStore:
         title is taken by this very record (a create whose answer was lost)."""
         parent = self._parent(collection, op.ref)
         names = row_names(self.config, collection)
-        rows = [row(names["key"], key, {}), *self._rows(collection, op.values)]
+        written = {**op.people, **op.values}  # people's rows too; only opsync's are remembered
+        rows = [row(names["key"], key, {}), *self._rows(collection, written)]
         body = table(rows) + (f"<p>{escape(op.body)}</p>" if op.body else "")
         title = record_title(collection, key)
         try:
@@ -277,12 +278,13 @@ class RecordStore:
                     connector=self.name,
                     record=op.ref,
                 ) from None
+            rows = {**op.people, **op.values}  # people's rows too; only opsync's remembered
             if found is None:  # the table was deleted: a new one goes at the top
-                body = table(self._rows(collection, op.values)) + page.body
+                body = table(self._rows(collection, rows)) + page.body
             else:
                 cells = {}
                 added = {}
-                for field, value in op.values.items():
+                for field, value in rows.items():
                     wording = option_names(self.config, collection, field)
                     at = header_key(names.get(field, field))
                     if at in found.rows:

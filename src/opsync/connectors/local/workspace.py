@@ -534,17 +534,20 @@ class LocalWorkspace:
         collection, _, key = op.ref.partition("/")
         path = self._known(op.ref) or self.wiki / collection / f"{_safe(key)}.md"
         owned = dict(op.values)
-        meta = {META_FIELDS: sorted(owned), META_SUM: owned_sum(owned)}
+        # people's fields carry no ownership: a write of them alone leaves the record's
+        # account of what opsync owns as it was (none, on a record it creates)
+        meta = {META_FIELDS: sorted(owned), META_SUM: owned_sum(owned)} if owned else {}
+        written = {**op.people, **owned}
         if op.create and not path.exists():
-            text = frontmatter.compose({"key": key, **owned, **meta}, op.body)
+            text = frontmatter.compose({"key": key, **written, **meta}, op.body)
         else:
             before, current = self._since_read(path, op.ref)
             if before is not None and before != current:
                 was, now = frontmatter.split(before).data, frontmatter.split(current).data
-                changed = sorted(f for f in owned if was.get(f) != now.get(f))
+                changed = sorted(f for f in written if was.get(f) != now.get(f))
                 if changed:
                     raise self._edited_during_run(op.ref, path, ", ".join(changed), changed[0])
-            text = frontmatter.set_keys(current, {**owned, **meta})
+            text = frontmatter.set_keys(current, {**written, **meta})
         self._write_text(path, text)
         self._paths[op.ref] = str(path)
 

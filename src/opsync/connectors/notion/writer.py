@@ -152,8 +152,9 @@ class Writer:
         collection = Collection(name)
         schema = self.catalog.schema(name)
         known = self.reader.known.records
+        # people's fields ride in the same request; the hashes cover only opsync's own
         props, problems = fields_to_properties(
-            op.values, schema, self.config, collection, record=op.ref
+            {**op.people, **op.values}, schema, self.config, collection, record=op.ref
         )
         props = self._with_hashes(collection, op, props, schema)
         page_id = known.get(op.ref)
