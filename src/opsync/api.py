@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -172,11 +173,26 @@ def _spec(config: Config, state: StateStore, clock: Clock | None = None) -> RunS
     )
 
 
+STATE_URL_ENV = "OPSYNC_STATE_URL"
+
+
+def open_state(config: Config) -> StateStore:
+    """The config's state store: PostgreSQL when a URL is given (``OPSYNC_STATE_URL``,
+    which keeps a URL with credentials out of the file, or ``[state] url``), otherwise the
+    SQLite file ``[state] path``. Nothing is opened or created until the store is used."""
+    url = os.environ.get(STATE_URL_ENV) or config.state.url
+    if url:
+        from opsync.state.postgres import PostgresStateStore
+
+        return PostgresStateStore(url, config.state.key or config.org.name)
+    return SqliteStateStore(config.state_path)
+
+
 @contextmanager
 def _session(config_path: Path, clock: Clock | None) -> Iterator[RunSpec]:
     """A run's connectors, closed afterwards (HTTP connectors hold open connections)."""
     config = load_config(config_path)
-    spec = _spec(config, SqliteStateStore(config.state_path), clock)
+    spec = _spec(config, open_state(config), clock)
     try:
         yield spec
     finally:
@@ -295,11 +311,11 @@ def doctor(config_path: Path) -> list[Finding]:
     config = load_config(config_path)
     state = MemoryStateStore()
     findings: list[Finding] = []
-    remembered = SqliteStateStore(config.state_path)
+    remembered = open_state(config)
     for name, settings in sorted(config.connectors.items()):
         # the one thing the checks take from the runs' memory: the folders a local workspace
         # read records from, so a folder gone since (a typo in its path) is reported
-        folders = remembered.load_mirror(name, "folders") if remembered.exists else None
+        folders = remembered.load_mirror(name, "folders")
         if folders is not None:
             state.save_mirrors({(name, "folders"): folders})
         ctx = _context(config, name, state)

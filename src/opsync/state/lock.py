@@ -1,12 +1,13 @@
-"""One run at a time per config: an OS file lock, released by the kernel when the process
-dies, so a lock left by a killed run never needs cleaning up by hand."""
+"""One run at a time per config: an OS file lock (``filelock``: ``flock`` on POSIX,
+``msvcrt`` locking on Windows), released by the system when the process dies, so a lock
+left by a killed run never needs cleaning up by hand."""
 
 from __future__ import annotations
 
-import fcntl
-import os
 from pathlib import Path
 from types import TracebackType
+
+from filelock import FileLock, Timeout
 
 from opsync.errors import DiskError, LockHeld
 
@@ -14,25 +15,23 @@ from opsync.errors import DiskError, LockHeld
 class RunLock:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fd: int | None = None
+        # not thread-local and not shared: a second RunLock on the same file, even in this
+        # process, is a second run and must be refused, as flock on another descriptor was
+        self._lock = FileLock(path, mode=0o644, thread_local=False, is_singleton=False)
 
     def __enter__(self) -> RunLock:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            if exc.errno not in DiskError.ERRNOS:
-                raise
-            raise DiskError.of(exc, str(exc.filename or self.path)) from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+            self._lock.acquire(timeout=0)
+        except Timeout:
             raise LockHeld(
                 f"another opsync run holds {self.path}; wait for it to finish (a lock left by a "
                 "killed run is released by the system on its own)"
             ) from None
-        self._fd = fd
+        except OSError as exc:
+            if exc.errno not in DiskError.ERRNOS:
+                raise
+            raise DiskError.of(exc, str(exc.filename or self.path)) from exc
         return self
 
     def __exit__(
@@ -41,7 +40,5 @@ class RunLock:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+        if self._lock.is_locked:
+            self._lock.release(force=True)
