@@ -5,6 +5,7 @@ reached, and a password that is never printed."""
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -98,3 +99,13 @@ def test_an_organisations_lock_key_is_stable_and_its_own() -> None:
 )
 def test_a_url_is_shown_with_its_password_hidden(url: str, shown: str) -> None:
     assert redacted(url) == shown
+
+
+def test_a_state_url_without_the_postgres_extra_names_the_pip_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if not installed
+    store = PostgresStateStore("postgresql://db/opsync", "acme")
+    with pytest.raises(ConfigError, match="psycopg is not installed") as raised, store.lock():
+        pass  # pragma: no cover - refused on entry
+    assert raised.value.hint == 'pip install "opsync[postgres]"'
