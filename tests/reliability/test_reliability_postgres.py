@@ -104,11 +104,31 @@ def _acme(folder: Path, name: str | None = None) -> Path:
 # Imports opsync once, then for each round forks one process per config (cheap, so 20
 # rounds fit in CI's time); each waits for the round's barrier file and runs `opsync sync`
 # with its own connections. Prints one JSON line per round: [[exit code, stderr], ...].
+# So that the runs overlap however the machine schedules them (a no-op sync can end before
+# a descheduled peer starts), each process marks that it tried the lock, and one that took
+# it waits (at most 20 s) until every process of the round has tried, before its run goes on.
 ROUNDS_LAUNCH = """
 import json, os, sys, time
 from pathlib import Path
 from opsync.cli.app import main
+from opsync.state.postgres import AdvisoryLock
 folder, now, rounds, configs = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+take = AdvisoryLock.__enter__
+me = ""
+
+def enter(self):
+    try:
+        return take(self)
+    finally:
+        (folder / f"tried-{me}").touch()
+        round_ = me.split("-")[0]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(
+            list(folder.glob(f"tried-{round_}-*"))
+        ) < len(configs):
+            time.sleep(0.001)
+
+AdvisoryLock.__enter__ = enter
 for round_ in range(rounds):
     go = folder / f"go-{round_}"
     children = []
@@ -116,6 +136,7 @@ for round_ in range(rounds):
         err = folder / f"err-{round_}-{i}"
         pid = os.fork()
         if pid == 0:
+            me = f"{round_}-{i}"
             fd = os.open(err, os.O_WRONLY | os.O_CREAT, 0o644)
             os.dup2(fd, 2)
             (folder / f"ready-{round_}-{i}").touch()

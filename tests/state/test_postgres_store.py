@@ -38,8 +38,9 @@ def _tables(url: str) -> list[str]:
 
 
 def test_a_config_with_a_state_url_keeps_its_state_there_and_a_plan_creates_nothing(
-    cli: Cli, postgres_url: str, tmp_path: Path
+    cli: Cli, postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("OPSYNC_STATE_URL", raising=False)  # the config's url, not an override
     config = _acme(tmp_path / "acme", f'url = "{postgres_url}"\nkey = "acme-prod"')
     planned = cli("plan", "--config", str(config), "--now", NOW, "--quiet")
     assert planned.exit_code == 0, planned.output
@@ -63,8 +64,9 @@ def test_a_config_with_a_state_url_keeps_its_state_there_and_a_plan_creates_noth
 
 
 def test_a_database_that_cannot_be_reached_is_named_without_its_password(
-    cli: Cli, tmp_path: Path
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("OPSYNC_STATE_URL", raising=False)  # the config's url, not an override
     # port 1 on loopback: nothing listens there, the connection is refused at once
     config = _acme(tmp_path / "acme", 'url = "postgresql://opsync:s3cret-pw@127.0.0.1:1/opsync"')
     result = cli("sync", "--config", str(config), "--now", NOW, "--quiet")
