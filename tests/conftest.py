@@ -8,6 +8,7 @@ Tests build a Snapshot with the records they need and call ``make_ctx(snapshot, 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -24,6 +25,7 @@ from opsync.domain import Person, ProductArea, Role, Snapshot
 from opsync.engine.report import ReportSchema
 from opsync.rules.context import RuleContext
 from opsync.settings import Settings
+from opsync.state import SqliteStateStore, StateStore
 
 NY = ZoneInfo("America/New_York")
 EXAMPLES = Path(__file__).resolve().parents[1] / "src" / "opsync" / "examples"
@@ -120,3 +122,56 @@ def confluence_pages(confluence_emulator: Any, monkeypatch: pytest.MonkeyPatch) 
     connector = ConfluenceWiki(config, policy=RetryPolicy(sleep=lambda _: None))
     yield connector
     connector.close()
+
+
+# ------------------------------------------------------------------ the state store backends
+
+STATE_ENV = "OPSYNC_TEST_STATE"  # "postgres": every config's state in Postgres (the full suite)
+StoreFactory = Callable[[Path], StateStore]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A real PostgreSQL server for the session (tests/postgres_server.py says where it
+    comes from); skips the test when there is none, unless OPSYNC_REQUIRE_POSTGRES is set."""
+    import postgres_server as pg
+
+    try:
+        with pg.server() as server:
+            yield server
+    except pg.Unavailable as why:
+        if os.environ.get(pg.REQUIRE_ENV):
+            pytest.fail(f"{pg.REQUIRE_ENV} is set but no PostgreSQL server: {why}")
+        pytest.skip(f"no PostgreSQL server for the shared state store's tests: {why}")
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Any) -> Iterator[str]:
+    """The URL of a fresh schema of its own in the session's server, for this test."""
+    with postgres_server.schema() as url:
+        yield url
+
+
+@pytest.fixture(autouse=True)
+def _state_backend_of_configs(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Configs keep their state where the suite was told: SQLite (the default), or with
+    OPSYNC_TEST_STATE=postgres a fresh schema of the session's server per test, through
+    OPSYNC_STATE_URL (subprocesses inherit it). A URL in the caller's environment never
+    leaks into a test."""
+    monkeypatch.delenv("OPSYNC_STATE_URL", raising=False)
+    if os.environ.get(STATE_ENV) == "postgres" and "sqlite_state" not in request.keywords:
+        monkeypatch.setenv("OPSYNC_STATE_URL", request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def new_store(request: pytest.FixtureRequest) -> StoreFactory:
+    """Makes the state store of a workspace folder, on each backend in turn: every call
+    for one test reaches the same stored state, as successive runs of one config do."""
+    if request.param == "sqlite":
+        return lambda root: SqliteStateStore(root / ".opsync" / "state.db")
+    from opsync.state.postgres import PostgresStateStore
+
+    url: str = request.getfixturevalue("postgres_url")
+    return lambda root: PostgresStateStore(url, "Test Org")

@@ -203,13 +203,28 @@ def _spec(
     )
 
 
+STATE_URL_ENV = "OPSYNC_STATE_URL"
+
+
+def open_state(config: Config) -> StateStore:
+    """The config's state store: PostgreSQL when a URL is given (``OPSYNC_STATE_URL``,
+    which keeps a URL with credentials out of the file, or ``[state] url``), otherwise the
+    SQLite file ``[state] path``. Nothing is opened or created until the store is used."""
+    url = os.environ.get(STATE_URL_ENV) or config.state.url
+    if url:
+        from opsync.state.postgres import PostgresStateStore
+
+        return PostgresStateStore(url, config.state.key or config.org.name)
+    return SqliteStateStore(config.state_path)
+
+
 @contextmanager
 def _session(
     source: ConfigLike, clock: Clock | None, secrets: Mapping[str, str] | None = None
 ) -> Iterator[RunSpec]:
     """A run's connectors, closed afterwards (HTTP connectors hold open connections)."""
     config = _load(source)
-    spec = _spec(config, SqliteStateStore(config.state_path), clock, _secrets(secrets))
+    spec = _spec(config, open_state(config), clock, _secrets(secrets))
     try:
         yield spec
     finally:
@@ -359,11 +374,11 @@ def doctor(config: ConfigLike, *, secrets: Mapping[str, str] | None = None) -> l
     config = _load(config)
     state = MemoryStateStore()
     findings: list[Finding] = []
-    remembered = SqliteStateStore(config.state_path)
+    remembered = open_state(config)
     for name, settings in sorted(config.connectors.items()):
         # the one thing the checks take from the runs' memory: the folders a local workspace
         # read records from, so a folder gone since (a typo in its path) is reported
-        folders = remembered.load_mirror(name, "folders") if remembered.exists else None
+        folders = remembered.load_mirror(name, "folders")
         if folders is not None:
             state.save_mirrors({(name, "folders"): folders})
         ctx = _context(config, name, state, secrets=_secrets(secrets))

@@ -225,9 +225,41 @@ class AliasesConfig(_Table):
 
 
 class StateConfig(_Table):
-    """``[state]``: opsync's own SQLite store (cursors, journal, lock)."""
+    """``[state]``: opsync's own store (journal, read mirrors, sent messages, run lock): a
+    SQLite file beside the config, or a PostgreSQL database shared by runners and
+    organisations (``url``)."""
 
-    path: ResolvedPath = Field(Path(".opsync/state.db"), description="SQLite file of the store.")
+    path: ResolvedPath = Field(
+        Path(".opsync/state.db"), description="SQLite file of the store (when `url` is unset)."
+    )
+    url: str | None = Field(
+        None,
+        description=(
+            "PostgreSQL URL of a shared store (`postgresql://user@host:5432/db`; needs "
+            '`pip install "opsync[postgres]"`). Leave the password out: libpq takes it, and '
+            "anything else the URL omits, from PGPASSWORD, PGSERVICE or ~/.pgpass. The run lock "
+            "is then an advisory lock in that database, so runners on several machines exclude "
+            "each other."
+        ),
+    )
+    key: str | None = Field(
+        None,
+        description=(
+            "The organisation's key in a shared PostgreSQL store: its rows and its run lock "
+            "(default: `[org] name`). Give each config sharing a database a key of its own."
+        ),
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _postgres(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise invalid(
+                "the state URL must be a PostgreSQL URL",
+                'write it as url = "postgresql://user@host:5432/database", or remove it to '
+                "keep the state in the SQLite file `path`",
+            )
+        return value
 
 
 OnConflict = Literal["fail", "report"]

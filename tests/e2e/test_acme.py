@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from support import ACME_NOW, Cli, files, tree
 
 from opsync.connectors import charts
@@ -116,6 +117,7 @@ def test_scorecard_history_keeps_a_record_per_week_and_the_page_embeds_its_chart
     assert len(list(page.parent.glob("*.png"))) == 1  # the older picture went with its data
 
 
+@pytest.mark.sqlite_state  # looks at the SQLite file or the lock file itself
 def test_deleting_the_state_store_creates_no_duplicate(cli: Cli, acme: Path) -> None:
     _sync(cli, acme)
     before = files(acme.parent)
@@ -226,6 +228,7 @@ def test_a_malformed_config_exits_2_naming_the_key(cli: Cli, acme: Path) -> None
     assert "org.timezon" in result.output and "timezone" in result.output
 
 
+@pytest.mark.sqlite_state  # looks at the SQLite file or the lock file itself
 def test_a_run_while_another_holds_the_lock_exits_4_at_once(cli: Cli, acme: Path) -> None:
     lock = acme.parent / ".opsync" / "state.db.lock"
     holder = subprocess.Popen(

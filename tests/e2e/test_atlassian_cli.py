@@ -40,6 +40,7 @@ def atlassian_acme(
     return acme_checkout(tmp_path, "acme", "opsync.atlassian.toml")
 
 
+@pytest.mark.sqlite_state  # looks at the SQLite file or the lock file itself
 def test_bootstrap_doctor_sync_and_a_second_sync_that_writes_nothing(
     cli: Cli,
     atlassian_acme: Path,

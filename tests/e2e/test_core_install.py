@@ -39,7 +39,16 @@ def test_the_quick_start_runs_and_imports_nothing_an_extra_installs(tmp_path: Pa
 def test_the_core_dependencies_hold_no_vendor_sdk_and_each_extra_its_part() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     core = {_name(d) for d in project["dependencies"]}
-    assert core == {"pydantic", "tenacity", "holidays", "icalendar", "pyyaml", "typer", "rich"}
+    assert core == {
+        "pydantic",
+        "tenacity",
+        "holidays",
+        "icalendar",
+        "pyyaml",
+        "typer",
+        "rich",
+        "portalocker",
+    }
     extras = {k: {_name(d) for d in v} for k, v in project["optional-dependencies"].items()}
     assert extras["notion"] >= {"notion-client"}
     assert extras["atlassian"] >= {"atlassian-python-api"}

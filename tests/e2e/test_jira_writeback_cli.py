@@ -105,6 +105,7 @@ def test_bootstrap_without_the_permission_reports_what_to_create(
     assert _fields(jira_emulator.world) == {}
 
 
+@pytest.mark.sqlite_state  # looks at the SQLite file or the lock file itself
 def test_sync_writes_back_once_keeps_one_link_and_leaves_a_persons_edit(
     cli: Cli, acme: Path, jira_emulator: JiraEmulator, confluence_emulator: ConfluenceEmulator
 ) -> None:

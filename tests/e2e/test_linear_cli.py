@@ -21,6 +21,7 @@ def linear_acme(tmp_path: Path, linear_emulator: Any, monkeypatch: pytest.Monkey
     return acme_checkout(tmp_path, "acme", "opsync.linear.toml")
 
 
+@pytest.mark.sqlite_state  # looks at the SQLite file or the lock file itself
 def test_doctor_sync_and_a_second_sync_that_asks_linear_one_query(
     cli: Cli, linear_acme: Path, linear_emulator: Any
 ) -> None:

@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 from support import ACME_NOW, Cli, files
 
 from opsync import api
@@ -86,6 +87,7 @@ def test_the_fingerprint_counts_paths_inside_the_folder_relative_and_outside_abs
     assert outside[0] != outside[1] and same[0] not in outside
 
 
+@pytest.mark.sqlite_state  # looks at the SQLite file or the lock file itself
 def test_a_store_from_an_earlier_version_is_migrated_in_place_then_copies_work(
     cli: Cli, tmp_path: Path
 ) -> None:
@@ -104,6 +106,7 @@ def test_a_store_from_an_earlier_version_is_migrated_in_place_then_copies_work(
     assert _sync(cli, there / "opsync.toml", "2026-12-07T09:00:00-05:00")[0] == 0
 
 
+@pytest.mark.sqlite_state  # looks at the SQLite file or the lock file itself
 def test_an_earlier_store_copied_before_upgrading_or_a_moved_folder_is_still_an_identity_change(
     cli: Cli, tmp_path: Path
 ) -> None:

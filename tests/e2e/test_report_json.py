@@ -59,6 +59,7 @@ def test_a_run_an_error_stopped_has_the_same_keys(
     assert stopped["now"] == ACME_NOW and stopped["applied"] is True
 
 
+@pytest.mark.sqlite_state  # looks at the SQLite file or the lock file itself
 def test_a_run_that_did_not_start_leaves_the_previous_report(acme: Path, tmp_path: Path) -> None:
     report = tmp_path / "last.json"
     assert _run(acme, report) == 0

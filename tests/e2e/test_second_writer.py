@@ -71,6 +71,7 @@ def _holding(wiki: Path) -> subprocess.Popen[str]:
     return proc
 
 
+@pytest.mark.sqlite_state  # looks at the SQLite file or the lock file itself
 def test_a_run_after_the_state_folder_was_deleted_waits_for_the_running_one(
     cli: Cli, workspace: Path
 ) -> None:

@@ -107,6 +107,7 @@ def test_the_survey_is_answered_with_reactions_and_moves_the_surprise_measure(
     assert surprise(corrected) == "5 of 36 survey answers not aware before ship (3 releases)"
 
 
+@pytest.mark.sqlite_state  # looks at the SQLite file or the lock file itself
 def test_product_ops_requests_are_created_once_even_after_the_state_store_is_lost(
     acme_slack: tuple[Path, SlackEmulator, Now],
 ) -> None:

@@ -240,6 +240,7 @@ class _RefusingDb:
         "unable to open database file",
     ],
 )
+@pytest.mark.sqlite_state  # looks at the SQLite file or the lock file itself
 def test_a_state_database_the_disk_refuses_is_one_clean_error_exit_6(
     cli: Cli, acme: Path, monkeypatch: pytest.MonkeyPatch, message: str
 ) -> None:

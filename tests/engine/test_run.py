@@ -1,9 +1,13 @@
 """The engine on the local workspace with a fixed rule output: idempotency, ownership,
 conflicts, identity in the target, the lock and bad records. The rules themselves are
-tested in tests/unit; here a stub rule output keeps each case small and explicit."""
+tested in tests/unit; here a stub rule output keeps each case small and explicit.
+
+Every test runs twice, with the state in SQLite and in a real PostgreSQL (``new_store``
+in tests/conftest.py): the engine must not tell the backends apart."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -11,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from conftest import StoreFactory
 from opsync.calendar import BusinessCalendar
 from opsync.connectors.base import Message
 from opsync.connectors.local.workspace import LocalWorkspace
@@ -33,7 +38,8 @@ from opsync.errors import ConfigError, ConflictError, LockHeld, OpsyncError, Per
 from opsync.rules.context import RuleContext
 from opsync.rules.output import DocumentKind, GeneratedDocument, Notification, RuleOutput
 from opsync.settings import Settings
-from opsync.state import RunLock, SqliteStateStore
+from opsync.state import StateStore
+from opsync.state.postgres import PostgresStateStore
 from opsync.testing.reporters import EditWhenApplying
 
 NOW = datetime(2026, 12, 3, 15, 0, tzinfo=ZoneInfo("America/New_York"))
@@ -84,9 +90,15 @@ def _output(ctx: RuleContext) -> RuleOutput:
     )
 
 
+def _store(root: Path) -> StateStore:
+    """The state store of the workspace ``root`` on the backend of the test being run."""
+    raise AssertionError("set by the workspace fixture")
+
+
 @pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, new_store: StoreFactory) -> Path:
     monkeypatch.setattr(run_module, "evaluate", _output)
+    monkeypatch.setattr(sys.modules[__name__], "_store", new_store)
     (tmp_path / "tracker").mkdir()
     (tmp_path / "tracker" / "releases.yaml").write_text(TRACKER, encoding="utf-8")
     (tmp_path / "wiki" / "releases").mkdir(parents=True)
@@ -104,7 +116,7 @@ def _spec(root: Path, identity: str = "v1") -> RunSpec:
         workspace=ws,
         calendar=BusinessCalendar("America/New_York", "US"),
         settings=Settings(),
-        state=SqliteStateStore(root / ".opsync" / "state.db"),
+        state=_store(root),
         identity=identity,
         people=(Person(key="ana", name="Ana Ruiz", role=Role.PM),),
         areas=(ProductArea(key="billing", name="Billing", pm="ana"),),
@@ -132,11 +144,17 @@ def test_first_sync_creates_then_second_sync_writes_nothing(workspace: Path) -> 
     assert _files(workspace) == snapshot
 
 
-def test_a_lost_state_store_creates_no_duplicate(workspace: Path) -> None:
+def test_a_lost_state_store_creates_no_duplicate(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run(_spec(workspace), NOW, write=True)
     snapshot = _files(workspace)
     for path in sorted((workspace / ".opsync").glob("*"), reverse=True):
         path.unlink()
+    lost = _store(workspace)
+    if isinstance(lost, PostgresStateStore):  # the organisation's rows gone: a key never used
+        fresh = PostgresStateStore(lost.url, "a key never used")
+        monkeypatch.setattr(sys.modules[__name__], "_store", lambda root: fresh)
     again = run(_spec(workspace), NOW, write=True)
     assert again.to_json()["writes"] == 0
     assert _files(workspace) == snapshot
@@ -215,7 +233,7 @@ def test_an_invalid_date_is_a_finding_and_everything_else_syncs(workspace: Path)
 
 
 def test_a_second_run_while_one_holds_the_lock_fails_at_once(workspace: Path) -> None:
-    with RunLock(workspace / ".opsync" / "state.db.lock"), pytest.raises(LockHeld):
+    with _store(workspace).lock(), pytest.raises(LockHeld):
         run(_spec(workspace), NOW, write=True)
     assert run(_spec(workspace), NOW, write=True).exit_code == EXIT_OK
 
@@ -241,7 +259,7 @@ def test_release_records_mirror_the_tracker(workspace: Path) -> None:
 
 def test_every_applied_operation_is_journaled_done(workspace: Path) -> None:
     report = run(_spec(workspace), NOW, write=True)
-    store = SqliteStateStore(workspace / ".opsync" / "state.db")
+    store = _store(workspace)
     rows = store.journal_rows()
     store.close()
     assert sorted(k for k, _ in rows) == sorted(op.key for op in report.done)
@@ -249,14 +267,14 @@ def test_every_applied_operation_is_journaled_done(workspace: Path) -> None:
 
 
 def test_operations_left_by_a_killed_run_are_marked_interrupted(workspace: Path) -> None:
-    store = SqliteStateStore(workspace / ".opsync" / "state.db")
+    store = _store(workspace)
     store.start_run("dead", NOW.isoformat())
     store.journal("dead", "create_page:x", "create_page", "x", "r", "planned")
     store.journal("dead", "send:y", "send", "y", "r", "started")
     store.close()
     report = run(_spec(workspace), NOW, write=True)
     assert report.interrupted == 2 and report.to_json()["interrupted_before"] == 2
-    store = SqliteStateStore(workspace / ".opsync" / "state.db")
+    store = _store(workspace)
     statuses = dict(store.journal_rows("dead"))
     store.close()
     assert statuses == {"create_page:x": "interrupted", "send:y": "interrupted"}
@@ -294,7 +312,7 @@ def test_a_csv_tracker_export_reads_like_the_yaml_one(workspace: Path) -> None:
 
 
 def _journal(root: Path) -> dict[str, str]:
-    store = SqliteStateStore(root / ".opsync" / "state.db")
+    store = _store(root)
     try:
         return dict(store.journal_rows())
     finally:

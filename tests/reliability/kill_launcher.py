@@ -30,7 +30,8 @@ from typing import Any
 import httpx
 
 from opsync.cli.app import main
-from opsync.state import SqliteStateStore
+from opsync.state import SqliteStateStore, StateStore
+from opsync.state.postgres import PostgresStateStore
 
 KILL_AT = int(os.environ.get("OPSYNC_KILL_AT") or 0)
 TRACE = os.environ.get("OPSYNC_KILL_TRACE")
@@ -71,7 +72,7 @@ POINTS = Checkpoints()
 
 
 def _journal(original: Callable[..., None]) -> Callable[..., None]:
-    def journal(self: SqliteStateStore, run_id: str, op_key: str, kind: str, *rest: Any) -> None:
+    def journal(self: StateStore, run_id: str, op_key: str, kind: str, *rest: Any) -> None:
         status = rest[2]
         POINTS.armed = True
         if status in ("done", "failed"):
@@ -84,7 +85,7 @@ def _journal(original: Callable[..., None]) -> Callable[..., None]:
 
 
 def _finish(original: Callable[..., None]) -> Callable[..., None]:
-    def finish_run(self: SqliteStateStore, run_id: str, status: str) -> None:
+    def finish_run(self: StateStore, run_id: str, status: str) -> None:
         POINTS.hit("every operation journaled, run not closed")
         original(self, run_id, status)
 
@@ -135,8 +136,9 @@ def install() -> None:
 
         LocalWorkspace.claim = _claim(LocalWorkspace.claim)  # type: ignore[method-assign]
         NotionWiki.claim = _claim(NotionWiki.claim)  # type: ignore[method-assign]
-    SqliteStateStore.journal = _journal(SqliteStateStore.journal)  # type: ignore[method-assign]
-    SqliteStateStore.finish_run = _finish(SqliteStateStore.finish_run)  # type: ignore[method-assign]
+    for store in (SqliteStateStore, PostgresStateStore):  # whichever the config's state is in
+        store.journal = _journal(store.journal)  # type: ignore[method-assign]
+        store.finish_run = _finish(store.finish_run)  # type: ignore[method-assign]
     httpx.HTTPTransport.handle_request = _send(  # type: ignore[method-assign]
         httpx.HTTPTransport.handle_request
     )

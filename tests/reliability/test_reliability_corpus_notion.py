@@ -19,6 +19,9 @@ from test_reliability_corpus import CORPUS, RECORDS, _sync
 
 from opsync.testing.emulators.notion import NotionEmulator
 
+# each trial restores or deletes the state store's folder: the state is the SQLite file
+pytestmark = pytest.mark.sqlite_state
+
 results = reliability_fixtures.results
 seeded_emulator = reliability_fixtures.seeded_emulator
 target = reliability_fixtures.target

@@ -20,12 +20,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import reliability_fixtures
 from reliability_results import FULL, Results
 from reliability_targets import NOW, Target, human_texts, leftovers
 
 from opsync import api
 from opsync.errors import LockHeld
+
+# each trial restores or deletes the state store's folder: the state is the SQLite file
+pytestmark = pytest.mark.sqlite_state
 
 LAUNCHER = Path(__file__).with_name("kill_launcher.py")
 CI_POINTS = 8

@@ -25,6 +25,9 @@ from opsync.testing.emulators.confluence import ConfluenceEmulator
 from opsync.testing.emulators.jira import JiraEmulator
 from opsync.testing.emulators.notion import NotionEmulator
 
+# the state searched for tokens is the SQLite file beside the config
+pytestmark = pytest.mark.sqlite_state
+
 # Built at run time, so the tree holds no string shaped like a real Notion token.
 TOKEN = "ntn_" + "opsyncLEAKcanary" + secrets.token_hex(12)
 WRONG = "ntn_" + "opsyncWRONGcanary" + secrets.token_hex(12)

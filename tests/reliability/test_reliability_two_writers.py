@@ -55,6 +55,9 @@ from reliability_writers import (
 
 from opsync.testing.emulators.notion import NotionEmulator
 
+# each trial restores or deletes the state store's folder: the state is the SQLite file
+pytestmark = pytest.mark.sqlite_state
+
 SEED = 20261214
 CI_TRIALS = 4
 COUNT = int(os.environ.get("OPSYNC_RELIABILITY_TWO_WRITERS") or (50 if FULL else CI_TRIALS))

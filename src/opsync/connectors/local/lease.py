@@ -3,7 +3,8 @@
 The lock file of the state folder keeps apart runs that share ``.opsync/``; this one keeps
 apart every run that writes into this wiki, whatever state store it has (a run started
 after someone deleted ``.opsync/``, a second checkout pointed at the same folder). On one
-host the kernel lock decides and is released when the process dies. The file also holds
+host the kernel lock (the run lock's, ``state/lock.py``: flock, or LockFileEx on Windows)
+decides and is released when the process dies. The file also holds
 the lease (holder, expiry, generation; ``connectors/lease.py``) for a folder shared between
 hosts, where a kernel lock may not be seen by the other host: a live lease from another
 host stops this run.
@@ -11,7 +12,6 @@ host stops this run.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import time
 from collections.abc import Iterator
@@ -21,6 +21,7 @@ from pathlib import Path
 
 from opsync.connectors.lease import DEFAULT_TTL, Holder, Lease, held_elsewhere, lost, utc_now
 from opsync.errors import DiskError, LockHeld
+from opsync.state.lock import try_lock, unlock
 
 
 def lease_path(wiki: Path) -> Path:
@@ -82,9 +83,7 @@ class FileLease:
                 f"cannot open the write lease {self.path}: {exc.strerror}; it must be a "
                 "regular file opsync can write (a symlink is refused)"
             ) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not try_lock(fd):
             holder = self._read(fd).holder or "another process"
             os.close(fd)
             raise held_elsewhere(
@@ -104,7 +103,7 @@ class FileLease:
                 elif made and not self._claimed:  # a run that wrote nothing leaves no trace
                     _undo(made)
             finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                unlock(fd)
                 os.close(fd)
 
     def _check(self, fd: int, me: Holder) -> Lease:
