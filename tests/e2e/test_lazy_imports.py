@@ -1,6 +1,6 @@
 """A run imports only the connector types its config names: a local-only sync, in a fresh
 interpreter, loads no vendor SDK, no HTTP library and no other connector's package; and of
-the holidays package's 250 countries, only the configured one."""
+the holidays package's 250 countries, only the configured one; and no icalendar."""
 
 from __future__ import annotations
 
@@ -41,3 +41,4 @@ def test_a_local_only_sync_imports_no_vendor_sdk_and_no_other_connector(acme: Pa
     assert loaded == []
     countries = [m for m in modules if m.startswith("holidays.countries.")]
     assert countries == ["holidays.countries.united_states"]  # acme's holiday_country
+    assert "icalendar" not in modules  # the feed is written without it

@@ -13,16 +13,16 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
-from icalendar import Calendar, Event, vCalAddress
+from icalendar import Calendar, Event, Timezone, vCalAddress
 
 from opsync.documents import ics
 from opsync.documents.ics import PRODID, render_ics
 from opsync.rules.output import Attendee, CalendarEvent
 
-ZONES = ("America/New_York", "Europe/Berlin", "Asia/Kolkata", "Australia/Sydney", "UTC")
+ZONES = ("America/New_York", "Europe/Berlin", "Asia/Kolkata", "Australia/Sydney", "UTC", "Etc/UTC")
 PIECES = (
     "Launch", "review", " ", " ", ",", ";", ":", "\\", "^", "'", '"', "\u2019", "\n", "\r\n",
     "\r", "\t", "é", "€", "中文", "😀", "x" * 70, "Tier 1", "a,b;c", "\\\\", "\\;",
@@ -192,7 +192,7 @@ def test_every_field_parses_back_with_icalendar(zone: str) -> None:
     calendar = Calendar.from_ical(data)
     assert str(calendar["X-WR-CALNAME"]) == "Acme; rituals"
     tzids = [str(t["TZID"]) for t in calendar.walk("VTIMEZONE")]
-    assert tzids == ([] if zone == "UTC" else [zone])
+    assert tzids == ([] if zone in ics._UTC_ZONES else [zone])
     back = {str(e["UID"]): e for e in calendar.walk("VEVENT")}
     assert len(back) == len(events)
     tz = ZoneInfo(zone)
@@ -209,7 +209,9 @@ def test_every_field_parses_back_with_icalendar(zone: str) -> None:
         else:
             assert parsed.decoded("DTSTART") == source.start
             assert parsed.decoded("DTEND") == source.end
-            assert parsed["DTSTART"].params.get("TZID") == (None if zone == "UTC" else zone)
+            assert parsed["DTSTART"].params.get("TZID") == (
+                None if zone in ics._UTC_ZONES else zone
+            )
         found = parsed.get("ATTENDEE", [])
         found = found if isinstance(found, list) else [found]
         assert [(str(a), a.params["CN"]) for a in found] == [
@@ -301,3 +303,30 @@ def test_a_no_op_render_reads_its_own_previous_feed_without_parsing_it(
     assert len(parsed) == 1 and b"BEGIN:VEVENT" in parsed[0] and parsed[0].count(b"UID:") == 1
     found = {str(e["UID"]): int(e["SEQUENCE"]) for e in Calendar.from_ical(again).walk("VEVENT")}
     assert found[changed.uid] == 1 and sum(found.values()) == 1
+
+
+TRICKY_ZONES = (
+    "America/New_York", "Europe/London", "Australia/Lord_Howe", "Africa/Casablanca",
+    "Asia/Tehran", "America/Sao_Paulo", "Pacific/Chatham", "Europe/Dublin", "Etc/GMT+5",
+    "America/St_Johns", "Antarctica/Troll", "Asia/Kathmandu", "Pacific/Apia",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [(date(2026, 1, 1), date(2028, 1, 1)), (date(1990, 1, 1), date(2040, 1, 1))],
+)
+def test_the_vtimezone_is_the_one_icalendar_builds(first: date, last: date) -> None:
+    zones = sorted(available_timezones())
+    for zone in (*TRICKY_ZONES, *zones[:: len(zones) // 40]):
+        theirs = Timezone.from_tzid(zone, first_date=first, last_date=last).to_ical()
+        assert ics._vtimezone(zone, first, last).encode() + b"\r\n" == theirs, zone
+
+
+def test_the_zones_written_as_utc_are_those_icalendar_writes_as_utc() -> None:
+    from icalendar.timezone.tzid import tzid_from_dt
+
+    def utc(zone: str) -> bool:
+        return tzid_from_dt(datetime(2026, 1, 1, tzinfo=ZoneInfo(zone))) == "UTC"
+
+    assert {zone for zone in available_timezones() if utc(zone)} == ics._UTC_ZONES

@@ -17,9 +17,9 @@ organisations that want no address in it switch attendees off in ``[rules.cadenc
 The feed is written directly, line by line (:func:`_fold`, :func:`_text`, :func:`_param`),
 not through ``icalendar``'s component tree, which cost several times more at tens of thousands
 of events (docs/benchmarks.md). The bytes are those ``icalendar`` wrote for the same events:
-its property order, its parameter quoting, its folding at 75 octets. ``icalendar`` is still
-used, imported when needed, to build the VTIMEZONE and to read the previous feed; the tests
-parse every feed back with it.
+its property order, its parameter quoting, its folding at 75 octets, its VTIMEZONE.
+``icalendar`` is imported only to read the events of the previous feed that changed (or a
+previous feed this module did not write); the tests parse every feed back with it.
 
 SEQUENCE tells a subscribed client that an event it holds changed (RFC 5545 3.8.7.4); without
 a raise, some clients ignore a moved launch. It comes from the feed as last published: an
@@ -31,7 +31,7 @@ A changed list of attendees is a change too.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
@@ -111,7 +111,7 @@ def render_ics(
         f"X-WR-CALNAME:{' '.join(name.splitlines())}",
         f"X-WR-TIMEZONE:{timezone}",
     ]
-    utc = tz.key == "UTC"  # the ``Z`` form: no TZID, no VTIMEZONE
+    utc = tz.key in _UTC_ZONES  # the ``Z`` form: no TZID, no VTIMEZONE
     zoned = f";TZID={_param(tz.key, cn=False)}:"
     timezones: list[str] = []  # folded already
     if ordered and not utc:
@@ -160,6 +160,18 @@ def render_ics(
     return "\r\n".join(feed).encode("utf-8")
 
 
+# The zones icalendar (7.3) writes in the ``Z`` form, as UTC: those its table of equivalent
+# zones holds equal to UTC. A test checks the list against icalendar's for every zone.
+_UTC_ZONES = frozenset(
+    {
+        *("UTC", "UCT", "GMT", "GMT0", "GMT+0", "GMT-0", "Greenwich", "Universal", "Zulu"),
+        *("Etc/UTC", "Etc/UCT", "Etc/GMT", "Etc/GMT0", "Etc/GMT+0", "Etc/GMT-0"),
+        *("Etc/Greenwich", "Etc/Universal", "Etc/Zulu", "Iceland", "Atlantic/Reykjavik"),
+        *("Atlantic/St_Helena", "Africa/Abidjan", "Africa/Accra", "Africa/Bamako"),
+        *("Africa/Banjul", "Africa/Conakry", "Africa/Dakar", "Africa/Freetown", "Africa/Lome"),
+        *("Africa/Nouakchott", "Africa/Ouagadougou", "Africa/Timbuktu"),
+    }
+)
 # What an ATTENDEE line says besides the name: required, not answered, no answer asked for.
 _ASKED = "PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=FALSE"
 # RFC 5545 3.3.11: a TEXT value escapes backslash, semicolon, comma and line breaks.
@@ -219,15 +231,90 @@ def _fold(line: str) -> str:
     return "\r\n ".join(chunks)
 
 
+# The steps of icalendar's search for a zone's transitions, longest first.
+_SKIPS = (
+    *(timedelta(days=days) for days in (64, 32, 16, 8, 4, 2, 1)),
+    timedelta(hours=4),
+    timedelta(hours=1),
+    timedelta(minutes=20),
+    timedelta(minutes=5),
+    timedelta(minutes=1),
+    timedelta(seconds=20),
+    timedelta(seconds=5),
+    timedelta(seconds=1),
+)
+
+
 @lru_cache(maxsize=8)
 def _vtimezone(tzid: str, first: date, last: date) -> str:
-    """The VTIMEZONE of ``tzid`` from ``first`` to ``last`` as icalendar builds it: its lines,
-    folded already, without the last line break. The same for every run of a year, so
-    computed once a process."""
-    from icalendar import Timezone
+    """The VTIMEZONE of ``tzid`` from ``first`` to ``last``, its lines folded, without the
+    last line break: what icalendar's ``Timezone.from_tzid`` gives (its search for the
+    transitions and its layout, ported; a test compares the two on many zones), without
+    importing icalendar on every run. The same for every run of a year."""
+    zone = ZoneInfo(tzid)
+    start = datetime(first.year, first.month, first.day, tzinfo=zone)
+    end_of_range = datetime(last.year, last.month, last.day, tzinfo=zone)
+    # (offset from, offset to, name, standard?) -> the local times it starts at
+    periods: dict[tuple[timedelta | None, timedelta, str, bool], list[datetime]] = {}
+    offset_to: timedelta | None = None
+    while start < end_of_range:
+        offset_from, end = offset_to, start
+        offset_to = _offset(end)
+        for skip in _SKIPS:
+            last_end = end
+            end = end + skip
+            try:
+                while _offset(end) == offset_to:
+                    last_end, end = end, end + skip
+            except OverflowError:
+                break
+            end = last_end
+        standard = start.dst() == timedelta()
+        name = start.tzname() or str(offset_to)
+        periods.setdefault((offset_from, offset_to, name, standard), []).append(
+            start.replace(tzinfo=None)
+        )
+        start = end + _SKIPS[-1]
+    lines = [
+        "BEGIN:VTIMEZONE",
+        f"TZID:{_text(tzid)}",
+        f"COMMENT:{_text(f'This timezone only works from {first} to {last}.')}",
+    ]
+    for (offset_from, offset_to, name, standard), starts in periods.items():
+        first_start = min(starts)
+        starts.remove(first_start)
+        if first_start.date() == last:
+            first_start = datetime(last.year, last.month, last.day)
+        kind = "STANDARD" if standard else "DAYLIGHT"
+        lines.append(f"BEGIN:{kind}")
+        lines.append(f"DTSTART:{_datetime(first_start)}")
+        if starts:
+            lines.append(f"RDATE:{','.join(map(_datetime, starts))}")
+        lines.append(f"TZNAME:{_text(name)}")
+        lines.append(
+            f"TZOFFSETFROM:{_utc_offset(offset_to if offset_from is None else offset_from)}"
+        )
+        lines.append(f"TZOFFSETTO:{_utc_offset(offset_to)}")
+        lines.append(f"END:{kind}")
+    lines.append("END:VTIMEZONE")
+    return "\r\n".join(map(_fold, lines))
 
-    data: bytes = Timezone.from_tzid(tzid, first_date=first, last_date=last).to_ical()
-    return data.decode("utf-8").removesuffix("\r\n")
+
+def _offset(moment: datetime) -> timedelta:
+    offset = moment.utcoffset()
+    assert offset is not None  # a ZoneInfo time
+    return offset
+
+
+def _utc_offset(offset: timedelta) -> str:
+    """A UTC-OFFSET value: ``-0500``, ``+0530``, seconds only when there are some."""
+    sign = "-" if offset < timedelta(0) else "+"
+    seconds = abs(int(offset.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return (
+        f"{sign}{hours:02}{minutes:02}{seconds:02}" if seconds else f"{sign}{hours:02}{minutes:02}"
+    )
 
 
 def _times(source: EventLike, tz: ZoneInfo) -> tuple[date | datetime, date | datetime]:
