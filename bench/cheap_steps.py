@@ -21,6 +21,9 @@ session, once with ``PYTHONPATH`` pointing at the older source tree::
   :func:`opsync.engine.run._gc_paused` ends and the time to the end of the first collections
   that follow (1,000 more small allocations, then ``gc.collect(1)``) is measured.
 
+- ``walk_s``: :func:`opsync.connectors.local.files.walk_md` listing ``--files`` Markdown
+  files in 100 folders (plus hidden and other files, which it skips), the listing a read of
+  the local workspace starts with.
 - ``nodes_us``: microseconds to build one document node (a ``Text``, a two-part
   ``Paragraph``, a ``ListItem``) validated, as :mod:`opsync.documents.model` builds them, and
   with pydantic's ``model_construct``, which skips validation.
@@ -36,6 +39,7 @@ import json
 import random
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +48,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import opsync
+from opsync.connectors.local.files import walk_md
 from opsync.documents.ics import render_ics
 from opsync.documents.model import ListItem, Paragraph, Text
 from opsync.engine.run import _gc_paused
@@ -105,6 +110,18 @@ def median_s(action: Callable[[], object], repeat: int) -> float:
     return round(statistics.median(times), 4)
 
 
+def tree(root: Path, count: int) -> None:
+    """``count`` empty Markdown files in 100 folders (a third of them one level deeper), with
+    a hidden file and a text file in each folder."""
+    for n in range(100):
+        folder = root / f"area-{n}" / ("records" if n % 3 else "")
+        folder.mkdir(parents=True, exist_ok=True)
+        for k in range(count // 100):
+            (folder / f"r{k}.md").write_bytes(b"")
+        (folder / ".opsync-x.tmp").write_bytes(b"")
+        (folder / "notes.txt").write_bytes(b"")
+
+
 def gc_resume(objects: int) -> float:
     """Seconds from the end of a paused run to the end of the collections that follow."""
     gc.unfreeze()
@@ -135,7 +152,11 @@ def nodes_us(repeat: int) -> dict[str, float]:
     count = 100_000
 
     def many(build: Callable[[], object]) -> Callable[[], None]:
-        return lambda: [build() for _ in range(count)] and None
+        def run() -> None:
+            for _ in range(count):
+                build()
+
+        return run
 
     return {k: round(median_s(many(b), repeat) / count * 1e6, 2) for k, b in builds.items()}
 
@@ -145,25 +166,38 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--events", type=int, default=20_916)  # as at 100,000 releases
     parser.add_argument("--objects", type=int, default=3_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--files", type=int, default=100_000)
+    parser.add_argument(
+        "--steps", default="ics,gc,walk,nodes", help="which measures, comma-separated"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    feed_events = events(args.events)
-    stamp = datetime(2026, 12, 3, 20, tzinfo=UTC)
-    feed = render_ics(feed_events, ZONE, generated_at=stamp)
-    result = {
-        "opsync": str(Path(opsync.__file__).parent),
-        "events": args.events,
-        "feed_bytes": len(feed),
-        "ics_s": median_s(lambda: render_ics(feed_events, ZONE, generated_at=stamp), args.repeat),
-        "ics_previous_s": median_s(
+    steps = set(args.steps.split(","))
+    result: dict[str, object] = {"opsync": str(Path(opsync.__file__).parent)}
+    if "ics" in steps:
+        feed_events = events(args.events)
+        stamp = datetime(2026, 12, 3, 20, tzinfo=UTC)
+        feed = render_ics(feed_events, ZONE, generated_at=stamp)
+        result["events"] = args.events
+        result["feed_bytes"] = len(feed)
+        result["ics_s"] = median_s(
+            lambda: render_ics(feed_events, ZONE, generated_at=stamp), args.repeat
+        )
+        result["ics_previous_s"] = median_s(
             lambda: render_ics(feed_events, ZONE, generated_at=stamp, previous=feed), args.repeat
-        ),
-        "objects": args.objects,
-        "gc_resume_s": round(
-            statistics.median(gc_resume(args.objects) for _ in range(args.repeat)), 4
-        ),
-    }
-    result["nodes_us"] = nodes_us(args.repeat)
+        )
+    if "gc" in steps:
+        result["objects"] = args.objects
+        resumes = [gc_resume(args.objects) for _ in range(args.repeat)]
+        result["gc_resume_s"] = round(statistics.median(resumes), 4)
+    if "walk" in steps:
+        with tempfile.TemporaryDirectory(prefix="opsync-walk-") as tmp:
+            root = Path(tmp)
+            tree(root, args.files)
+            result["files"] = args.files
+            result["walk_s"] = median_s(lambda: walk_md(root), args.repeat)
+    if "nodes" in steps:
+        result["nodes_us"] = nodes_us(args.repeat)
     json.dump(result, sys.stdout, indent=2)
     print()
     if args.json is not None:
