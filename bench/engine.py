@@ -243,8 +243,14 @@ def _breakdown(root: Path, now: datetime) -> dict[str, Any]:
         start = time.perf_counter()
         output = output.merge(rule(ctx, output))
         out[rule.__module__.rsplit(".", 1)[-1]] = round(time.perf_counter() - start, 3)
+    published = spec.targets().feeds.read_file(FEED_NAME)  # the feed as the last sync left it
     start = time.perf_counter()
-    feed = render_ics(output.events, spec.calendar.timezone, name=f"{spec.org_name} rituals")
+    feed = render_ics(
+        output.events,
+        spec.calendar.timezone,
+        name=f"{spec.org_name} rituals",
+        previous=published.encode("utf-8") if published is not None else None,
+    )
     out["ics feed"] = round(time.perf_counter() - start, 3)
     start = time.perf_counter()
     files = {FEED_NAME: feed.decode("utf-8")}

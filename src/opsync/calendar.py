@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from opsync import public_holidays
+
 
 class BusinessCalendar:
     """Business days of one organisation.
@@ -46,7 +48,7 @@ class BusinessCalendar:
     def _holidays(self) -> holidays.HolidayBase | None:
         if not self.country:
             return None
-        return holidays.country_holidays(self.country, subdiv=self.subdivision)
+        return public_holidays.country_holidays(self.country, self.subdivision)
 
     def holiday_name(self, day: date) -> str | None:
         """The name of the public holiday or company day off on ``day``, if any."""

@@ -45,6 +45,7 @@ from pydantic import (
     model_validator,
 )
 
+from opsync import public_holidays
 from opsync.calendar import BusinessCalendar
 from opsync.config_env import explain, resolve
 from opsync.config_problems import (
@@ -119,9 +120,9 @@ class OrgConfig(_Table):
     @field_validator("holiday_country")
     @classmethod
     def _known_country(cls, code: str | None) -> str | None:
-        supported = holidays.list_supported_countries()
-        if code is None or code.upper() in supported:
+        if code is None or code.upper() in public_holidays.country_codes():
             return code.upper() if code else None
+        supported = holidays.list_supported_countries()  # loads every country: only here
         hint = suggest(code, supported) + 'use an ISO 3166 code such as "US", "GB" or "DE"'
         raise invalid(f'"{code}" is not a country the holidays package knows', hint)
 
@@ -134,7 +135,7 @@ class OrgConfig(_Table):
         if country is None:
             raise invalid("a subdivision needs a country", "set holiday_country as well")
         try:
-            holidays.country_holidays(country, subdiv=sub)
+            public_holidays.country_holidays(country, sub)
         except NotImplementedError:
             known = holidays.list_supported_countries()[country]
             hint = suggest(sub, known) + f"use one of {', '.join(known)}"

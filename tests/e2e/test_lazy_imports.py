@@ -1,5 +1,6 @@
 """A run imports only the connector types its config names: a local-only sync, in a fresh
-interpreter, loads no vendor SDK, no HTTP library and no other connector's package."""
+interpreter, loads no vendor SDK, no HTTP library and no other connector's package; and of
+the holidays package's 250 countries, only the configured one; and no icalendar."""
 
 from __future__ import annotations
 
@@ -38,3 +39,6 @@ def test_a_local_only_sync_imports_no_vendor_sdk_and_no_other_connector(acme: Pa
     assert "opsync.connectors.local.factory" in modules  # the probe did run a sync
     loaded = [m for m in modules if m.split(".")[0] in VENDORS or m.startswith(OTHER_CONNECTORS)]
     assert loaded == []
+    countries = [m for m in modules if m.startswith("holidays.countries.")]
+    assert countries == ["holidays.countries.united_states"]  # acme's holiday_country
+    assert "icalendar" not in modules  # the feed is written without it

@@ -124,30 +124,31 @@ def link_on_way(root: Path, path: Path) -> Path | None:
 def walk_md(folder: Path) -> tuple[list[Path], list[Path]]:
     """(the ``*.md`` files below ``folder``, the symbolic links found there), sorted as paths
     sort. Hidden files and folders (opsync's temporary files among them) are skipped, and
-    no link is followed."""
+    no link is followed. Listed with ``os.scandir``, whose entries know whether they are
+    links without another system call for each of a large workspace's files."""
     files: list[Path] = []
     links: list[Path] = []
     if not folder.is_dir():
         return files, links
-    for top, dirs, names in os.walk(folder):
-        base = Path(top)
-        kept = []
-        for name in dirs:
+    pending = [folder]
+    while pending:
+        base = pending.pop()
+        try:
+            entries = list(os.scandir(base))
+        except OSError:  # a folder that cannot be listed is skipped, as os.walk does
+            continue
+        for entry in entries:
+            name = entry.name
             if name.startswith("."):
                 continue
-            if os.path.islink(os.path.join(top, name)):
-                links.append(base / name)
-            else:
-                kept.append(name)
-        dirs[:] = kept
-        for name in names:
-            if name.startswith(".") or not name.endswith(".md"):
-                continue
-            path = base / name
-            if os.path.islink(path):
-                links.append(path)
-            else:
-                files.append(path)
+            try:
+                is_dir = entry.is_dir()  # a link to a folder counts as a folder, as in os.walk
+            except OSError:
+                is_dir = False
+            if is_dir:
+                (links if entry.is_symlink() else pending).append(base / name)
+            elif name.endswith(".md"):
+                (links if entry.is_symlink() else files).append(base / name)
     files.sort(key=lambda path: path.parts)  # a key compared in C
     links.sort(key=lambda path: path.parts)
     return files, links

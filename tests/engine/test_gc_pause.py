@@ -1,0 +1,41 @@
+"""A run holds the cyclic garbage collector off, and freezes what it still holds before
+switching it back on, so the collector's next pass does not walk the run's objects."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from opsync.engine.run import _gc_paused
+
+
+@pytest.fixture
+def collector() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
+
+
+@pytest.mark.usefixtures("collector")
+def test_the_collector_is_paused_then_resumed_with_the_runs_objects_frozen() -> None:
+    gc.enable()
+    with _gc_paused():
+        during = gc.isenabled()
+        held = [[n] for n in range(10_000)]
+    assert not during and gc.isenabled()
+    assert gc.get_freeze_count() >= len(held)
+
+
+@pytest.mark.usefixtures("collector")
+def test_a_collector_that_was_off_stays_off_and_nothing_is_frozen() -> None:
+    gc.disable()
+    with _gc_paused():
+        held = [[n] for n in range(1_000)]
+    assert not gc.isenabled() and gc.get_freeze_count() == 0 and held
