@@ -101,6 +101,7 @@ def test_report_json_dash_leaves_stdout_to_the_json_report(acme: Path, command: 
     assert said in stderr and said not in stdout
 
 
+@pytest.mark.sqlite_state  # looks at the SQLite state file or its folder
 def test_init_writes_a_gitignore_that_keeps_state_and_outbox_out_of_git(tmp_path: Path) -> None:
     folder = tmp_path / "acme"
     code, _, _ = _invoke("init", str(folder), "--example", "acme")

@@ -11,6 +11,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 from support import ACME_NOW
 from without_extras import EXTRA_MODULES
 
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("without_extras.py")
 
 
+@pytest.mark.sqlite_state  # looks at the SQLite state file or its folder
 def test_the_quick_start_runs_and_imports_nothing_an_extra_installs(tmp_path: Path) -> None:
     folder = tmp_path / "work" / "acme"
     ran = subprocess.run(

@@ -94,6 +94,7 @@ def _stub(monkeypatch: pytest.MonkeyPatch, results: list[Any]) -> None:
         monkeypatch.setitem(sys.modules, name, module)
 
 
+@pytest.mark.sqlite_state  # looks at the SQLite state file or its folder
 def test_the_airflow_task_syncs_the_organisation_with_its_secrets(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

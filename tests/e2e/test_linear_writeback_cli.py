@@ -58,6 +58,7 @@ def _attachments(emulator: LinearEmulator) -> dict[str, list[Any]]:
     }
 
 
+@pytest.mark.sqlite_state  # looks at the SQLite state file or its folder
 def test_sync_writes_back_once_keeps_one_attachment_and_leaves_a_persons_label(
     cli: Cli, acme: Path, linear_emulator: LinearEmulator
 ) -> None:

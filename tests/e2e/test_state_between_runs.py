@@ -53,6 +53,7 @@ def test_with_the_state_and_the_outbox_kept_a_no_op_sync_reads_little_and_writes
     assert reads <= 17
 
 
+@pytest.mark.sqlite_state  # looks at the SQLite state file or its folder
 def test_without_the_state_every_service_is_read_in_full_but_nothing_is_made_twice(
     cli: Cli, synced: Path, notion_emulator: NotionEmulator
 ) -> None:
@@ -69,6 +70,7 @@ def test_losing_the_outbox_alone_costs_nothing_while_the_state_is_kept(
     assert report["planned"] == 0
 
 
+@pytest.mark.sqlite_state  # looks at the SQLite state file or its folder
 def test_without_the_state_and_the_outbox_the_current_messages_go_out_again(
     cli: Cli, synced: Path, notion_emulator: NotionEmulator
 ) -> None:

@@ -24,6 +24,7 @@ def collector() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("collector")
+@pytest.mark.sqlite_state  # looks at the SQLite state file or its folder
 def test_the_collector_is_paused_then_resumed_with_the_runs_objects_frozen() -> None:
     gc.enable()
     with _gc_paused():
