@@ -218,6 +218,37 @@ def open_state(config: Config) -> StateStore:
     return SqliteStateStore(config.state_path)
 
 
+def _state_place(config: Config) -> tuple[str, ...]:
+    """Where the config keeps its state: a SQLite file, or a key in a PostgreSQL database."""
+    url = os.environ.get(STATE_URL_ENV) or config.state.url
+    if url:
+        return ("postgresql", url, config.state.key or config.org.name)
+    return ("sqlite", str(config.state_path.resolve()))
+
+
+def _own_states(source: Config, target: Config) -> None:
+    """Refuse a migration between two configs that would share one state store: the
+    target's first sync would then read the source's journal (its sent messages, its
+    identity) as its own, and stop on an identity change or report every message copy as
+    missing."""
+    place = _state_place(target)
+    if _state_place(source) != place:
+        return
+    if place[0] == "postgresql":
+        raise ConfigError(
+            f"both configs keep their state under the key {place[2]!r} of one PostgreSQL "
+            "database, so the target would take the source's journal for its own",
+            key="state.key",
+            hint='give the target config a key of its own: [state] key = "<org> (<wiki>)"',
+        )
+    raise ConfigError(
+        f"both configs keep their state in {place[1]}, so the target would take the "
+        "source's journal for its own",
+        key="state.path",
+        hint='give the target config a file of its own: [state] path = ".opsync/<wiki>-state.db"',
+    )
+
+
 @contextmanager
 def _session(
     source: ConfigLike, clock: Clock | None, secrets: Mapping[str, str] | None = None
@@ -439,6 +470,7 @@ def migrate(
     Each side is read whole, through a state store of its own in memory: the migration
     reads the wikis as they are, and the next sync of the target reads it whole once."""
     source_config, target_config = load_config(from_path), load_config(to_path)
+    _own_states(source_config, target_config)
     source = _wiki(source_config, MemoryStateStore())
     try:
         target = _wiki(target_config, MemoryStateStore())

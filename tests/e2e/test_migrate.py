@@ -28,6 +28,17 @@ def _local_run(cli: Cli, config: Path) -> dict[str, Any]:
     return first.report
 
 
+def _copy_config(source: Path, target: Path, key: str) -> None:
+    """The config copied into another folder, with a state key of its own: its SQLite
+    file is its folder's already, and in PostgreSQL (the suite run with
+    OPSYNC_TEST_STATE=postgres) the key keeps it apart, as `opsync migrate` requires."""
+    head, state, tail = source.read_text("utf-8").partition("[state]\n")
+    table, rest = tail.split("\n\n", 1)
+    kept = [line for line in table.splitlines() if not line.startswith("key = ")]
+    table = "\n".join([*kept, f'key = "{key}"'])
+    target.write_text(f"{head}{state}{table}\n\n{rest}", "utf-8")
+
+
 def _sync_twice(cli: Cli, config: Path) -> dict[str, Any]:
     first = cli("sync", "--config", str(config), "--now", ACME_NOW, "--quiet")
     assert first.exit_code == 0, first.output
@@ -44,7 +55,7 @@ def test_a_local_organisation_moved_into_another_folder_keeps_its_findings(
     target = tmp_path / "moved"
     target.mkdir()
     shutil.copytree(acme.parent / "tracker", target / "tracker")
-    shutil.copy(acme, target / "opsync.toml")
+    _copy_config(acme, target / "opsync.toml", "Acme moved")
 
     dry = cli("migrate", "--from", str(acme), "--to", str(target / "opsync.toml"), "--dry-run")
     assert dry.exit_code == 0, dry.output
@@ -69,7 +80,7 @@ def test_a_record_the_target_holds_otherwise_is_reported_and_kept_unless_overwri
     target = tmp_path / "moved"
     (target / "wiki" / "decisions").mkdir(parents=True)
     shutil.copytree(acme.parent / "tracker", target / "tracker")
-    shutil.copy(acme, target / "opsync.toml")
+    _copy_config(acme, target / "opsync.toml", "Acme moved")
     mine = target / "wiki" / "decisions" / "DEC-013.md"
     mine.write_text("---\nkey: DEC-013\ndecision: Something else\n---\n", encoding="utf-8")
 
@@ -183,7 +194,7 @@ def test_notion_moved_back_into_a_folder_keeps_the_findings(
     back = tmp_path / "back"
     back.mkdir()
     shutil.copytree(notion_target.parent / "tracker", back / "tracker")
-    shutil.copy(notion_target.parent / "opsync.toml", back / "opsync.toml")
+    _copy_config(notion_target.parent / "opsync.toml", back / "opsync.toml", "Acme back")
     moved = cli("migrate", "--from", str(notion_target), "--to", str(back / "opsync.toml"))
     assert moved.exit_code == 0, moved.output
     page = (back / "pages" / "bundle" / "ACME-125.md").read_text("utf-8")
@@ -215,10 +226,32 @@ def test_confluence_moved_back_into_a_folder_keeps_the_findings(
     back = tmp_path / "back"
     back.mkdir()
     shutil.copytree(atlassian_target.parent / "tracker", back / "tracker")
-    shutil.copy(atlassian_target.parent / "opsync.toml", back / "opsync.toml")
+    _copy_config(atlassian_target.parent / "opsync.toml", back / "opsync.toml", "Acme back")
     moved = cli("migrate", "--from", str(atlassian_target), "--to", str(back / "opsync.toml"))
     assert moved.exit_code == 0, moved.output
 
     there = _sync_twice(cli, back / "opsync.toml")
     assert _findings(there) == _findings(local)
     assert there["scorecard"] == local["scorecard"]
+
+
+def test_two_configs_sharing_one_state_store_are_refused_before_anything_is_copied(
+    cli: Cli, acme: Path, tmp_path: Path
+) -> None:
+    """The target's first sync would read the source's journal as its own (its sent
+    messages, its identity): the migration stops first and names the key to set."""
+    twin = tmp_path / "twin" / "opsync.toml"
+    twin.parent.mkdir()
+    shutil.copytree(acme.parent / "tracker", twin.parent / "tracker")
+    shutil.copy(acme, twin)
+    twin.write_text(
+        twin.read_text("utf-8").replace(
+            'path = ".opsync/state.db"', f'path = "{acme.parent / ".opsync" / "state.db"}"'
+        ),
+        "utf-8",
+    )
+    refused = cli("migrate", "--from", str(acme), "--to", str(twin))
+    assert refused.exit_code == 2, refused.output
+    assert "state.path" in refused.output or "state.key" in refused.output, refused.output
+    assert "of its own" in refused.output
+    assert not (twin.parent / "wiki").exists()  # nothing copied
