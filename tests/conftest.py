@@ -166,12 +166,23 @@ def _state_backend_of_configs(
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def new_store(request: pytest.FixtureRequest) -> StoreFactory:
+def new_store(request: pytest.FixtureRequest) -> Iterator[StoreFactory]:
     """Makes the state store of a workspace folder, on each backend in turn: every call
-    for one test reaches the same stored state, as successive runs of one config do."""
-    if request.param == "sqlite":
-        return lambda root: SqliteStateStore(root / ".opsync" / "state.db")
-    from opsync.state.postgres import PostgresStateStore
+    for one test reaches the same stored state, as successive runs of one config do. Each
+    store made is closed after the test (a connection left to the collector warns)."""
+    made: list[StateStore] = []
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else ""
 
-    url: str = request.getfixturevalue("postgres_url")
-    return lambda root: PostgresStateStore(url, "Test Org")
+    def make(root: Path) -> StateStore:
+        if request.param == "sqlite":
+            store: StateStore = SqliteStateStore(root / ".opsync" / "state.db")
+        else:
+            from opsync.state.postgres import PostgresStateStore
+
+            store = PostgresStateStore(url, "Test Org")
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        store.close()

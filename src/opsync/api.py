@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -255,12 +255,16 @@ def _session(
 ) -> Iterator[RunSpec]:
     """A run's connectors, closed afterwards (HTTP connectors hold open connections)."""
     config = _load(source)
-    spec = _spec(config, open_state(config), clock, _secrets(secrets))
+    state = open_state(config)
     try:
-        yield spec
+        spec = _spec(config, state, clock, _secrets(secrets))
+        try:
+            yield spec
+        finally:
+            for connector in spec.connectors().values():
+                connector.close()
     finally:
-        for connector in spec.connectors().values():
-            connector.close()
+        state.close()  # the run closes it; not a run that never started (a bad connector)
 
 
 def _now(now: datetime | None, clock: Clock | None) -> datetime:
@@ -405,24 +409,23 @@ def doctor(config: ConfigLike, *, secrets: Mapping[str, str] | None = None) -> l
     config = _load(config)
     state = MemoryStateStore()
     findings: list[Finding] = []
-    remembered = open_state(config)
-    for name, settings in sorted(config.connectors.items()):
-        # the one thing the checks take from the runs' memory: the folders a local workspace
-        # read records from, so a folder gone since (a typo in its path) is reported
-        folders = remembered.load_mirror(name, "folders")
-        if folders is not None:
-            state.save_mirrors({(name, "folders"): folders})
-        ctx = _context(config, name, state, secrets=_secrets(secrets))
-        check = registry.hook(settings.type, "doctor")
-        if check is not None:
-            findings.extend(check(ctx))
-            continue
-        connector = registry.create(ctx)
-        try:
-            findings.extend(connector.check())
-        finally:
-            connector.close()
-    remembered.close()
+    with closing(open_state(config)) as remembered:
+        for name, settings in sorted(config.connectors.items()):
+            # the one thing the checks take from the runs' memory: the folders a local workspace
+            # read records from, so a folder gone since (a typo in its path) is reported
+            folders = remembered.load_mirror(name, "folders")
+            if folders is not None:
+                state.save_mirrors({(name, "folders"): folders})
+            ctx = _context(config, name, state, secrets=_secrets(secrets))
+            check = registry.hook(settings.type, "doctor")
+            if check is not None:
+                findings.extend(check(ctx))
+                continue
+            connector = registry.create(ctx)
+            try:
+                findings.extend(connector.check())
+            finally:
+                connector.close()
     return findings
 
 
