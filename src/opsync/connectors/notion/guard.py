@@ -16,8 +16,9 @@ forgotten. A run applies its row updates right after its read, before its create
 
 A row absent from every answer was edited by nobody but opsync since the read, and is
 written as the read saw it. For a row a person edited, its owned values are compared with
-what the read saw; for a page a person edited, its blocks are listed again and each region
-the write would rewrite is compared with its fingerprint as read. A change there raises a
+what the read saw; for a page a person edited since the read, or last edited before it, its
+blocks are listed again and each region the write would rewrite is compared with its
+fingerprint as read. A change there raises a
 :class:`~opsync.errors.ConflictError`: the engine reports it, the person's text stays, and
 the next run's plan shows the edit as a conflict. Anything else (a person-owned field, text
 outside the regions) is left to the write, which never touches it.
@@ -197,9 +198,13 @@ class Guard:
             return None
         record = f"pages/{key}"
         fresh = self.edited_since_read(PAGES, str(before["id"]))
-        if fresh is None:  # nobody but opsync touched it since the read
+        if fresh is None and edited(before)[1] == self.reader.bot():
+            # opsync edited it last, and nobody since the read
             return known.pages.get(key) or self.reader.page(before, key)
-        page = self.reader.page(fresh, key)
+        # A person edited it since the read, or was its last editor when it was read: its
+        # blocks are listed again either way, so that what a write costs does not depend on
+        # whether the person's edit fell within the minute before the read
+        page = self.reader.page(fresh or before, key)
         now = self.reader.regions(page)
         then = known.regions.get(key, {})
         clash = [
