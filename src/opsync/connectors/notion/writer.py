@@ -123,17 +123,20 @@ class Writer:
         with _about(op.ref):
             self._again(op.ref.partition("/")[0], lambda: self._write_record(op))
 
-    def _again(self, where: str, write: Callable[[], None]) -> None:
+    def _again(self, where: str, write: Callable[[], None], page: str | None = None) -> None:
         """``write()``; once more with the schema of ``where`` read again when the one kept
         from an earlier run did not fit: Notion refused a property (renamed or retyped since,
         400 ``validation_error``) or the config names one the kept schema lacks. A refused
-        request wrote nothing, and every write looks at what is there before it writes."""
+        request wrote nothing; a page update may have rewritten blocks before its property
+        write was refused, so its blocks (``page``) are listed again for the second try."""
         try:
             write()
         except (ValidationError, _Unknown):
             if not self.catalog.stale(where):
                 raise
             self.catalog.forget_schema(where)
+            if page is not None:
+                self.reader.known.pages.pop(page, None)
             write()
 
     def _with_hashes(
@@ -253,7 +256,7 @@ class Writer:
         if self.reader.lease is not None:
             self.reader.lease.tick()
         with _about(f"pages/{op.key}"):
-            self._again(PAGES, lambda: self._write_page(op))
+            self._again(PAGES, lambda: self._write_page(op), page=op.key)
 
     def _write_page(self, op: PageWrite) -> None:
         self._charts = {c.filename: c for c in charts.charts(op.document.children)}
