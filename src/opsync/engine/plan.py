@@ -460,8 +460,11 @@ def make_plan(desired: Desired, actual: Actual, store: PageStore, *, force: Forc
         record_conflicts = [untargeted(c) for c in record_conflicts]
         page_conflicts = [untargeted(c) for c in page_conflicts]
         tracker_conflicts = [untargeted(c) for c in tracker_conflicts]
-    # what waits for a page goes after every page write
-    first = [op for op in record_ops if op.after is None]
+    # what waits for a page goes after every page write; updates of what the read saw go
+    # first, right after the read, creates after them: a connector that checks for people's
+    # edits once per batch of updates (Notion's) then has them close to the read
+    first = [op for op in record_ops if op.after is None and op.kind != "create_record"]
+    first += [op for op in record_ops if op.after is None and op.kind == "create_record"]
     logs = [op for op in record_ops if op.after is not None]
     return Plan(
         operations=tuple(first + page_ops + logs + tracker_ops + _messages(desired, actual)),

@@ -7,7 +7,8 @@ a person (not opsync) edited last when the data source has a "last edited by" pr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from opsync.connectors.notion.client import NotionApi
 from opsync.connectors.notion.config import (
@@ -38,6 +39,14 @@ def page_property_names(mapping: CollectionMapping | None) -> dict[str, str]:
     return {f: overrides.get(f) or name for f, name in PAGE_FIELDS.items()}
 
 
+class ReadAt(NamedTuple):
+    """When a run's read of a data source was made, for the edit check after it (guard.py):
+    Notion's Date on its first answer (None when none was sent) and the newest stamp it saw."""
+
+    answered: datetime | None
+    newest: str
+
+
 class Catalog:
     """Where each collection lives: its data source (``sources.py``), and its schema read
     once, when a write first needs it."""
@@ -55,14 +64,18 @@ class Catalog:
         self.full = True  # whether this run's reads list every row
         self.sources = Sources(api, config, pages, name, mirror)
         self._schemas: dict[str, Mapping[str, Any]] = {}
+        self._kept: set[str] = set()  # whose schema this run took from the mirror, unread
         self._me: str | None = None
         # Collections whose every live row this run's read listed (no time filter): a key
         # it did not see is not there, so a create need not look it up first
         self.listed: set[str] = set()
+        # This run's read of each data source, where the edit check before writes starts
+        self.read_at: dict[str, ReadAt] = {}
 
     def reset(self) -> None:
         self.sources.reset()
         self._schemas.clear()
+        self._kept.clear()
 
     def mapping(self, where: str) -> CollectionMapping | None:
         return self.sources.mapping(where)
@@ -74,14 +87,37 @@ class Catalog:
         """The data source id of collection ``where`` (or of the pages)."""
         return self.sources.get(where)
 
-    def schema(self, where: str) -> Mapping[str, Any]:
-        """The data source's properties by name."""
+    def schema(self, where: str, *, fresh: bool = False) -> Mapping[str, Any]:
+        """The data source's properties by name: as the mirror kept them from an earlier run
+        unless ``fresh`` (see :meth:`stale`), else read once per run."""
+        if fresh and where in self._kept:
+            self.forget_schema(where)
         if where not in self._schemas:
+            kept = None if fresh or self.mirror is None else self.mirror.schema(self.source(where))
+            if kept is not None:
+                self._schemas[where] = kept
+                self._kept.add(where)
+                return kept
             found = self.sources.using(
                 where, lambda source: self.api.call(self.api.sdk.data_sources.retrieve, source)
             )
             self._schemas[where] = found.get("properties") or {}
+            if self.mirror is not None:
+                self.mirror.keep_schema(self.source(where), self._schemas[where])
         return self._schemas[where]
+
+    def stale(self, where: str) -> bool:
+        """Whether the schema of ``where`` in use is one kept from an earlier run, which a
+        person may have changed since (a property renamed or retyped)."""
+        return where in self._kept
+
+    def forget_schema(self, where: str) -> None:
+        """Drop the schema of ``where``, kept one included: the next :meth:`schema` reads it
+        from Notion."""
+        self._schemas.pop(where, None)
+        self._kept.discard(where)
+        if self.mirror is not None:
+            self.mirror.schemas.pop(self.source(where), None)
 
     def rows(self, where: str) -> list[Mapping[str, Any]]:
         """Every live page of the data source, oldest first (so the first of two pages with
@@ -146,8 +182,10 @@ class Catalog:
             self.api.sdk.data_sources.query, source, what=f"the {where} data source", **extra
         )
         results = [self.whole(row) for row in listing]
+        answered = self.api.answered_since_mark()
+        newest = max((str(r.get("last_edited_time") or "") for r in results), default="")
+        self.read_at[where] = ReadAt(answered, newest)
         if self.mirror is not None:
-            answered = self.api.answered_since_mark()
             rows = self.mirror.rows(source, results, whole=since is None, answered=answered)
         else:
             rows = results
@@ -176,4 +214,4 @@ class Catalog:
         return {**row, "properties": whole}
 
 
-__all__ = ["PAGES", "PAGE_FIELDS", "READ_ORDER", "Catalog", "page_property_names"]
+__all__ = ["PAGES", "PAGE_FIELDS", "READ_ORDER", "Catalog", "ReadAt", "page_property_names"]

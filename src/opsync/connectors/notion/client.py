@@ -35,6 +35,11 @@ class NotFoundError(PermanentError):
     names another kind of object (a database id where a data source id is expected)."""
 
 
+class ValidationError(PermanentError):
+    """Notion answered 400 ``validation_error``: the request does not fit the object as it
+    is now (a property renamed or retyped since its schema was read, a page in the trash)."""
+
+
 DEFAULT_TOKEN_ENV = "NOTION_TOKEN"
 BASE_URL_ENV = "OPSYNC_NOTION_BASE_URL"
 PAGE_SIZE = 100  # Notion's maximum (NOTES.md 4, 8)
@@ -200,6 +205,8 @@ class NotionApi:
         if code == "object_not_found":
             message += "; share the page or database with the integration (⋯ → Connections)"
             return NotFoundError(message, connector=self.name, request=request, record=record)
+        if code == "validation_error":
+            return ValidationError(message, connector=self.name, request=request, record=record)
         return PermanentError(message, connector=self.name, request=request, record=record)
 
     def paginate(

@@ -157,7 +157,7 @@ class NotionWiki:
         targets += [PAGES] if self.catalog.pages is not None else []
         for where in targets:
             try:
-                schema = self.catalog.schema(where)
+                schema = self.catalog.schema(where, fresh=True)
             except (ConnectorError, ConfigError) as exc:
                 findings.append(_problem(record, where, str(exc)))
                 continue

@@ -28,6 +28,7 @@ from typing import Any
 
 from opsync.connectors.lease import LEASE_KEY, Holder, Lease, held_elsewhere, lost, utc_now
 from opsync.connectors.notion.catalog import PAGES, Catalog, page_property_names
+from opsync.connectors.notion.client import ValidationError
 from opsync.connectors.notion.mirror import is_live
 from opsync.connectors.notion.properties import build_value, parse_value, property_type
 from opsync.errors import ConnectorError, TransientError
@@ -201,7 +202,17 @@ class NotionLease:
         self._renew_at = time.monotonic() + self.ttl.total_seconds() / 3
 
     def _write(self, lease: Lease) -> None:
-        """Write the lease into its row (found by the read before it), or create the row."""
+        """Write the lease into its row (found by the read before it), or create the row;
+        once more with the schema read again when Notion refuses the kept one's names."""
+        try:
+            self._send(lease)
+        except ValidationError:
+            if not self.catalog.stale(PAGES):
+                raise
+            self.catalog.forget_schema(PAGES)
+            self._send(lease)
+
+    def _send(self, lease: Lease) -> None:
         names = self._names()
         schema = self.catalog.schema(PAGES)
         values = {"key": LEASE_KEY, "title": TITLE, "regions": lease.dump()}

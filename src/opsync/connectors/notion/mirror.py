@@ -14,6 +14,10 @@ harmless. A source with no rows and no Date takes the newest watermark of the so
 before it in the run: no later than the empty answer, so any row added since is at or after
 it.
 
+Each data source's schema (its properties, as ``GET /v1/data_sources/{id}`` answers) is
+kept too, so that a run writes without reading it first; a write Notion refuses as invalid
+(a property renamed or retyped since) reads it again and is tried once more (writer.py).
+
 A query of edited rows cannot see a row moved to the trash, so every ``full_pass`` (and
 whenever there is no mirror) every row is read again and rows no longer returned are
 dropped.
@@ -52,12 +56,14 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _when(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+def when(text: str) -> datetime:
+    """A stamp Notion wrote (ISO 8601, ``Z`` for UTC) as a datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _stamp(when: datetime) -> str:
-    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+def stamp(moment: datetime) -> str:
+    """``moment`` as Notion writes its stamps (UTC, ``Z``)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def edited(row: Row) -> tuple[str, str]:
@@ -124,7 +130,7 @@ class _Source:
             self.advance(str(row.get("last_edited_time") or ""))
 
     def advance(self, stamp: str) -> None:
-        if stamp and (not self.watermark or _when(stamp) > _when(self.watermark)):
+        if stamp and (not self.watermark or when(stamp) > when(self.watermark)):
             self.watermark = stamp
 
 
@@ -150,6 +156,7 @@ class Mirror:
         self.sources: dict[str, _Source] = {}
         self.pages: dict[str, PageMemo] = {}
         self.resolved: dict[str, str] = {}  # where a configured id led, by sources.py's key
+        self.schemas: dict[str, dict[str, Any]] = {}  # each data source's properties, by id
         self._bot = ""  # opsync's own user id (users/me), asked once
         self.lease_page = ""  # the id of the row holding the write lease (lease.py)
         self.lease_generation = 0  # the lease's generation when this store last took it
@@ -182,12 +189,13 @@ class Mirror:
             full_at = datetime.fromisoformat(data["full_at"]) if data["full_at"] else None
             resolved = {str(k): str(v) for k, v in (data.get("resolved") or {}).items()}
             bot = str(data.get("bot") or "")
+            schemas = {str(k): dict(v) for k, v in (data.get("schemas") or {}).items()}
             lease_page = str(data.get("lease_page") or "")
             lease_generation = int(data.get("lease_generation") or 0)
         except (ValueError, KeyError, TypeError, AttributeError):
             return  # unreadable: a full read rebuilds it
         self.sources, self.pages, self.full_at = sources, pages, full_at
-        self.resolved, self._bot = resolved, bot
+        self.resolved, self._bot, self.schemas = resolved, bot, schemas
         self.lease_page, self.lease_generation = lease_page, lease_generation
 
     @property
@@ -214,6 +222,15 @@ class Mirror:
         else:
             self.resolved[key] = source
 
+    def schema(self, source: str) -> dict[str, Any] | None:
+        """The properties of data source ``source`` as last read, if kept."""
+        self._load()
+        return self.schemas.get(source) if self.enabled else None
+
+    def keep_schema(self, source: str, properties: Mapping[str, Any]) -> None:
+        self._load()
+        self.schemas[source] = dict(properties)
+
     def begin(self) -> bool:
         """Whether this run reads every row (a full pass)."""
         self._load()
@@ -226,7 +243,7 @@ class Mirror:
         known = self.sources.get(source)
         if full or not self.enabled or known is None or not known.watermark:
             return None
-        return _stamp(_when(known.watermark) - OVERLAP)
+        return stamp(when(known.watermark) - OVERLAP)
 
     def shows(self, source: str, name: str, kind: str) -> bool:
         """Whether the rows kept of ``source`` have a property ``name`` of type ``kind``."""
@@ -248,10 +265,10 @@ class Mirror:
         known = self.sources[source]
         known.merge(rows)
         if answered is not None:
-            known.advance(_stamp(answered - ANSWER_SLACK))
+            known.advance(stamp(answered - ANSWER_SLACK))
         if not known.watermark:
             known.watermark = self._floor
-        elif not self._floor or _when(known.watermark) > _when(self._floor):
+        elif not self._floor or when(known.watermark) > when(self._floor):
             self._floor = known.watermark
         return list(known.rows.values())
 
@@ -295,6 +312,7 @@ class Mirror:
                 "pages": {k: v.dump() for k, v in sorted(self.pages.items())},
                 "resolved": dict(sorted(self.resolved.items())),
                 "bot": self._bot,
+                "schemas": dict(sorted(self.schemas.items())),
                 "lease_page": self.lease_page,
                 "lease_generation": self.lease_generation,
             },
@@ -302,4 +320,4 @@ class Mirror:
         )
 
 
-__all__ = ["OVERLAP", "Mirror", "PageMemo", "edited", "is_live"]
+__all__ = ["ANSWER_SLACK", "OVERLAP", "Mirror", "PageMemo", "edited", "is_live", "stamp", "when"]

@@ -171,6 +171,7 @@ class Reader:
             full = full or self.lease.foreign()
         self.catalog.full = full
         self.catalog.listed.clear()
+        self.catalog.read_at.clear()
         result = ReadResult()
         rows = {c: self.catalog.rows(c.value) for c in self.catalog.configured()}
         if full and mirror is not None and mirror.enabled:

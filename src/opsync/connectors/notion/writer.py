@@ -11,7 +11,7 @@ the next run does not read again what it has just written.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -32,6 +32,7 @@ from opsync.connectors.notion.blocks import (
 )
 from opsync.connectors.notion.catalog import PAGES, page_property_names
 from opsync.connectors.notion.chunks import Payload, children_of, plan_appends, resolve
+from opsync.connectors.notion.client import ValidationError
 from opsync.connectors.notion.config import NotionConnectorConfig, property_names
 from opsync.connectors.notion.guard import Guard
 from opsync.connectors.notion.hashes import HASHES_FIELD, dump_hashes, value_hash
@@ -120,7 +121,23 @@ class Writer:
         if self.reader.lease is not None:
             self.reader.lease.tick()
         with _about(op.ref):
-            self._write_record(op)
+            self._again(op.ref.partition("/")[0], lambda: self._write_record(op))
+
+    def _again(self, where: str, write: Callable[[], None], page: str | None = None) -> None:
+        """``write()``; once more with the schema of ``where`` read again when the one kept
+        from an earlier run did not fit: Notion refused a property (renamed or retyped since,
+        400 ``validation_error``) or the config names one the kept schema lacks. A refused
+        request wrote nothing; a page update may have rewritten blocks before its property
+        write was refused, so its blocks (``page``) are listed again for the second try."""
+        try:
+            write()
+        except (ValidationError, _Unknown):
+            if not self.catalog.stale(where):
+                raise
+            self.catalog.forget_schema(where)
+            if page is not None:
+                self.reader.known.pages.pop(page, None)
+            write()
 
     def _with_hashes(
         self,
@@ -156,6 +173,8 @@ class Writer:
         props, problems = fields_to_properties(
             {**op.people, **op.values}, schema, self.config, collection, record=op.ref
         )
+        if problems and self.catalog.stale(name):
+            raise _Unknown(problems[0].message, connector=self.name, record=op.ref)
         props = self._with_hashes(collection, op, props, schema)
         page_id = known.get(op.ref)
         if page_id is None:
@@ -184,7 +203,19 @@ class Writer:
         elif props:
             self.guard.record(op, collection, page_id)
         if props:
-            row = self.api.call(self.api.sdk.pages.update, page_id, properties=props, record=op.ref)
+            try:
+                row = self.api.call(
+                    self.api.sdk.pages.update, page_id, properties=props, record=op.ref
+                )
+            except ValidationError as exc:
+                if "archived" not in str(exc):
+                    raise
+                raise PermanentError(
+                    f"{op.ref} was moved to the trash after opsync read it; left there (restore "
+                    "it from the trash for opsync to update it again)",
+                    connector=self.name,
+                    record=op.ref,
+                ) from exc
             self._remember(name, row)
         if problems:
             raise self._problems(problems, op.ref)
@@ -211,7 +242,7 @@ class Writer:
             entry = schema.get(names[field])
             if entry is None:
                 if field in ("key", "regions"):
-                    raise PermanentError(
+                    raise _Unknown(
                         f'the pages data source has no property "{names[field]}"; add it (text), '
                         "or run `opsync bootstrap notion`",
                         connector=self.name,
@@ -225,7 +256,7 @@ class Writer:
         if self.reader.lease is not None:
             self.reader.lease.tick()
         with _about(f"pages/{op.key}"):
-            self._write_page(op)
+            self._again(PAGES, lambda: self._write_page(op), page=op.key)
 
     def _write_page(self, op: PageWrite) -> None:
         self._charts = {c.filename: c for c in charts.charts(op.document.children)}
@@ -473,6 +504,10 @@ class Writer:
             )
             self._sent[name] = str(created["id"])
         return self._sent[name]
+
+
+class _Unknown(PermanentError):
+    """A property the config names is missing from the data source's schema."""
 
 
 def _trashed(block: Mapping[str, Any]) -> bool:
