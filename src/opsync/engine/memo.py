@@ -12,8 +12,8 @@ the clock, and the clock reaches them only through :class:`RuleContext`'s ``reac
 
 The key covers every input of a run: each connector's read fingerprint (for the local
 workspace the stat of every file its reads see, taken without opening any), the config,
-opsync's own code (its version and the stat of its source files, so an upgrade or an
-edited install rebuilds), and the journal and meta the run reads from the state store. A
+opsync's own code (the stat of its source files, its version among them, so an upgrade
+or an edited install rebuilds), and the journal and meta the run reads from the state store. A
 connector that cannot tell its inputs cheaply (a remote service) has no fingerprint: a
 run using one is never skipped. A lost or corrupt memo costs one full run, never a wrong
 one.
@@ -52,11 +52,10 @@ class Memo:
 
 @cache
 def _code() -> str:
-    """opsync's version and the stat of its source files: what renders every page."""
-    from opsync import __version__
-
+    """The stat of opsync's source files (its version among them): what renders every page.
+    An upgrade rewrites them, and so does an edit to an editable install."""
     root = Path(__file__).resolve().parent.parent
-    digest = hashlib.blake2b(__version__.encode(), digest_size=16)
+    digest = hashlib.blake2b(digest_size=16)
     for folder, dirs, names in os.walk(root):
         dirs.sort()
         for name in sorted(names):
