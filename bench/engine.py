@@ -59,10 +59,11 @@ from opsync.settings import RoadmapSettings, Settings
 from opsync.state import SqliteStateStore
 
 NOW = "2026-12-03T15:00:00-05:00"
-PHASES = ("sync-first", "sync-noop", "plan-traced", "breakdown")
+PHASES = ("sync-first", "sync-noop", "sync-unchanged", "plan-full", "plan-traced", "breakdown")
 TARGET_SIZE = 100_000
 PLAN_TARGET_S = 2.0
 PLAN_TARGET_MB = 400.0
+RACY_S = 2.1  # connectors/local/fingerprint.py: files changed within 2 s are not trusted
 
 
 class StageClock:
@@ -151,6 +152,7 @@ def spec_for(root: Path, workspace: Any = None) -> RunSpec:
         settings=Settings(roadmap=RoadmapSettings(first_review=date(2026, 1, 6))),
         state=SqliteStateStore(root / ".opsync" / "state.db"),
         identity="bench",
+        config_digest="bench",  # the settings above are fixed: the run's memo applies
         org_name="Bench Org",
         people=people,
         areas=areas,
@@ -181,19 +183,23 @@ def _kinds(operations: tuple[Operation, ...]) -> dict[str, int]:
     return kinds
 
 
-def _sync(root: Path, now: datetime) -> dict[str, Any]:
+def _sync(root: Path, now: datetime, *, write: bool = True, full: bool = False) -> dict[str, Any]:
     spec = spec_for(root)
     clock = StageClock()
     start = time.perf_counter()
-    report = run(spec, now, write=True, reporter=clock)
+    report = run(spec, now, write=write, reporter=clock, full=full)
     end = time.perf_counter()
     stages = clock.spans(end)
     counts = report.requests["local"]
+    decided = json.dumps([report.to_json()[k] for k in ("findings", "scorecard")], sort_keys=True)
     return {
         "sync_s": round(end - start, 3),
         "stages_s": stages,
         "read_s": stages["read"],
-        "plan_s": round(stages["rules"] + stages["plan"], 3),
+        "plan_s": round(stages.get("rules", 0.0) + stages.get("plan", 0.0), 3),
+        "unchanged": report.unchanged,
+        "planned": len(report.plan.operations),
+        "decided": hashlib.blake2b(decided.encode(), digest_size=16).hexdigest(),
         "apply_s": stages.get("apply", 0.0),
         "operations": _kinds(report.plan.operations),
         "done": len(report.done),
@@ -271,6 +277,8 @@ def child(phase: str, root: Path, now: datetime) -> dict[str, Any]:
         result = _traced(root, now)
     elif phase == "breakdown":
         result = _breakdown(root, now)
+    elif phase == "plan-full":
+        result = _sync(root, now, write=False, full=True)
     else:
         result = _sync(root, now)
     return {"phase": phase, "rss_start_mb": start_rss, **result, "rss_peak_mb": _rss_mb()}
@@ -317,20 +325,26 @@ def measure(size: int, args: argparse.Namespace) -> dict[str, Any]:
             "generated": org.counts,
             "generate_s": round(time.perf_counter() - start, 1),
         }
-        phases = ["sync-first", "sync-noop"]
+        phases = ["sync-first", "sync-noop", "sync-unchanged", "plan-full"]
         if size <= args.traced_max:
             phases.append("plan-traced")
         if args.breakdown:
             phases.append("breakdown")
         for phase in phases:
-            before = _files(base) if phase == "sync-noop" else {}
+            if phase == "sync-unchanged":
+                time.sleep(RACY_S)  # files written moments ago are not trusted by their stat
+            before = _files(base) if phase in ("sync-noop", "sync-unchanged") else {}
             result[phase] = _spawn(phase, base, args.now)
-            if phase == "sync-noop":
+            if phase in ("sync-noop", "sync-unchanged"):
                 after = _files(base)
                 changed = _changed(before, after)
-                result["noop_files"] = {
+                result["noop_files" if phase == "sync-noop" else "unchanged_files"] = {
                     "total": len(after),
                     **{k: len(v) for k, v in changed.items()},
+                    # the state store is opsync's own: a full no-op run saves its memo there
+                    "outside_state": sum(
+                        not f.startswith(".opsync") for v in changed.values() for f in v
+                    ),
                     "examples": {k: v[:5] for k, v in changed.items() if v},
                 }
             print(f"  {size}: {phase} done", file=sys.stderr, flush=True)
@@ -368,7 +382,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
     for r in results:
         first, noop, nf, g = r["sync-first"], r["sync-noop"], r["noop_files"], r["generated"]
         traced = r.get("plan-traced", {}).get("plan_traced_peak_mb", "not measured")
-        changed = nf["added"] + nf["removed"] + nf["modified"]
+        changed = nf.get("outside_state", nf["added"] + nf["removed"] + nf["modified"])
         out.append(
             f"### {r['size']:,} releases\n\n"
             f"Generated: {g['releases']:,} releases ({g['release_records']:,} with a wiki "
@@ -397,10 +411,28 @@ def markdown(results: list[dict[str, Any]]) -> str:
                 f"{nf['added']} / {nf['removed']} / {nf['modified']} of {nf['total']:,}",
             ),
             (
-                "target: a no-op sync writes no file",
+                "target: a no-op sync writes no file (but its memo, in the state store)",
                 _met(not noop["files_written"] and not changed),
             ),
         ]
+        if "sync-unchanged" in r:
+            same, check, uf = r["sync-unchanged"], r["plan-full"], r["unchanged_files"]
+            touched = uf["added"] + uf["removed"] + uf["modified"]
+            rows += [
+                (
+                    "unchanged sync s (skipped: " + str(same["unchanged"]).lower() + ")",
+                    f"{same['sync_s']}",
+                ),
+                ("peak RSS MB, unchanged sync", f"{same['rss_peak_mb']}"),
+                (
+                    "unchanged sync: files read / written / changed",
+                    f"{same['files_read']} / {same['files_written']} / {touched}",
+                ),
+                (
+                    "unchanged sync decides as a full plan (0 operations, same findings)",
+                    _met(check["planned"] == 0 and check["decided"] == same["decided"]),
+                ),
+            ]
         if r["size"] >= TARGET_SIZE:  # the plan targets are set for 100,000 releases
             rows += [
                 (f"target: plan < {PLAN_TARGET_S:g} s", _met(noop["plan_s"] < PLAN_TARGET_S)),

@@ -195,6 +195,7 @@ def _spec(
         state=state,
         identity=_identity(config),
         earlier_identities=_earlier_identities(config),
+        config_digest=hashlib.blake2b(config.model_dump_json().encode()).hexdigest(),
         org_name=config.org.name,
         people=people,
         areas=areas,
@@ -287,6 +288,7 @@ def plan(
     secrets: Mapping[str, str] | None = None,
     force: Force = False,
     reporter: Reporter | None = None,
+    full: bool = False,
 ) -> RunReport:
     """Read, apply the rules and compute the plan; write nothing (a dry run).
 
@@ -295,9 +297,11 @@ def plan(
         now: the run's clock (with a timezone); the system clock when not given.
         secrets: the variables the connectors name (``token_env = "NOTION_TOKEN"``), read
             from this mapping instead of the environment; never logged nor reported.
+        full: read and plan everything even when the inputs are those a full run that
+            planned nothing left (docs/concepts.md, "Unchanged runs").
     """
     with _session(config, clock, secrets) as spec:
-        return run(spec, _now(now, clock), write=False, force=force, reporter=reporter)
+        return run(spec, _now(now, clock), write=False, force=force, reporter=reporter, full=full)
 
 
 def sync(
@@ -309,9 +313,10 @@ def sync(
     force: Force = False,
     accept_identity_change: bool = False,
     reporter: Reporter | None = None,
+    full: bool = False,
 ) -> RunReport:
-    """Plan and apply exactly that plan, under the run lock; ``config``, ``now`` and
-    ``secrets`` as for :func:`plan`."""
+    """Plan and apply exactly that plan, under the run lock; ``config``, ``now``,
+    ``secrets`` and ``full`` as for :func:`plan`."""
     with _session(config, clock, secrets) as spec:
         return run(
             spec,
@@ -320,6 +325,7 @@ def sync(
             force=force,
             accept_identity_change=accept_identity_change,
             reporter=reporter,
+            full=full,
         )
 
 
@@ -354,9 +360,10 @@ def report(
     clock: Clock | None = None,
     secrets: Mapping[str, str] | None = None,
     reporter: Reporter | None = None,
+    full: bool = False,
 ) -> RunReport:
     """Findings and scorecard as of ``now``; the same as a plan, shown differently."""
-    return plan(config, now=now, clock=clock, secrets=secrets, reporter=reporter)
+    return plan(config, now=now, clock=clock, secrets=secrets, reporter=reporter, full=full)
 
 
 def init_workspace(target: Path, *, example: str | None = None) -> Path:

@@ -33,7 +33,7 @@ def test_a_completed_run_has_the_schema_version_and_no_error(acme: Path, tmp_pat
     report = tmp_path / "last.json"
     assert _run(acme, report) == 0
     data = _read(report)
-    assert data["schema_version"] == SCHEMA_VERSION == 4 and data["error"] is None
+    assert data["schema_version"] == SCHEMA_VERSION == 5 and data["error"] is None
     assert list(data) == list(ReportSchema.model_fields)  # the documented order
 
 

@@ -103,6 +103,14 @@ ForceOpt = Annotated[
         "text outside regions or regions with damaged markers.",
     ),
 ]
+FullOpt = Annotated[
+    bool,
+    typer.Option(
+        "--full",
+        help="Read and plan everything, even when nothing changed since a run that found "
+        "nothing to do (a no-op run is otherwise skipped).",
+    ),
+]
 ForceOnlyOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -227,6 +235,7 @@ def plan(
     quiet: QuietOpt = False,
     force: ForceOpt = None,
     force_only: ForceOnlyOpt = None,
+    full: FullOpt = False,
     detail: Annotated[
         bool,
         typer.Option("--detail", help="Show every operation, field, diff line and message."),
@@ -243,7 +252,7 @@ def plan(
     reporter = ConsoleReporter(err, quiet)
     try:
         forced = _force(force, force_only)
-        report = api.plan(config, now=_parse_now(now), force=forced, reporter=reporter)
+        report = api.plan(config, now=_parse_now(now), force=forced, reporter=reporter, full=full)
         if save is not None:
             api.save_plan(report, save, config_path=config, force=forced)
     except OpsyncError as error:
@@ -263,6 +272,7 @@ def sync(
     quiet: QuietOpt = False,
     force: ForceOpt = None,
     force_only: ForceOnlyOpt = None,
+    full: FullOpt = False,
     accept_identity_change: Annotated[
         bool, typer.Option("--accept-identity-change", help="After moving records yourself.")
     ] = False,
@@ -279,6 +289,7 @@ def sync(
             force=forced,
             accept_identity_change=accept_identity_change,
             reporter=reporter,
+            full=full,
         )
     except OpsyncError as error:
         raise _guard(error, report_json, now=now, applied=True) from None

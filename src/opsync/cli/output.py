@@ -102,9 +102,14 @@ def print_summary(console: Console, report: RunReport) -> None:
     count = len(report.done) if report.applied else len(report.plan.operations)
     console.print(
         f"{verb} {count} operation(s); {len(report.failed)} failed; "
-        f"{len(report.conflicts)} conflict(s); {len(report.findings)} finding(s)",
+        f"{len(report.conflicts)} conflict(s); {len(report.findings)} finding(s)"
+        + (UNCHANGED if report.unchanged else ""),
         highlight=False,
     )
+
+
+# why a run read nothing: its inputs are as a full run that found nothing to do left them
+UNCHANGED = " (nothing changed since the last full run; run with --full to read everything)"
 
 
 def print_findings(

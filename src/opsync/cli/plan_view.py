@@ -220,7 +220,8 @@ def plan_summary(report: RunReport) -> str:
         counted(len(report.conflicts), "conflict"),
         counted(len(report.findings), "finding"),
     ]
-    return "Plan: " + ", ".join(parts) + "."
+    unchanged = " Nothing changed since the last full run (--full reads everything)."
+    return "Plan: " + ", ".join(parts) + "." + (unchanged if report.unchanged else "")
 
 
 def print_plan(console: Console, report: RunReport, *, detail: bool = False) -> None:

@@ -208,6 +208,18 @@ class Message:
 
 
 @runtime_checkable
+class Fingerprinted(Protocol):
+    """A connector that can tell, without reading, whether its reads would see anything
+    other than last time: the run's memo (engine/memo.py) then skips a run of unchanged
+    inputs. A connector that cannot tell cheaply (a remote service) does not implement it."""
+
+    def read_fingerprint(self) -> str | None:
+        """A digest of everything this connector's reads would return; None when it cannot
+        be told now (a file changed too recently): the run is then a full one."""
+        ...
+
+
+@runtime_checkable
 class Connector(Protocol):
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities]

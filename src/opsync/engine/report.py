@@ -32,8 +32,9 @@ EXIT_STALE = 7
 #: changes meaning (documented in docs/cli.md, "The JSON report"). 1 was the shape before
 #: ``schema_version`` existed, with a different object for a run an error stopped; 2 had no
 #: field changes nor region diffs on operations; 3 had no finding ``due`` and scorecard
-#: rows held only their page's words (no ``key``, ``value``, ``target_value``, ``met``).
-SCHEMA_VERSION = 4
+#: rows held only their page's words (no ``key``, ``value``, ``target_value``, ``met``); 4 had
+#: no ``unchanged``.
+SCHEMA_VERSION = 5
 
 
 class Reporter(Protocol):
@@ -76,6 +77,9 @@ class RunReport:
     interrupted: int = 0  # operations an earlier, killed run started and never finished
     # people's display names by handle, so a plan shows "Maya Chen" where a field holds "maya"
     names: dict[str, str] = field(default_factory=dict)
+    # the run found its inputs as a full run that planned nothing left them, before the
+    # clock turned, and reports that run's findings without reading (engine/memo.py)
+    unchanged: bool = False
 
     @property
     def conflicts(self) -> tuple[Conflict, ...]:
@@ -154,6 +158,7 @@ class RunReport:
             "scorecard": [row.model_dump() for row in self.scorecard],
             "identity_change": self.identity_change,
             "interrupted_before": self.interrupted,
+            "unchanged": self.unchanged,
             "exit_code": self.exit_code,
             "error": None,
         }
@@ -177,6 +182,7 @@ def error_json(error: OpsyncError, *, now: str | None, applied: bool) -> dict[st
         "scorecard": [],
         "identity_change": None,
         "interrupted_before": 0,
+        "unchanged": False,
         "exit_code": exit_code(error),
         "error": {"kind": type(error).__name__, "message": str(error)},
     }
@@ -274,7 +280,7 @@ class ReportSchema(_Shape):
     """The JSON report, field by field (docs/cli.md): ``ReportSchema.model_validate(data)``
     checks a report a monitor reads; ``model_json_schema()`` gives it as a JSON Schema."""
 
-    schema_version: Literal[4]
+    schema_version: Literal[5]
     now: str | None
     applied: bool
     planned: int
@@ -288,6 +294,7 @@ class ReportSchema(_Shape):
     scorecard: list[_ScorecardRow]
     identity_change: str | None
     interrupted_before: int
+    unchanged: bool
     exit_code: Literal[0, 1, 2, 3, 4, 5, 6, 7]
     error: _Error | None
 

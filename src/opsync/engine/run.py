@@ -22,6 +22,7 @@ from opsync.calendar import BusinessCalendar
 from opsync.connectors.base import (
     Connector,
     FeedStore,
+    Fingerprinted,
     Leased,
     Notifier,
     TrackerSink,
@@ -31,7 +32,7 @@ from opsync.connectors.base import (
 from opsync.documents.ics import render_ics
 from opsync.domain import Person, ProductArea
 from opsync.domain.reading import Aliases
-from opsync.engine import doubts, signals, writeback
+from opsync.engine import doubts, memo, signals, writeback
 from opsync.engine.actual import Actual, settle
 from opsync.engine.apply import Targets, apply
 from opsync.engine.desired import build
@@ -79,6 +80,10 @@ class RunSpec:
     # [run] on_conflict: "report" lets a conflict an earlier sync reported, unchanged since,
     # stop making the run exit 3
     on_conflict: str = "fail"
+    # a digest of the config the run was made from (api.py): with it, a run whose inputs a
+    # full run that planned nothing left as they are is skipped (engine/memo.py); None for
+    # a spec built by hand, whose runs are always full
+    config_digest: str | None = None
 
     def serving(self, connector: object | None, role: str) -> Any:
         chosen = connector if connector is not None else self.workspace
@@ -103,6 +108,13 @@ class RunSpec:
             feeds=self.serving(self.feeds, "feeds"),
             tracker=tracker if writes_back(tracker) and isinstance(tracker, TrackerSink) else None,
         )
+
+    def read_fingerprints(self) -> list[str | None]:
+        """Each connector's fingerprint of what its reads would see (None: it cannot tell)."""
+        found = [*self.connectors().values()]
+        if self.archive is not None and isinstance(self.archive, Connector):
+            found.append(self.archive)
+        return [c.read_fingerprint() if isinstance(c, Fingerprinted) else None for c in found]
 
     def connectors(self) -> dict[str, Connector]:
         """Each distinct connector once, by name, for the report's request counts."""
@@ -207,10 +219,13 @@ def run(
     accept_identity_change: bool = False,
     reporter: Reporter | None = None,
     expect: SavedPlan | None = None,
+    full: bool = False,
 ) -> RunReport:
     """Run the pack once; with ``write=False`` nothing is written anywhere (a dry run).
     With ``expect`` (``opsync apply``), the plan must be that saved plan, or nothing is
-    written (:class:`~opsync.errors.StalePlan`)."""
+    written (:class:`~opsync.errors.StalePlan`). A run whose inputs are those a full run
+    that planned nothing saw, before the clock turns, is skipped (engine/memo.py) unless
+    ``full``, ``force`` or ``expect`` ask for the whole run."""
     progress = reporter or SilentReporter()
     store = spec.state
     lock: AbstractContextManager[object] = store.lock() if write else nullcontext()
@@ -219,6 +234,25 @@ def run(
         try:
             lease.enter_context(_held(leased, store))
             progress.stage("read")
+            prints = spec.read_fingerprints()
+            if not (full or force or expect is not None):
+                remembered = memo.recall(
+                    store, memo.inputs_key(spec.config_digest, prints, store), now
+                )
+                if remembered is not None:
+                    progress.stage("unchanged")
+                    report = RunReport(
+                        now=now.isoformat(),
+                        applied=write,
+                        plan=Plan(),
+                        findings=remembered.findings,
+                        scorecard=remembered.scorecard,
+                        names={person.key: person.name for person in spec.people},
+                        unchanged=True,
+                    )
+                    lease.close()
+                    report.requests = {n: c.counts() for n, c in spec.connectors().items()}
+                    return report
             targets = spec.targets()
             tracker: TrackerSource = spec.serving(spec.tracker, "tracker")
             rows = tracker.read_releases()
@@ -342,6 +376,16 @@ def run(
                 seen = [*plan.conflicts, *report.conflicted]
                 notes = sorted({(c.target, c.part, c.message) for c in seen})
                 store.set_meta(CONFLICTS, json.dumps(notes))
+                settled = not (
+                    plan.operations or seen or report.interrupted or report.identity_change
+                )
+                memo.remember(
+                    store,
+                    memo.inputs_key(spec.config_digest, prints, store) if settled else None,
+                    ctx.valid_until(),
+                    report.findings,
+                    report.scorecard,
+                )
             lease.close()  # released before the count, which includes the release
             report.requests = {n: c.counts() for n, c in spec.connectors().items()}
             return report

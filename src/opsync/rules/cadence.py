@@ -521,7 +521,7 @@ def submission_weeks(
     weeks = {s.week for s in ctx.snapshot.weekly_submissions}
     for year, week in sorted(w for w in map(_parse_week, weeks) if w is not None):
         plan = week_plan(ctx, date.fromisocalendar(year, week, 1))
-        if ctx.now <= plan.submission_due or not within(period, plan.update_day):
+        if not ctx.after(plan.submission_due) or not within(period, plan.update_day):
             continue
         yield plan, sections(ctx, plan.key)
 

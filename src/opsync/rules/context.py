@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
 from opsync.calendar import BusinessCalendar
 from opsync.domain.snapshot import Snapshot
 from opsync.settings import RuleFamily, Settings
+
+_TICK = timedelta(microseconds=1)
+
+
+def _utc(instant: datetime) -> datetime:
+    return instant.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -26,14 +32,37 @@ class RuleContext:
     # the conflicts the last sync saw (target, part, message): content opsync owns that a
     # person edited, for the lead's action list and digest (rules/conflicts.py)
     conflicts: tuple[tuple[str, str, str], ...] = ()
+    # every instant at which what the rules read of the clock changes: the run's memo holds
+    # only until the first of them (engine/memo.py). Rules read the clock through reached,
+    # after and stamp, never ``now`` itself, so that no such instant goes unnoticed.
+    turns: list[datetime] = field(default_factory=list, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
             raise ValueError("RuleContext.now must be timezone-aware")
 
-    @cached_property
-    def local_now(self) -> datetime:
-        return self.calendar.localize(self.now)
+    def reached(self, instant: datetime) -> bool:
+        """The clock is at or past ``instant`` (a deadline that has come)."""
+        self.turns.append(instant)
+        return self.now >= instant
+
+    def after(self, instant: datetime) -> bool:
+        """The clock is strictly past ``instant`` (a deadline missed)."""
+        self.turns.append(instant + _TICK)
+        return self.now > instant
+
+    def stamp(self) -> datetime:
+        """The clock itself, written into the output (a publication time): what depends on
+        it changes at every instant, so nothing computed with it is remembered."""
+        self.turns.append(self.now + _TICK)
+        return self.now
+
+    def valid_until(self) -> datetime:
+        """The first instant after ``now`` at which the rules could decide otherwise on the
+        same input: the next of the instants they compared the clock with, or the next
+        midnight of the organisation's timezone (every rule reads ``today``)."""
+        midnight = self.calendar.at(self.today + timedelta(days=1), time(0))
+        return min([midnight, *(t for t in self.turns if t > self.now)], key=_utc)
 
     @cached_property
     def today(self) -> date:

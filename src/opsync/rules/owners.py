@@ -266,7 +266,9 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     lead = product_ops_lead(ctx)
     lists = owner_lists(ctx, earlier.findings, lead)
     notes: list[Notification] = []
-    due = ctx.calendar.is_business_day(ctx.today) and ctx.local_now.time() >= settings.digest_time
+    due = ctx.calendar.is_business_day(ctx.today) and ctx.reached(
+        ctx.calendar.at(ctx.today, settings.digest_time)
+    )
     if due:
         for lst in lists:
             if lst.person is not None and lst.person != lead:

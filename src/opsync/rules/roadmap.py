@@ -105,7 +105,7 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
         }
         findings.extend(_item_findings(ctx, it, timing, it.key in shown))
     publishing = not any(v.key == slot.key for v in ctx.snapshot.roadmap_views)
-    findings.extend(_late_findings(ctx, slot, ctx.now if publishing else None))
+    findings.extend(_late_findings(ctx, slot, ctx.stamp() if publishing else None))
     page = build_document(ctx, slot)
     seeds: tuple[RecordSeed, ...] = ()
     if publishing:
@@ -160,7 +160,7 @@ def view_record(ctx: RuleContext, published_at: datetime | None = None) -> Roadm
     """The RoadmapView record of the current view, for the engine to store on publishing so
     the next view can say what changed; ``published_at`` defaults to the run's clock."""
     key = review_slot(ctx).key
-    return RoadmapView(key=key, published_at=published_at or ctx.now, entries=view_entries(ctx))
+    return RoadmapView(key=key, published_at=published_at or ctx.stamp(), entries=view_entries(ctx))
 
 
 def previous_view(ctx: RuleContext, slot: ReviewSlot) -> RoadmapView | None:
@@ -355,7 +355,7 @@ def _late_findings(
 ) -> list[Finding]:
     """``publishing``: when this run publishes the view (its log is written with the page),
     so the finding says what the next run will read, rather than "publish it now"."""
-    if slot.review is None or slot.due is None or ctx.now <= slot.due:
+    if slot.review is None or slot.due is None or not ctx.after(slot.due):
         return []
     logged = (_aware(ctx, v.published_at) for v in ctx.snapshot.roadmap_views)
     published = sorted(at for at in (*logged, publishing) if at is not None and at >= slot.opens)

@@ -121,7 +121,7 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     parts = sections(ctx, plan.key)
     missing = [(s.area, pm) for s in parts if s.area is not None for pm in s.missing]
     all_in = not missing and ctx.today >= plan.update_day
-    publishes = all_in or ctx.now >= plan.submission_due
+    publishes = all_in or ctx.reached(plan.submission_due)
     logs = not any(u.week == plan.key for u in ctx.snapshot.weekly_updates)
     findings = [
         *_unknown_area_findings(ctx, plan),
@@ -131,11 +131,11 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
             for sub in s.subs
             if is_late(ctx, plan, sub)
         ),
-        *_late_update_findings(ctx, plan, ctx.now if publishes and logs else None),
+        *_late_update_findings(ctx, plan, ctx.stamp() if publishes and logs else None),
     ]
-    if ctx.now > plan.submission_due:
+    if ctx.after(plan.submission_due):
         findings.extend(_missing_finding(ctx, plan, area, pm) for area, pm in missing)
-    if not any(s.subs for s in parts) and ctx.now <= plan.submission_due:
+    if not any(s.subs for s in parts) and not ctx.after(plan.submission_due):
         return RuleOutput(findings=tuple(findings), notifications=_reminders(ctx, plan, missing))
     page = build_document(ctx, plan, parts, earlier)
     notifications = list(_reminders(ctx, plan, missing))
@@ -143,7 +143,7 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     if publishes:
         notifications.extend(_publication(ctx, plan, page, parts, earlier))
         if logs:
-            values = {"week": plan.key, "published_at": ctx.now}
+            values = {"week": plan.key, "published_at": ctx.stamp()}
             seeds.append(
                 RecordSeed(
                     collection=Collection.WEEKLY_UPDATES,
@@ -474,7 +474,7 @@ def _missing_finding(ctx: RuleContext, plan: WeekPlan, area: ProductArea, pm: st
 def _late_finding(
     ctx: RuleContext, plan: WeekPlan, part: Section, sub: WeeklySubmission
 ) -> Finding:
-    at = ctx.calendar.localize(as_aware(sub.submitted_at or ctx.now, ctx.calendar.tz))
+    at = ctx.calendar.localize(as_aware(sub.submitted_at or ctx.stamp(), ctx.calendar.tz))
     due = f"{weekday_date(plan.update_day)} at {clock(plan.submission_due.time())}"
     return Finding(
         code="weekly.submission-late",
@@ -515,7 +515,7 @@ def _late_update_findings(
 ) -> list[Finding]:
     """``publishing``: when this run publishes the update (its log is written with the
     page), so the finding says what the next run will read, rather than "publish it now"."""
-    if ctx.now <= plan.publish_due:
+    if not ctx.after(plan.publish_due):
         return []
     records = [u for u in ctx.snapshot.weekly_updates if u.week == plan.key]
     logged = [as_aware(u.published_at, ctx.calendar.tz) for u in records if u.published_at]
@@ -645,7 +645,7 @@ def _reminders(
     if hours is None or not missing:
         return ()
     due = plan.submission_due.astimezone(UTC)
-    if not due - timedelta(hours=hours) <= ctx.now.astimezone(UTC) < due:
+    if not ctx.reached(due - timedelta(hours=hours)) or ctx.reached(due):
         return ()
     by_pm: dict[str, list[str]] = defaultdict(list)
     for area, pm in missing:

@@ -43,7 +43,7 @@ from opsync.connectors.base import (
     TrackerRead,
 )
 from opsync.connectors.bundles import reads_text
-from opsync.connectors.local import files, frontmatter
+from opsync.connectors.local import files, fingerprint, frontmatter
 from opsync.connectors.local.files import Identity
 from opsync.connectors.local.lease import FileLease
 from opsync.connectors.local.tracker import parse_tracker
@@ -338,6 +338,11 @@ class LocalWorkspace:
             f"{link} is a symbolic link: opsync reads and writes nothing through a link, so "
             "what it points to is ignored. Replace it with the file or folder itself",
         )
+
+    def read_fingerprint(self) -> str | None:
+        """What every read of this workspace would see (the tracker file, the wiki, the
+        pages and the calendar feed among them, the outbox), from the files' stats alone."""
+        return fingerprint.of([self.tracker], [self.wiki, self.pages, self.outbox])
 
     def read_releases(self) -> TrackerRead:
         """The tracker export's rows; a missing file stops the run (exit 2) rather than
