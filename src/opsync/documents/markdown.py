@@ -29,6 +29,7 @@ from opsync.documents.model import (
 )
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+_SPACES = re.compile(r"\s+")
 _LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])(?=\s|$)")
 _TONE_MARK = {
     Tone.NEUTRAL: "⚪",
@@ -42,8 +43,15 @@ _TONE_MARK = {
 def escape(value: str) -> str:
     """Literal text for Markdown: markup characters escaped, whitespace runs folded to one
     space (a newline inside a list item or table cell would break its structure)."""
-    folded = re.sub(r"\s+", " ", value)
-    return _SPECIAL.sub(r"\\\1", folded)
+    # Every whitespace character but the ASCII space is unprintable, so printable text with
+    # no double space has nothing to fold: most text, spared a regular expression's pass.
+    if "  " in value or not value.isprintable():
+        value = _SPACES.sub(" ", value)
+    return _SPECIAL.sub(_escaped, value)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return "\\" + match.group(1)
 
 
 def checksum(content: str) -> str:
@@ -81,7 +89,8 @@ def render_inline(node: Inline) -> str:
 
 def render_inlines(nodes: tuple[Inline, ...]) -> str:
     """One line of inline content; a leading ``-``/``1.`` is escaped so it stays text."""
-    return _LINE_START.sub(r"\1\\\2", "".join(render_inline(n) for n in nodes).strip())
+    line = "".join([render_inline(n) for n in nodes]).strip()
+    return _LINE_START.sub(r"\1\\\2", line) if _LINE_START.match(line) else line
 
 
 def _render_items(items: tuple[ListItem, ...], ordered: bool, depth: int) -> list[str]:
