@@ -27,9 +27,9 @@ from opsync.documents.model import (
     Text,
     Tone,
 )
+from opsync.documents.whitespace import fold
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
-_SPACES = re.compile(r"\s+")
 _LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])(?=\s|$)")
 _TONE_MARK = {
     Tone.NEUTRAL: "⚪",
@@ -43,11 +43,7 @@ _TONE_MARK = {
 def escape(value: str) -> str:
     """Literal text for Markdown: markup characters escaped, whitespace runs folded to one
     space (a newline inside a list item or table cell would break its structure)."""
-    # Every whitespace character but the ASCII space is unprintable, so printable text with
-    # no double space has nothing to fold: most text, spared a regular expression's pass.
-    if "  " in value or not value.isprintable():
-        value = _SPACES.sub(" ", value)
-    return _SPECIAL.sub(_escaped, value)
+    return _SPECIAL.sub(_escaped, fold(value))
 
 
 def _escaped(match: re.Match[str]) -> str:
