@@ -26,7 +26,9 @@ session, once with ``PYTHONPATH`` pointing at the older source tree::
   the local workspace starts with.
 - ``nodes_us``: microseconds to build one document node (a ``Text``, a two-part
   ``Paragraph``, a ``ListItem``) validated, as :mod:`opsync.documents.model` builds them, and
-  with pydantic's ``model_construct``, which skips validation.
+  with pydantic's ``model_construct``, which skips validation; and through the helpers the
+  rules call (``para``, ``item``, a ``table`` of 50 rows), which build containers without
+  validating their children again since issue 19.
 
 Each figure is the median of ``--repeat`` runs.
 """
@@ -50,7 +52,7 @@ from zoneinfo import ZoneInfo
 import opsync
 from opsync.connectors.local.files import walk_md
 from opsync.documents.ics import render_ics
-from opsync.documents.model import ListItem, Paragraph, Text
+from opsync.documents.model import ListItem, Paragraph, Text, cell, item, para, table
 from opsync.engine.run import _gc_paused
 
 ZONE = "America/New_York"
@@ -139,8 +141,11 @@ def gc_resume(objects: int) -> float:
 
 
 def nodes_us(repeat: int) -> dict[str, float]:
-    """Microseconds per node, validated and through ``model_construct``."""
+    """Microseconds per node, validated and through ``model_construct``, and through the
+    helpers rules build nodes with (:func:`opsync.documents.model.para`, ``item``, ``table``
+    of 50 rows of 3 cells), whichever way those build them."""
     part = Text(text="a")
+    rows = [(cell(part), cell(part), cell(part))] * 50
     builds: dict[str, Callable[[], object]] = {
         "text": lambda: Text(text="abc", bold=True),
         "text_construct": lambda: Text.model_construct(text="abc", bold=True),
@@ -148,6 +153,9 @@ def nodes_us(repeat: int) -> dict[str, float]:
         "paragraph_construct": lambda: Paragraph.model_construct(inlines=(part, part)),
         "list_item": lambda: ListItem(inlines=(part,)),
         "list_item_construct": lambda: ListItem.model_construct(inlines=(part,)),
+        "para_helper": lambda: para(part, part),
+        "item_helper": lambda: item(part),
+        "table_50_rows_helper": lambda: table(("a", "b", "c"), rows),
     }
     count = 100_000
 

@@ -16,14 +16,25 @@ the other left, which are the same bytes.
 
 ``import_ms`` is the sum of the top-level imports' cumulative times from one
 ``-X importtime`` run of each command; ``modules`` the number of modules it imported.
+``cpu_median_s`` is the median of the runs' CPU time (user + system), which other work on a
+shared machine disturbs less than the wall time.
+
+Each tree's modules are compiled to bytecode before the runs (``compileall``), as ``pip
+install`` compiles an installed package, and ``PYTHONDONTWRITEBYTECODE`` is cleared for the
+runs: with it set and an editable install, every run compiled opsync's hundred-odd modules
+from source again (about 0.2 s), which a cron host never does. ``--no-compile`` measures
+that way instead, as figures before issue 19's start-up work were measured.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
+import importlib.util
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -45,8 +56,10 @@ def commands(config: Path) -> dict[str, list[str]]:
     }
 
 
-def environment(src: Path | None) -> dict[str, str]:
+def environment(src: Path | None, compiled: bool = True) -> dict[str, str]:
     env = dict(os.environ)
+    if compiled:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
     if src is not None:
         env["PYTHONPATH"] = str(src)
     else:
@@ -54,10 +67,24 @@ def environment(src: Path | None) -> dict[str, str]:
     return env
 
 
-def wall(command: list[str], env: dict[str, str]) -> float:
+def wall(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one run of ``command``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
+
+
+def compile_tree(src: Path | None) -> None:
+    """Bytecode for every module of the tree (the installed opsync without ``src``)."""
+    if src is None:
+        spec = importlib.util.find_spec("opsync")
+        assert spec is not None and spec.submodule_search_locations
+        src = Path(next(iter(spec.submodule_search_locations))).parent
+    compileall.compile_dir(src, quiet=1)
 
 
 def imports(command: list[str], env: dict[str, str]) -> dict[str, float]:
@@ -89,7 +116,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--compare", type=Path, help="an older src tree to run interleaved")
     parser.add_argument("--src", type=Path, help="the src tree to measure (default: installed)")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="keep PYTHONDONTWRITEBYTECODE and compile nothing beforehand",
+    )
     args = parser.parse_args(argv)
+    compiled = not args.no_compile
     src = args.src.resolve() if args.src is not None else None
     trees: dict[str, Path | None] = {"after": src}
     if args.compare is not None:
@@ -98,25 +131,34 @@ def main(argv: list[str] | None = None) -> None:
         folder = Path(tmp) / "acme"
         shutil.copytree(ACME, folder)
         config = folder / "opsync.toml"
+        if compiled:
+            for root in trees.values():
+                compile_tree(root)
         first = next(iter(trees.values()))
-        subprocess.run(commands(config)["noop_sync"], env=environment(first), check=True)
-        times: dict[str, dict[str, list[float]]] = {t: {} for t in trees}
+        subprocess.run(commands(config)["noop_sync"], env=environment(first, compiled), check=True)
+        times: dict[str, dict[str, list[tuple[float, float]]]] = {t: {} for t in trees}
         with open("/proc/loadavg") as load:
             load_before = load.read().split()[:3]
         for _ in range(args.runs):
             for name, command in commands(config).items():
                 for tree, src in trees.items():
-                    times[tree].setdefault(name, []).append(wall(command, environment(src)))
+                    runs = times[tree].setdefault(name, [])
+                    runs.append(wall(command, environment(src, compiled)))
         with open("/proc/loadavg") as load:
             load_after = load.read().split()[:3]
         result: dict[str, Any] = {
             "runs": args.runs,
+            "compiled": compiled,
             "loadavg_before": load_before,
             "loadavg_after": load_after,
         }
         for tree, src in trees.items():
             result[tree] = {
-                name: {**summary(times[tree][name]), **imports(command, environment(src))}
+                name: {
+                    **summary([w for w, _ in times[tree][name]]),
+                    "cpu_median_s": round(statistics.median(c for _, c in times[tree][name]), 3),
+                    **imports(command, environment(src, compiled)),
+                }
                 for name, command in commands(config).items()
             }
     json.dump(result, sys.stdout, indent=2)

@@ -17,7 +17,7 @@ from contextlib import closing, contextmanager
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opsync import extras
 from opsync.clock import Clock, SystemClock
@@ -29,7 +29,6 @@ from opsync.connectors.context import ConnectorContext
 from opsync.connectors.registry import Bootstrap
 from opsync.domain import Finding
 from opsync.domain.findings import DUPLICATE
-from opsync.engine import migrate as migration
 from opsync.engine import saved
 from opsync.engine.plan import Force
 from opsync.engine.report import Reporter, RunReport
@@ -38,6 +37,9 @@ from opsync.errors import ConfigError
 from opsync.extras import missing_module
 from opsync.secrets import Secrets
 from opsync.state import MemoryStateStore, SqliteStateStore, StateStore
+
+if TYPE_CHECKING:  # imported by migrate() alone, which a sync never calls (start-up)
+    from opsync.engine import migrate as migration
 
 __all__ = [
     "apply",
@@ -479,6 +481,8 @@ def migrate(
 
     Each side is read whole, through a state store of its own in memory: the migration
     reads the wikis as they are, and the next sync of the target reads it whole once."""
+    from opsync.engine import migrate as migration
+
     source_config, target_config = load_config(from_path), load_config(to_path)
     _own_states(source_config, target_config)
     source = _wiki(source_config, MemoryStateStore())

@@ -156,6 +156,15 @@ def test_lines_are_folded_at_75_octets_between_characters() -> None:
     assert len(unfolded(data)) < len(physical)
 
 
+def test_an_ascii_line_is_folded_by_slicing_as_a_character_at_a_time() -> None:
+    """The ASCII shortcut cuts where the general fold cuts, escapes at the cut included."""
+    rng = random.Random(11)
+    for _ in range(3000):
+        size = rng.choice((73, 74, 75, 76, 147, 148, 149, rng.randrange(300)))
+        line = "".join(rng.choice("ab \\^;,") for _ in range(size))
+        assert ics._fold(line) == ics._fold_chars(line)
+
+
 def test_text_is_escaped_and_parameters_quoted() -> None:
     tz = ZoneInfo("America/New_York")
     event = CalendarEvent(

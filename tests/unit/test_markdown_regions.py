@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from opsync.documents import markdown
+import re
+
+from opsync.documents import markdown, plaintext
 from opsync.documents.markdown_regions import find_regions, parse_regions, splice
-from opsync.documents.model import Document, para, region
+from opsync.documents.model import Document, Text, para, region
 
 
 def _page() -> str:
@@ -48,6 +50,23 @@ def test_markdown_escapes_record_text() -> None:
     doc = Document(title="T", children=(para("CSV export: *beta* | <b>x</b> [link](u)"),))
     body = markdown.render(doc)
     assert "\\*beta\\* \\| \\<b\\>x\\</b\\> \\[link\\](u)" in body
+
+
+def test_escaping_folds_every_unicode_whitespace_run_as_the_regular_expression_does() -> None:
+    """The renderers skip folding printable text with no double space: every code point is
+    checked against the plain definition, alone, doubled and between words, in Markdown and
+    in plain text."""
+
+    def reference(value: str) -> str:
+        return re.sub(r"([\\`*_\[\]<>|#~])", r"\\\1", re.sub(r"\s+", " ", value))
+
+    for start in range(0, 0x110000, 0x1000):
+        chars = [chr(c) for c in range(start, start + 0x1000)]
+        for value in ("".join(chars), "a".join(chars), "".join(c + c for c in chars)):
+            assert markdown.escape(value) == reference(value)
+            assert plaintext.render_inline(Text(text=value)) == re.sub(r"\s+", " ", value)
+    for value in ("x \t\n y", " lead", "trail\u00a0", "a\u3000\u3000b", "- 1. * _"):
+        assert markdown.escape(value) == reference(value)
 
 
 # --- identity and damaged markers (issue 14, "Markers") ----------------------------------

@@ -15,15 +15,14 @@ import sys
 from datetime import datetime
 from importlib.metadata import version as installed_version
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import typer.core
-from rich.console import Console
-from rich.markup import escape
 
 from opsync import api
 from opsync.cli import logs
+from opsync.cli.consoles import escape, lazy_console
 from opsync.cli.filters import FindingFilter
 from opsync.cli.output import (
     ConsoleReporter,
@@ -33,9 +32,13 @@ from opsync.cli.output import (
     print_summary,
 )
 from opsync.domain.findings import Level
-from opsync.engine.migrate import Item, Outcome
 from opsync.engine.report import RunReport, error_json, exit_code
 from opsync.errors import ConfigError, OpsyncError
+
+if TYPE_CHECKING:  # rich is imported when something is printed (opsync.cli.consoles)
+    from rich.console import Console
+
+    from opsync.engine.migrate import Item
 
 EXIT_CODES = """Exit codes: 0 completed (findings are normal), 1 some operations failed,
 2 bad usage or config, 3 completed with conflicts waiting for a person,
@@ -69,8 +72,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = lazy_console()
+err = lazy_console(stderr=True)
 
 ConfigOpt = Annotated[
     Path,
@@ -465,6 +468,8 @@ def migrate(
         )
     except OpsyncError as error:
         raise _guard(error) from None
+    from opsync.engine.migrate import Outcome
+
     counts = {o.value: result.count(o) for o in Outcome}
     verb = "would create" if dry_run else "created"
     summary = (

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-from rich.table import Table
-
-from opsync.cli import plan_view
+from opsync.cli.consoles import escape
 from opsync.domain.findings import Finding
 from opsync.engine.plan import Operation
 from opsync.engine.report import RunReport
+
+if TYPE_CHECKING:  # rich is imported where something is printed (opsync.cli.consoles)
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
 
 
 class ConsoleReporter:
@@ -28,6 +28,8 @@ class ConsoleReporter:
         if self.quiet:
             return
         if name == "apply" and self.console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
             self._progress = Progress(
                 TextColumn("applying"),
                 BarColumn(),
@@ -52,6 +54,8 @@ class ConsoleReporter:
 
 def print_plan(console: Console, report: RunReport, *, detail: bool = False) -> None:
     """The plan (cli/plan_view.py), what else needs a person, and the summary line."""
+    from opsync.cli import plan_view
+
     plan_view.print_plan(console, report, detail=detail)
     print_problems(console, report, conflicts=False)
     console.print(plan_view.plan_summary(report), highlight=False, soft_wrap=True)
@@ -116,6 +120,8 @@ def print_findings(
     console: Console, report: RunReport, keep: Callable[[Finding], bool] = lambda _: True
 ) -> None:
     """The findings ``keep`` selects (``opsync report``'s filters), then the scorecard."""
+    from rich.table import Table
+
     shown = [f for f in report.findings if keep(f)]
     title = "Findings"
     if len(shown) < len(report.findings):

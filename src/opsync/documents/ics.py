@@ -213,8 +213,29 @@ def _fold(line: str) -> str:
     """RFC 5545 3.1 line folding, as icalendar does it: at most 74 octets a line (then CR LF
     and a space), never inside a UTF-8 character, and a line does not end on a ``\\`` or ``^``
     (an escape stays whole on the next line, for clients that unfold badly)."""
-    if len(line) <= _LINE_OCTETS and line.isascii():
-        return line
+    if line.isascii():
+        if len(line) <= _LINE_OCTETS:
+            return line
+        return _fold_ascii(line)
+    return _fold_chars(line)
+
+
+def _fold_ascii(line: str) -> str:
+    """:func:`_fold` of an ASCII line, where a character is an octet: cut by slicing."""
+    chunks: list[str] = []
+    start, end = 0, len(line)
+    while end - start > _LINE_OCTETS:
+        cut = start + _LINE_OCTETS
+        if line[cut - 1] in "\\^":
+            cut -= 1  # the escape goes whole to the next line
+        chunks.append(line[start:cut])
+        start = cut
+    chunks.append(line[start:])
+    return "\r\n ".join(chunks)
+
+
+def _fold_chars(line: str) -> str:
+    """:func:`_fold` of any line, a character at a time."""
     chunks: list[str] = []
     current: list[str] = []
     octets = 0

@@ -27,6 +27,7 @@ from opsync.documents.model import (
     Text,
     Tone,
 )
+from opsync.documents.whitespace import fold
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 _LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])(?=\s|$)")
@@ -42,8 +43,11 @@ _TONE_MARK = {
 def escape(value: str) -> str:
     """Literal text for Markdown: markup characters escaped, whitespace runs folded to one
     space (a newline inside a list item or table cell would break its structure)."""
-    folded = re.sub(r"\s+", " ", value)
-    return _SPECIAL.sub(r"\\\1", folded)
+    return _SPECIAL.sub(_escaped, fold(value))
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return "\\" + match.group(1)
 
 
 def checksum(content: str) -> str:
@@ -81,7 +85,8 @@ def render_inline(node: Inline) -> str:
 
 def render_inlines(nodes: tuple[Inline, ...]) -> str:
     """One line of inline content; a leading ``-``/``1.`` is escaped so it stays text."""
-    return _LINE_START.sub(r"\1\\\2", "".join(render_inline(n) for n in nodes).strip())
+    line = "".join([render_inline(n) for n in nodes]).strip()
+    return _LINE_START.sub(r"\1\\\2", line) if _LINE_START.match(line) else line
 
 
 def _render_items(items: tuple[ListItem, ...], ordered: bool, depth: int) -> list[str]:

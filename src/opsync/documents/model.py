@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -131,24 +131,45 @@ class Document(_Node):
     children: tuple[Block, ...]
 
 
+_N = TypeVar("_N", bound=_Node)
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _built(cls: type[_N], values: dict[str, Any]) -> _N:
+    """A node of ``cls`` holding ``values`` (every field, stored as validation stores them),
+    made without validating them: the helpers below build nodes from nodes and tuples the
+    type checker has already vouched for, and validating a container walks its children
+    again (every cell of every row of a table). Constructing a model directly still
+    validates, as does every node read back from a page (:mod:`markdown_read`). A leaf
+    (``Text``, ``Heading``) is validated: pydantic's core builds one faster than this."""
+    node = _new(cls)
+    _set(node, "__dict__", values)
+    _set(node, "__pydantic_fields_set__", set(values))
+    _set(node, "__pydantic_extra__", None)
+    _set(node, "__pydantic_private__", None)
+    return node
+
+
 def text(value: str, *, bold: bool = False, italic: bool = False) -> Text:
     return Text(text=value, bold=bold, italic=italic)
 
 
 def _inlines(parts: tuple[str | Text | Link | StatusChip, ...]) -> tuple[Inline, ...]:
-    return tuple(Text(text=p) if isinstance(p, str) else p for p in parts)
+    return tuple([Text(text=p) if isinstance(p, str) else p for p in parts])
 
 
 def para(*parts: str | Text | Link | StatusChip) -> Paragraph:
-    return Paragraph(inlines=_inlines(parts))
+    return _built(Paragraph, {"kind": "paragraph", "inlines": _inlines(parts)})
 
 
 def item(*parts: str | Text | Link | StatusChip, children: tuple[ListItem, ...] = ()) -> ListItem:
-    return ListItem(inlines=_inlines(parts), children=children)
+    return _built(ListItem, {"inlines": _inlines(parts), "children": tuple(children)})
 
 
 def bullets(*items: ListItem | str) -> BulletList:
-    return BulletList(items=tuple(item(i) if isinstance(i, str) else i for i in items))
+    entries = tuple([item(i) if isinstance(i, str) else i for i in items])
+    return _built(BulletList, {"kind": "bullets", "items": entries, "ordered": False})
 
 
 def heading(level: int, value: str) -> Heading:
@@ -160,11 +181,11 @@ def cell(*parts: str | Text | Link | StatusChip) -> tuple[Inline, ...]:
 
 
 def table(header: tuple[str, ...], rows: list[tuple[tuple[Inline, ...], ...]]) -> Table:
-    return Table(header=header, rows=tuple(rows))
+    return _built(Table, {"kind": "table", "header": tuple(header), "rows": tuple(rows)})
 
 
 def region(key: str, *children: Block) -> Region:
-    return Region(key=key, children=children)
+    return _built(Region, {"kind": "region", "key": key, "children": children})
 
 
 def find_region(blocks: Sequence[Block], key: str) -> Region | None:

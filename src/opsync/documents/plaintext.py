@@ -13,7 +13,6 @@ Pure, standard library only.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from opsync.documents.model import (
@@ -29,28 +28,24 @@ from opsync.documents.model import (
     Table,
     Text,
 )
+from opsync.documents.whitespace import fold
 
 _UNDERLINE = {1: "=", 2: "-"}
 
 
-def _fold(value: str) -> str:
-    """Whitespace runs folded to one space: a newline inside an item breaks its indentation."""
-    return re.sub(r"\s+", " ", value)
-
-
 def render_inline(node: Inline) -> str:
     if isinstance(node, Text):
-        return _fold(node.text)
+        return fold(node.text)
     if isinstance(node, Link):
-        text, url = _fold(node.text).strip(), node.url.strip()
+        text, url = fold(node.text).strip(), node.url.strip()
         if not url or text == url:
             return text or url
         return f"{text} <{url}>" if text else url
-    return f"[{_fold(node.label).strip()}]"
+    return f"[{fold(node.label).strip()}]"
 
 
 def render_inlines(nodes: Iterable[Inline]) -> str:
-    return "".join(render_inline(n) for n in nodes).strip()
+    return "".join([render_inline(n) for n in nodes]).strip()
 
 
 def _render_items(items: tuple[ListItem, ...], ordered: bool, depth: int) -> list[str]:
@@ -69,14 +64,14 @@ def _render_table(node: Table) -> str:
         for header, cell in zip(node.header, row, strict=False):
             value = render_inlines(cell)
             if value:
-                pairs.append(f"{_fold(header).strip()}: {value}" if header.strip() else value)
+                pairs.append(f"{fold(header).strip()}: {value}" if header.strip() else value)
         lines.append("- " + "; ".join(pairs))
     return "\n".join(lines)
 
 
 def render_block(node: Block) -> str:
     if isinstance(node, Heading):
-        title = _fold(node.text).strip()
+        title = fold(node.text).strip()
         mark = _UNDERLINE.get(node.level)
         return f"{title}\n{mark * len(title)}" if mark else title
     if isinstance(node, Paragraph):
@@ -86,7 +81,7 @@ def render_block(node: Block) -> str:
     if isinstance(node, Table):
         return _render_table(node)
     if isinstance(node, Chart):
-        return _fold(node.text).strip()  # text cannot hold a picture
+        return fold(node.text).strip()  # text cannot hold a picture
     return render_blocks(node.children)  # a region: its content, no markers
 
 
@@ -96,7 +91,7 @@ def render_blocks(blocks: Iterable[Block]) -> str:
 
 def render(document: Document) -> str:
     """The whole document, its title underlined, ending in one newline."""
-    title = _fold(document.title).strip()
+    title = fold(document.title).strip()
     return f"{title}\n{'=' * len(title)}\n\n{render_blocks(document.children)}\n"
 
 

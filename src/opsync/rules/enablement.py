@@ -34,7 +34,7 @@ A release with no tier gets no status (``tiers.missing`` explains why) rather th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -44,7 +44,7 @@ from opsync.calendar import BusinessCalendar
 from opsync.documents import plaintext
 from opsync.documents.model import Document, Tone, bullets, item, para
 from opsync.domain import BundleState, Collection, Finding, Level, Release, Snapshot, Tier, ref
-from opsync.domain.enablement import Section
+from opsync.domain.enablement import EnablementBundle, Section
 from opsync.rules.context import RuleContext
 from opsync.rules.dates import weekday_date
 from opsync.rules.output import DerivedValue, Notification, RuleOutput
@@ -292,10 +292,12 @@ def announcement(
     today: date,
     calendar: BusinessCalendar,
     settings: EnablementSettings,
+    bundles: Mapping[str, EnablementBundle] | None = None,
 ) -> list[Notification]:
     """The announcement to Support and Sales, once per release and channel, when its bundle
     is out: the tier, the launch date, who is impacted (the bundle's own section), the link to
-    the bundle, and the ask, with its date."""
+    the bundle, and the ask, with its date. ``bundles``: the snapshot's bundles by release
+    (the first of a release's wins), when the caller has them indexed."""
     if not needs_enablement(release) or not is_published(release):
         return []
     since = release.bundle.published_on or release.launch_date
@@ -304,7 +306,11 @@ def announcement(
     launch = weekday_date(release.launch_date) if release.launch_date else "not set yet"
     due = deadlines(release, calendar, settings)
     by = weekday_date(due.readiness_due) if due else "before launch"
-    bundle = next((b for b in snapshot.bundles if b.release_key == release.key), None)
+    bundle = (
+        bundles.get(release.key)
+        if bundles is not None
+        else next((b for b in snapshot.bundles if b.release_key == release.key), None)
+    )
     impacted = (bundle.sections.get(Section.WHO_IMPACTED, "") if bundle else "").strip()
     impacted_lines = section_points(impacted)
     title = f"Enablement bundle published: {release.title}"
@@ -358,6 +364,9 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     findings: list[Finding] = []
     derived: dict[str, dict[str, DerivedValue]] = {}
     notes: list[Notification] = []
+    bundles: dict[str, EnablementBundle] = {}
+    for bundle in ctx.snapshot.bundles:  # indexed once, not scanned per announcement
+        bundles.setdefault(bundle.release_key, bundle)
     for release in ctx.snapshot.releases:
         if not ctx.enabled(RuleFamily.ENABLEMENT, release.product_area):
             continue
@@ -374,7 +383,9 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
         if not needs_enablement(release):
             continue
         findings.extend(_findings(release, ctx, settings))
-        notes.extend(announcement(release, ctx.snapshot, ctx.today, ctx.calendar, settings))
+        notes.extend(
+            announcement(release, ctx.snapshot, ctx.today, ctx.calendar, settings, bundles)
+        )
     return RuleOutput(findings=tuple(findings), derived=derived, notifications=tuple(notes))
 
 

@@ -36,6 +36,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Protocol, TypeVar
 
 from opsync.documents import plaintext
 from opsync.documents.model import Block, Document, bullets, heading, item, para
@@ -53,6 +54,14 @@ from opsync.rules.sections import OWNERS, cite
 
 DIGEST = "owner-digest"
 ESCALATION = "escalation"
+
+
+class _HasKey(Protocol):
+    @property
+    def key(self) -> str: ...
+
+
+_Keyed = TypeVar("_Keyed", bound=_HasKey)
 
 
 def product_ops_lead(ctx: RuleContext) -> str | None:
@@ -74,14 +83,74 @@ def role_of(finding: Finding) -> Owner:
 def owner_of(finding: Finding, ctx: RuleContext, lead: str | None) -> str | None:
     """The person who must act on ``finding`` (a person key; ``lead`` for Product Ops), or
     None when nobody known can be named (the finding is then unassigned)."""
-    role = role_of(finding)
-    if role is Owner.PRODUCT_OPS:
-        return lead
-    if role is Owner.HEAD_OF_PRODUCT:
-        return head_of_product(ctx.snapshot)
-    owner = _named_by_record(finding, ctx.snapshot, eng=role is Owner.ENG_LEAD)
-    known = {p.key for p in ctx.snapshot.people}
-    return owner if owner in known else None
+    return _Owners(ctx.snapshot, lead).of(finding)
+
+
+class _Owners:
+    """Who acts on a finding, with the snapshot's records indexed by key once, so that
+    routing every finding of a run costs one lookup each (a scan of the releases per finding
+    made R10 quadratic in the organisation's size). Where two records share a key, the first
+    is the one named, as a scan would find it."""
+
+    def __init__(self, snapshot: Snapshot, lead: str | None) -> None:
+        self.snapshot = snapshot
+        self.lead = lead
+        self.head = head_of_product(snapshot)
+        self.known = {p.key for p in snapshot.people}
+        self.areas = _first_by_key(snapshot.product_areas)
+        self.releases = _first_by_key(snapshot.releases)
+        self.decisions = _first_by_key(snapshot.decisions)
+        self.insights = _first_by_key(snapshot.insights)
+        self.actions = _first_by_key(snapshot.insight_actions)
+        self.submissions = _first_by_key(snapshot.weekly_submissions)
+
+    def of(self, finding: Finding) -> str | None:
+        role = role_of(finding)
+        if role is Owner.PRODUCT_OPS:
+            return self.lead
+        if role is Owner.HEAD_OF_PRODUCT:
+            return self.head
+        owner = self.named_by_record(finding, eng=role is Owner.ENG_LEAD)
+        return owner if owner in self.known else None
+
+    def area_pm(self, key: str | None) -> str | None:
+        area = self.areas.get(key) if key is not None else None
+        return area.pm if area else None
+
+    def named_by_record(self, finding: Finding, *, eng: bool) -> str | None:
+        """The PM (or, with ``eng``, the Eng lead) that the finding's record names."""
+        collection, _, key = finding.record.partition("/")
+        if collection == Collection.RELEASES.value:
+            release = self.releases.get(key)
+            if release is None:
+                return None
+            area = self.areas.get(release.product_area) if release.product_area else None
+            if eng:
+                return release.eng_lead or (area.eng_lead if area else None)
+            return release.pm or (area.pm if area else None)
+        if eng:
+            return None
+        if collection == Collection.DECISIONS.value:
+            decision = self.decisions.get(key)
+            return decision.owner if decision is not None else None
+        if collection == Collection.INSIGHTS.value:
+            insight = self.insights.get(key)
+            return self.area_pm(insight.product_area) if insight is not None else None
+        if collection == Collection.INSIGHT_ACTIONS.value:
+            action = self.actions.get(key)
+            return action.owner if action is not None else None
+        if collection == Collection.WEEKLY_SUBMISSIONS.value:
+            sub = self.submissions.get(key)
+            return sub.pm if sub is not None else self.area_pm(key.rpartition("/")[2])
+        return None
+
+
+def _first_by_key(records: Iterable[_Keyed]) -> dict[str, _Keyed]:
+    """Records by key; the first of several sharing one wins."""
+    index: dict[str, _Keyed] = {}
+    for record in records:
+        index.setdefault(record.key, record)
+    return index
 
 
 def owner_lists(ctx: RuleContext, findings: Iterable[Finding], lead: str | None) -> list[OwnerList]:
@@ -89,10 +158,11 @@ def owner_lists(ctx: RuleContext, findings: Iterable[Finding], lead: str | None)
     ranked (:func:`opsync.rules.actions.rank`): people by name, then one unassigned list per
     role. The one grouping the action list and the digests share."""
     by_owner: dict[tuple[str | None, Owner | None], list[Finding]] = defaultdict(list)
+    owners = _Owners(ctx.snapshot, lead)
     for finding in findings:
         if finding.level is Level.INFO:
             continue
-        person = owner_of(finding, ctx, lead)
+        person = owners.of(finding)
         # a person's list holds whatever role they act in; an unassigned list, one role
         by_owner[(person, None if person else role_of(finding))].append(finding)
     roles = list(Owner)
@@ -106,36 +176,6 @@ def owner_lists(ctx: RuleContext, findings: Iterable[Finding], lead: str | None)
         OwnerList(person, role, tuple(sorted(by_owner[(person, role)], key=rank)))
         for person, role in sorted(by_owner, key=order)
     ]
-
-
-def _named_by_record(finding: Finding, snapshot: Snapshot, *, eng: bool) -> str | None:
-    """The PM (or, with ``eng``, the Eng lead) that the finding's record names."""
-    collection, _, key = finding.record.partition("/")
-    if collection == Collection.RELEASES.value:
-        release = next((r for r in snapshot.releases if r.key == key), None)
-        if release is None:
-            return None
-        area = snapshot.area(release.product_area)
-        if eng:
-            return release.eng_lead or (area.eng_lead if area else None)
-        return release.pm or (area.pm if area else None)
-    if eng:
-        return None
-    if collection == Collection.DECISIONS.value:
-        decision = next((d for d in snapshot.decisions if d.key == key), None)
-        return decision.owner if decision is not None else None
-    if collection == Collection.INSIGHTS.value:
-        insight = next((i for i in snapshot.insights if i.key == key), None)
-        area = snapshot.area(insight.product_area) if insight is not None else None
-        return area.pm if area else None
-    if collection == Collection.INSIGHT_ACTIONS.value:
-        action = next((a for a in snapshot.insight_actions if a.key == key), None)
-        return action.owner if action is not None else None
-    if collection == Collection.WEEKLY_SUBMISSIONS.value:
-        sub = next((s for s in snapshot.weekly_submissions if s.key == key), None)
-        area = snapshot.area(key.rpartition("/")[2])
-        return sub.pm if sub is not None else (area.pm if area else None)
-    return None
 
 
 def _fingerprint(findings: Iterable[Finding]) -> str:

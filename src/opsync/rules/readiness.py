@@ -29,7 +29,7 @@ for until the release ships, and what a launch went out without is the Day 14 re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -55,8 +55,14 @@ from opsync.documents.model import (
     text,
 )
 from opsync.domain import Collection, Finding, GoNoGo, Release, Snapshot, Tier, ref
-from opsync.domain.enablement import Section
-from opsync.rules.bundles import bundle_for, eng_lead, section_complete, sections_complete_label
+from opsync.domain.enablement import EnablementBundle, Section
+from opsync.rules.bundles import (
+    bundle_for,
+    bundles_by_release,
+    eng_lead,
+    section_complete,
+    sections_complete_label,
+)
 from opsync.rules.context import RuleContext
 from opsync.rules.dates import DateWords, weekday_date
 from opsync.rules.enablement import (
@@ -223,8 +229,10 @@ def readiness_document(
     release: Release,
     ctx: RuleContext,
     sections_complete: str | None,
+    bundles: Mapping[str, EnablementBundle] | None = None,
 ) -> Document | None:
-    """The page of a Tier 2/3 release with a launch date; None for any other."""
+    """The page of a Tier 2/3 release with a launch date; None for any other. ``bundles``:
+    the snapshot's bundles by release (:func:`bundles_by_release`), when the caller has it."""
     settings = ctx.settings.enablement
     due = deadlines(release, ctx.calendar, settings)
     if due is None or release.tier is None:
@@ -236,7 +244,8 @@ def readiness_document(
     owned: list[Block] = [_facts(release, ctx, words, due.readiness_due, meeting)]
     if meeting:
         owned += _agenda(release, snapshot, words, due.readiness_due)
-    owned += _what_changes(release, ctx, sections_complete)
+    bundle = bundles.get(release.key) if bundles is not None else bundle_for(snapshot, release.key)
+    owned += _what_changes(release, ctx, sections_complete, bundle)
     if meeting:
         rows: list[tuple[tuple[Inline, ...], ...]] = [
             (cell(c.label), cell(c.who), status(c, release, today, ctx.calendar, words))
@@ -307,7 +316,12 @@ def _speaker(who: str, names: dict[str, str | None]) -> str:
     return f"{who} ({name})" if name else who
 
 
-def _what_changes(release: Release, ctx: RuleContext, sections_complete: str | None) -> list[Block]:
+def _what_changes(
+    release: Release,
+    ctx: RuleContext,
+    sections_complete: str | None,
+    bundle: EnablementBundle | None,
+) -> list[Block]:
     blocks: list[Block] = [heading(2, "What's changing and who's impacted")]
     description = release.description.strip()
     summary = release.stakeholder_summary.strip()
@@ -317,7 +331,6 @@ def _what_changes(release: Release, ctx: RuleContext, sections_complete: str | N
         blocks.append(para(text("For stakeholders:", bold=True), f" {summary}"))
     if not description and not summary:
         blocks.append(para("The release has no description or stakeholder summary yet."))
-    bundle = bundle_for(ctx.snapshot, release.key)
     impacted = [
         p
         for p in section_points(bundle.sections.get(Section.WHO_IMPACTED, "") if bundle else "")
@@ -384,6 +397,7 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     settings = ctx.settings.enablement
     documents: list[GeneratedDocument] = []
     findings: list[Finding] = []
+    bundles = bundles_by_release(ctx.snapshot)  # one index, not a scan per release
     for release in sorted(ctx.snapshot.releases, key=lambda r: r.key):
         if not in_scope(ctx, release):
             continue
@@ -397,9 +411,9 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
             sections = (
                 made
                 if isinstance(made, str)
-                else sections_complete_label(release, bundle_for(ctx.snapshot, release.key))
+                else sections_complete_label(release, bundles.get(release.key))
             )
-            document = readiness_document(release, ctx, sections)
+            document = readiness_document(release, ctx, sections, bundles)
             if document is not None:
                 documents.append(
                     GeneratedDocument(
