@@ -1,0 +1,239 @@
+"""The local workspace's read cache: each file's parsed content, kept in the state store
+and used again while the file is unchanged, so a run parses only the files that changed.
+
+- **Key.** A row is keyed by the file's path and holds its ``lstat`` as read: size,
+  ``mtime_ns``, inode and ``ctime_ns``. The listing's ``os.scandir`` pass gives that stat,
+  so a file whose stat is unchanged is neither opened nor parsed. ``ctime`` cannot be set by
+  a person (``touch -d``, ``cp -p``, ``rsync -t`` set ``mtime`` only), and every write,
+  rename or replacement changes it (and a replacement the inode).
+- **Racy files.** A file rewritten with the same size within one tick of its timestamp
+  (a few milliseconds on Linux, 2 s on FAT) keeps its whole stat. As git does for its
+  index ("racy git"), a row records when its stat was taken; while the file's ``mtime`` is
+  less than :data:`RACY_NS` (2 s) before that moment, the row is *racy* and is used only
+  after the file's bytes hash to the digest it holds (read and hashed, never parsed). A
+  writing run that finds such a row's file unchanged later, when its ``mtime`` is old
+  enough, re-stamps it (:meth:`ReadCache.settle`). Only rows the run made are re-stamped
+  (the files it parsed or wrote), so a no-op run still writes nothing; a file written in
+  the last 2 s of a run is hashed by the runs after it until it changes.
+- **Content.** The parsed front matter (or a page's regions) as JSON with tags for the
+  types JSON lacks (dates, datetimes, nested mappings); a value of any other type leaves the
+  file uncached. JSON, not pickle: a shared database must not be able to run code in
+  opsync. Every row carries :data:`VERSION`; a row of another version is ignored.
+- **Only a cache.** Without the store, with the rows deleted or of another version, the
+  read parses every file as it always did: same result, slower.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from opsync._version import __version__
+from opsync.connectors.local import files
+from opsync.state import ConnectorState
+from opsync.state.base import CacheChanges
+
+#: The format of a row, and the opsync version that wrote it: a row of another version of
+#: either is ignored (what a file parses to may change between versions).
+VERSION = f"1/{__version__}"
+RACY_NS = 2_000_000_000
+StatKey = tuple[int, int, int, int]  # size, mtime_ns, inode (0 where none), ctime_ns
+
+
+def stat_key(st: os.stat_result) -> StatKey:
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+
+
+def lstat_key(path: Path) -> StatKey | None:
+    try:
+        return stat_key(os.lstat(path))
+    except OSError:
+        return None
+
+
+digest = files.digest
+
+
+class Uncacheable(ValueError):
+    """A parsed value of a type the row format does not hold exactly."""
+
+
+def encode(value: Any) -> Any:
+    """``value`` as JSON data that :func:`decode` turns back into an equal value of the
+    same types; :class:`Uncacheable` for anything else (a set, bytes, a non-text key)."""
+    kind = type(value)
+    if value is None or kind in (str, int, float, bool):
+        return value
+    if kind is date:
+        return {"$d": value.isoformat()}
+    if kind is datetime:
+        return {"$t": value.isoformat()}
+    if kind is list:
+        return [encode(v) for v in value]
+    if kind is dict:
+        if not all(type(k) is str for k in value):
+            raise Uncacheable("a mapping with a key that is not text")
+        return {"$m": {k: encode(v) for k, v in value.items()}}
+    raise Uncacheable(f"a value of type {kind.__name__}")
+
+
+def decode(value: Any) -> Any:
+    if type(value) is list:
+        return [decode(v) for v in value]
+    if type(value) is dict:
+        tag, inner = next(iter(value.items()))
+        if tag == "$d":
+            return date.fromisoformat(inner)
+        if tag == "$t":
+            return datetime.fromisoformat(inner)
+        return {k: decode(v) for k, v in inner.items()}
+    return value
+
+
+def encode_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """A top-level mapping (front matter): its keys are text already."""
+    return {k: encode(v) for k, v in data.items()}
+
+
+def decode_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: decode(v) for k, v in data.items()}
+
+
+@dataclass(frozen=True)
+class Hit:
+    digest: str
+    payload: Any  # the JSON data the workspace stored (decoded by it)
+
+
+class ReadCache:
+    """The rows of one read: looked up by path and stat, new rows staged until a commit."""
+
+    def __init__(self, state: ConnectorState | None) -> None:
+        self.state = state
+        self._rows: dict[str, str] = state.cached() if state is not None else {}
+        self._changes: dict[str, str | None] = {}
+        self._racy: dict[str, tuple[StatKey, str]] = {}  # rows to re-stamp once settled
+        if state is not None:
+            state.keep_cache(self._hand_over)
+
+    def _hand_over(self) -> CacheChanges:
+        self.settle()
+        changes, self._changes = self._changes, {}
+        return changes
+
+    def lookup(self, path: str, key: StatKey, read: Callable[[], bytes]) -> Hit | None:
+        """The row of ``path`` when it was made from the file as it is; ``read`` gives the
+        file's bytes, asked for only to check a racy row."""
+        text = self._rows.pop(path, None)  # each row is used once: its text is freed now
+        if text is None:
+            return None
+        try:
+            row = json.loads(text)
+            if row["v"] != VERSION or tuple(row["s"]) != key:
+                return None
+            if key[1] + RACY_NS > row["t"] and digest(read()) != row["d"]:
+                return None  # a racy row is used only while the bytes are the same
+            return Hit(row["d"], row["p"])
+        except (ValueError, KeyError, TypeError, IndexError):
+            return None  # a damaged row is no row
+
+    def store(self, path: str, key: StatKey | None, taken: int, sum_: str, payload: Any) -> None:
+        """Stage the row of ``path``: its stat ``key`` taken at ``taken`` (ns, before the
+        bytes of digest ``sum_`` were read), and what they parse to. None drops the row."""
+        if key is None or payload is None:
+            self._changes[path] = None
+            self._racy.pop(path, None)
+            return
+        text = json.dumps(
+            {"v": VERSION, "s": key, "t": taken, "d": sum_, "p": payload},
+            ensure_ascii=False,
+            separators=(",", ":"),
+            allow_nan=True,
+        )
+        self._changes[path] = text
+        if key[1] + RACY_NS > taken:
+            self._racy[path] = (key, text)
+        else:
+            self._racy.pop(path, None)
+
+    def forget(self, path: str) -> None:
+        self.store(path, None, 0, "", None)
+
+    def settle(self) -> None:
+        """Re-stamp the racy rows whose file is unchanged and old enough now (its stat, then
+        its bytes, checked), so the next run uses them without reading the file."""
+        now = time.time_ns()
+        for path, (key, text) in list(self._racy.items()):
+            if key[1] + RACY_NS > now:
+                continue
+            del self._racy[path]
+            taken = time.time_ns()
+            if lstat_key(Path(path)) != key:
+                continue
+            try:
+                data = files.read_file(Path(path))[0]
+            except OSError:
+                continue
+            row = json.loads(text)
+            if digest(data) == row["d"]:
+                row["t"] = taken
+                self._changes[path] = json.dumps(
+                    row, ensure_ascii=False, separators=(",", ":"), allow_nan=True
+                )
+
+    def unused(self) -> Iterable[str]:
+        """Rows no file of this read used (deleted or moved files): dropped at the commit."""
+        return list(self._rows)
+
+    def drop_unused(self) -> None:
+        for path in self.unused():
+            self._changes[path] = None
+        self._rows.clear()
+
+
+def fingerprint(roots: Iterable[tuple[str, Path]], extra: str = "") -> str | None:
+    """A digest of every ``*.md`` file and link below ``roots`` as a read lists them:
+    relative path, size, ``mtime_ns``, inode and ``ctime_ns``, from one ``scandir`` pass
+    (``lstat`` only, no file opened). Equal digests: the read would see the same files
+    unchanged. None (unknown) while a file's ``mtime`` is less than :data:`RACY_NS` old: a
+    rewrite within its timestamp's tick would keep its whole stat (the racy rows above)."""
+    hasher = hashlib.blake2b(digest_size=16)
+    hasher.update(f"{VERSION}\0{extra}\0".encode())
+    newest = 0
+    for role, root in roots:
+        found, links = files.scan_md(root)
+        hasher.update(f"{role}\0{root}\0{root.is_dir()}\0".encode())
+        for path, st in found:
+            rel = path.relative_to(root).as_posix()
+            newest = max(newest, st.st_mtime_ns)
+            hasher.update(f"f\0{rel}\0{stat_key(st)}\n".encode())
+        for link in links:
+            rel = link.relative_to(root).as_posix()
+            hasher.update(f"l\0{rel}\0{lstat_key(link)}\n".encode())
+    if newest + RACY_NS > time.time_ns():
+        return None
+    return hasher.hexdigest()
+
+
+__all__ = [
+    "RACY_NS",
+    "VERSION",
+    "Hit",
+    "ReadCache",
+    "StatKey",
+    "Uncacheable",
+    "decode_fields",
+    "digest",
+    "encode",
+    "encode_fields",
+    "fingerprint",
+    "lstat_key",
+    "stat_key",
+]
