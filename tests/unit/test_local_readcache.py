@@ -6,6 +6,7 @@ gives. And the read fingerprint: it changes when what a read sees changes, only 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import time
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -388,14 +389,36 @@ def test_rows_round_trip_every_type_front_matter_gives() -> None:
         "naive": datetime(2026, 1, 1, 9),
         "n": None,
         "f": float("inf"),
-        "l": [{"$d": "x"}, [1, "a"]],
-        "m": {"$m": 1},
+        "l": [{"d": date(2026, 1, 2)}, [1, "a"], {"one": "$d"}],
+        "m": {"a": {"b": date(2026, 1, 3)}},
     }
-    import json
-
     text = json.dumps(readcache.encode_fields(values))
-    assert readcache.decode_fields(json.loads(text)) == values
-    with pytest.raises(readcache.Uncacheable):
-        readcache.encode({1: "a"})
-    with pytest.raises(readcache.Uncacheable):
-        readcache.encode({"a"})
+    assert readcache.loads(text) == values
+    assert type(readcache.loads(text)["d"]) is date
+    for odd in ({1: "a"}, {"a"}, {"$d": "2026-01-01"}, {"x": [{"$t": "no"}]}):
+        with pytest.raises(readcache.Uncacheable):
+            readcache.encode_fields({"v": odd})
+
+
+def test_a_racy_row_found_right_is_re_stamped_only_by_a_run_that_stores_rows_anyway() -> None:
+    key = (10, OLD, 5, OLD)
+    made = ReadCache(None)
+    made.store("f.md", key, OLD + 1, readcache.digest(b"0123456789"), {"a": 1})
+    row = str(made._changes["f.md"])
+    later = OLD + readcache.RACY_NS
+    quiet = ReadCache(None)
+    quiet._rows = {"f.md": row}
+    assert quiet.lookup("f.md", key, lambda: b"0123456789", later) is not None
+    assert quiet._hand_over() == {}  # a no-op run writes nothing
+    busy = ReadCache(None)
+    busy._rows = {"f.md": row}
+    assert busy.lookup("f.md", key, lambda: b"0123456789", later) is not None
+    busy.forget("gone.md")
+    changes = busy._hand_over()
+    assert set(changes) == {"f.md", "gone.md"}
+    busy._rows = {"f.md": str(changes["f.md"])}
+
+    def never() -> bytes:
+        raise AssertionError("a re-stamped row's file is not opened")
+
+    assert busy.lookup("f.md", key, never, later) is not None

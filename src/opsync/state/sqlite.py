@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS mirrors (
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS read_cache (
     connector TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
-    PRIMARY KEY (connector, key)) WITHOUT ROWID;
+    PRIMARY KEY (connector, key));
 DROP TABLE IF EXISTS written;
 DROP TABLE IF EXISTS cursors;
 """

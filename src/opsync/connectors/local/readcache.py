@@ -12,9 +12,10 @@ and used again while the file is unchanged, so a run parses only the files that 
   less than :data:`RACY_NS` (2 s) before that moment, the row is *racy* and is used only
   after the file's bytes hash to the digest it holds (read and hashed, never parsed). A
   writing run that finds such a row's file unchanged later, when its ``mtime`` is old
-  enough, re-stamps it (:meth:`ReadCache.settle`). Only rows the run made are re-stamped
-  (the files it parsed or wrote), so a no-op run still writes nothing; a file written in
-  the last 2 s of a run is hashed by the runs after it until it changes.
+  enough, re-stamps it (:meth:`ReadCache.settle`), as does a later run that checks it
+  and stores rows anyway; a run that would store nothing else does not, so a no-op run
+  still writes nothing (it hashes the few files written in the last 2 s of the run that
+  wrote them, until a run stores something).
 - **Content.** The parsed front matter (or a page's regions) as JSON with tags for the
   types JSON lacks (dates, datetimes, nested mappings); a value of any other type leaves the
   file uncached. JSON, not pickle: a shared database must not be able to run code in
@@ -42,7 +43,7 @@ from opsync.state.base import CacheChanges
 
 #: The format of a row, and the opsync version that wrote it: a row of another version of
 #: either is ignored (what a file parses to may change between versions).
-VERSION = f"1/{__version__}"
+VERSION = f"2/{__version__}"
 RACY_NS = 2_000_000_000
 StatKey = tuple[int, int, int, int]  # size, mtime_ns, inode (0 where none), ctime_ns
 
@@ -67,7 +68,8 @@ class Uncacheable(ValueError):
 
 def encode(value: Any) -> Any:
     """``value`` as JSON data that :func:`decode` turns back into an equal value of the
-    same types; :class:`Uncacheable` for anything else (a set, bytes, a non-text key)."""
+    same types; :class:`Uncacheable` for anything else (a set, bytes, a key that is not
+    text or that starts with ``$``, which the tags of dates use)."""
     kind = type(value)
     if value is None or kind in (str, int, float, bool):
         return value
@@ -78,32 +80,42 @@ def encode(value: Any) -> Any:
     if kind is list:
         return [encode(v) for v in value]
     if kind is dict:
-        if not all(type(k) is str for k in value):
-            raise Uncacheable("a mapping with a key that is not text")
-        return {"$m": {k: encode(v) for k, v in value.items()}}
+        return encode_fields(value)
     raise Uncacheable(f"a value of type {kind.__name__}")
 
 
-def decode(value: Any) -> Any:
-    if type(value) is list:
-        return [decode(v) for v in value]
-    if type(value) is dict:
-        tag, inner = next(iter(value.items()))
-        if tag == "$d":
-            return date.fromisoformat(inner)
-        if tag == "$t":
-            return datetime.fromisoformat(inner)
-        return {k: decode(v) for k, v in inner.items()}
-    return value
-
-
 def encode_fields(data: dict[str, Any]) -> dict[str, Any]:
-    """A top-level mapping (front matter): its keys are text already."""
+    """A mapping (front matter, or one nested in it)."""
+    if not all(type(k) is str and not k.startswith("$") for k in data):
+        raise Uncacheable("a mapping with a key that is not text, or that starts with $")
     return {k: encode(v) for k, v in data.items()}
 
 
-def decode_fields(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: decode(v) for k, v in data.items()}
+def _tagged(value: dict[str, Any]) -> Any:
+    """The ``object_hook`` of :func:`loads`: a tagged object is the value it stands for
+    (no mapping the rows hold has a key starting with ``$``)."""
+    if len(value) != 1:
+        return value
+    if "$d" in value:
+        return date.fromisoformat(value["$d"])
+    if "$t" in value:
+        return datetime.fromisoformat(value["$t"])
+    return value
+
+
+def loads(text: str) -> Any:
+    """A row as JSON data, its tagged values decoded while parsing (in C, with a hook per
+    object only)."""
+    return json.loads(text, object_hook=_tagged)
+
+
+def _reencoded(row: dict[str, Any]) -> dict[str, Any]:
+    """A row read back (its dates decoded) as it is stored."""
+    return {k: encode(v) for k, v in row.items()}
+
+
+def _dump(row: dict[str, Any]) -> str:
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
 
 
 @dataclass(frozen=True)
@@ -120,26 +132,36 @@ class ReadCache:
         self._rows: dict[str, str] = state.cached() if state is not None else {}
         self._changes: dict[str, str | None] = {}
         self._racy: dict[str, tuple[StatKey, str]] = {}  # rows to re-stamp once settled
+        self._verified: dict[str, str] = {}  # racy rows found right, re-stamped
         if state is not None:
             state.keep_cache(self._hand_over)
 
     def _hand_over(self) -> CacheChanges:
         self.settle()
+        if self._changes:  # a run that stores rows anyway re-stamps the racy rows it checked
+            self._changes.update(self._verified)  # (a no-op run writes nothing)
+            self._verified.clear()
         changes, self._changes = self._changes, {}
         return changes
 
-    def lookup(self, path: str, key: StatKey, read: Callable[[], bytes]) -> Hit | None:
+    def lookup(
+        self, path: str, key: StatKey, read: Callable[[], bytes], taken: int = 0
+    ) -> Hit | None:
         """The row of ``path`` when it was made from the file as it is; ``read`` gives the
-        file's bytes, asked for only to check a racy row."""
+        file's bytes, asked for only to check a racy row. ``taken``: when ``key`` was taken
+        (ns), for re-stamping a racy row found right."""
         text = self._rows.pop(path, None)  # each row is used once: its text is freed now
         if text is None:
             return None
         try:
-            row = json.loads(text)
+            row = loads(text)
             if row["v"] != VERSION or tuple(row["s"]) != key:
                 return None
-            if key[1] + RACY_NS > row["t"] and digest(read()) != row["d"]:
-                return None  # a racy row is used only while the bytes are the same
+            if key[1] + RACY_NS > row["t"]:
+                if digest(read()) != row["d"]:
+                    return None  # a racy row is used only while the bytes are the same
+                if key[1] + RACY_NS <= taken:
+                    self._verified[path] = _dump(_reencoded({**row, "t": taken}))
             return Hit(row["d"], row["p"])
         except (ValueError, KeyError, TypeError, IndexError):
             return None  # a damaged row is no row
@@ -147,16 +169,12 @@ class ReadCache:
     def store(self, path: str, key: StatKey | None, taken: int, sum_: str, payload: Any) -> None:
         """Stage the row of ``path``: its stat ``key`` taken at ``taken`` (ns, before the
         bytes of digest ``sum_`` were read), and what they parse to. None drops the row."""
+        self._verified.pop(path, None)
         if key is None or payload is None:
             self._changes[path] = None
             self._racy.pop(path, None)
             return
-        text = json.dumps(
-            {"v": VERSION, "s": key, "t": taken, "d": sum_, "p": payload},
-            ensure_ascii=False,
-            separators=(",", ":"),
-            allow_nan=True,
-        )
+        text = _dump({"v": VERSION, "s": key, "t": taken, "d": sum_, "p": payload})
         self._changes[path] = text
         if key[1] + RACY_NS > taken:
             self._racy[path] = (key, text)
@@ -181,12 +199,10 @@ class ReadCache:
                 data = files.read_file(Path(path))[0]
             except OSError:
                 continue
-            row = json.loads(text)
+            row = loads(text)
             if digest(data) == row["d"]:
                 row["t"] = taken
-                self._changes[path] = json.dumps(
-                    row, ensure_ascii=False, separators=(",", ":"), allow_nan=True
-                )
+                self._changes[path] = _dump(_reencoded(row))
 
     def unused(self) -> Iterable[str]:
         """Rows no file of this read used (deleted or moved files): dropped at the commit."""
@@ -229,11 +245,11 @@ __all__ = [
     "ReadCache",
     "StatKey",
     "Uncacheable",
-    "decode_fields",
     "digest",
     "encode",
     "encode_fields",
     "fingerprint",
+    "loads",
     "lstat_key",
     "stat_key",
 ]

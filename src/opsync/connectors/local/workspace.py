@@ -112,6 +112,42 @@ def owned_sum(values: dict[str, Any]) -> str:
     return markdown.checksum(canonical)
 
 
+def _owned(data: dict[str, Any]) -> dict[str, Any]:
+    """A record's owned values, as its front matter names them."""
+    return {f: data.get(f) for f in data.get(META_FIELDS) or [] if isinstance(f, str)}
+
+
+def _edited(data: dict[str, Any], owned: dict[str, Any]) -> bool:
+    """Whether the owned values differ from the sum opsync stored beside them (a person
+    edited one)."""
+    recorded = data.get(META_SUM)
+    return recorded is not None and owned_sum(owned) != recorded
+
+
+def _record_payload(data: dict[str, Any]) -> Any:
+    """A record file's cache row: its front matter, and whether its owned values were
+    edited (a checksum of them, computed once per change of the file)."""
+    try:
+        return {"f": readcache.encode_fields(data), "e": _edited(data, _owned(data))}
+    except readcache.Uncacheable:
+        return None
+
+
+def _page_row(payload: Any) -> bool:
+    """Whether a page's cache row has the shape :meth:`LocalWorkspace._page_payload` gives
+    (a row some other code wrote into the table is no row)."""
+    return (
+        isinstance(payload, dict)
+        and isinstance(payload.get("k"), str)
+        and isinstance(payload.get("r"), dict)
+        and all(isinstance(v, list) and len(v) == 2 for v in payload["r"].values())
+        and isinstance(payload.get("d"), list)
+        and isinstance(payload.get("x"), list)
+        and all(isinstance(p, list) and len(p) == 4 for p in payload["x"])
+        and (payload.get("b") is None or isinstance(payload["b"], str))
+    )
+
+
 def _regions(document: Document, keys: Sequence[str]) -> list[Block]:
     """The regions ``keys`` of ``document`` (those a page update rewrites)."""
     found = (find_region(document.children, k) for k in keys)
@@ -253,17 +289,22 @@ class LocalWorkspace:
             )
         return gone
 
-    def _remember(self, result: ReadResult) -> None:
-        """Note, for the next runs, the folders this read found records or pages in."""
+    def _remember(self) -> None:
+        """Note, for the next runs, the folders this run found or wrote records or pages in
+        (as of each commit: a first sync that creates the pages folder notes it, so the
+        run after it, reading the same, changes nothing)."""
         if self.state is None:
             return
-        folders = self._folders()
-        if any(not r.startswith("page:") for r in self._paths):
-            folders["wiki"] = str(self.wiki)
-        if result.pages:
-            folders["pages"] = str(self.pages)
-        text = json.dumps(folders, sort_keys=True)
-        self.state.keep(FOLDERS_MIRROR, lambda: text)
+
+        def dump() -> str:
+            folders = self._folders()
+            if any(not r.startswith("page:") for r in self._paths):
+                folders["wiki"] = str(self.wiki)
+            if any(r.startswith("page:") for r in self._paths):
+                folders["pages"] = str(self.pages)
+            return json.dumps(folders, sort_keys=True)
+
+        self.state.keep(FOLDERS_MIRROR, dump)
 
     def counts(self) -> dict[str, int]:
         return {"reads": self._reads, "writes": self._writes}
@@ -393,7 +434,7 @@ class LocalWorkspace:
             if path.is_relative_to(self.pages):
                 payload = self._page_payload(path, frontmatter.split(text), text)
             else:
-                payload = readcache.encode_fields(frontmatter.split(text).data)
+                payload = _record_payload(frontmatter.split(text).data)
         except (frontmatter.FrontMatterError, UnicodeDecodeError, readcache.Uncacheable):
             payload = None
         self._cache.store(where, key, key[1], sum_, payload)
@@ -441,32 +482,31 @@ class LocalWorkspace:
 
     def _front_matter(
         self, path: Path, st: os.stat_result, taken: int
-    ) -> tuple[dict[str, Any], str]:
-        """(front matter, digest of the bytes) of a record file: from the cache while the
-        file's stat is the one its row holds, otherwise read and parsed (and the row made)."""
+    ) -> tuple[dict[str, Any], str, bool | None]:
+        """(front matter, digest of the bytes, whether its owned values were edited when
+        known) of a record file: from the cache while the file's stat is the one its row
+        holds, otherwise read and parsed (and the row made)."""
         where = str(path)
         key = readcache.stat_key(st)
-        hit = self._cache.lookup(where, key, lambda: self._read_bytes(path))
-        if hit is not None:
-            return readcache.decode_fields(hit.payload), hit.digest
+        hit = self._cache.lookup(where, key, lambda: self._read_bytes(path), taken)
+        if hit is not None and isinstance(hit.payload, dict):
+            data, edited = hit.payload.get("f"), hit.payload.get("e")
+            if isinstance(data, dict) and isinstance(edited, bool):
+                return data, hit.digest, edited
         try:
             text, identity = self._read(path)
             data = frontmatter.split(text).data
         except (frontmatter.FrontMatterError, UnicodeDecodeError):
             self._cache.forget(where)
             raise
-        try:
-            payload: Any = readcache.encode_fields(data)
-        except readcache.Uncacheable:
-            payload = None
-        self._cache.store(where, key, taken, identity.digest, payload)
-        return data, identity.digest
+        self._cache.store(where, key, taken, identity.digest, _record_payload(data))
+        return data, identity.digest, None
 
     def _records(
         self, collection: Collection, result: ReadResult
-    ) -> Iterator[tuple[str, Path, dict[str, Any], str]]:
-        """(key, path, front matter, digest) of each record file of a collection; duplicates
-        reported."""
+    ) -> Iterator[tuple[str, Path, dict[str, Any], str, bool | None]]:
+        """(key, path, front matter, digest, edited if known) of each record file of a
+        collection; duplicates reported."""
         seen: dict[str, Path] = {}
         taken = time.time_ns()  # before the stats: a row is racy against this moment
         found, links = files.scan_md(self.wiki / collection.value)
@@ -474,7 +514,7 @@ class LocalWorkspace:
             result.findings.append(self._link_finding(ref(collection, link.stem), link))
         for path, st in found:
             try:
-                data, sum_ = self._front_matter(path, st, taken)
+                data, sum_, edited = self._front_matter(path, st, taken)
             except (frontmatter.FrontMatterError, UnicodeDecodeError) as exc:
                 result.findings.append(
                     self._bad(
@@ -494,21 +534,20 @@ class LocalWorkspace:
                 )
                 continue
             seen[key] = path
-            yield key, path, data, sum_
+            yield key, path, data, sum_, edited
 
-    def _state(self, record: str, path: Path, data: dict[str, Any]) -> RecordState:
-        fields = data.get(META_FIELDS) or []
-        owned = {f: data.get(f) for f in fields if isinstance(f, str)}
-        recorded = data.get(META_SUM)
-        edited = (
-            frozenset(owned)
-            if recorded is not None and owned_sum(owned) != recorded
-            else frozenset()
-        )
+    def _state(
+        self, record: str, path: Path, data: dict[str, Any], edited: bool | None = None
+    ) -> RecordState:
+        owned = _owned(data)
+        if edited is None:
+            edited = _edited(data, owned)
         where = str(path)  # kept as text, shared with the state: a Path costs several times more
         self._paths[record] = where
         self._names[files.fold(where)] = (record, record)
-        return RecordState(ref=record, path=where, owned=owned, edited=edited)
+        return RecordState(
+            ref=record, path=where, owned=owned, edited=frozenset(owned) if edited else frozenset()
+        )
 
     def _known(self, key: str) -> Path | None:
         where = self._paths.get(key)
@@ -524,9 +563,9 @@ class LocalWorkspace:
         self._seen.clear()
         self._cache = ReadCache(self.state)
         result = ReadResult()
-        for key, path, data, sum_ in self._records(Collection.RELEASES, result):
+        for key, path, data, sum_, edited in self._records(Collection.RELEASES, result):
             record = ref(Collection.RELEASES, key)
-            state = result.records[record] = self._state(record, path, data)
+            state = result.records[record] = self._state(record, path, data, edited)
             # Only the fields a release takes from its record: holding every record's whole
             # front matter until the releases are built was a third of a large read's memory.
             fields = result.fields[record] = {f: data[f] for f in RELEASE_WIKI_FIELDS if f in data}
@@ -534,9 +573,9 @@ class LocalWorkspace:
             watched = (state.owned, fields, extra or _NONE)
             self._seen[state.path] = AsRead(sum_, watched, _RELEASE_WATCHED)
         for collection in RECORD_MODELS:
-            for key, path, data, sum_ in self._records(collection, result):
+            for key, path, data, sum_, edited in self._records(collection, result):
                 record = ref(collection, key)
-                state = result.records[record] = self._state(record, path, data)
+                state = result.records[record] = self._state(record, path, data, edited)
                 result.fields[record] = data
                 self._seen[state.path] = AsRead(sum_, (data,))
         taken = time.time_ns()
@@ -548,7 +587,7 @@ class LocalWorkspace:
         for path, st in pages:
             self._read_page(path, st, taken, result)
         self._cache.drop_unused()
-        self._remember(result)
+        self._remember()
         return result
 
     def read_fingerprint(self) -> str | None:
@@ -587,8 +626,8 @@ class LocalWorkspace:
         stat is its row's, otherwise read and parsed (and the row made)."""
         where = str(path)
         key = readcache.stat_key(st)
-        hit = self._cache.lookup(where, key, lambda: self._read_bytes(path))
-        if hit is not None:
+        hit = self._cache.lookup(where, key, lambda: self._read_bytes(path), taken)
+        if hit is not None and _page_row(hit.payload):
             return hit.payload, hit.digest
         try:
             text, identity = self._read(path)
