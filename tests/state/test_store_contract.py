@@ -91,6 +91,15 @@ def test_read_cache_rows_are_staged_until_a_commit_and_kept_by_connector(
     later.close()
 
 
+def test_read_cache_rows_load_by_key_prefix(store: StateStore) -> None:
+    rows = {"/w/a%_é/x.md": "1", "/w/a%_é/y/z.md": "2", "/w/a%_f/x.md": "3", "/w/a0.md": "4"}
+    store.save_cache("local", {**rows, "/w/a%_é\U0010ffff.md": "5"})
+    assert store.load_cache("local", "/w/a%_é/") == {"/w/a%_é/x.md": "1", "/w/a%_é/y/z.md": "2"}
+    assert store.load_cache("local", "/w/a%_f/") == {"/w/a%_f/x.md": "3"}
+    assert len(store.load_cache("local")) == 5
+    store.close()
+
+
 def test_meta_is_kept_and_replaced(new_store: StoreFactory, tmp_path: Path) -> None:
     store = new_store(tmp_path)
     store.set_meta("identity", "v1")

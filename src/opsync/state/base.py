@@ -44,9 +44,10 @@ class ConnectorState:
         """Have a writing run store ``dump()`` as mirror ``name`` when it commits."""
         self.store.kept[(self.connector, name)] = dump
 
-    def cached(self) -> dict[str, str]:
-        """Every row of this connector's read cache as last committed, by its key."""
-        return self.store.load_cache(self.connector)
+    def cached(self, prefix: str = "") -> dict[str, str]:
+        """The rows of this connector's read cache whose key starts with ``prefix``, as
+        last committed, by key."""
+        return self.store.load_cache(self.connector, prefix)
 
     def keep_cache(self, changes: Callable[[], CacheChanges]) -> None:
         """Have each commit of a writing run store ``changes()``: the rows changed since
@@ -102,8 +103,10 @@ class StateStore(ABC):
         """Replace these mirrors together: a reader sees all of them new, or none."""
 
     @abstractmethod
-    def load_cache(self, connector: str) -> dict[str, str]:
-        """Every read-cache row of ``connector``, by key; empty when there is none."""
+    def load_cache(self, connector: str, prefix: str = "") -> dict[str, str]:
+        """The read-cache rows of ``connector`` whose key starts with ``prefix``, by key;
+        empty when there is none. A connector loads one folder's rows at a time, so no
+        more than those are in memory at once."""
 
     @abstractmethod
     def save_cache(self, connector: str, rows: CacheChanges) -> None:

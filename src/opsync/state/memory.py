@@ -44,8 +44,9 @@ class MemoryStateStore(StateStore):
     def save_mirrors(self, values: Mapping[MirrorKey, str]) -> None:
         self.mirrors.update(values)
 
-    def load_cache(self, connector: str) -> dict[str, str]:
-        return dict(self.cache.get(connector, {}))
+    def load_cache(self, connector: str, prefix: str = "") -> dict[str, str]:
+        rows = self.cache.get(connector, {})
+        return {k: v for k, v in rows.items() if k.startswith(prefix)}
 
     def save_cache(self, connector: str, rows: CacheChanges) -> None:
         kept = self.cache.setdefault(connector, {})

@@ -269,15 +269,16 @@ class PostgresStateStore(StateStore):
             )
 
     @_guarded
-    def load_cache(self, connector: str) -> dict[str, str]:
+    def load_cache(self, connector: str, prefix: str = "") -> dict[str, str]:
         if not self._exists():
             return {}
         db = self._conn()
         if db.execute("SELECT to_regclass('opsync_read_cache')").fetchone() in (None, (None,)):
             return {}  # a database an older opsync made: the next write adds the table
         rows = db.execute(
-            "SELECT key, value FROM opsync_read_cache WHERE org = %s AND connector = %s",
-            (self.key, connector),
+            "SELECT key, value FROM opsync_read_cache WHERE org = %s AND connector = %s "
+            "AND starts_with(key, %s)",
+            (self.key, connector, prefix),
         ).fetchall()
         return {str(k): str(v) for k, v in rows}
 

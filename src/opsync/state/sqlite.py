@@ -102,6 +102,15 @@ def _guarded(
     return guarded
 
 
+def _after(prefix: str) -> str:
+    """The least text after every text that starts with ``prefix`` (SQLite compares text
+    by its UTF-8 bytes, which order as the code points do)."""
+    for at in range(len(prefix) - 1, -1, -1):
+        if ord(prefix[at]) < 0x10FFFF:
+            return prefix[:at] + chr(ord(prefix[at]) + 1)
+    return "\U0010ffff" * (len(prefix) + 1)
+
+
 def _stamp() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -171,13 +180,17 @@ class SqliteStateStore(StateStore):
             )
 
     @_guarded
-    def load_cache(self, connector: str) -> dict[str, str]:
+    def load_cache(self, connector: str, prefix: str = "") -> dict[str, str]:
         if not self.exists:
             return {}
-        try:
+        try:  # a range of the primary key: the keys that start with the prefix, in order
             rows = (
                 self._conn(write=False)
-                .execute("SELECT key, value FROM read_cache WHERE connector = ?", (connector,))
+                .execute(
+                    "SELECT key, value FROM read_cache WHERE connector = ? AND key >= ? "
+                    "AND key < ?",
+                    (connector, prefix, _after(prefix)),
+                )
                 .fetchall()
             )
         except sqlite3.OperationalError:  # a database from before the cache was kept

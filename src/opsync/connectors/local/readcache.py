@@ -129,7 +129,7 @@ class ReadCache:
 
     def __init__(self, state: ConnectorState | None) -> None:
         self.state = state
-        self._rows: dict[str, str] = state.cached() if state is not None else {}
+        self._rows: dict[str, str] = {}  # the rows of the folder being read
         self._changes: dict[str, str | None] = {}
         self._racy: dict[str, tuple[StatKey, str]] = {}  # rows to re-stamp once settled
         self._verified: dict[str, str] = {}  # racy rows found right, re-stamped
@@ -204,14 +204,18 @@ class ReadCache:
                 row["t"] = taken
                 self._changes[path] = _dump(_reencoded(row))
 
-    def unused(self) -> Iterable[str]:
-        """Rows no file of this read used (deleted or moved files): dropped at the commit."""
-        return list(self._rows)
+    def folder(self, root: Path) -> None:
+        """Read the rows of the files below ``root`` next (one folder's rows in memory at a
+        time); the rows of the folder before that no file used are dropped."""
+        self.drop_unused()
+        if self.state is not None:
+            self._rows = self.state.cached(os.path.join(root, ""))
 
     def drop_unused(self) -> None:
-        for path in self.unused():
+        """Drop the rows of the folder read that no file used (deleted or moved files)."""
+        for path in self._rows:
             self._changes[path] = None
-        self._rows.clear()
+        self._rows = {}
 
 
 def fingerprint(roots: Iterable[tuple[str, Path]], extra: str = "") -> str | None:

@@ -509,6 +509,7 @@ class LocalWorkspace:
         collection; duplicates reported."""
         seen: dict[str, Path] = {}
         taken = time.time_ns()  # before the stats: a row is racy against this moment
+        self._cache.folder(self.wiki / collection.value)
         found, links = files.scan_md(self.wiki / collection.value)
         for link in links:
             result.findings.append(self._link_finding(ref(collection, link.stem), link))
@@ -579,6 +580,7 @@ class LocalWorkspace:
                 result.fields[record] = data
                 self._seen[state.path] = AsRead(sum_, (data,))
         taken = time.time_ns()
+        self._cache.folder(self.pages)
         pages, links = files.scan_md(self.pages)
         for link in links:
             where = link.relative_to(self.pages).as_posix()
