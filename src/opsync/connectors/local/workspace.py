@@ -570,8 +570,9 @@ class LocalWorkspace:
             # Only the fields a release takes from its record: holding every record's whole
             # front matter until the releases are built was a third of a large read's memory.
             fields = result.fields[record] = {f: data[f] for f in RELEASE_WIKI_FIELDS if f in data}
-            extra = {f: data[f] for f in _RELEASE_WATCHED if f in data and f not in fields}
-            watched = (state.owned, fields, extra or _NONE)
+            owned = state.owned  # the fields opsync wrote before: most of those it writes
+            extra = {f: data[f] for f in _RELEASE_WATCHED if f in data and f not in owned}
+            watched = (owned, fields, extra or _NONE)
             self._seen[state.path] = AsRead(sum_, watched, _RELEASE_WATCHED)
         for collection in RECORD_MODELS:
             for key, path, data, sum_, edited in self._records(collection, result):
