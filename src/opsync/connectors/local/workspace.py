@@ -571,7 +571,11 @@ class LocalWorkspace:
             # front matter until the releases are built was a third of a large read's memory.
             fields = result.fields[record] = {f: data[f] for f in RELEASE_WIKI_FIELDS if f in data}
             owned = state.owned  # the fields opsync wrote before: most of those it writes
-            extra = {f: data[f] for f in _RELEASE_WATCHED if f in data and f not in owned}
+            extra = {
+                f: data[f]
+                for f in _RELEASE_WATCHED
+                if f in data and f not in owned and f not in fields
+            }
             watched = (owned, fields, extra or _NONE)
             self._seen[state.path] = AsRead(sum_, watched, _RELEASE_WATCHED)
         for collection in RECORD_MODELS:
