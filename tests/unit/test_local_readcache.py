@@ -422,3 +422,29 @@ def test_a_racy_row_found_right_is_re_stamped_only_by_a_run_that_stores_rows_any
         raise AssertionError("a re-stamped row's file is not opened")
 
     assert busy.lookup("f.md", key, never, later) is not None
+
+
+def test_a_release_field_opsync_adopts_is_checked_against_its_value_as_read(
+    tmp_path: Path,
+) -> None:
+    """A release file a person made: ``tier`` is theirs until opsync first writes it. A save
+    of the body meanwhile is kept; a save of ``tier`` is an edit; a field the read kept no
+    value of is refused as an edit when the file changed (never guessed)."""
+    (tmp_path / "tracker.yaml").write_text("[]\n", encoding="utf-8")
+    path = _record(tmp_path, "releases", "R-1", "---\nkey: R-1\ntier: 2\n---\nbody\n")
+    ws = _workspace(tmp_path, None)
+    ws.read()
+    path.write_text(path.read_text().replace("body", "new body"), encoding="utf-8")
+    ws.write_record(RecordWrite(ref="releases/R-1", values={"tier": 3}))
+    assert "new body" in path.read_text() and "tier: 3" in path.read_text()
+    ws = _workspace(tmp_path, None)
+    ws.read()
+    path.write_text(path.read_text().replace("body", "newer body"), encoding="utf-8")
+    with pytest.raises(ConflictError):
+        ws.write_record(RecordWrite(ref="releases/R-1", values={"not_watched": 1}))
+    ws = _workspace(tmp_path, None)
+    ws.read()
+    path.write_text(path.read_text().replace("tier: 3", "tier: 1"), encoding="utf-8")
+    with pytest.raises(ConflictError):
+        ws.write_record(RecordWrite(ref="releases/R-1", values={"tier": 3}))
+    assert "tier: 1" in path.read_text()
