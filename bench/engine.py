@@ -140,17 +140,19 @@ def spec_for(root: Path, workspace: Any = None) -> RunSpec:
     people = tuple(Person.model_validate(p) for p in manifest["people"])
     areas = tuple(ProductArea.model_validate(a) for a in manifest["areas"])
     tracker = next(p for p in (root / "tracker").iterdir() if p.suffix in (".yaml", ".csv"))
+    state = SqliteStateStore(root / ".opsync" / "state.db")
     local = LocalWorkspace(
         tracker=tracker,
         wiki=root / "wiki",
         pages=root / "pages",
         outbox=root / "outbox",
+        state=state.connector("local"),  # as opsync.api builds it: its read cache too
     )
     return RunSpec(
         workspace=workspace or local,
         calendar=BusinessCalendar("America/New_York", "US", "NY"),
         settings=Settings(roadmap=RoadmapSettings(first_review=date(2026, 1, 6))),
-        state=SqliteStateStore(root / ".opsync" / "state.db"),
+        state=state,
         identity="bench",
         config_digest="bench",  # the settings above are fixed: the run's memo applies
         org_name="Bench Org",

@@ -8,6 +8,7 @@ environment should not be read, a ``secrets`` mapping; each returns a typed
 used alone: build a :class:`Snapshot`, a :class:`RuleContext` and call :func:`evaluate`.
 """
 
+from opsync._version import __version__
 from opsync.api import init_workspace, load_config, plan, report, sync
 from opsync.calendar import BusinessCalendar
 from opsync.clock import Clock, FixedClock, SystemClock
@@ -19,8 +20,6 @@ from opsync.errors import ConfigError, LockHeld, OpsyncError
 from opsync.rules import RuleContext, RuleOutput, evaluate
 from opsync.rules.output import ScoreRow
 from opsync.settings import Settings
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BusinessCalendar",

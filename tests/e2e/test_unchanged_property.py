@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from support import ACME_NOW, EXAMPLES
 
 from opsync import api
-from opsync.connectors.local import fingerprint
+from opsync.connectors.local import readcache, tracker
 from opsync.engine.report import RunReport
 
 EXAMPLES_ENV = "OPSYNC_PROPERTY_EXAMPLES"
@@ -145,7 +145,8 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_remembered_run_equals_a_full_run_after_any_edits_at_any_clocks(
     synced: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fingerprint, "RACY_NS", 0)  # see _later
+    monkeypatch.setattr(readcache, "RACY_NS", 0)
+    monkeypatch.setattr(tracker, "RACY_NS", 0)  # see _later
     skipped: list[int] = []
 
     @settings(

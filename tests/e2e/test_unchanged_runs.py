@@ -15,7 +15,7 @@ import pytest
 from support import ACME_NOW, files
 
 from opsync import api
-from opsync.connectors.local import fingerprint
+from opsync.connectors.local import readcache, tracker
 from opsync.engine import memo
 from opsync.engine.report import RunReport
 
@@ -26,7 +26,8 @@ NOW = datetime.fromisoformat(ACME_NOW)  # Thursday 15:00: submissions were due a
 def _not_racy(monkeypatch: pytest.MonkeyPatch) -> None:
     """Files written moments ago count as settled (the racy guard has its own test): each
     edit below moves the file's mtime on by whole seconds, as any later edit does."""
-    monkeypatch.setattr(fingerprint, "RACY_NS", 0)
+    monkeypatch.setattr(readcache, "RACY_NS", 0)
+    monkeypatch.setattr(tracker, "RACY_NS", 0)
 
 
 def _sync(config: Path, now: datetime = NOW, **options: object) -> RunReport:
@@ -164,13 +165,14 @@ def test_files_changed_in_the_last_two_seconds_are_not_trusted(
 ) -> None:
     """A file saved in the same instant as the scan could change again without its stat
     changing (git's racy files): such a scan tells nothing, and the run is full."""
-    monkeypatch.setattr(fingerprint, "RACY_NS", 2_000_000_000)
+    monkeypatch.setattr(readcache, "RACY_NS", 2_000_000_000)
+    monkeypatch.setattr(tracker, "RACY_NS", 2_000_000_000)
     _sync(acme)
     time.sleep(2.1)
     assert not _sync(acme).unchanged  # the full run that planned nothing
     decision = acme.parent / "wiki" / "decisions" / "DEC-013.md"
     decision.write_text(decision.read_text("utf-8"), "utf-8")  # saved again just now
-    assert fingerprint.of([], [acme.parent / "wiki"]) is None
+    assert readcache.fingerprint([("decisions", decision.parent)]) is None
     assert not _sync(acme).unchanged
     time.sleep(2.1)
     assert not _sync(acme).unchanged  # the file's new stat is read once, fully

@@ -15,7 +15,7 @@ import pytest
 from conftest import EXAMPLES, CliResult
 from opsync.config import load_config
 from opsync.errors import ConfigError
-from opsync.state.postgres import PostgresStateStore, lock_key, redacted
+from opsync.state.postgres import _MIGRATIONS, PostgresStateStore, lock_key, redacted
 
 NOW = "2026-12-03T15:00:00-05:00"
 Cli = Callable[..., CliResult]
@@ -52,10 +52,12 @@ def test_a_config_with_a_state_url_keeps_its_state_there_and_a_plan_creates_noth
         "opsync_journal",
         "opsync_meta",
         "opsync_mirrors",
+        "opsync_read_cache",
         "opsync_runs",
         "opsync_schema",
     ]
     store = PostgresStateStore(postgres_url, "acme-prod")
+    assert store.load_cache("local")  # the next run parses only what changed
     assert len(store.journal_rows()) == synced.report["writes"] > 0
     assert store.get_meta("identity") is not None
     store.close()
@@ -111,3 +113,18 @@ def test_a_state_url_without_the_postgres_extra_names_the_pip_command(
     with pytest.raises(ConfigError, match="psycopg is not installed") as raised, store.lock():
         pass  # pragma: no cover - refused on entry
     assert raised.value.hint == 'pip install "opsync[postgres]"'
+
+
+def test_a_database_an_older_opsync_made_gains_the_read_cache_at_the_first_write(
+    postgres_url: str,
+) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as db:  # schema version 1 only
+        db.execute("CREATE TABLE opsync_schema (version INTEGER NOT NULL)")
+        db.execute(_MIGRATIONS[1])
+        db.execute("INSERT INTO opsync_schema(version) VALUES (1)")
+    store = PostgresStateStore(postgres_url, "Old Org")
+    assert store.load_cache("local") == {}  # read as empty, nothing created by a read
+    assert "opsync_read_cache" not in _tables(postgres_url)
+    store.save_cache("local", {"a.md": "1"})
+    assert store.load_cache("local") == {"a.md": "1"}
+    store.close()

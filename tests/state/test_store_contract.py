@@ -65,6 +65,41 @@ def test_mirrors_saved_together_replace_the_earlier_values(store: StateStore) ->
     store.close()
 
 
+def test_read_cache_rows_are_staged_until_a_commit_and_kept_by_connector(
+    new_store: StoreFactory, tmp_path: Path
+) -> None:
+    store = new_store(tmp_path)
+    assert store.load_cache("local") == {}
+    pending: dict[str, str | None] = {"a.md": "1", "b.md": "2"}
+
+    def hand_over() -> dict[str, str | None]:
+        nonlocal pending
+        changes, pending = pending, {}
+        return changes
+
+    store.connector("local").keep_cache(hand_over)
+    assert store.load_cache("local") == {}  # staged, not stored
+    store.commit()
+    pending = {"a.md": None, "c.md": "3"}
+    store.commit()
+    store.close()
+    later = _again(new_store, tmp_path)
+    assert later.connector("local").cached() == {"b.md": "2", "c.md": "3"}
+    assert later.load_cache("other") == {}
+    later.save_cache("other", {"b.md": "x"})
+    assert later.load_cache("local")["b.md"] == "2"
+    later.close()
+
+
+def test_read_cache_rows_load_by_key_prefix(store: StateStore) -> None:
+    rows = {"/w/a%_é/x.md": "1", "/w/a%_é/y/z.md": "2", "/w/a%_f/x.md": "3", "/w/a0.md": "4"}
+    store.save_cache("local", {**rows, "/w/a%_é\U0010ffff.md": "5"})
+    assert store.load_cache("local", "/w/a%_é/") == {"/w/a%_é/x.md": "1", "/w/a%_é/y/z.md": "2"}
+    assert store.load_cache("local", "/w/a%_f/") == {"/w/a%_f/x.md": "3"}
+    assert len(store.load_cache("local")) == 5
+    store.close()
+
+
 def test_meta_is_kept_and_replaced(new_store: StoreFactory, tmp_path: Path) -> None:
     store = new_store(tmp_path)
     store.set_meta("identity", "v1")

@@ -209,13 +209,14 @@ class Message:
 
 @runtime_checkable
 class Fingerprinted(Protocol):
-    """A connector that can tell, without reading, whether its reads would see anything
-    other than last time: the run's memo (engine/memo.py) then skips a run of unchanged
-    inputs. A connector that cannot tell cheaply (a remote service) does not implement it."""
+    """A connector that can tell, without reading, whether a run's reads of it would see
+    anything other than last time: the run's memo (engine/memo.py) then skips a run of
+    unchanged inputs. A connector that cannot tell cheaply (a remote service) does not
+    implement it, and runs that use it are never skipped."""
 
-    def read_fingerprint(self) -> str | None:
-        """A digest of everything this connector's reads would return; None when it cannot
-        be told now (a file changed too recently): the run is then a full one."""
+    def inputs_fingerprint(self) -> str | None:
+        """A digest of everything a run's reads of this connector return; None when it
+        cannot be told now (a file changed too recently): the run is then a full one."""
         ...
 
 
@@ -401,6 +402,36 @@ class Leased(Protocol):
 
 class WikiConnector(Connector, RecordSource, RecordSink, PageStore, Protocol):
     """The connector that holds the records and the generated pages."""
+
+
+@runtime_checkable
+class ReadFingerprinted(Protocol):
+    """A record source that can tell, cheaply and without reading, whether its next
+    :meth:`~RecordSource.read` would see what an earlier one saw (the local workspace:
+    from a stat of each file). Optional: :func:`read_fingerprint` is None for the others."""
+
+    def read_fingerprint(self) -> str | None:
+        """A digest of everything :meth:`~RecordSource.read` depends on: equal digests, an
+        equal read. None: unknown (read, as always)."""
+        ...
+
+
+@runtime_checkable
+class ReleasesFingerprinted(Protocol):
+    """The same for a tracker source's :meth:`~TrackerSource.read_releases`."""
+
+    def releases_fingerprint(self) -> str | None: ...
+
+
+def read_fingerprint(source: object) -> str | None:
+    """``source``'s read fingerprint; None (unknown) for a source that has none, so a
+    caller skips a read only on the word of a source that can give it."""
+    return source.read_fingerprint() if isinstance(source, ReadFingerprinted) else None
+
+
+def releases_fingerprint(source: object) -> str | None:
+    """The same for a tracker source's releases (:class:`ReleasesFingerprinted`)."""
+    return source.releases_fingerprint() if isinstance(source, ReleasesFingerprinted) else None
 
 
 class Workspace(WikiConnector, TrackerSource, FeedStore, Notifier, Protocol):

@@ -109,12 +109,12 @@ class RunSpec:
             tracker=tracker if writes_back(tracker) and isinstance(tracker, TrackerSink) else None,
         )
 
-    def read_fingerprints(self) -> list[str | None]:
+    def inputs_fingerprints(self) -> list[str | None]:
         """Each connector's fingerprint of what its reads would see (None: it cannot tell)."""
         found = [*self.connectors().values()]
         if self.archive is not None and isinstance(self.archive, Connector):
             found.append(self.archive)
-        return [c.read_fingerprint() if isinstance(c, Fingerprinted) else None for c in found]
+        return [c.inputs_fingerprint() if isinstance(c, Fingerprinted) else None for c in found]
 
     def connectors(self) -> dict[str, Connector]:
         """Each distinct connector once, by name, for the report's request counts."""
@@ -234,7 +234,7 @@ def run(
         try:
             lease.enter_context(_held(leased, store))
             progress.stage("read")
-            prints = spec.read_fingerprints()
+            prints = spec.inputs_fingerprints()
             if not (full or force or expect is not None):
                 remembered = memo.recall(
                     store, memo.inputs_key(spec.config_digest, prints, store), now

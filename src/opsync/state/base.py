@@ -6,6 +6,11 @@ second backend (a shared database for runs on several machines) is one class, an
 a run that must write nothing (``opsync plan``) can be sure nothing is written: mirrors
 are kept in memory while a run reads and reach the store only when a writing run commits.
 Losing the store costs a slower run, never a duplicate: identity lives in the targets.
+
+A connector may also keep a *read cache* there: one row per item it read (a file's parsed
+content, keyed by its path), so that the next run parses only what changed. Rows are
+staged like mirrors and reach the store only when a writing run commits; a cache row is
+never more than a cache, and a run is correct with none.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 
 MirrorKey = tuple[str, str]  # (connector name, mirror name)
+#: The rows of a connector's read cache that changed: a new value, or None for a row to drop.
+CacheChanges = Mapping[str, str | None]
 
 
 class ConnectorState:
@@ -37,6 +44,16 @@ class ConnectorState:
         """Have a writing run store ``dump()`` as mirror ``name`` when it commits."""
         self.store.kept[(self.connector, name)] = dump
 
+    def cached(self, prefix: str = "") -> dict[str, str]:
+        """The rows of this connector's read cache whose key starts with ``prefix``, as
+        last committed, by key."""
+        return self.store.load_cache(self.connector, prefix)
+
+    def keep_cache(self, changes: Callable[[], CacheChanges]) -> None:
+        """Have each commit of a writing run store ``changes()``: the rows changed since
+        the previous call (the function hands each change over once)."""
+        self.store.cache_kept[self.connector] = changes
+
 
 class StateStore(ABC):
     """What a run keeps between runs. Subclasses implement the storage primitives; the
@@ -44,6 +61,7 @@ class StateStore(ABC):
 
     def __init__(self) -> None:
         self.kept: dict[MirrorKey, Callable[[], str]] = {}
+        self.cache_kept: dict[str, Callable[[], CacheChanges]] = {}
         self._known: dict[MirrorKey, str | None] = {}
 
     def connector(self, name: str) -> ConnectorState:
@@ -65,6 +83,10 @@ class StateStore(ABC):
         if changed:
             self.save_mirrors(changed)
             self._known.update(changed)
+        for connector, changes in self.cache_kept.items():
+            rows = changes()
+            if rows:
+                self.save_cache(connector, rows)
 
     @abstractmethod
     def lock(self) -> AbstractContextManager[object]:
@@ -79,6 +101,16 @@ class StateStore(ABC):
     @abstractmethod
     def save_mirrors(self, values: Mapping[MirrorKey, str]) -> None:
         """Replace these mirrors together: a reader sees all of them new, or none."""
+
+    @abstractmethod
+    def load_cache(self, connector: str, prefix: str = "") -> dict[str, str]:
+        """The read-cache rows of ``connector`` whose key starts with ``prefix``, by key;
+        empty when there is none. A connector loads one folder's rows at a time, so no
+        more than those are in memory at once."""
+
+    @abstractmethod
+    def save_cache(self, connector: str, rows: CacheChanges) -> None:
+        """Set (or, for None, delete) these read-cache rows of ``connector`` together."""
 
     @abstractmethod
     def get_meta(self, name: str) -> str | None: ...

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 
 from opsync.errors import LockHeld
-from opsync.state.base import MirrorKey, StateStore
+from opsync.state.base import CacheChanges, MirrorKey, StateStore
 
 
 class MemoryStateStore(StateStore):
@@ -17,6 +17,7 @@ class MemoryStateStore(StateStore):
         super().__init__()
         self.mirrors: dict[MirrorKey, str] = {}
         self.meta: dict[str, str] = {}
+        self.cache: dict[str, dict[str, str]] = {}  # connector → key → row
         self.runs: dict[str, str] = {}
         self.rows: list[tuple[str, str, str, str, str]] = []  # run, key, kind, target, status
         self._at: dict[tuple[str, str], int] = {}  # (run, key) → its row, in the order recorded
@@ -42,6 +43,18 @@ class MemoryStateStore(StateStore):
 
     def save_mirrors(self, values: Mapping[MirrorKey, str]) -> None:
         self.mirrors.update(values)
+
+    def load_cache(self, connector: str, prefix: str = "") -> dict[str, str]:
+        rows = self.cache.get(connector, {})
+        return {k: v for k, v in rows.items() if k.startswith(prefix)}
+
+    def save_cache(self, connector: str, rows: CacheChanges) -> None:
+        kept = self.cache.setdefault(connector, {})
+        for key, value in rows.items():
+            if value is None:
+                kept.pop(key, None)
+            else:
+                kept[key] = value
 
     def get_meta(self, name: str) -> str | None:
         return self.meta.get(name)

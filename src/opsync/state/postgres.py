@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from opsync.errors import AuthError, LockHeld, TransientError
-from opsync.state.base import MirrorKey, StateStore
+from opsync.state.base import CacheChanges, MirrorKey, StateStore
 
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each statement brings the schema from the version before it to its own; the version
 # reached is kept in ``opsync_schema``. Tables are prefixed so that opsync can share a
@@ -52,6 +52,11 @@ CREATE TABLE IF NOT EXISTS opsync_mirrors (
     PRIMARY KEY (org, connector, name));
 CREATE TABLE IF NOT EXISTS opsync_meta (
     org TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (org, name));
+""",
+    2: """
+CREATE TABLE IF NOT EXISTS opsync_read_cache (
+    org TEXT NOT NULL, connector TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (org, connector, key));
 """,
 }
 # The key of the transaction-scoped lock that serialises schema changes (any constant
@@ -195,6 +200,7 @@ class PostgresStateStore(StateStore):
         self.key = key
         self._db: psycopg.Connection[Any] | None = None
         self._ready: bool | None = None  # whether the tables exist (None: not looked yet)
+        self._migrated = False  # whether this store brought the schema up to date
 
     def _conn(self) -> psycopg.Connection[Any]:
         if self._db is None:
@@ -211,7 +217,7 @@ class PostgresStateStore(StateStore):
     def _write(self) -> psycopg.Connection[Any]:
         """The connection, with the schema made or brought up to date (once per store)."""
         db = self._conn()
-        if self._ready:
+        if self._migrated:  # tables made by an older opsync are brought up to date too
             return db
         with db.transaction():
             db.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
@@ -221,7 +227,7 @@ class PostgresStateStore(StateStore):
             for version in sorted(v for v in _MIGRATIONS if v > at):
                 db.execute(_MIGRATIONS[version])
                 db.execute("INSERT INTO opsync_schema(version) VALUES (%s)", (version,))
-        self._ready = True
+        self._ready = self._migrated = True
         return db
 
     @property
@@ -236,6 +242,7 @@ class PostgresStateStore(StateStore):
             self._db.close()
             self._db = None
             self._ready = None
+            self._migrated = False
 
     @_guarded
     def load_mirror(self, connector: str, name: str) -> str | None:
@@ -259,6 +266,35 @@ class PostgresStateStore(StateStore):
                 "INSERT INTO opsync_mirrors(org, connector, name, value) VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT (org, connector, name) DO UPDATE SET value = excluded.value",
                 [(self.key, c, n, v) for (c, n), v in values.items()],
+            )
+
+    @_guarded
+    def load_cache(self, connector: str, prefix: str = "") -> dict[str, str]:
+        if not self._exists():
+            return {}
+        db = self._conn()
+        if db.execute("SELECT to_regclass('opsync_read_cache')").fetchone() in (None, (None,)):
+            return {}  # a database an older opsync made: the next write adds the table
+        rows = db.execute(
+            "SELECT key, value FROM opsync_read_cache WHERE org = %s AND connector = %s "
+            "AND starts_with(key, %s)",
+            (self.key, connector, prefix),
+        ).fetchall()
+        return {str(k): str(v) for k, v in rows}
+
+    @_guarded
+    def save_cache(self, connector: str, rows: CacheChanges) -> None:
+        db = self._write()
+        with db.transaction(), db.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO opsync_read_cache(org, connector, key, value) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (org, connector, key) "
+                "DO UPDATE SET value = excluded.value",
+                [(self.key, connector, k, v) for k, v in rows.items() if v is not None],
+            )
+            cursor.executemany(
+                "DELETE FROM opsync_read_cache WHERE org = %s AND connector = %s AND key = %s",
+                [(self.key, connector, k) for k, v in rows.items() if v is None],
             )
 
     @_guarded

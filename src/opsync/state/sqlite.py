@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
 from opsync.errors import DiskError
-from opsync.state.base import MirrorKey, StateStore
+from opsync.state.base import CacheChanges, MirrorKey, StateStore
 from opsync.state.lock import RunLock
 
 _SCHEMA = """
@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS mirrors (
     connector TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (connector, name));
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS read_cache (
+    connector TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (connector, key));
 DROP TABLE IF EXISTS written;
 DROP TABLE IF EXISTS cursors;
 """
@@ -97,6 +100,15 @@ def _guarded(
             raise DiskError.of(exc, str(exc.filename or self.path)) from exc
 
     return guarded
+
+
+def _after(prefix: str) -> str:
+    """The least text after every text that starts with ``prefix`` (SQLite compares text
+    by its UTF-8 bytes, which order as the code points do)."""
+    for at in range(len(prefix) - 1, -1, -1):
+        if ord(prefix[at]) < 0x10FFFF:
+            return prefix[:at] + chr(ord(prefix[at]) + 1)
+    return "\U0010ffff" * (len(prefix) + 1)
 
 
 def _stamp() -> str:
@@ -165,6 +177,39 @@ class SqliteStateStore(StateStore):
                 "INSERT INTO mirrors(connector, name, value) VALUES(?, ?, ?) "
                 "ON CONFLICT(connector, name) DO UPDATE SET value = excluded.value",
                 [(c, n, v) for (c, n), v in values.items()],
+            )
+
+    @_guarded
+    def load_cache(self, connector: str, prefix: str = "") -> dict[str, str]:
+        if not self.exists:
+            return {}
+        try:  # a range of the primary key: the keys that start with the prefix, in order
+            rows = (
+                self._conn(write=False)
+                .execute(
+                    "SELECT key, value FROM read_cache WHERE connector = ? AND key >= ? "
+                    "AND key < ?",
+                    (connector, prefix, _after(prefix)),
+                )
+                .fetchall()
+            )
+        except sqlite3.OperationalError:  # a database from before the cache was kept
+            return {}
+        return dict(rows)
+
+    @_guarded
+    def save_cache(self, connector: str, rows: CacheChanges) -> None:
+        db = self._conn()
+        with db:
+            db.execute("BEGIN")
+            db.executemany(
+                "INSERT INTO read_cache(connector, key, value) VALUES(?, ?, ?) "
+                "ON CONFLICT(connector, key) DO UPDATE SET value = excluded.value",
+                [(connector, k, v) for k, v in rows.items() if v is not None],
+            )
+            db.executemany(
+                "DELETE FROM read_cache WHERE connector = ? AND key = ?",
+                [(connector, k) for k, v in rows.items() if v is None],
             )
 
     @_guarded

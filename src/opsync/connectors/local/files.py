@@ -126,11 +126,24 @@ def walk_md(folder: Path) -> tuple[list[Path], list[Path]]:
     sort. Hidden files and folders (opsync's temporary files among them) are skipped, and
     no link is followed. Listed with ``os.scandir``, whose entries know whether they are
     links without another system call for each of a large workspace's files."""
-    files: list[Path] = []
+    found, links = _scan(folder, stat=False)
+    return [path for path, _ in found], links
+
+
+def scan_md(folder: Path) -> tuple[list[tuple[Path, os.stat_result]], list[Path]]:
+    """As :func:`walk_md`, each file with its ``lstat`` taken by the same ``scandir`` pass
+    (what the read cache and the read fingerprint compare; no file is opened). A file gone
+    between the listing and its stat is left out."""
+    return _scan(folder, stat=True)
+
+
+def _scan(folder: Path, *, stat: bool) -> tuple[list[tuple[Path, os.stat_result]], list[Path]]:
+    files: list[tuple[Path, os.stat_result]] = []
     links: list[Path] = []
     if not folder.is_dir():
         return files, links
     pending = [folder]
+    none = os.stat_result((0,) * 10)
     while pending:
         base = pending.pop()
         try:
@@ -148,8 +161,15 @@ def walk_md(folder: Path) -> tuple[list[Path], list[Path]]:
             if is_dir:
                 (links if entry.is_symlink() else pending).append(base / name)
             elif name.endswith(".md"):
-                (links if entry.is_symlink() else files).append(base / name)
-    files.sort(key=lambda path: path.parts)  # a key compared in C
+                if entry.is_symlink():
+                    links.append(base / name)
+                    continue
+                try:
+                    st = entry.stat(follow_symlinks=False) if stat else none
+                except OSError:
+                    continue
+                files.append((base / name, st))
+    files.sort(key=lambda item: item[0].parts)  # a key compared in C
     links.sort(key=lambda path: path.parts)
     return files, links
 
@@ -185,7 +205,8 @@ class Identity:
     digest: str
 
 
-def _digest(data: bytes) -> str:
+def digest(data: bytes) -> str:
+    """What the edit check and the read cache compare a file's bytes by (not its text)."""
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
@@ -198,7 +219,7 @@ def read_file(path: Path) -> tuple[bytes, Identity]:
         st = os.fstat(fd)
     finally:
         os.close(fd)
-    return data, Identity(st.st_ino, st.st_mtime_ns, st.st_size, _digest(data))
+    return data, Identity(st.st_ino, st.st_mtime_ns, st.st_size, digest(data))
 
 
 def identity_now(path: Path) -> Identity | None:
@@ -273,12 +294,14 @@ __all__ = [
     "Identity",
     "channel_folder",
     "decode_key",
+    "digest",
     "encode_key",
     "fold",
     "guarded",
     "identity_now",
     "link_on_way",
     "read_file",
+    "scan_md",
     "storage_error",
     "sweep_temp",
     "walk_md",

@@ -8,7 +8,10 @@ row; the other rows are still read.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ import yaml
 
 from opsync.connectors.base import TrackerRead
 from opsync.connectors.local import frontmatter
+from opsync.connectors.local.readcache import RACY_NS
 from opsync.domain import Collection, Finding, Level, ref
 from opsync.errors import ConfigError
 
@@ -110,3 +114,21 @@ def parse_tracker(text: str, path: Path) -> TrackerRead:
             continue
         read.rows[key] = row
     return read
+
+
+def tracker_fingerprint(path: Path, encoding: str) -> str | None:
+    """A digest of what a read of the tracker export depends on, from its ``stat`` (no
+    file opened; through a link, as the read goes): path, size, ``mtime_ns``, inode,
+    ``ctime_ns``, and the encoding it is read in. Equal digests: the read would see the
+    same file unchanged. None (unknown) while the file's ``mtime`` is less than 2 s old: a
+    rewrite within its timestamp's tick would keep its whole stat."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        seen = "-"
+    else:
+        if st.st_mtime_ns + RACY_NS > time.time_ns():
+            return None
+        seen = f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\0{st.st_ctime_ns}"
+    text = f"tracker\0{path}\0{encoding}\0{seen}"
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()

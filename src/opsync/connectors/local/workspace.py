@@ -20,9 +20,10 @@ import errno
 import functools
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
@@ -43,17 +44,19 @@ from opsync.connectors.base import (
     TrackerRead,
 )
 from opsync.connectors.bundles import reads_text
-from opsync.connectors.local import files, fingerprint, frontmatter
+from opsync.connectors.local import files, frontmatter, readcache
 from opsync.connectors.local.files import Identity
 from opsync.connectors.local.lease import FileLease
-from opsync.connectors.local.tracker import parse_tracker
+from opsync.connectors.local.readcache import ReadCache
+from opsync.connectors.local.tracker import parse_tracker, tracker_fingerprint
 from opsync.connectors.records import (
+    DERIVED_FIELDS,
     MIRRORED_FIELDS,
     RECORD_MODELS,
     RELEASE_WIKI_FIELDS,
 )
 from opsync.documents import markdown
-from opsync.documents.markdown_regions import MarkerProblem, find_regions, parse_regions, splice
+from opsync.documents.markdown_regions import MarkerProblem, parse_regions, splice
 from opsync.documents.model import Block, Chart, Document, find_region
 from opsync.domain import Collection, Finding, Level, ref
 from opsync.domain.findings import duplicate
@@ -71,10 +74,78 @@ _Op = TypeVar("_Op")
 _READ = object()  # a write based on the target as this operation read it (or its absence)
 
 
+#: The fields of a release file, besides its owned ones and those a release takes from it,
+#: whose values the edit check keeps from the read: those opsync may write on a release.
+_RELEASE_WATCHED = frozenset(
+    (*RELEASE_WIKI_FIELDS, *MIRRORED_FIELDS, *DERIVED_FIELDS.get(Collection.RELEASES, ()))
+)
+_NONE: Mapping[str, Any] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class AsRead:
+    """What the edit check keeps of a file the run read or wrote: the digest of its bytes
+    (never its text) and the values the run's decisions were based on, looked up in
+    ``values`` in turn. ``watched``: the only fields those values cover (None: every
+    field, one in none of them was absent); a write of any other field, to a file changed
+    since, is refused as an edit. ``values`` None: unknown (any change is an edit)."""
+
+    digest: str
+    values: tuple[Mapping[str, Any], ...] | None = None
+    watched: frozenset[str] | None = None
+
+    def same(self, field: str, now: Mapping[str, Any]) -> bool:
+        """Whether ``field`` holds in ``now`` what it held when read."""
+        if self.values is None:
+            return False
+        for values in self.values:
+            if field in values:
+                return bool(values[field] == now.get(field))
+        if self.watched is not None and field not in self.watched:
+            return False
+        return now.get(field) is None
+
+
 def owned_sum(values: dict[str, Any]) -> str:
     """Fingerprint of the owned values of a record, stored beside them in the file."""
     canonical = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
     return markdown.checksum(canonical)
+
+
+def _owned(data: dict[str, Any]) -> dict[str, Any]:
+    """A record's owned values, as its front matter names them."""
+    return {f: data.get(f) for f in data.get(META_FIELDS) or [] if isinstance(f, str)}
+
+
+def _edited(data: dict[str, Any], owned: dict[str, Any]) -> bool:
+    """Whether the owned values differ from the sum opsync stored beside them (a person
+    edited one)."""
+    recorded = data.get(META_SUM)
+    return recorded is not None and owned_sum(owned) != recorded
+
+
+def _record_payload(data: dict[str, Any]) -> Any:
+    """A record file's cache row: its front matter, and whether its owned values were
+    edited (a checksum of them, computed once per change of the file)."""
+    try:
+        return {"f": readcache.encode_fields(data), "e": _edited(data, _owned(data))}
+    except readcache.Uncacheable:
+        return None
+
+
+def _page_row(payload: Any) -> bool:
+    """Whether a page's cache row has the shape :meth:`LocalWorkspace._page_payload` gives
+    (a row some other code wrote into the table is no row)."""
+    return (
+        isinstance(payload, dict)
+        and isinstance(payload.get("k"), str)
+        and isinstance(payload.get("r"), dict)
+        and all(isinstance(v, list) and len(v) == 2 for v in payload["r"].values())
+        and isinstance(payload.get("d"), list)
+        and isinstance(payload.get("x"), list)
+        and all(isinstance(p, list) and len(p) == 4 for p in payload["x"])
+        and (payload.get("b") is None or isinstance(payload["b"], str))
+    )
 
 
 def _regions(document: Document, keys: Sequence[str]) -> list[Block]:
@@ -144,9 +215,9 @@ class LocalWorkspace:
         self._paths: dict[str, str] = {}  # where each record and page was read from
         self._taken: dict[Path, str] = {}  # page files that are no page of opsync's, and why
         self._reads = 0
-        self._as_read: dict[Path, str] = {}  # what each file held when read or written
-        self._identity: dict[Path, Identity] = {}  # and its identity then
+        self._seen: dict[str, AsRead] = {}  # each file read or written: its digest, values
         self._fresh: dict[Path, Identity] = {}  # the files the current write read
+        self._cache = ReadCache(None)  # made again by each read, with the state's rows
         self._owner = self._target = ""  # the record or page the current write is for
         # each file's name as a case-blind disk compares it → (owner, its record or page)
         self._names: dict[str, tuple[str, str]] = {}
@@ -218,17 +289,22 @@ class LocalWorkspace:
             )
         return gone
 
-    def _remember(self, result: ReadResult) -> None:
-        """Note, for the next runs, the folders this read found records or pages in."""
+    def _remember(self) -> None:
+        """Note, for the next runs, the folders this run found or wrote records or pages in
+        (as of each commit: a first sync that creates the pages folder notes it, so the
+        run after it, reading the same, changes nothing)."""
         if self.state is None:
             return
-        folders = self._folders()
-        if any(not r.startswith("page:") for r in self._paths):
-            folders["wiki"] = str(self.wiki)
-        if result.pages:
-            folders["pages"] = str(self.pages)
-        text = json.dumps(folders, sort_keys=True)
-        self.state.keep(FOLDERS_MIRROR, lambda: text)
+
+        def dump() -> str:
+            folders = self._folders()
+            if any(not r.startswith("page:") for r in self._paths):
+                folders["wiki"] = str(self.wiki)
+            if any(r.startswith("page:") for r in self._paths):
+                folders["pages"] = str(self.pages)
+            return json.dumps(folders, sort_keys=True)
+
+        self.state.keep(FOLDERS_MIRROR, dump)
 
     def counts(self) -> dict[str, int]:
         return {"reads": self._reads, "writes": self._writes}
@@ -238,25 +314,35 @@ class LocalWorkspace:
 
     def _read_text(self, path: Path) -> str:
         """The file as text, never through a link at ``path``."""
+        return self._read(path)[0]
+
+    def _read(self, path: Path) -> tuple[str, Identity]:
         self._reads += 1
         # Bytes decoded as is keep CRLF as people wrote it, and skip the text layer's cost.
         data, identity = files.read_file(path)
-        text = self._as_read[path] = data.decode("utf-8")
-        self._identity[path] = self._fresh[path] = identity
-        return text
+        self._fresh[path] = identity
+        return data.decode("utf-8"), identity
 
-    def _since_read(self, path: Path, record: str) -> tuple[str | None, str]:
-        """(the file as this run first saw it, as it is now). A person may save it between
-        the read and the write: the writes check that they replace nothing of theirs."""
+    def _read_bytes(self, path: Path) -> bytes:
+        """The bytes of a file whose cache row is racy, to check its digest."""
+        self._reads += 1
+        return files.read_file(path)[0]
+
+    def _since_read(self, path: Path, record: str) -> tuple[AsRead | None, str]:
+        """(what this run knew of the file when it decided, the file as it is now) — None
+        when the file changed since (a person saved it between the read and the write: the
+        writes check that they replace nothing of theirs), or when it was not read."""
         self._check_path(path)  # nothing read through a link, nor written over another key
-        before = self._as_read.get(path)
+        before = self._seen.get(str(path))
         if before is not None and not path.exists():
             raise PermanentError(
                 f"{path} was deleted while opsync ran; it is not written back",
                 connector="local",
                 record=record,
             )
-        return before, self._read_text(path)
+        text = self._read_text(path)
+        changed = before is not None and before.digest != self._fresh[path].digest
+        return (before if changed else None), text
 
     @staticmethod
     def _edited_during_run(record: str, path: Path, what: str, region: str) -> ConflictError:
@@ -323,10 +409,35 @@ class LocalWorkspace:
                 raise
             self._check_path(path)
             raise
-        self._as_read[path] = text
-        self._identity.pop(path, None)
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        self._seen[str(path)] = AsRead(files.digest(data))
         self._names[files.fold(str(path))] = (self._owner, self._target)
         self._writes += 1
+        self._cache_written(path, data)
+
+    def _cache_written(self, path: Path, data: bytes) -> None:
+        """The cache row of a record or page file this run wrote, so the next run need not
+        parse it. Its stat is taken after the write, so the row is racy (checked against the
+        file's bytes) until a commit finds the file unchanged (:meth:`ReadCache.settle`)."""
+        where = str(path)
+        if path.suffix != ".md" or not (
+            path.is_relative_to(self.wiki) or path.is_relative_to(self.pages)
+        ):
+            return
+        key = readcache.lstat_key(path)
+        if key is None:
+            self._cache.forget(where)
+            return
+        sum_ = files.digest(data)
+        try:
+            text = data.decode("utf-8")
+            if path.is_relative_to(self.pages):
+                payload = self._page_payload(path, frontmatter.split(text), text)
+            else:
+                payload = _record_payload(frontmatter.split(text).data)
+        except (frontmatter.FrontMatterError, UnicodeDecodeError, readcache.Uncacheable):
+            payload = None
+        self._cache.store(where, key, key[1], sum_, payload)
 
     def _md_files(self, folder: Path) -> Iterator[Path]:
         yield from files.walk_md(folder)[0]
@@ -338,11 +449,6 @@ class LocalWorkspace:
             f"{link} is a symbolic link: opsync reads and writes nothing through a link, so "
             "what it points to is ignored. Replace it with the file or folder itself",
         )
-
-    def read_fingerprint(self) -> str | None:
-        """What every read of this workspace would see (the tracker file, the wiki, the
-        pages and the calendar feed among them, the outbox), from the files' stats alone."""
-        return fingerprint.of([self.tracker], [self.wiki, self.pages, self.outbox])
 
     def read_releases(self) -> TrackerRead:
         """The tracker export's rows; a missing file stops the run (exit 2) rather than
@@ -374,17 +480,42 @@ class LocalWorkspace:
             code="record.invalid", record=record, field=field, level=Level.ERROR, message=message
         )
 
+    def _front_matter(
+        self, path: Path, st: os.stat_result, taken: int
+    ) -> tuple[dict[str, Any], str, bool | None]:
+        """(front matter, digest of the bytes, whether its owned values were edited when
+        known) of a record file: from the cache while the file's stat is the one its row
+        holds, otherwise read and parsed (and the row made)."""
+        where = str(path)
+        key = readcache.stat_key(st)
+        hit = self._cache.lookup(where, key, lambda: self._read_bytes(path), taken)
+        if hit is not None and isinstance(hit.payload, dict):
+            data, edited = hit.payload.get("f"), hit.payload.get("e")
+            if isinstance(data, dict) and isinstance(edited, bool):
+                return data, hit.digest, edited
+        try:
+            text, identity = self._read(path)
+            data = frontmatter.split(text).data
+        except (frontmatter.FrontMatterError, UnicodeDecodeError):
+            self._cache.forget(where)
+            raise
+        self._cache.store(where, key, taken, identity.digest, _record_payload(data))
+        return data, identity.digest, None
+
     def _records(
         self, collection: Collection, result: ReadResult
-    ) -> Iterator[tuple[str, Path, dict[str, Any]]]:
-        """(key, path, front matter) of each record file of a collection; duplicates reported."""
+    ) -> Iterator[tuple[str, Path, dict[str, Any], str, bool | None]]:
+        """(key, path, front matter, digest, edited if known) of each record file of a
+        collection; duplicates reported."""
         seen: dict[str, Path] = {}
-        found, links = files.walk_md(self.wiki / collection.value)
+        taken = time.time_ns()  # before the stats: a row is racy against this moment
+        self._cache.folder(self.wiki / collection.value)
+        found, links = files.scan_md(self.wiki / collection.value)
         for link in links:
             result.findings.append(self._link_finding(ref(collection, link.stem), link))
-        for path in found:
+        for path, st in found:
             try:
-                data = frontmatter.split(self._read_text(path)).data
+                data, sum_, edited = self._front_matter(path, st, taken)
             except (frontmatter.FrontMatterError, UnicodeDecodeError) as exc:
                 result.findings.append(
                     self._bad(
@@ -404,21 +535,20 @@ class LocalWorkspace:
                 )
                 continue
             seen[key] = path
-            yield key, path, data
+            yield key, path, data, sum_, edited
 
-    def _state(self, record: str, path: Path, data: dict[str, Any]) -> RecordState:
-        fields = data.get(META_FIELDS) or []
-        owned = {f: data.get(f) for f in fields if isinstance(f, str)}
-        recorded = data.get(META_SUM)
-        edited = (
-            frozenset(owned)
-            if recorded is not None and owned_sum(owned) != recorded
-            else frozenset()
-        )
+    def _state(
+        self, record: str, path: Path, data: dict[str, Any], edited: bool | None = None
+    ) -> RecordState:
+        owned = _owned(data)
+        if edited is None:
+            edited = _edited(data, owned)
         where = str(path)  # kept as text, shared with the state: a Path costs several times more
         self._paths[record] = where
         self._names[files.fold(where)] = (record, record)
-        return RecordState(ref=record, path=where, owned=owned, edited=edited)
+        return RecordState(
+            ref=record, path=where, owned=owned, edited=frozenset(owned) if edited else frozenset()
+        )
 
     def _known(self, key: str) -> Path | None:
         where = self._paths.get(key)
@@ -431,44 +561,132 @@ class LocalWorkspace:
         self._paths.clear()
         self._taken.clear()
         self._names.clear()
+        self._seen.clear()
+        self._cache = ReadCache(self.state)
         result = ReadResult()
-        for key, path, data in self._records(Collection.RELEASES, result):
+        for key, path, data, sum_, edited in self._records(Collection.RELEASES, result):
             record = ref(Collection.RELEASES, key)
-            result.records[record] = self._state(record, path, data)
+            state = result.records[record] = self._state(record, path, data, edited)
             # Only the fields a release takes from its record: holding every record's whole
             # front matter until the releases are built was a third of a large read's memory.
-            result.fields[record] = {f: data[f] for f in RELEASE_WIKI_FIELDS if f in data}
+            fields = result.fields[record] = {f: data[f] for f in RELEASE_WIKI_FIELDS if f in data}
+            owned = state.owned  # the fields opsync wrote before: most of those it writes
+            extra = {
+                f: data[f]
+                for f in _RELEASE_WATCHED
+                if f in data and f not in owned and f not in fields
+            }
+            watched = (owned, fields, extra or _NONE)
+            self._seen[state.path] = AsRead(sum_, watched, _RELEASE_WATCHED)
         for collection in RECORD_MODELS:
-            for key, path, data in self._records(collection, result):
+            for key, path, data, sum_, edited in self._records(collection, result):
                 record = ref(collection, key)
-                result.records[record] = self._state(record, path, data)
+                state = result.records[record] = self._state(record, path, data, edited)
                 result.fields[record] = data
-        pages, links = files.walk_md(self.pages)
+                self._seen[state.path] = AsRead(sum_, (data,))
+        taken = time.time_ns()
+        self._cache.folder(self.pages)
+        pages, links = files.scan_md(self.pages)
         for link in links:
             where = link.relative_to(self.pages).as_posix()
             self._taken[link] = "it is a symbolic link"
             result.findings.append(self._link_finding(f"pages/{where}", link))
-        for path in pages:
-            self._read_page(path, result)
-        self._remember(result)
+        for path, st in pages:
+            self._read_page(path, st, taken, result)
+        self._cache.drop_unused()
+        self._remember()
         return result
 
-    def _read_page(self, path: Path, result: ReadResult) -> None:
+    def read_fingerprint(self) -> str | None:
+        """A digest of every file :meth:`read` would see (relative path, size, ``mtime_ns``,
+        inode of each record and page file and link), listed by one ``scandir`` pass
+        without opening a file: equal digests, an equal read."""
+        roots = [(c.value, self.wiki / c.value) for c in (Collection.RELEASES, *RECORD_MODELS)]
+        return readcache.fingerprint([*roots, ("pages", self.pages)], self._folders_text())
+
+    def inputs_fingerprint(self) -> str | None:
+        """What every read of a run sees of this workspace, from the files' stats alone: the
+        wiki and pages (:meth:`read`), the tracker export, the outbox (:meth:`sent`) and the
+        files it keeps whole beside the pages (the calendar feed, :meth:`read_file`)."""
+        parts = [
+            self.read_fingerprint(),
+            self.releases_fingerprint(),
+            readcache.fingerprint([("outbox", self.outbox)]),
+            readcache.files_fingerprint(self._feed_files()),
+        ]
+        if any(part is None for part in parts):
+            return None
+        return readcache.digest("\0".join(map(str, parts)).encode())
+
+    def _feed_files(self) -> list[Path]:
+        """The files beside the pages that are no page: what :meth:`read_file` serves."""
+        try:
+            with os.scandir(self.pages) as entries:
+                return sorted(
+                    Path(e.path)
+                    for e in entries
+                    if not e.name.startswith(".")
+                    and not e.name.endswith(".md")
+                    and not e.is_dir(follow_symlinks=False)
+                )
+        except OSError:
+            return []
+
+    def releases_fingerprint(self) -> str | None:
+        """A digest of the tracker file's stat (and the encoding it is read in): equal
+        digests, an equal :meth:`read_releases`."""
+        return tracker_fingerprint(self.tracker, self.tracker_encoding)
+
+    def _folders_text(self) -> str:
+        """The folders mirror, which decides whether a missing folder stops the read."""
+        return json.dumps(self._folders(), sort_keys=True)
+
+    def _page_payload(self, path: Path, parsed: frontmatter.Parsed, text: str) -> Any:
+        """What a page's read takes from its text, as a cache row's JSON data."""
+        where = path.relative_to(self.pages).as_posix()
+        stem = Path(where).with_suffix("").as_posix()
+        named = parsed.data.get("opsync_key")
+        key = str(named or files.decode_key(stem) or stem)
+        regions = parse_regions(text, key)
+        return {
+            "k": key,
+            "r": {k: [s.content, s.edited] for k, s in regions.owned.items()},
+            "d": sorted(regions.damaged),
+            "x": [[p.kind, p.key, p.line, p.message] for p in regions.problems],
+            "b": parsed.body if reads_text(key) else None,
+        }
+
+    def _page(self, path: Path, st: os.stat_result, taken: int) -> tuple[Any, str]:
+        """(the page's cache payload, digest of its bytes): from the cache while the file's
+        stat is its row's, otherwise read and parsed (and the row made)."""
+        where = str(path)
+        key = readcache.stat_key(st)
+        hit = self._cache.lookup(where, key, lambda: self._read_bytes(path), taken)
+        if hit is not None and _page_row(hit.payload):
+            return hit.payload, hit.digest
+        try:
+            text, identity = self._read(path)
+            payload = self._page_payload(path, frontmatter.split(text), text)
+        except (frontmatter.FrontMatterError, UnicodeDecodeError):
+            self._cache.forget(where)
+            raise
+        self._cache.store(where, key, taken, identity.digest, payload)
+        return payload, identity.digest
+
+    def _read_page(self, path: Path, st: os.stat_result, taken: int, result: ReadResult) -> None:
         """One generated page into ``result``; a page that cannot be read, or that carries a
         key another page has, is a finding and is remembered as taken: a create never writes
         over it (LESSONS: a sync must never replace what a person wrote)."""
         where = path.relative_to(self.pages).as_posix()
         try:
-            text = self._read_text(path)
-            parsed = frontmatter.split(text)
+            payload, sum_ = self._page(path, st, taken)
         except (frontmatter.FrontMatterError, UnicodeDecodeError) as exc:
             self._taken[path] = "its front matter does not parse"
             result.findings.append(
                 self._bad(f"pages/{where}", "front matter", f"{path}: {exc}; fix the file")
             )
             return
-        stem = Path(where).with_suffix("").as_posix()
-        key = str(parsed.data.get("opsync_key") or files.decode_key(stem) or stem)
+        key = str(payload["k"])
         earlier = self._paths.get(f"page:{key}")
         if earlier is not None:
             keep, other = (Path(earlier), path)
@@ -489,22 +707,19 @@ class LocalWorkspace:
                 return
         where_text = self._paths[f"page:{key}"] = str(path)
         self._names[files.fold(where_text)] = (f"page:{key}", key)
-        parsed_regions = parse_regions(text, key)
+        owned = {k: str(content) for k, (content, _) in payload["r"].items()}
         regions = {
-            k: RegionState(s.content, Ownership.EDITED if s.edited else Ownership.CLEAN)
-            for k, s in parsed_regions.owned.items()
+            k: RegionState(owned[k], Ownership.EDITED if edited else Ownership.CLEAN)
+            for k, (_, edited) in payload["r"].items()
         }
-        for damaged in sorted(parsed_regions.damaged):
+        for damaged in payload["d"]:
             regions[damaged] = RegionState("", Ownership.DAMAGED)
         result.findings.extend(
-            _marker_finding(key, path, problem) for problem in parsed_regions.problems
+            _marker_finding(key, path, MarkerProblem(kind, k, line, message))
+            for kind, k, line, message in payload["x"]
         )
-        result.pages[key] = PageState(
-            key=key,
-            path=where_text,
-            regions=regions,
-            text=parsed.body if reads_text(key) else None,
-        )
+        result.pages[key] = PageState(key=key, path=where_text, regions=regions, text=payload["b"])
+        self._seen[where_text] = AsRead(sum_, (owned,))
 
     def accepts(self, channel: str) -> bool:
         return True  # the outbox holds every kind of message
@@ -547,9 +762,9 @@ class LocalWorkspace:
             text = frontmatter.compose({"key": key, **written, **meta}, op.body)
         else:
             before, current = self._since_read(path, op.ref)
-            if before is not None and before != current:
-                was, now = frontmatter.split(before).data, frontmatter.split(current).data
-                changed = sorted(f for f in written if was.get(f) != now.get(f))
+            if before is not None:  # changed since the read: by whom, in which fields?
+                now = frontmatter.split(current).data
+                changed = sorted(f for f in written if not before.same(f, now))
                 if changed:
                     raise self._edited_during_run(op.ref, path, ", ".join(changed), changed[0])
             text = frontmatter.set_keys(current, {**written, **meta})
@@ -582,11 +797,13 @@ class LocalWorkspace:
                 raise self._edited_during_run(
                     f"pages/{op.key}", path, f"the markers of region {key}", key
                 )
-            if before is not None and before != current:
-                was = find_regions(before, op.key)
+            if before is not None:  # changed since the read: which regions?
+                was = before.values[0] if before.values is not None else None
                 for key in op.regions:
-                    old = was.get(key)
-                    if key in present and old is not None and present[key].content != old.content:
+                    if key not in present:
+                        continue
+                    old = was.get(key) if was is not None else None
+                    if was is None or (old is not None and present[key].content != old):
                         raise self._edited_during_run(f"pages/{op.key}", path, f"region {key}", key)
             replacements: dict[str, str] = {}
             appended: list[str] = []
