@@ -10,12 +10,18 @@ then each phase runs in a fresh subprocess, so that its peak RSS (VmHWM) is its 
 
 1. ``sync-first``: the first ``sync`` of the generated workspace (creates and edits many
    thousands of files). Its stages give the read and plan times of a fresh workspace.
-2. ``sync-noop``: a second ``sync`` with the same clock. Nothing changed since the first, so
-   it must write nothing: the parent compares every file's size, mtime and content hash
-   before and after, the state folder included. Its stages give the read time (``read``)
-   and the plan time (``rules`` + ``plan``: rules, desired state and plan on the snapshot in
-   memory) of a synced workspace, which is what every later cron run costs; its peak RSS is
-   that of a read plus a plan.
+2. ``sync-noop``: a second ``sync`` with the same clock, 2 s later (files younger than that
+   are not trusted by their stat). Nothing changed since the first, so it must write nothing
+   but its memo into the state store (docs/concepts.md, "Unchanged runs"): the parent
+   compares every file's size, mtime and content hash before and after, the state folder
+   included. Its stages give the read time (``read``) and the plan time (``rules`` +
+   ``plan``: rules, desired state and plan on the snapshot in memory) of a synced workspace:
+   what the first cron run after a change costs; its peak RSS is that of a read plus a
+   plan.
+2b. ``sync-unchanged``: a third ``sync``, 2 s later: what every later cron run costs while
+   nothing changes (skipped on the memo the no-op saved). ``plan-full``: a dry run with
+   ``full=True`` on the same workspace, which must plan nothing and find and score exactly
+   what the skipped sync reported (the correctness check of the memo).
 3. ``plan-traced`` (sizes up to ``--traced-max``): the plan again on a snapshot read
    beforehand, under ``tracemalloc``, for the peak of the plan's own allocations. Tracing
    makes Python several times slower, so it is skipped for the largest sizes by default.
@@ -333,8 +339,10 @@ def measure(size: int, args: argparse.Namespace) -> dict[str, Any]:
         if args.breakdown:
             phases.append("breakdown")
         for phase in phases:
-            if phase == "sync-unchanged":
-                time.sleep(RACY_S)  # files written moments ago are not trusted by their stat
+            if phase in ("sync-noop", "sync-unchanged"):
+                # as cron's runs are minutes apart: files written less than 2 s ago are not
+                # trusted by their stat, and a run then reads (and remembers) nothing
+                time.sleep(RACY_S)
             before = _files(base) if phase in ("sync-noop", "sync-unchanged") else {}
             result[phase] = _spawn(phase, base, args.now)
             if phase in ("sync-noop", "sync-unchanged"):

@@ -26,12 +26,12 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from opsync.domain.findings import Finding
+from opsync.domain.findings import Finding, Level
 from opsync.rules.output import ScoreRow
 from opsync.state import StateStore
 
@@ -87,6 +87,20 @@ def inputs_key(
     return digest.hexdigest()
 
 
+def _finding(data: dict[str, Any]) -> Finding:
+    """A finding as :func:`remember` wrote it: built without validating it again (at
+    100,000 releases a run remembers over 100,000 of them), its due date parsed back."""
+    due = data.get("due")
+    return Finding.model_construct(
+        code=data["code"],
+        record=data["record"],
+        message=data["message"],
+        level=Level(data["level"]),
+        field=data.get("field"),
+        due=date.fromisoformat(due) if due else None,
+    )
+
+
 def recall(store: StateStore, key: str | None, now: datetime) -> Memo | None:
     """The remembered run for ``key``, if it is still valid at ``now``."""
     if key is None:
@@ -101,7 +115,7 @@ def recall(store: StateStore, key: str | None, now: datetime) -> Memo | None:
         if not now < datetime.fromisoformat(memo["valid_until"]):
             return None
         return Memo(
-            findings=[Finding.model_validate(f) for f in memo["findings"]],
+            findings=[_finding(f) for f in memo["findings"]],
             scorecard=[ScoreRow.model_validate(r) for r in memo["scorecard"]],
         )
     except (ValueError, KeyError, TypeError):  # a damaged memo is no memo: a full run

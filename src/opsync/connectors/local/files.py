@@ -137,15 +137,19 @@ def scan_md(folder: Path) -> tuple[list[tuple[Path, os.stat_result]], list[Path]
     return _scan(folder, stat=True)
 
 
-def _scan(folder: Path, *, stat: bool) -> tuple[list[tuple[Path, os.stat_result]], list[Path]]:
-    files: list[tuple[Path, os.stat_result]] = []
-    links: list[Path] = []
+def scan_md_relative(
+    folder: Path, *, stat: bool = True
+) -> tuple[list[tuple[str, os.stat_result]], list[str]]:
+    """As :func:`scan_md`, with paths relative to ``folder`` as text (``a/b.md``): what a
+    fingerprint of a large workspace hashes, without building a ``Path`` for each file."""
+    files: list[tuple[str, os.stat_result]] = []
+    links: list[str] = []
     if not folder.is_dir():
         return files, links
-    pending = [folder]
+    pending = [("", os.fspath(folder))]
     none = os.stat_result((0,) * 10)
     while pending:
-        base = pending.pop()
+        relative, base = pending.pop()
         try:
             entries = list(os.scandir(base))
         except OSError:  # a folder that cannot be listed is skipped, as os.walk does
@@ -154,24 +158,33 @@ def _scan(folder: Path, *, stat: bool) -> tuple[list[tuple[Path, os.stat_result]
             name = entry.name
             if name.startswith("."):
                 continue
+            inside = relative + name
             try:
                 is_dir = entry.is_dir()  # a link to a folder counts as a folder, as in os.walk
             except OSError:
                 is_dir = False
             if is_dir:
-                (links if entry.is_symlink() else pending).append(base / name)
+                if entry.is_symlink():
+                    links.append(inside)
+                else:
+                    pending.append((inside + "/", entry.path))
             elif name.endswith(".md"):
                 if entry.is_symlink():
-                    links.append(base / name)
+                    links.append(inside)
                     continue
                 try:
                     st = entry.stat(follow_symlinks=False) if stat else none
                 except OSError:
                     continue
-                files.append((base / name, st))
-    files.sort(key=lambda item: item[0].parts)  # a key compared in C
-    links.sort(key=lambda path: path.parts)
+                files.append((inside, st))
+    files.sort(key=lambda item: item[0].split("/"))  # as paths sort: part by part
+    links.sort(key=lambda path: path.split("/"))
     return files, links
+
+
+def _scan(folder: Path, *, stat: bool) -> tuple[list[tuple[Path, os.stat_result]], list[Path]]:
+    found, links = scan_md_relative(folder, stat=stat)
+    return [(folder / path, st) for path, st in found], [folder / path for path in links]
 
 
 def sweep_temp(folder: Path) -> int:
@@ -302,6 +315,7 @@ __all__ = [
     "link_on_way",
     "read_file",
     "scan_md",
+    "scan_md_relative",
     "storage_error",
     "sweep_temp",
     "walk_md",

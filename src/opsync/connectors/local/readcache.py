@@ -228,15 +228,13 @@ def fingerprint(roots: Iterable[tuple[str, Path]], extra: str = "") -> str | Non
     hasher.update(f"{VERSION}\0{extra}\0".encode())
     newest = 0
     for role, root in roots:
-        found, links = files.scan_md(root)
+        found, links = files.scan_md_relative(root)
         hasher.update(f"{role}\0{root}\0{root.is_dir()}\0".encode())
-        for path, st in found:
-            rel = path.relative_to(root).as_posix()
+        for rel, st in found:
             newest = max(newest, st.st_mtime_ns)
             hasher.update(f"f\0{rel}\0{stat_key(st)}\n".encode())
-        for link in links:
-            rel = link.relative_to(root).as_posix()
-            hasher.update(f"l\0{rel}\0{lstat_key(link)}\n".encode())
+        for rel in links:
+            hasher.update(f"l\0{rel}\0{lstat_key(root / rel)}\n".encode())
     if newest + RACY_NS > time.time_ns():
         return None
     return hasher.hexdigest()
