@@ -123,13 +123,15 @@ def _outcome(report: RunReport, root: Path) -> str:
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    """Every file a person or a reader sees (not the state store nor the hidden lease),
+    """Every file a person or a reader sees (not the config, the state store nor the lease),
     with the copy's own folder in links named alike: without a link base URL, messages
     link to a page by its path."""
     return {
         str(p.relative_to(root)): p.read_bytes().replace(bytes(root), b"<root>")
         for p in sorted(root.rglob("*"))
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        if p.is_file()
+        and p.name != "opsync.toml"  # each copy's own state key
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
     }
 
 
@@ -160,8 +162,11 @@ def test_a_remembered_run_equals_a_full_run_after_any_edits_at_any_clocks(
     def history(steps: list[tuple[tuple[Any, ...], int]]) -> None:
         base = tmp_path_factory.mktemp("history")
         cron, full = base / "cron", base / "full"
-        shutil.copytree(synced, cron)
-        shutil.copytree(synced, full)
+        for root in (cron, full):
+            shutil.copytree(synced, root)
+            config = root / "opsync.toml"  # a state of its own, in PostgreSQL too
+            text = config.read_text("utf-8").replace("[state]\n", f'[state]\nkey = "{root.name}"\n')
+            config.write_text(text, "utf-8")
         now = START
         for step, (edit, minutes) in enumerate([((("none",)), 0), *steps]):
             for root in (cron, full):
