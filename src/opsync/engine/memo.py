@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -66,13 +66,10 @@ def _code() -> str:
     return digest.hexdigest()
 
 
-def inputs_key(
-    config: str | None, fingerprints: Iterable[str | None], store: StateStore
-) -> str | None:
+def inputs_key(config: str | None, prints: Sequence[str] | None, store: StateStore) -> str | None:
     """The key of a run's inputs, or None when one of them cannot be told without reading
     it (a connector without a fingerprint, a run an earlier one left unfinished)."""
-    prints = list(fingerprints)
-    if config is None or any(p is None for p in prints):
+    if config is None or prints is None:
         return None
     digest = hashlib.blake2b(f"opsync run memo {VERSION}\0{_code()}\0{config}".encode())
     for p in prints:

@@ -109,12 +109,25 @@ class RunSpec:
             tracker=tracker if writes_back(tracker) and isinstance(tracker, TrackerSink) else None,
         )
 
-    def inputs_fingerprints(self) -> list[str | None]:
-        """Each connector's fingerprint of what its reads would see (None: it cannot tell)."""
+    def inputs_fingerprints(self) -> list[str] | None:
+        """Each distinct connector's fingerprint of what its reads would see; None as soon
+        as one cannot tell (no fingerprint, or a file changed too recently), without
+        listing the others' files, and for a spec without a config digest."""
+        if self.config_digest is None:
+            return None
         found = [*self.connectors().values()]
-        if self.archive is not None and isinstance(self.archive, Connector):
-            found.append(self.archive)
-        return [c.inputs_fingerprint() if isinstance(c, Fingerprinted) else None for c in found]
+        if isinstance(self.archive, Connector) and all(c is not self.archive for c in found):
+            found.append(self.archive)  # the local workspace is most often one of them
+        told = [c for c in found if isinstance(c, Fingerprinted)]
+        if len(told) < len(found):
+            return None
+        prints: list[str] = []
+        for connector in told:
+            made = connector.inputs_fingerprint()
+            if made is None:
+                return None
+            prints.append(made)
+        return prints
 
     def connectors(self) -> dict[str, Connector]:
         """Each distinct connector once, by name, for the report's request counts."""
