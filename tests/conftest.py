@@ -44,6 +44,18 @@ AREAS = (
 )
 
 
+RELIABILITY = Path(__file__).parent / "reliability"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The reliability folder gathers its figures in one process and its last test compares
+    them with the committed ones, so under ``pytest -n`` (xdist, ``--dist loadgroup``) the
+    whole folder runs in one worker, in order; every other test goes where there is room."""
+    for item in items:
+        if RELIABILITY in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("reliability"))
+
+
 def ny(*args: int) -> datetime:
     """An aware datetime in the org timezone: ny(2026, 12, 3, 15)."""
     return datetime(*args, tzinfo=NY)  # type: ignore[misc]
