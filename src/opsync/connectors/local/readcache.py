@@ -151,20 +151,36 @@ class ReadCache:
         file's bytes, asked for only to check a racy row. ``taken``: when ``key`` was taken
         (ns), for re-stamping a racy row found right."""
         text = self._rows.pop(path, None)  # each row is used once: its text is freed now
-        if text is None:
-            return None
+        return None if text is None else self._check(path, text, key, read, taken)[0]
+
+    def lookup_file(
+        self, path: str, key: StatKey, read: Callable[[], bytes], taken: int = 0
+    ) -> tuple[Hit | None, Any]:
+        """:meth:`lookup` for a file read outside the folders (the tracker export), whose
+        row is loaded alone; with a miss, the payload its row held (None without one), for
+        a parse that reuses what did not change."""
+        if self.state is None:
+            return None, None
+        text = self.state.cached(path).get(path)
+        return (None, None) if text is None else self._check(path, text, key, read, taken)
+
+    def _check(
+        self, path: str, text: str, key: StatKey, read: Callable[[], bytes], taken: int
+    ) -> tuple[Hit | None, Any]:
         try:
             row = loads(text)
-            if row["v"] != VERSION or tuple(row["s"]) != key:
-                return None
+            if row["v"] != VERSION:
+                return None, None
+            if tuple(row["s"]) != key:
+                return None, row["p"]
             if key[1] + RACY_NS > row["t"]:
                 if digest(read()) != row["d"]:
-                    return None  # a racy row is used only while the bytes are the same
+                    return None, row["p"]  # a racy row is used only while the bytes match
                 if key[1] + RACY_NS <= taken:
                     self._verified[path] = _dump(_reencoded({**row, "t": taken}))
-            return Hit(row["d"], row["p"])
+            return Hit(row["d"], row["p"]), None
         except (ValueError, KeyError, TypeError, IndexError):
-            return None  # a damaged row is no row
+            return None, None  # a damaged row is no row
 
     def store(self, path: str, key: StatKey | None, taken: int, sum_: str, payload: Any) -> None:
         """Stage the row of ``path``: its stat ``key`` taken at ``taken`` (ns, before the
@@ -208,8 +224,9 @@ class ReadCache:
         """Read the rows of the files below ``root`` next (one folder's rows in memory at a
         time); the rows of the folder before that no file used are dropped."""
         self.drop_unused()
-        if self.state is not None:
-            self._rows = self.state.cached(os.path.join(root, ""))
+        if self.state is not None:  # the folders' files are Markdown (not a tracker in one)
+            rows = self.state.cached(os.path.join(root, ""))
+            self._rows = {k: v for k, v in rows.items() if k.endswith(".md")}
 
     def drop_unused(self) -> None:
         """Drop the rows of the folder read that no file used (deleted or moved files)."""

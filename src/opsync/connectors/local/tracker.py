@@ -3,6 +3,10 @@
 CSV is what Jira and Linear export; YAML is what people write by hand. Both end as the same
 rows keyed by release key. A row without a key, or a key used twice, is a finding on that
 row; the other rows are still read.
+
+Parsing YAML is most of a large read (about 12 s for 100,000 releases), and a tracker file
+changes a few rows at a time, so the read keeps its rows (the workspace's read cache) and
+:func:`parse_tracker_again` parses only the list items whose text changed.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +23,7 @@ from typing import Any
 import yaml
 
 from opsync.connectors.base import TrackerRead
-from opsync.connectors.local import frontmatter
+from opsync.connectors.local import frontmatter, readcache
 from opsync.connectors.local.readcache import RACY_NS
 from opsync.domain import Collection, Finding, Level, ref
 from opsync.errors import ConfigError
@@ -92,12 +97,20 @@ def parse_tracker(text: str, path: Path) -> TrackerRead:
     """Rows of a tracker export by release key, with findings for rows that cannot be used:
     each names the file and the row (CSV line, YAML list index), and the other rows are
     still read."""
+    return _tracker_read(_rows(text, path), path)[0]
+
+
+def _tracker_read(rows: list[tuple[Where, Any]], path: Path) -> tuple[TrackerRead, bool]:
+    """The read of ``rows``, and whether every row is within bounds (a row that is not,
+    an alias for one, reads back from the cache as a plain row: such a file is not kept)."""
     read = TrackerRead(source=str(path))
-    for (record, words), row in _rows(text, path):
+    bounded = True
+    for (record, words), row in rows:
         try:
             frontmatter.check_bounds(row)
         except frontmatter.FrontMatterError as exc:
             read.findings.append(_bad(record, "releases", f"{words}: tracker row: {exc}"))
+            bounded = False
             continue
         key, problem = _key(row)
         if problem is not None:
@@ -113,7 +126,116 @@ def parse_tracker(text: str, path: Path) -> TrackerRead:
             )
             continue
         read.rows[key] = row
-    return read
+    return read, bounded
+
+
+#: A line that starts a top-level list item, and a line at column 0 that neither starts one
+#: nor is blank or a comment (a document marker, a directive, a mapping, a flow list, a
+#: byte order mark): with one of those the file is parsed whole.
+_ITEM = re.compile(r"^-(?=[ \t\r\n]|$)", re.M)
+_OTHER = re.compile(r"^(?!-[ \t\r\n]|-$|[ \t\r\n#]|$)", re.M)
+
+
+def split_items(text: str) -> list[str] | None:
+    """The top-level items of a YAML list, each with the blank and comment lines after it,
+    when the file is one block list with its items at column 0 (what exports and people
+    write); None otherwise. Each item's text then parses alone to what it is in the file,
+    which :func:`parse_tracker_again` checks: an item that does not parse alone to one
+    item (a quoted value running over a line that starts with ``- ``, an alias of an
+    anchor in another item) has the whole file parsed."""
+    if _OTHER.search(text):
+        return None
+    starts = [m.start() for m in _ITEM.finditer(text)]
+    if not starts:
+        return None
+    head = text[: starts[0]]
+    if any(line.strip() and not line.lstrip().startswith("#") for line in head.splitlines()):
+        return None
+    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
+
+
+def _item_digest(item: str) -> str:
+    return hashlib.blake2b(item.encode(), digest_size=16).hexdigest()
+
+
+def _list_item(index: int, path: Path) -> Where:
+    return (f"{path.name}[{index}]", f"{path}[{index}] (list item {index + 1})")
+
+
+def _encoded(rows: list[tuple[Where, Any]], digests: list[str] | None) -> Any:
+    """What the read cache keeps of a parse: each list item's digest and row (a YAML list
+    split into items), or each row with where it sits (CSV, a ``releases:`` mapping, a list
+    whose items could not be split); None when a value cannot be kept exactly."""
+    try:
+        if digests is not None:
+            return {
+                "items": [[d, readcache.encode(r)] for d, (_, r) in zip(digests, rows, strict=True)]
+            }
+        return {"rows": [[record, words, readcache.encode(r)] for (record, words), r in rows]}
+    except readcache.Uncacheable:
+        return None
+
+
+def tracker_from_kept(kept: Any, path: Path) -> TrackerRead | None:
+    """The read of a tracker file whose stat is the one its kept parse was made from (the
+    read cache's payload); None when the payload is not one this version made."""
+    try:
+        if "items" in kept:
+            rows = [(_list_item(i, path), row) for i, (_, row) in enumerate(kept["items"])]
+        else:
+            rows = [((record, words), row) for record, words, row in kept["rows"]]
+    except (TypeError, ValueError, KeyError):
+        return None
+    return _tracker_read(rows, path)[0]
+
+
+def parse_tracker_again(text: str, path: Path, kept: Any) -> tuple[TrackerRead, Any]:
+    """:func:`parse_tracker`, and what to keep for the next read. Of a YAML list, only the
+    items whose text is not among the ``kept`` ones (the previous read's payload, or None)
+    are parsed, each alone; the result is the whole file's parse (tests/unit/
+    test_tracker_items.py checks this against random edits)."""
+    items = None if path.suffix.lower() == ".csv" else split_items(text)
+    if items is None:
+        return _kept_read(_rows(text, path), None, path)
+    digests = [_item_digest(item) for item in items]
+    known: dict[str, Any] = {}
+    if isinstance(kept, dict) and isinstance(kept.get("items"), list):
+        try:
+            known = {d: row for d, row in kept["items"] if isinstance(d, str)}
+        except (TypeError, ValueError):
+            known = {}  # a damaged row: the file is parsed whole
+    rows = _items_again(items, digests, known, path) if known else None
+    if rows is None:  # the first read, or an item that does not parse alone
+        rows = _rows(text, path)
+        if len(rows) != len(items):  # a line starting with `- ` that starts no item
+            return _kept_read(rows, None, path)
+    return _kept_read(rows, digests, path)
+
+
+def _kept_read(
+    rows: list[tuple[Where, Any]], digests: list[str] | None, path: Path
+) -> tuple[TrackerRead, Any]:
+    read, bounded = _tracker_read(rows, path)
+    return read, _encoded(rows, digests) if bounded else None
+
+
+def _items_again(
+    items: list[str], digests: list[str], known: dict[str, Any], path: Path
+) -> list[tuple[Where, Any]] | None:
+    rows: list[tuple[Where, Any]] = []
+    for index, (item, item_digest) in enumerate(zip(items, digests, strict=True)):
+        if item_digest in known:
+            row = known[item_digest]
+        else:
+            try:
+                loaded = yaml.load(item, Loader=frontmatter.TolerantLoader)
+            except yaml.YAMLError:
+                return None
+            if not isinstance(loaded, list) or len(loaded) != 1:
+                return None
+            row = loaded[0]
+        rows.append((_list_item(index, path), row))
+    return rows
 
 
 def tracker_fingerprint(path: Path, encoding: str) -> str | None:

@@ -48,7 +48,11 @@ from opsync.connectors.local import files, frontmatter, readcache
 from opsync.connectors.local.files import Identity
 from opsync.connectors.local.lease import FileLease
 from opsync.connectors.local.readcache import ReadCache
-from opsync.connectors.local.tracker import parse_tracker, tracker_fingerprint
+from opsync.connectors.local.tracker import (
+    parse_tracker_again,
+    tracker_fingerprint,
+    tracker_from_kept,
+)
 from opsync.connectors.records import (
     DERIVED_FIELDS,
     MIRRORED_FIELDS,
@@ -217,7 +221,7 @@ class LocalWorkspace:
         self._reads = 0
         self._seen: dict[str, AsRead] = {}  # each file read or written: its digest, values
         self._fresh: dict[Path, Identity] = {}  # the files the current write read
-        self._cache = ReadCache(None)  # made again by each read, with the state's rows
+        self._cache = ReadCache(None)  # made again once the state is known (_read_cache)
         self._owner = self._target = ""  # the record or page the current write is for
         # each file's name as a case-blind disk compares it → (owner, its record or page)
         self._names: dict[str, tuple[str, str]] = {}
@@ -461,8 +465,16 @@ class LocalWorkspace:
                 hint="create the file (a YAML list or CSV of releases) or fix the path",
             )
         self._reads += 1
+        where, taken = str(self.tracker), time.time_ns()  # before the stat: racy against it
+        key = readcache.stat_key(os.stat(self.tracker))
+        hit, kept = self._read_cache().lookup_file(where, key, self.tracker.read_bytes, taken)
+        if hit is not None:
+            cached = tracker_from_kept(hit.payload, self.tracker)
+            if cached is not None:
+                return cached
+        data = self.tracker.read_bytes()
         try:
-            text = self.tracker.read_bytes().decode(self.tracker_encoding)
+            text = data.decode(self.tracker_encoding)
         except UnicodeDecodeError as exc:
             raise ConfigError(
                 f"tracker file {self.tracker} is not {self.tracker_encoding} text (byte "
@@ -472,7 +484,16 @@ class LocalWorkspace:
                 'tracker_encoding = "cp1252", the encoding of an Excel CSV on Windows); opsync '
                 "reads no release from a file it cannot decode",
             ) from None
-        return parse_tracker(text, self.tracker)
+        read, payload = parse_tracker_again(text, self.tracker, kept)
+        self._cache.store(where, key, taken, readcache.digest(data), payload)
+        return read
+
+    def _read_cache(self) -> ReadCache:
+        """The read cache of this run's reads (the tracker's and the wiki's, one object, so
+        that both hand their rows to the same commit), made once the state is known."""
+        if self._cache.state is not self.state:
+            self._cache = ReadCache(self.state)
+        return self._cache
 
     @staticmethod
     def _bad(record: str, field: str, message: str) -> Finding:
@@ -562,7 +583,7 @@ class LocalWorkspace:
         self._taken.clear()
         self._names.clear()
         self._seen.clear()
-        self._cache = ReadCache(self.state)
+        self._read_cache()
         result = ReadResult()
         for key, path, data, sum_, edited in self._records(Collection.RELEASES, result):
             record = ref(Collection.RELEASES, key)
