@@ -268,7 +268,7 @@ def _breakdown(root: Path, now: datetime) -> dict[str, Any]:
     out["ics feed"] = round(time.perf_counter() - start, 3)
     start = time.perf_counter()
     files = {FEED_NAME: feed.decode("utf-8")}
-    desired = build(snapshot.releases, output, files, set(actual.records))
+    desired = build(snapshot.releases, output, files, set(actual.records), spec.workspace.page_url)
     out["desired"] = round(time.perf_counter() - start, 3)
     start = time.perf_counter()
     make_plan(desired, actual, spec.workspace)

@@ -44,16 +44,20 @@ AREAS = (
 )
 
 
-RELIABILITY = Path(__file__).parent / "reliability"
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under ``pytest -n`` (xdist), each test file runs in one worker, in order: a module's
+    module-scoped world is built once, and the reliability folder, which gathers its
+    figures in one process and compares them in its last test, runs whole in one worker.
+    (A scheduler of our own: ``--dist loadgroup`` stopped grouping with pytest 9.2,
+    pytest-dev/pytest-xdist#1386.)"""
+    from xdist.scheduler import LoadScopeScheduling
 
+    class ByFile(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "tests/reliability" if path.startswith("tests/reliability/") else path
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The reliability folder gathers its figures in one process and its last test compares
-    them with the committed ones, so under ``pytest -n`` (xdist, ``--dist loadgroup``) the
-    whole folder runs in one worker, in order; every other test goes where there is room."""
-    for item in items:
-        if RELIABILITY in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group("reliability"))
+    return ByFile(config, log)
 
 
 def ny(*args: int) -> datetime:

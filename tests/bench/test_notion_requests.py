@@ -19,9 +19,6 @@ from bench.notion_tables import markdown, query_pages
 
 from opsync.connectors.notion.client import BASE_URL_ENV
 
-# Its tests share a module-scoped world: under `pytest -n` they run in one worker.
-pytestmark = pytest.mark.xdist_group(__name__)
-
 TINY = "12"  # releases: 6 areas, 1 decision, 6 insights, the weekly submissions and roadmap
 
 

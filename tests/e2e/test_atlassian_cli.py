@@ -5,9 +5,11 @@ incremental read costs."""
 
 from __future__ import annotations
 
+import re
 import struct
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import ACME_NOW, NEWER_COLLECTIONS, Cli, acme_checkout, without_tables
@@ -64,6 +66,9 @@ def test_bootstrap_doctor_sync_and_a_second_sync_that_writes_nothing(
     checked = cli("doctor", "--config", str(atlassian_acme))
     assert checked.exit_code == 0, checked.output
 
+    def pages_titled(title: str) -> list[Any]:
+        return [p for p in confluence_emulator.world.pages.values() if p.title.startswith(title)]
+
     jira_emulator.reset_counts()
     confluence_emulator.reset_counts()
     first = cli("sync", "--config", str(atlassian_acme), "--now", ACME_NOW, "--quiet")
@@ -93,6 +98,10 @@ def test_bootstrap_doctor_sync_and_a_second_sync_that_writes_nothing(
     assert f'<ri:attachment ri:filename="{item.title}">' in page.body
     assert confluence_emulator.counts.of("POST", ATTACHMENTS) == 1
     assert confluence_emulator.counts.of("GET", ATTACHMENTS) == 0  # a page just made has none
+    # a readiness check links its bundle page, though both were made by this sync
+    (bundle,) = pages_titled("Launch Enablement Bundle — Saved filters")
+    (readiness,) = pages_titled("Launch Readiness Check — Saved filters")
+    assert re.search(rf'<a href="https?://[^"]*/pages/{bundle.id}[/"]', readiness.body)
 
     jira_emulator.reset_counts()
     confluence_emulator.reset_counts()

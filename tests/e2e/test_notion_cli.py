@@ -3,10 +3,13 @@ bootstrap, doctor, sync, and a second sync that writes nothing."""
 
 from __future__ import annotations
 
+import json
 import struct
 from pathlib import Path
+from typing import Any
 
 import pytest
+from notion_client import Client
 from support import ACME_NOW, NEWER_COLLECTIONS, Cli, acme_checkout, tree, without_tables
 
 from opsync.connectors import charts
@@ -117,3 +120,48 @@ def test_a_workspace_bootstrapped_without_the_newer_collections_checks_and_syncs
     first = cli("sync", "--config", str(notion_acme), "--now", ACME_NOW, "--quiet")
     assert first.exit_code == 0, first.output
     assert not [f for f in first.report["findings"] if f["code"].startswith(("notion.", "record."))]
+
+
+def _client(emulator: NotionEmulator) -> Client:
+    return Client(auth=emulator.token, base_url=emulator.base_url)
+
+
+def _page(client: Client, title: str) -> dict[str, Any]:
+    """The page whose title starts with ``title``, found as a person would: by search."""
+    found = client.search(query=title, filter={"property": "object", "value": "page"})
+    (page,) = [p for p in found["results"] if title in json.dumps(p, ensure_ascii=False)]
+    return dict(page)
+
+
+def _content(client: Client, parent: str) -> str:
+    """Every block below ``parent``, as JSON text."""
+    blocks = client.blocks.children.list(block_id=parent, page_size=100)["results"]
+    return "".join(
+        json.dumps(b, ensure_ascii=False) + (_content(client, b["id"]) if b["has_children"] else "")
+        for b in blocks
+    )
+
+
+def test_a_page_linking_a_page_made_in_the_same_sync_links_it_and_the_next_sync_writes_nothing(
+    cli: Cli, notion_acme: Path, notion_emulator: NotionEmulator
+) -> None:
+    made = cli(
+        "bootstrap",
+        "notion",
+        "--parent",
+        notion_emulator.root_page_id,
+        "--config",
+        str(notion_acme),
+    )
+    block = made.output.split(MARK, 1)[1]
+    notion_acme.write_text(notion_acme.read_text(encoding="utf-8") + block, encoding="utf-8")
+    first = cli("sync", "--config", str(notion_acme), "--now", ACME_NOW, "--quiet")
+    assert first.exit_code == 0, first.output
+    # the readiness check and its bundle page are both made by this first sync
+    client = _client(notion_emulator)
+    bundle = _page(client, "Launch Enablement Bundle — Saved filters shared")
+    readiness = _page(client, "Launch Readiness Check — Saved filters shared")
+    assert f'"url": "{bundle["url"]}"' in _content(client, readiness["id"])
+    notion_emulator.reset_counts()
+    second = cli("sync", "--config", str(notion_acme), "--now", ACME_NOW, "--quiet")
+    assert (second.exit_code, second.report["writes"], second.report["planned"]) == (0, 0, 0)

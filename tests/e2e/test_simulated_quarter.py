@@ -21,9 +21,6 @@ import pytest
 
 from opsync import api
 
-# Its tests share a module-scoped world: under `pytest -n` they run in one worker.
-pytestmark = pytest.mark.xdist_group(__name__)
-
 NY = ZoneInfo("America/New_York")
 FIRST_DAY = date(2026, 10, 1)
 LAST_DAY = date(2027, 1, 5)

@@ -28,9 +28,6 @@ from opsync import api
 from opsync.connectors.local import readcache, tracker
 from opsync.engine.report import RunReport
 
-# Its tests share a module-scoped world: under `pytest -n` they run in one worker.
-pytestmark = pytest.mark.xdist_group(__name__)
-
 EXAMPLES_ENV = "OPSYNC_PROPERTY_EXAMPLES"
 START = datetime.fromisoformat(ACME_NOW)
 RELEASES = [f"ACME-{n}" for n in range(101, 141)]

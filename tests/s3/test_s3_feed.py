@@ -19,9 +19,6 @@ from opsync.connectors.s3.config import S3ConnectorConfig
 from opsync.connectors.s3.store import CONTENT_TYPE, S3FeedStore
 from opsync.secrets import Secrets
 
-# Its tests share a module-scoped world: under `pytest -n` they run in one worker.
-pytestmark = pytest.mark.xdist_group(__name__)
-
 ACME_NOW = "2026-12-03T15:00:00-05:00"
 LATER = "2026-12-04T15:00:00-05:00"
 BUCKET = "acme-calendars"

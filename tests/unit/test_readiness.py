@@ -14,7 +14,7 @@ from conftest import MakeCtx, ny
 from opsync.connectors.local.workspace import LocalWorkspace
 from opsync.connectors.records import domain_fields, to_release
 from opsync.documents.markdown import render
-from opsync.documents.model import Region
+from opsync.documents.model import Document, Region
 from opsync.domain import (
     Bundle,
     BundleKind,
@@ -28,6 +28,7 @@ from opsync.domain import (
     Section,
     Tier,
 )
+from opsync.engine.pagelinks import resolve
 from opsync.engine.snapshot import build_snapshot
 from opsync.rules import RuleOutput
 from opsync.rules import evaluate as evaluate_all
@@ -201,10 +202,34 @@ def test_what_changes_shows_the_release_the_bundle_and_who_is_impacted(
     assert "**For stakeholders:** Admins see what each workspace used on their invoice." in text
     assert "  - Customer segments: usage-billed plans" in text
     assert "Internal teams" not in text  # a template label with nothing after it
+    link = "[Launch Enablement Bundle — Usage-based invoices](https://wiki.example/bundle-inv)"
+    assert f"{link}: 🟡 **ready for review**" in text
+
+
+def test_a_bundle_page_made_in_the_same_run_is_named_and_linked_when_written(
+    make_ctx: MakeCtx,
+) -> None:
+    release = T2.model_copy(update={"bundle": Bundle(state=BundleState.READY_FOR_REVIEW)})
+    ctx = make_ctx(ny(2026, 12, 3, 9), releases=(release,))
+    made = RuleOutput(
+        documents=(
+            GeneratedDocument(
+                key="bundle/inv",
+                kind=DocumentKind.BUNDLE,
+                document=Document(title="Bundle", children=()),
+            ),
+        )
+    )
+    page = pages(evaluate(ctx, made))["readiness/inv"]
+    assert page.links_to == ("bundle/inv",)
+    text = render(page.document)  # as the rules made it: the bundle page's name
     assert "*Launch Enablement Bundle — Usage-based invoices*: 🟡 **ready for review**" in text
-    # named, not linked: a link known only once the bundle page exists would rewrite the page
-    # on the run after a first sync that creates both
-    assert "https://wiki.example/bundle-inv" not in text
+    linked = render(resolve(page.document, {"bundle/inv": "https://wiki.example/b"}.get))
+    assert "[Launch Enablement Bundle — Usage-based invoices](https://wiki.example/b)" in linked
+    unknown = render(resolve(page.document, lambda key: None))
+    assert unknown == text
+    alone = pages(evaluate(ctx, RuleOutput()))["readiness/inv"]  # no bundle page: no link
+    assert alone.links_to == ()
 
 
 def test_statuses_say_done_on_a_date_late_or_missing_and_the_decision(

@@ -67,7 +67,7 @@ def test_a_kept_record_is_updated_while_asked_for_and_never_duplicated(make_ctx:
     """Unlike a publication log (created once), the week's record follows this week's
     values; a second run of the same week plans one update, never a second record."""
     out = scorecard.evaluate(make_ctx(NOW, survey_answers=_answers(1, 5)), RuleOutput())
-    desired = build((), out, {}, set())
+    desired = build((), out, {}, set(), lambda key: None)
     record = "scorecard_history/2026-W49"
     want = desired.records[record]
     assert want.create and not want.create_only

@@ -162,6 +162,9 @@ class PageWrite:
     document: Document
     regions: tuple[str, ...] = ()  # region keys to rewrite; all when creating
     create: bool = False
+    # the page as the rules made it, with links to other generated pages by key: the engine
+    # fills their URLs in as it writes (engine/pagelinks.py); a connector never sees it
+    linked: Document | None = None
 
 
 @dataclass(frozen=True)

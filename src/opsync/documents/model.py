@@ -29,10 +29,16 @@ class Tone(StrEnum):
 
 
 class Text(_Node):
+    """Words. With ``page`` (a generated page's key) they name that page and become a link
+    to it once its URL is known, when the page holding them is written
+    (engine/pagelinks.py): a page created in the same run is linked in that run. Rendered
+    as they are, they read as the page's name. ``page`` is left out of dumps."""
+
     kind: Literal["text"] = "text"
     text: str
     bold: bool = False
     italic: bool = False
+    page: str | None = Field(default=None, exclude=True)
 
 
 class Link(_Node):

@@ -18,10 +18,17 @@ target and the next run's read finds it (the plan then has nothing to create).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from opsync.connectors.base import FeedStore, TrackerSink, TrackerWrite, WikiConnector
+from opsync.connectors.base import (
+    FeedStore,
+    PageWrite,
+    TrackerSink,
+    TrackerWrite,
+    WikiConnector,
+)
+from opsync.engine import pagelinks
 from opsync.engine.notify import Delivery
 from opsync.engine.plan import Conflict, Operation, Plan
 from opsync.engine.report import Reporter
@@ -60,12 +67,21 @@ STOP_AFTER = 3  # transient failures in a row after which a role's service count
 DISPATCH: Mapping[str, tuple[str, Callable[[Targets, Any], None]]] = {
     "create_record": ("wiki", lambda t, p: t.wiki.write_record(p)),
     "update_record": ("wiki", lambda t, p: t.wiki.write_record(p)),
-    "create_page": ("wiki", lambda t, p: t.wiki.write_page(p)),
-    "update_page": ("wiki", lambda t, p: t.wiki.write_page(p)),
+    "create_page": ("wiki", lambda t, p: t.wiki.write_page(_linked(t, p))),
+    "update_page": ("wiki", lambda t, p: t.wiki.write_page(_linked(t, p))),
     "write_file": ("feeds", lambda t, p: t.feeds.write_file(p)),
     "send": ("notifier", lambda t, p: t.notifier.send(p)),
     "update_tracker": ("tracker", lambda t, p: _write_back(t, p)),
 }
+
+
+def _linked(targets: Targets, op: PageWrite) -> PageWrite:
+    """The page with its links to other generated pages as their URLs are now: a page this
+    run created (written before, engine/plan.py) is linked already (engine/pagelinks.py)."""
+    if op.linked is None:
+        return op
+    url_of = pagelinks.web_only(targets.wiki.page_url)
+    return replace(op, document=pagelinks.resolve(op.linked, url_of), linked=None)
 
 
 def _write_back(targets: Targets, op: TrackerWrite) -> None:

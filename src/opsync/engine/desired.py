@@ -15,7 +15,7 @@ from typing import Any
 from opsync.connectors.base import Message
 from opsync.documents.model import Document
 from opsync.domain import Collection, Release, ref
-from opsync.engine import reasons
+from opsync.engine import pagelinks, reasons
 from opsync.engine.writeback import DesiredWriteBack
 from opsync.rules.output import RuleOutput
 
@@ -45,7 +45,9 @@ class DesiredRecord:
 class DesiredPage:
     key: str
     kind: str
-    document: Document
+    document: Document  # its links to other generated pages as the read knows their URLs
+    linked: Document | None = None  # with those links by key, for the write (pagelinks.py)
+    links_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,10 +112,14 @@ def build(
     output: RuleOutput,
     files: Mapping[str, str],
     existing: set[str],
+    page_url: pagelinks.UrlOf,
 ) -> Desired:
     """Desired state from the rules' output; ``existing`` are the record refs the wiki holds
-    (derived fields are written only onto records that exist, except mirrored releases)."""
+    (derived fields are written only onto records that exist, except mirrored releases);
+    ``page_url`` the wiki's addresses of the pages its read found, which pages link to (the
+    same lookup the write makes, engine/pagelinks.py, so both resolve a link alike)."""
     desired = Desired(files=dict(files))
+    url_of = pagelinks.web_only(page_url)
     for release in releases:
         record = ref(Collection.RELEASES, release.key)
         values = _release_values(release)
@@ -150,7 +156,11 @@ def build(
         )
     for doc in output.documents:
         desired.pages[doc.key] = DesiredPage(
-            key=doc.key, kind=doc.kind.value, document=doc.document
+            key=doc.key,
+            kind=doc.kind.value,
+            document=pagelinks.resolve(doc.document, url_of) if doc.links_to else doc.document,
+            linked=doc.document if doc.links_to else None,
+            links_to=doc.links_to,
         )
     for note in output.notifications:
         desired.messages[note.key] = DesiredMessage(

@@ -297,7 +297,7 @@ def _pages(
                     collection=_page_collection(key),
                     target=key,
                     reason=reasons.page_created(want.kind),
-                    payload=PageWrite(key=key, document=doc, create=True),
+                    payload=PageWrite(key=key, document=doc, create=True, linked=want.linked),
                 )
             )
             continue
@@ -347,10 +347,16 @@ def _pages(
                     collection=_page_collection(key),
                     target=key,
                     reason=reasons.page_updated(want.kind, changed, dropped),
-                    payload=PageWrite(key=key, document=doc, regions=tuple(rewrite)),
+                    payload=PageWrite(
+                        key=key, document=doc, regions=tuple(rewrite), linked=want.linked
+                    ),
                     regions=tuple(changes),
                 )
             )
+    # the pages others link to first, so that those links have their URLs when written
+    linked_to = {k for page in desired.pages.values() for k in page.links_to}
+    if linked_to:
+        ops.sort(key=lambda op: op.target not in linked_to)
     for name, content in sorted(desired.files.items()):
         feed = actual.files.get(name)
         if feed == content:

@@ -303,7 +303,13 @@ def run(
                 previous=feed_now.encode("utf-8") if feed_now is not None else None,
             )
             existing = set(actual.records)
-            desired = build(snapshot.releases, output, {FEED_NAME: feed.decode("utf-8")}, existing)
+            desired = build(
+                snapshot.releases,
+                output,
+                {FEED_NAME: feed.decode("utf-8")},
+                existing,
+                spec.workspace.page_url,
+            )
             names = writes_back(tracker)
             if names:
                 desired.tracker = writeback.wanted(

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
 from opsync.calendar import BusinessCalendar
+from opsync.documents.model import Link, Text
 from opsync.domain.snapshot import Snapshot
 from opsync.settings import RuleFamily, Settings
 
@@ -40,6 +41,15 @@ class RuleContext:
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
             raise ValueError("RuleContext.now must be timezone-aware")
+
+    def page_link(self, words: str, key: str, *, italic: bool = False) -> Text | Link:
+        """``words`` naming generated page ``key``: a link where the read gave its URL,
+        else the words, which become a link once the page is written (a page made in this
+        run: engine/pagelinks.py; list ``key`` in the page's ``links_to``)."""
+        url = self.links.get(key)
+        if url:
+            return Link(text=words, url=url)
+        return Text(text=words, italic=italic, page=key)
 
     def reached(self, instant: datetime) -> bool:
         """The clock is at or past ``instant`` (a deadline that has come)."""

@@ -48,6 +48,8 @@ class GeneratedDocument(_Out):
     kind: DocumentKind
     document: Document
     record: str | None = None
+    # the generated pages its page links go to (documents.model.page_link): written first
+    links_to: tuple[str, ...] = ()
 
 
 class Notification(_Out):

@@ -230,9 +230,11 @@ def readiness_document(
     ctx: RuleContext,
     sections_complete: str | None,
     bundles: Mapping[str, EnablementBundle] | None = None,
+    bundle_page: str | None = None,
 ) -> Document | None:
     """The page of a Tier 2/3 release with a launch date; None for any other. ``bundles``:
-    the snapshot's bundles by release (:func:`bundles_by_release`), when the caller has it."""
+    the snapshot's bundles by release (:func:`bundles_by_release`), when the caller has it;
+    ``bundle_page``: the key of the release's bundle page, when there is one to link."""
     settings = ctx.settings.enablement
     due = deadlines(release, ctx.calendar, settings)
     if due is None or release.tier is None:
@@ -245,7 +247,7 @@ def readiness_document(
     if meeting:
         owned += _agenda(release, snapshot, words, due.readiness_due)
     bundle = bundles.get(release.key) if bundles is not None else bundle_for(snapshot, release.key)
-    owned += _what_changes(release, ctx, sections_complete, bundle)
+    owned += _what_changes(release, ctx, sections_complete, bundle, bundle_page)
     if meeting:
         rows: list[tuple[tuple[Inline, ...], ...]] = [
             (cell(c.label), cell(c.who), status(c, release, today, ctx.calendar, words))
@@ -321,6 +323,7 @@ def _what_changes(
     ctx: RuleContext,
     sections_complete: str | None,
     bundle: EnablementBundle | None,
+    bundle_page: str | None,
 ) -> list[Block]:
     blocks: list[Block] = [heading(2, "What's changing and who's impacted")]
     description = release.description.strip()
@@ -341,10 +344,12 @@ def _what_changes(
         if impacted
         else item("Who's impacted: not written in the bundle yet.")
     )
-    # Named by its page's title, not linked: on a first sync the bundle page is created in
-    # the same run, so a link (ctx.links) would appear only on the next run, which would
-    # then rewrite every readiness page; a sync must settle in one run.
-    name = text(f"Launch Enablement Bundle — {release.title}", italic=True)
+    # Linked by key: on a first sync the bundle page is created in the same run, and its
+    # URL is filled in as this page is written, after it (engine/pagelinks.py).
+    title = f"Launch Enablement Bundle — {release.title}"
+    name = (
+        ctx.page_link(title, bundle_page, italic=True) if bundle_page else text(title, italic=True)
+    )
     stage = EnablementStatus(bundle_stage(release).value)
     complete = f", {sections_complete} sections complete" if sections_complete else ""
     blocks.append(
@@ -398,6 +403,7 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
     documents: list[GeneratedDocument] = []
     findings: list[Finding] = []
     bundles = bundles_by_release(ctx.snapshot)  # one index, not a scan per release
+    pages = {d.key for d in earlier.documents if d.kind is DocumentKind.BUNDLE}
     for release in sorted(ctx.snapshot.releases, key=lambda r: r.key):
         if not in_scope(ctx, release):
             continue
@@ -413,7 +419,9 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
                 if isinstance(made, str)
                 else sections_complete_label(release, bundles.get(release.key))
             )
-            document = readiness_document(release, ctx, sections, bundles)
+            key = f"bundle/{release.key}"
+            bundle_page = key if key in pages or key in ctx.links else None
+            document = readiness_document(release, ctx, sections, bundles, bundle_page)
             if document is not None:
                 documents.append(
                     GeneratedDocument(
@@ -421,6 +429,7 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
                         kind=DocumentKind.READINESS_CHECK,
                         document=document,
                         record=record,
+                        links_to=(bundle_page,) if bundle_page else (),
                     )
                 )
         if ctx.today <= days.launch:

@@ -245,11 +245,13 @@ def build_document(
     this_week = _releases_between(ctx, plan.monday, plan.sunday)  # once, not once per area
     children.extend(_section_block(ctx, plan, s, this_week) for s in parts)
     title = plan.title(ctx.settings.output.date_style)
+    view = _roadmap_view(ctx, earlier)
     return GeneratedDocument(
         key=plan.document_key,
         kind=DocumentKind.WEEKLY_UPDATE,
         document=Document(title=title, children=tuple(children)),
         record=ref(Collection.WEEKLY_UPDATES, plan.key),
+        links_to=(view.page,) if isinstance(view, Text) and view.page else (),
     )
 
 
@@ -268,12 +270,14 @@ def _capped(ctx: RuleContext, entries: list[ListItem], where: Text | Link) -> li
     return [*shown, item(text(more(left_out), italic=True), where)]
 
 
-def _roadmap_view(ctx: RuleContext) -> Text | Link:
-    """The newest Stakeholder Roadmap View, linked where the target gives it a URL: the full
-    view of what is launching, for a list of launches cut short."""
-    views = sorted(k for k in ctx.links if k.startswith("roadmap-view/"))
+def _roadmap_view(ctx: RuleContext, earlier: RuleOutput) -> Text | Link:
+    """The newest Stakeholder Roadmap View, published before or in this run, linked where
+    the target gives it a URL (filled in as the page is written, so a view created in the
+    same run is linked too): the full view of what is launching, for a list cut short."""
+    made = {d.key for d in earlier.documents if d.kind is DocumentKind.ROADMAP_VIEW}
+    views = sorted(made.union(k for k in ctx.links if k.startswith("roadmap-view/")))
     name = "the Stakeholder Roadmap View"
-    return Link(text=name, url=ctx.links[views[-1]]) if views else text(name)
+    return ctx.page_link(name, views[-1]) if views else text(name)
 
 
 def _highlights(
@@ -290,7 +294,7 @@ def _highlights(
     ]
     risks.extend(_release_risks(ctx, earlier, plan.monday, horizon))
     words = date_words(ctx, plan.update_day)
-    view = _roadmap_view(ctx)
+    view = _roadmap_view(ctx, earlier)
     return region(
         HIGHLIGHTS_REGION,
         heading(2, "Org-wide highlights (Product Ops)"),
