@@ -189,7 +189,7 @@ def prepared(
 
 
 def measure(org: str, base: Path) -> dict[str, Any]:
-    """The five syncs of one organisation, the connector paced just under the emulator's
+    """The six syncs of one organisation, the connector paced just under the emulator's
     high limit (request counts do not depend on the pace)."""
     with prepared(org, base, pace=COUNT_PACE, limit=COUNT_LIMIT) as (config, em, clock, result):
         full_at: str | None = None
