@@ -6,7 +6,8 @@ of a second one made (NOTES.md 13). A page update rewrites only the blocks of a 
 differ (``diff_children``), then stores the regions' hashes in the page's "opsync regions"
 property, so the next read can tell a person's edit from opsync's own. Each write leaves
 the row Notion answered with, and a page's regions as written, in the connector's mirror, so
-the next run does not read again what it has just written.
+the next run does not read again what it has just written; with them, when all are known,
+the ids of the regions' blocks, so that the page's next update lists none (kept.py).
 """
 
 from __future__ import annotations
