@@ -656,6 +656,7 @@ def test_a_kept_block_found_gone_makes_the_update_list_the_page_and_finish(acme:
     counts = acme.emulator.counts
     assert counts.by_status.get(400) == 1  # the append into the table in the trash
     assert counts.of(*CHILDREN) > 0  # then the page listed, and written from that
+    assert counts.of("GET", "/v1/data_sources/{data_source_id}") == 0  # no schema suspected
     assert [b["type"] for b in region_blocks(acme, page, "bundle.header")] == kinds
     nothing_left_to_write(acme)
 
@@ -707,3 +708,22 @@ def test_a_persons_text_outside_the_regions_survives_an_update_and_is_read(acme:
     next_run(acme)
     read = acme.wiki.read()
     assert "Risks: the vendor slipped a week" in (read.pages[page].text or "")
+
+
+def test_a_persons_edit_inside_a_region_whose_ids_are_kept_is_a_conflict_left_alone(
+    acme: Acme,
+) -> None:
+    page = kept_ids(acme)
+    table = next(b for b in region_blocks(acme, page, "bundle.header") if b["type"] == "table")
+    api = acme.wiki.api
+    row = api.call(api.sdk.blocks.children.list, table["id"])["results"][1]
+    cells = row["table_row"]["cells"]
+    typed = [{"type": "text", "text": {"content": "typed by hand"}}]
+    acme.person.blocks.update(row["id"], table_row={"cells": [cells[0], typed, *cells[2:]]})
+    move_a_launch(acme)
+    report = acme.sync()
+    assert [c.target for c in report.conflicts] == [page] and report.failed == []
+    assert page not in updated_pages(report)
+    kept = api.call(api.sdk.blocks.retrieve, row["id"])
+    assert plain_text(kept["table_row"]["cells"][1]) == "typed by hand"
+    assert not kept["in_trash"]
