@@ -16,7 +16,10 @@ Notion's clock apart (a cron interval), all with the same ``--now``:
 3. ``noop-2``: nothing changed again: what every later cron run costs;
 4. ``change``: one release's launch date moved a week in the tracker file (one input);
 5. ``noop-full``: nothing changed, with the periodic full pass due (``full_pass_hours``
-   set to a second), which lists every row again to find the ones moved to the trash.
+   set to a second), which lists every row again to find the ones moved to the trash;
+6. ``change-2``: the same release's launch date moved a week again: the second update of
+   its bundle page, whose block ids the first update kept (the first update of a page made
+   by one create request lists its blocks: the create's answer carries no block ids).
 
 Counts come from the emulator (per endpoint, per status) and from the run report's
 ``requests``; the operations applied come from the report. The pace check (``--paces``)
@@ -55,7 +58,7 @@ from opsync.testing.emulators.notion_faults import Counts
 
 NOW = "2026-12-03T15:00:00-05:00"
 CRON_S = 3600.0
-PHASES = ("first", "noop-1", "noop-2", "change", "noop-full")
+PHASES = ("first", "noop-1", "noop-2", "change", "noop-full", "change-2")
 SHIFT_DAYS = 7
 # The count runs: the emulator limits at COUNT_LIMIT, the connector paces just under it.
 COUNT_LIMIT = 200.0
@@ -63,6 +66,7 @@ COUNT_PACE = 190.0
 # The connector's default pace: the emulator's clock stamps rows as if requests went out at it.
 DEFAULT_PACE = float(NotionConnectorConfig.model_fields["requests_per_second"].default)
 FULL_PASS_NOW = 1e-6  # hours: a full pass is due on the next sync
+FULL_PASS_HOURS = 24.0  # the default again, after noop-full
 
 
 class Window:
@@ -185,7 +189,7 @@ def prepared(
 
 
 def measure(org: str, base: Path) -> dict[str, Any]:
-    """The five syncs of one organisation, the connector paced just under the emulator's
+    """The six syncs of one organisation, the connector paced just under the emulator's
     high limit (request counts do not depend on the pace)."""
     with prepared(org, base, pace=COUNT_PACE, limit=COUNT_LIMIT) as (config, em, clock, result):
         full_at: str | None = None
@@ -194,6 +198,9 @@ def measure(org: str, base: Path) -> dict[str, Any]:
                 result["changed"] = change_one(_tracker(config), NOW)
             if phase == "noop-full":  # due at once: the connector's clock is wall time
                 notion_org.set_key(config, "full_pass_hours", FULL_PASS_NOW)
+            if phase == "change-2":  # the same release again (still three weeks ahead)
+                notion_org.set_key(config, "full_pass_hours", FULL_PASS_HOURS)
+                result["changed-2"] = change_one(_tracker(config), NOW)
             if phase != PHASES[0]:
                 clock.advance(CRON_S)
                 clock.reset_counts(em)

@@ -559,3 +559,171 @@ def test_rows_a_person_edited_long_ago_are_not_read_again_by_every_run(
     again = acme.wiki.read()
     assert answered.total() == 0, answered
     assert snap(releases, again) == snap(releases, after)
+
+
+# Kept block ids (connectors/notion/kept.py) ------------------------------------------
+
+
+def move_a_launch(acme: Acme) -> str:
+    """Move the launch date of the first Tier 2 release due three weeks or more ahead a
+    week later in the tracker file; its key (the same release every time)."""
+    local = acme.spec.tracker
+    assert isinstance(local, LocalWorkspace)
+    lines = local.tracker.read_text(encoding="utf-8").splitlines(keepends=True)
+    key = tier = ""
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if line.startswith("- key:"):
+            key, tier = text.split(":", 1)[1].strip(), ""
+        elif text.startswith("tier:"):
+            tier = text.split(":", 1)[1].strip()
+        elif text.startswith("launch_date:") and tier == "2":
+            day = datetime.fromisoformat(text.split(":", 1)[1].strip()).date()
+            if (day - NOW.date()).days >= 21:
+                lines[i] = line.replace(str(day), str(day + timedelta(days=7)))
+                local.tracker.write_text("".join(lines), encoding="utf-8")
+                return key
+    raise AssertionError("no Tier 2 release three weeks ahead in the example")
+
+
+def next_run(acme: Acme) -> None:
+    """A later cron run: a new process, a minute later."""
+    acme.restart()
+    acme.notion_time.at += timedelta(minutes=1)
+    acme.emulator.reset_counts()
+
+
+def updated_pages(report: RunReport) -> set[str]:
+    return {op.target for op in report.done if op.kind == "update_page"}
+
+
+def region_blocks(acme: Acme, page: str, region: str) -> list[dict[str, Any]]:
+    """The live blocks inside region callout ``region`` of page ``page``, listed whole."""
+    api = acme.wiki.api
+    for block in api.paginate(api.sdk.blocks.children.list, row_id(acme, PAGES, page), what="p"):
+        if block["type"] == "callout" and plain_text(block["callout"]["rich_text"]).startswith(
+            f"opsync · {region}"
+        ):
+            return list(api.paginate(api.sdk.blocks.children.list, block["id"], what="r"))
+    raise AssertionError(f"no region {region} on {page}")
+
+
+def kept_ids(acme: Acme) -> str:
+    """Synced, then one launch moved twice, each in its own run: the first update of the
+    bundle since its create lists its blocks, and keeps their ids; its bundle's key."""
+    first_sync(acme)
+    key = move_a_launch(acme)
+    report = acme.sync()
+    assert f"bundle/{key}" in updated_pages(report) and report.failed == []
+    assert acme.emulator.counts.of(*CHILDREN) > 0, "made by one create: no ids came back"
+    next_run(acme)
+    return f"bundle/{key}"
+
+
+def nothing_left_to_write(acme: Acme) -> None:
+    """A sync that lists every page (the mirror lost) finds each as the plan wants it."""
+    acme.restart()
+    acme.cache.unlink()
+    again = acme.sync()
+    assert again.plan.operations == () and again.plan.conflicts == ()
+
+
+def test_a_pages_later_update_lists_no_block_and_writes_what_a_listing_would(
+    acme: Acme,
+) -> None:
+    page = kept_ids(acme)
+    move_a_launch(acme)
+    report = acme.sync()
+    assert updated_pages(report) == {page}
+    assert report.failed == [] and report.plan.conflicts == ()
+    assert acme.emulator.counts.of(*CHILDREN) == 0
+    nothing_left_to_write(acme)
+
+
+def test_a_kept_block_found_gone_makes_the_update_list_the_page_and_finish(acme: Acme) -> None:
+    page = kept_ids(acme)
+    # opsync's own account trashes the header table within the minute of the last write:
+    # the page keeps the stamp and editor its memo was kept with, so the ids look current
+    kinds = [b["type"] for b in region_blocks(acme, page, "bundle.header")]
+    table = next(b for b in region_blocks(acme, page, "bundle.header") if b["type"] == "table")
+    api = acme.wiki.api
+    api.call(api.sdk.blocks.delete, table["id"])
+    acme.emulator.reset_counts()
+    move_a_launch(acme)
+    report = acme.sync()
+    assert report.failed == [] and report.conflicts == ()
+    assert updated_pages(report) == {page}
+    counts = acme.emulator.counts
+    assert counts.by_status.get(400) == 1  # the append into the table in the trash
+    assert counts.of(*CHILDREN) > 0  # then the page listed, and written from that
+    assert counts.of("GET", "/v1/data_sources/{data_source_id}") == 0  # no schema suspected
+    assert [b["type"] for b in region_blocks(acme, page, "bundle.header")] == kinds
+    nothing_left_to_write(acme)
+
+
+def test_a_persons_text_in_a_region_whose_kept_ids_went_stale_is_kept(acme: Acme) -> None:
+    page = kept_ids(acme)
+    page_id = row_id(acme, PAGES, page)
+    world = acme.emulator._world
+    before = replace(world.pages[page_id].stamp)
+    blocks = region_blocks(acme, page, "bundle.header")
+    table = next(b for b in blocks if b["type"] == "table")
+    typed = [{"type": "text", "text": {"content": "a person's note"}}]
+    acme.person.blocks.children.append(
+        blocks[0]["parent"]["block_id"],
+        children=[{"type": "paragraph", "paragraph": {"rich_text": typed}}],
+    )
+    acme.person.blocks.delete(table["id"])
+    # as if Notion had not moved the page's own stamp: the kept ids look current
+    world.pages[page_id].stamp = before
+    move_a_launch(acme)
+    report = acme.sync()
+    assert [c.target for c in report.conflicts] == [page] and report.failed == []
+    assert acme.emulator.counts.by_status.get(400) == 1  # found stale, then listed
+    texts = [
+        plain_text(b["paragraph"]["rich_text"])
+        for b in region_blocks(acme, page, "bundle.header")
+        if b["type"] == "paragraph"
+    ]
+    assert "a person's note" in texts
+
+
+def test_a_persons_text_outside_the_regions_survives_an_update_and_is_read(acme: Acme) -> None:
+    page = kept_ids(acme)
+    typed = [{"type": "text", "text": {"content": "Risks: the vendor slipped a week"}}]
+    acme.person.blocks.children.append(
+        row_id(acme, PAGES, page),
+        children=[{"type": "paragraph", "paragraph": {"rich_text": typed}}],
+    )
+    move_a_launch(acme)
+    report = acme.sync()
+    assert report.failed == [] and report.plan.conflicts == ()
+    assert updated_pages(report) == {page}
+    assert acme.emulator.counts.of(*CHILDREN) > 0  # a person edited the page: listed
+    api = acme.wiki.api
+    body = api.paginate(api.sdk.blocks.children.list, row_id(acme, PAGES, page), what="p")
+    assert "Risks: the vendor slipped a week" in [
+        plain_text(b["paragraph"]["rich_text"]) for b in body if b["type"] == "paragraph"
+    ]
+    next_run(acme)
+    read = acme.wiki.read()
+    assert "Risks: the vendor slipped a week" in (read.pages[page].text or "")
+
+
+def test_a_persons_edit_inside_a_region_whose_ids_are_kept_is_a_conflict_left_alone(
+    acme: Acme,
+) -> None:
+    page = kept_ids(acme)
+    table = next(b for b in region_blocks(acme, page, "bundle.header") if b["type"] == "table")
+    api = acme.wiki.api
+    row = api.call(api.sdk.blocks.children.list, table["id"])["results"][1]
+    cells = row["table_row"]["cells"]
+    typed = [{"type": "text", "text": {"content": "typed by hand"}}]
+    acme.person.blocks.update(row["id"], table_row={"cells": [cells[0], typed, *cells[2:]]})
+    move_a_launch(acme)
+    report = acme.sync()
+    assert [c.target for c in report.conflicts] == [page] and report.failed == []
+    assert page not in updated_pages(report)
+    kept = api.call(api.sdk.blocks.retrieve, row["id"])
+    assert plain_text(kept["table_row"]["cells"][1]) == "typed by hand"
+    assert not kept["in_trash"]

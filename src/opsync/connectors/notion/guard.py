@@ -199,8 +199,13 @@ class Guard:
         record = f"pages/{key}"
         fresh = self.edited_since_read(PAGES, str(before["id"]))
         if fresh is None and edited(before)[1] == self.reader.bot():
-            # opsync edited it last, and nobody since the read
-            return known.pages.get(key) or self.reader.page(before, key)
+            # opsync edited it last, and nobody since the read: as listed by the read, else
+            # as the block ids kept of its last write or listing say (kept.py), else listed
+            return (
+                known.pages.get(key)
+                or self.reader.kept(before, key)
+                or self.reader.page(before, key)
+            )
         # A person edited it since the read, or was its last editor when it was read: its
         # blocks are listed again either way, so that what a write costs does not depend on
         # whether the person's edit fell within the minute before the read

@@ -25,6 +25,8 @@ dropped.
 A generated page's region hashes are kept with its row's ``last_edited_time`` and last
 editor: while both are unchanged its blocks are not listed again. Checking the editor
 catches a person's edit made in the same minute as opsync's own write, which keeps the stamp.
+The ids of its regions' blocks are kept on the same terms, when known (kept.py), so that
+updating the page lists nothing either.
 
 The mirror is a cache: a lost, stale or unreadable one only costs a full read, since any
 row edited since it was saved has a stamp at or after its watermark. It reaches the store
@@ -78,8 +80,9 @@ def is_live(row: Row) -> bool:
 
 @dataclass
 class PageMemo:
-    """A generated page as last read or written: its regions' hashes, and for a bundle the
-    text around them, valid while its row's stamp and editor stay the same."""
+    """A generated page as last read or written: its regions' hashes, for a bundle the text
+    around them, and the ids of its regions' blocks when known (kept.py), valid while its
+    row's stamp and editor stay the same."""
 
     id: str
     url: str
@@ -87,12 +90,21 @@ class PageMemo:
     editor: str
     regions: dict[str, RegionState]
     text: str | None = None
+    # each region callout's essence with its blocks' ids, when all are known (kept.py)
+    blocks: dict[str, dict[str, Any]] | None = None
 
     @classmethod
-    def of(cls, row: Row, regions: Mapping[str, RegionState], text: str | None) -> PageMemo:
+    def of(
+        cls,
+        row: Row,
+        regions: Mapping[str, RegionState],
+        text: str | None,
+        blocks: Mapping[str, dict[str, Any]] | None = None,
+    ) -> PageMemo:
         stamp, editor = edited(row)
         url = str(row.get("url") or row["id"])
-        return cls(str(row["id"]), url, stamp, editor, dict(regions), text)
+        kept = dict(blocks) if blocks is not None else None
+        return cls(str(row["id"]), url, stamp, editor, dict(regions), text, kept)
 
     def fits(self, row: Row) -> bool:
         return bool(self.stamp) and (str(row["id"]), *edited(row)) == (
@@ -289,6 +301,14 @@ class Mirror:
     def keep(self, key: str, memo: PageMemo) -> None:
         self._load()
         self.pages[key] = memo
+
+    def forget_blocks(self, key: str | None = None) -> None:
+        """Drop the block ids kept of page ``key`` (None: of every page); its next update
+        lists its blocks again."""
+        self._load()
+        for name, memo in self.pages.items():
+            if key is None or name == key:
+                memo.blocks = None
 
     def finish(self, full: bool, pages: Iterable[str] | None) -> None:
         """End of a read: forget pages no longer there, note a full pass."""

@@ -10,6 +10,7 @@ Reading writes nothing in Notion (``opsync plan``).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ from opsync.connectors.notion.config import (
     property_names,
 )
 from opsync.connectors.notion.hashes import HASHES_FIELD, edited_fields, load_hashes, value_hash
+from opsync.connectors.notion.kept import region_trees
 from opsync.connectors.notion.mirror import PageMemo
 from opsync.connectors.notion.page_fields import page_to_fields
 from opsync.connectors.notion.pending import only_edited_by, parse_regions
@@ -79,6 +81,10 @@ class PageRead:
     stored: dict[str, str]
     pending: dict[str, str] = field(default_factory=dict)  # see pending.py
     trash: dict[str, list[str]] = field(default_factory=dict)  # see pending.py
+    # True when ``blocks`` are the region callouts kept in the mirror (kept.py), not a
+    # listing; ``text`` is then the bundle's text around the regions, as kept with them
+    kept: bool = False
+    text: str | None = None
 
 
 @dataclass
@@ -167,8 +173,12 @@ class Reader:
         if self.lease is not None:
             self.lease.read()
             # Rows another writer made are opsync's too (same account): the "edited by
-            # someone else" filter would hide them, so everything is listed again.
-            full = full or self.lease.foreign()
+            # someone else" filter would hide them, so everything is listed again; the
+            # block ids kept of its pages may be stale in the same minute, so they go too.
+            if self.lease.foreign():
+                full = True
+                if mirror is not None:
+                    mirror.forget_blocks()
         self.catalog.full = full
         self.catalog.listed.clear()
         self.catalog.read_at.clear()
@@ -254,12 +264,15 @@ class Reader:
     def page(self, row: Mapping[str, Any], key: str) -> PageRead:
         """A generated page's blocks and stored region hashes (bundles read whole, for the
         text people wrote around the regions)."""
+        blocks = self.tree(str(row["id"]), f"the page {key}", deep=reads_text(key))
+        return self._marked(row, blocks)
+
+    def _marked(self, row: Mapping[str, Any], blocks: list[dict[str, Any]]) -> PageRead:
         names = page_property_names(self.catalog.pages)
         props = row.get("properties") or {}
         text = parse_value(props[names["regions"]]) if names["regions"] in props else ""
         stored, pending, trash = parse_regions(text)
         title = parse_value(props[names["title"]]) if names["title"] in props else ""
-        blocks = self.tree(str(row["id"]), f"the page {key}", deep=reads_text(key))
         return PageRead(
             id=str(row["id"]),
             url=str(row.get("url") or row["id"]),
@@ -269,6 +282,23 @@ class Reader:
             pending=pending,
             trash=trash,
         )
+
+    def kept(self, row: Mapping[str, Any], key: str) -> PageRead | None:
+        """Page ``key`` from the block ids kept in the mirror instead of a listing (kept.py):
+        only while its row has the stamp and editor of the memo they were kept with, every
+        region's tree is known, none is a person's copy, and no unfinished write is marked
+        on the page. None otherwise: the page is listed."""
+        mirror = self.catalog.mirror
+        memo = mirror.page(key, row) if mirror is not None else None
+        if memo is None or memo.blocks is None or set(memo.blocks) != set(memo.regions):
+            return None
+        if any(r.ownership is Ownership.DAMAGED for r in memo.regions.values()):
+            return None
+        page = self._marked(row, [copy.deepcopy(memo.blocks[k]) for k in sorted(memo.blocks)])
+        if page.pending or page.trash:
+            return None
+        page.kept, page.text = True, memo.text
+        return page
 
     def _pages(self, result: ReadResult) -> None:
         names = page_property_names(self.catalog.pages)
@@ -289,7 +319,8 @@ class Reader:
             self.known.rows[key] = row
             if memo is None:
                 page = self.known.pages[key] = self.page(row, key)
-                memo = PageMemo.of(row, self.regions(page), outside_text(key, page.blocks))
+                text = outside_text(key, page.blocks)
+                memo = PageMemo.of(row, self.regions(page), text, region_trees(page.blocks))
                 if mirror is not None:
                     mirror.keep(key, memo)
             self.known.regions[key] = dict(memo.regions)

@@ -6,7 +6,8 @@ of a second one made (NOTES.md 13). A page update rewrites only the blocks of a 
 differ (``diff_children``), then stores the regions' hashes in the page's "opsync regions"
 property, so the next read can tell a person's edit from opsync's own. Each write leaves
 the row Notion answered with, and a page's regions as written, in the connector's mirror, so
-the next run does not read again what it has just written.
+the next run does not read again what it has just written; with them, when all are known,
+the ids of the regions' blocks, so that the page's next update lists none (kept.py).
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ from opsync.connectors.notion.blocks import (
 )
 from opsync.connectors.notion.catalog import PAGES, page_property_names
 from opsync.connectors.notion.chunks import Payload, children_of, plan_appends, resolve
-from opsync.connectors.notion.client import ValidationError
+from opsync.connectors.notion.client import NotFoundError, ValidationError
 from opsync.connectors.notion.config import NotionConnectorConfig, property_names
 from opsync.connectors.notion.guard import Guard
 from opsync.connectors.notion.hashes import HASHES_FIELD, dump_hashes, value_hash
+from opsync.connectors.notion.kept import Essence, region_trees, replay
 from opsync.connectors.notion.mirror import PageMemo
 from opsync.connectors.notion.page_fields import fields_to_properties, page_to_fields
 from opsync.connectors.notion.pending import dump_regions
@@ -104,12 +106,18 @@ class Writer:
             self.catalog.mirror.remember(self.catalog.source(where), row)
 
     def _settle(
-        self, key: str, row: Mapping[str, Any], regions: Mapping[str, RegionState], text: str | None
+        self,
+        key: str,
+        row: Mapping[str, Any],
+        regions: Mapping[str, RegionState],
+        text: str | None,
+        blocks: Mapping[str, Essence] | None = None,
     ) -> None:
-        """Keep what page ``key`` now holds, valid while its row keeps this stamp and editor."""
+        """Keep what page ``key`` now holds (``blocks``: its regions' block ids, when all
+        are known), valid while its row keeps this stamp and editor."""
         self._remember(PAGES, row)
         if self.catalog.mirror is not None:
-            self.catalog.mirror.keep(key, PageMemo.of(row, regions, text))
+            self.catalog.mirror.keep(key, PageMemo.of(row, regions, text, blocks))
         self.reader.known.rows[key] = row
 
     def _problems(self, findings: list[Finding], record: str) -> PermanentError:
@@ -128,7 +136,8 @@ class Writer:
         from an earlier run did not fit: Notion refused a property (renamed or retyped since,
         400 ``validation_error``) or the config names one the kept schema lacks. A refused
         request wrote nothing; a page update may have rewritten blocks before its property
-        write was refused, so its blocks (``page``) are listed again for the second try."""
+        write was refused, so its blocks (``page``) are listed again for the second try
+        (the ids kept of them are out of date)."""
         try:
             write()
         except (ValidationError, _Unknown):
@@ -137,6 +146,8 @@ class Writer:
             self.catalog.forget_schema(where)
             if page is not None:
                 self.reader.known.pages.pop(page, None)
+                if self.catalog.mirror is not None:
+                    self.catalog.mirror.forget_blocks(page)
             write()
 
     def _with_hashes(
@@ -271,7 +282,38 @@ class Writer:
             row = self.api.call(self.api.sdk.pages.retrieve, found, record=f"pages/{op.key}")
             page = self.reader.page(row, op.key)
             op = PageWrite(key=op.key, document=op.document)  # rewrite every region
-        self._update_page(op, page)
+        try:
+            self._update_page(op, page)
+        except _Stale:
+            self._update_page(op, self._relisted(op.key, regions))
+
+    def _relisted(self, key: str, regions: tuple[str, ...]) -> PageRead:
+        """Page ``key`` listed again, after a block whose id was kept turned out gone: a
+        conflict, before anything more is written, when a region the write rewrites now
+        differs from the read and holds a block someone other than opsync edited last.
+        What the failed attempt wrote before it stopped is opsync's own (its deletes were
+        each checked, writer ``_delete``), so the update starts again from the listing."""
+        if self.catalog.mirror is not None:
+            self.catalog.mirror.forget_blocks(key)
+        page = self.reader.page(self.reader.known.rows[key], key)
+        now = self.reader.regions(page)
+        then = self.reader.known.regions.get(key, {})
+        clash = [
+            r
+            for r in regions
+            if r in now
+            and now[r].by_person
+            and now[r].content != (then[r].content if r in then else None)
+        ]
+        if clash:
+            raise ConflictError(
+                f"pages/{key}: a person edited the opsync region(s) {', '.join(clash)} after "
+                "opsync read the page and before it wrote; left as they are. Rerun to see the "
+                "conflict and decide (or force it)",
+                target=f"pages/{key}",
+                region=clash[0],
+            )
+        return page
 
     def _create_page(self, op: PageWrite) -> None:
         record = f"pages/{op.key}"
@@ -348,7 +390,15 @@ class Writer:
                 properties=self._page_properties(op, page.stored, pending, trash),
                 record=record,
             )
-        contested += [key for key, ops in writes.items() if not self._apply(ops, record)]
+        created: dict[str, dict[int, list[str]]] = {key: {} for key in writes}
+        try:
+            contested += [
+                key for key, ops in writes.items() if not self._apply(ops, record, created[key])
+            ]
+        except (NotFoundError, ValidationError) as exc:
+            if not page.kept:
+                raise
+            raise _Stale(str(exc)) from exc  # a kept id is out of date: list, start again
         for key, content in pending.items():
             if key in contested:  # the old hash stays: the next read sees the person's edit
                 if key in page.stored:
@@ -367,7 +417,9 @@ class Writer:
         )
         self.reader.known.pages.pop(op.key, None)  # stale now: a later write reads it again
         self.reader.known.regions[op.key] = states
-        self._settle(op.key, row, states, outside_text(op.key, page.blocks))
+        text = page.text if page.kept else outside_text(op.key, page.blocks)
+        kept = None if contested else self._kept(op.document, page, writes, created)
+        self._settle(op.key, row, states, text, kept)
         if contested:
             raise ConflictError(
                 f"a person edited the owned region {contested[0]!r} of page {op.key!r} while "
@@ -378,12 +430,40 @@ class Writer:
                 region=contested[0],
             )
 
-    def _apply(self, ops: list[BlockOp], record: str) -> bool:
-        """Run one region's writes; False when a block it deleted turned out to hold a
-        person's edit made since the read, which is then restored from the trash."""
-        for op in ops:
+    @staticmethod
+    def _kept(
+        document: Document,
+        page: PageRead,
+        writes: Mapping[str, list[BlockOp]],
+        created: Mapping[str, Mapping[int, list[str]]],
+    ) -> dict[str, Essence] | None:
+        """The ids of the page's region blocks once ``writes`` ran (kept.py), when every one
+        is known: the trees the update started from, with its deletes and appends replayed."""
+        trees = region_trees(page.blocks)
+        if trees is None:
+            return None
+        for key, ops in writes.items():
+            node = find_region(document.children, key)
+            if node is None:
+                trees.pop(key, None)
+                continue
+            tree = (
+                replay(trees[key], ops, created[key], render_blocks(node.children))
+                if key in trees
+                else None  # a region added whole: the ids of its children are in no answer
+            )
+            if tree is None:
+                return None
+            trees[key] = tree
+        return trees
+
+    def _apply(self, ops: list[BlockOp], record: str, created: dict[int, list[str]]) -> bool:
+        """Run one region's writes, noting in ``created`` the ids each append answered;
+        False when a block it deleted turned out to hold a person's edit made since the
+        read, which is then restored from the trash."""
+        for i, op in enumerate(ops):
             if isinstance(op, InsertBlocks):
-                self._append(op.parent_id, op.blocks, op.after, record)
+                created[i] = self._append(op.parent_id, op.blocks, op.after, record)
             elif not self._delete(op, record):
                 return False
         return True
@@ -448,8 +528,13 @@ class Writer:
             self._restore(block_id, record)
         return bool(theirs)
 
-    def _append(self, parent: str, blocks: list[Payload], after: str | None, record: str) -> None:
+    def _append(
+        self, parent: str, blocks: list[Payload], after: str | None, record: str
+    ) -> list[str]:
+        """Append ``blocks`` under ``parent``; the ids Notion answered for them (the
+        first-level blocks of each request; not those of their children)."""
         created: list[list[str]] = []
+        top: list[str] = []
         for call in plan_appends(parent, blocks, after):
             where: dict[str, Any] = {}
             if call.after is not None:
@@ -467,6 +552,9 @@ class Writer:
                 record=record,
             )
             created.append([str(r["id"]) for r in answer.get("results", [])])
+            if call.parent == parent:
+                top += created[-1]
+        return top
 
     def _uploaded(self, blocks: list[Payload], record: str) -> list[Payload]:
         """``blocks`` with each chart's image pointing at its uploaded picture: drawn and
@@ -508,6 +596,10 @@ class Writer:
 
 class _Unknown(PermanentError):
     """A property the config names is missing from the data source's schema."""
+
+
+class _Stale(Exception):
+    """A block whose id was kept (kept.py) is gone: the page is listed and written again."""
 
 
 def _trashed(block: Mapping[str, Any]) -> bool:
