@@ -22,6 +22,11 @@ then each phase runs in a fresh subprocess, so that its peak RSS (VmHWM) is its 
    nothing changes (skipped on the memo the no-op saved). ``plan-full``: a dry run with
    ``full=True`` on the same workspace, which must plan nothing and find and score exactly
    what the skipped sync reported (the correctness check of the memo).
+2c. ``sync-change`` (a YAML tracker): one release renamed in the tracker export, then a
+   ``sync``: what the first cron run after an export costs. ``plan-change-full``, a full dry
+   run after it, must plan nothing and decide as it did. ``sync-change-wiki`` and
+   ``plan-change-wiki-full``: the same for one person's edit of a wiki record (an insight's
+   summary).
 3. ``plan-traced`` (sizes up to ``--traced-max``): the plan again on a snapshot read
    beforehand, under ``tracemalloc``, for the peak of the plan's own allocations. Tracing
    makes Python several times slower, so it is skipped for the largest sizes by default.
@@ -65,7 +70,22 @@ from opsync.settings import RoadmapSettings, Settings
 from opsync.state import SqliteStateStore
 
 NOW = "2026-12-03T15:00:00-05:00"
-PHASES = ("sync-first", "sync-noop", "sync-unchanged", "plan-full", "plan-traced", "breakdown")
+PHASES = (
+    "sync-first",
+    "sync-noop",
+    "sync-unchanged",
+    "plan-full",
+    "sync-change",
+    "plan-change-full",
+    "sync-change-wiki",
+    "plan-change-wiki-full",
+    "plan-traced",
+    "breakdown",
+)
+#: The one-change syncs: the phase that follows each edit, and the full dry run after it
+#: that must plan nothing and decide as it did (the change's sync left a full rebuild's
+#: outputs). A tracker title (the tracker export changed), then one person's wiki record.
+CHANGES = {"sync-change": "tracker", "sync-change-wiki": "wiki"}
 TARGET_SIZE = 100_000
 PLAN_TARGET_S = 2.0
 PLAN_TARGET_MB = 400.0
@@ -285,11 +305,25 @@ def child(phase: str, root: Path, now: datetime) -> dict[str, Any]:
         result = _traced(root, now)
     elif phase == "breakdown":
         result = _breakdown(root, now)
-    elif phase == "plan-full":
+    elif phase in ("plan-full", "plan-change-full", "plan-change-wiki-full"):
         result = _sync(root, now, write=False, full=True)
     else:
         result = _sync(root, now)
     return {"phase": phase, "rss_start_mb": start_rss, **result, "rss_peak_mb": _rss_mb()}
+
+
+def edit(base: Path, size: int, kind: str) -> str:
+    """Make one change a person or an export makes, in place; returns what changed."""
+    if kind == "tracker":  # the export renames the release in the middle of the file
+        path, key = base / "tracker" / "releases.yaml", f"REL-{size // 2:06d}"
+        marker = f'- key: {key}\n  title: "'
+    else:  # a PM rewrites an insight's summary
+        path, key = base / "wiki" / "insights" / "INS-000001.md", "INS-000001"
+        marker = 'summary: "'
+    text = path.read_text(encoding="utf-8")
+    at = text.index(marker) + len(marker)
+    path.write_text(text[:at] + "Renamed: " + text[at:], encoding="utf-8")
+    return f"{path.relative_to(base)}: {key}"
 
 
 def _files(root: Path) -> dict[str, tuple[int, int, str]]:
@@ -334,6 +368,9 @@ def measure(size: int, args: argparse.Namespace) -> dict[str, Any]:
             "generate_s": round(time.perf_counter() - start, 1),
         }
         phases = ["sync-first", "sync-noop", "sync-unchanged", "plan-full"]
+        if args.tracker == "yaml":
+            phases += ["sync-change", "plan-change-full", "sync-change-wiki"]
+            phases += ["plan-change-wiki-full"]
         if size <= args.traced_max:
             phases.append("plan-traced")
         if args.breakdown:
@@ -342,6 +379,10 @@ def measure(size: int, args: argparse.Namespace) -> dict[str, Any]:
             if phase in ("sync-noop", "sync-unchanged"):
                 # as cron's runs are minutes apart: files written less than 2 s ago are not
                 # trusted by their stat, and a run then reads (and remembers) nothing
+                time.sleep(RACY_S)
+            if phase in CHANGES:
+                time.sleep(RACY_S)  # cron's next run, minutes after the last
+                result[f"{phase}-edit"] = edit(base, size, CHANGES[phase])
                 time.sleep(RACY_S)
             before = _files(base) if phase in ("sync-noop", "sync-unchanged") else {}
             result[phase] = _spawn(phase, base, args.now)
@@ -441,6 +482,28 @@ def markdown(results: list[dict[str, Any]]) -> str:
                 (
                     "unchanged sync decides as a full plan (0 operations, same findings)",
                     _met(check["planned"] == 0 and check["decided"] == same["decided"]),
+                ),
+            ]
+        for phase, check, what in (
+            ("sync-change", "plan-change-full", "a tracker title"),
+            ("sync-change-wiki", "plan-change-wiki-full", "a wiki record"),
+        ):
+            if phase not in r:
+                continue
+            changed_run, full = r[phase], r[check]
+            rows += [
+                (
+                    f"one-change sync s ({what}: read; rules + plan)",
+                    f"{changed_run['sync_s']} ({changed_run['read_s']}; {changed_run['plan_s']})",
+                ),
+                (f"peak RSS MB, one-change sync ({what})", f"{changed_run['rss_peak_mb']}"),
+                (
+                    f"one-change sync ({what}): operations, files read",
+                    f"{changed_run['planned']:,}, {changed_run['files_read']:,}",
+                ),
+                (
+                    f"after it, a full plan has nothing to do and decides the same ({what})",
+                    _met(full["planned"] == 0 and full["decided"] == changed_run["decided"]),
                 ),
             ]
         if r["size"] >= TARGET_SIZE:  # the plan targets are set for 100,000 releases
