@@ -4,6 +4,7 @@ switching it back on, so the collector's next pass does not walk the run's objec
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -40,3 +41,24 @@ def test_a_collector_that_was_off_stays_off_and_nothing_is_frozen() -> None:
     with _gc_paused():
         held = [[n] for n in range(1_000)]
     assert not gc.isenabled() and gc.get_freeze_count() == 0 and held
+
+
+class _Cycle:
+    """An object in a reference cycle: only the cyclic collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.mark.usefixtures("collector")
+def test_the_cyclic_garbage_of_a_run_is_freed_by_the_next_run_in_the_same_process() -> None:
+    gc.enable()
+    with _gc_paused():
+        garbage = _Cycle()
+        gone = weakref.ref(garbage)
+        del garbage  # still held by its cycle, and frozen with the run's objects
+    gc.collect()
+    assert gone() is not None  # a frozen cycle waits (one run's worth, never more)
+    with _gc_paused():
+        pass
+    assert gone() is None

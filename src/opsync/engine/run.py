@@ -152,9 +152,14 @@ def _gc_paused() -> Iterator[None]:
     Before it is, what the run still holds is frozen (``gc.freeze``): the collector's first
     pass after a pause would otherwise walk every object the run allocated, which are freed
     by reference counting moments later anyway. Frozen objects are still freed that way;
-    only a cycle among them would wait for ``gc.unfreeze``.
+    only a cycle among them would wait for ``gc.unfreeze``. A process that runs again (the
+    library in a long-lived worker, a test session) unfreezes and collects first, so each
+    run's cyclic garbage is freed by the next run instead of held for the process's life.
     """
     enabled = gc.isenabled()
+    if enabled and gc.get_freeze_count():
+        gc.unfreeze()
+        gc.collect()
     gc.disable()
     try:
         yield
