@@ -22,6 +22,7 @@ from opsync.domain import (
     ScorecardWeek,
     Tier,
 )
+from opsync.engine.pagelinks import resolve
 from opsync.rules import qbr, scorecard
 from opsync.rules.output import DocumentKind, GeneratedDocument, RuleOutput
 from opsync.settings import CadenceSettings, RolloutPhase, Settings
@@ -261,6 +262,19 @@ def test_regions_are_opsync_s_and_the_retrospective_and_plan_are_people_s(
     # the scorecard's own table and trend, without its chart
     assert "| Enablement coverage | 100% | 40% |" in text and "### Trend" in text
     assert "![" not in text
+
+
+def test_the_scorecard_page_made_in_the_same_run_is_named_then_linked_when_written(
+    make_ctx: MakeCtx,
+) -> None:
+    doc = golden(make_ctx)
+    (key,) = doc.links_to
+    assert key.startswith("scorecard/")
+    named = render(doc.document)
+    assert "The weekly chart is on the scorecard page, *" in named
+    linked = render(resolve(doc.document, {key: "https://wiki.example/sc"}.get))
+    assert "The weekly chart is on the scorecard page, [" in linked
+    assert "](https://wiki.example/sc)." in linked
 
 
 def test_golden_qbr_pack(make_ctx: MakeCtx) -> None:

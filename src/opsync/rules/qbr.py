@@ -43,7 +43,6 @@ from opsync.documents.model import (
     para,
     region,
     table,
-    text,
 )
 from opsync.domain.intake import Friction, Request, RequestStatus
 from opsync.domain.people import Role
@@ -120,6 +119,7 @@ def pack(
         heading(2, f"Quarterly plan — {quarter.year} Q{quarter.number}"),
         *(b for prompt in PLAN_PROMPTS for b in (heading(3, prompt), bullets(""))),
     ]
+    scorecard = next((d.key for d in earlier.documents if d.kind is DocumentKind.SCORECARD), None)
     return GeneratedDocument(
         key=f"qbr/{quarter.label}",
         kind=DocumentKind.QBR_PACK,
@@ -127,6 +127,7 @@ def pack(
             title=f"Quarterly Planning / QBR — {quarter.year} Q{quarter.number}",
             children=tuple(children),
         ),
+        links_to=(scorecard,) if scorecard else (),
     )
 
 
@@ -179,12 +180,12 @@ def _scorecard(ctx: RuleContext, earlier: RuleOutput) -> tuple[Block, ...]:
             if isinstance(block, Heading):
                 block = heading(block.level + 1, block.text)
             blocks.append(block)
-    # Named, not linked: the scorecard page of a new quarter is made in the same run, so a
-    # link would appear only on the next run, which would then rewrite this page.
+    # Linked by key: the scorecard page of a new quarter is made in the same run, and its
+    # URL is filled in as this page is written, after it (engine/pagelinks.py).
     blocks.append(
         para(
             "The weekly chart is on the scorecard page, ",
-            text(page.document.title, italic=True),
+            ctx.page_link(page.document.title, page.key, italic=True),
             ".",
         )
     )

@@ -8,8 +8,8 @@ window is derived from the current launch date on every run, so a moved launch m
 
 What is on it, in the owned region ``readiness.header``: the release's facts; what changes
 and who is impacted (the release's description and stakeholder summary, and the bundle's
-"Who's impacted" section); the bundle (named by its page's title, not linked: a first sync
-creates both pages in one run), its stage and sections complete; and each check with its
+"Who's impacted" section); the bundle (its page's title, linked to it where the target
+gives pages a URL, engine/pagelinks.py), its stage and sections complete; and each check with its
 owner and status, done on a date or missing and due by ``readiness_due`` (L - 1 BD, as
 RULES.md R2 counts "before launch"). The checks are those of the enablement timeline
 (bundle published, Support and Sales confirmed, for Tier 3 the training and the meeting, the
