@@ -145,16 +145,11 @@ def _content(client: Client, parent: str) -> str:
 def test_a_page_linking_a_page_made_in_the_same_sync_links_it_and_the_next_sync_writes_nothing(
     cli: Cli, notion_acme: Path, notion_emulator: NotionEmulator
 ) -> None:
-    made = cli(
-        "bootstrap",
-        "notion",
-        "--parent",
-        notion_emulator.root_page_id,
-        "--config",
-        str(notion_acme),
+    root = notion_emulator.root_page_id
+    made = cli("bootstrap", "notion", "--parent", root, "--config", str(notion_acme))
+    notion_acme.write_text(
+        notion_acme.read_text(encoding="utf-8") + made.output.split(MARK, 1)[1], encoding="utf-8"
     )
-    block = made.output.split(MARK, 1)[1]
-    notion_acme.write_text(notion_acme.read_text(encoding="utf-8") + block, encoding="utf-8")
     first = cli("sync", "--config", str(notion_acme), "--now", ACME_NOW, "--quiet")
     assert first.exit_code == 0, first.output
     # the readiness check and its bundle page are both made by this first sync
