@@ -44,20 +44,40 @@ AREAS = (
 )
 
 
+#: Test files whose tests share a module-scoped world: under ``pytest -n`` each runs whole in
+#: one worker, so the world is built once (tests/unit/test_suite_scheduler.py keeps this
+#: list equal to the files that declare one).
+SHARED_WORLDS = frozenset(
+    {
+        "tests/bench/test_notion_requests.py",
+        "tests/e2e/test_simulated_quarter.py",
+        "tests/e2e/test_unchanged_property.py",
+        "tests/s3/test_s3_feed.py",
+    }
+)
+
+
+def work_unit(nodeid: str) -> str:
+    """What runs together in one worker: the reliability folder (it gathers its figures in
+    one process and compares them in its last test), a file with a shared world, or else
+    the test alone."""
+    path = nodeid.split("::", 1)[0]
+    if path.startswith("tests/reliability/"):
+        return "tests/reliability"
+    return path if path in SHARED_WORLDS else nodeid
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """Under ``pytest -n`` (xdist), each test file runs in one worker, in order: a module's
-    module-scoped world is built once, and the reliability folder, which gathers its
-    figures in one process and compares them in its last test, runs whole in one worker.
-    (A scheduler of our own: ``--dist loadgroup`` stopped grouping with pytest 9.2,
-    pytest-dev/pytest-xdist#1386.)"""
+    """Under ``pytest -n`` (xdist): the work units of :func:`work_unit`, largest first (the
+    reliability folder starts at once instead of last). A scheduler of our own, because
+    ``--dist loadgroup`` stopped grouping with pytest 9.2 (pytest-dev/pytest-xdist#1386)."""
     from xdist.scheduler import LoadScopeScheduling
 
-    class ByFile(LoadScopeScheduling):  # type: ignore[misc]
+    class ByWorkUnit(LoadScopeScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
-            path = nodeid.split("::", 1)[0]
-            return "tests/reliability" if path.startswith("tests/reliability/") else path
+            return work_unit(nodeid)
 
-    return ByFile(config, log)
+    return ByWorkUnit(config, log)
 
 
 def ny(*args: int) -> datetime:

@@ -153,10 +153,10 @@ def test_a_page_linking_a_page_made_in_the_same_sync_links_it_and_the_next_sync_
     first = cli("sync", "--config", str(notion_acme), "--now", ACME_NOW, "--quiet")
     assert first.exit_code == 0, first.output
     # the readiness check and its bundle page are both made by this first sync
-    client = _client(notion_emulator)
-    bundle = _page(client, "Launch Enablement Bundle — Saved filters shared")
-    readiness = _page(client, "Launch Readiness Check — Saved filters shared")
-    assert f'"url": "{bundle["url"]}"' in _content(client, readiness["id"])
+    with _client(notion_emulator) as client:
+        bundle = _page(client, "Launch Enablement Bundle — Saved filters shared")
+        readiness = _page(client, "Launch Readiness Check — Saved filters shared")
+        assert f'"url": "{bundle["url"]}"' in _content(client, readiness["id"])
     notion_emulator.reset_counts()
     second = cli("sync", "--config", str(notion_acme), "--now", ACME_NOW, "--quiet")
     assert (second.exit_code, second.report["writes"], second.report["planned"]) == (0, 0, 0)

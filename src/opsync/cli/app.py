@@ -73,7 +73,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = lazy_console()
-err = lazy_console(stderr=True)
+# errors are not wrapped: a long path cut across lines can be neither read nor pasted, and
+# cron's mail and log collectors keep the line whole
+err = lazy_console(stderr=True, soft_wrap=True)
 
 ConfigOpt = Annotated[
     Path,
@@ -415,7 +417,7 @@ def doctor(
         # a message is text, not markup: "[[org.people]]" or "[roles]" must print as written
         text = f"{escape(finding.record)}: {escape(finding.message)}"
         mark = "[red]✗[/red]" if finding.level is Level.ERROR else "[yellow]![/yellow]"
-        out.print(f"{mark} {text}", highlight=False)
+        out.print(f"{mark} {text}", highlight=False, soft_wrap=True)  # paths stay whole
     if any(f.level is Level.ERROR for f in problems):
         raise typer.Exit(1)
     out.print("All connectors are ready." if not problems else "Ready, with the warnings above.")

@@ -24,9 +24,9 @@ class _LazyConsole:
         return getattr(self._console, name)
 
 
-def lazy_console(*, stderr: bool = False) -> Console:
+def lazy_console(*, stderr: bool = False, soft_wrap: bool = False) -> Console:
     """A console to standard output (or error) that imports rich when first used."""
-    return cast("Console", _LazyConsole(stderr=stderr))
+    return cast("Console", _LazyConsole(stderr=stderr, soft_wrap=soft_wrap))
 
 
 def escape(text: str) -> str:

@@ -61,21 +61,28 @@ def print_plan(console: Console, report: RunReport, *, detail: bool = False) -> 
     console.print(plan_view.plan_summary(report), highlight=False, soft_wrap=True)
 
 
+# Lines that name files (conflicts, failures, findings) are printed unwrapped: a path cut
+# across lines can be neither read whole nor pasted; the terminal wraps them instead.
+
+
 def print_problems(
     console: Console, report: RunReport, *, conflicts: bool = True, quiet: bool = False
 ) -> None:
     """What needs a person: failed operations, conflicts (unless the plan view printed
     them), input that could not be read, an identity change."""
     for op, error in report.failed:
-        console.print(f"[red]failed[/red] {op.target}: {error}", highlight=False)
+        console.print(f"[red]failed[/red] {op.target}: {error}", highlight=False, soft_wrap=True)
     for finding in report.findings:
         if finding.unreadable:
             console.print(
                 f"[yellow]unreadable[/yellow] {escape(finding.record)}: {escape(finding.message)}",
                 highlight=False,
+                soft_wrap=True,
             )
     for op, why in report.waiting:
-        console.print(f"[yellow]waiting[/yellow] {op.target}: {why}", highlight=False)
+        console.print(
+            f"[yellow]waiting[/yellow] {op.target}: {why}", highlight=False, soft_wrap=True
+        )
     if conflicts:
         print_conflicts(console, report, quiet=quiet)
     if report.identity_change:
@@ -83,6 +90,7 @@ def print_problems(
             f"[red]identity change[/red]: {report.identity_change}; `opsync sync` will refuse "
             "it until the records are moved and `--accept-identity-change` is given",
             highlight=False,
+            soft_wrap=True,
         )
 
 
@@ -98,6 +106,7 @@ def print_conflicts(console: Console, report: RunReport, *, quiet: bool = False)
         console.print(
             f"[yellow]{label}[/yellow] {conflict.target} ({conflict.part}): {conflict.message}",
             highlight=False,
+            soft_wrap=True,
         )
 
 
