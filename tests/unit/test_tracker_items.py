@@ -179,3 +179,23 @@ def test_the_workspace_keeps_the_tracker_parse_in_the_state_store(
     assert len(loads) == 1 and again.rows["R-3"]["tier"] == 3
     _same(again, parse_tracker(text, path))
     store.close()
+
+
+def test_a_changed_tracker_encoding_reads_the_unchanged_file_again(tmp_path: Path) -> None:
+    path = tmp_path / "releases.yaml"
+    path.write_bytes("- key: R-1\n  title: Café\n".encode())
+    old = time.time_ns() - 3600 * 10**9
+    os.utime(path, ns=(old, old))
+    store = SqliteStateStore(tmp_path / "state.db")
+    assert _workspace(tmp_path, store).read_releases().rows["R-1"]["title"] == "Café"
+    store.commit()
+    latin = LocalWorkspace(
+        tracker=path,
+        wiki=tmp_path / "wiki",
+        pages=tmp_path / "pages",
+        outbox=tmp_path / "outbox",
+        state=store.connector("local"),
+        tracker_encoding="latin-1",
+    )
+    assert latin.read_releases().rows["R-1"]["title"] == "CafÃ©"  # the config's encoding
+    store.close()

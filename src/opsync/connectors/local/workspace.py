@@ -469,9 +469,12 @@ class LocalWorkspace:
         key = readcache.stat_key(os.stat(self.tracker))
         hit, kept = self._read_cache().lookup_file(where, key, self.tracker.read_bytes, taken)
         if hit is not None:
-            cached = tracker_from_kept(hit.payload, self.tracker)
-            if cached is not None:
-                return cached
+            kept = hit.payload
+            # the same bytes read in another encoding are other rows: kept for one only
+            if isinstance(kept, dict) and kept.get("encoding") == self.tracker_encoding:
+                cached = tracker_from_kept(kept, self.tracker)
+                if cached is not None:
+                    return cached
         data = self.tracker.read_bytes()
         try:
             text = data.decode(self.tracker_encoding)
@@ -485,6 +488,8 @@ class LocalWorkspace:
                 "reads no release from a file it cannot decode",
             ) from None
         read, payload = parse_tracker_again(text, self.tracker, kept)
+        if payload is not None:
+            payload["encoding"] = self.tracker_encoding
         self._cache.store(where, key, taken, readcache.digest(data), payload)
         return read
 
