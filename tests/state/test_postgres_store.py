@@ -8,13 +8,14 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
 from conftest import EXAMPLES, CliResult
 from opsync.config import load_config
-from opsync.errors import ConfigError
+from opsync.errors import ConfigError, LockHeld
 from opsync.state.postgres import _MIGRATIONS, PostgresStateStore, lock_key, redacted
 
 NOW = "2026-12-03T15:00:00-05:00"
@@ -90,6 +91,33 @@ def test_an_organisations_lock_key_is_stable_and_its_own() -> None:
     # the same on every machine and Python (not hash()): two runners must agree on it
     assert lock_key("Acme Analytics") == lock_key("Acme Analytics") == (1907079526, 1343061698)
     assert lock_key("Acme Analytics") != lock_key("Acme North")
+    # the default schema keeps the key of older versions, so old and new runners exclude
+    assert lock_key("Acme Analytics", "public") == lock_key("Acme Analytics")
+    assert lock_key("Acme Analytics", "tenant_b") != lock_key("Acme Analytics")
+
+
+def test_one_organisation_name_in_two_schemas_is_two_stores_that_never_wait_on_each_other(
+    postgres_server: Any,
+) -> None:
+    with postgres_server.schema() as one, postgres_server.schema() as two:
+        first, second = PostgresStateStore(one, "Acme"), PostgresStateStore(two, "Acme")
+        third = PostgresStateStore(one, "Acme")  # the same schema's runner is still refused
+        with first.lock(), second.lock(), pytest.raises(LockHeld), third.lock():
+            pass  # pragma: no cover - refused on entry
+
+
+def test_a_lock_let_go_is_free_at_once_for_the_next_run(postgres_url: str) -> None:
+    # closing the connection alone frees the lock only when the server has ended the
+    # session, a moment later; the next run, started at once, must not be refused
+    first, second = (
+        PostgresStateStore(postgres_url, "Acme"),
+        PostgresStateStore(postgres_url, "Acme"),
+    )
+    for _ in range(30):
+        with first.lock():
+            pass
+        with second.lock():
+            pass
 
 
 @pytest.mark.parametrize(

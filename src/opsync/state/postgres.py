@@ -15,6 +15,7 @@ extra) is imported only when this store is used.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 from collections.abc import Callable, Mapping
@@ -84,11 +85,18 @@ def redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
 
 
-def lock_key(key: str) -> tuple[int, int]:
-    """The advisory lock of the organisation ``key``: a stable 64-bit hash (the same on
-    every machine and Python version, unlike ``hash()``), split as PostgreSQL's two-int
-    form so it never collides with the one-int migration lock."""
-    digest = hashlib.sha256(f"opsync run lock\0{key}".encode()).digest()
+def lock_key(key: str, schema: str = "public") -> tuple[int, int]:
+    """The advisory lock of the organisation ``key`` in ``schema``: a stable 64-bit hash
+    (the same on every machine and Python version, unlike ``hash()``), split as
+    PostgreSQL's two-int form so it never collides with the one-int migration lock.
+
+    Advisory locks belong to the database, not the schema, while a schema of its own (a
+    ``search_path`` in the URL) holds a separate store; so the schema is part of the key,
+    or two organisations of one name in two schemas would refuse each other's runs. The
+    default schema hashes the key alone, as before, so runners of older versions still
+    exclude newer ones there."""
+    named = key if schema == "public" else f"{schema}\0{key}"
+    digest = hashlib.sha256(f"opsync run lock\0{named}".encode()).digest()
     high, low = (int.from_bytes(digest[i : i + 4], "big", signed=True) for i in (0, 4))
     return high, low
 
@@ -161,12 +169,15 @@ class AdvisoryLock:
     def __init__(self, url: str, key: str) -> None:
         self.url = url
         self.key = key
+        self._key = lock_key(key)
         self._conn: psycopg.Connection[Any] | None = None
 
     def __enter__(self) -> AdvisoryLock:
         conn = connect(self.url)
         try:
-            row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", lock_key(self.key)).fetchone()
+            found = conn.execute("SELECT coalesce(current_schema(), '')").fetchone()
+            self._key = lock_key(self.key, str(found[0]) if found else "")
+            row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", self._key).fetchone()
         except _psycopg().Error as exc:
             conn.close()
             raise _failure(exc, self.url) from exc
@@ -188,7 +199,14 @@ class AdvisoryLock:
     ) -> None:
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            conn.close()  # ending the session releases its advisory locks
+            # Unlocked by a statement, which the server has done when it answers: closing
+            # alone ends the session a moment later, and a run started right after this
+            # one (the next cron tick, a retry) could still find the lock held.
+            try:
+                with contextlib.suppress(_psycopg().Error):  # a lost session lost its locks
+                    conn.execute("SELECT pg_advisory_unlock(%s, %s)", self._key)
+            finally:
+                conn.close()
 
 
 class PostgresStateStore(StateStore):
