@@ -14,7 +14,7 @@ from opsync.connectors.base import ReadResult, RecordWrite, TrackerRead
 from opsync.connectors.confluence.config import ConfluenceCollection, ConfluenceConnectorConfig
 from opsync.connectors.confluence.connector import ConfluenceWiki
 from opsync.domain import Collection, Snapshot
-from opsync.engine.snapshot import build_snapshot
+from opsync.engine.snapshot import build_snapshot, links
 from opsync.errors import ConflictError, PermanentError
 from opsync.http import RetryPolicy
 from opsync.testing.emulators.confluence import ConfluenceEmulator
@@ -94,9 +94,14 @@ def test_a_created_record_reads_back_with_its_owned_values_unchanged(
     assert page.props["opsync"].value["key"] == "R-101" and "opsync" in page.labels
     assert 'ac:name="details"' in page.body and "ac:macro-id" in page.body  # rewritten on save
     assert "<p>Tier 1</p>" in page.body and "<p>2026-12-01</p>" in page.body
-    state = _read(wiki).records["releases/R-101"]
+    read = _read(wiki)
+    state = read.records["releases/R-101"]
     assert dict(state.owned) == OWNED  # same types: dates as dates, the tier as its number
     assert state.edited == frozenset()
+    # where a person opens it, from any page: the site's /wiki base and the webui link
+    # (a relative webui link was no link at all: pages never linked a Confluence record)
+    web = f"{confluence_emulator.base_url}/wiki/spaces/OPS/pages/{page.id}"
+    assert state.path == links(read)["releases/R-101"] == web
 
 
 def test_people_rows_and_text_feed_the_snapshot_and_survive_updates(
@@ -257,7 +262,13 @@ def test_data_center_reads_and_writes_records_through_v1(
     wiki = _connect(confluence_emulator, monkeypatch, deployment="datacenter")
     try:
         _create(wiki)
-        assert dict(_read(wiki).records["releases/R-101"].owned) == OWNED
+        state = _read(wiki).records["releases/R-101"]
+        assert dict(state.owned) == OWNED
+        # Data Center's webui links are relative to the context path, not /wiki
+        assert (
+            state.path
+            == f"{confluence_emulator.base_url}/spaces/OPS/pages/{_page(confluence_emulator).id}"
+        )
     finally:
         wiki.close()
     assert not any(path.startswith("/wiki") for _, path in confluence_emulator.counts.by_endpoint)

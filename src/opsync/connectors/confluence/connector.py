@@ -217,6 +217,4 @@ class ConfluenceWiki:
         page = self.pages.known.get(key)
         if page is None:
             return None
-        if page.url.startswith("/"):
-            return f"{self.api.url}{self.api.root}{page.url}"
-        return page.url
+        return self.site.web(page.url)

@@ -144,7 +144,9 @@ class PageStore:
             text = outside_text(page.body) if reads_text(key) else None
             regions = region_states(page)
             findings.extend(marker_problems(key, page, regions))
-            states[key] = PageState(key=key, path=page.url, regions=regions, text=text)
+            states[key] = PageState(
+                key=key, path=self.site.web(page.url), regions=regions, text=text
+            )
         return states, findings
 
     def write_page(self, op: PageWrite) -> None:

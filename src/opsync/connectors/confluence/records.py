@@ -124,7 +124,7 @@ class RecordStore:
             owned = dict(fields)
         result.records[record] = RecordState(
             ref=record,
-            path=page.url,
+            path=self.site.web(page.url),
             owned=owned,
             edited=frozenset(edited),
             interrupted=unfinished,

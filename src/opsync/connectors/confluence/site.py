@@ -71,6 +71,12 @@ class Site:
     def cloud(self) -> bool:
         return self.api.cloud
 
+    def web(self, url: str) -> str:
+        """Where a person opens a page: its ``webui`` link is relative to the site's
+        ``/wiki`` base (Cloud) or context path (Data Center), which a link on another page,
+        a conflict's message or a report line must carry to open from anywhere."""
+        return f"{self.api.url}{self.api.root}{url}" if url.startswith("/") else url
+
     def space_id(self) -> str:
         """The space's id (v2 filters by id, not key); a missing space is a config error."""
         if self._space_id is None:
