@@ -467,7 +467,14 @@ class LocalWorkspace:
         self._reads += 1
         where, taken = str(self.tracker), time.time_ns()  # before the stat: racy against it
         key = readcache.stat_key(os.stat(self.tracker))
-        hit, kept = self._read_cache().lookup_file(where, key, self.tracker.read_bytes, taken)
+        got: list[bytes] = []  # the bytes, read once: a racy row's check and the parse agree
+
+        def once() -> bytes:
+            if not got:
+                got.append(self.tracker.read_bytes())
+            return got[0]
+
+        hit, kept = self._read_cache().lookup_file(where, key, once, taken)
         if hit is not None:
             kept = hit.payload
             # the same bytes read in another encoding are other rows: kept for one only
@@ -475,7 +482,7 @@ class LocalWorkspace:
                 cached = tracker_from_kept(kept, self.tracker)
                 if cached is not None:
                     return cached
-        data = self.tracker.read_bytes()
+        data = once()
         try:
             text = data.decode(self.tracker_encoding)
         except UnicodeDecodeError as exc:
