@@ -276,6 +276,10 @@ def run(
             rows = tracker.read_releases()
             wiki = spec.workspace.read()
             snapshot, invalid = build_snapshot(rows, wiki, spec.people, spec.areas, spec.aliases)
+            # the rows as read are in the snapshot's models now: the run lets them go (a
+            # large organisation's raw rows are a tenth of what a run holds); replaced,
+            # never cleared, as a connector may keep the mappings it handed out
+            rows, wiki = replace(rows, rows={}), replace(wiki, fields={})
             heard, unheard = signals.read(
                 spec.notifiers(), signals.ask(spec.settings, str(spec.calendar.timezone), now)
             )
