@@ -153,6 +153,27 @@ def test_a_damaged_memo_is_no_memo(acme: Path) -> None:
     assert not run.unchanged and run.planned == 0
 
 
+@pytest.mark.parametrize(
+    ("name", "value"), [("message", 7), ("record", None), ("field", ["f"]), ("level", "loud")]
+)
+def test_a_memo_whose_finding_has_a_value_of_the_wrong_type_is_no_memo(
+    acme: Path, name: str, value: object
+) -> None:
+    # findings come back unvalidated (a large run remembers over 100,000): a damaged row
+    # of the right shape must not be reported as a finding nobody can read
+    _settled(acme)
+    _sync(acme)  # remembered
+    state = api.open_state(api.load_config(acme))
+    kept = json.loads(state.get_meta(memo.MEMO) or "{}")
+    assert kept["findings"]
+    kept["findings"][0][name] = value
+    state.set_meta(memo.MEMO, json.dumps(kept))
+    state.commit()
+    state.close()
+    run = _sync(acme)
+    assert not run.unchanged and run.planned == 0
+
+
 def test_a_run_that_wrote_is_never_remembered(acme: Path) -> None:
     """Only a run that planned nothing proves the inputs settled: the run after a writing
     one reads everything (the writes changed the files it reads)."""

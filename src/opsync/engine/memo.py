@@ -86,16 +86,27 @@ def inputs_key(config: str | None, prints: Sequence[str] | None, store: StateSto
 
 def _finding(data: dict[str, Any]) -> Finding:
     """A finding as :func:`remember` wrote it: built without validating it again (at
-    100,000 releases a run remembers over 100,000 of them), its due date parsed back."""
-    due = data.get("due")
+    100,000 releases a run remembers over 100,000 of them), its due date parsed back. Its
+    types are still checked, which costs little: a damaged row of the right shape raises
+    TypeError, and the memo is no memo."""
+    due, field = data.get("due"), data.get("field")
+    if field is not None and not isinstance(field, str):
+        raise TypeError("a remembered finding's field is not text")
     return Finding.model_construct(
-        code=data["code"],
-        record=data["record"],
-        message=data["message"],
+        code=_str(data, "code"),
+        record=_str(data, "record"),
+        message=_str(data, "message"),
         level=Level(data["level"]),
-        field=data.get("field"),
+        field=field,
         due=date.fromisoformat(due) if due else None,
     )
+
+
+def _str(data: dict[str, Any], name: str) -> str:
+    value = data[name]
+    if not isinstance(value, str):
+        raise TypeError(f"a remembered finding's {name} is not text")
+    return value
 
 
 def recall(store: StateStore, key: str | None, now: datetime) -> Memo | None:
