@@ -241,11 +241,11 @@ def linked(line: str) -> list[str | Link]:
 def build_document(
     ctx: RuleContext, plan: WeekPlan, parts: tuple[Section, ...], earlier: RuleOutput
 ) -> GeneratedDocument:
-    children: list[Block] = [_highlights(ctx, plan, parts, earlier)]
+    view = _roadmap_view(ctx, earlier)  # where a list cut short sends the reader
     this_week = _releases_between(ctx, plan.monday, plan.sunday)  # once, not once per area
+    children: list[Block] = [_highlights(ctx, plan, parts, earlier, this_week, view)]
     children.extend(_section_block(ctx, plan, s, this_week) for s in parts)
     title = plan.title(ctx.settings.output.date_style)
-    view = _roadmap_view(ctx, earlier)
     return GeneratedDocument(
         key=plan.document_key,
         kind=DocumentKind.WEEKLY_UPDATE,
@@ -281,10 +281,14 @@ def _roadmap_view(ctx: RuleContext, earlier: RuleOutput) -> Text | Link:
 
 
 def _highlights(
-    ctx: RuleContext, plan: WeekPlan, parts: tuple[Section, ...], earlier: RuleOutput
+    ctx: RuleContext,
+    plan: WeekPlan,
+    parts: tuple[Section, ...],
+    earlier: RuleOutput,
+    this_week: list[Release],
+    view: Text | Link,
 ) -> Block:
     horizon = plan.sunday + timedelta(days=ctx.settings.weekly.upcoming_days)
-    this_week = _releases_between(ctx, plan.monday, plan.sunday)
     upcoming = _releases_between(ctx, plan.sunday + timedelta(days=1), horizon)
     risks = [
         item(f"{source(ctx, part, sub.pm)}: ", *linked(line))
@@ -294,7 +298,6 @@ def _highlights(
     ]
     risks.extend(_release_risks(ctx, earlier, plan.monday, horizon))
     words = date_words(ctx, plan.update_day)
-    view = _roadmap_view(ctx, earlier)
     return region(
         HIGHLIGHTS_REGION,
         heading(2, "Org-wide highlights (Product Ops)"),
