@@ -143,13 +143,14 @@ def test_an_alias_of_another_items_anchor_has_the_whole_file_parsed() -> None:
     assert any("aliases" in f.message for f in read.findings)  # the bound check still sees it
 
 
-def _workspace(root: Path, store: SqliteStateStore) -> LocalWorkspace:
+def _workspace(root: Path, store: SqliteStateStore, encoding: str = "utf-8") -> LocalWorkspace:
     return LocalWorkspace(
         tracker=root / "releases.yaml",
         wiki=root / "wiki",
         pages=root / "pages",
         outbox=root / "outbox",
         state=store.connector("local"),
+        tracker_encoding=encoding,
     )
 
 
@@ -189,14 +190,7 @@ def test_a_changed_tracker_encoding_reads_the_unchanged_file_again(tmp_path: Pat
     store = SqliteStateStore(tmp_path / "state.db")
     assert _workspace(tmp_path, store).read_releases().rows["R-1"]["title"] == "Café"
     store.commit()
-    latin = LocalWorkspace(
-        tracker=path,
-        wiki=tmp_path / "wiki",
-        pages=tmp_path / "pages",
-        outbox=tmp_path / "outbox",
-        state=store.connector("local"),
-        tracker_encoding="latin-1",
-    )
+    latin = _workspace(tmp_path, store, "latin-1")
     assert latin.read_releases().rows["R-1"]["title"] == "CafÃ©"  # the config's encoding
     store.close()
 
