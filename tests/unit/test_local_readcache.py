@@ -128,6 +128,24 @@ def test_a_same_size_rewrite_with_its_mtime_put_back_is_read_again(tmp_path: Pat
     assert opened == 1 and view[1]["releases/ACME-1"]["bundle_state"] == "ready"
 
 
+def test_a_racy_file_that_changed_is_opened_once_for_its_check_and_its_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the change time cannot be set back: the key leaves it out, as on a file system with
+    # coarse stamps, so the rewrite keeps the key and only the racy check's read tells
+    monkeypatch.setattr(readcache, "stat_key", lambda st: (st.st_size, st.st_mtime_ns, 0, 0))
+    store = MemoryStateStore()
+    _org(tmp_path)
+    path = tmp_path / "wiki" / "releases" / "ACME-1.md"
+    now = time.time_ns()
+    _old(path, now)  # written just now: its row is racy
+    _read(tmp_path, store)
+    path.write_text(path.read_text().replace("draft", "ready"), encoding="utf-8")
+    _old(path, now)
+    view, opened = _read(tmp_path, store)
+    assert opened == 1 and view[1]["releases/ACME-1"]["bundle_state"] == "ready"
+
+
 def test_a_racy_row_is_used_only_while_the_bytes_hash_the_same(tmp_path: Path) -> None:
     """A row whose stat was taken within 2 s of the file's mtime cannot tell a rewrite in
     the same timestamp tick (git's racy files): it is checked against the bytes."""

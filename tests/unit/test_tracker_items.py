@@ -195,12 +195,11 @@ def test_a_changed_tracker_encoding_reads_the_unchanged_file_again(tmp_path: Pat
     store.close()
 
 
-def test_a_racy_tracker_is_read_once_so_its_check_and_its_parse_see_the_same_bytes(
+def test_a_racy_tracker_that_changed_is_read_once_for_its_check_and_its_parse(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Written within the racy window, the kept row is trusted only while the bytes match;
-    # an export rewritten between that check's read and a second read for the parse would
-    # have the rows of one text stored under the digest of another.
+    # Written within the racy window, the kept row is trusted only while the bytes match:
+    # that check reads the file, and the parse after a mismatch uses the same bytes.
     # (the change time cannot be set back: the key leaves it out here, as on a file system
     # whose stamps are coarse, so the rewritten file's key is the first one's)
     monkeypatch.setattr(readcache, "stat_key", lambda st: (st.st_size, st.st_mtime_ns, 0, 0))

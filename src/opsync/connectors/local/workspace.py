@@ -67,6 +67,8 @@ from opsync.domain.findings import duplicate
 from opsync.errors import ConfigError, ConflictError, PermanentError
 from opsync.state import ConnectorState
 
+Read = tuple[bytes, Identity]  # a file's bytes and its identity as read
+
 #: The state mirror naming the folders a run read records or pages from: a configured
 #: folder that is gone after that (a typo, a moved folder) stops the run instead of reading
 #: as a new, empty workspace whose records opsync would create all over again.
@@ -320,17 +322,22 @@ class LocalWorkspace:
         """The file as text, never through a link at ``path``."""
         return self._read(path)[0]
 
-    def _read(self, path: Path) -> tuple[str, Identity]:
-        self._reads += 1
+    def _read(self, path: Path, read: Callable[[], Read] | None = None) -> tuple[str, Identity]:
         # Bytes decoded as is keep CRLF as people wrote it, and skip the text layer's cost.
-        data, identity = files.read_file(path)
+        data, identity = (read or self._reader(path))()
         self._fresh[path] = identity
         return data.decode("utf-8"), identity
 
-    def _read_bytes(self, path: Path) -> bytes:
-        """The bytes of a file whose cache row is racy, to check its digest."""
-        self._reads += 1
-        return files.read_file(path)[0]
+    def _reader(self, path: Path) -> Callable[[], Read]:
+        """The file's bytes and identity, read at most once however often asked: a racy
+        cache row's digest check and the parse after a mismatch share one read."""
+
+        @functools.cache
+        def read() -> Read:
+            self._reads += 1
+            return files.read_file(path)
+
+        return read
 
     def _since_read(self, path: Path, record: str) -> tuple[AsRead | None, str]:
         """(what this run knew of the file when it decided, the file as it is now) — None
@@ -467,13 +474,7 @@ class LocalWorkspace:
         self._reads += 1
         where, taken = str(self.tracker), time.time_ns()  # before the stat: racy against it
         key = readcache.stat_key(os.stat(self.tracker))
-        got: list[bytes] = []  # the bytes, read once: a racy row's check and the parse agree
-
-        def once() -> bytes:
-            if not got:
-                got.append(self.tracker.read_bytes())
-            return got[0]
-
+        once = functools.cache(self.tracker.read_bytes)  # a racy row's check and the parse
         hit, kept = self._read_cache().lookup_file(where, key, once, taken)
         if hit is not None:
             kept = hit.payload
@@ -521,13 +522,14 @@ class LocalWorkspace:
         holds, otherwise read and parsed (and the row made)."""
         where = str(path)
         key = readcache.stat_key(st)
-        hit = self._cache.lookup(where, key, lambda: self._read_bytes(path), taken)
+        read = self._reader(path)
+        hit = self._cache.lookup(where, key, lambda: read()[0], taken)
         if hit is not None and isinstance(hit.payload, dict):
             data, edited = hit.payload.get("f"), hit.payload.get("e")
             if isinstance(data, dict) and isinstance(edited, bool):
                 return data, hit.digest, edited
         try:
-            text, identity = self._read(path)
+            text, identity = self._read(path, read)
             data = frontmatter.split(text).data
         except (frontmatter.FrontMatterError, UnicodeDecodeError):
             self._cache.forget(where)
@@ -694,11 +696,12 @@ class LocalWorkspace:
         stat is its row's, otherwise read and parsed (and the row made)."""
         where = str(path)
         key = readcache.stat_key(st)
-        hit = self._cache.lookup(where, key, lambda: self._read_bytes(path), taken)
+        read = self._reader(path)
+        hit = self._cache.lookup(where, key, lambda: read()[0], taken)
         if hit is not None and _page_row(hit.payload):
             return hit.payload, hit.digest
         try:
-            text, identity = self._read(path)
+            text, identity = self._read(path, read)
             payload = self._page_payload(path, frontmatter.split(text), text)
         except (frontmatter.FrontMatterError, UnicodeDecodeError):
             self._cache.forget(where)
