@@ -388,3 +388,32 @@ def test_minute_rounding_hides_same_minute_edits_from_after(
         notion.pages.update(page["id"], properties={"Launch": {"date": {"start": "2026-07-04"}}})
         assert len(notion.data_sources.query(source, filter={"and": [day]})["results"]) == 1
         notion.close()
+
+
+def test_search_sorts_by_last_edit_and_shows_an_edit_only_once_indexed() -> None:
+    """The search reference: newest edits first by default or with ``sort``, the only
+    sortable timestamp being ``last_edited_time``; and "search indexing is not immediate",
+    which ``set_search_lag`` plays."""
+    now = [datetime(2026, 7, 4, 9, 0, tzinfo=UTC)]
+    with NotionEmulator(rate_limit=None, clock=lambda: now[0]) as emulator:
+        notion = client(emulator)
+        source = make_source(notion, emulator.root_page_id)
+        now[0] = datetime(2026, 7, 4, 9, 1, tzinfo=UTC)
+        first = add_page(notion, source, "A")
+        now[0] = datetime(2026, 7, 4, 9, 5, tzinfo=UTC)
+        second = add_page(notion, source, "B")
+        pages = {"property": "object", "value": "page"}
+        newest = {"timestamp": "last_edited_time", "direction": "descending"}
+        found = notion.search(filter=pages, sort=newest)["results"]
+        assert [p["id"] for p in found[:2]] == [second["id"], first["id"]]
+        assert found[0]["parent"]["data_source_id"] == source
+        assert notion.search(filter=pages)["results"][0]["id"] == second["id"]
+        bad = {"timestamp": "created_time", "direction": "descending"}
+        assert api_error(lambda: notion.search(sort=bad)).code == "validation_error"
+        emulator.set_search_lag(60)
+        now[0] = datetime(2026, 7, 4, 9, 10, tzinfo=UTC)
+        notion.pages.update(first["id"], properties={"Done": {"checkbox": True}})
+        assert notion.search(filter=pages, sort=newest)["results"][0]["id"] == second["id"]
+        now[0] = datetime(2026, 7, 4, 9, 11, 30, tzinfo=UTC)
+        assert notion.search(filter=pages, sort=newest)["results"][0]["id"] == first["id"]
+        notion.close()

@@ -219,11 +219,33 @@ def query_data_source(
 def search(world: World, body: Json) -> Json:
     reject_unknown(body, {"query", "sort", "filter", "start_cursor", "page_size"})
     size = q.page_size(body.get("page_size"), "body")
-    wanted = (body.get("filter") or {}).get("value")
+    sort, where = body.get("sort"), body.get("filter")
+    if sort is not None and (
+        not isinstance(sort, dict)
+        or sort.get("timestamp") != "last_edited_time"
+        or sort.get("direction") not in ("ascending", "descending")
+    ):
+        raise body_invalid(
+            "body.sort", 'should be {"timestamp": "last_edited_time", "direction": ...}', sort
+        )
+    if where is not None and (
+        not isinstance(where, dict)
+        or where.get("property") != "object"
+        or where.get("value") not in ("page", "data_source")
+    ):
+        raise body_invalid(
+            "body.filter", 'should be {"property": "object", "value": "page" or ...}', where
+        )
+    wanted = (where or {}).get("value")
+    # The search index shows an edit only ``search_lag`` after it (Notion: "search indexing
+    # is not immediate"); pages edited more lately are left out, as not indexed yet
+    indexed = world.now() - world.search_lag
     text = str(body.get("query") or "").lower()
     found: list[tuple[str, datetime, Json]] = []
     if wanted in (None, "page"):
         for record in world.pages.values():
+            if record.stamp.edited > indexed:
+                continue
             if not record.in_trash and text in world.page_title(record).lower():
                 found.append((record.id, record.stamp.edited, world.page_json(record)))
     if wanted in (None, "data_source"):
