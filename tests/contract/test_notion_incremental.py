@@ -22,7 +22,6 @@ from opsync.config import load_config
 from opsync.connectors.base import ReadResult, RecordWrite, TrackerRead
 from opsync.connectors.local import frontmatter
 from opsync.connectors.local.workspace import LocalWorkspace
-from opsync.connectors.notion import changes
 from opsync.connectors.notion.bootstrap import bootstrap
 from opsync.connectors.notion.client import NotionApi
 from opsync.connectors.notion.config import CollectionMapping, NotionConnectorConfig
@@ -43,7 +42,6 @@ NOW = datetime.fromisoformat("2026-12-03T15:00:00-05:00")
 QUERY = ("POST", "/v1/data_sources/{data_source_id}/query")
 CHILDREN = ("GET", "/v1/blocks/{block_id}/children")
 DATABASE = ("GET", "/v1/databases/{database_id}")
-SEARCH = ("POST", "/v1/search")
 
 
 class Clock:
@@ -227,11 +225,8 @@ def first_sync(acme: Acme) -> RunReport:
 
 
 def test_a_no_op_sync_queries_each_data_source_once_and_lists_no_block(acme: Acme) -> None:
-    """With the search turned off (``search_changes = false``), as before it."""
     first_sync(acme)
     assert acme.cache.is_file()
-    wiki = acme.wiki
-    wiki.reader.config = wiki.config.model_copy(update={"search_changes": False})
     second = acme.sync()
     assert second.plan.operations == () and second.plan.conflicts == ()
     counts = acme.emulator.counts
@@ -240,147 +235,6 @@ def test_a_no_op_sync_queries_each_data_source_once_and_lists_no_block(acme: Acm
     # and one GET: the write lease, read by every run (connectors/notion/lease.py)
     assert counts.writes == 0 and counts.reads == counts.of(*QUERY) + 1
     assert counts.of("GET", "/v1/pages/{page_id}") == 1
-    assert counts.of(*SEARCH) == 0
-
-
-def test_a_no_op_sync_a_cron_interval_later_asks_one_search_and_the_lease(acme: Acme) -> None:
-    first_sync(acme)
-    acme.notion_time.at += timedelta(minutes=10)
-    second = acme.sync()
-    assert second.plan.operations == () and second.plan.conflicts == ()
-    # the search reads back to the first sync's read: through every page it wrote since
-    counts = acme.emulator.counts
-    assert counts.of(*QUERY) == 0 and counts.of(*CHILDREN) == 0 and counts.writes == 0
-    # every later one, from the mirror the no-op kept: one search and the lease
-    acme.restart()
-    acme.notion_time.at += timedelta(minutes=10)
-    acme.emulator.reset_counts()
-    assert acme.sync().plan.operations == ()
-    assert acme.emulator.counts.by_endpoint == {SEARCH: 1, ("GET", "/v1/pages/{page_id}"): 1}
-
-
-def test_right_after_a_sync_the_search_skips_opsyncs_own_writes(acme: Acme) -> None:
-    """Every page the first sync wrote is in the search's window (it reaches back past the
-    last read); opsync edited them last and the mirror holds them as written: no query."""
-    first_sync(acme)
-    acme.wiki.read()
-    counts = acme.emulator.counts
-    assert counts.of(*QUERY) == 0 and counts.of(*SEARCH) >= 1
-
-
-def edit_decision(acme: Acme, text: str) -> None:
-    body = [{"type": "text", "text": {"content": text}}]
-    decision = row_id(acme, "decisions", "DEC-013")
-    acme.person.pages.update(decision, properties={"Context": {"rich_text": body}})
-
-
-def context_of(acme: Acme, read: ReadResult) -> str | None:
-    releases = acme.spec.tracker.read_releases()  # type: ignore[union-attr]
-    found = next(d for d in snap(releases, read).decisions if d.key == "DEC-013")
-    return found.context
-
-
-def test_a_persons_edit_makes_the_read_query_only_its_data_source(
-    acme: Acme, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    first_sync(acme)
-    acme.notion_time.at += timedelta(minutes=10)
-    acme.wiki.read()
-    acme.notion_time.at += timedelta(minutes=10)
-    edit_decision(acme, "Edited by a person")
-    answered = rows_answered(acme, monkeypatch)
-    acme.emulator.reset_counts()
-    after = acme.wiki.read()
-    assert acme.emulator.counts.of(*QUERY) == 1 and acme.emulator.counts.of(*SEARCH) == 1
-    assert answered == Counter({(acme.wiki.catalog.source("decisions"), False): 1})
-    assert context_of(acme, after) == "Edited by a person"
-    acme.restart()
-    acme.cache.unlink()
-    full = acme.wiki.read()
-    assert after.records == full.records and after.fields == full.fields
-    assert after.pages == full.pages
-
-
-def test_an_edit_the_search_index_shows_late_is_read_by_the_next_run(acme: Acme) -> None:
-    """Notion's search is an index: an edit it does not show yet is not read by that run,
-    and is by the first run after it shows, even when that is minutes after the edit (the
-    search reaches back past the last read by ``changes.LOOKBACK``)."""
-    first_sync(acme)
-    acme.notion_time.at += timedelta(minutes=10)
-    acme.wiki.read()
-    acme.emulator.set_search_lag(240)
-    acme.notion_time.at += timedelta(minutes=10)
-    edit_decision(acme, "Edited by a person")
-    acme.notion_time.at += timedelta(minutes=3)
-    acme.emulator.reset_counts()
-    missed = acme.wiki.read()  # the index does not show the edit yet
-    assert acme.emulator.counts.of(*QUERY) == 0
-    assert context_of(acme, missed) != "Edited by a person"
-    acme.notion_time.at += timedelta(minutes=2)  # it does now, 5 minutes after the edit
-    assert context_of(acme, acme.wiki.read()) == "Edited by a person"
-
-
-def test_a_failed_search_makes_the_read_query_every_data_source(acme: Acme) -> None:
-    first_sync(acme)
-    acme.notion_time.at += timedelta(minutes=10)
-    acme.wiki.read()
-    acme.notion_time.at += timedelta(minutes=10)
-    edit_decision(acme, "Edited by a person")
-    acme.emulator.faults.fail(400, method="POST", path="/v1/search")
-    acme.emulator.reset_counts()
-    after = acme.wiki.read()
-    sources = len(acme.wiki.config.collections) + 1
-    assert acme.emulator.counts.of(*QUERY) == sources
-    assert context_of(acme, after) == "Edited by a person"
-
-
-def test_after_more_writes_than_the_search_reads_the_read_asks_no_search(
-    acme: Acme, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The search would read back through every row the last run wrote: past what it may
-    read (here one page of 100; the acme first sync writes more), it is not asked."""
-    first_sync(acme)
-    monkeypatch.setattr(changes, "PAGES", 1)
-    acme.wiki.read()
-    sources = len(acme.wiki.config.collections) + 1
-    assert acme.emulator.counts.of(*QUERY) == sources
-    assert acme.emulator.counts.of(*SEARCH) == 0
-
-
-def test_more_edits_than_the_search_reads_make_the_read_query_every_data_source(
-    acme: Acme, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    first_sync(acme)
-    acme.notion_time.at += timedelta(minutes=10)
-    assert acme.sync().plan.operations == ()  # its mirror kept: no write since its read
-    acme.notion_time.at += timedelta(minutes=10)
-    monkeypatch.setattr(changes, "PAGE_SIZE", 2)  # the search reads at most 2 pages' edits
-    monkeypatch.setattr(changes, "PAGES", 1)
-    edit_decision(acme, "Edited by a person")
-    for key in ("INS-001", "INS-002"):
-        body = {"Quote": {"rich_text": [{"type": "text", "text": {"content": "a call"}}]}}
-        acme.person.pages.update(row_id(acme, "insights", key), properties=body)
-    acme.emulator.reset_counts()
-    after = acme.wiki.read()
-    sources = len(acme.wiki.config.collections) + 1
-    assert acme.emulator.counts.of(*QUERY) == sources
-    assert acme.emulator.counts.of(*SEARCH) == 1
-    assert context_of(acme, after) == "Edited by a person"
-
-
-def test_an_edit_outside_opsyncs_data_sources_queries_nothing(acme: Acme) -> None:
-    first_sync(acme)
-    acme.notion_time.at += timedelta(minutes=10)
-    acme.wiki.read()
-    acme.notion_time.at += timedelta(minutes=10)
-    title = [{"type": "text", "text": {"content": "Team notes"}}]
-    acme.person.pages.create(
-        parent={"type": "page_id", "page_id": acme.emulator.root_page_id},
-        properties={"title": {"title": title}},
-    )
-    acme.emulator.reset_counts()
-    acme.wiki.read()
-    assert acme.emulator.counts.of(*QUERY) == 0 and acme.emulator.counts.of(*SEARCH) == 1
 
 
 def test_the_mirrored_read_is_the_full_read(acme: Acme) -> None:

@@ -1,8 +1,7 @@
 """Where each collection of a Notion workspace lives, and listing its rows: the data source
 (``sources.py``), its schema read once when a write first needs it, and the query of its
 rows, only those edited lately when a mirror holds the others, and of those only the ones
-a person (not opsync) edited last when the data source has a "last edited by" property; none
-at all when a search showed nobody else edited its rows since the last read (changes.py).
+a person (not opsync) edited last when the data source has a "last edited by" property.
 """
 
 from __future__ import annotations
@@ -72,10 +71,6 @@ class Catalog:
         self.listed: set[str] = set()
         # This run's read of each data source, where the edit check before writes starts
         self.read_at: dict[str, ReadAt] = {}
-        # Collections this run does not query, a search having shown nobody else edited
-        # their rows since the last read (changes.py), and Notion's clock at its answer
-        self.skipped: frozenset[str] = frozenset()
-        self.searched_at: datetime | None = None
 
     def reset(self) -> None:
         self.sources.reset()
@@ -170,9 +165,6 @@ class Catalog:
         return property_names(self.config, Collection(where))[EDITED_BY_FIELD]
 
     def _rows(self, where: str, source: str) -> list[Mapping[str, Any]]:
-        if where in self.skipped and self.mirror is not None:
-            self.read_at[where] = ReadAt(self.searched_at, "")
-            return self.mirror.kept_rows(source)
         since = self.mirror.since(source, self.full) if self.mirror is not None else None
         extra: dict[str, Any] = {}
         if since is not None:

@@ -119,12 +119,6 @@ class NotionConnectorConfig(TokenConnectorConfig):
     full_pass_hours: float = Field(
         24, gt=0, description="How often a full read looks for pages moved to the trash."
     )
-    search_changes: bool = Field(
-        True,
-        description="Between full passes, one search for the pages edited since the last "
-        "read tells which data sources to query; the others are not asked (false: query "
-        "every data source every run).",
-    )
     lease_minutes: float = Field(
         10,
         gt=0,

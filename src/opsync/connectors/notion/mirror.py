@@ -173,12 +173,6 @@ class Mirror:
         self.lease_page = ""  # the id of the row holding the write lease (lease.py)
         self.lease_generation = 0  # the lease's generation when this store last took it
         self.full_at: datetime | None = None
-        # Notion's clock at the first answer of the last read that saw every data source,
-        # where the next run's search for edits starts (changes.py)
-        self.searched = ""
-        # The rows opsync wrote since that read (their ids; a count once kept): the next
-        # search reads back through them, so after many it is not worth asking
-        self.written: set[str] | int = 0
         self._loaded = False
         self._floor = ""  # the newest stamp the sources read so far this run hold
         if state is not None:
@@ -210,16 +204,11 @@ class Mirror:
             schemas = {str(k): dict(v) for k, v in (data.get("schemas") or {}).items()}
             lease_page = str(data.get("lease_page") or "")
             lease_generation = int(data.get("lease_generation") or 0)
-            searched = str(data.get("searched") or "")
-            written = int(data.get("written") or 0)
-            if searched:
-                when(searched)
         except (ValueError, KeyError, TypeError, AttributeError):
             return  # unreadable: a full read rebuilds it
         self.sources, self.pages, self.full_at = sources, pages, full_at
         self.resolved, self._bot, self.schemas = resolved, bot, schemas
         self.lease_page, self.lease_generation = lease_page, lease_generation
-        self.searched, self.written = searched, written
 
     @property
     def bot(self) -> str:
@@ -268,17 +257,6 @@ class Mirror:
             return None
         return stamp(when(known.watermark) - OVERLAP)
 
-    def kept_rows(self, source: str) -> list[Row]:
-        """The live rows of ``source`` as last read or written, for a run that does not
-        query it (changes.py); its watermark stays where the last query left it."""
-        known = self.sources.get(source)
-        return list(known.rows.values()) if known is not None else []
-
-    def wrote(self) -> int:
-        """How many rows opsync wrote since the last read (changes.py)."""
-        self._load()
-        return len(self.written) if isinstance(self.written, set) else self.written
-
     def shows(self, source: str, name: str, kind: str) -> bool:
         """Whether the rows kept of ``source`` have a property ``name`` of type ``kind``."""
         known = self.sources.get(source)
@@ -310,8 +288,6 @@ class Mirror:
         """A row as a write left it; the watermark stays (it only follows reads)."""
         self._load()
         known = self.sources.get(source)
-        if isinstance(self.written, set):
-            self.written.add(str(row["id"]))
         if known is not None and self.enabled:
             known.rows.pop(str(row["id"]), None)
             if is_live(row):
@@ -334,12 +310,8 @@ class Mirror:
             if key is None or name == key:
                 memo.blocks = None
 
-    def finish(self, full: bool, pages: Iterable[str] | None, first: datetime | None) -> None:
-        """End of a read: forget pages no longer there, note a full pass, and where the next
-        run's search starts: ``first``, Notion's clock at the read's first answer (none
-        known: the next run queries every data source)."""
-        self.searched = stamp(first) if first is not None else ""
-        self.written = set()
+    def finish(self, full: bool, pages: Iterable[str] | None) -> None:
+        """End of a read: forget pages no longer there, note a full pass."""
         if pages is not None:
             seen = set(pages)
             self.pages = {k: v for k, v in self.pages.items() if k in seen}
@@ -363,8 +335,6 @@ class Mirror:
                 "schemas": dict(sorted(self.schemas.items())),
                 "lease_page": self.lease_page,
                 "lease_generation": self.lease_generation,
-                "searched": self.searched,
-                "written": self.wrote(),
             },
             separators=(",", ":"),
         )

@@ -2,8 +2,7 @@
 
 Each collection is one data source; generated pages are rows of a ``pages`` data source
 whose bodies hold opsync's region callouts. A read queries every data source (only the rows
-edited lately when a :class:`~opsync.connectors.notion.mirror.Mirror` holds the others, and
-none of a data source one search shows nobody else edited since: changes.py),
+edited lately when a :class:`~opsync.connectors.notion.mirror.Mirror` holds the others),
 lists the blocks of each generated page whose row moved since they were last seen, and
 remembers every row so that the writes of the same run go straight to the right page.
 Reading writes nothing in Notion (``opsync plan``).
@@ -30,7 +29,6 @@ from opsync.connectors.notion.catalog import (
     Catalog,
     page_property_names,
 )
-from opsync.connectors.notion.changes import unchanged_sources
 from opsync.connectors.notion.chunks import block_type, children_of
 from opsync.connectors.notion.config import (
     property_names,
@@ -184,7 +182,6 @@ class Reader:
         self.catalog.full = full
         self.catalog.listed.clear()
         self.catalog.read_at.clear()
-        self._search(full)
         result = ReadResult()
         rows = {c: self.catalog.rows(c.value) for c in self.catalog.configured()}
         if full and mirror is not None and mirror.enabled:
@@ -213,25 +210,8 @@ class Reader:
             self._pages(result)
         result.findings.extend(self.catalog.sources.notes)
         if mirror is not None:
-            answers = [r.answered for r in self.catalog.read_at.values() if r.answered]
-            first = min([*answers, *filter(None, [self.catalog.searched_at])], default=None)
-            mirror.finish(full, result.pages if self.catalog.pages is not None else None, first)
+            mirror.finish(full, result.pages if self.catalog.pages is not None else None)
         return result
-
-    def _search(self, full: bool) -> None:
-        """Which data sources this read need not query (changes.py): none on a full pass
-        or when the config turns the search off."""
-        catalog, mirror = self.catalog, self.catalog.mirror
-        catalog.skipped, catalog.searched_at = frozenset(), None
-        if full or mirror is None or not mirror.enabled or not self.config.search_changes:
-            return
-        wheres = [c.value for c in catalog.configured()]
-        if catalog.pages is not None:
-            wheres.append(PAGES)
-        sources = {where: catalog.source(where) for where in wheres}
-        catalog.skipped, catalog.searched_at = unchanged_sources(
-            self.api, mirror, sources, catalog.bot, catalog.edited_by
-        )
 
     def _keyed(
         self, collection: Collection, rows: list[Mapping[str, Any]]

@@ -12,7 +12,7 @@ import argparse
 import secrets
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from opsync.testing.emulators.emulator_server import FaultingEmulator, LoopbackServer
 from opsync.testing.emulators.notion_faults import Faults, RateLimiter
@@ -87,12 +87,6 @@ class NotionEmulator(FaultingEmulator):
                 for b in self._world.blocks.values()
                 if b.type == "image" and b.content.get("type") == "file" and not b.in_trash
             ]
-
-    def set_search_lag(self, seconds: float) -> None:
-        """Make an edit show in `POST /v1/search` only `seconds` after it: Notion's search
-        is an index, and "search indexing is not immediate"."""
-        with self._world.lock:
-            self._world.search_lag = timedelta(seconds=seconds)
 
     @property
     def faults(self) -> Faults:

@@ -13,7 +13,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -115,7 +115,6 @@ class World:
         self.views: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, Any] = {}  # file uploads (notion_files.py)
         self.children: dict[str, list[str]] = {}
-        self.search_lag = timedelta(0)  # how long an edit takes to show in search
         self.root_page_id = self.new_id()
         root_title = [_text("opsync emulator root")]
         self.pages[self.root_page_id] = PageRec(
