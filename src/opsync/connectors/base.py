@@ -165,6 +165,11 @@ class PageWrite:
     # the page as the rules made it, with links to other generated pages by key: the engine
     # fills their URLs in as it writes (engine/pagelinks.py); a connector never sees it
     linked: Document | None = None
+    # each region to rewrite as the plan rendered it from ``document`` with the target's own
+    # ``render_region`` (a Markdown target, which compares text): the write uses it instead
+    # of rendering the region again (a large page's region is seconds of work); None when
+    # the plan did not render it, or the document was changed since (its links filled in)
+    rendered: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)

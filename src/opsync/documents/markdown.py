@@ -125,10 +125,11 @@ def render_blocks(blocks: tuple[Block, ...], page: str | None = None) -> str:
     return "\n\n".join(render_block(b, page) for b in blocks)
 
 
-def render_region(node: Region, page: str | None = None) -> str:
+def render_region(node: Region, page: str | None = None, content: str | None = None) -> str:
     """A region with its markers; ``page`` is the key of the page that owns it (none for a
-    preview or a document that is no page)."""
-    content = render_blocks(node.children)
+    preview or a document that is no page); ``content``: its blocks rendered already."""
+    if content is None:
+        content = render_blocks(node.children)
     return f"{begin_marker(node.key, content, page)}\n{content}\n{end_marker(node.key)}"
 
 

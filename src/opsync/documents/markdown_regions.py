@@ -282,19 +282,21 @@ def find_regions(text: str, page: str | None = None) -> dict[str, RegionSpan]:
 
 
 def splice(
-    text: str, replacements: dict[str, str], appended: list[str], page: str | None = None
+    text: str,
+    replacements: dict[str, str],
+    appended: list[str],
+    page: str | None = None,
+    owned: dict[str, RegionSpan] | None = None,
 ) -> str:
     """Replace the named regions with new rendered regions and append new ones at the end.
 
     ``replacements`` maps a region key to its whole new rendering (markers included); an
     empty string removes the region. Only regions that are opsync's own for ``page`` are
     replaced; text between them (copies, quotes, damaged pairs included) is copied byte for
-    byte.
+    byte. ``owned``: those regions as :func:`parse_regions` found them in ``text`` already.
     """
-    spans = sorted(
-        (s for k, s in find_regions(text, page).items() if k in replacements),
-        key=lambda s: s.start,
-    )
+    found = find_regions(text, page) if owned is None else owned
+    spans = sorted((s for k, s in found.items() if k in replacements), key=lambda s: s.start)
     out: list[str] = []
     cursor = 0
     for span in spans:

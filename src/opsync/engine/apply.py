@@ -77,11 +77,15 @@ DISPATCH: Mapping[str, tuple[str, Callable[[Targets, Any], None]]] = {
 
 def _linked(targets: Targets, op: PageWrite) -> PageWrite:
     """The page with its links to other generated pages as their URLs are now: a page this
-    run created (written before, engine/plan.py) is linked already (engine/pagelinks.py)."""
+    run created (written before, engine/plan.py) is linked already (engine/pagelinks.py).
+    Where a link resolves otherwise than for the plan, its renderings are dropped."""
     if op.linked is None:
         return op
     url_of = pagelinks.web_only(targets.wiki.page_url)
-    return replace(op, document=pagelinks.resolve(op.linked, url_of), linked=None)
+    document = pagelinks.resolve(op.linked, url_of)
+    # the plan's renderings hold while the links resolve as they did for the plan
+    rendered = op.rendered if document == op.document else None
+    return replace(op, document=document, linked=None, rendered=rendered)
 
 
 def _write_back(targets: Targets, op: TrackerWrite) -> None:

@@ -286,6 +286,7 @@ def _pages(
 ) -> tuple[list[Operation], list[Conflict]]:
     ops: list[Operation] = []
     conflicts: list[Conflict] = []
+    text = _as_text(store)  # its region changes are its own renderings: the write reuses them
     for key, want in sorted(desired.pages.items()):
         state = actual.pages.get(key)
         doc: Document = want.document
@@ -320,9 +321,7 @@ def _pages(
                     Conflict(
                         target=key,
                         part=f"region {region}",
-                        edit=RegionChange(region, rendered, have.content)
-                        if _as_text(store)
-                        else None,
+                        edit=RegionChange(region, rendered, have.content) if text else None,
                         fingerprint=_digest(key, region, have.content),
                         message=(
                             f"{state.path}: the opsync region `{region}` was edited by hand; move "
@@ -348,7 +347,11 @@ def _pages(
                     target=key,
                     reason=reasons.page_updated(want.kind, changed, dropped),
                     payload=PageWrite(
-                        key=key, document=doc, regions=tuple(rewrite), linked=want.linked
+                        key=key,
+                        document=doc,
+                        regions=tuple(rewrite),
+                        linked=want.linked,
+                        rendered={c.region: c.after for c in changes} if text else None,
                     ),
                     regions=tuple(changes),
                 )

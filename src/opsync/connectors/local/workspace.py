@@ -424,12 +424,13 @@ class LocalWorkspace:
         self._seen[str(path)] = AsRead(files.digest(data))
         self._names[files.fold(str(path))] = (self._owner, self._target)
         self._writes += 1
-        self._cache_written(path, data)
+        self._cache_written(path, data, text if isinstance(text, str) else None)
 
-    def _cache_written(self, path: Path, data: bytes) -> None:
+    def _cache_written(self, path: Path, data: bytes, written: str | None = None) -> None:
         """The cache row of a record or page file this run wrote, so the next run need not
         parse it. Its stat is taken after the write, so the row is racy (checked against the
-        file's bytes) until a commit finds the file unchanged (:meth:`ReadCache.settle`)."""
+        file's bytes) until a commit finds the file unchanged (:meth:`ReadCache.settle`).
+        ``written``: the text ``data`` encodes, when the writer has it."""
         where = str(path)
         if path.suffix != ".md" or not (
             path.is_relative_to(self.wiki) or path.is_relative_to(self.pages)
@@ -441,7 +442,7 @@ class LocalWorkspace:
             return
         sum_ = files.digest(data)
         try:
-            text = data.decode("utf-8")
+            text = data.decode("utf-8") if written is None else written  # not a second copy
             if path.is_relative_to(self.pages):
                 payload = self._page_payload(path, frontmatter.split(text), text)
             else:
@@ -826,36 +827,46 @@ class LocalWorkspace:
             body = markdown.render(op.document, op.key)
             text = frontmatter.compose({"opsync_key": op.key}, body)
         else:
-            before, current = self._since_read(path, f"pages/{op.key}")
-            now = parse_regions(current, op.key)
-            present = now.owned
-            for key in sorted(now.damaged.intersection(op.regions)):
-                raise self._edited_during_run(
-                    f"pages/{op.key}", path, f"the markers of region {key}", key
-                )
-            if before is not None:  # changed since the read: which regions?
-                was = before.values[0] if before.values is not None else None
-                for key in op.regions:
-                    if key not in present:
-                        continue
-                    old = was.get(key) if was is not None else None
-                    if was is None or (old is not None and present[key].content != old):
-                        raise self._edited_during_run(f"pages/{op.key}", path, f"region {key}", key)
-            replacements: dict[str, str] = {}
-            appended: list[str] = []
-            for key in op.regions:
-                node = find_region(op.document.children, key)
-                rendered = markdown.render_region(node, op.key) if node is not None else ""
-                if key in present:
-                    replacements[key] = rendered
-                elif rendered:
-                    appended.append(rendered)
-            text = splice(current, replacements, appended, op.key)
+            text = self._updated(op, path)
         self._write_text(path, text)
         self._paths[f"page:{op.key}"] = str(path)
         written = op.document.children if op.create else _regions(op.document, op.regions)
         for chart in charts.charts(written):
             self._write_chart(path.parent, chart)
+
+    def _updated(self, op: PageWrite, path: Path) -> str:
+        """The page's text with ``op``'s regions rewritten; a conflict when a person edited
+        one since the read. Its own function so that the text as read, its regions and their
+        renderings are let go before the write: a large page (the action list of a big
+        organisation) is megabytes of text, four bytes a character once it holds an emoji."""
+        before, current = self._since_read(path, f"pages/{op.key}")
+        now = parse_regions(current, op.key)
+        present = now.owned
+        for key in sorted(now.damaged.intersection(op.regions)):
+            raise self._edited_during_run(
+                f"pages/{op.key}", path, f"the markers of region {key}", key
+            )
+        if before is not None:  # changed since the read: which regions?
+            was = before.values[0] if before.values is not None else None
+            for key in op.regions:
+                if key not in present:
+                    continue
+                old = was.get(key) if was is not None else None
+                if was is None or (old is not None and present[key].content != old):
+                    raise self._edited_during_run(f"pages/{op.key}", path, f"region {key}", key)
+        replacements: dict[str, str] = {}
+        appended: list[str] = []
+        done = op.rendered or {}  # the plan's renderings of the same document
+        for key in op.regions:
+            node = find_region(op.document.children, key)
+            rendered = (
+                markdown.render_region(node, op.key, done.get(key)) if node is not None else ""
+            )
+            if key in present:
+                replacements[key] = rendered
+            elif rendered:
+                appended.append(rendered)
+        return splice(current, replacements, appended, op.key, present)
 
     def _write_chart(self, folder: Path, chart: Chart) -> None:
         """The chart's picture beside its page, drawn only when its name (its fingerprint)
