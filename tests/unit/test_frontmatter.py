@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from opsync.connectors.local import frontmatter
 
@@ -70,3 +72,46 @@ def test_crlf_files_keep_their_line_endings_outside_owned_lines() -> None:
 def test_broken_front_matter_is_a_clear_error(text: str, message: str) -> None:
     with pytest.raises(frontmatter.FrontMatterError, match=message):
         frontmatter.split(text)
+
+
+def _split_by_lines(text: str) -> tuple[list[str], str] | None:
+    """The front matter's lines and the body as ``split`` found them when it cut the whole
+    text with ``str.splitlines`` (None: never closed); ``split`` now stops at the fence."""
+    lines = text.splitlines(keepends=True)
+    for index in range(1, len(lines)):
+        if lines[index].rstrip("\r\n") == "---":
+            return lines[1:index], "".join(lines[index + 1 :])
+    return None
+
+
+_WORDS = ["---", "a: 1", "b: x", " ", "#c", "---x", "body", "--- ", "-", "é", "🟡"]
+_ENDS = ["\n", "\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"]
+_PIECES = st.sampled_from([*_WORDS, *_ENDS])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["---\n", "---\r\n"]), st.lists(_PIECES, max_size=14))
+def test_split_cuts_the_lines_splitlines_cuts_up_to_the_fence_only(
+    opening: str, pieces: list[str]
+) -> None:
+    text = opening + "".join(pieces)
+    expected = _split_by_lines(text)
+    if expected is None:
+        with pytest.raises(frontmatter.FrontMatterError, match="never closed"):
+            frontmatter.split(text)
+        return
+    lines, body = expected
+    try:
+        parsed = frontmatter.split(text)
+    except frontmatter.FrontMatterError as error:  # the lines found are not YAML: same lines
+        assert "never closed" not in str(error)
+        return
+    assert (parsed.lines, parsed.body) == (lines, body)
+    front = frontmatter.head(text)  # the same, without the body's copy
+    assert (front.data, front.lines, text[front.at :]) == (parsed.data, lines, body)
+
+
+def test_a_large_body_is_split_off_whole() -> None:
+    body = "".join(f"- line {n} 🟡\n" for n in range(50_000))
+    parsed = frontmatter.split("---\nopsync_key: action-list\n---\n" + body)
+    assert parsed.data == {"opsync_key": "action-list"} and parsed.body == body

@@ -105,17 +105,46 @@ class Parsed:
     body: str
 
 
+# Where ``str.splitlines`` ends a line (``\r\n`` being one end): the lines of the front
+# matter are found one at a time with it, as ``splitlines`` would cut them
+_LINE_END = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+@dataclass(frozen=True)
+class Head:
+    """The front matter alone: its data, its lines, and where the body starts in the text."""
+
+    data: dict[str, Any]
+    lines: list[str]
+    at: int
+
+
+def head(text: str) -> Head:
+    """The front matter of ``text`` without a copy of its body (a large page is megabytes);
+    a file without front matter has an empty mapping, and its body starts at 0.
+
+    The lines are those of ``text.splitlines(keepends=True)``, taken one by one up to the
+    closing fence only: the body is never cut into lines."""
+    if not text.startswith(_FENCE + "\n") and not text.startswith(_FENCE + "\r\n"):
+        return Head({}, [], 0)
+    ends = _LINE_END.finditer(text)
+    start = next(ends).end()  # after the opening fence
+    fm_lines: list[str] = []
+    for end in ends:
+        line = text[start : end.end()]
+        if line.rstrip("\r\n") == _FENCE:
+            return Head(_load("".join(fm_lines)), fm_lines, end.end())
+        fm_lines.append(line)
+        start = end.end()
+    if start < len(text) and text[start:] == _FENCE:  # the fence ends the text
+        return Head(_load("".join(fm_lines)), fm_lines, len(text))
+    raise FrontMatterError("front matter opened with '---' is never closed")
+
+
 def split(text: str) -> Parsed:
     """Separate front matter from body; a file without front matter has an empty mapping."""
-    if not text.startswith(_FENCE + "\n") and not text.startswith(_FENCE + "\r\n"):
-        return Parsed({}, [], text)
-    lines = text.splitlines(keepends=True)
-    for index in range(1, len(lines)):
-        if lines[index].rstrip("\r\n") == _FENCE:
-            fm_lines = lines[1:index]
-            body = "".join(lines[index + 1 :])
-            return Parsed(_load("".join(fm_lines)), fm_lines, body)
-    raise FrontMatterError("front matter opened with '---' is never closed")
+    found = head(text)
+    return Parsed(found.data, found.lines, text[found.at :])
 
 
 def _load(source: str) -> dict[str, Any]:

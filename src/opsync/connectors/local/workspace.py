@@ -444,9 +444,9 @@ class LocalWorkspace:
         try:
             text = data.decode("utf-8") if written is None else written  # not a second copy
             if path.is_relative_to(self.pages):
-                payload = self._page_payload(path, frontmatter.split(text), text)
+                payload = self._page_payload(path, frontmatter.head(text), text)
             else:
-                payload = _record_payload(frontmatter.split(text).data)
+                payload = _record_payload(frontmatter.head(text).data)
         except (frontmatter.FrontMatterError, UnicodeDecodeError, readcache.Uncacheable):
             payload = None
         self._cache.store(where, key, key[1], sum_, payload)
@@ -531,7 +531,7 @@ class LocalWorkspace:
                 return data, hit.digest, edited
         try:
             text, identity = self._read(path, read)
-            data = frontmatter.split(text).data
+            data = frontmatter.head(text).data
         except (frontmatter.FrontMatterError, UnicodeDecodeError):
             self._cache.forget(where)
             raise
@@ -677,11 +677,11 @@ class LocalWorkspace:
         """The folders mirror, which decides whether a missing folder stops the read."""
         return json.dumps(self._folders(), sort_keys=True)
 
-    def _page_payload(self, path: Path, parsed: frontmatter.Parsed, text: str) -> Any:
+    def _page_payload(self, path: Path, front: frontmatter.Head, text: str) -> Any:
         """What a page's read takes from its text, as a cache row's JSON data."""
         where = path.relative_to(self.pages).as_posix()
         stem = Path(where).with_suffix("").as_posix()
-        named = parsed.data.get("opsync_key")
+        named = front.data.get("opsync_key")
         key = str(named or files.decode_key(stem) or stem)
         regions = parse_regions(text, key)
         return {
@@ -689,7 +689,7 @@ class LocalWorkspace:
             "r": {k: [s.content, s.edited] for k, s in regions.owned.items()},
             "d": sorted(regions.damaged),
             "x": [[p.kind, p.key, p.line, p.message] for p in regions.problems],
-            "b": parsed.body if reads_text(key) else None,
+            "b": text[front.at :] if reads_text(key) else None,
         }
 
     def _page(self, path: Path, st: os.stat_result, taken: int) -> tuple[Any, str]:
@@ -703,7 +703,7 @@ class LocalWorkspace:
             return hit.payload, hit.digest
         try:
             text, identity = self._read(path, read)
-            payload = self._page_payload(path, frontmatter.split(text), text)
+            payload = self._page_payload(path, frontmatter.head(text), text)
         except (frontmatter.FrontMatterError, UnicodeDecodeError):
             self._cache.forget(where)
             raise
@@ -768,7 +768,7 @@ class LocalWorkspace:
         keys: set[str] = set()
         for path in self._md_files(self.outbox):
             try:
-                key = frontmatter.split(self._read_text(path)).data.get("opsync_key")
+                key = frontmatter.head(self._read_text(path)).data.get("opsync_key")
             except (frontmatter.FrontMatterError, UnicodeDecodeError):
                 continue  # not a message opsync wrote: the journal is the record of those
             if key:
@@ -800,7 +800,7 @@ class LocalWorkspace:
         else:
             before, current = self._since_read(path, op.ref)
             if before is not None:  # changed since the read: by whom, in which fields?
-                now = frontmatter.split(current).data
+                now = frontmatter.head(current).data
                 changed = sorted(f for f in written if not before.same(f, now))
                 if changed:
                     raise self._edited_during_run(op.ref, path, ", ".join(changed), changed[0])
