@@ -125,12 +125,22 @@ def render_blocks(blocks: tuple[Block, ...], page: str | None = None) -> str:
     return "\n\n".join(render_block(b, page) for b in blocks)
 
 
-def render_region(node: Region, page: str | None = None, content: str | None = None) -> str:
-    """A region with its markers; ``page`` is the key of the page that owns it (none for a
-    preview or a document that is no page); ``content``: its blocks rendered already."""
+def region_parts(
+    node: Region, page: str | None = None, content: str | None = None
+) -> tuple[str, str, str]:
+    """A region as three strings to join: its begin marker's line, its content, its end
+    marker's line. ``page`` is the key of the page that owns it (none for a preview or a
+    document that is no page); ``content``: its blocks rendered already. Apart, the
+    content is not copied once more to add the markers (a large page's region is
+    megabytes)."""
     if content is None:
         content = render_blocks(node.children)
-    return f"{begin_marker(node.key, content, page)}\n{content}\n{end_marker(node.key)}"
+    return f"{begin_marker(node.key, content, page)}\n", content, f"\n{end_marker(node.key)}"
+
+
+def render_region(node: Region, page: str | None = None, content: str | None = None) -> str:
+    """A region with its markers (see :func:`region_parts`)."""
+    return "".join(region_parts(node, page, content))
 
 
 def render(document: Document, page: str | None = None) -> str:

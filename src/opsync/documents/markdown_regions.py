@@ -24,6 +24,7 @@ its line:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -283,17 +284,18 @@ def find_regions(text: str, page: str | None = None) -> dict[str, RegionSpan]:
 
 def splice(
     text: str,
-    replacements: dict[str, str],
+    replacements: Mapping[str, str | Sequence[str]],
     appended: list[str],
     page: str | None = None,
-    owned: dict[str, RegionSpan] | None = None,
+    owned: Mapping[str, RegionSpan] | None = None,
 ) -> str:
     """Replace the named regions with new rendered regions and append new ones at the end.
 
-    ``replacements`` maps a region key to its whole new rendering (markers included); an
-    empty string removes the region. Only regions that are opsync's own for ``page`` are
-    replaced; text between them (copies, quotes, damaged pairs included) is copied byte for
-    byte. ``owned``: those regions as :func:`parse_regions` found them in ``text`` already.
+    ``replacements`` maps a region key to its whole new rendering (markers included), or
+    the parts to join into it; an empty string removes the region. Only regions that are
+    opsync's own for ``page`` are replaced; text between them (copies, quotes, damaged
+    pairs included) is copied byte for byte. ``owned``: where :func:`parse_regions` found
+    those regions in ``text`` already (their start and end are all it takes of them).
     """
     found = find_regions(text, page) if owned is None else owned
     spans = sorted((s for k, s in found.items() if k in replacements), key=lambda s: s.start)
@@ -301,7 +303,8 @@ def splice(
     cursor = 0
     for span in spans:
         out.append(text[cursor : span.start])
-        out.append(replacements[span.key])
+        new = replacements[span.key]
+        out.extend((new,) if isinstance(new, str) else new)
         cursor = span.end
     out.append(text[cursor:])
     result = "".join(out)

@@ -115,7 +115,11 @@ def _reencoded(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _dump(row: dict[str, Any]) -> str:
-    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
+    """A row as its JSON text, every character past ASCII escaped: Python holds a string at
+    the width of its widest character, so one status emoji in a large page's region made
+    its row four bytes a character in memory, staged until the commit, against one now
+    (rows written before read the same)."""
+    return json.dumps(row, ensure_ascii=True, separators=(",", ":"), allow_nan=True)
 
 
 @dataclass(frozen=True)

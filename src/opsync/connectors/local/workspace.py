@@ -854,19 +854,21 @@ class LocalWorkspace:
                 old = was.get(key) if was is not None else None
                 if was is None or (old is not None and present[key].content != old):
                     raise self._edited_during_run(f"pages/{op.key}", path, f"region {key}", key)
-        replacements: dict[str, str] = {}
+        replacements: dict[str, str | tuple[str, ...]] = {}
         appended: list[str] = []
         done = op.rendered or {}  # the plan's renderings of the same document
         for key in op.regions:
             node = find_region(op.document.children, key)
-            rendered = (
-                markdown.render_region(node, op.key, done.get(key)) if node is not None else ""
-            )
-            if key in present:
-                replacements[key] = rendered
-            elif rendered:
-                appended.append(rendered)
-        return splice(current, replacements, appended, op.key, present)
+            if node is None:
+                replacements[key] = ""  # no longer generated: removed, if there
+            elif key in present:
+                replacements[key] = markdown.region_parts(node, op.key, done.get(key))
+            else:
+                appended.append(markdown.render_region(node, op.key, done.get(key)))
+        # where the regions are is all the splice takes: their text as read goes first
+        where = {k: replace(span, content="") for k, span in present.items()}
+        del now, present
+        return splice(current, replacements, appended, op.key, where)
 
     def _write_chart(self, folder: Path, chart: Chart) -> None:
         """The chart's picture beside its page, drawn only when its name (its fingerprint)
