@@ -201,6 +201,28 @@ def test_an_edit_inside_an_owned_region_is_a_conflict_until_forced(workspace: Pa
     assert "my edit" not in page.read_text(encoding="utf-8")
 
 
+def test_a_persons_edit_on_a_page_a_killed_run_was_writing_is_kept(workspace: Path) -> None:
+    """A run killed while writing a page leaves the journal saying the write started; a
+    local page is written whole in one atomic replace, so an edited region on it is a
+    person's, not that write cut short: it stays a conflict (found by the two-writer
+    sweep, trial 8: two writers killed at one checkpoint, then the person's text gone)."""
+    run(_spec(workspace), NOW, write=True)
+    page = workspace / "pages" / "weekly-update" / "2026-W49.md"
+    edited = page.read_text(encoding="utf-8").replace("2 releases", "2 releases (and my edit)")
+    page.write_text(edited, encoding="utf-8")
+    store = _store(workspace)
+    store.start_run("dead", NOW.isoformat())
+    key = "update_page:weekly-update/2026-W49:x"
+    store.journal("dead", key, "update_page", "weekly-update/2026-W49", "r", "started")
+    store.close()
+    tracker = workspace / "tracker" / "releases.yaml"
+    tracker.write_text(TRACKER + "- key: ACME-3\n  title: New\n  tier: 1\n", encoding="utf-8")
+    report = run(_spec(workspace), NOW, write=True)
+    assert report.exit_code == EXIT_CONFLICTS
+    assert [c.part for c in report.conflicts] == ["region weekly.highlights"]
+    assert page.read_text(encoding="utf-8") == edited
+
+
 def test_an_owned_field_edited_by_hand_is_a_conflict(workspace: Path) -> None:
     run(_spec(workspace), NOW, write=True)
     record = workspace / "wiki" / "releases" / "ACME-1.md"

@@ -745,8 +745,13 @@ class LocalWorkspace:
         where_text = self._paths[f"page:{key}"] = str(path)
         self._names[files.fold(where_text)] = (f"page:{key}", key)
         owned = {k: str(content) for k, (content, _) in payload["r"].items()}
+        # An edited region here is a person's for certain (``by_person``): opsync writes a
+        # page whole, in one atomic replace, each begin marker with the checksum of what it
+        # wrote, so its own write cut short never shows as one (engine/actual.settle)
         regions = {
-            k: RegionState(owned[k], Ownership.EDITED if edited else Ownership.CLEAN)
+            k: RegionState(
+                owned[k], Ownership.EDITED if edited else Ownership.CLEAN, by_person=bool(edited)
+            )
             for k, (_, edited) in payload["r"].items()
         }
         for damaged in payload["d"]:
