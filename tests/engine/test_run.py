@@ -183,14 +183,20 @@ def test_person_owned_keys_and_text_survive_byte_for_byte(workspace: Path) -> No
     assert page.read_text(encoding="utf-8").endswith("A person's paragraph.\n")
 
 
-def test_an_edit_inside_an_owned_region_is_a_conflict_until_forced(workspace: Path) -> None:
-    run(_spec(workspace), NOW, write=True)
+def _edit_the_highlights(workspace: Path) -> tuple[Path, str]:
+    """A person's edit inside the weekly update's owned region, and a tracker change that
+    makes opsync want to rewrite that region: (the page, its text as the person left it)."""
     page = workspace / "pages" / "weekly-update" / "2026-W49.md"
     edited = page.read_text(encoding="utf-8").replace("2 releases", "2 releases (and my edit)")
     page.write_text(edited, encoding="utf-8")
-    # a change in the tracker makes opsync want to rewrite that region
     tracker = workspace / "tracker" / "releases.yaml"
     tracker.write_text(TRACKER + "- key: ACME-3\n  title: New\n  tier: 1\n", encoding="utf-8")
+    return page, edited
+
+
+def test_an_edit_inside_an_owned_region_is_a_conflict_until_forced(workspace: Path) -> None:
+    run(_spec(workspace), NOW, write=True)
+    page, edited = _edit_the_highlights(workspace)
     report = run(_spec(workspace), NOW, write=True)
     assert report.exit_code == EXIT_CONFLICTS
     assert [c.part for c in report.conflicts] == ["region weekly.highlights"]
@@ -207,16 +213,12 @@ def test_a_persons_edit_on_a_page_a_killed_run_was_writing_is_kept(workspace: Pa
     person's, not that write cut short: it stays a conflict (found by the two-writer
     sweep, trial 8: two writers killed at one checkpoint, then the person's text gone)."""
     run(_spec(workspace), NOW, write=True)
-    page = workspace / "pages" / "weekly-update" / "2026-W49.md"
-    edited = page.read_text(encoding="utf-8").replace("2 releases", "2 releases (and my edit)")
-    page.write_text(edited, encoding="utf-8")
+    page, edited = _edit_the_highlights(workspace)
     store = _store(workspace)
     store.start_run("dead", NOW.isoformat())
     key = "update_page:weekly-update/2026-W49:x"
     store.journal("dead", key, "update_page", "weekly-update/2026-W49", "r", "started")
     store.close()
-    tracker = workspace / "tracker" / "releases.yaml"
-    tracker.write_text(TRACKER + "- key: ACME-3\n  title: New\n  tier: 1\n", encoding="utf-8")
     report = run(_spec(workspace), NOW, write=True)
     assert report.exit_code == EXIT_CONFLICTS
     assert [c.part for c in report.conflicts] == ["region weekly.highlights"]

@@ -216,26 +216,26 @@ def query_data_source(
     return q.listing([world.page_json(r, only) for r, _ in chunk], cursor, "page_or_data_source")
 
 
+_DIRECTIONS = ("ascending", "descending")
+
+
+def _check_shape(body: Json, name: str, allowed: dict[str, tuple[str, ...]]) -> None:
+    """``body[name]``, when given, must be an object whose keys hold one allowed value each."""
+    value = body.get(name)
+    if value is None:
+        return
+    if not isinstance(value, dict) or any(value.get(k) not in ok for k, ok in allowed.items()):
+        shape = ", ".join(f'"{k}": {" or ".join(map(repr, ok))}' for k, ok in allowed.items())
+        raise body_invalid(f"body.{name}", f"should be {{{shape}}}", value)
+
+
 def search(world: World, body: Json) -> Json:
     reject_unknown(body, {"query", "sort", "filter", "start_cursor", "page_size"})
     size = q.page_size(body.get("page_size"), "body")
-    sort, where = body.get("sort"), body.get("filter")
-    if sort is not None and (
-        not isinstance(sort, dict)
-        or sort.get("timestamp") != "last_edited_time"
-        or sort.get("direction") not in ("ascending", "descending")
-    ):
-        raise body_invalid(
-            "body.sort", 'should be {"timestamp": "last_edited_time", "direction": ...}', sort
-        )
-    if where is not None and (
-        not isinstance(where, dict)
-        or where.get("property") != "object"
-        or where.get("value") not in ("page", "data_source")
-    ):
-        raise body_invalid(
-            "body.filter", 'should be {"property": "object", "value": "page" or ...}', where
-        )
+    # the reference's only accepted shapes: a sort by last_edited_time, a filter by object
+    _check_shape(body, "sort", {"timestamp": ("last_edited_time",), "direction": _DIRECTIONS})
+    _check_shape(body, "filter", {"property": ("object",), "value": ("page", "data_source")})
+    where = body.get("filter")
     wanted = (where or {}).get("value")
     text = str(body.get("query") or "").lower()
     found: list[tuple[str, datetime, Json]] = []
