@@ -191,3 +191,22 @@ def test_no_announcement_and_no_publication_log_run_ahead_of_their_page(
     assert (
         work / "outbox" / "product-updates" / "weekly-update" / "2026-W49" / "slack.md"
     ).is_file()
+
+
+def test_a_deleted_chart_picture_is_drawn_again_and_the_plan_says_why(cli: Cli, acme: Path) -> None:
+    """The scorecard links its chart's picture: a picture gone (a person tidying the folder,
+    or a run killed between the picture and the page) is put back by the next sync, which
+    says the region is written again to complete it, not that its content changed."""
+    pytest.importorskip("matplotlib")
+    assert _sync(cli, acme)[0] == 0
+    folder = acme.parent / "pages" / "scorecard"
+    (picture,) = folder.glob("*.png")
+    page = (folder / "2026-Q4.md").read_bytes()
+    picture.unlink()
+    plan = cli("plan", "--config", str(acme), "--now", ACME_NOW, "--quiet").report
+    (op,) = plan["operations"]  # type: ignore[misc]
+    assert op["kind"] == "update_page" and op["target"] == "scorecard/2026-Q4"
+    assert "cut short" in op["reason"] and "changed" not in op["reason"]
+    assert _sync(cli, acme)[0] == 0
+    assert [p.name for p in folder.glob("*.png")] == [picture.name]
+    assert (folder / "2026-Q4.md").read_bytes() == page

@@ -11,7 +11,8 @@ import pytest
 
 from conftest import MakeCtx, ny
 from opsync.connectors import charts
-from opsync.connectors.base import PageWrite, RecordState
+from opsync.connectors.base import Ownership, PageWrite, RecordState
+from opsync.connectors.local import files
 from opsync.connectors.local.workspace import LocalWorkspace
 from opsync.documents import html, markdown, plaintext
 from opsync.documents.model import Chart, Document, Paragraph, Region, Series, Table
@@ -191,3 +192,60 @@ def test_the_local_workspace_writes_the_picture_beside_the_page_once(tmp_path: P
     workspace.write_page(PageWrite(key="scorecard/2026-Q4", document=newer, regions=("r",)))
     assert [p.name for p in folder.glob("*.png")] == [_chart((1.0, 2.0, 3.0)).filename]
     assert f"]({_chart((1.0, 2.0, 3.0)).filename})" in (folder / "2026-Q4.md").read_text("utf-8")
+
+
+def _drawn_page(tmp_path: Path) -> tuple[LocalWorkspace, Path]:
+    workspace = LocalWorkspace(
+        tmp_path / "releases.yaml", tmp_path / "wiki", tmp_path / "pages", tmp_path / "outbox"
+    )
+    page = Document(title="T", children=(Region(key="r", children=(_chart(),)),))
+    workspace.read()
+    workspace.write_page(PageWrite(key="scorecard/2026-Q4", document=page, create=True))
+    return workspace, tmp_path / "pages" / "scorecard"
+
+
+def test_the_picture_is_in_place_before_the_page_that_shows_it_and_the_old_one_goes_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run killed between them leaves a page whose picture is there (crash sweep, local
+    kill point 79 before the fix: the page was put in place first)."""
+    pytest.importorskip("matplotlib")
+    workspace, _ = _drawn_page(tmp_path)
+    order: list[str] = []
+    write, unlink = files.write_atomic, Path.unlink
+    monkeypatch.setattr(files, "write_atomic", lambda p, *a: (order.append(p.name), write(p, *a)))
+    monkeypatch.setattr(Path, "unlink", lambda p, **k: (order.append(f"-{p.name}"), unlink(p, **k)))
+    newer = Document(title="T", children=(Region(key="r", children=(_chart((1.0, 2.0, 3.0)),)),))
+    workspace.read()
+    workspace.write_page(PageWrite(key="scorecard/2026-Q4", document=newer, regions=("r",)))
+    new, old = _chart((1.0, 2.0, 3.0)).filename, _chart().filename
+    assert order == [new, "2026-Q4.md", f"-{old}"]
+
+
+@pytest.mark.parametrize("damage", ["picture removed", "old picture left"])
+def test_a_page_whose_picture_is_missing_or_whose_old_picture_is_left_is_written_again(
+    tmp_path: Path, damage: str
+) -> None:
+    """A write cut short between the page and its pictures (or a person who deleted the
+    picture) reads as opsync's own unfinished write: written once more, never a conflict."""
+    pytest.importorskip("matplotlib")
+    workspace, folder = _drawn_page(tmp_path)
+    picture = folder / _chart().filename
+    if damage == "picture removed":
+        picture.unlink()
+    else:
+        (folder / _chart((5.0, 5.0, 5.0)).filename).write_bytes(picture.read_bytes())
+    region = workspace.read().pages["scorecard/2026-Q4"].regions["r"]
+    assert region.ownership is Ownership.INTERRUPTED
+    page = Document(title="T", children=(Region(key="r", children=(_chart(),)),))
+    workspace.write_page(PageWrite(key="scorecard/2026-Q4", document=page, regions=("r",)))
+    assert [p.name for p in folder.glob("*.png")] == [_chart().filename]
+    assert workspace.read().pages["scorecard/2026-Q4"].regions["r"].ownership is Ownership.CLEAN
+
+
+def test_a_picture_beside_the_page_as_expected_leaves_the_region_clean(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    workspace, folder = _drawn_page(tmp_path)
+    (folder / "scorecard-2026-Q3-0123456789ab.png").write_bytes(b"another chart's picture")
+    region = workspace.read().pages["scorecard/2026-Q4"].regions["r"]
+    assert region.ownership is Ownership.CLEAN

@@ -303,6 +303,7 @@ def _pages(
             )
             continue
         rewrite: list[str] = []
+        finished: list[str] = []  # what is wanted already, the write cut short (INTERRUPTED)
         changes: list[RegionChange] = []
         wanted = region_keys(doc.children)
         for region in wanted:
@@ -315,6 +316,8 @@ def _pages(
             act = decide(have.ownership, have.content == rendered, forces(force, key))
             if act is Act.WRITE:
                 rewrite.append(region)
+                if have.content == rendered:
+                    finished.append(region)
                 changes.append(_region_change(store, doc, region, have.content, rendered))
             elif act is Act.CONFLICT:
                 conflicts.append(
@@ -336,7 +339,7 @@ def _pages(
             if r not in wanted and s.ownership not in (Ownership.EDITED, Ownership.DAMAGED)
         ]
         changes.extend(_region_change(store, doc, r, state.regions[r].content) for r in dropped)
-        changed = list(rewrite)
+        changed = [r for r in rewrite if r not in finished]
         rewrite.extend(dropped)
         if rewrite:
             ops.append(
@@ -345,7 +348,7 @@ def _pages(
                     key=f"update_page:{key}:{_digest(rewrite, doc.model_dump(mode='json'))}",
                     collection=_page_collection(key),
                     target=key,
-                    reason=reasons.page_updated(want.kind, changed, dropped),
+                    reason=reasons.page_updated(want.kind, changed, dropped, finished),
                     payload=PageWrite(
                         key=key,
                         document=doc,

@@ -57,9 +57,12 @@ def page_created(kind: str) -> str:
     return f"The {name} is due and does not exist yet {cite(anchor)}."
 
 
-def page_updated(kind: str, changed: Sequence[str], dropped: Sequence[str]) -> str:
+def page_updated(
+    kind: str, changed: Sequence[str], dropped: Sequence[str], finished: Sequence[str] = ()
+) -> str:
     """``changed``: regions whose generated content differs from the page's; ``dropped``:
-    regions the rule no longer generates (emptied)."""
+    regions the rule no longer generates (emptied); ``finished``: regions that hold what is
+    wanted but whose last write was cut short (written again to complete it)."""
     known = _kind(kind)
     anchor = sections.PAGES.get(known) if known else None
     parts = []
@@ -67,6 +70,11 @@ def page_updated(kind: str, changed: Sequence[str], dropped: Sequence[str]) -> s
         parts.append(
             f"What opsync generates in {counted(len(changed), 'region', 'regions')} "
             f"({_listed(changed)}) changed"
+        )
+    if finished:
+        parts.append(
+            f"opsync's last write of {_listed(finished)} was cut short (a killed run, or a "
+            "file beside the page missing); written again to complete it"
         )
     if dropped:
         parts.append(f"{_listed(dropped)} {plural(len(dropped), 'is', 'are')} no longer generated")

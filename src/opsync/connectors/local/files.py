@@ -138,10 +138,11 @@ def scan_md(folder: Path) -> tuple[list[tuple[Path, os.stat_result]], list[Path]
 
 
 def scan_md_relative(
-    folder: Path, *, stat: bool = True
+    folder: Path, *, stat: bool = True, suffixes: tuple[str, ...] = (".md",)
 ) -> tuple[list[tuple[str, os.stat_result]], list[str]]:
     """As :func:`scan_md`, with paths relative to ``folder`` as text (``a/b.md``): what a
-    fingerprint of a large workspace hashes, without building a ``Path`` for each file."""
+    fingerprint of a large workspace hashes, without building a ``Path`` for each file.
+    ``suffixes``: the files listed (a fingerprint adds the pages' chart pictures)."""
     files: list[tuple[str, os.stat_result]] = []
     links: list[str] = []
     if not folder.is_dir():
@@ -168,7 +169,7 @@ def scan_md_relative(
                     links.append(inside)
                 else:
                     pending.append((inside + "/", entry.path))
-            elif name.endswith(".md"):
+            elif name.endswith(suffixes):
                 if entry.is_symlink():
                     links.append(inside)
                     continue

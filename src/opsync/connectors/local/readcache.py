@@ -240,7 +240,8 @@ class ReadCache:
 
 
 def fingerprint(roots: Iterable[tuple[str, Path]], extra: str = "") -> str | None:
-    """A digest of every ``*.md`` file and link below ``roots`` as a read lists them:
+    """A digest of every ``*.md`` file and link below ``roots`` as a read lists them, and
+    of every ``*.png`` (a page's chart picture, which the read checks is there):
     relative path, size, ``mtime_ns``, inode and ``ctime_ns``, from one ``scandir`` pass
     (``lstat`` only, no file opened). Equal digests: the read would see the same files
     unchanged. None (unknown) while a file's ``mtime`` is less than :data:`RACY_NS` old: a
@@ -249,7 +250,7 @@ def fingerprint(roots: Iterable[tuple[str, Path]], extra: str = "") -> str | Non
     hasher.update(f"{VERSION}\0{extra}\0".encode())
     newest = 0
     for role, root in roots:
-        found, links = files.scan_md_relative(root)
+        found, links = files.scan_md_relative(root, suffixes=(".md", ".png"))
         hasher.update(f"{role}\0{root}\0{root.is_dir()}\0".encode())
         for rel, st in found:
             newest = max(newest, st.st_mtime_ns)

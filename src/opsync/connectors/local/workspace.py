@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import errno
 import functools
+import glob
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from opsync.connectors import charts
 from opsync.connectors.base import (
@@ -158,6 +160,32 @@ def _regions(document: Document, keys: Sequence[str]) -> list[Block]:
     """The regions ``keys`` of ``document`` (those a page update rewrites)."""
     found = (find_region(document.children, k) for k in keys)
     return [r for r in found if r is not None]
+
+
+#: A chart's picture as the Markdown renderer links it: ``](name-<fingerprint>.png)``.
+_PICTURE = re.compile(r"\]\(([^()\s/]+)-([0-9a-f]{12})\.png\)")
+
+
+def _old_charts(folder: Path, name: str, keep: str) -> list[Path]:
+    """The pictures of chart ``name`` beside a page other than ``keep`` (links left alone)."""
+    return [
+        p
+        for p in folder.glob(f"{glob.escape(name)}-*.png")
+        if p.name != keep and not p.is_symlink()
+    ]
+
+
+def _pictures_settled(folder: Path, content: str) -> bool:
+    """Whether the pictures a region shows are beside its page, each without the pictures
+    of its earlier data: otherwise a write of the region was cut short between the picture
+    and the page, or a person removed the picture, and writing the region again repairs it."""
+    if ".png)" not in content:
+        return True
+    for found in _PICTURE.finditer(content):
+        name, filename = unquote(found.group(1)), unquote(found.group(0)[2:-1])
+        if not (folder / filename).is_file() or _old_charts(folder, name, filename):
+            return False
+    return True
 
 
 def _safe(key: str) -> str:
@@ -754,6 +782,9 @@ class LocalWorkspace:
             )
             for k, (_, edited) in payload["r"].items()
         }
+        for k, state in regions.items():
+            if state.ownership is Ownership.CLEAN and not _pictures_settled(path.parent, owned[k]):
+                regions[k] = RegionState(owned[k], Ownership.INTERRUPTED)
         for damaged in payload["d"]:
             regions[damaged] = RegionState("", Ownership.DAMAGED)
         result.findings.extend(
@@ -833,11 +864,17 @@ class LocalWorkspace:
             text = frontmatter.compose({"opsync_key": op.key}, body)
         else:
             text = self._updated(op, path)
+        written = op.document.children if op.create else _regions(op.document, op.regions)
+        drawn = list(charts.charts(written))
+        # The pictures before the page that shows them, and the old ones gone only after it:
+        # a run killed in between leaves a page whose picture is there, and the read reports
+        # the leftovers (``_pictures_settled``) so the next run finishes the write.
+        for chart in drawn:
+            self._draw_chart(path.parent, chart)
         self._write_text(path, text)
         self._paths[f"page:{op.key}"] = str(path)
-        written = op.document.children if op.create else _regions(op.document, op.regions)
-        for chart in charts.charts(written):
-            self._write_chart(path.parent, chart)
+        for chart in drawn:
+            self._remove_old_charts(path.parent, chart.name, chart.filename)
 
     def _updated(self, op: PageWrite, path: Path) -> str:
         """The page's text with ``op``'s regions rewritten; a conflict when a person edited
@@ -875,17 +912,26 @@ class LocalWorkspace:
         del now, present
         return splice(current, replacements, appended, op.key, where)
 
-    def _write_chart(self, folder: Path, chart: Chart) -> None:
+    def _draw_chart(self, folder: Path, chart: Chart) -> None:
         """The chart's picture beside its page, drawn only when its name (its fingerprint)
-        is new there; the pictures of this chart's earlier data go, as the page no longer
-        shows them."""
+        is new there."""
         path = folder / chart.filename
-        if not path.is_file():
-            self._check_path(path)
-            files.write_atomic(path, charts.draw(chart), None)  # part of the page's write
-        for old in folder.glob(f"{chart.name}-*.png"):
-            if old.name != chart.filename and not old.is_symlink():
-                old.unlink(missing_ok=True)
+        if path.is_file():
+            return
+        self._check_path(path)
+        data = charts.draw(chart)
+
+        def put() -> None:
+            folder.mkdir(parents=True, exist_ok=True)  # a new page's folder, made first here
+            files.write_atomic(path, data, None)  # part of the page's write
+
+        files.guarded(path, put)
+
+    @staticmethod
+    def _remove_old_charts(folder: Path, name: str, keep: str) -> None:
+        """The pictures of this chart's earlier data, which the page no longer shows."""
+        for old in _old_charts(folder, name, keep):
+            old.unlink(missing_ok=True)
 
     @_retrying
     def write_file(self, op: FileWrite) -> None:
