@@ -287,7 +287,7 @@ def splice(
     replacements: Mapping[str, str | Sequence[str]],
     appended: list[str],
     page: str | None = None,
-    owned: Mapping[str, RegionSpan] | None = None,
+    owned: Mapping[str, tuple[int, int]] | None = None,
 ) -> str:
     """Replace the named regions with new rendered regions and append new ones at the end.
 
@@ -295,17 +295,19 @@ def splice(
     the parts to join into it; an empty string removes the region. Only regions that are
     opsync's own for ``page`` are replaced; text between them (copies, quotes, damaged
     pairs included) is copied byte for byte. ``owned``: where :func:`parse_regions` found
-    those regions in ``text`` already (their start and end are all it takes of them).
+    those regions in ``text`` already, each as its (start, end): a caller that parsed the
+    page need not keep the regions' text alive for the splice.
     """
-    found = find_regions(text, page) if owned is None else owned
-    spans = sorted((s for k, s in found.items() if k in replacements), key=lambda s: s.start)
+    if owned is None:
+        owned = {k: (s.start, s.end) for k, s in find_regions(text, page).items()}
+    spans = sorted((at, k) for k, at in owned.items() if k in replacements)
     out: list[str] = []
     cursor = 0
-    for span in spans:
-        out.append(text[cursor : span.start])
-        new = replacements[span.key]
+    for (start, end), key in spans:
+        out.append(text[cursor:start])
+        new = replacements[key]
         out.extend((new,) if isinstance(new, str) else new)
-        cursor = span.end
+        cursor = end
     out.append(text[cursor:])
     result = "".join(out)
     for block in appended:

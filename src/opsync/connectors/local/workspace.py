@@ -908,7 +908,7 @@ class LocalWorkspace:
             else:
                 appended.append(markdown.render_region(node, op.key, done.get(key)))
         # where the regions are is all the splice takes: their text as read goes first
-        where = {k: replace(span, content="") for k, span in present.items()}
+        where = {k: (span.start, span.end) for k, span in present.items()}
         del now, present
         return splice(current, replacements, appended, op.key, where)
 
