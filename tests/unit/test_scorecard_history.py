@@ -249,3 +249,19 @@ def test_a_picture_beside_the_page_as_expected_leaves_the_region_clean(tmp_path:
     (folder / "scorecard-2026-Q3-0123456789ab.png").write_bytes(b"another chart's picture")
     region = workspace.read().pages["scorecard/2026-Q4"].regions["r"]
     assert region.ownership is Ownership.CLEAN
+
+
+def test_a_persons_picture_named_like_the_chart_is_neither_removed_nor_a_reason_to_write(
+    tmp_path: Path,
+) -> None:
+    """Only ``name-<fingerprint>.png`` is opsync's: a person's annotated copy beside the
+    page is theirs (before, every ``scorecard-2026-Q4-*.png`` but the current one went)."""
+    pytest.importorskip("matplotlib")
+    workspace, folder = _drawn_page(tmp_path)
+    theirs = folder / "scorecard-2026-Q4-annotated.png"
+    theirs.write_bytes(b"my notes on the chart")
+    assert workspace.read().pages["scorecard/2026-Q4"].regions["r"].ownership is Ownership.CLEAN
+    newer = Document(title="T", children=(Region(key="r", children=(_chart((1.0, 2.0, 3.0)),)),))
+    workspace.write_page(PageWrite(key="scorecard/2026-Q4", document=newer, regions=("r",)))
+    assert theirs.read_bytes() == b"my notes on the chart"
+    assert not (folder / _chart().filename).exists()

@@ -167,11 +167,14 @@ _PICTURE = re.compile(r"\]\(([^()\s/]+)-([0-9a-f]{12})\.png\)")
 
 
 def _old_charts(folder: Path, name: str, keep: str) -> list[Path]:
-    """The pictures of chart ``name`` beside a page other than ``keep`` (links left alone)."""
+    """The pictures of chart ``name`` beside a page other than ``keep``: only the files
+    named as opsync names them (``name-<fingerprint>.png``), so a person's
+    ``scorecard-2026-Q4-annotated.png`` stays, and no link."""
+    ours = re.compile(re.escape(name) + r"-[0-9a-f]{12}\.png")
     return [
         p
         for p in folder.glob(f"{glob.escape(name)}-*.png")
-        if p.name != keep and not p.is_symlink()
+        if p.name != keep and ours.fullmatch(p.name) and not p.is_symlink()
     ]
 
 
