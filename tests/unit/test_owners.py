@@ -16,7 +16,7 @@ from opsync.rules.codes import CODES, Code, Owner
 from opsync.rules.context import RuleContext
 from opsync.rules.output import RuleOutput
 from opsync.rules.owners import evaluate, owner_of
-from opsync.settings import OwnerSettings, Settings
+from opsync.settings import OutputSettings, OwnerSettings, Settings
 
 LEAD = Person(key="ops", name="Olga Ops", role=Role.PRODUCT_OPS)
 HEAD = Person(key="hop", name="Hana Head", role=Role.HEAD_OF_PRODUCT)
@@ -140,3 +140,29 @@ def test_the_code_declares_the_role_and_the_record_names_the_person(
     # A duplicate is Product Ops' to sort out, whichever PM's record carries the key.
     assert owner_of(found("record.duplicate", "releases/sso"), ctx, "ops") == "ops"
     assert owner_of(found("tiers.missing", "releases/sso"), ctx, "ops") == "chen"
+
+
+def test_a_digest_lists_the_first_items_and_sends_to_the_action_list_for_the_rest(
+    make_ctx: MakeCtx,
+) -> None:
+    """A digest is a message: each list in it stops at ``[output] list_limit``, most urgent
+    first, then says how many more the action list holds (the lead's digest held every open
+    finding of the organisation: a 12 MB email at 10,000 releases)."""
+    many = RuleOutput(
+        findings=tuple(
+            found("tiers.missing", f"releases/r{n}", message=f"Tier r{n}.") for n in range(7)
+        )
+    )
+    short = Settings(output=OutputSettings(list_limit=3))
+    ctx = make_ctx(ny(2026, 12, 3, 9, 30), short, people=TEAM, releases=(INV, SSO))
+    digests = {n.channel: n for n in evaluate(ctx, many).notifications if "digest" in n.key}
+    lead = digests["dm:ops"].text
+    assert lead.count("Tier r") == 3 and "and 4 more — see the Product Ops action list" in lead
+    assert "7 open items" in digests["dm:ops"].title  # the count is of the whole list
+    # a change among the findings not shown is still a changed list: a new digest
+    sent = frozenset(n.key for n in digests.values())
+    later = replace(
+        make_ctx(ny(2026, 12, 4, 9, 30), short, people=TEAM, releases=(INV, SSO)), sent=sent
+    )
+    changed = RuleOutput(findings=(*many.findings[:6], found("tiers.missing", "releases/r9")))
+    assert [n for n in evaluate(later, changed).notifications if "digest/ops/2026-12-04/" in n.key]

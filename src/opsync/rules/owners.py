@@ -39,7 +39,7 @@ from datetime import date
 from typing import Protocol, TypeVar
 
 from opsync.documents import plaintext
-from opsync.documents.model import Block, Document, bullets, heading, item, para
+from opsync.documents.model import Block, Document, bullets, heading, item, para, text
 from opsync.domain.base import Collection
 from opsync.domain.findings import Finding, Level
 from opsync.domain.people import Role
@@ -51,6 +51,7 @@ from opsync.rules.context import RuleContext
 from opsync.rules.dates import DateWords, date_words
 from opsync.rules.output import Notification, RuleOutput
 from opsync.rules.sections import OWNERS, cite
+from opsync.rules.wording import capped, more
 
 DIGEST = "owner-digest"
 ESCALATION = "escalation"
@@ -208,6 +209,19 @@ def _lines(findings: Sequence[Finding], today: date, words: DateWords) -> list[s
     ]
 
 
+def _capped_list(ctx: RuleContext, findings: Sequence[Finding]) -> Block:
+    """A digest's list: the first ``[output] list_limit`` items, most urgent first, then one
+    line saying how many more are on the action list. A digest is a message: the lead's
+    held every open finding of the organisation (a 12 MB email at 10,000 releases, cut by
+    Slack at 50 blocks), and the action list is where the whole list is."""
+    shown, left_out = capped(findings, ctx.settings.output.list_limit)
+    items = [item(line) for line in _lines(shown, ctx.today, date_words(ctx))]
+    if left_out:
+        where = ctx.page_link("the Product Ops action list", ACTION_LIST)
+        items.append(item(text(more(left_out), italic=True), where))
+    return bullets(*items)
+
+
 def _digest(
     ctx: RuleContext, person: str, lists: Sequence[OwnerList], lead: bool
 ) -> list[Notification]:
@@ -227,9 +241,7 @@ def _digest(
         if lead:
             label = "Yours" if lst.person == person else lst.label(ctx.snapshot)
             children.append(heading(2, f"{label}: {len(lst.findings)}"))
-        children.append(
-            bullets(*(item(line) for line in _lines(lst.findings, ctx.today, date_words(ctx))))
-        )
+        children.append(_capped_list(ctx, lst.findings))
     document = Document(title=title, children=tuple(children))
     key = f"{DIGEST}/{person}/{today}/{fingerprint}"
     reason = (
