@@ -6,7 +6,7 @@ depends on what an earlier run did, only on what the targets hold now.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
@@ -45,9 +45,15 @@ class DesiredRecord:
 class DesiredPage:
     key: str
     kind: str
-    document: Document  # its links to other generated pages as the read knows their URLs
+    # its links to other generated pages as the read knows their URLs; or, for a page the
+    # rules defer (GeneratedDocument.deferred), what builds it: the plan asks once (tree)
+    document: Document | Callable[[], Document]
     linked: Document | None = None  # with those links by key, for the write (pagelinks.py)
     links_to: tuple[str, ...] = ()
+
+    def tree(self) -> Document:
+        """The page's tree, built now if it was deferred (not kept: the plan lets it go)."""
+        return self.document if isinstance(self.document, Document) else self.document()
 
 
 @dataclass(frozen=True)
@@ -155,11 +161,14 @@ def build(
             ),
         )
     for doc in output.documents:
+        if not doc.links_to:
+            desired.pages[doc.key] = DesiredPage(doc.key, doc.kind.value, doc.source)
+            continue
         desired.pages[doc.key] = DesiredPage(
             key=doc.key,
             kind=doc.kind.value,
-            document=pagelinks.resolve(doc.document, url_of) if doc.links_to else doc.document,
-            linked=doc.document if doc.links_to else None,
+            document=pagelinks.resolve(doc.document, url_of),
+            linked=doc.document,
             links_to=doc.links_to,
         )
     for note in output.notifications:

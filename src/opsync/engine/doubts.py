@@ -13,6 +13,7 @@ the next sync rewrites the region without it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 
 from opsync.documents.model import Block, Document, Region, para, text
 from opsync.domain import Collection, Finding, ref
@@ -112,6 +113,6 @@ def annotate(output: RuleOutput, doubts: Mapping[str, Sequence[str]]) -> RuleOut
         drawn = DRAWS_ON.get(doc.kind, frozenset())
         records = sorted({r for c in drawn for r in doubts.get(c, ()) if r not in made})
         if records:
-            doc = doc.model_copy(update={"document": _with_note(doc.document, records)})
+            doc = doc.transformed(partial(_with_note, records=records))
         documents.append(doc)
     return output.model_copy(update={"documents": tuple(documents)})

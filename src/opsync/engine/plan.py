@@ -289,7 +289,7 @@ def _pages(
     text = _as_text(store)  # its region changes are its own renderings: the write reuses them
     for key, want in sorted(desired.pages.items()):
         state = actual.pages.get(key)
-        doc: Document = want.document
+        doc: Document = want.tree()  # a deferred page is built here, and let go after
         if state is None:
             ops.append(
                 Operation(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 
 from opsync.calendar import BusinessCalendar
 from opsync.documents.model import (
@@ -283,21 +283,19 @@ def _header(
 
 
 def bundle_document(
+    kind: BundleKind,
     release: Release,
     snapshot: Snapshot,
     today: date,
     calendar: BusinessCalendar,
     settings: EnablementSettings,
     style: DateStyle = DateStyle.LONG,
-) -> Document | None:
-    """The bundle page for a Tier 2/3 release; None for other tiers.
+) -> Document:
+    """The bundle page (``kind``: the bundle the release's tier needs).
 
     The skeleton outside the header is written once, when the page is created: its owner
     section starts with the names opsync knows and is the team's from then on."""
-    needs = requirements(release.tier)
-    if needs is None or needs.bundle is None:
-        return None
-    skeleton = _skeleton(needs.bundle, owner_lines(release, snapshot))
+    skeleton = _skeleton(kind, owner_lines(release, snapshot))
     facts = _header(release, snapshot, today, calendar, settings, style)
     return Document(
         title=f"Launch Enablement Bundle — {release.title}",
@@ -333,33 +331,32 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
         record = ref(Collection.RELEASES, release.key)
         bundle = bundles.get(release.key)
         needs = requirements(release.tier)
-        document = None
-        if bundle is not None or not release.has_launched(ctx.today):
-            document = bundle_document(
-                release,
-                ctx.snapshot,
-                ctx.today,
-                ctx.calendar,
-                settings,
-                ctx.settings.output.date_style,
-            )
-        if document is not None and bundle is None and needs is not None and needs.bundle:
+        kind = needs.bundle if needs is not None else None  # None: the tier needs no bundle
+        paged = kind is not None and (bundle is not None or not release.has_launched(ctx.today))
+        if paged and bundle is None and kind is not None:
             owner = "\n".join(owner_lines(release, ctx.snapshot))
             bundle = EnablementBundle(
                 key=release.key,
                 release_key=release.key,
-                kind=needs.bundle,
+                kind=kind,
                 sections={Section.OWNER_ESCALATION: owner},
             )
         derived[record] = {"bundle_sections_complete": sections_complete_label(release, bundle)}
-        if document is None:
+        if not paged or kind is None:
             continue
+        build = partial(
+            bundle_document,
+            kind,
+            release,
+            ctx.snapshot,
+            ctx.today,
+            ctx.calendar,
+            settings,
+            ctx.settings.output.date_style,
+        )
         documents.append(
-            GeneratedDocument(
-                key=f"bundle/{release.key}",
-                kind=DocumentKind.BUNDLE,
-                document=document,
-                record=record,
+            GeneratedDocument.deferred(
+                build, key=f"bundle/{release.key}", kind=DocumentKind.BUNDLE, record=record
             )
         )
         if bundle is not None and not release.has_launched(ctx.today):

@@ -6,11 +6,12 @@ are scalars so that every target (front matter, Notion properties, Jira fields) 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from opsync.documents.model import Document
 from opsync.domain.base import Collection
@@ -42,14 +43,64 @@ class DocumentKind(StrEnum):
 
 class GeneratedDocument(_Out):
     """A page opsync generates. ``key`` is stable across runs and identifies the page in any
-    target (e.g. ``weekly-update/2026-W49``); ``record`` is the record it is about, if any."""
+    target (e.g. ``weekly-update/2026-W49``); ``record`` is the record it is about, if any.
+
+    Its tree is given (``document=``) or, for the pages there is one of per release, built
+    when asked for (:meth:`deferred`): the plan builds, compares and lets go of one page at
+    a time, so a run never holds every release's page at once (55 MB of trees at 10,000
+    releases). A deferred page is built by a pure function of the snapshot, the same tree
+    each time it is asked for."""
 
     key: str
     kind: DocumentKind
-    document: Document
     record: str | None = None
     # the generated pages its page links go to (documents.model.page_link): written first
     links_to: tuple[str, ...] = ()
+    _source: Document | Callable[[], Document] = PrivateAttr()
+
+    def __init__(self, *, document: Document | Callable[[], Document], **fields: Any) -> None:
+        super().__init__(**fields)
+        if not isinstance(document, Document) and not callable(document):
+            raise TypeError(f"generated page {self.key!r}: document is {document!r}")
+        self._source = document
+
+    @classmethod
+    def deferred(
+        cls, build: Callable[[], Document], *, key: str, kind: DocumentKind, record: str | None
+    ) -> GeneratedDocument:
+        """A page whose tree ``build`` makes when asked for (no links to other pages)."""
+        return cls(document=build, key=key, kind=kind, record=record)
+
+    @property
+    def source(self) -> Document | Callable[[], Document]:
+        """The tree, or what builds it."""
+        return self._source
+
+    @property
+    def document(self) -> Document:
+        source = self.source
+        return source if isinstance(source, Document) else source()
+
+    def transformed(self, change: Callable[[Document], Document]) -> GeneratedDocument:
+        """This page with ``change`` applied to its tree, as deferred as it is."""
+        source = self.source
+        fields = {"key": self.key, "kind": self.kind, "record": self.record}
+        if isinstance(source, Document):
+            return GeneratedDocument(document=change(source), links_to=self.links_to, **fields)
+        return GeneratedDocument(
+            document=lambda: change(source()), links_to=self.links_to, **fields
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GeneratedDocument):
+            return NotImplemented
+        mine = (self.key, self.kind, self.record, self.links_to)
+        return mine == (other.key, other.kind, other.record, other.links_to) and (
+            self.document == other.document
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.key, self.kind, self.record, self.links_to))
 
 
 class Notification(_Out):

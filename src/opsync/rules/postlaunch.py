@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, partial
 
 from opsync.calendar import BusinessCalendar
 from opsync.documents.model import (
@@ -245,25 +245,22 @@ def evaluate(ctx: RuleContext, earlier: RuleOutput) -> RuleOutput:
         }
         if due is None or not release.has_launched(today):
             continue
+        style = ctx.settings.output.date_style
         if today >= due.day3_due:
             documents.append(
-                GeneratedDocument(
+                GeneratedDocument.deferred(
+                    partial(day3_document, release, ctx.snapshot, due, settings, style),
                     key=f"post-launch/{release.key}/day3",
                     kind=DocumentKind.POST_LAUNCH_DAY3,
-                    document=day3_document(
-                        release, ctx.snapshot, due, settings, ctx.settings.output.date_style
-                    ),
                     record=record,
                 )
             )
         if today >= due.day14_due:
             documents.append(
-                GeneratedDocument(
+                GeneratedDocument.deferred(
+                    partial(day14_document, release, ctx.snapshot, due, settings, style),
                     key=f"post-launch/{release.key}/day14",
                     kind=DocumentKind.POST_LAUNCH_DAY14,
-                    document=day14_document(
-                        release, ctx.snapshot, due, settings, ctx.settings.output.date_style
-                    ),
                     record=record,
                 )
             )
