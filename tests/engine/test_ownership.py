@@ -3,11 +3,17 @@ the journal's unfinished page writes settle into them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
 from opsync.connectors.base import Ownership, PageState, RegionState
-from opsync.engine.actual import settle
-from opsync.engine.plan import Act, decide
+from opsync.connectors.local.workspace import LocalWorkspace
+from opsync.documents.model import Document, para, region
+from opsync.engine.actual import Actual, settle
+from opsync.engine.desired import Desired, DesiredPage
+from opsync.engine.plan import Act, decide, make_plan
 
 CLEAN, EDITED, INTERRUPTED = Ownership.CLEAN, Ownership.EDITED, Ownership.INTERRUPTED
 
@@ -54,3 +60,23 @@ def test_a_region_the_target_shows_a_person_edited_stays_theirs_on_an_unfinished
         "a": RegionState("x", EDITED, by_person=True),
         "b": RegionState("y", INTERRUPTED),
     }
+
+
+@pytest.mark.parametrize(
+    ("state", "says"),
+    [
+        (RegionState("", INTERRUPTED), "was cut short"),  # rewritten to complete it
+        (RegionState("", EDITED, by_person=True), None),  # a person typed what is wanted
+    ],
+)
+def test_a_region_already_holding_what_is_wanted_is_called_cut_short_only_when_it_was(
+    tmp_path: Path, state: RegionState, says: str | None
+) -> None:
+    store = LocalWorkspace(tmp_path / "t.yaml", tmp_path / "w", tmp_path / "p", tmp_path / "o")
+    page = Document(title="T", children=(region("r", para("Wanted.")),))
+    held = replace(state, content=store.render_region(page, "r"))
+    desired = Desired(pages={"p": DesiredPage(key="p", kind="scorecard", document=page)})
+    actual = Actual(pages={"p": PageState("p", "p.md", {"r": held})})
+    (op,) = make_plan(desired, actual, store).operations
+    assert ("cut short" in op.reason) is (says is not None)
+    assert ("changed" in op.reason) is (says is None)  # before, both read "changed"

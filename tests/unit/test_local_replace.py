@@ -93,6 +93,7 @@ now = lambda: time.clock_gettime_ns(time.CLOCK_MONOTONIC)
 n, saves = 0, []
 while not os.path.exists(stop):
     n += 1
+    began = now()
     with open(path, encoding="utf-8") as stream:
         text = stream.read() + f"note {n}\\n"
     mine = f"{path}.person-{n}.swp"
@@ -100,7 +101,7 @@ while not os.path.exists(stop):
         stream.write(text)
     start = now()
     os.replace(mine, path)  # an editor's atomic save
-    saves.append(f"{n} {start} {now()}")
+    saves.append(f"{n} {start} {now()} {began}")
     time.sleep(0.001)
 with open(log, "w", encoding="utf-8") as stream:
     stream.write("\\n".join(saves))
@@ -156,11 +157,12 @@ def test_a_person_saving_every_millisecond_loses_no_save(
         person.wait(timeout=30)
     saves = [tuple(map(int, line.split())) for line in log.read_text().splitlines()]
     final = path.read_text()
-    lost = {n for n, _, _ in saves if f"note {n}\n" not in final}
-    excused = {n for n, s, e in saves if any(s <= w1 and e >= w0 for w0, w1 in windows)}
+    lost = {n for n, _, _, _ in saves if f"note {n}\n" not in final}
+    excused = {n for n, s, e, _ in saves if any(s <= w1 and e >= w0 for w0, w1 in windows)}
     assert len(saves) > 100 and len(windows) > 100  # both really wrote, many times
     # opsync's last update landed, or was refused, or a save the person's editor began
-    # before it landed replaced it (their editor's copy was older: the next run rewrites it)
-    replaced = any(s <= windows[-1][1] <= e for _, s, e in saves)
+    # (read the file) before it landed replaced it after (their editor's copy was older:
+    # the next run rewrites it; on a loaded machine the read and the replace are far apart)
+    replaced = any(b <= windows[-1][1] <= e for _, _, e, b in saves)
     assert "step 199" in final or conflicts or replaced
     assert lost <= excused, (sorted(lost), len(windows), conflicts)

@@ -15,7 +15,7 @@ from opsync.connectors.base import Ownership, PageWrite, RecordState
 from opsync.connectors.local import files
 from opsync.connectors.local.workspace import LocalWorkspace
 from opsync.documents import html, markdown, plaintext
-from opsync.documents.model import Chart, Document, Paragraph, Region, Series, Table
+from opsync.documents.model import Chart, Document, Link, Paragraph, Region, Series, Table, para
 from opsync.domain import Collection, ScorecardWeek, SurveyAnswer
 from opsync.engine.actual import Actual
 from opsync.engine.desired import build
@@ -265,3 +265,30 @@ def test_a_persons_picture_named_like_the_chart_is_neither_removed_nor_a_reason_
     workspace.write_page(PageWrite(key="scorecard/2026-Q4", document=newer, regions=("r",)))
     assert theirs.read_bytes() == b"my notes on the chart"
     assert not (folder / _chart().filename).exists()
+
+
+def test_what_is_not_a_picture_opsync_drew_never_makes_the_region_look_cut_short(
+    tmp_path: Path,
+) -> None:
+    """Review of the fix: a link to a file named like a picture (a release's relative URL),
+    a folder named like an old picture, and a link a person put in the picture's place
+    read as they are, so no run rewrites the page over and over (or fails on them)."""
+    pytest.importorskip("matplotlib")
+    workspace, folder = _drawn_page(tmp_path)
+    path = folder / "2026-Q4.md"
+    (folder / _chart((9.0, 9.0, 9.0)).filename).mkdir()  # a folder, named as a picture
+    picture = folder / _chart().filename
+    picture.unlink()
+    picture.symlink_to(tmp_path / "elsewhere.png")  # a person's link, dangling
+    assert workspace.read().pages["scorecard/2026-Q4"].regions["r"].ownership is Ownership.CLEAN
+    picture.unlink()
+    picture.write_bytes(b"the picture")
+    newer = Document(title="T", children=(Region(key="r", children=(_chart((1.0, 2.0, 3.0)),)),))
+    workspace.read()
+    workspace.write_page(PageWrite(key="scorecard/2026-Q4", document=newer, regions=("r",)))
+    assert (folder / _chart((9.0, 9.0, 9.0)).filename).is_dir()  # no IsADirectoryError
+    mock_up = para(Link(text="Mock-up", url="mockup-0123456789ab.png"))  # no such file
+    linked = Document(title="T", children=(Region(key="r", children=(mock_up, _chart())),))
+    workspace.write_page(PageWrite(key="scorecard/2026-Q4", document=linked, regions=("r",)))
+    assert "](mockup-0123456789ab.png)" in path.read_text("utf-8")
+    assert workspace.read().pages["scorecard/2026-Q4"].regions["r"].ownership is Ownership.CLEAN

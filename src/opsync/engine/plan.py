@@ -316,7 +316,7 @@ def _pages(
             act = decide(have.ownership, have.content == rendered, forces(force, key))
             if act is Act.WRITE:
                 rewrite.append(region)
-                if have.content == rendered:
+                if have.ownership is Ownership.INTERRUPTED and have.content == rendered:
                     finished.append(region)
                 changes.append(_region_change(store, doc, region, have.content, rendered))
             elif act is Act.CONFLICT:

@@ -241,7 +241,8 @@ class ReadCache:
 
 def fingerprint(roots: Iterable[tuple[str, Path]], extra: str = "") -> str | None:
     """A digest of every ``*.md`` file and link below ``roots`` as a read lists them, and
-    of every ``*.png`` (a page's chart picture, which the read checks is there):
+    of every ``*.png`` (a page's chart picture, which the read checks is there; names
+    starting with a dot are skipped, as the read skips them):
     relative path, size, ``mtime_ns``, inode and ``ctime_ns``, from one ``scandir`` pass
     (``lstat`` only, no file opened). Equal digests: the read would see the same files
     unchanged. None (unknown) while a file's ``mtime`` is less than :data:`RACY_NS` old: a

@@ -162,8 +162,10 @@ def _regions(document: Document, keys: Sequence[str]) -> list[Block]:
     return [r for r in found if r is not None]
 
 
-#: A chart's picture as the Markdown renderer links it: ``](name-<fingerprint>.png)``.
-_PICTURE = re.compile(r"\]\(([^()\s/]+)-([0-9a-f]{12})\.png\)")
+#: A chart's picture as the Markdown renderer shows it, ``![title](name-<fingerprint>.png)``
+#: (the title escaped: no unescaped ``]`` inside). A link (``[mock-up](x-….png)``, a
+#: release's relative URL) is no picture.
+_PICTURE = re.compile(r"!\[(?:[^\]\\]|\\.)*\]\(([^()\s/]+)-([0-9a-f]{12})\.png\)")
 
 
 def _old_charts(folder: Path, name: str, keep: str) -> list[Path]:
@@ -174,7 +176,7 @@ def _old_charts(folder: Path, name: str, keep: str) -> list[Path]:
     return [
         p
         for p in folder.glob(f"{glob.escape(name)}-*.png")
-        if p.name != keep and ours.fullmatch(p.name) and not p.is_symlink()
+        if p.name != keep and ours.fullmatch(p.name) and p.is_file() and not p.is_symlink()
     ]
 
 
@@ -185,8 +187,10 @@ def _pictures_settled(folder: Path, content: str) -> bool:
     if ".png)" not in content:
         return True
     for found in _PICTURE.finditer(content):
-        name, filename = unquote(found.group(1)), unquote(found.group(0)[2:-1])
-        if not (folder / filename).is_file() or _old_charts(folder, name, filename):
+        name = unquote(found.group(1))
+        filename = f"{name}-{found.group(2)}.png"
+        # a link put in the picture's place is a person's: there, and never written through
+        if not os.path.lexists(folder / filename) or _old_charts(folder, name, filename):
             return False
     return True
 
