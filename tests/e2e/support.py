@@ -4,11 +4,14 @@ tests/conftest.py)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from hypothesis import HealthCheck, Phase, settings
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "opsync" / "examples"
 ACME_NOW = "2026-12-03T15:00:00-05:00"
@@ -68,3 +71,30 @@ def without_tables(block: str, connector: str, collections: tuple[str, ...]) -> 
         if not skipping:
             kept.append(line)
     return "".join(kept)
+
+
+T = TypeVar("T")
+
+#: How many random histories a memo property test tries (tests/e2e/test_unchanged_property*.py)
+PROPERTY_EXAMPLES_ENV = "OPSYNC_PROPERTY_EXAMPLES"
+
+
+def history_settings(default_examples: int) -> Callable[[T], T]:
+    """The hypothesis settings of a memo property test: ``OPSYNC_PROPERTY_EXAMPLES`` histories
+    (``default_examples`` in CI), the same ones each run, none shrunk (each step is several
+    syncs)."""
+    return settings(
+        max_examples=int(os.environ.get(PROPERTY_EXAMPLES_ENV, str(default_examples))),
+        deadline=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
+def saved_later(path: Path | None, step: int) -> None:
+    """An edit saved a while after the file's last change, as a person's is: the memo's scan
+    then sees it (racy files, changed within the scan's grain, have their own test)."""
+    if path is not None and path.exists():
+        at = path.stat().st_mtime_ns + (step + 1) * 1_000_000_000
+        os.utime(path, ns=(at, at))

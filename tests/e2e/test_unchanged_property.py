@@ -12,7 +12,6 @@ takes about a minute; docs/benchmarks.md gives a longer run's figures).
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from datetime import datetime, timedelta
@@ -20,15 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
-from support import ACME_NOW, EXAMPLES
+from support import ACME_NOW, EXAMPLES, history_settings, saved_later
 
 from opsync import api
 from opsync.connectors.local import readcache, tracker
 from opsync.engine.report import RunReport
 
-EXAMPLES_ENV = "OPSYNC_PROPERTY_EXAMPLES"
 START = datetime.fromisoformat(ACME_NOW)
 RELEASES = [f"ACME-{n}" for n in range(101, 141)]
 
@@ -112,14 +110,6 @@ def _edit(root: Path, edit: tuple[Any, ...], step: int) -> Path | None:
     return None
 
 
-def _later(path: Path | None, step: int) -> None:
-    """The edit saved a while after the file's last change, as a person's is: the memo's
-    scan then sees it (racy files, changed within the scan's grain, have their own test)."""
-    if path is not None and path.exists():
-        at = path.stat().st_mtime_ns + (step + 1) * 1_000_000_000
-        os.utime(path, ns=(at, at))
-
-
 def _outcome(report: RunReport, root: Path) -> str:
     """What a run decided, with the copy's folder in messages named alike."""
     data = report.to_json()
@@ -153,16 +143,10 @@ def test_a_remembered_run_equals_a_full_run_after_any_edits_at_any_clocks(
     synced: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(readcache, "RACY_NS", 0)
-    monkeypatch.setattr(tracker, "RACY_NS", 0)  # see _later
+    monkeypatch.setattr(tracker, "RACY_NS", 0)  # see saved_later
     skipped: list[int] = []
 
-    @settings(
-        max_examples=int(os.environ.get(EXAMPLES_ENV, "6")),
-        deadline=None,
-        derandomize=True,
-        phases=[Phase.explicit, Phase.generate],  # no shrinking: each step is two syncs
-        suppress_health_check=[HealthCheck.too_slow],
-    )
+    @history_settings(6)
     @given(HISTORY)
     @example([(("picture",), 0)])  # found nothing to read before the pictures were hashed
     def history(steps: list[tuple[tuple[Any, ...], int]]) -> None:
@@ -176,7 +160,7 @@ def test_a_remembered_run_equals_a_full_run_after_any_edits_at_any_clocks(
         now = START
         for step, (edit, minutes) in enumerate([((("none",)), 0), *steps]):
             for root in (cron, full):
-                _later(_edit(root, edit, step), step)
+                saved_later(_edit(root, edit, step), step)
             now += timedelta(minutes=minutes)
             for _ in range(2):  # the second sync of a step is the one the memo can skip
                 a = api.sync(cron / "opsync.toml", now=now)

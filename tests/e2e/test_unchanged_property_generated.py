@@ -16,7 +16,6 @@ files, byte for byte.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,14 +26,14 @@ from typing import Any
 import pytest
 from bench.engine import NOW, spec_for
 from bench.generate import generate
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from support import history_settings, saved_later
 
 from opsync.connectors.local import readcache, tracker
 from opsync.engine.report import RunReport
 from opsync.engine.run import run
 
-EXAMPLES_ENV = "OPSYNC_PROPERTY_EXAMPLES"
 START = datetime.fromisoformat(NOW)
 
 MINUTES = st.one_of(
@@ -106,14 +105,6 @@ def _edit(root: Path, edit: tuple[Any, ...], step: int) -> Path | None:
     return _sub(path, r"(<!-- opsync:begin [^\n]*-->\n)", rf"\g<1>My own line ({step}).\n")
 
 
-def _later(path: Path | None, step: int) -> None:
-    """The edit saved a while after the file's last change, as a person's is (see the Acme
-    property test): the memo's scan then sees it."""
-    if path is not None and path.exists():
-        at = path.stat().st_mtime_ns + (step + 1) * 1_000_000_000
-        os.utime(path, ns=(at, at))
-
-
 @contextmanager
 def _at(work: Path, kept: Path, *, first: bool = False) -> Iterator[None]:
     """The copy ``kept`` at ``work`` while a run reads and writes it: both copies run at
@@ -149,13 +140,7 @@ def test_a_remembered_run_equals_a_full_run_on_random_organisations(
     monkeypatch.setattr(tracker, "RACY_NS", 0)
     skipped: list[bool] = []
 
-    @settings(
-        max_examples=int(os.environ.get(EXAMPLES_ENV, "3")),
-        deadline=None,
-        derandomize=True,
-        phases=[Phase.explicit, Phase.generate],  # no shrinking: each step is four syncs
-        suppress_health_check=[HealthCheck.too_slow],
-    )
+    @history_settings(3)
     @given(ORGS, HISTORY)
     def history(org: tuple[int, int], steps: list[tuple[tuple[Any, ...], int]]) -> None:
         seed, size = org
@@ -169,7 +154,7 @@ def test_a_remembered_run_equals_a_full_run_on_random_organisations(
         now = START
         for step, (edit, minutes) in enumerate([(("none",), 0), *steps]):
             for kept in (cron, full):
-                _later(_edit(kept, edit, step), step)
+                saved_later(_edit(kept, edit, step), step)
             now += timedelta(minutes=minutes)
             for _ in range(2):  # the second sync of a step is the one the memo can skip
                 with _at(work, cron):
