@@ -17,7 +17,7 @@ from opsync.documents.model import Document
 from opsync.domain import Collection, Release, ref
 from opsync.engine import pagelinks, reasons
 from opsync.engine.writeback import DesiredWriteBack
-from opsync.rules.output import RuleOutput
+from opsync.rules.output import RuleOutput, built
 
 MIRRORED_RELEASE_FIELDS = (
     "title",
@@ -53,7 +53,7 @@ class DesiredPage:
 
     def tree(self) -> Document:
         """The page's tree, built now if it was deferred (not kept: the plan lets it go)."""
-        return self.document if isinstance(self.document, Document) else self.document()
+        return built(self.document)
 
 
 @dataclass(frozen=True)

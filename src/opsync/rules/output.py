@@ -41,6 +41,11 @@ class DocumentKind(StrEnum):
     ROLLOUT_RETRO = "rollout_retro"
 
 
+def built(source: Document | Callable[[], Document]) -> Document:
+    """A page's tree, or the tree its builder makes now (:meth:`GeneratedDocument.deferred`)."""
+    return source if isinstance(source, Document) else source()
+
+
 class GeneratedDocument(_Out):
     """A page opsync generates. ``key`` is stable across runs and identifies the page in any
     target (e.g. ``weekly-update/2026-W49``); ``record`` is the record it is about, if any.
@@ -78,17 +83,18 @@ class GeneratedDocument(_Out):
 
     @property
     def document(self) -> Document:
-        source = self.source
-        return source if isinstance(source, Document) else source()
+        return built(self._source)
 
     def transformed(self, change: Callable[[Document], Document]) -> GeneratedDocument:
         """This page with ``change`` applied to its tree, as deferred as it is."""
-        source = self.source
-        fields = {"key": self.key, "kind": self.kind, "record": self.record}
-        if isinstance(source, Document):
-            return GeneratedDocument(document=change(source), links_to=self.links_to, **fields)
+        source = self._source
+        changed = change(source) if isinstance(source, Document) else lambda: change(source())
         return GeneratedDocument(
-            document=lambda: change(source()), links_to=self.links_to, **fields
+            document=changed,
+            key=self.key,
+            kind=self.kind,
+            record=self.record,
+            links_to=self.links_to,
         )
 
     def __eq__(self, other: object) -> bool:
